@@ -1,0 +1,151 @@
+import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from "yaml";
+import { parsePath } from "./field-path.ts";
+import { objectKey, type Diagnostic, type ModelObject, type SourceRef } from "./model-object.ts";
+
+export interface ParseOptions {
+  /** The file name to put in every SourceRef. */
+  file?: string;
+}
+
+export interface ParseResult {
+  objects: ModelObject[];
+  diagnostics: Diagnostic[];
+  /** objectKey -> where the object starts. */
+  sources: Map<string, SourceRef>;
+  /**
+   * Where a field of an object was written, e.g. locate("Route/web", "spec.routes[0].backends[0].service"):
+   * the deepest node of the path that exists in the file, so a diagnostic from compile() can point at
+   * its line. Falls back to the object's start.
+   */
+  locate: (key: string, path?: string) => SourceRef | undefined;
+}
+
+/**
+ * Parses a YAML (or JSON) stream of declarative objects, one per document.
+ * Never throws on user input: syntax errors and malformed documents become diagnostics;
+ * a document that cannot be identified (no kind or metadata.name) is left out.
+ */
+export function parseDocuments(text: string, options: ParseOptions = {}): ParseResult {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const objects: ModelObject[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const sources = new Map<string, SourceRef>();
+  const docsByKey = new Map<string, Document>();
+  const at = (offset: number): SourceRef => {
+    const { line, col } = lineCounter.linePos(offset);
+    return options.file === undefined ? { line, column: col } : { file: options.file, line, column: col };
+  };
+  // parseAllDocuments returns an EmptyStream (not an array) for empty input.
+  const list: Document[] = Array.isArray(docs) ? docs : [];
+  for (const doc of list) {
+    const start = doc.contents?.range?.[0] ?? doc.range?.[0] ?? 0;
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        diagnostics.push({
+          severity: "error",
+          code: "yaml.syntax",
+          message: e.message.split("\n")[0] ?? e.message,
+          hint: "fix the YAML syntax at this line; every document must be a mapping with apiVersion, kind, metadata and spec",
+          source: at(e.pos[0]),
+        });
+      }
+      continue;
+    }
+    if (doc.contents === null) continue; // an empty document between `---` separators
+    if (!isMap(doc.contents)) {
+      diagnostics.push({
+        severity: "error",
+        code: "document.not_object",
+        message: "a document must be a mapping (apiVersion, kind, metadata, spec)",
+        hint: "write each object as a YAML mapping, separated by `---`",
+        source: at(start),
+      });
+      continue;
+    }
+    const value = doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
+    const kind = value["kind"];
+    const metadata = value["metadata"];
+    const name = isRecord(metadata) ? metadata["name"] : undefined;
+    if (typeof kind !== "string" || kind === "" || typeof name !== "string" || name === "") {
+      diagnostics.push({
+        severity: "error",
+        code: "document.unidentified",
+        message: typeof kind !== "string" || kind === "" ? "the document has no kind" : "the document has no metadata.name",
+        hint: "give every object a kind (e.g. Listener) and a metadata.name",
+        source: at(start),
+        ...(typeof kind === "string" && kind !== "" ? { path: "metadata.name" } : { path: "kind" }),
+      });
+      continue;
+    }
+    const key = objectKey({ kind, metadata: { name } });
+    if (docsByKey.has(key)) {
+      diagnostics.push({
+        severity: "error",
+        code: "object.duplicate",
+        message: `${key} is defined twice in this file`,
+        hint: `rename one of them or remove the duplicate; the first definition is at line ${sources.get(key)?.line ?? "?"}`,
+        object: key,
+        path: "metadata.name",
+        source: at(start),
+      });
+      continue;
+    }
+    const spec = value["spec"];
+    if (spec !== undefined && spec !== null && !isRecord(spec)) {
+      diagnostics.push({
+        severity: "error",
+        code: "schema.type",
+        message: "spec must be a mapping",
+        hint: "write the object's settings as a mapping under spec:",
+        object: key,
+        path: "spec",
+        source: at(start),
+      });
+      continue;
+    }
+    const labels = isRecord(metadata) ? metadata["labels"] : undefined;
+    const meta: ModelObject["metadata"] = { name };
+    if (isRecord(labels)) meta.labels = Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, String(v)]));
+    objects.push({
+      apiVersion: typeof value["apiVersion"] === "string" ? value["apiVersion"] : "",
+      kind,
+      metadata: meta,
+      spec: isRecord(spec) ? spec : {},
+    });
+    sources.set(key, at(start));
+    docsByKey.set(key, doc);
+  }
+  const locate = (key: string, path?: string): SourceRef | undefined => {
+    const doc = docsByKey.get(key);
+    if (doc === undefined) return undefined;
+    const segments = path === undefined ? [] : parsePath(path);
+    // Walk down as far as the path exists: a missing field points at its parent.
+    let node: unknown = doc.contents;
+    let offset = doc.contents?.range?.[0] ?? 0;
+    for (const s of segments) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => {
+          const k = p.key as { value?: unknown } | null;
+          return k !== null && typeof k === "object" && k.value === s;
+        });
+        if (pair === undefined) break;
+        const k = pair.key as { range?: [number, number, number] };
+        node = pair.value;
+        const v = node as { range?: [number, number, number] } | null;
+        offset = v?.range?.[0] ?? k.range?.[0] ?? offset;
+      } else if (isSeq(node) && typeof s === "number") {
+        const item = node.items[s] as { range?: [number, number, number] } | undefined;
+        if (item === undefined) break;
+        node = item;
+        offset = item.range?.[0] ?? offset;
+      } else break;
+    }
+    return at(offset);
+  };
+  return { objects, diagnostics, sources, locate };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
