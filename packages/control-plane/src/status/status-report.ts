@@ -1,0 +1,165 @@
+import { TypeUrl } from "@ts-control-plane/xds/resource/type-urls";
+import type { ProxyStatus, ProxyTypeStatus } from "./proxy-status-tracker.ts";
+
+/** What the report needs of a snapshot (the library's Snapshot satisfies it). */
+export interface SnapshotView {
+  typeVersion(typeUrl: string): string;
+  resources(typeUrl: string): ReadonlyMap<string, unknown>;
+}
+
+export type SyncState = "SYNCED" | "STALE" | "NACKED";
+
+export interface TypeReport {
+  readonly type: string;
+  readonly typeUrl: string;
+  readonly state: SyncState;
+  /** The version of the current snapshot for this proxy's node group. */
+  readonly currentVersion?: string;
+  readonly sentVersion?: string;
+  readonly ackedVersion?: string;
+  readonly sentAt?: string;
+  readonly ackedAt?: string;
+  readonly responses: number;
+  readonly nacks: number;
+  /** Envoy's error_detail for the last NACK of this type. */
+  readonly nack?: { readonly version: string; readonly nonce: string; readonly message: string; readonly at: string };
+}
+
+export interface NodeReport {
+  readonly nodeId: string;
+  readonly cluster: string;
+  readonly group: string | null;
+  readonly connected: boolean;
+  readonly streams: number;
+  readonly lastSeen: string;
+  /** SYNCED when every type is; NACKED when any type is; STALE otherwise. */
+  readonly state: SyncState;
+  readonly types: readonly TypeReport[];
+}
+
+export interface ObjectReport {
+  readonly object: string;
+  readonly groups: readonly string[];
+  /** Connected proxies whose node group this object contributes to. */
+  readonly targets: number;
+  /** Of those, the proxies that acknowledged the current version of every type of their group. */
+  readonly acknowledged: number;
+}
+
+export interface StatusReport {
+  readonly revision: number;
+  readonly nodes: readonly NodeReport[];
+  readonly objects: readonly ObjectReport[];
+}
+
+export interface StatusInputs {
+  readonly revision: number;
+  readonly proxies: readonly ProxyStatus[];
+  readonly groupOf: (proxy: ProxyStatus) => string | undefined;
+  readonly snapshotOf: (group: string) => SnapshotView | undefined;
+  /** Node groups with the object keys that contributed to them. */
+  readonly groups: readonly { readonly name: string; readonly objects: readonly string[] }[];
+}
+
+const shortNames: ReadonlyMap<string, string> = new Map([
+  [TypeUrl.Cluster, "CDS"],
+  [TypeUrl.Endpoint, "EDS"],
+  [TypeUrl.Listener, "LDS"],
+  [TypeUrl.Route, "RDS"],
+  [TypeUrl.ScopedRoute, "SRDS"],
+  [TypeUrl.VirtualHost, "VHDS"],
+  [TypeUrl.Secret, "SDS"],
+  [TypeUrl.Runtime, "RTDS"],
+  [TypeUrl.ExtensionConfig, "ECDS"],
+]);
+const typeOrder = [...shortNames.keys()];
+
+function isNacked(t: ProxyTypeStatus): boolean {
+  const nack = t.lastNack;
+  if (nack === undefined) return false;
+  if (nack.nonce !== "" && t.sentNonce !== undefined) return nack.nonce === t.sentNonce;
+  return t.sentAt === undefined || nack.at >= t.sentAt;
+}
+
+/** SYNCED = acked version equals what we sent and equals the current snapshot; NACKED = last response NACKed. */
+export function typeState(t: ProxyTypeStatus | undefined, currentVersion: string | undefined): SyncState {
+  if (t !== undefined && isNacked(t)) return "NACKED";
+  if (t !== undefined && currentVersion !== undefined && t.ackedVersion === t.sentVersion && t.sentVersion === currentVersion) {
+    return "SYNCED";
+  }
+  return "STALE";
+}
+
+export function buildStatusReport(inputs: StatusInputs): StatusReport {
+  const nodes: NodeReport[] = [];
+  const syncedByGroup = new Map<string, { targets: number; acknowledged: number }>();
+  for (const proxy of inputs.proxies) {
+    const group = inputs.groupOf(proxy);
+    const snapshot = group === undefined ? undefined : inputs.snapshotOf(group);
+    const typeUrls = new Set<string>(proxy.types.keys());
+    if (snapshot !== undefined) for (const url of typeOrder) if (snapshot.resources(url).size > 0) typeUrls.add(url);
+    const types: TypeReport[] = [...typeUrls]
+      .sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1))
+      .map((typeUrl) => {
+        const t = proxy.types.get(typeUrl);
+        const currentVersion = snapshot?.typeVersion(typeUrl);
+        return {
+          type: shortNames.get(typeUrl) ?? typeUrl,
+          typeUrl,
+          state: typeState(t, currentVersion),
+          ...(currentVersion !== undefined ? { currentVersion } : {}),
+          ...(t?.sentVersion !== undefined ? { sentVersion: t.sentVersion } : {}),
+          ...(t?.ackedVersion !== undefined ? { ackedVersion: t.ackedVersion } : {}),
+          ...(t?.sentAt !== undefined ? { sentAt: t.sentAt.toISOString() } : {}),
+          ...(t?.ackedAt !== undefined ? { ackedAt: t.ackedAt.toISOString() } : {}),
+          responses: t?.responses ?? 0,
+          nacks: t?.nacks ?? 0,
+          ...(t?.lastNack !== undefined ? { nack: { ...t.lastNack, at: t.lastNack.at.toISOString() } } : {}),
+        };
+      });
+    const state: SyncState = types.some((t) => t.state === "NACKED")
+      ? "NACKED"
+      : types.length > 0 && types.every((t) => t.state === "SYNCED")
+        ? "SYNCED"
+        : "STALE";
+    const connected = proxy.streams > 0;
+    nodes.push({
+      nodeId: proxy.nodeId,
+      cluster: proxy.cluster,
+      group: group ?? null,
+      connected,
+      streams: proxy.streams,
+      lastSeen: proxy.lastSeen.toISOString(),
+      state,
+      types,
+    });
+    if (group !== undefined && connected) {
+      const counts = syncedByGroup.get(group) ?? { targets: 0, acknowledged: 0 };
+      counts.targets++;
+      if (state === "SYNCED") counts.acknowledged++;
+      syncedByGroup.set(group, counts);
+    }
+  }
+  const objectGroups = new Map<string, string[]>();
+  for (const g of inputs.groups) {
+    for (const key of g.objects) objectGroups.set(key, [...(objectGroups.get(key) ?? []), g.name]);
+  }
+  const objects: ObjectReport[] = [...objectGroups]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([object, groups]) => {
+      let targets = 0;
+      let acknowledged = 0;
+      for (const g of groups) {
+        const c = syncedByGroup.get(g);
+        targets += c?.targets ?? 0;
+        acknowledged += c?.acknowledged ?? 0;
+      }
+      return { object, groups, targets, acknowledged };
+    });
+  return { revision: inputs.revision, nodes, objects };
+}
+
+function rank(typeUrl: string): number {
+  const i = typeOrder.indexOf(typeUrl as (typeof typeOrder)[number]);
+  return i < 0 ? typeOrder.length : i;
+}
