@@ -1,0 +1,44 @@
+import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
+
+/** Result of checking a certificate chain and key written inline as PEM. */
+export type PemProblem = { field: "certificate" | "key"; code: string; message: string; hint: string };
+
+/**
+ * Checks inline PEM the way Envoy will when it loads the listener, so a bad certificate
+ * is refused at the API instead of being NACKed by every proxy. Pure: no clock is read
+ * (expiry is not checked here, it would make compile results depend on time).
+ */
+export function checkCertificateAndKey(certificate: string, key: string): PemProblem[] {
+  let cert: X509Certificate | undefined;
+  let privateKey: KeyObject | undefined;
+  const problems: PemProblem[] = [];
+  try {
+    cert = new X509Certificate(certificate);
+  } catch {
+    problems.push({
+      field: "certificate",
+      code: "tls.invalid_certificate",
+      message: "certificate is not a PEM-encoded X.509 certificate",
+      hint: "paste the whole PEM block, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----",
+    });
+  }
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    problems.push({
+      field: "key",
+      code: "tls.invalid_key",
+      message: "key is not a PEM-encoded private key",
+      hint: "paste the whole PEM block, from -----BEGIN PRIVATE KEY----- to -----END PRIVATE KEY----- (unencrypted)",
+    });
+  }
+  if (cert !== undefined && privateKey !== undefined && !cert.checkPrivateKey(privateKey)) {
+    problems.push({
+      field: "key",
+      code: "tls.key_mismatch",
+      message: "the private key does not belong to the certificate",
+      hint: "use the key that was generated with this certificate",
+    });
+  }
+  return problems;
+}

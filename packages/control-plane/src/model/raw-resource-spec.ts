@@ -1,0 +1,58 @@
+import { fromJson, type JsonValue, type Message } from "@bufbuild/protobuf";
+import { AnySchema, anyUnpack } from "@bufbuild/protobuf/wkt";
+import { resourceType, resourceTypes } from "@ts-control-plane/xds/resource/resource-types";
+import { envoyRegistry } from "./envoy-registry.ts";
+import type { PathSegment } from "./field-path.ts";
+import type { SpecReader } from "./spec-reader.ts";
+
+/** An Envoy resource written in Envoy's own YAML/JSON (the escape hatch), parsed into its typed message. */
+export interface RawResourceSpec {
+  typeUrl: string;
+  name: string;
+  message: Message;
+}
+
+export function validateRawResource(spec: Record<string, unknown>, r: SpecReader): RawResourceSpec | undefined {
+  const path: PathSegment[] = ["spec"];
+  const rec = r.mapping(spec, path, ["resource"]);
+  if (rec === undefined) return undefined;
+  const rp = [...path, "resource"];
+  const resource = rec["resource"];
+  if (resource === undefined) {
+    r.error(rp, "schema.required", "resource is required", "write the Envoy resource under spec.resource, with its @type, e.g. \"@type\": type.googleapis.com/envoy.config.cluster.v3.Cluster");
+    return undefined;
+  }
+  const body = r.mapping(resource, rp, Object.keys(typeof resource === "object" && resource !== null ? resource : {}));
+  if (body === undefined) return undefined;
+  const typeUrl = body["@type"];
+  const known = resourceTypes.map((t) => t.typeUrl);
+  if (typeof typeUrl !== "string" || resourceType(typeUrl) === undefined) {
+    r.error(
+      [...rp, "@type"],
+      typeUrl === undefined ? "schema.required" : "raw.unknown_type",
+      typeUrl === undefined ? "the resource has no @type" : `@type '${String(typeUrl)}' is not an xDS resource type`,
+      `set @type to one of: ${known.join(", ")}`,
+    );
+    return undefined;
+  }
+  let message: Message | undefined;
+  try {
+    const registry = envoyRegistry();
+    const any = fromJson(AnySchema, body as JsonValue, { registry });
+    message = anyUnpack(any, registry);
+  } catch (e) {
+    r.error(rp, "raw.parse", `the ${typeUrl.slice(typeUrl.lastIndexOf(".") + 1)} does not parse: ${e instanceof Error ? e.message : String(e)}`, "fix the field named in the message; field names and values follow Envoy's v3 API reference (snake_case or camelCase)");
+    return undefined;
+  }
+  if (message === undefined) {
+    r.error([...rp, "@type"], "raw.unknown_type", `@type '${typeUrl}' is not in the generated Envoy API`, `set @type to one of: ${known.join(", ")}`);
+    return undefined;
+  }
+  const name = resourceType(typeUrl)?.nameOf(message) ?? "";
+  if (name === "") {
+    const field = typeUrl.endsWith("ClusterLoadAssignment") ? "cluster_name" : "name";
+    r.error([...rp, field], "schema.required", `the resource has no ${field}`, `set ${field}; every xDS resource needs a name`);
+    return undefined;
+  }
+  return { typeUrl, name, message };
+}

@@ -1,0 +1,181 @@
+import type { PathSegment } from "./field-path.ts";
+import { checkRe2 } from "./re2-check.ts";
+import type { SpecReader } from "./spec-reader.ts";
+
+export type PathMatch = { kind: "prefix" | "exact" | "regex"; value: string };
+
+export interface HeaderMatch {
+  name: string;
+  kind: "exact" | "prefix" | "regex" | "present";
+  value: string;
+  invert: boolean;
+}
+
+export interface Backend {
+  service: string;
+  weight: number;
+}
+
+export interface RouteRule {
+  match: { path: PathMatch; headers: HeaderMatch[] };
+  backends: Backend[];
+  hostRewrite?: string;
+  prefixRewrite?: string;
+  timeoutMs?: number;
+  retries?: { attempts: number; retryOn: string; perTryTimeoutMs?: number };
+  /** Operation name of the span for this route (tracing decorator). */
+  decorator?: string;
+}
+
+export interface RouteSpec {
+  /** The HTTP or HTTPS listeners this route table attaches to. */
+  listeners: string[];
+  domains: string[];
+  /** Matched in the order written: Envoy takes the first route that matches. */
+  routes: RouteRule[];
+}
+
+export function validateRoute(spec: Record<string, unknown>, r: SpecReader): RouteSpec | undefined {
+  const path: PathSegment[] = ["spec"];
+  const rec = r.mapping(spec, path, ["listeners", "domains", "routes"]);
+  if (rec === undefined) return undefined;
+  const listeners = r.stringList(rec, "listeners", path, { required: true, minItems: 1 }) ?? [];
+  const domains = r.stringList(rec, "domains", path) ?? ["*"];
+  (rec["domains"] === undefined ? [] : domains).forEach((d, i) => {
+    // Envoy allows one wildcard, at the start or the end (route_components.proto, VirtualHost.domains).
+    const star = d.indexOf("*");
+    if (d !== "*" && star >= 0 && (d.indexOf("*", star + 1) >= 0 || (star !== 0 && star !== d.length - 1))) {
+      r.error([...path, "domains", i], "route.domain_wildcard", `domain '${d}' has a wildcard in the middle`, 'use "*" alone, a prefix wildcard ("*.example.com") or a suffix wildcard ("example.*")');
+    }
+  });
+  if (new Set(domains).size !== domains.length) {
+    const dup = domains.find((d, i) => domains.indexOf(d) !== i) ?? "";
+    r.error([...path, "domains"], "route.duplicate_domain", `domain '${dup}' is listed twice`, "list each domain once");
+  }
+  const items = r.list(rec, "routes", path, { required: true, minItems: 1 }) ?? [];
+  const routes: RouteRule[] = [];
+  items.forEach((item, i) => {
+    const rule = readRule(item, [...path, "routes", i], r);
+    if (rule !== undefined) routes.push(rule);
+  });
+  if (r.failed) return undefined;
+  return { listeners: [...new Set(listeners)].sort(), domains: [...domains].sort(), routes };
+}
+
+const ruleFields = ["match", "backends", "hostRewrite", "prefixRewrite", "timeout", "retries", "decorator"];
+
+function readRule(value: unknown, path: PathSegment[], r: SpecReader): RouteRule | undefined {
+  const rec = r.mapping(value, path, ruleFields);
+  if (rec === undefined) return undefined;
+  const match = readMatch(rec["match"], [...path, "match"], r);
+  const backends: Backend[] = [];
+  const items = r.list(rec, "backends", path, { required: true, minItems: 1 }) ?? [];
+  items.forEach((item, j) => {
+    const bp = [...path, "backends", j];
+    const b = r.mapping(item, bp, ["service", "weight"]);
+    if (b === undefined) return;
+    const service = r.string(b, "service", bp, { required: true });
+    const weight = r.integer(b, "weight", bp, { min: 0, max: 1_000_000 }) ?? (items.length === 1 ? 1 : undefined);
+    if (weight === undefined && items.length > 1) {
+      r.error([...bp, "weight"], "schema.required", "weight is required when a route has several backends", "give every backend a weight, e.g. 90 and 10 for a 10% canary");
+    }
+    if (service !== undefined && weight !== undefined) backends.push({ service, weight });
+  });
+  if (backends.length === items.length && items.length > 0 && backends.every((b) => b.weight === 0)) {
+    r.error([...path, "backends", 0, "weight"], "route.zero_weight", "every backend has weight 0, so no request could be sent anywhere", "give at least one backend a weight above 0");
+  }
+  const dupBackend = backends.find((b, j) => backends.findIndex((o) => o.service === b.service) !== j);
+  if (dupBackend !== undefined) {
+    r.error([...path, "backends"], "route.duplicate_backend", `service '${dupBackend.service}' is listed twice in backends`, "list each service once and add up its weights");
+  }
+  const hostRewrite = r.string(rec, "hostRewrite", path);
+  const prefixRewrite = r.string(rec, "prefixRewrite", path);
+  const timeoutMs = r.duration(rec, "timeout", path);
+  let retries: RouteRule["retries"];
+  if (rec["retries"] !== undefined) {
+    const rp = [...path, "retries"];
+    const rr = r.mapping(rec["retries"], rp, ["attempts", "retryOn", "perTryTimeout"]);
+    if (rr !== undefined) {
+      const attempts = r.integer(rr, "attempts", rp, { min: 0, max: 100 }) ?? 1;
+      const retryOn = r.string(rr, "retryOn", rp) ?? "5xx,connect-failure,reset";
+      const perTry = r.duration(rr, "perTryTimeout", rp);
+      retries = perTry === undefined ? { attempts, retryOn } : { attempts, retryOn, perTryTimeoutMs: perTry };
+    }
+  }
+  let decorator: string | undefined;
+  if (rec["decorator"] !== undefined) {
+    const d = r.mapping(rec["decorator"], [...path, "decorator"], ["operation"]);
+    if (d !== undefined) decorator = r.string(d, "operation", [...path, "decorator"], { required: true });
+  }
+  if (match === undefined) return undefined;
+  const rule: RouteRule = { match, backends };
+  if (hostRewrite !== undefined) rule.hostRewrite = hostRewrite;
+  if (prefixRewrite !== undefined) {
+    if (match.path.kind !== "prefix") {
+      r.error([...path, "prefixRewrite"], "route.prefix_rewrite", `prefixRewrite needs a prefix match, this route matches by ${match.path.kind}`, "match with prefix: or remove prefixRewrite");
+    }
+    rule.prefixRewrite = prefixRewrite;
+  }
+  if (timeoutMs !== undefined) rule.timeoutMs = timeoutMs;
+  if (retries !== undefined) rule.retries = retries;
+  if (decorator !== undefined) rule.decorator = decorator;
+  return rule;
+}
+
+function readMatch(value: unknown, path: PathSegment[], r: SpecReader): RouteRule["match"] | undefined {
+  if (value === undefined) {
+    r.error(path, "schema.required", "match is required", 'set match.prefix: "/" to match every request');
+    return undefined;
+  }
+  const rec = r.mapping(value, path, ["prefix", "path", "regex", "headers"]);
+  if (rec === undefined) return undefined;
+  const given = (["prefix", "path", "regex"] as const).filter((k) => rec[k] !== undefined);
+  if (given.length !== 1) {
+    r.error(
+      given.length === 0 ? [...path, "prefix"] : [...path, given[1] ?? "path"],
+      given.length === 0 ? "schema.required" : "route.match_conflict",
+      given.length === 0 ? "match needs one of prefix, path or regex" : `match has both ${given[0]} and ${given[1]}`,
+      given.length === 0 ? 'set match.prefix: "/" to match every request' : "keep exactly one of prefix, path or regex",
+    );
+    return undefined;
+  }
+  const kindField = given[0] ?? "prefix";
+  const text = r.string(rec, kindField, path, { required: true });
+  if (text === undefined) return undefined;
+  if (kindField !== "regex" && !text.startsWith("/")) {
+    r.error([...path, kindField], "route.path_slash", `${kindField} '${text}' does not start with /`, `write it as '/${text}'`);
+  }
+  if (kindField === "regex") {
+    const problem = checkRe2(text);
+    if (problem !== undefined) r.error([...path, "regex"], "route.invalid_regex", `regex '${text}' is not valid RE2: ${problem}`, "fix the expression; Envoy uses RE2 syntax (no lookahead, lookbehind or backreferences)");
+  }
+  const headers: HeaderMatch[] = [];
+  const items = r.list(rec, "headers", path) ?? [];
+  items.forEach((item, i) => {
+    const hp = [...path, "headers", i];
+    const h = r.mapping(item, hp, ["name", "exact", "prefix", "regex", "present", "invert"]);
+    if (h === undefined) return;
+    const name = r.string(h, "name", hp, { required: true });
+    const kinds = (["exact", "prefix", "regex", "present"] as const).filter((k) => h[k] !== undefined);
+    if (kinds.length !== 1) {
+      r.error(hp, "route.header_match", `header match needs exactly one of exact, prefix, regex or present (has ${kinds.length})`, "keep exactly one of exact, prefix, regex or present: true");
+      return;
+    }
+    const kind = kinds[0] ?? "exact";
+    const invert = r.boolean(h, "invert", hp) ?? false;
+    let v: string | undefined;
+    if (kind === "present") {
+      const present = r.boolean(h, "present", hp);
+      if (present === false) r.error([...hp, "present"], "route.header_match", "present: false never matches as written", "use present: true with invert: true to match requests without the header");
+      v = present === undefined ? undefined : "";
+    } else {
+      v = r.string(h, kind, hp, { required: true });
+      if (kind === "regex" && v !== undefined) {
+        const problem = checkRe2(v);
+        if (problem !== undefined) r.error([...hp, "regex"], "route.invalid_regex", `regex '${v}' is not valid RE2: ${problem}`, "fix the expression; Envoy uses RE2 syntax (no lookahead, lookbehind or backreferences)");
+      }
+    }
+    if (name !== undefined && v !== undefined) headers.push({ name: name.toLowerCase(), kind, value: v, invert });
+  });
+  return { path: { kind: kindField === "path" ? "exact" : kindField, value: text }, headers };
+}
