@@ -1,0 +1,142 @@
+/** The last NACK of a type, as Envoy reported it. */
+export interface NackInfo {
+  /** The version that was rejected (what we sent), not the one the client echoes. */
+  readonly version: string;
+  readonly nonce: string;
+  readonly message: string;
+  /** gRPC status code in error_detail. */
+  readonly code: number;
+  readonly at: Date;
+}
+
+/**
+ * What one node has been sent and has acknowledged, for one type.
+ * "Acknowledged" is not "serving": a cluster may still be warming, and SDS
+ * failures do not NACK (xds-protocol.md § Stream state).
+ */
+export interface TypeStatus {
+  readonly typeUrl: string;
+  readonly sentVersion?: string;
+  readonly sentNonce?: string;
+  readonly sentAt?: Date;
+  readonly ackedVersion?: string;
+  readonly ackedAt?: Date;
+  readonly lastNack?: NackInfo;
+  /** Whether the latest response sent for this type was NACKed (cleared by a later ACK). */
+  readonly nacked: boolean;
+  readonly responses: number;
+  readonly nacks: number;
+  /** Resource names the node subscribes to ("*" for wildcard). */
+  readonly subscribed: readonly string[];
+}
+
+export interface NodeStatus {
+  readonly nodeId: string;
+  readonly nodeCluster: string;
+  /** The cache key the node is served from (its node group). */
+  readonly cacheKey: string;
+  /** Streams open now. */
+  readonly streams: number;
+  readonly connectedAt?: Date;
+  readonly lastSeenAt: Date;
+  readonly types: readonly TypeStatus[];
+}
+
+type MutableTypeStatus = { -readonly [K in keyof TypeStatus]: TypeStatus[K] };
+
+interface NodeEntry {
+  nodeId: string;
+  nodeCluster: string;
+  cacheKey: string;
+  streams: number;
+  connectedAt?: Date;
+  lastSeenAt: Date;
+  types: Map<string, MutableTypeStatus>;
+}
+
+/**
+ * Per-node status, fed by the server as it sends, and as nodes ACK and NACK.
+ * Keyed by node id; a node with several streams (per-type xDS) is one entry.
+ */
+export class StatusRegistry {
+  readonly #nodes = new Map<string, NodeEntry>();
+  readonly #now: () => Date;
+
+  constructor(options: { now?: () => Date } = {}) {
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  node(nodeId: string): NodeStatus | undefined {
+    const e = this.#nodes.get(nodeId);
+    return e ? snapshotOf(e) : undefined;
+  }
+
+  nodes(): NodeStatus[] {
+    return [...this.#nodes.keys()].sort().map((id) => snapshotOf(this.#nodes.get(id) as NodeEntry));
+  }
+
+  streamOpened(node: { id: string; cluster: string }, cacheKey: string): void {
+    const e = this.#entry(node.id);
+    e.nodeCluster = node.cluster;
+    e.cacheKey = cacheKey;
+    if (e.streams === 0) e.connectedAt = this.#now();
+    e.streams++;
+  }
+
+  streamClosed(nodeId: string): void {
+    const e = this.#nodes.get(nodeId);
+    if (e && e.streams > 0) e.streams--;
+  }
+
+  subscribed(nodeId: string, typeUrl: string, names: readonly string[]): void {
+    this.#type(nodeId, typeUrl).subscribed = [...names].sort();
+  }
+
+  sent(nodeId: string, typeUrl: string, version: string, nonce: string): void {
+    const t = this.#type(nodeId, typeUrl);
+    t.sentVersion = version;
+    t.sentNonce = nonce;
+    t.sentAt = this.#now();
+    t.responses++;
+    t.nacked = false;
+  }
+
+  acked(nodeId: string, typeUrl: string, version: string): void {
+    const t = this.#type(nodeId, typeUrl);
+    t.ackedVersion = version;
+    t.ackedAt = this.#now();
+    t.nacked = false;
+  }
+
+  nacked(nodeId: string, typeUrl: string, nack: Omit<NackInfo, "at">): void {
+    const t = this.#type(nodeId, typeUrl);
+    t.lastNack = { ...nack, at: this.#now() };
+    t.nacked = true;
+    t.nacks++;
+  }
+
+  /** Forgets nodes with no open stream, e.g. on a timer; status of connected nodes stays. */
+  pruneDisconnected(): void {
+    for (const [id, e] of this.#nodes) if (e.streams === 0) this.#nodes.delete(id);
+  }
+
+  #entry(nodeId: string): NodeEntry {
+    let e = this.#nodes.get(nodeId);
+    if (!e) this.#nodes.set(nodeId, (e = { nodeId, nodeCluster: "", cacheKey: nodeId, streams: 0, lastSeenAt: this.#now(), types: new Map() }));
+    e.lastSeenAt = this.#now();
+    return e;
+  }
+
+  #type(nodeId: string, typeUrl: string): MutableTypeStatus {
+    const e = this.#entry(nodeId);
+    let t = e.types.get(typeUrl);
+    if (!t) e.types.set(typeUrl, (t = { typeUrl, responses: 0, nacks: 0, nacked: false, subscribed: [] }));
+    return t;
+  }
+}
+
+function snapshotOf(e: NodeEntry): NodeStatus {
+  const types = [...e.types.values()].map((t) => ({ ...t })).sort((a, b) => (a.typeUrl < b.typeUrl ? -1 : 1));
+  const base = { nodeId: e.nodeId, nodeCluster: e.nodeCluster, cacheKey: e.cacheKey, streams: e.streams, lastSeenAt: e.lastSeenAt, types };
+  return e.connectedAt ? { ...base, connectedAt: e.connectedAt } : base;
+}

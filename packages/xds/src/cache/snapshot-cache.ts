@@ -1,0 +1,65 @@
+import type { Node } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
+import type { TypeResources } from "../protocol/sotw-selection.ts";
+import type { ChangeListener, ConfigWatcher } from "./config-watcher.ts";
+import { ListenerSet } from "./listener-set.ts";
+import type { Snapshot } from "./snapshot.ts";
+
+export interface SnapshotCacheOptions {
+  /**
+   * Accepted for go-control-plane familiarity (NewSnapshotCache(ads, ...)); it
+   * changes nothing here: the server applies ADS ordering on every ADS stream
+   * and per-type streams are never held back.
+   */
+  readonly ads?: boolean;
+  /** Maps a node to its cache key; by default the node id (go-control-plane's IDHash). */
+  readonly nodeKey?: (node: Node) => string;
+  /** How many streams are notified before yielding to the event loop. */
+  readonly notifyBatchSize?: number;
+}
+
+/** Snapshots per node key, the go-control-plane way. */
+export interface SnapshotCache extends ConfigWatcher {
+  /** Replaces the snapshot of a key; resolves once every stream watching the key was notified. */
+  setSnapshot(key: string, snapshot: Snapshot): Promise<void>;
+  getSnapshot(key: string): Snapshot | undefined;
+  /** Forgets a key's snapshot; connected streams keep what they have. */
+  clearSnapshot(key: string): void;
+  /** Keys that have a snapshot. */
+  keys(): string[];
+}
+
+const emptyResources: TypeResources = { version: "", items: new Map() };
+
+export function createSnapshotCache(options: SnapshotCacheOptions = {}): SnapshotCache {
+  const snapshots = new Map<string, Snapshot>();
+  const listeners = new ListenerSet<ChangeListener, ReadonlySet<string>>(
+    options.notifyBatchSize === undefined ? {} : { batchSize: options.notifyBatchSize },
+  );
+  const nodeKey = options.nodeKey ?? ((node: Node) => node.id);
+
+  return {
+    keyOf: nodeKey,
+    get(key, typeUrl) {
+      const s = snapshots.get(key);
+      // A snapshot without the type still answers (with nothing), so that a
+      // wildcard LDS/CDS request gets its empty set instead of waiting forever.
+      return s ? (s.typeUrls.includes(typeUrl) ? s.typeResources(typeUrl) : { ...emptyResources, version: s.typeVersion(typeUrl) }) : undefined;
+    },
+    watch: (key, listener) => listeners.add(key, listener),
+    async setSnapshot(key, snapshot) {
+      const previous = snapshots.get(key);
+      snapshots.set(key, snapshot);
+      const changed = new Set<string>();
+      const types = new Set([...snapshot.typeUrls, ...(previous?.typeUrls ?? [])]);
+      for (const t of types) {
+        if (!previous || previous.typeVersion(t) !== snapshot.typeVersion(t) || previous.resources(t) !== snapshot.resources(t)) changed.add(t);
+      }
+      if (changed.size > 0) await listeners.notify(key, changed);
+    },
+    getSnapshot: (key) => snapshots.get(key),
+    clearSnapshot(key) {
+      snapshots.delete(key);
+    },
+    keys: () => [...snapshots.keys()],
+  };
+}

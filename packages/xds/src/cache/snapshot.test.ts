@@ -1,0 +1,44 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { TypeUrl } from "../resource/type-urls.ts";
+import { XdsError } from "../resource/xds-error.ts";
+import { edsCluster, endpoints, httpListener, route } from "../testing/fixtures.ts";
+import { createSnapshot } from "./snapshot.ts";
+
+test("the consistency check names every dangling EDS and RDS reference", () => {
+  assert.throws(
+    () => createSnapshot({ resources: [edsCluster("a"), edsCluster("b", { serviceName: "b-svc" }), httpListener("l", "missing-route")] }),
+    (e: unknown) => {
+      assert.ok(e instanceof XdsError);
+      assert.equal(e.code, "inconsistent_snapshot");
+      assert.deepEqual(e.details, [
+        "CDS resource 'a' references EDS resource 'a', which the snapshot does not contain",
+        "CDS resource 'b' references EDS resource 'b-svc', which the snapshot does not contain",
+        "LDS resource 'l' references RDS resource 'missing-route', which the snapshot does not contain",
+      ]);
+      return true;
+    },
+  );
+});
+
+test("duplicate names in one type are refused", () => {
+  assert.throws(() => createSnapshot({ resources: [endpoints("a"), endpoints("a", [1])] }), (e: unknown) => e instanceof XdsError && e.code === "duplicate_resource");
+});
+
+test("versions are content hashes: same content same version, per type", () => {
+  const build = (port: number) => createSnapshot({ resources: [edsCluster("c"), endpoints("c", [port]), httpListener("l", "r"), route("r", "c")] });
+  const a = build(1);
+  const b = build(1);
+  const c = build(2);
+  assert.equal(a.version, b.version);
+  assert.notEqual(a.version, c.version);
+  assert.equal(a.typeVersion(TypeUrl.Cluster), c.typeVersion(TypeUrl.Cluster));
+  assert.notEqual(a.typeVersion(TypeUrl.Endpoint), c.typeVersion(TypeUrl.Endpoint));
+});
+
+test("a caller-given version is used for every type", () => {
+  const s = createSnapshot({ version: "v7", resources: [endpoints("a")] });
+  assert.equal(s.version, "v7");
+  assert.equal(s.typeVersion(TypeUrl.Endpoint), "v7");
+  assert.equal(s.resources(TypeUrl.Endpoint).get("a")?.name, "a");
+});

@@ -1,0 +1,93 @@
+import { isMessage, type DescMessage, type Message } from "@bufbuild/protobuf";
+import { contentHash } from "../resource/content-hash.ts";
+import { encodeResource, type EncodedResource } from "../resource/encoded-resource.ts";
+import { resourceType } from "../resource/resource-types.ts";
+import { typeNameOf, typeUrlOf } from "../resource/type-urls.ts";
+import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
+import type { TypeResources } from "../protocol/sotw-selection.ts";
+import { findDanglingReferences } from "./snapshot-consistency.ts";
+
+/** A consistent set of resources for one node (or node group), by type. Immutable. */
+export interface Snapshot {
+  /** The caller's version, or a content hash over every resource. */
+  readonly version: string;
+  /** Type URLs present in the snapshot. */
+  readonly typeUrls: readonly string[];
+  /** The version_info sent for a type: the caller's version, or a content hash of that type's resources. */
+  typeVersion(typeUrl: string): string;
+  resources(typeUrl: string): ReadonlyMap<string, EncodedResource>;
+  /** The resources of a type with their version, as the server consumes them. */
+  typeResources(typeUrl: string): TypeResources;
+}
+
+export interface SnapshotOptions {
+  /**
+   * The version to send as version_info for every type. Without it, versions are
+   * content hashes, so the same configuration always has the same version (on
+   * restarts and across replicas) and unchanged types keep theirs.
+   */
+  readonly version?: string;
+  /** Typed protobuf-es messages (type taken from $typeName) or pre-encoded resources. */
+  readonly resources: ReadonlyArray<Message | EncodedResource>;
+  /** Skip the EDS/RDS reference check (for partial snapshots served next to other caches). */
+  readonly skipConsistencyCheck?: boolean;
+}
+
+const emptyItems: ReadonlyMap<string, EncodedResource> = new Map();
+
+/**
+ * Builds a snapshot, encoding every resource once.
+ * Throws XdsError "duplicate_resource" when two resources of one type share a
+ * name (Envoy NACKs such a response), and "inconsistent_snapshot" naming every
+ * dangling EDS or RDS reference (xds-protocol.md § Consistency before sending).
+ */
+export function createSnapshot(options: SnapshotOptions): Snapshot {
+  const byType = new Map<string, Map<string, EncodedResource>>();
+  const duplicates: string[] = [];
+  for (const input of options.resources) {
+    const encoded = isMessage(input) ? encodeMessage(input) : input;
+    let items = byType.get(encoded.typeUrl);
+    if (!items) byType.set(encoded.typeUrl, (items = new Map()));
+    if (items.has(encoded.name)) duplicates.push(`${typeNameOf(encoded.typeUrl)} '${encoded.name}'`);
+    items.set(encoded.name, encoded);
+  }
+  if (duplicates.length > 0) {
+    throw new XdsError(XdsErrorCode.DuplicateResource, `duplicate resource names in snapshot: ${duplicates.join(", ")}`, { details: duplicates });
+  }
+  if (!options.skipConsistencyCheck) {
+    const dangling = findDanglingReferences(byType);
+    if (dangling.length > 0) {
+      throw new XdsError(XdsErrorCode.InconsistentSnapshot, `inconsistent snapshot: ${dangling.join("; ")}`, { details: dangling });
+    }
+  }
+  const typeUrls = [...byType.keys()].sort();
+  const typeVersions = new Map<string, string>();
+  for (const t of typeUrls) {
+    const items = byType.get(t) ?? emptyItems;
+    const parts = [...items.values()].map((r) => `${r.name}\u0001${r.version}`).sort();
+    typeVersions.set(t, options.version ?? contentHash(t, ...parts));
+  }
+  const version = options.version ?? contentHash(...typeUrls.map((t) => `${t}=${typeVersions.get(t)}`));
+  const typeResourcesCache = new Map<string, TypeResources>();
+  const snapshot: Snapshot = {
+    version,
+    typeUrls,
+    typeVersion: (t) => typeVersions.get(t) ?? options.version ?? contentHash(t),
+    resources: (t) => byType.get(t) ?? emptyItems,
+    typeResources: (t) => {
+      let tr = typeResourcesCache.get(t);
+      if (!tr) typeResourcesCache.set(t, (tr = { version: snapshot.typeVersion(t), items: snapshot.resources(t) }));
+      return tr;
+    },
+  };
+  return snapshot;
+}
+
+function encodeMessage(message: Message): EncodedResource {
+  const typeUrl = typeUrlOf(message.$typeName);
+  const type = resourceType(typeUrl);
+  if (!type) {
+    throw new XdsError(XdsErrorCode.InvalidResource, `${message.$typeName} is not an xDS resource type this library serves`);
+  }
+  return encodeResource(type.schema as DescMessage, message as never);
+}

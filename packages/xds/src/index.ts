@@ -1,0 +1,12 @@
+// Public API of the xDS library (the go-control-plane counterpart).
+export { TypeUrl, typeUrlOf, typeNameOf, type KnownTypeUrl } from "./resource/type-urls.ts";
+export { resourceTypes, resourceType, pushOrder, listenerRouteNames, type ResourceType, type ResourceReference } from "./resource/resource-types.ts";
+export { encodeResource, type EncodedResource, type EncodeOptions } from "./resource/encoded-resource.ts";
+export { contentHash } from "./resource/content-hash.ts";
+export { XdsError, XdsErrorCode } from "./resource/xds-error.ts";
+export { createSnapshot, type Snapshot, type SnapshotOptions } from "./cache/snapshot.ts";
+export { createSnapshotCache, type SnapshotCache, type SnapshotCacheOptions } from "./cache/snapshot-cache.ts";
+export type { ConfigWatcher, ChangeListener, TypeResources } from "./cache/config-watcher.ts";
+export { StatusRegistry, type NodeStatus, type TypeStatus, type NackInfo } from "./cache/node-status.ts";
+export { createXdsServer, type XdsServer, type XdsServerOptions } from "./server/xds-server.ts";
+export type * from "./server/xds-hooks.ts";

@@ -1,0 +1,26 @@
+/** gRPC status codes the server uses (subset of grpc's Status). */
+export const StatusCode = {
+  InvalidArgument: 3,
+  ResourceExhausted: 8,
+  Internal: 13,
+  Unavailable: 14,
+} as const;
+
+export interface StreamError {
+  readonly code: number;
+  readonly details: string;
+}
+
+/**
+ * The few things a stream handler needs from the transport, so that a raw
+ * node:http2 transport can replace @grpc/grpc-js if profiling asks for it
+ * (architecture.md).
+ */
+export interface StreamTransport {
+  /** Writes one pre-encoded message; false means "wait for drain before more". */
+  write(message: Buffer): boolean;
+  /** Calls back once when the transport can take more. */
+  onceDrained(callback: () => void): void;
+  /** Ends the stream: OK without an error, else with the error's status. */
+  end(error?: StreamError): void;
+}

@@ -1,0 +1,143 @@
+import * as grpc from "@grpc/grpc-js";
+import type { ConfigWatcher } from "../cache/config-watcher.ts";
+import { StatusRegistry } from "../cache/node-status.ts";
+import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
+import { discoveryMethods, type DiscoveryMethod } from "./discovery-services.ts";
+import { SotwResponseEncoder, type EncoderMetrics } from "./response-encoder.ts";
+import { SotwStream } from "./sotw-stream.ts";
+import type { StreamTransport } from "./stream-transport.ts";
+import type { XdsHooks } from "./xds-hooks.ts";
+
+export interface XdsServerOptions {
+  /** Where resources come from: a snapshot, linear or mux cache. */
+  readonly cache: ConfigWatcher;
+  readonly hooks?: XdsHooks;
+  /** Sent as control_plane.identifier on every response (which replica configured this Envoy). */
+  readonly controlPlaneId?: string;
+  /** Largest request accepted; larger ones end their stream with RESOURCE_EXHAUSTED. Default 4 MiB. */
+  readonly maxReceiveMessageBytes?: number;
+  /** Shared status registry; one is created when absent. */
+  readonly status?: StatusRegistry;
+}
+
+export interface XdsServer {
+  /** Per-node status: what was sent, ACKed and NACKed, per type. */
+  readonly status: StatusRegistry;
+  /** Counters for encode-once: bodies encoded versus bytes written. */
+  readonly metrics: Readonly<EncoderMetrics> & { readonly openStreams: number };
+  /** Serves ADS and the per-type services on host:port; resolves with the bound port. */
+  listen(options: { host?: string; port: number }): Promise<number>;
+  /** Adds the xDS services to an existing @grpc/grpc-js server. */
+  register(server: grpc.Server): void;
+  /** Stops serving; streams end and clients reconnect elsewhere (or later). */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+const identity = (b: Buffer): Buffer => b;
+
+export function createXdsServer(options: XdsServerOptions): XdsServer {
+  const status = options.status ?? new StatusRegistry();
+  const hooks = options.hooks ?? {};
+  const encoder = new SotwResponseEncoder(options.controlPlaneId === undefined ? {} : { controlPlaneId: options.controlPlaneId });
+  const streams = new Set<SotwStream>();
+  let nextStreamId = 0;
+  let grpcServer: grpc.Server | undefined;
+
+  function handle(method: DiscoveryMethod, call: grpc.ServerDuplexStream<Buffer, Buffer>): void {
+    const transport: StreamTransport = {
+      write: (message) => call.write(message),
+      onceDrained: (callback) => call.once("drain", callback),
+      end: (error) => {
+        if (error) call.emit("error", { code: error.code, details: error.details });
+        else call.end();
+      },
+    };
+    const stream = new SotwStream({
+      id: ++nextStreamId,
+      transport,
+      watcher: options.cache,
+      status,
+      hooks,
+      encoder,
+      ...(method.typeUrl === undefined ? {} : { typeUrl: method.typeUrl }),
+    });
+    streams.add(stream);
+    const done = (): void => {
+      if (!streams.delete(stream)) return;
+      stream.close();
+    };
+    call.on("data", (bytes: Buffer) => stream.onRequest(bytes));
+    call.on("end", () => {
+      done();
+      call.end();
+    });
+    call.on("cancelled", done);
+    call.on("close", done);
+    call.on("error", done);
+  }
+
+  function register(server: grpc.Server): void {
+    const byService = new Map<string, Record<string, grpc.MethodDefinition<Buffer, Buffer>>>();
+    for (const method of discoveryMethods) {
+      if (method.variant !== "sotw") continue; // Delta xDS is served by issue 3's handler.
+      const [, service = "", name = ""] = method.path.split("/");
+      let def = byService.get(service);
+      if (!def) byService.set(service, (def = {}));
+      def[name] = {
+        path: method.path,
+        requestStream: true,
+        responseStream: true,
+        requestSerialize: identity,
+        requestDeserialize: identity,
+        responseSerialize: identity,
+        responseDeserialize: identity,
+      };
+    }
+    for (const [service, def] of byService) {
+      const impl: grpc.UntypedServiceImplementation = {};
+      for (const name of Object.keys(def)) {
+        const method = discoveryMethods.find((m) => m.path === `/${service}/${name}`) as DiscoveryMethod;
+        impl[name] = (call: grpc.ServerDuplexStream<Buffer, Buffer>) => handle(method, call);
+      }
+      server.addService(def, impl);
+    }
+  }
+
+  return {
+    status,
+    get metrics() {
+      return { ...encoder.metrics, openStreams: streams.size };
+    },
+    register,
+    async listen({ host = "127.0.0.1", port }) {
+      if (grpcServer) throw new XdsError(XdsErrorCode.InvalidState, "the xDS server is already listening");
+      const server = new grpc.Server({
+        "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? 4 * 1024 * 1024,
+        "grpc.max_send_message_length": -1,
+      });
+      register(server);
+      const bound = await new Promise<number>((resolve, reject) => {
+        server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p)));
+      });
+      grpcServer = server;
+      return bound;
+    },
+    async close({ graceMs = 500 } = {}) {
+      const server = grpcServer;
+      grpcServer = undefined;
+      if (!server) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      for (const s of streams) s.close();
+      streams.clear();
+    },
+  };
+}
