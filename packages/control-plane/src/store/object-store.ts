@@ -35,6 +35,8 @@ export interface ChangeSet {
   /** Optimistic concurrency: object key -> the revision the caller last saw it at (0 = must not exist). */
   readonly expectedRevisions?: Readonly<Record<string, number>>;
   readonly source: string;
+  /** Per-object owner when it differs from `source` (a batch of several files: "file:<path>" each). */
+  readonly objectSources?: Readonly<Record<string, string>>;
   /** Human summary; by default derived from the changes. */
   readonly summary?: string;
 }
@@ -217,7 +219,7 @@ export function openObjectStore(options: { file: string }): ObjectStore {
         for (const c of changes) {
           q.insertVersion.run(revision, c.key, c.action, c.body ?? null);
           if (c.action === "deleted") q.delete.run(c.key);
-          else q.upsert.run(c.key, c.body ?? "", revision, change.source);
+          else q.upsert.run(c.key, c.body ?? "", revision, change.objectSources?.[c.key] ?? change.source);
         }
         db.exec("COMMIT");
         return { changed: true, revision: toInfo(q.revision.get(revision) ?? {}) };

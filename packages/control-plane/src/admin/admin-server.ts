@@ -1,0 +1,344 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { stringify } from "yaml";
+import type { Diagnostic, ModelObject } from "../model/model-object.ts";
+import type { ChangeOutcome, Reconciler } from "../reconciler/reconciler.ts";
+import { parseConfigText } from "../sources/read-config-file.ts";
+import type { StatusReport } from "../status/status-report.ts";
+import type { ObjectStore, StoredObject } from "../store/object-store.ts";
+import { StoreError } from "../store/store-error.ts";
+import { ApiError, ApiErrorCode } from "./api-error.ts";
+import { envoyBootstrapYaml } from "./envoy-bootstrap.ts";
+
+export interface AdminServerOptions {
+  readonly store: ObjectStore;
+  readonly reconciler: Reconciler;
+  readonly status: () => StatusReport;
+  /** The xDS address Envoys should use, for /api/v1/bootstrap. */
+  readonly xds: { readonly host: string; readonly port: number };
+  /** Base directory for certificateFile/keyFile in API bodies; the process's cwd by default. */
+  readonly baseDir?: string;
+  /** Largest accepted request body; 4 MiB by default. */
+  readonly maxBodyBytes?: number;
+  /** One line per accepted or refused change. */
+  readonly log?: (line: string) => void;
+}
+
+export interface AdminServer {
+  listen(options: { host?: string; port: number }): Promise<number>;
+  close(): Promise<void>;
+}
+
+interface Ctx {
+  readonly req: IncomingMessage;
+  readonly url: URL;
+  readonly segments: readonly string[];
+}
+
+type Reply = { status?: number; json?: unknown; text?: string; contentType?: string };
+
+const sourcePattern = /^[A-Za-z0-9:_./@-]{1,200}$/;
+
+/** The admin HTTP API (node:http only). Every error is JSON `{ error: { code, message, diagnostics } }`. */
+export function createAdminServer(options: AdminServerOptions): AdminServer {
+  const { store, reconciler } = options;
+  const log = options.log ?? (() => {});
+  const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  const baseDir = options.baseDir ?? process.cwd();
+
+  async function readBody(req: IncomingMessage): Promise<string> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > maxBody) throw new ApiError(ApiErrorCode.PayloadTooLarge, `request body is larger than ${maxBody} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks).toString("utf8");
+  }
+
+  /** Objects from a body: multi-document YAML, one JSON object, a JSON array, or `{ "items": [...] }`. */
+  function objectsOf(text: string): ModelObject[] {
+    let docs = text;
+    const trimmed = text.trimStart();
+    if (trimmed.startsWith("[") || trimmed.startsWith("{")) {
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined; // not JSON after all: let the YAML parser report where it breaks
+      }
+      const items = Array.isArray(json)
+        ? json
+        : json !== null && typeof json === "object" && Array.isArray((json as { items?: unknown }).items)
+          ? (json as { items: unknown[] }).items
+          : undefined;
+      // JSON is YAML: one document per item keeps one diagnostic position per object.
+      if (items !== undefined) docs = items.map((i) => JSON.stringify(i)).join("\n---\n");
+    }
+    const parsed = parseConfigText(docs, { baseDir });
+    const errors = parsed.diagnostics.filter((d) => d.severity === "error");
+    if (errors.length > 0) throw new ApiError(ApiErrorCode.Refused, "the request body has errors", { diagnostics: parsed.diagnostics });
+    return parsed.objects;
+  }
+
+  function changeSource(ctx: Ctx, fallback: string): string {
+    const s = ctx.req.headers["x-change-source"];
+    const value = Array.isArray(s) ? s[0] : s;
+    if (value === undefined) return fallback;
+    if (!sourcePattern.test(value)) throw new ApiError(ApiErrorCode.BadRequest, "X-Change-Source must be 1-200 characters of [A-Za-z0-9:_./@-]");
+    return value;
+  }
+
+  const flag = (ctx: Ctx, name: string): boolean => ["true", "1", "yes"].includes(ctx.url.searchParams.get(name) ?? "");
+
+  function intParam(value: string | null | undefined, name: string): number | undefined {
+    if (value === null || value === undefined || value === "") return undefined;
+    const n = Number(value.replace(/^"|"$/g, ""));
+    if (!Number.isInteger(n) || n < 0) throw new ApiError(ApiErrorCode.BadRequest, `${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
+    return n;
+  }
+
+  function expectedRevision(ctx: Ctx): number | undefined {
+    const header = ctx.req.headers["if-match"];
+    return intParam(ctx.url.searchParams.get("expectedRevision") ?? (Array.isArray(header) ? header[0] : header), "expectedRevision");
+  }
+
+  /** Turns a reconciler outcome into the reply, logging the change; refusals are 422. */
+  async function outcomeReply(outcome: ChangeOutcome, source: string): Promise<Reply> {
+    const body = {
+      accepted: outcome.accepted,
+      dryRun: outcome.dryRun,
+      changed: outcome.changed,
+      revision: outcome.revision?.revision ?? store.currentRevision(),
+      changes: outcome.changes,
+      diagnostics: outcome.diagnostics,
+    };
+    if (!outcome.accepted) {
+      if (!outcome.dryRun) log(`refused change from ${source}: ${summarize(outcome.diagnostics)}`);
+      throw new ApiError(ApiErrorCode.Refused, refusalMessage(outcome), {
+        diagnostics: outcome.diagnostics,
+        extra: { rejected: outcome.rejected, dryRun: outcome.dryRun },
+      });
+    }
+    if (!outcome.dryRun && outcome.changed) {
+      log(`accepted change from ${source}: revision ${outcome.revision?.revision} (${outcome.revision?.summary})`);
+      // Answer once the new snapshots are set, so "applied" means "sent to every connected Envoy".
+      await reconciler.flush();
+    }
+    return { json: body };
+  }
+
+  function wrapStore<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      if (error instanceof StoreError) {
+        const code =
+          error.code === "conflict" ? ApiErrorCode.Conflict : error.code === "not_found" ? ApiErrorCode.NotFound : ApiErrorCode.BadRequest;
+        throw new ApiError(code, error.message);
+      }
+      throw error;
+    }
+  }
+
+  const item = (s: StoredObject) => ({ key: s.key, revision: s.revision, source: s.source, object: s.object });
+
+  async function objects(ctx: Ctx): Promise<Reply> {
+    const [kind, name, ...rest] = ctx.segments.slice(3);
+    if (rest.length > 0) throw new ApiError(ApiErrorCode.NotFound, `no such path ${ctx.url.pathname}`);
+    const method = ctx.req.method ?? "GET";
+    if (name === undefined) {
+      if (method !== "GET") throw new ApiError(ApiErrorCode.MethodNotAllowed, `${method} is not allowed here; use POST /api/v1/apply to create objects`);
+      const items = store.list().filter((s) => kind === undefined || s.object.kind === kind);
+      return { json: { revision: store.currentRevision(), items: items.map(item) } };
+    }
+    const key = `${kind}/${name}`;
+    if (method === "GET") {
+      const s = store.get(key);
+      if (s === undefined) throw new ApiError(ApiErrorCode.NotFound, `${key} does not exist`);
+      return { json: item(s) };
+    }
+    if (method === "PUT") {
+      const objs = objectsOf(await readBody(ctx.req));
+      const [object] = objs;
+      if (objs.length !== 1 || object === undefined) throw new ApiError(ApiErrorCode.BadRequest, `PUT takes exactly one object, got ${objs.length}`);
+      if (object.kind !== kind || object.metadata.name !== name) {
+        throw new ApiError(ApiErrorCode.BadRequest, `the body is ${object.kind}/${object.metadata.name} but the URL names ${key}`);
+      }
+      const expected = expectedRevision(ctx);
+      const source = changeSource(ctx, "api");
+      const outcome = wrapStore(() =>
+        reconciler.change({
+          upserts: [object],
+          source,
+          dryRun: flag(ctx, "dryRun"),
+          ...(expected !== undefined ? { expectedRevisions: { [key]: expected } } : {}),
+        }),
+      );
+      return outcomeReply(outcome, source);
+    }
+    if (method === "DELETE") {
+      if (store.get(key) === undefined) throw new ApiError(ApiErrorCode.NotFound, `${key} does not exist`);
+      const expected = expectedRevision(ctx);
+      const source = changeSource(ctx, "api");
+      const outcome = wrapStore(() =>
+        reconciler.change({
+          deletes: [key],
+          source,
+          dryRun: flag(ctx, "dryRun"),
+          ...(expected !== undefined ? { expectedRevisions: { [key]: expected } } : {}),
+        }),
+      );
+      return outcomeReply(outcome, source);
+    }
+    throw new ApiError(ApiErrorCode.MethodNotAllowed, `${method} is not allowed on an object; use GET, PUT or DELETE`);
+  }
+
+  async function route(ctx: Ctx): Promise<Reply> {
+    const method = ctx.req.method ?? "GET";
+    const path = ctx.segments.join("/");
+    const only = (m: string) => {
+      if (method !== m) throw new ApiError(ApiErrorCode.MethodNotAllowed, `${method} ${ctx.url.pathname} is not allowed; use ${m}`);
+    };
+    if (path === "healthz") {
+      only("GET");
+      return { json: { status: "ok", revision: store.currentRevision() } };
+    }
+    if (ctx.segments[0] !== "api" || ctx.segments[1] !== "v1") throw new ApiError(ApiErrorCode.NotFound, `no such path ${ctx.url.pathname}`);
+    switch (ctx.segments[2]) {
+      case "objects":
+        return objects(ctx);
+      case "apply": {
+        only("POST");
+        const objs = objectsOf(await readBody(ctx.req));
+        const source = changeSource(ctx, "api");
+        return outcomeReply(wrapStore(() => reconciler.change({ upserts: objs, source, dryRun: flag(ctx, "dryRun") })), source);
+      }
+      case "validate": {
+        only("POST");
+        const objs = objectsOf(await readBody(ctx.req));
+        const outcome = wrapStore(() => reconciler.change({ upserts: objs, source: "validate", dryRun: true }));
+        return outcomeReply(outcome, "validate");
+      }
+      case "diff": {
+        only("POST");
+        const objs = objectsOf(await readBody(ctx.req));
+        const d = wrapStore(() => reconciler.diff({ upserts: objs, source: "diff" }));
+        if (!d.accepted) {
+          throw new ApiError(ApiErrorCode.Refused, "this change would be refused", { diagnostics: d.diagnostics, extra: { rejected: d.rejected } });
+        }
+        return { json: { revision: store.currentRevision(), changes: d.changes, groups: d.groups, diagnostics: d.diagnostics } };
+      }
+      case "status":
+        only("GET");
+        return { json: options.status() };
+      case "history": {
+        only("GET");
+        const n = intParam(ctx.segments[3], "revision");
+        if (n !== undefined) {
+          const info = store.revision(n);
+          if (info === undefined) throw new ApiError(ApiErrorCode.NotFound, `revision ${n} does not exist (latest is ${store.currentRevision()})`);
+          return { json: { ...info, objects: store.objectsAt(n) } };
+        }
+        const limit = intParam(ctx.url.searchParams.get("limit"), "limit") ?? 50;
+        return { json: { revision: store.currentRevision(), items: store.history({ limit }) } };
+      }
+      case "rollback": {
+        only("POST");
+        const text = await readBody(ctx.req);
+        let body: { to?: unknown; dryRun?: unknown } = {};
+        if (text.trim() !== "") {
+          try {
+            body = JSON.parse(text) as typeof body;
+          } catch {
+            throw new ApiError(ApiErrorCode.BadRequest, 'the body must be JSON like {"to": 3}');
+          }
+        }
+        const to = intParam(ctx.url.searchParams.get("to") ?? (body.to === undefined ? undefined : String(body.to)), "to");
+        if (to === undefined) throw new ApiError(ApiErrorCode.BadRequest, 'say which revision to roll back to: {"to": N} or ?to=N');
+        const source = changeSource(ctx, `rollback:${to}`);
+        const outcome = wrapStore(() => reconciler.rollback(to, { dryRun: flag(ctx, "dryRun") || body.dryRun === true, source }));
+        return outcomeReply(outcome, source);
+      }
+      case "bootstrap": {
+        only("GET");
+        const node = ctx.url.searchParams.get("node");
+        if (node === null || node === "") throw new ApiError(ApiErrorCode.BadRequest, "say which node the bootstrap is for: ?node=ID");
+        const cluster = ctx.url.searchParams.get("cluster");
+        const adminPort = intParam(ctx.url.searchParams.get("adminPort"), "adminPort");
+        const host = ["0.0.0.0", "::", ""].includes(options.xds.host) ? "127.0.0.1" : options.xds.host;
+        const text = envoyBootstrapYaml({
+          nodeId: node,
+          ...(cluster !== null && cluster !== "" ? { nodeCluster: cluster } : {}),
+          xdsHost: host,
+          xdsPort: options.xds.port,
+          ...(adminPort !== undefined ? { adminPort } : {}),
+        });
+        return { text, contentType: "application/yaml" };
+      }
+      default:
+        throw new ApiError(ApiErrorCode.NotFound, `no such path ${ctx.url.pathname}`);
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let reply: Reply;
+    try {
+      const url = new URL(req.url ?? "/", "http://admin");
+      const segments = url.pathname.split("/").filter((s) => s !== "").map(decodeURIComponent);
+      reply = await route({ req, url, segments });
+    } catch (error) {
+      const e =
+        error instanceof ApiError
+          ? error
+          : new ApiError(ApiErrorCode.Internal, error instanceof Error ? error.message : String(error));
+      if (e.code === ApiErrorCode.Internal) log(`admin API error on ${req.method} ${req.url}: ${error instanceof Error ? error.stack : String(error)}`);
+      reply = { status: e.status, json: e.toJson() };
+      // Drain what is left of a refused body, so the client sees the answer instead of a reset.
+      req.resume();
+    }
+    const wantsYaml = reply.json !== undefined && (req.headers.accept ?? "").includes("yaml");
+    const body = reply.text ?? (wantsYaml ? stringify(reply.json) : `${JSON.stringify(reply.json, null, 2)}\n`);
+    res.writeHead(reply.status ?? 200, {
+      "content-type": reply.contentType ?? (wantsYaml ? "application/yaml" : "application/json"),
+      "cache-control": "no-store",
+    });
+    res.end(body);
+  }
+
+  const server = createServer((req, res) => {
+    void handle(req, res);
+  });
+
+  return {
+    listen(opts) {
+      return new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen({ host: opts.host ?? "127.0.0.1", port: opts.port }, () => {
+          server.off("error", reject);
+          resolve((server.address() as AddressInfo).port);
+        });
+      });
+    },
+    close() {
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function summarize(diagnostics: readonly Diagnostic[]): string {
+  const errors = diagnostics.filter((d) => d.severity === "error");
+  const first = errors[0];
+  if (first === undefined) return "no details";
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : "";
+  return `${[first.object, first.path].filter(Boolean).join(" ")}: ${first.message}${more}`;
+}
+
+function refusalMessage(outcome: ChangeOutcome): string {
+  const what = outcome.rejected.length > 0 ? `: ${outcome.rejected.join(", ")} would be invalid` : "";
+  return `${outcome.dryRun ? "this change would be refused" : "change refused"}${what}; nothing was changed`;
+}

@@ -1,0 +1,253 @@
+import { createSnapshot, type Snapshot, type SnapshotCache } from "@ts-control-plane/xds";
+import { compile, matchNodeGroup, type CompileResult, type NodeGroupConfig } from "../compile.ts";
+import type { Diagnostic, ModelObject } from "../model/model-object.ts";
+import type { ChangeSet, ObjectStore, RevisionChange, RevisionInfo } from "../store/object-store.ts";
+import { rollbackChange } from "../store/rollback-change.ts";
+import { diffSnapshots, type GroupDiff } from "./diff-snapshots.ts";
+
+/** The cache key of a node that matches no node group: it gets no snapshot, so its requests wait. */
+export const UNMATCHED_GROUP = "(unmatched)";
+
+export interface ChangeRequest extends ChangeSet {
+  /** Validate and report, write nothing. */
+  readonly dryRun?: boolean;
+}
+
+export interface ChangeOutcome {
+  /** False when the change was refused: nothing was stored or pushed. */
+  readonly accepted: boolean;
+  readonly dryRun: boolean;
+  /** False when the change equals what is stored (no new revision). */
+  readonly changed: boolean;
+  readonly revision?: RevisionInfo;
+  readonly changes: readonly RevisionChange[];
+  /** Why it was refused (errors), plus warnings about the candidate objects. */
+  readonly diagnostics: readonly Diagnostic[];
+  /** Object keys the change would have broken. */
+  readonly rejected: readonly string[];
+}
+
+export interface DiffOutcome {
+  readonly accepted: boolean;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly rejected: readonly string[];
+  readonly changes: readonly RevisionChange[];
+  readonly groups: readonly GroupDiff[];
+}
+
+export interface PushedState {
+  readonly revision: number;
+  readonly groups: readonly NodeGroupConfig[];
+  readonly snapshots: ReadonlyMap<string, Snapshot>;
+  readonly rejected: readonly string[];
+}
+
+export interface ReconcilerOptions {
+  readonly store: ObjectStore;
+  readonly cache: SnapshotCache;
+  /** Quiet time before a change set is compiled and pushed; 50 ms by default. */
+  readonly debounceMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface NodeIdentity {
+  readonly id: string;
+  readonly cluster: string;
+  readonly metadata?: Readonly<Record<string, unknown>> | undefined;
+}
+
+export interface Reconciler {
+  /** Compiles the stored objects and sets every group's snapshot; call before serving xDS. */
+  start(): Promise<void>;
+  /** Validates a change against the current objects and stores it when nothing breaks. Synchronous: one writer. */
+  change(request: ChangeRequest): ChangeOutcome;
+  rollback(to: number, options?: { dryRun?: boolean; source?: string }): ChangeOutcome;
+  /** Which Envoy resources a change would add, change or remove, per node group. */
+  diff(request: ChangeSet): DiffOutcome;
+  /** The snapshot cache key of a node: its node group. */
+  nodeGroupOf(node: NodeIdentity): string;
+  /** What the cache holds now. */
+  state(): PushedState;
+  /** Resolves once every stored change is compiled and set on the cache (and every watch notified). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Built {
+  readonly result: CompileResult;
+  readonly snapshots: Map<string, Snapshot>;
+  /** Snapshot consistency errors, as diagnostics; compile() should make these impossible. */
+  readonly problems: Diagnostic[];
+}
+
+function build(objects: readonly ModelObject[]): Built {
+  const result = compile(objects);
+  const snapshots = new Map<string, Snapshot>();
+  const problems: Diagnostic[] = [];
+  for (const group of result.groups) {
+    try {
+      // No explicit version: the library derives it from the content, so the same
+      // objects give the same versions after a restart and reconnecting Envoys see no change.
+      snapshots.set(group.name, createSnapshot({ resources: group.resources }));
+    } catch (error) {
+      problems.push({
+        severity: "error",
+        code: "snapshot.inconsistent",
+        message: `node group ${group.name}: ${error instanceof Error ? error.message : String(error)}`,
+        hint: "this is a translation bug, not your configuration; please report it with the objects you applied",
+      });
+    }
+  }
+  return { result, snapshots, problems };
+}
+
+/**
+ * The one writer of the snapshot cache. Changes are validated synchronously
+ * against the current object set (so two API calls cannot interleave between
+ * check and commit), stored, then compiled and pushed after a short debounce.
+ */
+export function createReconciler(options: ReconcilerOptions): Reconciler {
+  const { store, cache } = options;
+  const debounceMs = options.debounceMs ?? 50;
+  const log = options.log ?? (() => {});
+  let pushed: PushedState = { revision: 0, groups: [], snapshots: new Map(), rejected: [] };
+  /** Compile of the stored objects as of `current.revision`: the baseline a change is judged against. */
+  let current: { revision: number; built: Built } | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let waiters: (() => void)[] = [];
+  let closed = false;
+
+  const baseline = (): Built => {
+    const revision = store.currentRevision();
+    if (current === undefined || current.revision !== revision) {
+      current = { revision, built: build(store.list().map((s) => s.object)) };
+    }
+    return current.built;
+  };
+
+  async function push(): Promise<void> {
+    const revision = store.currentRevision();
+    const built = baseline();
+    if (built.result.rejected.length > 0) {
+      log(`revision ${revision}: objects left out of the configuration (kept for you to fix): ${built.result.rejected.join(", ")}`);
+    }
+    const previous = pushed;
+    // Groups whose snapshot could not be built keep their previous one.
+    const snapshots = new Map(built.snapshots);
+    for (const group of built.result.groups) {
+      const old = previous.snapshots.get(group.name);
+      if (!snapshots.has(group.name) && old !== undefined) snapshots.set(group.name, old);
+    }
+    pushed = { revision, groups: built.result.groups, snapshots, rejected: built.result.rejected };
+    await Promise.all([...built.snapshots].map(([name, snapshot]) => cache.setSnapshot(name, snapshot)));
+    for (const name of previous.snapshots.keys()) if (!snapshots.has(name)) cache.clearSnapshot(name);
+  }
+
+  /** Runs pushes one at a time until the pushed revision is the stored one. */
+  function kick(): Promise<void> {
+    if (running !== undefined) return running;
+    running = (async () => {
+      try {
+        do {
+          await push();
+        } while (!closed && pushed.revision !== store.currentRevision());
+      } catch (error) {
+        log(`push failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      } finally {
+        running = undefined;
+        const done = waiters;
+        waiters = [];
+        for (const w of done) w();
+      }
+    })();
+    return running;
+  }
+
+  function schedule(): void {
+    if (closed) return;
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      void kick();
+    }, debounceMs);
+  }
+
+  function judge(objects: readonly ModelObject[], changed: ReadonlySet<string>): { built: Built; refused: string[]; diagnostics: Diagnostic[] } {
+    const before = new Set(baseline().result.rejected);
+    const built = build(objects);
+    // Refuse when the change breaks an object: one it touches, or one that compiled before.
+    const refused = built.result.rejected.filter((key) => changed.has(key) || !before.has(key));
+    const relevant = new Set([...refused, ...changed]);
+    const diagnostics = [
+      ...built.result.diagnostics.filter((d) => d.object === undefined || relevant.has(d.object)),
+      ...built.problems,
+    ];
+    return { built, refused, diagnostics };
+  }
+
+  function change(request: ChangeRequest): ChangeOutcome {
+    const dryRun = request.dryRun ?? false;
+    const preview = store.preview(request);
+    const changedKeys = new Set(preview.changes.map((c) => c.key));
+    const { refused, diagnostics, built } = judge(preview.objects, changedKeys);
+    const accepted = refused.length === 0 && built.problems.length === 0;
+    if (!accepted || dryRun || preview.changes.length === 0) {
+      return { accepted, dryRun, changed: accepted && preview.changes.length > 0, changes: preview.changes, diagnostics, rejected: refused };
+    }
+    const committed = store.commit(request);
+    current = { revision: store.currentRevision(), built };
+    schedule();
+    return {
+      accepted: true,
+      dryRun: false,
+      changed: committed.changed,
+      ...(committed.revision !== undefined ? { revision: committed.revision } : {}),
+      changes: committed.revision?.changes ?? [],
+      diagnostics,
+      rejected: [],
+    };
+  }
+
+  return {
+    async start() {
+      await kick();
+    },
+    change,
+    rollback(to, opts = {}) {
+      const request = rollbackChange(store, to, opts.source === undefined ? {} : { source: opts.source });
+      return change({ ...request, ...(opts.dryRun !== undefined ? { dryRun: opts.dryRun } : {}) });
+    },
+    diff(request) {
+      const preview = store.preview(request);
+      const { refused, diagnostics, built } = judge(preview.objects, new Set(preview.changes.map((c) => c.key)));
+      return {
+        accepted: refused.length === 0 && built.problems.length === 0,
+        diagnostics,
+        rejected: refused,
+        changes: preview.changes,
+        groups: diffSnapshots(baseline().snapshots, built.snapshots),
+      };
+    },
+    nodeGroupOf(node) {
+      const metadata = node.metadata === undefined ? {} : { metadata: { ...node.metadata } };
+      return matchNodeGroup(pushed.groups, { id: node.id, cluster: node.cluster, ...metadata }) ?? UNMATCHED_GROUP;
+    },
+    state: () => pushed,
+    async flush() {
+      if (timer === undefined && running === undefined && pushed.revision === store.currentRevision()) return;
+      if (timer !== undefined) {
+        clearTimeout(timer);
+        timer = undefined;
+      }
+      if (running !== undefined) await new Promise<void>((resolve) => waiters.push(resolve));
+      await kick();
+    },
+    async close() {
+      closed = true;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      if (running !== undefined) await running;
+    },
+  };
+}

@@ -1,0 +1,200 @@
+import { type FSWatcher, statSync, watch } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import type { Diagnostic } from "../model/model-object.ts";
+import type { ChangeSet, ObjectStore } from "../store/object-store.ts";
+import { StoreError } from "../store/store-error.ts";
+import { formatDiagnostic } from "./format-diagnostic.ts";
+import { isConfigFile, listConfigFiles } from "./list-config-files.ts";
+import { type ParsedConfig, readConfigFile, withSource } from "./read-config-file.ts";
+
+export interface ApplyVerdict {
+  readonly accepted: boolean;
+  readonly changed: boolean;
+  readonly revision?: { readonly revision: number } | undefined;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export interface FileSourcesOptions {
+  /** Files or directories given with --config. */
+  readonly paths: readonly string[];
+  /** The store, to know which objects each file put there (so removing them from the file deletes them). */
+  readonly store: ObjectStore;
+  /** Validates and stores a change (the reconciler's `change`). */
+  readonly apply: (change: ChangeSet) => ApplyVerdict;
+  /** Quiet time after the last file event before files are read; 100 ms by default. */
+  readonly debounceMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface FileApplyResult {
+  readonly files: readonly string[];
+  readonly accepted: boolean;
+  readonly changed: boolean;
+  readonly revision?: number;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export interface FileSources {
+  /** Reads every file once and applies them together (objects may reference each other across files). */
+  start(): FileApplyResult[];
+  /** Resolves after the pending file events (if any) are processed; for tests and shutdown. */
+  settle(): Promise<void>;
+  close(): void;
+}
+
+export const fileSource = (file: string): string => `file:${file}`;
+
+/**
+ * Watched YAML files and directories. Objects from files are applied like API
+ * changes (one revision, source "file:<path>"); a file with errors is refused as
+ * a whole and the objects it put there before stay live.
+ *
+ * Directories are watched rather than files: editors that save by writing a temp
+ * file and renaming it over the original replace the inode, which silently ends a
+ * watch on the file itself.
+ */
+export function createFileSources(options: FileSourcesOptions): FileSources {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const debounceMs = options.debounceMs ?? 100;
+  const roots = options.paths.map((p) => resolve(p));
+  const watchers: FSWatcher[] = [];
+  const pending = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  let settleWaiters: (() => void)[] = [];
+  let closed = false;
+
+  function tryApply(parsed: readonly ParsedConfig[]): FileApplyResult {
+    const files = parsed.map((p) => p.file ?? "");
+    const upserts = parsed.flatMap((p) => p.objects);
+    const objectSources: Record<string, string> = {};
+    for (const p of parsed) for (const o of p.objects) objectSources[`${o.kind}/${o.metadata.name}`] = fileSource(p.file ?? "");
+    const upserted = new Set(Object.keys(objectSources));
+    const deletes = parsed.flatMap((p) =>
+      options.store
+        .list()
+        .filter((s) => s.source === fileSource(p.file ?? "") && !upserted.has(s.key))
+        .map((s) => s.key),
+    );
+    const source = files.length === 1 ? fileSource(files[0] ?? "") : `file:${files.length} files`;
+    let verdict: ApplyVerdict;
+    try {
+      verdict = options.apply({ upserts, deletes, objectSources, source });
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      verdict = {
+        accepted: false,
+        changed: false,
+        diagnostics: [{ severity: "error", code: `store.${error.code}`, message: error.message, hint: "give every object a unique kind and name across all files" }],
+      };
+    }
+    const located = verdict.diagnostics.map((d) => {
+      for (const p of parsed) {
+        const l = withSource(d, p.locate);
+        if (l !== d) return l;
+      }
+      return d;
+    });
+    return {
+      files,
+      accepted: verdict.accepted,
+      changed: verdict.changed,
+      ...(verdict.revision !== undefined ? { revision: verdict.revision.revision } : {}),
+      diagnostics: located,
+    };
+  }
+
+  function report(r: FileApplyResult): void {
+    const what = r.files.join(", ");
+    if (!r.accepted) {
+      log(`refused change from ${what}: the objects it put there before stay live`);
+      for (const d of r.diagnostics) log(`  ${formatDiagnostic(d)}`);
+    } else if (r.changed) {
+      log(`accepted change from ${what}: revision ${r.revision ?? "?"}`);
+      for (const d of r.diagnostics) log(`  ${formatDiagnostic(d)}`);
+    }
+  }
+
+  function process(files: readonly string[]): FileApplyResult[] {
+    const parsed = files.map(readConfigFile);
+    const results: FileApplyResult[] = [];
+    const good: ParsedConfig[] = [];
+    for (const p of parsed) {
+      if (p.diagnostics.some((d) => d.severity === "error")) {
+        results.push({ files: [p.file ?? ""], accepted: false, changed: false, diagnostics: p.diagnostics });
+      } else good.push(p);
+    }
+    if (good.length > 0) {
+      const together = tryApply(good);
+      if (together.accepted || good.length === 1) results.push(together);
+      // Together they break something: apply file by file, so one bad file does not hold back the others.
+      else for (const p of good) results.push(tryApply([p]));
+    }
+    for (const r of results) report(r);
+    return results;
+  }
+
+  function onEvent(file: string): void {
+    if (closed) return;
+    pending.add(file);
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(flush, debounceMs);
+  }
+
+  function flush(): void {
+    timer = undefined;
+    const files = [...pending].sort();
+    pending.clear();
+    try {
+      if (files.length > 0 && !closed) process(files);
+    } catch (error) {
+      log(`reading config files failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const waiters = settleWaiters;
+    settleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  function watchRoot(root: string): void {
+    let isDir = false;
+    try {
+      isDir = statSync(root).isDirectory();
+    } catch {
+      isDir = false;
+    }
+    const dir = isDir ? root : dirname(root);
+    const only = isDir ? undefined : basename(root);
+    try {
+      const w = watch(dir, { recursive: isDir }, (_event, name) => {
+        if (name === null) return;
+        const rel = name.toString();
+        if (only !== undefined ? rel !== only : !isConfigFile(rel)) return;
+        onEvent(join(dir, rel));
+      });
+      w.on("error", (error) => log(`watching ${dir} failed: ${error.message}`));
+      watchers.push(w);
+    } catch (error) {
+      log(`cannot watch ${dir}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  return {
+    start() {
+      const files = [...new Set(roots.flatMap(listConfigFiles))];
+      for (const root of roots) watchRoot(root);
+      return process(files);
+    },
+    settle() {
+      if (timer === undefined && pending.size === 0) return Promise.resolve();
+      return new Promise((resolve) => settleWaiters.push(resolve));
+    },
+    close() {
+      closed = true;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      for (const w of watchers) w.close();
+      const waiters = settleWaiters;
+      settleWaiters = [];
+      for (const w of waiters) w();
+    },
+  };
+}

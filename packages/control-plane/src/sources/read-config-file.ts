@@ -1,0 +1,55 @@
+import { readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Diagnostic, ModelObject, SourceRef } from "../model/model-object.ts";
+import { parseDocuments } from "../model/parse-documents.ts";
+import { resolveFileReferences } from "./resolve-file-references.ts";
+
+export interface ParsedConfig {
+  /** The file, or undefined for text that came from stdin or an API body. */
+  readonly file: string | undefined;
+  /** False when the file does not exist (deleted, or mid-rename). */
+  readonly exists: boolean;
+  readonly objects: ModelObject[];
+  readonly diagnostics: Diagnostic[];
+  /** Where a field of an object was written, for diagnostics that come back from compile(). */
+  readonly locate: (key: string, path?: string) => SourceRef | undefined;
+}
+
+/** Parses a YAML/JSON text of objects and inlines the files they reference. Never throws on user input. */
+export function parseConfigText(text: string, options: { file?: string; baseDir: string }): ParsedConfig {
+  const parsed = parseDocuments(text, options.file === undefined ? {} : { file: options.file });
+  const diagnostics = [...parsed.diagnostics];
+  const objects = parsed.objects.map((o) => {
+    const r = resolveFileReferences(o, { baseDir: options.baseDir });
+    for (const d of r.diagnostics) diagnostics.push(withSource(d, parsed.locate));
+    return r.object;
+  });
+  return { file: options.file, exists: true, objects, diagnostics, locate: parsed.locate };
+}
+
+export function readConfigFile(file: string): ParsedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+      return { file, exists: false, objects: [], diagnostics: [], locate: () => undefined };
+    }
+    const diagnostic: Diagnostic = {
+      severity: "error",
+      code: "file.unreadable",
+      message: `cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`,
+      hint: "make the file readable by the control plane",
+      source: { file },
+    };
+    return { file, exists: true, objects: [], diagnostics: [diagnostic], locate: () => undefined };
+  }
+  return parseConfigText(text, { file, baseDir: dirname(file) });
+}
+
+/** Fills in a diagnostic's file position from where its object and field were written. */
+export function withSource(d: Diagnostic, locate: ParsedConfig["locate"]): Diagnostic {
+  if (d.source !== undefined || d.object === undefined) return d;
+  const source = locate(d.object, d.path);
+  return source === undefined ? d : { ...d, source };
+}
