@@ -45,6 +45,12 @@ export interface EnvoyProcess {
   configDump(options?: { includeEds?: boolean }): Promise<ConfigDump>;
   /** Counters and gauges from admin /stats, optionally filtered by a regex (Envoy's `filter`). */
   stats(filter?: string): Promise<Map<string, number>>;
+  /**
+   * Text readouts from admin /stats, e.g. `cluster.NAME.version_text`: the
+   * version_info of the last accepted xDS update of a subscription. This is
+   * where an EDS version shows, since config_dump's EDS section has none.
+   */
+  textStats(filter?: string): Promise<Map<string, string>>;
   /** Admin /server_info as JSON (state, uptime, ...). */
   serverInfo(): Promise<Json>;
   /** Polls /config_dump until `predicate` returns a value that is not undefined/null/false; returns it. */
@@ -182,6 +188,15 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<EnvoyProce
           // Counters and gauges are "name: 123"; histograms ("name: P0(...)") are skipped.
           const m = /^(\S+): (\d+)$/.exec(line);
           if (m) out.set(m[1]!, Number(m[2]));
+        }
+        return out;
+      },
+      async textStats(filter?: string) {
+        const res = await admin(filter === undefined ? "/stats" : `/stats?filter=${encodeURIComponent(filter)}`);
+        const out = new Map<string, string>();
+        for (const line of res.body.split("\n")) {
+          const m = /^(\S+): "(.*)"$/.exec(line);
+          if (m) out.set(m[1]!, m[2]!);
         }
         return out;
       },
