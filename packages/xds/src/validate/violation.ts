@@ -1,0 +1,27 @@
+import type { Registry } from "@bufbuild/protobuf";
+
+/** One broken protoc-gen-validate rule. */
+export interface Violation {
+  /** Proto field path, snake_case, e.g. "filter_chains[0].filters[0].typed_config.stat_prefix". */
+  readonly path: string;
+  /** The rule, named like protovalidate's rule ids, e.g. "string.min_len", "message.required". */
+  readonly rule: string;
+  /** What is wrong, worded like Envoy's PGV messages, e.g. "value length must be at least 1 characters". */
+  readonly message: string;
+}
+
+export interface ValidateOptions {
+  /**
+   * Resolves the contents of `google.protobuf.Any` fields. Defaults to a registry of
+   * every generated Envoy type, built once from envoy-api.binpb on first use.
+   */
+  readonly registry?: Registry;
+  /** Stop after this many violations (default: no limit). */
+  readonly maxViolations?: number;
+  /**
+   * The current time in milliseconds since the epoch, for timestamp `lt_now`,
+   * `gt_now` and `within`; defaults to Date.now(). Pass a fixed value to keep
+   * results deterministic.
+   */
+  readonly nowMs?: number;
+}
