@@ -257,7 +257,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         }
         const to = intParam(ctx.url.searchParams.get("to") ?? (body.to === undefined ? undefined : String(body.to)), "to");
         if (to === undefined) throw new ApiError(ApiErrorCode.BadRequest, 'say which revision to roll back to: {"to": N} or ?to=N');
-        const source = changeSource(ctx, `rollback:${to}`);
+        const by = changeSource(ctx, "");
+        const source = by === "" ? `rollback:${to}` : `${by}:rollback:${to}`;
         const outcome = wrapStore(() => reconciler.rollback(to, { dryRun: flag(ctx, "dryRun") || body.dryRun === true, source }));
         return outcomeReply(outcome, source);
       }
