@@ -68,7 +68,8 @@ export function callWhoami(client: grpc.Client, options: { timeoutMs: number }):
       whoamiMethod.path,
       whoamiMethod.requestSerialize,
       whoamiMethod.responseDeserialize,
-      "",
+      // Not empty: a grpc-js 1.14 server answers a zero-length unary request with UNIMPLEMENTED "Received no request message".
+      "whoami",
       { deadline: Date.now() + options.timeoutMs },
       (error, reply) => (error ? reject(error) : resolve(reply ?? "")),
     );
