@@ -1,0 +1,109 @@
+import { create } from "@bufbuild/protobuf";
+import { AnySchema, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { ClientResourceStatus, UpdateFailureStateSchema } from "@ts-control-plane/envoy-api/envoy/admin/v3/config_dump_shared_pb";
+import { NodeSchema } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
+import {
+  ClientConfig_GenericXdsConfigSchema,
+  ClientConfigSchema,
+  ClientStatusResponseSchema,
+  ConfigStatus,
+  type ClientConfig,
+  type ClientConfig_GenericXdsConfig,
+  type ClientStatusRequest,
+  type ClientStatusResponse,
+} from "@ts-control-plane/envoy-api/envoy/service/status/v3/csds_pb";
+import type { ConfigWatcher, TypeResources } from "../cache/config-watcher.ts";
+import type { NodeStatus, StatusRegistry, TypeStatus } from "../cache/node-status.ts";
+import { wildcardName } from "../protocol/sotw-subscription.ts";
+import { compileNodeMatchers } from "./csds-node-matcher.ts";
+
+export interface CsdsSources {
+  /** What was sent, ACKed and NACKed, per node and type. */
+  readonly status: StatusRegistry;
+  /** Where the resources themselves are read, by each node's cache key. */
+  readonly cache: ConfigWatcher;
+}
+
+/**
+ * The CSDS answer for a ClientStatusRequest, built from the control plane's own
+ * records: one ClientConfig per known node (filtered by node_matchers, OR
+ * semantics), with one generic_xds_config per resource the node subscribes to.
+ *
+ * This is the server's view, which is all a control plane can report: an ACK
+ * means "accepted", not "serving" (a cluster may still be warming), and a
+ * resource's contents are the cache's current ones, i.e. the latest config the
+ * server holds for the node (what CSDS asks for, also for a NACKed one).
+ *
+ * Throws XdsError "invalid_argument" for node matchers it cannot evaluate.
+ */
+export function buildCsdsResponse(request: ClientStatusRequest, sources: CsdsSources): ClientStatusResponse {
+  const matches = compileNodeMatchers(request.nodeMatchers);
+  const config: ClientConfig[] = [];
+  for (const node of sources.status.nodes()) {
+    if (!matches({ id: node.nodeId })) continue;
+    config.push(clientConfigOf(node, sources.cache, { withContents: !request.excludeResourceContents }));
+  }
+  return create(ClientStatusResponseSchema, { config });
+}
+
+function clientConfigOf(node: NodeStatus, cache: ConfigWatcher, options: { withContents: boolean }): ClientConfig {
+  const genericXdsConfigs: ClientConfig_GenericXdsConfig[] = [];
+  for (const type of node.types) {
+    const available = cache.get(node.cacheKey, type.typeUrl);
+    for (const name of namesOf(type, available)) {
+      genericXdsConfigs.push(resourceConfigOf(type, name, available, options));
+    }
+  }
+  return create(ClientConfigSchema, { node: create(NodeSchema, { id: node.nodeId, cluster: node.nodeCluster }), genericXdsConfigs });
+}
+
+/**
+ * The resource names to report for a type: those the node asked for by name,
+ * plus, for a wildcard subscription, every resource the cache holds for it.
+ */
+function namesOf(type: TypeStatus, available: TypeResources | undefined): string[] {
+  const names = new Set(type.subscribed.filter((n) => n !== wildcardName));
+  if (type.subscribed.includes(wildcardName) && available) for (const n of available.items.keys()) names.add(n);
+  return [...names].sort();
+}
+
+function resourceConfigOf(
+  type: TypeStatus,
+  name: string,
+  available: TypeResources | undefined,
+  options: { withContents: boolean },
+): ClientConfig_GenericXdsConfig {
+  const resource = available?.items.get(name);
+  const sent = type.sentVersion !== undefined;
+  const acked = sent && type.ackedVersion === type.sentVersion;
+  return create(ClientConfig_GenericXdsConfigSchema, {
+    typeUrl: type.typeUrl,
+    name,
+    // SotW versions are per type: every resource of the type reports the version last sent.
+    versionInfo: type.sentVersion ?? "",
+    ...(resource && options.withContents ? { xdsConfig: create(AnySchema, { typeUrl: resource.typeUrl, value: resource.bytes }) } : {}),
+    ...(type.sentAt ? { lastUpdated: timestampFromDate(type.sentAt) } : {}),
+    configStatus: type.nacked ? ConfigStatus.ERROR : !sent ? ConfigStatus.NOT_SENT : acked ? ConfigStatus.SYNCED : ConfigStatus.STALE,
+    clientStatus: clientStatusOf(type, { exists: resource !== undefined, acked, sent }),
+    ...(type.nacked && type.lastNack
+      ? {
+          errorState: create(UpdateFailureStateSchema, {
+            details: type.lastNack.message,
+            versionInfo: type.lastNack.version,
+            lastUpdateAttempt: timestampFromDate(type.lastNack.at),
+          }),
+        }
+      : {}),
+  });
+}
+
+/**
+ * The client's side as far as the server can tell. A named resource the
+ * server has already answered without is DOES_NOT_EXIST (xDS: the client then
+ * knows it is absent); before any answer it is only REQUESTED.
+ */
+function clientStatusOf(type: TypeStatus, facts: { exists: boolean; acked: boolean; sent: boolean }): ClientResourceStatus {
+  if (!facts.exists) return facts.sent ? ClientResourceStatus.DOES_NOT_EXIST : ClientResourceStatus.REQUESTED;
+  if (type.nacked) return ClientResourceStatus.NACKED;
+  return facts.acked ? ClientResourceStatus.ACKED : ClientResourceStatus.REQUESTED;
+}

@@ -1,0 +1,98 @@
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import type * as grpc from "@grpc/grpc-js";
+import {
+  ClientStatusDiscoveryService,
+  ClientStatusRequestSchema,
+  ClientStatusResponseSchema,
+  type ClientStatusRequest,
+  type ClientStatusResponse,
+} from "@ts-control-plane/envoy-api/envoy/service/status/v3/csds_pb";
+import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
+import { buildCsdsResponse, type CsdsSources } from "./csds-response.ts";
+import { StatusCode } from "./stream-transport.ts";
+
+/** A @grpc/grpc-js service definition and implementation, for `server.addService(definition, implementation)`. */
+export interface CsdsService {
+  readonly definition: grpc.ServiceDefinition;
+  readonly implementation: grpc.UntypedServiceImplementation;
+}
+
+const serviceName = ClientStatusDiscoveryService.typeName;
+const identity = (b: Buffer): Buffer => b;
+const serializeResponse = (r: ClientStatusResponse): Buffer => Buffer.from(toBinary(ClientStatusResponseSchema, r));
+const deserializeResponse = (b: Buffer): ClientStatusResponse => fromBinary(ClientStatusResponseSchema, b);
+
+/**
+ * envoy.service.status.v3.ClientStatusDiscoveryService (CSDS): FetchClientStatus
+ * answers once, StreamClientStatus answers every request of the stream, both
+ * with {@link buildCsdsResponse}. CSDS is not a hot path, so responses are
+ * encoded with protobuf-es per request. Requests are decoded here rather than
+ * by grpc-js so that a malformed one is INVALID_ARGUMENT with a reason.
+ */
+export function createCsdsService(sources: CsdsSources): CsdsService {
+  const method = (name: string, requestStream: boolean, responseStream: boolean): grpc.MethodDefinition<Buffer, ClientStatusResponse> => ({
+    path: `/${serviceName}/${name}`,
+    requestStream,
+    responseStream,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: serializeResponse,
+    responseDeserialize: deserializeResponse,
+  });
+  const definition: grpc.ServiceDefinition = {
+    StreamClientStatus: method(ClientStatusDiscoveryService.method.streamClientStatus.name, true, true),
+    FetchClientStatus: method(ClientStatusDiscoveryService.method.fetchClientStatus.name, false, false),
+  };
+
+  const answer = (bytes: Buffer): { response: ClientStatusResponse } | { error: Partial<grpc.StatusObject> } => {
+    let request: ClientStatusRequest;
+    try {
+      request = fromBinary(ClientStatusRequestSchema, bytes);
+    } catch (error) {
+      return { error: { code: StatusCode.InvalidArgument, details: `malformed ClientStatusRequest: ${(error as Error).message}` } };
+    }
+    try {
+      return { response: buildCsdsResponse(request, sources) };
+    } catch (error) {
+      if (error instanceof XdsError && error.code === XdsErrorCode.InvalidArgument) return { error: { code: StatusCode.InvalidArgument, details: error.message } };
+      return { error: { code: StatusCode.Internal, details: `CSDS failed: ${(error as Error).message}` } };
+    }
+  };
+
+  const implementation: grpc.UntypedServiceImplementation = {
+    FetchClientStatus: (call: grpc.ServerUnaryCall<Buffer, ClientStatusResponse>, callback: grpc.sendUnaryData<ClientStatusResponse>) => {
+      const result = answer(call.request);
+      if ("response" in result) callback(null, result.response);
+      else callback(result.error);
+    },
+    StreamClientStatus: (call: grpc.ServerDuplexStream<Buffer, ClientStatusResponse>) => {
+      let ended = false;
+      call.on("data", (bytes: Buffer) => {
+        if (ended) return;
+        const result = answer(bytes);
+        if ("response" in result) {
+          call.write(result.response);
+          return;
+        }
+        ended = true;
+        call.emit("error", result.error);
+      });
+      call.on("end", () => {
+        if (ended) return;
+        ended = true;
+        call.end();
+      });
+      // A client that goes away needs nothing more; nothing is held per stream.
+      call.on("error", () => {
+        ended = true;
+      });
+    },
+  };
+  return { definition, implementation };
+}
+
+/** Adds CSDS to a @grpc/grpc-js server (the xDS server's, or any other). */
+export function registerCsds(server: grpc.Server, sources: CsdsSources): void {
+  const service = createCsdsService(sources);
+  server.addService(service.definition, service.implementation);
+}
