@@ -4,14 +4,23 @@ import { isIPv4, isIPv6 } from "node:net";
 // its C++ validator (the one Envoy runs). Each takes the string and says whether
 // it is well formed.
 
-const LABEL = /^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$/;
+const isAlnum = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 
-/** RFC 1034 host name: at most 253 characters, dot-separated labels of 1-63 alphanumerics and inner hyphens; one trailing dot allowed. */
+/**
+ * Host name as PGV's validate.h checks it: at most 253 characters; dot-separated
+ * labels of 1-63 letters, digits and hyphens, not starting or ending with a
+ * hyphen (inner "--" is fine, as in IDNA "xn--" labels); one trailing dot allowed.
+ */
 export function isHostname(s: string): boolean {
   if (s.length === 0 || s.length > 253) return false;
   const body = s.endsWith(".") ? s.slice(0, -1) : s;
   for (const label of body.split(".")) {
-    if (label.length === 0 || label.length > 63 || !LABEL.test(label)) return false;
+    if (label.length === 0 || label.length > 63) return false;
+    if (label.charCodeAt(0) === 45 || label.charCodeAt(label.length - 1) === 45) return false;
+    for (let i = 0; i < label.length; i++) {
+      const c = label.charCodeAt(i);
+      if (!isAlnum(c) && c !== 45) return false;
+    }
   }
   return true;
 }
