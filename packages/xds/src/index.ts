@@ -10,3 +10,5 @@ export type { ConfigWatcher, ChangeListener, TypeResources } from "./cache/confi
 export { StatusRegistry, type NodeStatus, type TypeStatus, type NackInfo } from "./cache/node-status.ts";
 export { createXdsServer, type XdsServer, type XdsServerOptions } from "./server/xds-server.ts";
 export type * from "./server/xds-hooks.ts";
+export { envoyRegistry } from "./resource/envoy-registry.ts";
+export { envoyFromJson, envoyToJson } from "./resource/envoy-json.ts";
