@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { stringify } from "yaml";
 import type { Diagnostic, ModelObject } from "../model/model-object.ts";
 import type { ChangeOutcome, Reconciler } from "../reconciler/reconciler.ts";
-import { parseConfigText } from "../sources/read-config-file.ts";
+import { type ParsedConfig, parseConfigText, withSource } from "../sources/read-config-file.ts";
 import type { StatusReport } from "../status/status-report.ts";
 import type { ObjectStore, StoredObject } from "../store/object-store.ts";
 import { StoreError } from "../store/store-error.ts";
@@ -58,7 +58,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   }
 
   /** Objects from a body: multi-document YAML, one JSON object, a JSON array, or `{ "items": [...] }`. */
-  function objectsOf(text: string): ModelObject[] {
+  function objectsOf(text: string): { objects: ModelObject[]; locate: ParsedConfig["locate"] } {
     let docs = text;
     const trimmed = text.trimStart();
     if (trimmed.startsWith("[") || trimmed.startsWith("{")) {
@@ -79,7 +79,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     const parsed = parseConfigText(docs, { baseDir });
     const errors = parsed.diagnostics.filter((d) => d.severity === "error");
     if (errors.length > 0) throw new ApiError(ApiErrorCode.Refused, "the request body has errors", { diagnostics: parsed.diagnostics });
-    return parsed.objects;
+    return { objects: parsed.objects, locate: parsed.locate };
   }
 
   function changeSource(ctx: Ctx, fallback: string): string {
@@ -105,7 +105,9 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   }
 
   /** Turns a reconciler outcome into the reply, logging the change; refusals are 422. */
-  async function outcomeReply(outcome: ChangeOutcome, source: string): Promise<Reply> {
+  async function outcomeReply(raw: ChangeOutcome, source: string, locate?: ParsedConfig["locate"]): Promise<Reply> {
+    // compile() knows objects and field paths; the body's parse knows where they were written.
+    const outcome = locate === undefined ? raw : { ...raw, diagnostics: raw.diagnostics.map((d) => withSource(d, locate)) };
     const body = {
       accepted: outcome.accepted,
       dryRun: outcome.dryRun,
@@ -160,7 +162,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       return { json: item(s) };
     }
     if (method === "PUT") {
-      const objs = objectsOf(await readBody(ctx.req));
+      const { objects: objs, locate } = objectsOf(await readBody(ctx.req));
       const [object] = objs;
       if (objs.length !== 1 || object === undefined) throw new ApiError(ApiErrorCode.BadRequest, `PUT takes exactly one object, got ${objs.length}`);
       if (object.kind !== kind || object.metadata.name !== name) {
@@ -176,7 +178,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
           ...(expected !== undefined ? { expectedRevisions: { [key]: expected } } : {}),
         }),
       );
-      return outcomeReply(outcome, source);
+      return outcomeReply(outcome, source, locate);
     }
     if (method === "DELETE") {
       if (store.get(key) === undefined) throw new ApiError(ApiErrorCode.NotFound, `${key} does not exist`);
@@ -211,22 +213,23 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         return objects(ctx);
       case "apply": {
         only("POST");
-        const objs = objectsOf(await readBody(ctx.req));
+        const { objects: objs, locate } = objectsOf(await readBody(ctx.req));
         const source = changeSource(ctx, "api");
-        return outcomeReply(wrapStore(() => reconciler.change({ upserts: objs, source, dryRun: flag(ctx, "dryRun") })), source);
+        return outcomeReply(wrapStore(() => reconciler.change({ upserts: objs, source, dryRun: flag(ctx, "dryRun") })), source, locate);
       }
       case "validate": {
         only("POST");
-        const objs = objectsOf(await readBody(ctx.req));
+        const { objects: objs, locate } = objectsOf(await readBody(ctx.req));
         const outcome = wrapStore(() => reconciler.change({ upserts: objs, source: "validate", dryRun: true }));
-        return outcomeReply(outcome, "validate");
+        return outcomeReply(outcome, "validate", locate);
       }
       case "diff": {
         only("POST");
-        const objs = objectsOf(await readBody(ctx.req));
+        const { objects: objs, locate } = objectsOf(await readBody(ctx.req));
         const d = wrapStore(() => reconciler.diff({ upserts: objs, source: "diff" }));
         if (!d.accepted) {
-          throw new ApiError(ApiErrorCode.Refused, "this change would be refused", { diagnostics: d.diagnostics, extra: { rejected: d.rejected } });
+          const diagnostics = d.diagnostics.map((x) => withSource(x, locate));
+          throw new ApiError(ApiErrorCode.Refused, "this change would be refused", { diagnostics, extra: { rejected: d.rejected } });
         }
         return { json: { revision: store.currentRevision(), changes: d.changes, groups: d.groups, diagnostics: d.diagnostics } };
       }

@@ -75,9 +75,14 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
 function printDiagnostics(io: CliIo, diagnostics: readonly Diagnostic[], inputs?: Inputs): void {
   for (const d of diagnostics) {
     let located = d;
+    // Positions from the server refer to the JSON the CLI sent; the local files know the real ones.
+    const { source: _remote, ...bare } = d;
     for (const p of inputs?.parsed ?? []) {
-      located = withSource(located, p.locate);
-      if (located !== d) break;
+      const l = withSource(bare, p.locate);
+      if (l !== bare) {
+        located = l;
+        break;
+      }
     }
     io.err(`${formatDiagnostic(located)}\n`);
   }

@@ -1,4 +1,4 @@
-import { type FSWatcher, statSync, watch } from "node:fs";
+import { type FSWatcher, readdirSync, statSync, watch } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Diagnostic } from "../model/model-object.ts";
 import type { ChangeSet, ObjectStore } from "../store/object-store.ts";
@@ -161,10 +161,26 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
     } catch {
       isDir = false;
     }
-    const dir = isDir ? root : dirname(root);
-    const only = isDir ? undefined : basename(root);
+    if (!isDir) {
+      watchDir(dirname(root), basename(root));
+      return;
+    }
+    // Not { recursive: true }: on Linux it watches files one by one, and a rename-save
+    // replaces the inode and ends that watch. Each directory is watched on its own.
+    watchDir(root, undefined);
+    for (const name of readdirSync(root, { recursive: true, encoding: "utf8" })) {
+      const sub = join(root, name);
+      try {
+        if (statSync(sub).isDirectory()) watchDir(sub, undefined);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+
+  function watchDir(dir: string, only: string | undefined): void {
     try {
-      const w = watch(dir, { recursive: isDir }, (_event, name) => {
+      const w = watch(dir, (_event, name) => {
         if (name === null) return;
         const rel = name.toString();
         if (only !== undefined ? rel !== only : !isConfigFile(rel)) return;

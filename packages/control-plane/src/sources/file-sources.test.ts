@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { createSnapshotCache } from "@ts-control-plane/xds";
+import { createReconciler } from "../reconciler/reconciler.ts";
+import { openObjectStore } from "../store/object-store.ts";
+import { createFileSources, fileSource } from "./file-sources.ts";
+
+const service = (name: string, port: number) =>
+  `apiVersion: tcp.dev/v1alpha1\nkind: Service\nmetadata:\n  name: ${name}\nspec:\n  endpoints:\n    - address: 127.0.0.1\n      port: ${port}\n`;
+
+/** Polls a condition every 20 ms, for at most 5 s: file events have no completion signal of their own. */
+async function eventually(what: string, fn: () => boolean): Promise<void> {
+  for (let i = 0; i < 250; i++) {
+    if (fn()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.fail(`timed out waiting for: ${what}`);
+}
+
+describe("file sources", () => {
+  const root = mkdtempSync(join(tmpdir(), "cp-files-"));
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it("applies a watched directory, hot-reloads edits (also saved by rename), refuses a broken file and deletes removed objects", async () => {
+    const conf = join(root, "conf");
+    mkdirSync(conf);
+    writeFileSync(join(conf, "a.yaml"), service("a", 8081));
+    writeFileSync(join(conf, "b.yaml"), `${service("b", 8082)}---\n${service("b2", 8083)}`);
+    const store = openObjectStore({ file: join(root, "db", "control-plane.db") });
+    const reconciler = createReconciler({ store, cache: createSnapshotCache(), debounceMs: 5 });
+    const lines: string[] = [];
+    const sources = createFileSources({
+      paths: [conf],
+      store,
+      apply: (c) => reconciler.change(c),
+      debounceMs: 30,
+      log: (l) => lines.push(l),
+    });
+    try {
+      const [first] = sources.start();
+      assert.equal(first?.accepted, true);
+      assert.deepEqual(store.list().map((s) => [s.key, s.source]), [
+        ["Service/a", fileSource(join(conf, "a.yaml"))],
+        ["Service/b", fileSource(join(conf, "b.yaml"))],
+        ["Service/b2", fileSource(join(conf, "b.yaml"))],
+      ]);
+      const portOf = (key: string) => (store.get(key)?.object.spec["endpoints"] as { port: number }[] | undefined)?.[0]?.port;
+
+      // An editor that writes a temp file and renames it over the original.
+      writeFileSync(join(conf, ".a.yaml.tmp"), service("a", 9091));
+      renameSync(join(conf, ".a.yaml.tmp"), join(conf, "a.yaml"));
+      await eventually("a.yaml edit applied", () => portOf("Service/a") === 9091);
+      assert.equal(store.history()[0]?.source, fileSource(join(conf, "a.yaml")));
+
+      // A broken file is refused with file:line:col diagnostics; its objects stay as they were.
+      writeFileSync(join(conf, "a.yaml"), service("a", 70000));
+      await eventually(`refusal logged (${lines.join("; ")})`, () => lines.some((l) => l.startsWith("refused change from")));
+      assert.ok(lines.some((l) => l.includes(`${join(conf, "a.yaml")}:8:13: error: Service/a spec.endpoints[0].port`)), lines.join("\n"));
+      assert.equal(portOf("Service/a"), 9091);
+
+      // Removing an object from a file deletes it; deleting the file deletes the rest.
+      const before = store.currentRevision();
+      writeFileSync(join(conf, "b.yaml"), service("b", 8082));
+      await eventually("b2 deleted", () => store.get("Service/b2") === undefined);
+      assert.equal(store.currentRevision(), before + 1);
+      unlinkSync(join(conf, "b.yaml"));
+      await eventually("b deleted", () => store.get("Service/b") === undefined);
+    } finally {
+      sources.close();
+      await reconciler.close();
+      store.close();
+    }
+  });
+});
