@@ -2,6 +2,8 @@ import * as grpc from "@grpc/grpc-js";
 import type { ConfigWatcher } from "../cache/config-watcher.ts";
 import { StatusRegistry } from "../cache/node-status.ts";
 import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
+import { DeltaResponseEncoder, type DeltaEncoderMetrics } from "./delta-response-encoder.ts";
+import { DeltaStream } from "./delta-stream.ts";
 import { discoveryMethods, type DiscoveryMethod } from "./discovery-services.ts";
 import { SotwResponseEncoder, type EncoderMetrics } from "./response-encoder.ts";
 import { SotwStream } from "./sotw-stream.ts";
@@ -25,6 +27,8 @@ export interface XdsServer {
   readonly status: StatusRegistry;
   /** Counters for encode-once: bodies encoded versus bytes written. */
   readonly metrics: Readonly<EncoderMetrics> & { readonly openStreams: number };
+  /** Counters of the Delta encoder: Resource wrappers encoded once, responses, resources and removals written. */
+  readonly deltaMetrics: Readonly<DeltaEncoderMetrics>;
   /** Serves ADS and the per-type services on host:port; resolves with the bound port. */
   listen(options: { host?: string; port: number }): Promise<number>;
   /** Adds the xDS services to an existing @grpc/grpc-js server. */
@@ -39,7 +43,8 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
   const status = options.status ?? new StatusRegistry();
   const hooks = options.hooks ?? {};
   const encoder = new SotwResponseEncoder(options.controlPlaneId === undefined ? {} : { controlPlaneId: options.controlPlaneId });
-  const streams = new Set<SotwStream>();
+  const deltaEncoder = new DeltaResponseEncoder(options.controlPlaneId === undefined ? {} : { controlPlaneId: options.controlPlaneId });
+  const streams = new Set<SotwStream | DeltaStream>();
   let nextStreamId = 0;
   let grpcServer: grpc.Server | undefined;
 
@@ -52,15 +57,9 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
         else call.end();
       },
     };
-    const stream = new SotwStream({
-      id: ++nextStreamId,
-      transport,
-      watcher: options.cache,
-      status,
-      hooks,
-      encoder,
-      ...(method.typeUrl === undefined ? {} : { typeUrl: method.typeUrl }),
-    });
+    const common = { id: ++nextStreamId, transport, watcher: options.cache, status, hooks, ...(method.typeUrl === undefined ? {} : { typeUrl: method.typeUrl }) };
+    // Delta and SotW share the cache, status and hooks; each has its own encoder.
+    const stream = method.variant === "delta" ? new DeltaStream({ ...common, encoder: deltaEncoder }) : new SotwStream({ ...common, encoder });
     streams.add(stream);
     const done = (): void => {
       if (!streams.delete(stream)) return;
@@ -79,7 +78,6 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
   function register(server: grpc.Server): void {
     const byService = new Map<string, Record<string, grpc.MethodDefinition<Buffer, Buffer>>>();
     for (const method of discoveryMethods) {
-      if (method.variant !== "sotw") continue; // Delta xDS is served by issue 3's handler.
       const [, service = "", name = ""] = method.path.split("/");
       let def = byService.get(service);
       if (!def) byService.set(service, (def = {}));
@@ -107,6 +105,9 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
     status,
     get metrics() {
       return { ...encoder.metrics, openStreams: streams.size };
+    },
+    get deltaMetrics() {
+      return { ...deltaEncoder.metrics };
     },
     register,
     async listen({ host = "127.0.0.1", port }) {

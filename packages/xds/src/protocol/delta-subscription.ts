@@ -1,0 +1,167 @@
+import { wildcardName } from "./sotw-subscription.ts";
+
+/**
+ * What a Delta (incremental) client is subscribed to for one type on one
+ * stream, and what the server believes the client holds.
+ *
+ * xds-protocol.md § Subscriptions (Delta): `resource_names_subscribe` and
+ * `resource_names_unsubscribe` are increments, including `*`; legacy wildcard
+ * is per type (go-control-plane #1296, #1323, #349); what the client has is
+ * tracked per resource version, seeded by `initial_resource_versions` on
+ * (re)connect so unchanged resources are not resent.
+ *
+ * Mutable on purpose: one instance lives in one stream's type state and is
+ * only touched by that stream.
+ */
+export interface DeltaSubscription {
+  /** Every resource of the type, whatever names are listed. */
+  wildcard: boolean;
+  /**
+   * Still in legacy wildcard mode: the first request subscribed to nothing on a
+   * full-state type. Ends as soon as the client names anything (subscribe or
+   * unsubscribe); from then on only an explicit `*` keeps the wildcard
+   * (xDS protocol, "How the client specifies what resources to return").
+   */
+  legacyWildcard: boolean;
+  /** Names explicitly subscribed (without "*"). */
+  readonly names: Set<string>;
+  /** Resource name -> version the client holds, as far as the server knows. */
+  readonly clientVersions: Map<string, string>;
+  /**
+   * Subscribed names the client was told do not exist (in removed_resources),
+   * so that answer is given once, not on every push (go-control-plane #565).
+   */
+  readonly toldMissing: Set<string>;
+}
+
+export interface DeltaRequestChange {
+  readonly subscribe: readonly string[];
+  readonly unsubscribe: readonly string[];
+  /** Only honoured on the first request for the type on a stream. */
+  readonly initialResourceVersions?: ReadonlyMap<string, string> | Readonly<Record<string, string>>;
+}
+
+/** A new subscription from the first Delta request of a type on a stream. */
+export function createDeltaSubscription(first: DeltaRequestChange, options: { fullState: boolean }): DeltaSubscription {
+  const sub: DeltaSubscription = {
+    wildcard: false,
+    legacyWildcard: false,
+    names: new Set(),
+    clientVersions: new Map(),
+    toldMissing: new Set(),
+  };
+  const initial = first.initialResourceVersions;
+  if (initial) {
+    const entries = initial instanceof Map ? [...initial] : Object.entries(initial as Record<string, string>);
+    for (const [name, version] of entries) if (name !== wildcardName) sub.clientVersions.set(name, version);
+  }
+  if (options.fullState && first.subscribe.length === 0 && first.unsubscribe.length === 0) {
+    // Legacy wildcard: an empty first request on LDS/CDS means "everything".
+    // Never for EDS/RDS: there an empty request subscribes to nothing.
+    sub.wildcard = true;
+    sub.legacyWildcard = true;
+    return sub;
+  }
+  applyDeltaRequest(sub, { subscribe: first.subscribe, unsubscribe: first.unsubscribe });
+  return sub;
+}
+
+/**
+ * Applies one request's subscribe/unsubscribe increments. Called for every
+ * request, including one with a stale nonce: Envoy relies on subscription
+ * changes being applied whatever nonce they carry (xds-protocol.md § nonces).
+ */
+export function applyDeltaRequest(sub: DeltaSubscription, change: Pick<DeltaRequestChange, "subscribe" | "unsubscribe">): void {
+  if (change.subscribe.length === 0 && change.unsubscribe.length === 0) return;
+  if (sub.legacyWildcard) {
+    // Naming resources ends legacy wildcard; a client that wants to keep
+    // everything says `*` explicitly (Envoy does, e.g. with on-demand CDS).
+    sub.legacyWildcard = false;
+    sub.wildcard = false;
+  }
+  for (const name of change.subscribe) {
+    if (name === wildcardName) sub.wildcard = true;
+    else sub.names.add(name);
+  }
+  for (const name of change.unsubscribe) {
+    if (name === wildcardName) {
+      sub.wildcard = false;
+      // Resources held only through the wildcard are dropped by the client.
+      for (const held of [...sub.clientVersions.keys()]) if (!sub.names.has(held)) sub.clientVersions.delete(held);
+      continue;
+    }
+    sub.names.delete(name);
+    sub.toldMissing.delete(name);
+    // The client forgets an unsubscribed resource. If the wildcard still
+    // covers it, it must get it back: so forget what we sent, and it is resent
+    // (or reported removed) on the next push (go-control-plane #558, #583).
+    sub.clientVersions.delete(name);
+  }
+}
+
+/** Whether the subscription covers a name. */
+export function isSubscribed(sub: DeltaSubscription, name: string): boolean {
+  return sub.wildcard || sub.names.has(name);
+}
+
+/** A resource as the Delta rules need it: its name and its per-resource version. */
+export interface Versioned {
+  readonly name: string;
+  readonly version: string;
+}
+
+export interface DeltaSelection<R extends Versioned> {
+  /** Resources whose version differs from what the client holds; sorted by name. */
+  readonly resources: readonly R[];
+  /** Names to report in removed_resources; sorted. */
+  readonly removed: readonly string[];
+}
+
+/**
+ * What to send now: every subscribed resource whose version differs from the
+ * client's, and in `removed` every name the client holds that is gone, plus
+ * every explicitly subscribed name that does not exist and was not reported
+ * yet (go-control-plane #565: Envoy otherwise waits for its initial fetch
+ * timeout). Pure: the caller records the result with {@link recordDeltaSent}.
+ */
+export function selectDelta<R extends Versioned>(available: ReadonlyMap<string, R>, sub: DeltaSubscription): DeltaSelection<R> {
+  const resources: R[] = [];
+  const removed = new Set<string>();
+  const consider = (r: R): void => {
+    if (sub.clientVersions.get(r.name) !== r.version) resources.push(r);
+  };
+  if (sub.wildcard) {
+    for (const r of available.values()) consider(r);
+  } else {
+    for (const name of sub.names) {
+      const r = available.get(name);
+      if (r) consider(r);
+    }
+  }
+  for (const name of sub.clientVersions.keys()) {
+    if (!available.has(name) && isSubscribed(sub, name)) removed.add(name);
+  }
+  for (const name of sub.names) {
+    if (!available.has(name) && !sub.clientVersions.has(name) && !sub.toldMissing.has(name)) removed.add(name);
+  }
+  resources.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { resources, removed: [...removed].sort() };
+}
+
+/** Records a sent response: the client now holds these versions and lacks these names. */
+export function recordDeltaSent(sub: DeltaSubscription, sent: { resources: readonly Versioned[]; removed: readonly string[] }): void {
+  for (const r of sent.resources) {
+    sub.clientVersions.set(r.name, r.version);
+    sub.toldMissing.delete(r.name);
+  }
+  for (const name of sent.removed) {
+    sub.clientVersions.delete(name);
+    if (sub.names.has(name)) sub.toldMissing.add(name);
+  }
+}
+
+/** Names for status: "*" first when wildcard, then the explicit names, sorted. */
+export function deltaSubscribedNames(sub: DeltaSubscription): string[] {
+  const names = [...sub.names].sort();
+  return sub.wildcard ? [wildcardName, ...names] : names;
+}

@@ -1,0 +1,292 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import type { Node } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
+import { DeltaDiscoveryRequestSchema, type DeltaDiscoveryRequest } from "@ts-control-plane/envoy-api/envoy/service/discovery/v3/discovery_pb";
+import type { ConfigWatcher } from "../cache/config-watcher.ts";
+import type { StatusRegistry } from "../cache/node-status.ts";
+import { pushOrder, resourceType } from "../resource/resource-types.ts";
+import { classifyDeltaRequest } from "../protocol/delta-request-kind.ts";
+import {
+  applyDeltaRequest,
+  createDeltaSubscription,
+  deltaSubscribedNames,
+  recordDeltaSent,
+  selectDelta,
+  type DeltaSubscription,
+} from "../protocol/delta-subscription.ts";
+import type { DeltaResponseEncoder } from "./delta-response-encoder.ts";
+import { StatusCode, type StreamError, type StreamTransport } from "./stream-transport.ts";
+import { callHook, type RequestEvent, type ResponseEvent, type XdsHooks } from "./xds-hooks.ts";
+
+/**
+ * What `onRequest` receives for a Delta request (variant "delta"): the common
+ * fields, with `resourceNames` = the names subscribed by this request, plus the
+ * Delta increments. Narrow with `event.variant === "delta"`.
+ */
+export interface DeltaRequestEvent extends RequestEvent {
+  readonly subscribe: readonly string[];
+  readonly unsubscribe: readonly string[];
+  /** What the client says it already holds (first request of a type on a (re)connected stream). */
+  readonly initialResourceVersions: Readonly<Record<string, string>>;
+}
+
+/** What `onResponse` receives for a Delta response: `resourceNames` are the resources sent, plus the removed names. */
+export interface DeltaResponseEvent extends ResponseEvent {
+  readonly removedResources: readonly string[];
+}
+
+export interface DeltaStreamOptions {
+  readonly id: number;
+  readonly transport: StreamTransport;
+  readonly watcher: ConfigWatcher;
+  readonly status: StatusRegistry;
+  readonly hooks: XdsHooks;
+  readonly encoder: DeltaResponseEncoder;
+  /** The type a per-type service serves; undefined for ADS. */
+  readonly typeUrl?: string;
+}
+
+interface TypeState {
+  readonly subscription: DeltaSubscription;
+  latestNonce?: string;
+  /** system_version_info of the latest response (what status reports as sent/ACKed). */
+  lastSentVersion: string;
+  /** No response was sent for the type on this stream yet. */
+  first: boolean;
+}
+
+/**
+ * One Delta (incremental) xDS stream, ADS or per type. Same shape as
+ * SotwStream: one ordered pump per stream in CDS, EDS, LDS, RDS order, one
+ * response at a time, respecting transport back-pressure (go-control-plane
+ * #752, #875). Versions are per resource (the content hash of its bytes);
+ * `system_version_info` is informational only.
+ */
+export class DeltaStream {
+  readonly #o: DeltaStreamOptions;
+  readonly #ads: boolean;
+  #node?: Node;
+  #key = "";
+  #unwatch: (() => void) | undefined = undefined;
+  readonly #types = new Map<string, TypeState>();
+  readonly #dirty = new Set<string>();
+  /** Full-state types whose removals wait until the types after them were sent (make before break). */
+  readonly #deferred = new Set<string>();
+  #pumping = false;
+  #closed = false;
+  #nonce = 0;
+
+  constructor(options: DeltaStreamOptions) {
+    this.#o = options;
+    this.#ads = options.typeUrl === undefined;
+  }
+
+  get nodeId(): string {
+    return this.#node?.id ?? "";
+  }
+
+  onRequest(bytes: Uint8Array): void {
+    if (this.#closed) return;
+    let request: DeltaDiscoveryRequest;
+    try {
+      request = fromBinary(DeltaDiscoveryRequestSchema, bytes);
+    } catch (error) {
+      this.#fail(StatusCode.InvalidArgument, `malformed DeltaDiscoveryRequest: ${(error as Error).message}`);
+      return;
+    }
+    if (!this.#node) {
+      if (!request.node) {
+        this.#fail(StatusCode.InvalidArgument, "the first DeltaDiscoveryRequest on a stream must carry 'node'");
+        return;
+      }
+      if (!this.#open(request.node)) return;
+    }
+    let typeUrl = request.typeUrl;
+    if (this.#ads) {
+      if (typeUrl === "") {
+        this.#fail(StatusCode.InvalidArgument, "a DeltaDiscoveryRequest on ADS must set type_url");
+        return;
+      }
+    } else if (typeUrl === "") {
+      typeUrl = this.#o.typeUrl as string;
+    } else if (typeUrl !== this.#o.typeUrl) {
+      this.#fail(StatusCode.InvalidArgument, `type_url ${typeUrl} does not belong on the ${this.#o.typeUrl} service`);
+      return;
+    }
+    const type = resourceType(typeUrl);
+    if (!type) {
+      this.#fail(StatusCode.InvalidArgument, `unknown type_url ${JSON.stringify(typeUrl)}`);
+      return;
+    }
+    const nodeId = this.nodeId;
+    let state = this.#types.get(typeUrl);
+    const kind = classifyDeltaRequest({ responseNonce: request.responseNonce, hasErrorDetail: request.errorDetail !== undefined }, state?.latestNonce);
+    const base = { streamId: this.#o.id, variant: "delta" as const, ads: this.#ads, nodeId, typeUrl };
+    const requestEvent: DeltaRequestEvent = {
+      ...base,
+      versionInfo: "",
+      responseNonce: request.responseNonce,
+      resourceNames: request.resourceNamesSubscribe,
+      stale: kind === "stale",
+      subscribe: request.resourceNamesSubscribe,
+      unsubscribe: request.resourceNamesUnsubscribe,
+      initialResourceVersions: request.initialResourceVersions,
+    };
+    callHook(this.#o.hooks, "onRequest", requestEvent);
+    if (kind === "nack") {
+      // Recorded and surfaced, never answered by resending: what was sent stays
+      // "held" in the subscription, so only a new version goes out (#962, #582).
+      const message = request.errorDetail?.message ?? "";
+      const code = request.errorDetail?.code ?? 0;
+      const version = state?.lastSentVersion ?? "";
+      this.#o.status.nacked(nodeId, typeUrl, { version, nonce: request.responseNonce, message, code });
+      callHook(this.#o.hooks, "onNack", { ...base, version, nonce: request.responseNonce, message, code });
+    } else if (kind === "ack" && state) {
+      // A Delta ACK carries no version: it accepts the response its nonce names.
+      this.#o.status.acked(nodeId, typeUrl, state.lastSentVersion);
+      callHook(this.#o.hooks, "onAck", { ...base, version: state.lastSentVersion, nonce: request.responseNonce });
+    }
+    // Subscription changes apply whatever the nonce, stale included: Envoy
+    // relies on it (xds-protocol.md § nonces). initial_resource_versions only
+    // counts on the first request of the type on this stream.
+    const change = { subscribe: request.resourceNamesSubscribe, unsubscribe: request.resourceNamesUnsubscribe };
+    if (!state) {
+      state = {
+        subscription: createDeltaSubscription({ ...change, initialResourceVersions: request.initialResourceVersions }, { fullState: type.fullState }),
+        lastSentVersion: "",
+        first: true,
+      };
+      this.#types.set(typeUrl, state);
+    } else {
+      applyDeltaRequest(state.subscription, change);
+    }
+    this.#o.status.subscribed(nodeId, typeUrl, deltaSubscribedNames(state.subscription));
+    // Answering is decided on content (what the client holds versus what
+    // exists), so marking the type dirty never resends anything unchanged.
+    this.#dirty.add(typeUrl);
+    void this.#pump();
+  }
+
+  /** The client or the transport ended the stream: release everything it held. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#release();
+    if (this.#node) callHook(this.#o.hooks, "onStreamClose", { streamId: this.#o.id, variant: "delta", ads: this.#ads, nodeId: this.nodeId });
+  }
+
+  #open(node: Node): boolean {
+    let key: string;
+    try {
+      key = this.#o.watcher.keyOf(node);
+    } catch (error) {
+      this.#fail(StatusCode.Internal, `node key function failed: ${(error as Error).message}`);
+      return false;
+    }
+    this.#node = node;
+    this.#key = key;
+    this.#o.status.streamOpened(node, key);
+    this.#unwatch = this.#o.watcher.watch(key, (typeUrls) => this.#onChange(typeUrls));
+    callHook(this.#o.hooks, "onStreamOpen", { streamId: this.#o.id, variant: "delta", ads: this.#ads, nodeId: node.id, node, cacheKey: key });
+    return true;
+  }
+
+  #onChange(typeUrls: ReadonlySet<string>): void {
+    if (this.#closed) return;
+    for (const t of typeUrls) if (this.#types.has(t)) this.#dirty.add(t);
+    if (this.#dirty.size > 0) void this.#pump();
+  }
+
+  #nextDirty(): string | undefined {
+    if (this.#dirty.size === 0 && this.#deferred.size > 0) {
+      for (const t of this.#deferred) this.#dirty.add(t);
+      this.#deferred.clear();
+    }
+    let best: string | undefined;
+    for (const t of this.#dirty) if (best === undefined || pushOrder(t) < pushOrder(best)) best = t;
+    if (best !== undefined) this.#dirty.delete(best);
+    return best;
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      for (let typeUrl = this.#nextDirty(); typeUrl !== undefined && !this.#closed; typeUrl = this.#nextDirty()) {
+        const writable = this.#respond(typeUrl);
+        if (!writable) await new Promise<void>((resolve) => this.#o.transport.onceDrained(resolve));
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** Sends the type's changes if there are any; returns false when the transport is full. */
+  #respond(typeUrl: string): boolean {
+    const state = this.#types.get(typeUrl);
+    const type = resourceType(typeUrl);
+    const available = this.#o.watcher.get(this.#key, typeUrl);
+    // Nothing for this node yet: the subscription waits, remembered. Saying
+    // "removed" now would be wrong: the cache simply has not spoken.
+    if (!state || !type || !available) return true;
+    const selection = selectDelta(available.items, state.subscription);
+    let removed = selection.removed;
+    if (type.fullState && this.#ads && this.#hasLaterDirtyTypes(typeUrl)) {
+      // Make before break: a cluster or listener the client holds is removed
+      // only after the types after it (listeners, routes) were sent, in a later
+      // response (xds-protocol.md § Ordering; go-control-plane #526, #705, #800).
+      const held = removed.filter((name) => state.subscription.clientVersions.has(name));
+      if (held.length > 0) {
+        removed = removed.filter((name) => !state.subscription.clientVersions.has(name));
+        this.#deferred.add(typeUrl);
+      }
+    }
+    // The first response of a wildcard subscription goes out even when empty:
+    // Envoy waits for it to finish initialising CDS/LDS (as SotW full-state types do).
+    const firstWildcard = state.first && state.subscription.wildcard;
+    if (selection.resources.length === 0 && removed.length === 0 && !firstWildcard) return true;
+    const nonce = String(++this.#nonce);
+    const message = this.#o.encoder.encode({ typeUrl, systemVersion: available.version, resources: selection.resources, removed, nonce });
+    recordDeltaSent(state.subscription, { resources: selection.resources, removed });
+    state.latestNonce = nonce;
+    state.lastSentVersion = available.version;
+    state.first = false;
+    this.#o.status.sent(this.nodeId, typeUrl, available.version, nonce);
+    const responseEvent: DeltaResponseEvent = {
+      streamId: this.#o.id,
+      variant: "delta",
+      ads: this.#ads,
+      nodeId: this.nodeId,
+      typeUrl,
+      version: available.version,
+      nonce,
+      resourceNames: selection.resources.map((r) => r.name),
+      removedResources: removed,
+      bytes: message.length,
+    };
+    callHook(this.#o.hooks, "onResponse", responseEvent);
+    return this.#o.transport.write(message);
+  }
+
+  #hasLaterDirtyTypes(typeUrl: string): boolean {
+    for (const t of this.#dirty) if (pushOrder(t) > pushOrder(typeUrl)) return true;
+    return false;
+  }
+
+  #fail(code: number, details: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#release();
+    const error: StreamError = { code, details };
+    callHook(this.#o.hooks, "onStreamClose", { streamId: this.#o.id, variant: "delta", ads: this.#ads, nodeId: this.nodeId, error });
+    this.#o.transport.end(error);
+  }
+
+  #release(): void {
+    this.#unwatch?.();
+    this.#unwatch = undefined;
+    if (this.#node) this.#o.status.streamClosed(this.#node.id);
+    this.#types.clear();
+    this.#dirty.clear();
+    this.#deferred.clear();
+  }
+}
