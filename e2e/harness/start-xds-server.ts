@@ -37,7 +37,9 @@ export interface XdsServerFixture {
  * on an ephemeral 127.0.0.1 port, with every hook event recorded so tests can
  * assert what the server saw and sent. Closed in `t.after` when `t` is given.
  */
-export async function startXdsServer(options: { t?: TestContext; ads?: boolean; controlPlaneId?: string } = {}): Promise<XdsServerFixture> {
+export async function startXdsServer(
+  options: { t?: TestContext; ads?: boolean; controlPlaneId?: string; /** 0 (ephemeral) by default; a known port to stand in for a restarted control plane. */ port?: number } = {},
+): Promise<XdsServerFixture> {
   const cache = createSnapshotCache(options.ads === undefined ? {} : { ads: options.ads });
   const events: RecordedXdsEvents = { opens: [], closes: [], requests: [], responses: [], acks: [], nacks: [], hookErrors: [] };
   const server = createXdsServer({
@@ -53,7 +55,7 @@ export async function startXdsServer(options: { t?: TestContext; ads?: boolean; 
       onHookError: (e) => events.hookErrors.push(e),
     },
   });
-  const port = await server.listen({ host: "127.0.0.1", port: 0 });
+  const port = await server.listen({ host: "127.0.0.1", port: options.port ?? 0 });
   let closed: Promise<void> | undefined;
   const fixture: XdsServerFixture = {
     cache,
