@@ -6,12 +6,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 mode="${1:-all}"
 if [[ "$mode" == all || "$mode" == --unit ]]; then
   bash scripts/check.sh
-  mapfile -t unit < <(git ls-files -co --exclude-standard 'packages/*/src/**/*.test.ts' 'examples/**/*.test.ts' | sort)
+  # Git pathspec wildcards cross '/', so 'packages/*.test.ts' finds every test under packages/.
+  mapfile -t unit < <(git ls-files -co --exclude-standard -- 'packages/*.test.ts' 'examples/*.test.ts' 'bench/*.test.ts' | sort)
   echo "== unit tests (${#unit[@]} files)"
   node --test --test-reporter=spec --test-concurrency=2 "${unit[@]}"
 fi
 if [[ "$mode" == all || "$mode" == --e2e ]]; then
-  mapfile -t e2e < <(git ls-files -co --exclude-standard 'e2e/**/*.test.ts' | sort)
+  mapfile -t e2e < <(git ls-files -co --exclude-standard -- 'e2e/*.test.ts' | sort)
   echo "== end-to-end tests with a real Envoy $("$ENVOY_BIN" --version | grep -o '[0-9]*\.[0-9]*\.[0-9]*/' | tr -d /) (${#e2e[@]} files)"
   # One file at a time: each starts Envoy processes and upstreams on fixed ports.
   node --test --test-reporter=spec --test-concurrency=1 "${e2e[@]}"
