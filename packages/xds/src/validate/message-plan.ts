@@ -112,12 +112,14 @@ function compileSteps(desc: DescMessage, steps: Step[]): void {
     if (!required && members.size === 0) continue;
     const local = oneof.localName;
     const name = oneof.name;
+    // Envoy's wording for this one rule differs from the rest of PGV's.
+    const requiredText = `field: "${name}", reason: is required`;
     steps.push((m, ctx) => {
       const o = m[local] as { case: string | undefined; value?: unknown };
       if (o.case === undefined) {
         if (required) {
           ctx.path.push(name);
-          report(ctx, "oneof.required", "value is required");
+          report(ctx, "oneof.required", requiredText);
           ctx.path.pop();
         }
         return;

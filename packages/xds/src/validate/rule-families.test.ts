@@ -16,7 +16,7 @@ import {
   FileDescriptorProtoSchema,
   MessageOptionsSchema,
   OneofOptionsSchema,
-  FieldDescriptorProtoSchema,
+  type FieldDescriptorProtoSchema,
 } from "@bufbuild/protobuf/wkt";
 import { disabled, FieldRulesSchema, file_validate_validate, KnownRegex, required, rules } from "@ts-control-plane/envoy-api/validate/validate_pb";
 import { validateMessage } from "./validate-message.ts";
@@ -282,7 +282,7 @@ test("message rules: required, skip, disabled messages, oneof required", () => {
     [{ name: "choice", required: true }],
   );
   const run = (init: unknown) => validateMessage(desc, create(desc, init as never)).map((v) => `${v.path} ${v.rule} ${v.message}`);
-  assert.deepEqual(run({}), ["choice oneof.required value is required"]);
+  assert.deepEqual(run({}), ['choice oneof.required field: "choice", reason: is required']);
   assert.deepEqual(run({ choice: { case: "a", value: "x" } }), ["a string.min_len value length must be at least 2 characters"]);
   assert.deepEqual(run({ choice: { case: "b", value: { id: "" } } }), ["b.id string.min_len value length must be at least 1 characters"]);
   assert.deepEqual(run({ choice: { case: "a", value: "xy" } }), []);

@@ -41,8 +41,9 @@ function wellKnown(r: StringRules): Check | undefined {
       const name = w.value === KnownRegex.HTTP_HEADER_NAME;
       const rule = name ? "string.well_known_regex.header_name" : "string.well_known_regex.header_value";
       const ok = r.strict ? (name ? known.isHeaderNameStrict : known.isHeaderValueStrict) : known.isHeaderLoose;
-      const what = name ? "name" : "value";
-      return predicate(rule, `value must be a valid HTTP header ${what}${r.strict ? "" : " (no NUL, CR or LF)"}`, ok);
+      const shown = r.strict ? (name ? known.HEADER_NAME_PATTERN : known.HEADER_VALUE_PATTERN) : known.HEADER_LOOSE_PATTERN;
+      // Envoy names PGV's regex in its message; so do we, so both read the same.
+      return predicate(rule, `value does not match regex pattern "${shown}"`, ok);
     }
   }
   if (w.value !== true) return undefined;

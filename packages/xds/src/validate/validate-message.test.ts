@@ -112,7 +112,7 @@ test("route: oneof members, header names, regex pattern and required messages", 
     {
       path: "virtual_hosts[0].routes[0].match.headers[0].name",
       rule: "string.well_known_regex.header_name",
-      message: "value must be a valid HTTP header name (no NUL, CR or LF)",
+      message: 'value does not match regex pattern "^[^\\x00\\n\\r]*$"',
     },
     { path: "virtual_hosts[0].routes[0].request_headers_to_add[0].header.key", rule: "string.min_len", message: "value length must be at least 1 characters" },
     {
@@ -120,7 +120,7 @@ test("route: oneof members, header names, regex pattern and required messages", 
       rule: "string.pattern",
       message: 'value does not match regex pattern "^[^?#]+[^?#/]$"',
     },
-    { path: "virtual_hosts[0].routes[3].action", rule: "oneof.required", message: "value is required" },
+    { path: "virtual_hosts[0].routes[3].action", rule: "oneof.required", message: 'field: "action", reason: is required' },
   ]);
 });
 

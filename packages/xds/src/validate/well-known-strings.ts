@@ -56,6 +56,11 @@ export function isEmail(s: string): boolean {
 // also admits ','. Strict value: no control characters but HTAB. Loose mode
 // (strict: false) only forbids NUL, LF and CR, for headers that must pass
 // through unchanged.
+// How Envoy prints these patterns in its messages (checked by e2e/pgv).
+export const HEADER_NAME_PATTERN = "^:?[0-9a-zA-Z!#$%&'*+-.^_|~`]+$";
+export const HEADER_VALUE_PATTERN = "^[^\\x00-\\b\\n-\\x1f\\x7f]*$";
+export const HEADER_LOOSE_PATTERN = "^[^\\x00\\n\\r]*$";
+
 const TOKEN = new Uint8Array(128);
 for (const c of "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!#$%&'*+,-.^_|~`") TOKEN[c.charCodeAt(0)] = 1;
 

@@ -1,0 +1,237 @@
+// Oracle: our PGV verdict against the real Envoy's. Each case is one resource,
+// valid or breaking exactly one rule; it goes into a static bootstrap that Envoy
+// checks with `--mode validate` (no listeners bound, nothing served), and
+// Envoy's exit code must agree with whether validateMessage found violations.
+// When both reject, Envoy's "Proto constraint validation failed (...)" text must
+// contain our message, so the wording users see from us matches Envoy's.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { create, fromJson, type DescMessage, type JsonObject, type Message, type Registry } from "@bufbuild/protobuf";
+import { AnySchema } from "@bufbuild/protobuf/wkt";
+import { ClusterSchema } from "@ts-control-plane/envoy-api/envoy/config/cluster/v3/cluster_pb";
+import { ListenerSchema } from "@ts-control-plane/envoy-api/envoy/config/listener/v3/listener_pb";
+import { envoyRegistry } from "../../packages/xds/src/validate/envoy-registry.ts";
+import * as fx from "../../packages/xds/src/validate/envoy-fixtures.ts";
+import { validateMessage } from "../../packages/xds/src/validate/validate-message.ts";
+
+type Json = Record<string, unknown>;
+const at = (o: unknown, ...keys: (string | number)[]): Json => keys.reduce<unknown>((x, k) => (x as Json)[k], o) as Json;
+
+interface Case {
+  readonly name: string;
+  readonly kind: "cluster" | "listener";
+  readonly resource: JsonObject;
+  /** The rule we expect to break, or undefined for a valid resource. */
+  readonly rule?: string;
+  /** Envoy words this one differently (it fails before PGV runs); only the verdict is compared. */
+  readonly verdictOnly?: boolean;
+  /** Our side's message when it cannot be parsed from `resource`. */
+  readonly ours?: (registry: Registry) => Message;
+}
+
+/** A STATIC cluster: nothing in it needs DNS, files or a control plane. */
+function staticCluster(): Json {
+  const c = fx.tlsCluster("backend") as Json;
+  c["type"] = "STATIC";
+  // Envoy reads the CA file even in validate mode; keep the test independent of the machine's trust store.
+  delete at(c, "transportSocket", "typedConfig", "commonTlsContext")["validationContext"];
+  for (const ep of at(c, "loadAssignment", "endpoints", 0)["lbEndpoints"] as Json[]) {
+    at(ep, "endpoint", "address", "socketAddress")["address"] = "127.0.0.1";
+  }
+  return c;
+}
+
+function namedStaticCluster(name: string): Json {
+  return mutate(staticCluster(), (c) => {
+    c["name"] = name;
+    at(c, "loadAssignment")["clusterName"] = name;
+  });
+}
+
+const UNKNOWN_TYPE = "type.googleapis.com/acme.filters.Unknown";
+
+const hcmOf = (l: Json): Json => at(l, "filterChains", 0, "filters", 0, "typedConfig");
+const routesOf = (l: Json): Json[] => at(hcmOf(l), "routeConfig", "virtualHosts", 0)["routes"] as Json[];
+
+function mutate<T extends Json>(base: T, change: (x: T) => void): T {
+  change(base);
+  return base;
+}
+
+const cases: Case[] = [
+  { name: "valid cluster with upstream TLS", kind: "cluster", resource: staticCluster() as JsonObject },
+  { name: "valid listener with HCM and inline routes", kind: "listener", resource: fx.hcmListener("http", 10000) },
+  { name: "cluster without a name", kind: "cluster", rule: "string.min_len", resource: mutate(staticCluster(), (c) => void (c["name"] = "")) as JsonObject },
+  {
+    name: "cluster with a zero connect timeout",
+    kind: "cluster",
+    rule: "duration.gt",
+    resource: mutate(staticCluster(), (c) => void (c["connectTimeout"] = "0s")) as JsonObject,
+  },
+  {
+    name: "endpoint port above 65535",
+    kind: "cluster",
+    rule: "uint32.lte",
+    resource: mutate(staticCluster(), (c) => {
+      at(c, "loadAssignment", "endpoints", 0, "lbEndpoints", 0, "endpoint", "address", "socketAddress")["portValue"] = 70000;
+    }) as JsonObject,
+  },
+  {
+    name: "endpoint weight 0 (wrapper gte)",
+    kind: "cluster",
+    rule: "uint32.gte",
+    resource: mutate(staticCluster(), (c) => void (at(c, "loadAssignment", "endpoints", 0, "lbEndpoints", 1)["loadBalancingWeight"] = 0)) as JsonObject,
+  },
+  {
+    name: "outlier max_ejection_percent 101 (wrapper lte)",
+    kind: "cluster",
+    rule: "uint32.lte",
+    resource: mutate(staticCluster(), (c) => void (at(c, "outlierDetection")["maxEjectionPercent"] = 101)) as JsonObject,
+  },
+  {
+    name: "SNI longer than 255 bytes inside the TLS Any",
+    kind: "cluster",
+    rule: "string.max_bytes",
+    resource: mutate(staticCluster(), (c) => void (at(c, "transportSocket", "typedConfig")["sni"] = "a".repeat(256))) as JsonObject,
+  },
+  {
+    name: "HCM with an empty stat_prefix",
+    kind: "listener",
+    rule: "string.min_len",
+    resource: mutate(fx.hcmListener() as Json, (l) => void (hcmOf(l)["statPrefix"] = "")) as JsonObject,
+  },
+  {
+    name: "virtual host without domains",
+    kind: "listener",
+    rule: "repeated.min_items",
+    resource: mutate(fx.hcmListener() as Json, (l) => void (at(hcmOf(l), "routeConfig", "virtualHosts", 0)["domains"] = [])) as JsonObject,
+  },
+  {
+    name: "path_separated_prefix ending in / (RE2 pattern)",
+    kind: "listener",
+    rule: "string.pattern",
+    resource: mutate(fx.hcmListener() as Json, (l) => void (at(routesOf(l)[2], "match")["pathSeparatedPrefix"] = "/static/")) as JsonObject,
+  },
+  {
+    name: "route without an action (oneof required)",
+    kind: "listener",
+    rule: "oneof.required",
+    resource: mutate(fx.hcmListener() as Json, (l) => void delete routesOf(l)[3]!["redirect"]) as JsonObject,
+  },
+  {
+    name: "header matcher name with a newline (loose header regex)",
+    kind: "listener",
+    rule: "string.well_known_regex.header_name",
+    resource: mutate(fx.hcmListener() as Json, (l) => void (at(routesOf(l)[0], "match", "headers", 0)["name"] = "x-bad\nname")) as JsonObject,
+  },
+  {
+    name: "health check path with a control character (strict header value)",
+    kind: "cluster",
+    rule: "string.well_known_regex.header_value",
+    resource: mutate(staticCluster(), (c) => void (at(c, "healthChecks", 0, "httpHealthCheck")["path"] = "/healthz\u0001")) as JsonObject,
+  },
+  {
+    name: "custom IP detection header with a space (strict header name)",
+    kind: "listener",
+    rule: "string.well_known_regex.header_name",
+    resource: mutate(fx.hcmListener() as Json, (l) => {
+      hcmOf(l)["originalIpDetectionExtensions"] = [
+        {
+          name: "envoy.http.original_ip_detection.custom_header",
+          typedConfig: {
+            "@type": "type.googleapis.com/envoy.extensions.http.original_ip_detection.custom_header.v3.CustomHeaderConfig",
+            headerName: "x real ip",
+          },
+        },
+      ];
+      hcmOf(l)["useRemoteAddress"] = false;
+    }) as JsonObject,
+  },
+  {
+    name: "HCM typed_config of an unknown type",
+    kind: "listener",
+    rule: "any.type_url",
+    verdictOnly: true,
+    resource: mutate(fx.hcmListener() as Json, (l) => void (at(l, "filterChains", 0, "filters", 0)["typedConfig"] = { "@type": UNKNOWN_TYPE })) as JsonObject,
+    // protobuf-es cannot parse JSON naming an unknown type, so our side swaps the Any in after parsing.
+    ours: (registry) => {
+      const l = fromJson(ListenerSchema, fx.hcmListener(), { registry });
+      l.filterChains[0]!.filters[0]!.configType = { case: "typedConfig", value: create(AnySchema, { typeUrl: UNKNOWN_TYPE }) };
+      return l;
+    },
+  },
+  {
+    name: "header matcher name with a space (loose regex accepts it)",
+    kind: "listener",
+    resource: mutate(fx.hcmListener() as Json, (l) => void (at(routesOf(l)[0], "match", "headers", 0)["name"] = "x odd")) as JsonObject,
+  },
+];
+
+interface EnvoyVerdict {
+  readonly code: number | null;
+  readonly output: string;
+}
+
+/** `envoy --mode validate` on a bootstrap holding one static resource. */
+async function envoyValidate(dir: string, c: Case, index: number): Promise<EnvoyVerdict> {
+  const envoy = process.env["ENVOY_BIN"];
+  assert.ok(envoy, "ENVOY_BIN is not set: run through scripts/toolchain.sh");
+  // Listener cases get the clusters their routes name: Envoy checks those references too.
+  const bootstrap = {
+    staticResources: c.kind === "cluster" ? { clusters: [c.resource] } : { listeners: [c.resource], clusters: ["backend", "canary", "static"].map(namedStaticCluster) },
+  };
+  const file = join(dir, `case-${index}.json`);
+  await writeFile(file, JSON.stringify(bootstrap));
+  const child = spawn(envoy, ["--mode", "validate", "-c", file, "--disable-hot-restart", "--log-level", "error", "--base-id", String(9000 + index)], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  clearTimeout(timer);
+  return { code, output };
+}
+
+/** Runs `fn` over items with at most `limit` in flight. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+const schemaOf = (c: Case): DescMessage => (c.kind === "cluster" ? ClusterSchema : ListenerSchema);
+
+test("our PGV verdicts agree with Envoy's --mode validate", { timeout: 120_000 }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "pgv-oracle-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const registry = envoyRegistry();
+  const verdicts = await mapLimited(cases, 3, (c, i) => envoyValidate(dir, c, i));
+  const failures: string[] = [];
+  cases.forEach((c, i) => {
+    const schema = schemaOf(c);
+    const ours = validateMessage(schema, c.ours ? c.ours(registry) : fromJson(schema, c.resource, { registry }));
+    const envoy = verdicts[i]!;
+    const pgvLine = /Proto constraint validation failed \(([^\n]*)\)/.exec(envoy.output)?.[1];
+    const envoySays = pgvLine ?? envoy.output.trim().split("\n").slice(-3).join(" | ").slice(0, 400);
+    const show = `\n  ours:  ${ours.length === 0 ? "valid" : ours.map((v) => `${v.path} [${v.rule}] ${v.message}`).join("; ")}\n  envoy: exit ${envoy.code}: ${envoySays}`;
+    if ((envoy.code === 0) !== (ours.length === 0)) failures.push(`${c.name}: verdicts differ${show}`);
+    else if (c.rule !== undefined && !ours.some((v) => v.rule === c.rule)) failures.push(`${c.name}: expected rule ${c.rule}${show}`);
+    else if (ours.length > 0 && !c.verdictOnly && !ours.some((v) => envoy.output.includes(v.message))) {
+      failures.push(`${c.name}: Envoy's message differs from ours${show}`);
+    } else t.diagnostic(`${c.name}: agree${show}`);
+  });
+  assert.deepEqual(failures, [], failures.join("\n"));
+});
