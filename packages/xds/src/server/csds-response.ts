@@ -16,12 +16,18 @@ import type { ConfigWatcher, TypeResources } from "../cache/config-watcher.ts";
 import type { NodeStatus, StatusRegistry, TypeStatus } from "../cache/node-status.ts";
 import { wildcardName } from "../protocol/sotw-subscription.ts";
 import { compileNodeMatchers } from "./csds-node-matcher.ts";
+import type { CsdsResourceVersions } from "./csds-resource-versions.ts";
 
 export interface CsdsSources {
   /** What was sent, ACKed and NACKed, per node and type. */
   readonly status: StatusRegistry;
   /** Where the resources themselves are read, by each node's cache key. */
   readonly cache: ConfigWatcher;
+  /**
+   * Per-resource versions as Envoy reports them (see CsdsResourceVersions);
+   * without it every resource reports its type's last sent version_info.
+   */
+  readonly resourceVersions?: CsdsResourceVersions;
 }
 
 /**
@@ -39,14 +45,22 @@ export interface CsdsSources {
 export function buildCsdsResponse(request: ClientStatusRequest, sources: CsdsSources): ClientStatusResponse {
   const matches = compileNodeMatchers(request.nodeMatchers);
   const config: ClientConfig[] = [];
-  for (const node of sources.status.nodes()) {
+  const nodes = sources.status.nodes();
+  sources.resourceVersions?.retainOnly(new Set(nodes.map((n) => n.nodeId)));
+  for (const node of nodes) {
     if (!matches({ id: node.nodeId })) continue;
-    config.push(clientConfigOf(node, sources.cache, { withContents: !request.excludeResourceContents }));
+    const versionOf = (typeUrl: string, name: string) => sources.resourceVersions?.versionOf(node.nodeId, typeUrl, name);
+    config.push(clientConfigOf(node, sources.cache, { withContents: !request.excludeResourceContents, versionOf }));
   }
   return create(ClientStatusResponseSchema, { config });
 }
 
-function clientConfigOf(node: NodeStatus, cache: ConfigWatcher, options: { withContents: boolean }): ClientConfig {
+interface ResourceOptions {
+  readonly withContents: boolean;
+  readonly versionOf: (typeUrl: string, name: string) => string | undefined;
+}
+
+function clientConfigOf(node: NodeStatus, cache: ConfigWatcher, options: ResourceOptions): ClientConfig {
   const genericXdsConfigs: ClientConfig_GenericXdsConfig[] = [];
   for (const type of node.types) {
     const available = cache.get(node.cacheKey, type.typeUrl);
@@ -71,7 +85,7 @@ function resourceConfigOf(
   type: TypeStatus,
   name: string,
   available: TypeResources | undefined,
-  options: { withContents: boolean },
+  options: ResourceOptions,
 ): ClientConfig_GenericXdsConfig {
   const resource = available?.items.get(name);
   const sent = type.sentVersion !== undefined;
@@ -79,8 +93,9 @@ function resourceConfigOf(
   return create(ClientConfig_GenericXdsConfigSchema, {
     typeUrl: type.typeUrl,
     name,
-    // SotW versions are per type: every resource of the type reports the version last sent.
-    versionInfo: type.sentVersion ?? "",
+    // SotW versions are per type; Envoy shows each resource with the version
+    // that last changed it, which the resource-version record knows when given.
+    versionInfo: (resource && options.versionOf(type.typeUrl, name)) ?? type.sentVersion ?? "",
     ...(resource && options.withContents ? { xdsConfig: create(AnySchema, { typeUrl: resource.typeUrl, value: resource.bytes }) } : {}),
     ...(type.sentAt ? { lastUpdated: timestampFromDate(type.sentAt) } : {}),
     configStatus: type.nacked ? ConfigStatus.ERROR : !sent ? ConfigStatus.NOT_SENT : acked ? ConfigStatus.SYNCED : ConfigStatus.STALE,

@@ -19,6 +19,7 @@ import { createSnapshotCache, type SnapshotCache } from "../cache/snapshot-cache
 import { TypeUrl } from "../resource/type-urls.ts";
 import { edsCluster, endpoints, httpListener, route } from "../testing/fixtures.ts";
 import { RawXdsClient } from "../testing/raw-xds-client.ts";
+import { CsdsResourceVersions } from "./csds-resource-versions.ts";
 import { registerCsds } from "./csds-service.ts";
 import { createXdsServer, type XdsServer } from "./xds-server.ts";
 
@@ -57,10 +58,11 @@ describe("CSDS service", () => {
 
   before(async () => {
     cache = createSnapshotCache();
-    xds = createXdsServer({ cache });
+    const resourceVersions = new CsdsResourceVersions({ cache });
+    xds = createXdsServer({ cache, hooks: resourceVersions.hooks });
     grpcServer = new grpc.Server();
     xds.register(grpcServer);
-    registerCsds(grpcServer, { status: xds.status, cache });
+    registerCsds(grpcServer, { status: xds.status, cache, resourceVersions });
     port = await new Promise<number>((resolve, reject) =>
       grpcServer.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
     );
@@ -149,6 +151,25 @@ describe("CSDS service", () => {
     assert.equal(r1?.configStatus, ConfigStatus.NOT_SENT);
     assert.equal(r1?.clientStatus, ClientResourceStatus.REQUESTED);
     assert.equal(r1?.versionInfo, "");
+  });
+
+  test("each resource reports the version that last changed it, as Envoy's config_dump does", async () => {
+    const v1 = createSnapshot({ resources: [edsCluster("c1"), endpoints("c1")] });
+    await cache.setSnapshot("growing", v1);
+    const c = connect("growing");
+    c.send({ typeUrl: TypeUrl.Cluster });
+    c.ack(await c.next());
+    const v2 = createSnapshot({ resources: [edsCluster("c1"), endpoints("c1"), edsCluster("c2"), endpoints("c2")] });
+    await cache.setSnapshot("growing", v2);
+    const r2 = await c.next();
+    c.ack(r2);
+    await waitFor(() => xds.status.node("growing")?.types[0]?.ackedVersion === r2.versionInfo);
+
+    const r = await fetch({ nodeMatchers: [{ nodeId: { matchPattern: { case: "exact", value: "growing" } } }] });
+    // c1 came unchanged in the second response: Envoy skips it and keeps the first version.
+    assert.equal(find(r, "growing", TypeUrl.Cluster, "c1")?.versionInfo, v1.typeVersion(TypeUrl.Cluster));
+    assert.equal(find(r, "growing", TypeUrl.Cluster, "c2")?.versionInfo, v2.typeVersion(TypeUrl.Cluster));
+    assert.ok([...r.config[0]!.genericXdsConfigs].every((g) => g.configStatus === ConfigStatus.SYNCED));
   });
 
   test("node_matchers select nodes by id (OR), and exclude_resource_contents drops the resources", async () => {

@@ -1,0 +1,95 @@
+import type { ConfigWatcher } from "../cache/config-watcher.ts";
+import type { EncodedResource } from "../resource/encoded-resource.ts";
+import type { ResponseEvent, StreamOpenEvent, XdsHooks } from "./xds-hooks.ts";
+
+interface Tracked {
+  /** Content hash of the resource as last sent. */
+  readonly contentVersion: string;
+  /** version_info of the response that last changed it for this node. */
+  readonly versionInfo: string;
+}
+
+/**
+ * Per-resource versions the way Envoy reports them. A SotW version_info is per
+ * type, but Envoy's /config_dump (and its own CSDS view) gives each resource
+ * the version_info of the response that last *changed* it: a cluster that a
+ * response carries unmodified is skipped and keeps its older version ("skipped
+ * 1 unmodified cluster(s)"). Without this record, CSDS would report the type's
+ * latest version for every resource and disagree with Envoy after any update
+ * that leaves some resources alone.
+ *
+ * Fed by the server's onResponse (SotW) events, through {@link hooks}; REST
+ * fetch calls {@link recordSent} directly. Lookups are cheap maps; records of
+ * nodes the status registry no longer knows go in {@link retainOnly}.
+ */
+export class CsdsResourceVersions {
+  readonly #cache: ConfigWatcher;
+  readonly #cacheKeys = new Map<string, string>();
+  /** nodeId -> typeUrl -> name -> tracked. */
+  readonly #byNode = new Map<string, Map<string, Map<string, Tracked>>>();
+
+  constructor(options: { cache: ConfigWatcher }) {
+    this.#cache = options.cache;
+  }
+
+  /**
+   * Hooks to add to the xDS server's (they must run synchronously at response
+   * time, when the cache still holds what was just selected, which is how
+   * the server calls onResponse).
+   */
+  get hooks(): Required<Pick<XdsHooks, "onStreamOpen" | "onResponse">> {
+    return {
+      onStreamOpen: (e: StreamOpenEvent) => {
+        this.#cacheKeys.set(e.nodeId, e.cacheKey);
+      },
+      onResponse: (e: ResponseEvent) => {
+        // Delta versions are per resource already; only SotW needs this record.
+        if (e.variant !== "sotw") return;
+        const available = this.#cache.get(this.#cacheKeys.get(e.nodeId) ?? e.nodeId, e.typeUrl);
+        if (!available) return;
+        const resources: EncodedResource[] = [];
+        for (const name of e.resourceNames) {
+          // A name kept for make-before-break is no longer in the cache: its record stays as it was.
+          const r = available.items.get(name);
+          if (r) resources.push(r);
+        }
+        this.recordSent({ nodeId: e.nodeId, typeUrl: e.typeUrl, versionInfo: e.version, resources });
+      },
+    };
+  }
+
+  /** Records a response sent to a node: resources whose content changed take its version_info. */
+  recordSent(sent: { nodeId: string; typeUrl: string; versionInfo: string; resources: readonly EncodedResource[] }): void {
+    let types = this.#byNode.get(sent.nodeId);
+    if (!types) this.#byNode.set(sent.nodeId, (types = new Map()));
+    let names = types.get(sent.typeUrl);
+    if (!names) types.set(sent.typeUrl, (names = new Map()));
+    for (const r of sent.resources) {
+      if (names.get(r.name)?.contentVersion === r.version) continue;
+      names.set(r.name, { contentVersion: r.version, versionInfo: sent.versionInfo });
+    }
+  }
+
+  /**
+   * The version_info of the response that last changed the resource for the
+   * node; undefined when it was never sent to the node.
+   */
+  versionOf(nodeId: string, typeUrl: string, name: string): string | undefined {
+    return this.#byNode.get(nodeId)?.get(typeUrl)?.get(name)?.versionInfo;
+  }
+
+  /**
+   * Drops nodes not in `nodeIds` (those the status registry pruned). Records
+   * are not dropped when a stream closes: after a reconnect Envoy again skips
+   * unmodified resources and keeps their older versions, and so must we.
+   */
+  retainOnly(nodeIds: ReadonlySet<string>): void {
+    for (const id of this.#byNode.keys()) if (!nodeIds.has(id)) this.forget(id);
+    for (const id of this.#cacheKeys.keys()) if (!nodeIds.has(id)) this.#cacheKeys.delete(id);
+  }
+
+  forget(nodeId: string): void {
+    this.#byNode.delete(nodeId);
+    this.#cacheKeys.delete(nodeId);
+  }
+}
