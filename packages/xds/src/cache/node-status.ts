@@ -52,6 +52,8 @@ interface NodeEntry {
   connectedAt?: Date;
   lastSeenAt: Date;
   types: Map<string, MutableTypeStatus>;
+  /** Had streams, has none now: counted against maxDisconnected. */
+  disconnected: boolean;
 }
 
 /**
@@ -61,9 +63,17 @@ interface NodeEntry {
 export class StatusRegistry {
   readonly #nodes = new Map<string, NodeEntry>();
   readonly #now: () => Date;
+  readonly #maxDisconnected: number;
+  #disconnected = 0;
 
-  constructor(options: { now?: () => Date } = {}) {
+  /**
+   * `maxDisconnected` bounds how many nodes without an open stream keep their
+   * last status (the oldest are forgotten first), so churn cannot grow memory
+   * without limit while operators can still see why a node went away.
+   */
+  constructor(options: { now?: () => Date; maxDisconnected?: number } = {}) {
     this.#now = options.now ?? (() => new Date());
+    this.#maxDisconnected = options.maxDisconnected ?? 10_000;
   }
 
   node(nodeId: string): NodeStatus | undefined {
@@ -80,12 +90,30 @@ export class StatusRegistry {
     e.nodeCluster = node.cluster;
     e.cacheKey = cacheKey;
     if (e.streams === 0) e.connectedAt = this.#now();
+    if (e.disconnected) {
+      e.disconnected = false;
+      this.#disconnected--;
+    }
     e.streams++;
   }
 
   streamClosed(nodeId: string): void {
     const e = this.#nodes.get(nodeId);
-    if (e && e.streams > 0) e.streams--;
+    if (!e || e.streams === 0) return;
+    e.streams--;
+    if (e.streams > 0) return;
+    // Move it to the end of the map: the map's order is then oldest disconnect first.
+    this.#nodes.delete(nodeId);
+    this.#nodes.set(nodeId, e);
+    e.disconnected = true;
+    this.#disconnected++;
+    for (const [id, other] of this.#nodes) {
+      if (this.#disconnected <= this.#maxDisconnected) break;
+      if (other.streams === 0) {
+        this.#nodes.delete(id);
+        this.#disconnected--;
+      }
+    }
   }
 
   subscribed(nodeId: string, typeUrl: string, names: readonly string[]): void {
@@ -118,11 +146,12 @@ export class StatusRegistry {
   /** Forgets nodes with no open stream, e.g. on a timer; status of connected nodes stays. */
   pruneDisconnected(): void {
     for (const [id, e] of this.#nodes) if (e.streams === 0) this.#nodes.delete(id);
+    this.#disconnected = 0;
   }
 
   #entry(nodeId: string): NodeEntry {
     let e = this.#nodes.get(nodeId);
-    if (!e) this.#nodes.set(nodeId, (e = { nodeId, nodeCluster: "", cacheKey: nodeId, streams: 0, lastSeenAt: this.#now(), types: new Map() }));
+    if (!e) this.#nodes.set(nodeId, (e = { nodeId, nodeCluster: "", cacheKey: nodeId, streams: 0, lastSeenAt: this.#now(), types: new Map(), disconnected: false }));
     e.lastSeenAt = this.#now();
     return e;
   }

@@ -1,0 +1,42 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { StatusRegistry } from "./node-status.ts";
+
+test("a NACK is data: it marks the type until a later ACK", () => {
+  const s = new StatusRegistry();
+  s.streamOpened({ id: "n", cluster: "c" }, "n");
+  s.sent("n", "t", "v2", "7");
+  s.nacked("n", "t", { version: "v2", nonce: "7", message: "bad cluster", code: 3 });
+  let t = s.node("n")?.types[0];
+  assert.equal(t?.nacked, true);
+  assert.equal(t?.lastNack?.message, "bad cluster");
+  s.sent("n", "t", "v3", "8");
+  s.acked("n", "t", "v3");
+  t = s.node("n")?.types[0];
+  assert.equal(t?.nacked, false);
+  assert.equal(t?.ackedVersion, "v3");
+  assert.equal(t?.lastNack?.version, "v2", "the last NACK stays visible for the operator");
+});
+
+test("several streams of one node are one entry; closing all keeps the last status", () => {
+  const s = new StatusRegistry();
+  s.streamOpened({ id: "n", cluster: "c" }, "group");
+  s.streamOpened({ id: "n", cluster: "c" }, "group");
+  assert.equal(s.node("n")?.streams, 2);
+  assert.equal(s.node("n")?.cacheKey, "group");
+  s.streamClosed("n");
+  s.streamClosed("n");
+  assert.equal(s.node("n")?.streams, 0);
+});
+
+test("disconnected nodes are bounded: the oldest disconnected are forgotten first", () => {
+  const s = new StatusRegistry({ maxDisconnected: 2 });
+  for (const id of ["a", "b", "c", "live"]) s.streamOpened({ id, cluster: "" }, id);
+  s.streamClosed("a");
+  s.streamClosed("b");
+  s.streamOpened({ id: "a", cluster: "" }, "a"); // a comes back
+  s.streamClosed("c");
+  s.streamClosed("a");
+  // Disconnected in order: b, c, a; the bound of 2 forgets b.
+  assert.deepEqual(s.nodes().map((n) => n.nodeId), ["a", "c", "live"]);
+});
