@@ -1,7 +1,13 @@
 import type { Message } from "@bufbuild/protobuf";
-import type { Diagnostic, ModelObject } from "./model/model-object.ts";
-import { objectKey } from "./model/model-object.ts";
-import { validateObject } from "./model/validate-object.ts";
+import type { Violation } from "@ts-control-plane/xds/validate/validate-message";
+import { buildGroupResources, compareResources, createBuildMemo, graphKey, type BuildMemo } from "./envoy/build-group-resources.ts";
+import { buildServiceResources } from "./envoy/build-service-resources.ts";
+import type { BuiltResource } from "./envoy/built-resource.ts";
+import { checkResource } from "./envoy/check-resource.ts";
+import { buildGraph } from "./graph/build-graph.ts";
+import type { GraphGroup, GraphService } from "./graph/graph.ts";
+import { objectKey, type Diagnostic, type ModelObject } from "./model/model-object.ts";
+import { validateObject, type ValidObject } from "./model/validate-object.ts";
 
 /** Which Envoys a node group is for. Every field given must match (AND); within a list, any item (OR). */
 export interface NodeSelector {
@@ -26,25 +32,225 @@ export interface CompileResult {
   groups: NodeGroupConfig[];
 }
 
-/** PROVISIONAL: validates objects only; translation lands next. */
-export function compile(objects: readonly ModelObject[]): CompileResult {
-  const diagnostics: Diagnostic[] = [];
-  const rejected: string[] = [];
-  for (const o of objects) {
-    const v = validateObject(o);
-    diagnostics.push(...v.diagnostics);
-    if (v.valid === undefined) rejected.push(objectKey(o));
-  }
-  return { diagnostics, rejected: rejected.sort(), groups: [{ name: "default", selector: {}, resources: [], objects: [] }] };
+/** A compiler that remembers its last input, so the next compile redoes only what changed. */
+export interface Compiler {
+  compile(objects: readonly ModelObject[]): CompileResult;
+  /** How the last compile ran: "full", "endpoints" (fast path) or "unchanged". */
+  readonly lastPath: "full" | "endpoints" | "unchanged" | undefined;
 }
 
+/**
+ * The whole pure pipeline: validate each object -> graph (references, conflicts) ->
+ * Envoy resources per node group -> protoc-gen-validate check. Deterministic: the same
+ * set of objects, in any order, gives the same result. Never throws on user input.
+ */
+export function compile(objects: readonly ModelObject[]): CompileResult {
+  return createCompiler().compile(objects);
+}
+
+interface Remembered {
+  object: ModelObject;
+  fingerprint: string;
+}
+
+interface State {
+  objects: Map<string, Remembered>;
+  count: number;
+  rejected: ReadonlySet<string>;
+  result: CompileResult;
+  groups: { graph: GraphGroup; built: BuiltResource[] }[];
+}
+
+/**
+ * Incremental compiles. Built resources are memoised per listener and service (and their
+ * PGV verdicts per message), so a full compile after a small change rebuilds only what
+ * changed; and a change to nothing but the endpoints of valid Services skips validation
+ * of everything else, the graph and the conflict checks entirely (the fast path), since
+ * endpoints are referenced by nothing and cannot create or break a reference.
+ */
+export function createCompiler(): Compiler {
+  const memo = createBuildMemo();
+  const verdicts = new WeakMap<Message, Violation[]>();
+  let state: State | undefined;
+  let lastPath: Compiler["lastPath"];
+  const check = (m: Message): Violation[] => {
+    let v = verdicts.get(m);
+    if (v === undefined) verdicts.set(m, (v = checkResource(m)));
+    return v;
+  };
+  return {
+    get lastPath() {
+      return lastPath;
+    },
+    compile(objects) {
+      const fast = state === undefined ? undefined : fastPath(state, objects, memo, check);
+      if (fast !== undefined) {
+        lastPath = fast === state ? "unchanged" : "endpoints";
+        state = fast;
+        return fast.result;
+      }
+      lastPath = "full";
+      state = fullCompile(objects, memo, check);
+      return state.result;
+    },
+  };
+}
+
+function fullCompile(objects: readonly ModelObject[], memo: BuildMemo, check: (m: Message) => Violation[]): State {
+  const diagnostics: Diagnostic[] = [];
+  const remembered = new Map<string, Remembered>();
+  const valid: ValidObject[] = [];
+  const refused = new Set<string>();
+  for (const o of objects) {
+    const key = objectKey(o);
+    if (remembered.has(key)) {
+      diagnostics.push({
+        severity: "error",
+        code: "object.duplicate",
+        message: `${key} is defined more than once; the first definition is used`,
+        hint: "remove or rename the other definition",
+        object: key,
+        path: "metadata.name",
+      });
+      continue;
+    }
+    remembered.set(key, { object: o, fingerprint: fingerprint(o) });
+    const v = validateObject(o);
+    diagnostics.push(...v.diagnostics);
+    if (v.valid === undefined) refused.add(key);
+    else valid.push(v.valid);
+  }
+  // A resource Envoy would NACK refuses the object that produced it; that can break
+  // references to it, so the graph is rebuilt without it (a few rounds at most).
+  const pgv: Diagnostic[] = [];
+  for (;;) {
+    const g = buildGraph(valid, { refused });
+    const groups = g.graph.groups.map((graph) => ({ graph, built: buildGroupResources(graph, memo) }));
+    const blamed = new Map<string, Diagnostic>();
+    const seen = new Set<Message>();
+    for (const { built } of groups) {
+      for (const r of built) {
+        if (seen.has(r.message)) continue;
+        seen.add(r.message);
+        for (const v of check(r.message)) {
+          const owner = r.owner(v.path);
+          if (!blamed.has(owner)) blamed.set(owner, pgvDiagnostic(r, v, owner));
+        }
+      }
+    }
+    if (blamed.size === 0) {
+      const all = [...diagnostics, ...g.diagnostics, ...pgv].sort(compareDiagnostics);
+      const rejected = new Set([...refused, ...g.rejected]);
+      const result: CompileResult = { diagnostics: all, rejected: [...rejected].sort(), groups: groups.map(toConfig) };
+      return { objects: remembered, count: objects.length, rejected, result, groups };
+    }
+    for (const [owner, d] of blamed) {
+      pgv.push(d);
+      refused.add(owner);
+    }
+  }
+}
+
+function fastPath(prev: State, objects: readonly ModelObject[], memo: BuildMemo, check: (m: Message) => Violation[]): State | undefined {
+  if (objects.length !== prev.count || prev.objects.size !== prev.count) return undefined;
+  const changed: { key: string; object: ModelObject; fingerprint: string }[] = [];
+  for (const o of objects) {
+    const key = objectKey(o);
+    const p = prev.objects.get(key);
+    if (p === undefined) return undefined;
+    if (p.object === o) continue;
+    const fp = fingerprint(o);
+    if (fp === p.fingerprint) continue;
+    if (o.kind !== "Service" || prev.rejected.has(key)) return undefined;
+    if (withoutEndpoints(o) !== withoutEndpoints(p.object)) return undefined;
+    changed.push({ key, object: o, fingerprint: fp });
+  }
+  if (changed.length === 0) return prev;
+  const objectsNext = new Map(prev.objects);
+  const replaced = new Map<string, BuiltResource[]>();
+  const services = new Map<string, GraphService>();
+  const newDiagnostics: Diagnostic[] = [];
+  for (const c of changed) {
+    const v = validateObject(c.object);
+    if (v.valid?.kind !== "Service") return undefined; // now invalid: the full path refuses it properly
+    const service: GraphService = { name: v.valid.name, spec: v.valid.spec };
+    const resources = buildServiceResources(service);
+    if (resources.some((r) => check(r.message).length > 0)) return undefined;
+    services.set(service.name, service);
+    newDiagnostics.push(...v.diagnostics);
+    replaced.set(v.valid.name, resources);
+    objectsNext.set(c.key, { object: c.object, fingerprint: c.fingerprint });
+  }
+  // Commit only once every changed service passed: a later full compile then reuses them.
+  for (const [name, service] of services) memo.services.set(name, { key: graphKey(service), resources: replaced.get(name) ?? [] });
+  const keys = new Set(changed.map((c) => c.key));
+  const groups = prev.groups.map((g) => {
+    if (!g.graph.services.some((s) => replaced.has(s.name))) return g;
+    const fresh = new Map<string, BuiltResource>();
+    for (const [name, rs] of replaced) if (g.graph.services.some((s) => s.name === name)) for (const r of rs) fresh.set(`${r.typeUrl}\0${r.name}`, r);
+    const built = g.built.map((r) => fresh.get(`${r.typeUrl}\0${r.name}`) ?? r);
+    const graph: GraphGroup = { ...g.graph, services: g.graph.services.map((s) => services.get(s.name) ?? s) };
+    return { graph, built: built.sort(compareResources) };
+  });
+  const diagnostics = [...prev.result.diagnostics.filter((d) => d.object === undefined || !keys.has(d.object)), ...newDiagnostics].sort(compareDiagnostics);
+  const result: CompileResult = { diagnostics, rejected: prev.result.rejected, groups: groups.map(toConfig) };
+  return { objects: objectsNext, count: prev.count, rejected: prev.rejected, result, groups };
+}
+
+function toConfig(g: { graph: GraphGroup; built: BuiltResource[] }): NodeGroupConfig {
+  return { name: g.graph.name, selector: { ...g.graph.selector }, resources: g.built.map((r) => r.message), objects: [...g.graph.objects] };
+}
+
+function pgvDiagnostic(r: BuiltResource, v: Violation, owner: string): Diagnostic {
+  const type = r.typeUrl.slice(r.typeUrl.lastIndexOf(".") + 1);
+  const raw = owner.startsWith("RawResource/");
+  return {
+    severity: "error",
+    code: "envoy.invalid",
+    message: `Envoy would reject ${type} '${r.name}': ${v.path}: ${v.message}`,
+    hint: raw
+      ? `fix spec.resource.${v.path} (rule ${v.rule})`
+      : `change the setting that produces ${v.path} (rule ${v.rule}); until then ${owner} is refused and the fleet keeps its last good configuration`,
+    object: owner,
+    path: raw ? `spec.resource.${v.path}` : "spec",
+  };
+}
+
+function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
+  const ka = `${a.object ?? ""}\0${a.path ?? ""}\0${a.code}\0${a.message}`;
+  const kb = `${b.object ?? ""}\0${b.path ?? ""}\0${b.code}\0${b.message}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/** JSON with sorted keys: equal for equal objects whatever the key order. */
+function fingerprint(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+function withoutEndpoints(o: ModelObject): string {
+  return fingerprint({ ...o, spec: { ...o.spec, endpoints: null } });
+}
+
+/**
+ * The group a node belongs to: the first, in name order, whose selector matches. A node
+ * matching no group gets no configuration (its requests wait) rather than a guess.
+ */
 export function matchNodeGroup(groups: readonly NodeGroupConfig[], node: { id: string; cluster: string; metadata?: Record<string, unknown> }): string | undefined {
   for (const g of groups) {
     const s = g.selector;
     if (s.nodeIds !== undefined && !s.nodeIds.includes(node.id)) continue;
     if (s.clusters !== undefined && !s.clusters.includes(node.cluster)) continue;
-    if (s.metadata !== undefined && !Object.entries(s.metadata).every(([k, v]) => node.metadata?.[k] === v)) continue;
+    if (s.metadata !== undefined && !Object.entries(s.metadata).every(([k, v]) => metadataEquals(node.metadata?.[k], v))) continue;
     return g.name;
   }
   return undefined;
+}
+
+function metadataEquals(actual: unknown, wanted: string): boolean {
+  // Node metadata is a Struct: numbers and booleans match their written form.
+  return typeof actual === "string" || typeof actual === "number" || typeof actual === "boolean" ? String(actual) === wanted : false;
 }

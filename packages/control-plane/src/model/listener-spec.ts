@@ -41,6 +41,8 @@ export function validateListener(spec: Record<string, unknown>, r: SpecReader): 
   const service = r.string(rec, "service", path);
   const tracing = r.string(rec, "tracing", path);
   const accessLogs = r.stringList(rec, "accessLogs", path) ?? [];
+  const dupLog = accessLogs.find((l, i) => accessLogs.indexOf(l) !== i);
+  if (dupLog !== undefined) r.error([...path, "accessLogs"], "schema.duplicate", `access log '${dupLog}' is listed twice`, "list each access log once");
   let requestId = { generate: true, preserveExternal: false };
   if (rec["requestId"] !== undefined) {
     const rid = r.mapping(rec["requestId"], [...path, "requestId"], ["generate", "preserveExternal"]);
@@ -71,7 +73,7 @@ export function validateListener(spec: Record<string, unknown>, r: SpecReader): 
     r.error([...path, field], "listener.http_only", `${field} only applies to HTTP and HTTPS listeners`, `remove ${field} or use protocol: HTTP`);
   }
   if (r.failed || protocol === undefined || port === undefined) return undefined;
-  const out: ListenerSpec = { protocol, address, port, accessLogs: [...new Set(accessLogs)].sort(), requestId };
+  const out: ListenerSpec = { protocol, address, port, accessLogs, requestId };
   if (tls !== undefined) out.tls = tls;
   if (service !== undefined) out.service = service;
   if (tracing !== undefined) out.tracing = tracing;

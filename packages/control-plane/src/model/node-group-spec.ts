@@ -10,7 +10,7 @@ export interface NodeSelectorSpec {
 
 export interface NodeGroupSpec {
   selector: NodeSelectorSpec;
-  /** Listeners this group serves, with everything they reference; every listener when absent. */
+  /** Listeners (names, as written) this group serves, with everything they reference; every listener when absent. */
   listeners?: string[];
   /** RawResources this group serves; every raw resource when absent. */
   rawResources?: string[];
@@ -39,7 +39,8 @@ export function validateNodeGroup(spec: Record<string, unknown>, r: SpecReader):
   const rawResources = r.stringList(rec, "rawResources", path);
   if (r.failed) return undefined;
   const out: NodeGroupSpec = { selector };
-  if (listeners !== undefined) out.listeners = [...new Set(listeners)].sort();
-  if (rawResources !== undefined) out.rawResources = [...new Set(rawResources)].sort();
+  // As written, so that diagnostics on references can name the index.
+  if (listeners !== undefined) out.listeners = listeners;
+  if (rawResources !== undefined) out.rawResources = rawResources;
   return out;
 }

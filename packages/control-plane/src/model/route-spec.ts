@@ -28,7 +28,7 @@ export interface RouteRule {
 }
 
 export interface RouteSpec {
-  /** The HTTP or HTTPS listeners this route table attaches to. */
+  /** The HTTP or HTTPS listeners this route table attaches to, as written (indexes match field paths). */
   listeners: string[];
   domains: string[];
   /** Matched in the order written: Envoy takes the first route that matches. */
@@ -40,6 +40,8 @@ export function validateRoute(spec: Record<string, unknown>, r: SpecReader): Rou
   const rec = r.mapping(spec, path, ["listeners", "domains", "routes"]);
   if (rec === undefined) return undefined;
   const listeners = r.stringList(rec, "listeners", path, { required: true, minItems: 1 }) ?? [];
+  const dupListener = listeners.find((l, i) => listeners.indexOf(l) !== i);
+  if (dupListener !== undefined) r.error([...path, "listeners"], "schema.duplicate", `listener '${dupListener}' is listed twice`, "list each listener once");
   const domains = r.stringList(rec, "domains", path) ?? ["*"];
   (rec["domains"] === undefined ? [] : domains).forEach((d, i) => {
     // Envoy allows one wildcard, at the start or the end (route_components.proto, VirtualHost.domains).
@@ -59,7 +61,7 @@ export function validateRoute(spec: Record<string, unknown>, r: SpecReader): Rou
     if (rule !== undefined) routes.push(rule);
   });
   if (r.failed) return undefined;
-  return { listeners: [...new Set(listeners)].sort(), domains: [...domains].sort(), routes };
+  return { listeners, domains, routes };
 }
 
 const ruleFields = ["match", "backends", "hostRewrite", "prefixRewrite", "timeout", "retries", "decorator"];

@@ -1,0 +1,56 @@
+import { pushOrder } from "@ts-control-plane/xds/resource/resource-types";
+import type { GraphGroup, GraphListener, GraphService } from "../graph/graph.ts";
+import { buildListenerResources } from "./build-listener-resources.ts";
+import { buildServiceResources } from "./build-service-resources.ts";
+import type { BuiltResource } from "./built-resource.ts";
+
+/**
+ * Memo of built resources, by object. A listener or service that appears in several
+ * groups, or did not change since the last compile, is built once. The key must capture
+ * everything the builder reads (see graphKey), so a hit is always safe.
+ */
+export interface BuildMemo {
+  readonly listeners: Map<string, { key: string; resources: BuiltResource[] }>;
+  readonly services: Map<string, { key: string; resources: BuiltResource[] }>;
+}
+
+export function createBuildMemo(): BuildMemo {
+  return { listeners: new Map(), services: new Map() };
+}
+
+/** Every resource of one group, sorted in ADS push order (CDS, EDS, LDS, RDS, ...) then by name. */
+export function buildGroupResources(group: GraphGroup, memo: BuildMemo = createBuildMemo()): BuiltResource[] {
+  const out: BuiltResource[] = [];
+  for (const s of group.services) out.push(...memoized(memo.services, s.name, graphKey(s), () => buildServiceResources(s)));
+  for (const l of group.listeners) out.push(...memoized(memo.listeners, l.name, graphKey(l), () => buildListenerResources(l)));
+  for (const r of group.raw) {
+    const owner = `RawResource/${r.name}`;
+    out.push({ typeUrl: r.spec.typeUrl, name: r.spec.name, message: r.spec.message, owner: () => owner });
+  }
+  return out.sort(compareResources);
+}
+
+export function compareResources(a: BuiltResource, b: BuiltResource): number {
+  const order = pushOrder(a.typeUrl) - pushOrder(b.typeUrl);
+  if (order !== 0) return order;
+  if (a.typeUrl !== b.typeUrl) return a.typeUrl < b.typeUrl ? -1 : 1;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+function memoized(
+  table: Map<string, { key: string; resources: BuiltResource[] }>,
+  name: string,
+  key: string,
+  build: () => BuiltResource[],
+): BuiltResource[] {
+  const hit = table.get(name);
+  if (hit !== undefined && hit.key === key) return hit.resources;
+  const resources = build();
+  table.set(name, { key, resources });
+  return resources;
+}
+
+/** A stable fingerprint of a graph node: everything its builder reads. */
+export function graphKey(node: GraphListener | GraphService): string {
+  return JSON.stringify(node);
+}

@@ -1,0 +1,81 @@
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { RouteConfigurationSchema, type RouteConfiguration } from "@ts-control-plane/envoy-api/envoy/config/route/v3/route_pb";
+import type { HeaderMatcherSchema, RouteSchema } from "@ts-control-plane/envoy-api/envoy/config/route/v3/route_components_pb";
+import type { GraphListener } from "../graph/graph.ts";
+import { clusterName, routeConfigName } from "../graph/resource-names.ts";
+import type { HeaderMatch, RouteRule } from "../model/route-spec.ts";
+import { durationFromMs } from "./durations.ts";
+
+/**
+ * The RouteConfiguration an HTTP(S) listener fetches over RDS: one virtual host per Route
+ * object attached to the listener (sorted by name), its routes in the order written,
+ * since Envoy takes the first match.
+ */
+export function buildRouteConfiguration(listener: GraphListener): RouteConfiguration {
+  return create(RouteConfigurationSchema, {
+    name: routeConfigName(listener.name),
+    virtualHosts: listener.virtualHosts.map((vh) => ({
+      name: vh.name,
+      domains: [...vh.domains],
+      routes: vh.rules.map(buildRoute),
+    })),
+  });
+}
+
+function buildRoute(rule: RouteRule): MessageInitShape<typeof RouteSchema> {
+  const p = rule.match.path;
+  const route: MessageInitShape<typeof RouteSchema> = {
+    match: {
+      pathSpecifier:
+        p.kind === "prefix"
+          ? { case: "prefix", value: p.value }
+          : p.kind === "exact"
+            ? { case: "path", value: p.value }
+            : { case: "safeRegex", value: { regex: p.value } },
+      headers: rule.match.headers.map(buildHeaderMatch),
+    },
+    action: {
+      case: "route",
+      value: {
+        clusterSpecifier:
+          rule.backends.length === 1
+            ? { case: "cluster", value: clusterName(rule.backends[0]?.service ?? "") }
+            : {
+                case: "weightedClusters",
+                // Sorted by service, so reordering backends is not a new version.
+                value: {
+                  clusters: [...rule.backends]
+                    .sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0))
+                    .map((b) => ({ name: clusterName(b.service), weight: b.weight })),
+                },
+              },
+        ...(rule.hostRewrite === undefined ? {} : { hostRewriteSpecifier: { case: "hostRewriteLiteral" as const, value: rule.hostRewrite } }),
+        ...(rule.prefixRewrite === undefined ? {} : { prefixRewrite: rule.prefixRewrite }),
+        ...(rule.timeoutMs === undefined ? {} : { timeout: durationFromMs(rule.timeoutMs) }),
+        ...(rule.retries === undefined
+          ? {}
+          : {
+              retryPolicy: {
+                retryOn: rule.retries.retryOn,
+                numRetries: rule.retries.attempts,
+                ...(rule.retries.perTryTimeoutMs === undefined ? {} : { perTryTimeout: durationFromMs(rule.retries.perTryTimeoutMs) }),
+              },
+            }),
+      },
+    },
+  };
+  if (rule.decorator !== undefined) route.decorator = { operation: rule.decorator };
+  return route;
+}
+
+function buildHeaderMatch(h: HeaderMatch): MessageInitShape<typeof HeaderMatcherSchema> {
+  const invert = h.invert ? { invertMatch: true } : {};
+  if (h.kind === "present") return { name: h.name, headerMatchSpecifier: { case: "presentMatch", value: true }, ...invert };
+  const pattern =
+    h.kind === "exact"
+      ? { case: "exact" as const, value: h.value }
+      : h.kind === "prefix"
+        ? { case: "prefix" as const, value: h.value }
+        : { case: "safeRegex" as const, value: { regex: h.value } };
+  return { name: h.name, headerMatchSpecifier: { case: "stringMatch", value: { matchPattern: pattern } }, ...invert };
+}

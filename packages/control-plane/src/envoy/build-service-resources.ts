@@ -1,0 +1,17 @@
+import { TypeUrl } from "@ts-control-plane/xds/resource/type-urls";
+import type { GraphService } from "../graph/graph.ts";
+import { clusterName } from "../graph/resource-names.ts";
+import { buildCluster } from "./build-cluster.ts";
+import { buildLoadAssignment } from "./build-load-assignment.ts";
+import type { BuiltResource } from "./built-resource.ts";
+
+/** The Cluster of a Service and, for Static ones, the ClusterLoadAssignment EDS serves for it. */
+export function buildServiceResources(service: GraphService): BuiltResource[] {
+  const owner = (): string => `Service/${service.name}`;
+  const name = clusterName(service.name);
+  const out: BuiltResource[] = [{ typeUrl: TypeUrl.Cluster, name, message: buildCluster(service), owner }];
+  if (service.spec.discovery === "Static") {
+    out.push({ typeUrl: TypeUrl.Endpoint, name, message: buildLoadAssignment(name, service.spec.endpoints), owner });
+  }
+  return out;
+}

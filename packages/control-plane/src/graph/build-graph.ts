@@ -1,0 +1,224 @@
+import type { Diagnostic } from "../model/model-object.ts";
+import { Kind } from "../model/kinds.ts";
+import type { ValidObject } from "../model/validate-object.ts";
+import type { ListenerSpec } from "../model/listener-spec.ts";
+import type { RouteSpec } from "../model/route-spec.ts";
+import type { TracingSpec } from "../model/tracing-spec.ts";
+import type { Graph, GraphGroup, GraphListener, GraphVirtualHost } from "./graph.ts";
+import { References } from "./references.ts";
+import { assignGroups, type GroupPlan } from "./assign-groups.ts";
+import { findListenerConflicts, findDomainConflicts } from "./find-conflicts.ts";
+import { checkRawResources } from "./check-raw-resources.ts";
+
+export interface GraphResult {
+  graph: Graph;
+  diagnostics: Diagnostic[];
+  /** objectKeys refused here because of a broken reference or a conflict (model rejections not repeated). */
+  rejected: Set<string>;
+}
+
+type Of<K extends ValidObject["kind"]> = Extract<ValidObject, { kind: K }>;
+
+/**
+ * Resolves the valid objects into the intermediate form. An object whose reference is
+ * broken, or which conflicts with another (same port, same domain, same resource name),
+ * is refused on its own with a diagnostic; everything else keeps flowing. Conflicts are
+ * settled by name order so the outcome never depends on input order.
+ */
+export function buildGraph(objects: readonly ValidObject[], options: { refused: ReadonlySet<string> }): GraphResult {
+  const byKind = new Map<Kind, Map<string, ValidObject>>();
+  for (const o of [...objects].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    let m = byKind.get(o.kind);
+    if (m === undefined) byKind.set(o.kind, (m = new Map()));
+    m.set(o.name, o);
+  }
+  const all = <K extends ValidObject["kind"]>(k: K): Of<K>[] => [...(byKind.get(k)?.values() ?? [])] as Of<K>[];
+  const names = new Map<Kind, ReadonlySet<string>>([...byKind].map(([k, m]) => [k, new Set(m.keys())]));
+
+  // Conflicts found in one pass refuse objects that others may reference: iterate to a fixed point.
+  const conflicts: Diagnostic[] = [];
+  let dropped = new Set(options.refused);
+  for (;;) {
+    const refs = new References(names, dropped);
+    const diagnostics: Diagnostic[] = [];
+    resolveReferences(refs, all, diagnostics);
+    const plans = assignGroups({
+      listeners: refs.aliveNames(Kind.Listener),
+      raw: refs.aliveNames(Kind.RawResource),
+      nodeGroups: all(Kind.NodeGroup).filter((g) => refs.alive(Kind.NodeGroup, g.name)),
+    });
+    const listeners = new Map(all(Kind.Listener).map((l) => [l.name, l.spec]));
+    const routes = all(Kind.Route).filter((r) => refs.alive(Kind.Route, r.name));
+    const found = [
+      ...findListenerConflicts(plans, listeners),
+      ...findDomainConflicts(routes),
+    ];
+    const groups = found.length > 0 ? [] : plans.map((p) => assembleGroup(p, refs, all));
+    if (found.length === 0) {
+      found.push(...checkRawResources(groups));
+    }
+    if (found.length === 0) {
+      const rejected = new Set([...refs.dropped].filter((k) => !options.refused.has(k)));
+      return { graph: { groups }, diagnostics: [...conflicts, ...diagnostics], rejected };
+    }
+    conflicts.push(...found);
+    dropped = new Set([...refs.dropped, ...found.map((d) => d.object ?? "")]);
+  }
+}
+
+function resolveReferences(refs: References, all: <K extends ValidObject["kind"]>(k: K) => Of<K>[], diagnostics: Diagnostic[]): void {
+  const drop = (key: string, ok: boolean): void => {
+    if (!ok) refs.dropped.add(key);
+  };
+  // Dependency order: what is referenced is settled before what references it.
+  for (const t of all(Kind.Tracing)) {
+    if (!refs.alive(Kind.Tracing, t.name)) continue;
+    drop(`Tracing/${t.name}`, refs.check(`Tracing/${t.name}`, ["spec", "zipkin", "service"], Kind.Service, t.spec.zipkin.service, diagnostics));
+  }
+  for (const l of all(Kind.Listener)) {
+    const key = `Listener/${l.name}`;
+    if (!refs.alive(Kind.Listener, l.name)) continue;
+    let ok = true;
+    if (l.spec.service !== undefined) ok = refs.check(key, ["spec", "service"], Kind.Service, l.spec.service, diagnostics) && ok;
+    if (l.spec.tracing !== undefined) ok = refs.check(key, ["spec", "tracing"], Kind.Tracing, l.spec.tracing, diagnostics) && ok;
+    l.spec.accessLogs.forEach((a, i) => {
+      ok = refs.check(key, ["spec", "accessLogs", i], Kind.AccessLog, a, diagnostics) && ok;
+    });
+    drop(key, ok);
+  }
+  const listenerSpecs = new Map(all(Kind.Listener).map((l) => [l.name, l.spec]));
+  for (const r of all(Kind.Route)) {
+    const key = `Route/${r.name}`;
+    if (!refs.alive(Kind.Route, r.name)) continue;
+    let ok = true;
+    r.spec.listeners.forEach((name, i) => {
+      const path = ["spec", "listeners", i];
+      if (!refs.check(key, path, Kind.Listener, name, diagnostics)) {
+        ok = false;
+        return;
+      }
+      const protocol = listenerSpecs.get(name)?.protocol;
+      if (protocol === "TCP" || protocol === "UDP") {
+        ok = false;
+        diagnostics.push({
+          severity: "error",
+          code: "ref.wrong_protocol",
+          message: `Listener '${name}' is a ${protocol} listener; routes attach only to HTTP and HTTPS listeners`,
+          hint: `attach the route to an HTTP or HTTPS listener, or send the ${protocol} listener's traffic with its spec.service`,
+          object: key,
+          path: `spec.listeners[${i}]`,
+        });
+      }
+    });
+    r.spec.routes.forEach((rule, i) => {
+      rule.backends.forEach((b, j) => {
+        ok = refs.check(key, ["spec", "routes", i, "backends", j, "service"], Kind.Service, b.service, diagnostics) && ok;
+      });
+    });
+    drop(key, ok);
+  }
+  for (const g of all(Kind.NodeGroup)) {
+    const key = `NodeGroup/${g.name}`;
+    if (!refs.alive(Kind.NodeGroup, g.name)) continue;
+    let ok = true;
+    (g.spec.listeners ?? []).forEach((name, i) => {
+      ok = refs.check(key, ["spec", "listeners", i], Kind.Listener, name, diagnostics) && ok;
+    });
+    (g.spec.rawResources ?? []).forEach((name, i) => {
+      ok = refs.check(key, ["spec", "rawResources", i], Kind.RawResource, name, diagnostics) && ok;
+    });
+    drop(key, ok);
+  }
+}
+
+function assembleGroup(plan: GroupPlan, refs: References, all: <K extends ValidObject["kind"]>(k: K) => Of<K>[]): GraphGroup {
+  const objects = new Set<string>(plan.nodeGroup === undefined ? [] : [`NodeGroup/${plan.nodeGroup}`]);
+  const services = new Set<string>();
+  const listenerNames = new Set(plan.listeners);
+  const routesByListener = new Map<string, Of<"Route">[]>();
+  for (const r of all(Kind.Route)) {
+    if (!refs.alive(Kind.Route, r.name)) continue;
+    for (const l of r.spec.listeners) {
+      if (!listenerNames.has(l)) continue;
+      let list = routesByListener.get(l);
+      if (list === undefined) routesByListener.set(l, (list = []));
+      list.push(r);
+    }
+  }
+  const tracings = new Map(all(Kind.Tracing).map((t) => [t.name, t]));
+  const logs = new Map(all(Kind.AccessLog).map((a) => [a.name, a]));
+  const listeners: GraphListener[] = [];
+  for (const l of all(Kind.Listener)) {
+    if (!listenerNames.has(l.name)) continue;
+    objects.add(`Listener/${l.name}`);
+    const routes = routesByListener.get(l.name) ?? [];
+    for (const r of routes) {
+      objects.add(`Route/${r.name}`);
+      for (const rule of r.spec.routes) for (const b of rule.backends) services.add(b.service);
+    }
+    if (l.spec.service !== undefined) services.add(l.spec.service);
+    const tracing = l.spec.tracing === undefined ? undefined : tracings.get(l.spec.tracing);
+    if (tracing !== undefined) {
+      objects.add(`Tracing/${tracing.name}`);
+      services.add(tracing.spec.zipkin.service);
+    }
+    const accessLogs = [...new Set(l.spec.accessLogs)].sort().flatMap((n) => {
+      const a = logs.get(n);
+      if (a === undefined) return [];
+      objects.add(`AccessLog/${n}`);
+      return [{ name: n, spec: a.spec }];
+    });
+    listeners.push(graphListener(l.name, l.spec, routes, tracing, accessLogs));
+  }
+  if (plan.whole) {
+    // A whole-configuration group also carries what no listener uses yet (e.g. a Service
+    // prepared ahead of a route change, so its cluster is warm when the route arrives).
+    for (const name of refs.aliveNames(Kind.Service)) services.add(name);
+    for (const name of refs.aliveNames(Kind.Tracing)) {
+      objects.add(`Tracing/${name}`);
+      const t = tracings.get(name);
+      if (t !== undefined) services.add(t.spec.zipkin.service);
+    }
+    for (const name of refs.aliveNames(Kind.AccessLog)) objects.add(`AccessLog/${name}`);
+  }
+  const serviceObjects = new Map(all(Kind.Service).map((s) => [s.name, s]));
+  const graphServices = [...services].sort().flatMap((n) => {
+    const s = serviceObjects.get(n);
+    if (s === undefined) return [];
+    objects.add(`Service/${n}`);
+    return [{ name: n, spec: s.spec }];
+  });
+  const rawObjects = new Map(all(Kind.RawResource).map((r) => [r.name, r]));
+  const raw = [...plan.raw].sort().flatMap((n) => {
+    const r = rawObjects.get(n);
+    if (r === undefined) return [];
+    objects.add(`RawResource/${n}`);
+    return [{ name: n, spec: r.spec }];
+  });
+  return { name: plan.name, selector: plan.selector, listeners, services: graphServices, raw, objects: [...objects].sort() };
+}
+
+function graphListener(
+  name: string,
+  spec: ListenerSpec,
+  routes: readonly { name: string; spec: RouteSpec }[],
+  tracing: { name: string; spec: TracingSpec } | undefined,
+  accessLogs: GraphListener["accessLogs"],
+): GraphListener {
+  const virtualHosts: GraphVirtualHost[] = routes
+    .map((r) => ({ name: r.name, domains: [...r.spec.domains].sort(), rules: r.spec.routes }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const out: GraphListener = {
+    name,
+    protocol: spec.protocol,
+    address: spec.address,
+    port: spec.port,
+    accessLogs,
+    requestId: spec.requestId,
+    virtualHosts,
+    ...(spec.tls === undefined ? {} : { tls: spec.tls }),
+    ...(spec.service === undefined ? {} : { service: spec.service }),
+    ...(tracing === undefined ? {} : { tracing: { name: tracing.name, spec: tracing.spec } }),
+  };
+  return out;
+}

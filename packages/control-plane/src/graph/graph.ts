@@ -1,0 +1,76 @@
+import type { AccessLogSpec } from "../model/access-log-spec.ts";
+import type { ListenerProtocol, ListenerTls } from "../model/listener-spec.ts";
+import type { NodeSelectorSpec } from "../model/node-group-spec.ts";
+import type { RawResourceSpec } from "../model/raw-resource-spec.ts";
+import type { RouteRule } from "../model/route-spec.ts";
+import type { ServiceSpec } from "../model/service-spec.ts";
+import type { TracingSpec } from "../model/tracing-spec.ts";
+
+// The Envoy-free intermediate form (in the spirit of Contour's internal/dag): every
+// reference resolved, every default applied, every invalid object already dropped.
+// Builders in src/envoy/ read only this, so they never produce a diagnostic about
+// the operator's input, and a second translator (another proxy) could read it too.
+
+export interface GraphService {
+  readonly name: string;
+  readonly spec: ServiceSpec;
+}
+
+export interface GraphAccessLog {
+  readonly name: string;
+  readonly spec: AccessLogSpec;
+}
+
+export interface GraphTracing {
+  readonly name: string;
+  readonly spec: TracingSpec;
+}
+
+/** One Route object attached to one listener: a virtual host. */
+export interface GraphVirtualHost {
+  /** The Route object's name, also the virtual host name. */
+  readonly name: string;
+  readonly domains: readonly string[];
+  /** In the order written: the first match wins. */
+  readonly rules: readonly RouteRule[];
+}
+
+export interface GraphListener {
+  readonly name: string;
+  readonly protocol: ListenerProtocol;
+  readonly address: string;
+  readonly port: number;
+  readonly tls?: ListenerTls;
+  /** TCP/UDP: the upstream service. */
+  readonly service?: string;
+  readonly tracing?: GraphTracing;
+  /** Sorted by name. */
+  readonly accessLogs: readonly GraphAccessLog[];
+  readonly requestId: { readonly generate: boolean; readonly preserveExternal: boolean };
+  /** HTTP(S): sorted by name. */
+  readonly virtualHosts: readonly GraphVirtualHost[];
+}
+
+export interface GraphRaw {
+  readonly name: string;
+  readonly spec: RawResourceSpec;
+}
+
+/** What one group of Envoys receives. */
+export interface GraphGroup {
+  readonly name: string;
+  readonly selector: NodeSelectorSpec;
+  /** Sorted by name. */
+  readonly listeners: readonly GraphListener[];
+  /** Sorted by name; every service a listener, route or tracing of the group references, plus unreferenced ones for whole-config groups. */
+  readonly services: readonly GraphService[];
+  /** Sorted by name. */
+  readonly raw: readonly GraphRaw[];
+  /** objectKeys that contributed, sorted. */
+  readonly objects: readonly string[];
+}
+
+export interface Graph {
+  /** Sorted by name: the order matchNodeGroup tries them. */
+  readonly groups: readonly GraphGroup[];
+}
