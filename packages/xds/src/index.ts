@@ -12,3 +12,7 @@ export { createXdsServer, type XdsServer, type XdsServerOptions } from "./server
 export type * from "./server/xds-hooks.ts";
 export { envoyRegistry } from "./resource/envoy-registry.ts";
 export { envoyFromJson, envoyToJson } from "./resource/envoy-json.ts";
+export { createLinearCache, type LinearCache, type LinearCacheOptions } from "./cache/linear-cache.ts";
+export { createMuxCache, type MuxCache, type MuxCacheOptions } from "./cache/mux-cache.ts";
+export type { DeltaRequestEvent, DeltaResponseEvent } from "./server/delta-stream.ts";
+export type { DeltaEncoderMetrics } from "./server/delta-response-encoder.ts";

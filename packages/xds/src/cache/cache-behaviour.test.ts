@@ -1,0 +1,55 @@
+// The shared behavioural suite against every cache kind, over SotW and Delta.
+import { TypeUrl } from "../resource/type-urls.ts";
+import { edsCluster, endpoints } from "../testing/fixtures.ts";
+import { cacheBehaviour } from "./cache-behaviour.ts";
+import { createLinearCache } from "./linear-cache.ts";
+import { createMuxCache } from "./mux-cache.ts";
+import { createSnapshot } from "./snapshot.ts";
+import { createSnapshotCache } from "./snapshot-cache.ts";
+
+const cla = (name: string, revision: number) => endpoints(name, [8000 + revision]);
+const cluster = (name: string, revision: number) => edsCluster(name, { serviceName: `${name}-r${revision}` });
+
+function snapshotCache() {
+  const cache = createSnapshotCache();
+  return {
+    watcher: cache,
+    // Partial snapshots (clusters without their endpoints): the suite tests one type at a time.
+    set: (key: string, resources: readonly import("@bufbuild/protobuf").Message[]) =>
+      cache.setSnapshot(key, createSnapshot({ resources, skipConsistencyCheck: true })),
+  };
+}
+
+function linearCache() {
+  const cache = createLinearCache({ typeUrl: TypeUrl.Endpoint });
+  return { watcher: cache, set: (_key: string, resources: readonly import("@bufbuild/protobuf").Message[]) => cache.setResources(resources) };
+}
+
+function muxCache() {
+  const snapshots = createSnapshotCache();
+  const eds = createLinearCache({ typeUrl: TypeUrl.Endpoint });
+  const watcher = createMuxCache({ byType: { [TypeUrl.Endpoint]: eds }, fallback: snapshots });
+  return { snapshots, eds, watcher };
+}
+
+cacheBehaviour({ name: "snapshot cache (CDS)", typeUrl: TypeUrl.Cluster, make: cluster, create: snapshotCache });
+cacheBehaviour({ name: "snapshot cache (EDS)", typeUrl: TypeUrl.Endpoint, make: cla, create: snapshotCache });
+cacheBehaviour({ name: "linear cache (EDS)", typeUrl: TypeUrl.Endpoint, make: cla, create: linearCache });
+cacheBehaviour({
+  name: "mux cache (CDS from its snapshot cache)",
+  typeUrl: TypeUrl.Cluster,
+  make: cluster,
+  create: () => {
+    const m = muxCache();
+    return { watcher: m.watcher, set: (key, resources) => m.snapshots.setSnapshot(key, createSnapshot({ resources, skipConsistencyCheck: true })) };
+  },
+});
+cacheBehaviour({
+  name: "mux cache (EDS from its linear cache)",
+  typeUrl: TypeUrl.Endpoint,
+  make: cla,
+  create: () => {
+    const m = muxCache();
+    return { watcher: m.watcher, set: (_key, resources) => m.eds.setResources(resources) };
+  },
+});

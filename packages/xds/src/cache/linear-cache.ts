@@ -1,0 +1,133 @@
+import { isMessage, type DescMessage, type Message } from "@bufbuild/protobuf";
+import type { Node } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
+import { contentHash } from "../resource/content-hash.ts";
+import { encodeResource, type EncodedResource } from "../resource/encoded-resource.ts";
+import { resourceType } from "../resource/resource-types.ts";
+import { typeUrlOf } from "../resource/type-urls.ts";
+import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
+import type { TypeResources } from "../protocol/sotw-selection.ts";
+import type { ChangeListener, ConfigWatcher } from "./config-watcher.ts";
+import { ListenerSet } from "./listener-set.ts";
+
+export interface LinearCacheOptions {
+  /** The one resource type this cache holds (typically endpoints). */
+  readonly typeUrl: string;
+  /** Initial resources. */
+  readonly resources?: ReadonlyArray<Message | EncodedResource>;
+  /** How many streams are notified before yielding to the event loop. */
+  readonly notifyBatchSize?: number;
+}
+
+/**
+ * One resource type shared by every node, with per-resource versions
+ * (go-control-plane's LinearCache): the usual home of endpoints, which change
+ * often and one at a time. Any cache key sees the same resources.
+ */
+export interface LinearCache extends ConfigWatcher {
+  readonly typeUrl: string;
+  /** Upserts and removes in one change; resolves once every watching stream was notified. */
+  updateResources(change: { upsert?: ReadonlyArray<Message | EncodedResource>; remove?: readonly string[] }): Promise<void>;
+  /** Replaces every resource. */
+  setResources(resources: ReadonlyArray<Message | EncodedResource>): Promise<void>;
+  deleteResource(name: string): Promise<void>;
+  /** The resources now, by name. */
+  resources(): ReadonlyMap<string, EncodedResource>;
+  /** Content hash over every (name, version): the system version of the type. */
+  readonly version: string;
+}
+
+/** Every key is served the same resources, so all listeners share one slot. */
+const allKeys = "";
+
+export function createLinearCache(options: LinearCacheOptions): LinearCache {
+  const { typeUrl } = options;
+  const type = resourceType(typeUrl);
+  if (!type) throw new XdsError(XdsErrorCode.InvalidArgument, `a linear cache needs a known xDS type URL, not ${JSON.stringify(typeUrl)}`);
+  const listeners = new ListenerSet<ChangeListener, ReadonlySet<string>>(
+    options.notifyBatchSize === undefined ? {} : { batchSize: options.notifyBatchSize },
+  );
+  const changed: ReadonlySet<string> = new Set([typeUrl]);
+
+  const encode = (input: Message | EncodedResource): EncodedResource => {
+    let r: EncodedResource;
+    if (isMessage(input)) {
+      if (typeUrlOf(input.$typeName) !== typeUrl) {
+        throw new XdsError(XdsErrorCode.InvalidResource, `a ${input.$typeName} does not belong in a linear cache of ${typeUrl}`);
+      }
+      r = encodeResource(type.schema as DescMessage, input as never);
+    } else {
+      r = input;
+    }
+    if (r.typeUrl !== typeUrl) throw new XdsError(XdsErrorCode.InvalidResource, `resource '${r.name}' is a ${r.typeUrl}, not a ${typeUrl}`);
+    return r;
+  };
+
+  // Immutable, replaced on every change: streams and encoders key their shared
+  // bodies by this object, so it must never be mutated in place.
+  let current: TypeResources = freeze(new Map());
+
+  function freeze(items: Map<string, EncodedResource>): TypeResources {
+    const parts = [...items.values()].map((r) => `${r.name}\u0001${r.version}`).sort();
+    return { version: contentHash(typeUrl, ...parts), items };
+  }
+
+  async function commit(next: Map<string, EncodedResource>): Promise<void> {
+    if (sameItems(current.items, next)) return; // only a real change notifies
+    current = freeze(next);
+    await listeners.notify(allKeys, changed);
+  }
+
+  function setAll(resources: ReadonlyArray<Message | EncodedResource>): Map<string, EncodedResource> {
+    const next = new Map<string, EncodedResource>();
+    const duplicates: string[] = [];
+    for (const input of resources) {
+      const r = encode(input);
+      if (next.has(r.name)) duplicates.push(r.name);
+      next.set(r.name, r);
+    }
+    if (duplicates.length > 0) {
+      throw new XdsError(XdsErrorCode.DuplicateResource, `duplicate resource names: ${duplicates.join(", ")}`, { details: duplicates });
+    }
+    return next;
+  }
+
+  if (options.resources) current = freeze(setAll(options.resources));
+
+  return {
+    typeUrl,
+    keyOf: (node: Node) => node.id,
+    get(_key, t) {
+      // Other types are not ours: undefined lets a request for them wait, and
+      // tells a mux cache this sub-cache has nothing to say about them.
+      return t === typeUrl ? current : undefined;
+    },
+    watch: (_key, listener) => listeners.add(allKeys, listener),
+    async updateResources(change) {
+      // Encode and validate everything before changing anything.
+      const upserts = (change.upsert ?? []).map(encode);
+      const next = new Map(current.items);
+      for (const name of change.remove ?? []) next.delete(name);
+      for (const r of upserts) next.set(r.name, r);
+      await commit(next);
+    },
+    async setResources(resources) {
+      await commit(setAll(resources));
+    },
+    async deleteResource(name) {
+      if (!current.items.has(name)) return;
+      const next = new Map(current.items);
+      next.delete(name);
+      await commit(next);
+    },
+    resources: () => current.items,
+    get version() {
+      return current.version;
+    },
+  };
+}
+
+function sameItems(a: ReadonlyMap<string, EncodedResource>, b: ReadonlyMap<string, EncodedResource>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [name, r] of b) if (a.get(name)?.version !== r.version) return false;
+  return true;
+}
