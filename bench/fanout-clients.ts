@@ -4,9 +4,10 @@
 // so the server's RSS is measured alone.
 //
 // argv: --port P --clients N --clusters R. Talks to the parent over IPC:
+//   child → { type: "connecting", at }         modules loaded, about to open the streams
 //   child → { type: "initial", at }            every client has CDS and EDS with R resources each
 //   parent → { type: "expect", typeUrl, version }, child → { type: "armed" }
-//   child → { type: "received", at: number[] } every client got that version (absolute ms, per client)
+//   child → { type: "received", at, cpuMs }   every client got that version (absolute ms per client; CPU the clients spent since "armed")
 //   child → { type: "failed", message }        a stream ended or a response was not what was expected
 //   parent → { type: "exit" }
 import { parseArgs } from "node:util";
@@ -17,9 +18,10 @@ import { encodeNode, encodeRequest, encodeResourceNames, scanResponse } from "./
 
 export type ParentMessage = { readonly type: "expect"; readonly typeUrl: string; readonly version: string } | { readonly type: "exit" };
 export type ChildMessage =
+  | { readonly type: "connecting"; readonly at: number }
   | { readonly type: "initial"; readonly at: number }
   | { readonly type: "armed" }
-  | { readonly type: "received"; readonly at: readonly number[] }
+  | { readonly type: "received"; readonly at: readonly number[]; readonly cpuMs: number }
   | { readonly type: "failed"; readonly message: string };
 
 const adsPath = "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources";
@@ -42,7 +44,7 @@ const send = (message: ChildMessage): void => {
 // Every EDS request and ACK repeats the full name list (a SotW request replaces
 // the subscription), so it is encoded once for all clients.
 const edsNames = encodeResourceNames(clusterNames(clusterCount));
-let expectation: { typeUrl: string; version: string; at: Array<number | undefined>; missing: number } | undefined;
+let expectation: { typeUrl: string; version: string; at: Array<number | undefined>; missing: number; cpu: NodeJS.CpuUsage } | undefined;
 let initialMissing = clientCount;
 let failed = false;
 
@@ -97,7 +99,10 @@ function connect(index: number): LeanClient {
     const e = expectation;
     if (e && e.typeUrl === header.typeUrl && e.version === header.versionInfo && e.at[index] === undefined) {
       e.at[index] = at;
-      if (--e.missing === 0) send({ type: "received", at: e.at as number[] });
+      if (--e.missing === 0) {
+        const cpu = process.cpuUsage(e.cpu);
+        send({ type: "received", at: e.at as number[], cpuMs: Math.round((cpu.user + cpu.system) / 1000) });
+      }
     }
   });
   call.on("error", (error: Error) => {
@@ -115,6 +120,7 @@ function connect(index: number): LeanClient {
 
 let exiting = false;
 const clients: LeanClient[] = [];
+send({ type: "connecting", at: now() });
 for (let i = 0; i < clientCount; i++) clients.push(connect(i));
 
 function exit(): void {
@@ -131,7 +137,7 @@ process.on("message", (message: ParentMessage) => {
     exit();
     return;
   }
-  expectation = { typeUrl: message.typeUrl, version: message.version, at: new Array(clientCount).fill(undefined), missing: clientCount };
+  expectation = { typeUrl: message.typeUrl, version: message.version, at: new Array(clientCount).fill(undefined), missing: clientCount, cpu: process.cpuUsage() };
   send({ type: "armed" });
 });
 process.on("disconnect", exit);

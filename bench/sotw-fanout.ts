@@ -57,6 +57,7 @@ export function formatResult(r: FanoutResult): string {
       ["change: received by all clients (p50 / p99 / max)", `${r.receivedMs.p50} / ${r.receivedMs.p99} / ${r.receivedMs.max} ms`],
       ["change: ACKed by all clients (p50 / p99 / max)", `${r.ackedMs.p50} / ${r.ackedMs.p99} / ${r.ackedMs.max} ms`],
       ["change: server CPU until last ACK", ms(r.changeCpuMs)],
+      ["change: client process CPU until all received", ms(r.clientCpuMs)],
       ["server RSS before clients / with clients", `${mib(r.rssBaselineBytes)} / ${mib(r.rssConnectedBytes)}`],
       ["server RSS per connected stream", kib(r.rssPerStreamBytes)],
       ["server JS heap per connected stream", kib(r.heapPerStreamBytes)],
