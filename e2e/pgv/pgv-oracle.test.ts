@@ -16,6 +16,7 @@ import { ClusterSchema } from "@ts-control-plane/envoy-api/envoy/config/cluster/
 import { ListenerSchema } from "@ts-control-plane/envoy-api/envoy/config/listener/v3/listener_pb";
 import { envoyRegistry } from "../../packages/xds/src/validate/envoy-registry.ts";
 import * as fx from "../../packages/xds/src/validate/envoy-fixtures.ts";
+import { typedStructAny } from "../../packages/xds/src/validate/typed-struct.ts";
 import { validateMessage } from "../../packages/xds/src/validate/validate-message.ts";
 
 type Json = Record<string, unknown>;
@@ -60,6 +61,29 @@ const routesOf = (l: Json): Json[] => at(hcmOf(l), "routeConfig", "virtualHosts"
 function mutate<T extends Json>(base: T, change: (x: T) => void): T {
   change(base);
   return base;
+}
+
+/** A listener whose HCM is an `xds.type.v3.TypedStruct` (JSON plus type URL), which Envoy converts and validates. */
+function typedStructCase(name: string, change: (hcm: JsonObject) => JsonObject, rule?: string): Case {
+  const hcm = { ...hcmOf(fx.hcmListener() as Json) } as JsonObject;
+  const hcmUrl = hcm["@type"] as string;
+  delete hcm["@type"];
+  const value = change(hcm);
+  const resource = mutate(fx.hcmListener() as Json, (l) => {
+    at(l, "filterChains", 0, "filters", 0)["typedConfig"] = { "@type": "type.googleapis.com/xds.type.v3.TypedStruct", typeUrl: hcmUrl, value };
+  }) as JsonObject;
+  return {
+    name,
+    kind: "listener",
+    resource,
+    ...(rule ? { rule } : {}),
+    // TypedStruct is not in the generated API, so protobuf-es cannot read this JSON; pack it ourselves.
+    ours: (registry) => {
+      const l = fromJson(ListenerSchema, fx.hcmListener(), { registry });
+      l.filterChains[0]!.filters[0]!.configType = { case: "typedConfig", value: typedStructAny(hcmUrl, value) };
+      return l;
+    },
+  };
 }
 
 const cases: Case[] = [
@@ -164,6 +188,8 @@ const cases: Case[] = [
       return l;
     },
   },
+  typedStructCase("HCM written as a TypedStruct", (hcm) => hcm),
+  typedStructCase("TypedStruct HCM with an empty stat_prefix", (hcm) => ({ ...hcm, statPrefix: "" }), "string.min_len"),
   {
     name: "header matcher name with a space (loose regex accepts it)",
     kind: "listener",

@@ -1,7 +1,8 @@
-import { fromBinary } from "@bufbuild/protobuf";
+import { fromBinary, fromJson, type JsonObject } from "@bufbuild/protobuf";
 import type { Any } from "@bufbuild/protobuf/wkt";
 import type { AnyRules } from "@ts-control-plane/envoy-api/validate/validate_pb";
 import { allOf, type Check, type CheckContext, report } from "./check-context.ts";
+import { decodeTypedStruct, TYPED_STRUCT_NAMES } from "./typed-struct.ts";
 
 /** AnyRules on a present Any: in / not_in over its type URL (required is the caller's). */
 export function compileAnyRules(r: AnyRules): Check | undefined {
@@ -34,7 +35,12 @@ export function validateAnyContents(any: Any, ctx: CheckContext): void {
     report(ctx, "any.type_url", "type URL must not be empty");
     return;
   }
-  const desc = ctx.registry().getMessage(url.slice(url.lastIndexOf("/") + 1));
+  const typeName = url.slice(url.lastIndexOf("/") + 1);
+  if (TYPED_STRUCT_NAMES.has(typeName)) {
+    validateTypedStruct(typeName, any.value, ctx);
+    return;
+  }
+  const desc = ctx.registry().getMessage(typeName);
   if (desc === undefined) {
     report(ctx, "any.type_url", `type URL ${JSON.stringify(url)} is not a known type`);
     return;
@@ -44,6 +50,31 @@ export function validateAnyContents(any: Any, ctx: CheckContext): void {
     inner = fromBinary(desc, any.value);
   } catch (e) {
     report(ctx, "any.value", `value cannot be decoded as ${desc.typeName}: ${(e as Error).message}`);
+    return;
+  }
+  ctx.validateNested(desc, inner, ctx);
+}
+
+/** A TypedStruct's JSON, read as the type it names, is validated like a packed message. */
+function validateTypedStruct(typeName: string, bytes: Uint8Array, ctx: CheckContext): void {
+  let ts: { typeUrl: string; value: JsonObject };
+  try {
+    ts = decodeTypedStruct(typeName, bytes);
+  } catch (e) {
+    report(ctx, "any.value", `value cannot be decoded as ${typeName}: ${(e as Error).message}`);
+    return;
+  }
+  const registry = ctx.registry();
+  const desc = registry.getMessage(ts.typeUrl.slice(ts.typeUrl.lastIndexOf("/") + 1));
+  if (desc === undefined) {
+    report(ctx, "any.type_url", `TypedStruct type URL ${JSON.stringify(ts.typeUrl)} is not a known type`);
+    return;
+  }
+  let inner: unknown;
+  try {
+    inner = fromJson(desc, ts.value, { registry });
+  } catch (e) {
+    report(ctx, "any.value", `TypedStruct value is not a valid ${desc.typeName}: ${(e as Error).message}`);
     return;
   }
   ctx.validateNested(desc, inner, ctx);

@@ -1,7 +1,7 @@
 import { type BytesRules, BytesRulesSchema } from "@ts-control-plane/envoy-api/validate/validate_pb";
 import { allOf, type Check, report } from "./check-context.ts";
 import { type LengthBound, lengthCheck } from "./length-rules.ts";
-import { re2RegExp } from "./re2-regexp.ts";
+import { patternOrWarn } from "./string-rules.ts";
 import { hasRule } from "./rule-presence.ts";
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
@@ -45,9 +45,9 @@ export function compileBytesRules(r: BytesRules): Check | undefined {
     lengthCheck("bytes", bytesLength, { exact: bound("len", "bytes.len"), min: bound("minLen", "bytes.min_len"), max: bound("maxLen", "bytes.max_len") }),
   );
   if (has("pattern")) {
-    const re = re2RegExp(r.pattern, { fullMatch: true });
+    const re = patternOrWarn(r.pattern);
     const decoder = new TextDecoder("utf-8", { fatal: false });
-    checks.push(predicate("bytes.pattern", `value does not match regex pattern ${JSON.stringify(r.pattern)}`, (b) => re.test(decoder.decode(b))));
+    if (re !== undefined) checks.push(predicate("bytes.pattern", `value does not match regex pattern ${JSON.stringify(r.pattern)}`, (b) => re.test(decoder.decode(b))));
   }
   if (has("prefix")) {
     const p = r.prefix;

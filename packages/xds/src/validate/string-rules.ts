@@ -69,6 +69,21 @@ function wellKnown(r: StringRules): Check | undefined {
   }
 }
 
+/**
+ * A pattern we cannot translate is skipped with a process warning rather than
+ * failing every value: this check guards pushes, and refusing valid config over
+ * our own limitation would be worse than missing one rule. (Every pattern in
+ * Envoy's API translates; see envoy-rules-compile.test.ts.)
+ */
+export function patternOrWarn(pattern: string): RegExp | undefined {
+  try {
+    return re2RegExp(pattern, { fullMatch: true });
+  } catch (e) {
+    process.emitWarning(`PGV pattern ${quote(pattern)} is not checked: ${(e as Error).message}`, { code: "PGV_PATTERN" });
+    return undefined;
+  }
+}
+
 /** Compiles StringRules in PGV's order: const, in, lengths, affixes, pattern, well-known formats. */
 export function compileStringRules(r: StringRules): Check | undefined {
   const has = (name: string): boolean => hasRule(StringRulesSchema, r, name);
@@ -114,8 +129,8 @@ export function compileStringRules(r: StringRules): Check | undefined {
     checks.push(predicate("string.not_contains", `value contains substring ${quote(p)}`, (s) => !s.includes(p)));
   }
   if (has("pattern")) {
-    const re = re2RegExp(r.pattern, { fullMatch: true });
-    checks.push(predicate("string.pattern", `value does not match regex pattern ${quote(r.pattern)}`, (s) => re.test(s)));
+    const re = patternOrWarn(r.pattern);
+    if (re !== undefined) checks.push(predicate("string.pattern", `value does not match regex pattern ${quote(r.pattern)}`, (s) => re.test(s)));
   }
   checks.push(wellKnown(r));
   const check = allOf(checks);

@@ -4,13 +4,14 @@ import { create, fromJson, type DescMessage, type JsonObject } from "@bufbuild/p
 import { anyPack } from "@bufbuild/protobuf/wkt";
 import { ClusterSchema } from "@ts-control-plane/envoy-api/envoy/config/cluster/v3/cluster_pb";
 import { ClusterLoadAssignmentSchema } from "@ts-control-plane/envoy-api/envoy/config/endpoint/v3/endpoint_pb";
-import { ListenerSchema } from "@ts-control-plane/envoy-api/envoy/config/listener/v3/listener_pb";
+import { type Listener, ListenerSchema } from "@ts-control-plane/envoy-api/envoy/config/listener/v3/listener_pb";
 import { RouteConfigurationSchema } from "@ts-control-plane/envoy-api/envoy/config/route/v3/route_pb";
 import { SecretSchema } from "@ts-control-plane/envoy-api/envoy/extensions/transport_sockets/tls/v3/secret_pb";
 import { MetadataSchema } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
 import { HttpConnectionManagerSchema } from "@ts-control-plane/envoy-api/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb";
 import { envoyRegistry } from "./envoy-registry.ts";
 import * as fx from "./envoy-fixtures.ts";
+import { typedStructAny } from "./typed-struct.ts";
 import { validateMessage } from "./validate-message.ts";
 
 const registry = envoyRegistry();
@@ -167,3 +168,23 @@ test("a caller's registry resolves Any contents instead of the built-in one", ()
   const v = validateMessage(ListenerSchema, l, { registry: empty as unknown as typeof registry });
   assert.deepEqual(v.map((x) => x.rule), ["any.type_url"]);
 });
+
+test("a TypedStruct in typed_config is read as the type it names and validated", () => {
+  const ROUTER = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router";
+  const HCM_URL = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
+  const l = parse(ListenerSchema, fx.hcmListener());
+  const filter = l.filterChains[0]!.filters[0]!;
+  const hcmJson = at(fx.hcmListener(), "filterChains", 0, "filters", 0, "typedConfig");
+  delete hcmJson["@type"];
+  const router = { name: "envoy.filters.http.router", typedConfig: { "@type": ROUTER } };
+  filter.configType = { case: "typedConfig", value: typedStructAny(HCM_URL, { ...hcmJson, httpFilters: [router] } as JsonObject) };
+  assert.deepEqual(validateMessage(ListenerSchema, l), []);
+  filter.configType = { case: "typedConfig", value: typedStructAny(HCM_URL, { ...hcmJson, statPrefix: "" } as JsonObject) };
+  assert.deepEqual(brief2(l), ["filter_chains[0].filters[0].typed_config.stat_prefix string.min_len"]);
+  filter.configType = { case: "typedConfig", value: typedStructAny("type.googleapis.com/acme.Nope", {}) };
+  assert.deepEqual(brief2(l), ["filter_chains[0].filters[0].typed_config any.type_url"]);
+  filter.configType = { case: "typedConfig", value: typedStructAny(HCM_URL, { noSuchField: 1 }) };
+  assert.deepEqual(brief2(l), ["filter_chains[0].filters[0].typed_config any.value"]);
+});
+
+const brief2 = (l: Listener) => validateMessage(ListenerSchema, l).map((v) => `${v.path} ${v.rule}`);

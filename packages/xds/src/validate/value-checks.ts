@@ -62,7 +62,10 @@ export function compileScalarRules(t: RuleCase): Check | undefined {
   }
 }
 
-const isWrapperName = (name: string): boolean => name.startsWith("google.protobuf.") && name.endsWith("Value") && name !== "google.protobuf.Value";
+const WRAPPERS = new Set(
+  ["Double", "Float", "Int64", "UInt64", "Int32", "UInt32", "Bool", "String", "Bytes"].map((t) => `google.protobuf.${t}Value`),
+);
+const isWrapperName = (name: string): boolean => WRAPPERS.has(name);
 
 /**
  * The checks for one present value of a kind, under its field's rules; for
