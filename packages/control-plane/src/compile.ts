@@ -1,4 +1,5 @@
 import type { Message } from "@bufbuild/protobuf";
+import { TypeUrl } from "@ts-control-plane/xds/resource/type-urls";
 import type { Violation } from "@ts-control-plane/xds/validate/validate-message";
 import { buildGroupResources, compareResources, createBuildMemo, graphKey, type BuildMemo } from "./envoy/build-group-resources.ts";
 import { buildServiceResources } from "./envoy/build-service-resources.ts";
@@ -174,7 +175,12 @@ function fastPath(prev: State, objects: readonly ModelObject[], memo: BuildMemo,
     const v = validateObject(c.object);
     if (v.valid?.kind !== "Service") return undefined; // now invalid: the full path refuses it properly
     const service: GraphService = { name: v.valid.name, spec: v.valid.spec };
-    const resources = buildServiceResources(service);
+    // An EDS cluster does not depend on its endpoints: only the ClusterLoadAssignment is new,
+    // and the Cluster message (and its encoding downstream) is reused as is.
+    const resources =
+      service.spec.discovery === "Static"
+        ? buildServiceResources(service).filter((r) => r.typeUrl === TypeUrl.Endpoint)
+        : buildServiceResources(service);
     if (resources.some((r) => check(r.message).length > 0)) return undefined;
     services.set(service.name, service);
     newDiagnostics.push(...v.diagnostics);
@@ -182,7 +188,11 @@ function fastPath(prev: State, objects: readonly ModelObject[], memo: BuildMemo,
     objectsNext.set(c.key, { object: c.object, fingerprint: c.fingerprint });
   }
   // Commit only once every changed service passed: a later full compile then reuses them.
-  for (const [name, service] of services) memo.services.set(name, { key: graphKey(service), resources: replaced.get(name) ?? [] });
+  for (const [name, service] of services) {
+    const fresh = replaced.get(name) ?? [];
+    const kept = (memo.services.get(name)?.resources ?? []).filter((r) => !fresh.some((f) => f.typeUrl === r.typeUrl));
+    memo.services.set(name, { key: graphKey(service), resources: [...kept, ...fresh].sort(compareResources) });
+  }
   const keys = new Set(changed.map((c) => c.key));
   const groups = prev.groups.map((g) => {
     if (!g.graph.services.some((s) => replaced.has(s.name))) return g;

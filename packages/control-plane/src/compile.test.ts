@@ -1,0 +1,212 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { compile, createCompiler, matchNodeGroup, type CompileResult } from "./compile.ts";
+import { resourceToJson } from "./envoy/resource-json.ts";
+import { parseDocuments } from "./model/parse-documents.ts";
+import type { ModelObject } from "./model/model-object.ts";
+
+const root = join(import.meta.dirname, "..", "..", "..");
+const examples = join(root, "examples", "control-plane");
+const golden = join(import.meta.dirname, "..", "testdata", "golden");
+
+/** Loads an example; certificateFile/keyFile are inlined as the runtime does before compile(). */
+function load(file: string): ModelObject[] {
+  const path = join(examples, file);
+  const parsed = parseDocuments(readFileSync(path, "utf8"), { file: path });
+  assert.deepEqual(parsed.diagnostics, [], `${file} parses cleanly`);
+  for (const o of parsed.objects) {
+    const tls = o.spec["tls"] as Record<string, unknown> | undefined;
+    if (o.kind !== "Listener" || tls === undefined) continue;
+    for (const [fileField, inline] of [["certificateFile", "certificate"], ["keyFile", "key"]] as const) {
+      const f = tls[fileField];
+      if (typeof f === "string") {
+        tls[inline] = readFileSync(join(dirname(path), f), "utf8");
+        delete tls[fileField];
+      }
+    }
+  }
+  return parsed.objects;
+}
+
+/** A compile result as stable, readable JSON: what golden files hold. */
+function render(r: CompileResult): string {
+  const out = {
+    rejected: r.rejected,
+    diagnostics: r.diagnostics,
+    groups: r.groups.map((g) => ({
+      name: g.name,
+      selector: g.selector,
+      objects: g.objects,
+      resources: g.resources.map((m) => ({ "@type": m.$typeName, resource: resourceToJson(m) })),
+    })),
+  };
+  return `${JSON.stringify(out, null, 2)}\n`;
+}
+
+const goldenCases = ["scenario-2", "scenario-3", "scenario-4", "scenario-5", "canary", "node-groups", "services", "tls-from-files"];
+
+for (const name of goldenCases) {
+  test(`golden: examples/control-plane/${name}.yaml`, () => {
+    const actual = render(compile(load(`${name}.yaml`)));
+    const file = join(golden, `${name}.json`);
+    if (process.env["UPDATE_GOLDEN"] === "1") {
+      mkdirSync(golden, { recursive: true });
+      writeFileSync(file, actual);
+    }
+    assert.equal(actual, readFileSync(file, "utf8"), `run with UPDATE_GOLDEN=1 to accept the new output of ${name}.yaml`);
+  });
+}
+
+test("every example compiles without diagnostics or rejections", () => {
+  for (const name of goldenCases) {
+    const r = compile(load(`${name}.yaml`));
+    assert.deepEqual(r.rejected, [], name);
+    assert.deepEqual(r.diagnostics, [], name);
+  }
+});
+
+test("scenario 2 has the names and ports end-to-end tests rely on", () => {
+  const r = compile(load("scenario-2.yaml"));
+  const json = JSON.stringify(r.groups[0]?.resources.map(resourceToJson));
+  assert.equal(r.groups.length, 1);
+  assert.equal(r.groups[0]?.name, "default");
+  assert.deepEqual(r.groups[0]?.selector, {});
+  for (const needle of ['"name":"listener_0"', '"port_value":10000', '"cluster":"example_proxy_cluster"', '"address":"127.0.0.1","port_value":8081']) {
+    assert.ok(json.includes(needle), needle);
+  }
+});
+
+/** A deterministic shuffle (no randomness in tests either). */
+function shuffle<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items];
+  let s = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+function reverseKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(reverseKeys);
+  if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reverseKeys(x)]));
+  return v;
+}
+
+test("determinism: shuffled objects and reordered keys give identical output", () => {
+  const objects = [...load("node-groups.yaml"), ...load("services.yaml").filter((o) => o.kind !== "Listener")];
+  const expected = render(compile(objects));
+  for (const seed of [1, 2, 3, 42]) {
+    const shuffled = shuffle(objects, seed).map((o) => reverseKeys(o) as ModelObject);
+    assert.equal(render(compile(shuffled)), expected, `seed ${seed}`);
+  }
+});
+
+test("stable names: reordering routes or backends never renames or changes a cluster", () => {
+  const objects = load("canary.yaml");
+  const before = compile(objects);
+  const route = objects.find((o) => o.kind === "Route");
+  assert.ok(route);
+  const rules = route.spec["routes"] as Record<string, unknown>[];
+  const second = rules[1] as { backends: unknown[] };
+  second.backends.reverse();
+  rules.reverse();
+  const after = compile(objects);
+  const clusters = (r: CompileResult) =>
+    (r.groups[0]?.resources ?? []).filter((m) => m.$typeName === "envoy.config.cluster.v3.Cluster").map((m) => JSON.stringify(resourceToJson(m)));
+  assert.deepEqual(clusters(after), clusters(before));
+  const routeJson = JSON.stringify((after.groups[0]?.resources ?? []).map(resourceToJson));
+  assert.ok(routeJson.indexOf('"x-canary"') > routeJson.indexOf("weighted_clusters"), "route order follows the file: first match wins");
+});
+
+test("an invalid object is refused on its own; what references it gets its own diagnostic; the rest compiles", () => {
+  const objects = load("canary.yaml");
+  const stable = objects.find((o) => o.metadata.name === "web_stable");
+  assert.ok(stable);
+  stable.spec["endpoints"] = [{ address: "127.0.0.1", port: 70000 }];
+  const extra: ModelObject = {
+    apiVersion: "tcp.dev/v1alpha1",
+    kind: "Listener",
+    metadata: { name: "other" },
+    spec: { protocol: "TCP", port: 11000, service: "web_canary" },
+  };
+  const r = compile([...objects, extra]);
+  assert.deepEqual(r.rejected, ["Route/web", "Service/web_stable"]);
+  const codes = r.diagnostics.map((d) => `${d.object} ${d.code} ${d.path}`);
+  assert.deepEqual(codes, [
+    "Route/web ref.rejected spec.routes[1].backends[0].service",
+    "Service/web_stable schema.range spec.endpoints[0].port",
+  ]);
+  assert.equal(r.diagnostics[0]?.hint, "fix the errors reported on Service/web_stable first");
+  const names = (r.groups[0]?.resources ?? []).map((m) => (m as unknown as { name?: string; clusterName?: string }).name || (m as unknown as { clusterName: string }).clusterName);
+  // listener_0 stays, with an empty route table, until the route is fixed.
+  assert.deepEqual(names, ["web_canary", "web_canary", "listener_0", "other", "listener_0"]);
+});
+
+test("Envoy's PGV rules are checked: a resource Envoy would NACK refuses the object behind it", () => {
+  const raw: ModelObject = {
+    apiVersion: "tcp.dev/v1alpha1",
+    kind: "RawResource",
+    metadata: { name: "bad-cluster" },
+    spec: { resource: { "@type": "type.googleapis.com/envoy.config.cluster.v3.Cluster", name: "bad", connect_timeout: "0s" } },
+  };
+  const r = compile([...load("scenario-2.yaml"), raw]);
+  assert.deepEqual(r.rejected, ["RawResource/bad-cluster"]);
+  assert.equal(r.diagnostics.length, 1);
+  const d = r.diagnostics[0];
+  assert.equal(d?.code, "envoy.invalid");
+  assert.equal(d?.path, "spec.resource.connect_timeout");
+  assert.match(d?.message ?? "", /Envoy would reject Cluster 'bad': connect_timeout/);
+  assert.match(d?.hint ?? "", /^fix spec\.resource\.connect_timeout \(rule duration\.gt\)$/);
+  assert.equal(r.groups[0]?.resources.length, 4, "the rest of the configuration is untouched");
+});
+
+test("node groups: selectors match by node id, cluster and metadata, first group by name wins", () => {
+  const r = compile(load("node-groups.yaml"));
+  assert.deepEqual(
+    r.groups.map((g) => g.name),
+    ["edge", "internal", "internal-by-id"],
+  );
+  assert.equal(matchNodeGroup(r.groups, { id: "e1", cluster: "edge" }), "edge");
+  assert.equal(matchNodeGroup(r.groups, { id: "x", cluster: "other", metadata: { role: "internal" } }), "internal");
+  assert.equal(matchNodeGroup(r.groups, { id: "internal-1", cluster: "other" }), "internal-by-id");
+  assert.equal(matchNodeGroup(r.groups, { id: "nobody", cluster: "other" }), undefined);
+  assert.equal(matchNodeGroup(compile(load("scenario-2.yaml")).groups, { id: "any", cluster: "" }), "default");
+});
+
+test("fast path: an endpoint-only change rebuilds only that service's endpoints, with the same result as a full compile", () => {
+  const compiler = createCompiler();
+  const objects = load("scenario-4.yaml");
+  compiler.compile(objects);
+  assert.equal(compiler.lastPath, "full");
+  const before = compiler.compile(objects);
+  assert.equal(compiler.lastPath, "unchanged");
+  const moved = objects.map((o) =>
+    o.metadata.name === "service1" ? { ...o, spec: { ...o.spec, endpoints: [{ address: "127.0.0.1", port: 8082 }] } } : o,
+  );
+  const fast = compiler.compile(moved);
+  assert.equal(compiler.lastPath, "endpoints");
+  assert.equal(render(fast), render(compile(moved)));
+  assert.notEqual(render(fast), render(before));
+  // Resources that did not change are the very same messages (their encoding can be reused).
+  const unchanged = (before.groups[0]?.resources ?? []).filter((m) => fast.groups[0]?.resources.includes(m));
+  assert.equal(unchanged.length, (before.groups[0]?.resources.length ?? 0) - 1);
+  // An endpoint that breaks a rule falls back to the full path and is refused there.
+  const broken = moved.map((o) => (o.metadata.name === "service1" ? { ...o, spec: { ...o.spec, endpoints: [{ address: "db.internal", port: 1 }] } } : o));
+  const refused = compiler.compile(broken);
+  assert.equal(compiler.lastPath, "full");
+  assert.deepEqual(refused.rejected, ["Route/traced_route", "Service/service1"]);
+  // Any other change takes the full path.
+  const renamed = moved.map((o) => (o.metadata.name === "service1" ? { ...o, spec: { ...o.spec, connectTimeout: "2s" } } : o));
+  compiler.compile(renamed);
+  assert.equal(compiler.lastPath, "full");
+});
+
+test("no NodeGroup: one 'default' group with an empty selector carries every object", () => {
+  const r = compile(load("services.yaml"));
+  assert.equal(r.groups.length, 1);
+  assert.deepEqual(r.groups[0]?.objects, ["AccessLog/json", "Listener/main", "Route/api", "Service/api", "Service/external", "Service/search"]);
+});
