@@ -1,0 +1,137 @@
+import { randomUUID } from "node:crypto";
+import type { DiscoveryRequest } from "@ts-control-plane/envoy-api/envoy/service/discovery/v3/discovery_pb";
+import type { ConfigWatcher, TypeResources } from "../cache/config-watcher.ts";
+import type { StatusRegistry } from "../cache/node-status.ts";
+import type { EncodedResource } from "../resource/encoded-resource.ts";
+import { resourceType } from "../resource/resource-types.ts";
+import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
+import { selectSotw, shouldRespondSotw, type SotwSelection } from "../protocol/sotw-selection.ts";
+import { applySotwRequest } from "../protocol/sotw-subscription.ts";
+import type { CsdsResourceVersions } from "./csds-resource-versions.ts";
+
+export interface RestFetcherOptions {
+  readonly cache: ConfigWatcher;
+  /** Updated with what each node was sent, and what it ACKed or NACKed, as far as REST tells. */
+  readonly status?: StatusRegistry;
+  /** Per-resource versions for CSDS, when CSDS is served too. */
+  readonly resourceVersions?: CsdsResourceVersions;
+  /**
+   * How many (node, type) pairs the fetcher remembers its last answer for; the
+   * oldest is forgotten beyond it (such a client just gets a full answer next time).
+   * Default 65536.
+   */
+  readonly maxTrackedClients?: number;
+}
+
+/** What to answer one REST DiscoveryRequest. */
+export type RestFetchResult =
+  | { readonly kind: "response"; readonly typeUrl: string; readonly source: TypeResources; readonly selection: SotwSelection; readonly nonce: string }
+  /** HTTP 304: nothing new for this client (Envoy then keeps what it has and polls again). */
+  | { readonly kind: "not_modified" };
+
+/** The last answer given to one node for one type: REST has no stream to hold it. */
+interface LastAnswer {
+  readonly nonce: string;
+  readonly version: string;
+  readonly sent: readonly EncodedResource[];
+  /** Whether the client's ACK or NACK of it was already recorded (Envoy repeats it on every poll). */
+  answered: boolean;
+}
+
+export interface RestFetcher {
+  /**
+   * Answers a request for the type of its path. Throws XdsError
+   * "invalid_argument" when the request cannot be served (no node, a type_url
+   * that contradicts the path, an unknown type).
+   */
+  fetch(typeUrl: string, request: DiscoveryRequest): RestFetchResult;
+}
+
+/**
+ * SotW semantics over stateless REST polling (Envoy's api_type REST): every
+ * request carries the node and the full list of names, so selection is the SotW
+ * one applied afresh; what a stream would remember (the last answer) is kept
+ * per node and type, so that an unchanged set is answered 304, and a NACKed
+ * set is not sent again on every poll (xds-protocol.md § NACK: do not resend
+ * the same bytes in a loop).
+ */
+export function createRestFetcher(options: RestFetcherOptions): RestFetcher {
+  const last = new Map<string, LastAnswer>();
+  const maxTracked = options.maxTrackedClients ?? 65536;
+  // Nonces are unique per gateway instance, so replicas behind one address
+  // never mistake each other's nonces for their own.
+  const instance = randomUUID().slice(0, 8);
+  let nonceCounter = 0;
+
+  return {
+    fetch(typeUrl, request) {
+      const type = resourceType(typeUrl);
+      if (!type) throw new XdsError(XdsErrorCode.InvalidArgument, `unknown resource type ${typeUrl}`);
+      if (request.typeUrl !== "" && request.typeUrl !== typeUrl) {
+        throw new XdsError(XdsErrorCode.InvalidArgument, `type_url ${request.typeUrl} does not match this path, which serves ${typeUrl}`);
+      }
+      const node = request.node;
+      // Every REST request stands alone, so each must say who asks (Envoy sends node every time).
+      if (!node || node.id === "") throw new XdsError(XdsErrorCode.InvalidArgument, "a REST DiscoveryRequest must carry node with a non-empty id");
+      const key = options.cache.keyOf(node);
+      const status = options.status;
+      if (status) {
+        // No stream to open: a request is a stream of one exchange, which also
+        // records the node's cluster and cache key for CSDS.
+        status.streamOpened(node, key);
+        status.streamClosed(node.id);
+      }
+
+      const stateKey = `${node.id}\u0000${typeUrl}`;
+      const previous = last.get(stateKey);
+      const answersPrevious = previous !== undefined && answers(request, previous);
+      if (previous && answersPrevious && !previous.answered) {
+        previous.answered = true;
+        if (request.errorDetail) {
+          status?.nacked(node.id, typeUrl, { version: previous.version, nonce: previous.nonce, message: request.errorDetail.message, code: request.errorDetail.code });
+        } else {
+          status?.acked(node.id, typeUrl, request.versionInfo);
+        }
+      }
+
+      const subscription = applySotwRequest(undefined, request.resourceNames, { fullState: type.fullState });
+      status?.subscribed(node.id, typeUrl, subscription.wildcard ? ["*", ...subscription.names] : [...subscription.names]);
+      const available = options.cache.get(key, typeUrl);
+      // Nothing for this node yet: like a stream's request, it waits (here: polls again).
+      if (!available) return { kind: "not_modified" };
+      const selection = selectSotw(available, subscription);
+
+      let respond: boolean;
+      if (previous && answersPrevious) {
+        respond = shouldRespondSotw({ fullState: type.fullState, selection, lastSent: previous.sent, initial: false });
+      } else if (subscription.wildcard && request.versionInfo !== "" && request.versionInfo === selection.version) {
+        // The client already holds this version of the whole type (e.g. asked a restarted gateway).
+        respond = false;
+      } else {
+        respond = type.fullState || selection.resources.length > 0;
+      }
+      if (!respond) return { kind: "not_modified" };
+
+      const nonce = `${instance}-${++nonceCounter}`;
+      last.delete(stateKey); // re-insert: Map order is the eviction order
+      last.set(stateKey, { nonce, version: selection.version, sent: selection.resources, answered: false });
+      if (last.size > maxTracked) {
+        const oldest = last.keys().next();
+        if (!oldest.done) last.delete(oldest.value);
+      }
+      status?.sent(node.id, typeUrl, selection.version, nonce);
+      options.resourceVersions?.recordSent({ nodeId: node.id, typeUrl, versionInfo: selection.version, resources: selection.resources });
+      return { kind: "response", typeUrl, source: available, selection, nonce };
+    },
+  };
+}
+
+/**
+ * Whether a request answers (ACKs or NACKs) the last response given to its
+ * client: by nonce, or, for a client that does not echo nonces, by echoing the
+ * version sent (ACK) or carrying error_detail (NACK).
+ */
+function answers(request: DiscoveryRequest, previous: LastAnswer): boolean {
+  if (request.responseNonce !== "") return request.responseNonce === previous.nonce;
+  return request.errorDetail !== undefined || (request.versionInfo !== "" && request.versionInfo === previous.version);
+}
