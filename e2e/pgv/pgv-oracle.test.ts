@@ -188,6 +188,52 @@ const cases: Case[] = [
       return l;
     },
   },
+  {
+    name: "health check without unhealthy_threshold (message required)",
+    kind: "cluster",
+    rule: "message.required",
+    resource: mutate(staticCluster(), (c) => void delete at(c, "healthChecks", 0)["unhealthyThreshold"]) as JsonObject,
+  },
+  {
+    name: "health check without timeout (duration required)",
+    kind: "cluster",
+    rule: "duration.required",
+    resource: mutate(staticCluster(), (c) => void delete at(c, "healthChecks", 0)["timeout"]) as JsonObject,
+  },
+  {
+    name: "lb_policy 42 (enum defined_only)",
+    kind: "cluster",
+    rule: "enum.defined_only",
+    resource: mutate(staticCluster(), (c) => void (c["lbPolicy"] = 42)) as JsonObject,
+  },
+  {
+    name: "route without match (message required)",
+    kind: "listener",
+    rule: "message.required",
+    resource: mutate(fx.hcmListener() as Json, (l) => void delete routesOf(l)[1]!["match"]) as JsonObject,
+  },
+  {
+    name: "six internal redirect codes (repeated max_items)",
+    kind: "listener",
+    rule: "repeated.max_items",
+    resource: mutate(fx.hcmListener() as Json, (l) => {
+      at(routesOf(l)[0], "route")["internalRedirectPolicy"] = { redirectResponseCodes: [301, 302, 303, 307, 308, 301] };
+    }) as JsonObject,
+  },
+  {
+    name: "listener filter disabled with any_match false (bool const)",
+    kind: "listener",
+    rule: "bool.const",
+    resource: mutate(fx.hcmListener() as Json, (l) => {
+      l["listenerFilters"] = [
+        {
+          name: "envoy.filters.listener.tls_inspector",
+          typedConfig: { "@type": "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector" },
+          filterDisabled: { anyMatch: false },
+        },
+      ];
+    }) as JsonObject,
+  },
   typedStructCase("HCM written as a TypedStruct", (hcm) => hcm),
   typedStructCase("TypedStruct HCM with an empty stat_prefix", (hcm) => ({ ...hcm, statPrefix: "" }), "string.min_len"),
   {
