@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { TypeUrl, createSnapshotCache } from "@ts-control-plane/xds";
+import { parseDocuments } from "../model/parse-documents.ts";
+import { openObjectStore } from "../store/object-store.ts";
+import { UNMATCHED_GROUP, createReconciler } from "./reconciler.ts";
+
+const examples = new URL("../../../../examples/control-plane/", import.meta.url);
+const example = (name: string) => parseDocuments(readFileSync(new URL(name, examples), "utf8")).objects;
+
+describe("reconciler", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cp-reconciler-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  let n = 0;
+  const setup = () => {
+    const store = openObjectStore({ file: join(dir, `r${n++}.db`) });
+    const cache = createSnapshotCache();
+    const reconciler = createReconciler({ store, cache, debounceMs: 5 });
+    return { store, cache, reconciler, [Symbol.asyncDispose]: async () => { await reconciler.close(); store.close(); } };
+  };
+
+  it("pushes one snapshot per node group and keys nodes by their group", async () => {
+    await using s = setup();
+    const outcome = s.reconciler.change({ upserts: example("node-groups.yaml"), source: "test" });
+    assert.equal(outcome.accepted, true, JSON.stringify(outcome.diagnostics));
+    await s.reconciler.flush();
+    assert.deepEqual(s.cache.keys().sort(), ["edge", "internal", "internal-by-id"]);
+    assert.ok((s.cache.getSnapshot("edge")?.resources(TypeUrl.Listener).size ?? 0) > 0);
+    assert.equal(s.reconciler.nodeGroupOf({ id: "e-7", cluster: "edge" }), "edge");
+    assert.equal(s.reconciler.nodeGroupOf({ id: "x", cluster: "other", metadata: { role: "internal" } }), "internal");
+    assert.equal(s.reconciler.nodeGroupOf({ id: "x", cluster: "other" }), UNMATCHED_GROUP);
+  });
+
+  it("refuses a delete that would break an object still referencing it", async () => {
+    await using s = setup();
+    assert.equal(s.reconciler.change({ upserts: example("scenario-2.yaml"), source: "test" }).accepted, true);
+    const del = s.reconciler.change({ deletes: ["Service/example_proxy_cluster"], source: "test" });
+    assert.equal(del.accepted, false);
+    assert.ok(del.rejected.length > 0, "the route that uses the service is named");
+    assert.ok(del.diagnostics.some((d) => d.severity === "error" && d.object !== undefined && del.rejected.includes(d.object)));
+    assert.equal(s.store.currentRevision(), 1);
+  });
+
+  it("diffs a candidate change per node group, by resource content", async () => {
+    await using s = setup();
+    const objects = example("scenario-2.yaml");
+    s.reconciler.change({ upserts: objects, source: "test" });
+    await s.reconciler.flush();
+    const service = objects.find((o) => o.kind === "Service");
+    assert.ok(service);
+    const moved = { ...service, spec: { ...service.spec, endpoints: [{ address: "127.0.0.1", port: 9999 }] } };
+    const d = s.reconciler.diff({ upserts: [moved], source: "test" });
+    assert.equal(d.accepted, true);
+    assert.deepEqual(d.changes, [{ key: "Service/example_proxy_cluster", action: "updated" }]);
+    assert.deepEqual(
+      d.groups.map((g) => [g.group, g.resources.map((r) => `${r.action} ${r.typeUrl.split(".").pop()} ${r.name}`)]),
+      [["default", ["changed ClusterLoadAssignment example_proxy_cluster"]]],
+    );
+    assert.equal(s.store.currentRevision(), 1, "diff stores nothing");
+    assert.deepEqual(s.reconciler.diff({ upserts: objects, source: "test" }).groups, []);
+  });
+
+  it("on start, pushes what is stored with the same versions as before", async () => {
+    const file = join(dir, "restart.db");
+    const first = openObjectStore({ file });
+    const cache1 = createSnapshotCache();
+    const r1 = createReconciler({ store: first, cache: cache1, debounceMs: 5 });
+    r1.change({ upserts: example("scenario-2.yaml"), source: "test" });
+    await r1.flush();
+    const v1 = cache1.getSnapshot("default")?.version;
+    await r1.close();
+    first.close();
+    const second = openObjectStore({ file });
+    const cache2 = createSnapshotCache();
+    const r2 = createReconciler({ store: second, cache: cache2 });
+    await r2.start();
+    assert.ok(v1 !== undefined && v1 !== "");
+    assert.equal(cache2.getSnapshot("default")?.version, v1);
+    await r2.close();
+    second.close();
+  });
+});
