@@ -188,3 +188,12 @@ test("a TypedStruct in typed_config is read as the type it names and validated",
 });
 
 const brief2 = (l: Listener) => validateMessage(ListenerSchema, l).map((v) => `${v.path} ${v.rule}`);
+
+test("Any values of a map (typed_extension_protocol_options) are unpacked and checked", () => {
+  const c = fx.edsCluster("svc");
+  const opts = at(c, "typedExtensionProtocolOptions", "envoy.extensions.upstreams.http.v3.HttpProtocolOptions");
+  at(opts, "explicitHttpConfig", "http2ProtocolOptions")["maxConcurrentStreams"] = 0;
+  assert.deepEqual(brief(ClusterSchema, c), [
+    'typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].explicit_http_config.http2_protocol_options.max_concurrent_streams uint32.gte_lte',
+  ]);
+});
