@@ -1,4 +1,4 @@
-import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from "yaml";
 import { parsePath } from "./field-path.ts";
 import { objectKey, type Diagnostic, type ModelObject, type SourceRef } from "./model-object.ts";
 
@@ -52,7 +52,8 @@ export function parseDocuments(text: string, options: ParseOptions = {}): ParseR
       }
       continue;
     }
-    if (doc.contents === null) continue; // an empty document between `---` separators
+    // An empty document (or one holding only comments) between `---` separators.
+    if (doc.contents === null || (isScalar(doc.contents) && (doc.contents.value === null || doc.contents.value === undefined))) continue;
     if (!isMap(doc.contents)) {
       diagnostics.push({
         severity: "error",
