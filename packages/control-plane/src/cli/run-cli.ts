@@ -73,6 +73,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
 }
 
 function printDiagnostics(io: CliIo, diagnostics: readonly Diagnostic[], inputs?: Inputs): void {
+  const printed = new Set<string>();
   for (const d of diagnostics) {
     let located = d;
     // Positions from the server refer to the JSON the CLI sent; the local files know the real ones.
@@ -84,7 +85,10 @@ function printDiagnostics(io: CliIo, diagnostics: readonly Diagnostic[], inputs?
         break;
       }
     }
-    io.err(`${formatDiagnostic(located)}\n`);
+    const line = formatDiagnostic(located);
+    if (printed.has(line)) continue;
+    printed.add(line);
+    io.err(`${line}\n`);
   }
 }
 
