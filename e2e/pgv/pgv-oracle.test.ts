@@ -258,7 +258,7 @@ async function envoyValidate(dir: string, c: Case, index: number): Promise<Envoy
   };
   const file = join(dir, `case-${index}.json`);
   await writeFile(file, JSON.stringify(bootstrap));
-  const child = spawn(envoy, ["--mode", "validate", "-c", file, "--disable-hot-restart", "--log-level", "error", "--base-id", String(9000 + index)], {
+  const child = spawn(envoy, ["--mode", "validate", "-c", file, "--disable-hot-restart", "--log-level", "error"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
