@@ -4,6 +4,8 @@
 // changes and we measure how long the fleet takes to receive and ACK it, what
 // each stream costs in memory, and how many bytes were encoded versus written
 // (xds-protocol.md § Cost: encode once, share the bytes).
+import { writeFile } from "node:fs/promises";
+import { Session } from "node:inspector/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -17,6 +19,8 @@ export interface FanoutOptions {
   readonly clusters: number;
   /** Bound on each wait (initial config, the change). */
   readonly timeoutMs: number;
+  /** Writes a V8 CPU profile of the server process, from setSnapshot to the last ACK, to this file. */
+  readonly cpuProfilePath?: string;
 }
 
 export interface EncodeCounters {
@@ -80,6 +84,21 @@ async function settledMemory(): Promise<{ rss: number; heap: number }> {
   return { rss: m.rss, heap: m.heapUsed };
 }
 
+/** The in-process V8 profiler, so the profile covers the change only (not start-up or the initial push). */
+async function startCpuProfile(): Promise<{ stopTo(path: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  return {
+    async stopTo(path) {
+      const { profile } = await session.post("Profiler.stop");
+      session.disconnect();
+      await writeFile(path, JSON.stringify(profile));
+    },
+  };
+}
+
 function distribution(values: readonly number[]): Distribution {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
@@ -135,6 +154,7 @@ export async function runSotwFanout(options: FanoutOptions): Promise<FanoutResul
     child.send({ type: "expect", typeUrl: TypeUrl.Endpoint, version: edsVersion });
     await child.next("armed", { timeoutMs });
 
+    const profiler = options.cpuProfilePath === undefined ? undefined : await startCpuProfile();
     const cpu0 = process.cpuUsage();
     const t0 = now();
     await cache.setSnapshot(groupKey, v2);
@@ -144,6 +164,7 @@ export async function runSotwFanout(options: FanoutOptions): Promise<FanoutResul
       acks.waitFor({ typeUrl: TypeUrl.Endpoint, version: edsVersion, count: clients, timeoutMs }),
     ]);
     const cpu = process.cpuUsage(cpu0);
+    if (profiler && options.cpuProfilePath !== undefined) await profiler.stopTo(options.cpuProfilePath);
     // Let in-flight writes (there should be none) land before reading counters.
     await sleep(100);
     const m2 = server.metrics;

@@ -1,11 +1,12 @@
-// SotW fan-out benchmark: `npm run bench -- [--clients N] [--clusters R] [--quick]`.
+// SotW fan-out benchmark: `npm run bench -- [--clients N] [--clusters R] [--quick]
+// [--timeout-ms T] [--cpu-profile server-change.cpuprofile]`.
 // Prints a table for people and, last, one JSON line for machines.
 import { parseArgs } from "node:util";
 import { runSotwFanout, type EncodeCounters, type FanoutResult } from "./run-sotw-fanout.ts";
 
 const quick = { clients: 4, clusters: 20 };
 
-function parseOptions(argv: readonly string[]): { clients: number; clusters: number; timeoutMs: number; quick: boolean } {
+function parseOptions(argv: readonly string[]): { clients: number; clusters: number; timeoutMs: number; quick: boolean; cpuProfilePath?: string } {
   const { values } = parseArgs({
     args: [...argv],
     options: {
@@ -13,6 +14,7 @@ function parseOptions(argv: readonly string[]): { clients: number; clusters: num
       clusters: { type: "string" },
       "timeout-ms": { type: "string" },
       quick: { type: "boolean", default: false },
+      "cpu-profile": { type: "string" },
     },
   });
   const int = (name: string, raw: string | undefined, fallback: number): number => {
@@ -27,6 +29,7 @@ function parseOptions(argv: readonly string[]): { clients: number; clusters: num
     clients: int("clients", values.clients, isQuick ? quick.clients : 100),
     clusters: int("clusters", values.clusters, isQuick ? quick.clusters : 1000),
     timeoutMs: int("timeout-ms", values["timeout-ms"], isQuick ? 30_000 : 300_000),
+    ...(values["cpu-profile"] === undefined ? {} : { cpuProfilePath: values["cpu-profile"] }),
   };
 }
 
