@@ -4,7 +4,7 @@
 // can move traffic with an EDS change or with a CDS change.
 import { create, type Message } from "@bufbuild/protobuf";
 import { DurationSchema } from "@bufbuild/protobuf/wkt";
-import { Cluster_DiscoveryType, Cluster_LbPolicy, ClusterSchema } from "@ts-control-plane/envoy-api/envoy/config/cluster/v3/cluster_pb";
+import { Cluster_DiscoveryType, Cluster_LbPolicy, ClusterSchema, type Cluster } from "@ts-control-plane/envoy-api/envoy/config/cluster/v3/cluster_pb";
 import type { RouteConfiguration } from "@ts-control-plane/envoy-api/envoy/config/route/v3/route_pb";
 import { makeConfigSource, makeEndpoint, makeHttpListener, makeRoute } from "../../examples/embedded/demo-resources.ts";
 import type { XdsMode } from "../harness/xds-bootstrap.ts";
@@ -24,20 +24,33 @@ export interface ProxyResourceOptions {
   readonly extra?: readonly Message[];
 }
 
+/** A round-robin cluster that takes its endpoints over EDS (from the ClusterLoadAssignment named like the cluster). */
+export function makeEdsCluster(name: string, mode: XdsMode): Cluster {
+  return create(ClusterSchema, {
+    name,
+    connectTimeout: create(DurationSchema, { seconds: 1n }),
+    lbPolicy: Cluster_LbPolicy.ROUND_ROBIN,
+    clusterDiscoveryType: { case: "type", value: Cluster_DiscoveryType.EDS },
+    edsClusterConfig: { edsConfig: makeConfigSource(mode) },
+  });
+}
+
 export function proxyResources(options: ProxyResourceOptions): Message[] {
   const cla = makeEndpoint(
     ProxyNames.cluster,
     options.endpoints.map((port) => ({ host: "127.0.0.1", port })),
   );
   const kind = options.clusterKind ?? "eds";
-  const cluster = create(ClusterSchema, {
-    name: ProxyNames.cluster,
-    connectTimeout: create(DurationSchema, { seconds: 1n }),
-    lbPolicy: Cluster_LbPolicy.ROUND_ROBIN,
-    ...(kind === "eds"
-      ? { clusterDiscoveryType: { case: "type", value: Cluster_DiscoveryType.EDS }, edsClusterConfig: { edsConfig: makeConfigSource(options.mode) } }
-      : { clusterDiscoveryType: { case: "type", value: Cluster_DiscoveryType.STATIC }, loadAssignment: cla }),
-  });
+  const cluster =
+    kind === "eds"
+      ? makeEdsCluster(ProxyNames.cluster, options.mode)
+      : create(ClusterSchema, {
+          name: ProxyNames.cluster,
+          connectTimeout: create(DurationSchema, { seconds: 1n }),
+          lbPolicy: Cluster_LbPolicy.ROUND_ROBIN,
+          clusterDiscoveryType: { case: "type", value: Cluster_DiscoveryType.STATIC },
+          loadAssignment: cla,
+        });
   return [
     cluster,
     ...(kind === "eds" ? [cla] : []),
