@@ -234,6 +234,18 @@ const cases: Case[] = [
       ];
     }) as JsonObject,
   },
+  {
+    name: "scheme_to_overwrite ftp (string in)",
+    kind: "listener",
+    rule: "string.in",
+    resource: mutate(fx.hcmListener() as Json, (l) => void (hcmOf(l)["schemeHeaderTransformation"] = { schemeToOverwrite: "ftp" })) as JsonObject,
+  },
+  {
+    name: "metadata with an empty filter name (map keys)",
+    kind: "cluster",
+    rule: "string.min_len",
+    resource: mutate(staticCluster(), (c) => void (c["metadata"] = { filterMetadata: { "": { a: 1 } } })) as JsonObject,
+  },
   typedStructCase("HCM written as a TypedStruct", (hcm) => hcm),
   typedStructCase("TypedStruct HCM with an empty stat_prefix", (hcm) => ({ ...hcm, statPrefix: "" }), "string.min_len"),
   {

@@ -129,15 +129,8 @@ export function compileMap(r: MapRules | undefined, keyScalar: ScalarType, key: 
     for (const k of keys) {
       if (isFull(ctx)) return;
       ctx.path.push(`[${JSON.stringify(k)}]`);
-      if (key !== undefined) {
-        const before = ctx.out.length;
-        key(toKey(k), ctx);
-        // Same path as the value's checks, so say which side is wrong.
-        for (let i = before; i < ctx.out.length; i++) {
-          const o = ctx.out[i]!;
-          ctx.out[i] = { ...o, message: `invalid key: ${o.message}` };
-        }
-      }
+      // Key and value violations share the entry's path, as in Envoy's messages.
+      key?.(toKey(k), ctx);
       const val = map[k];
       if (val === undefined || val === null) {
         if (noSparse) report(ctx, "map.no_sparse", "value cannot be sparse, all pairs must be non-nil");

@@ -149,7 +149,7 @@ test("secret: data source file names and session ticket keys", () => {
 test("map keys are checked, and violations name the key", () => {
   const m = create(MetadataSchema, { filterMetadata: { "": {}, ok: {} } });
   assert.deepEqual(validateMessage(MetadataSchema, m), [
-    { path: 'filter_metadata[""]', rule: "string.min_len", message: "invalid key: value length must be at least 1 characters" },
+    { path: 'filter_metadata[""]', rule: "string.min_len", message: "value length must be at least 1 characters" },
   ]);
 });
 
