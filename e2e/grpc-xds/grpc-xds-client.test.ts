@@ -5,6 +5,8 @@
 // own (grpc-js-xds keeps process-wide state built from GRPC_XDS_BOOTSTRAP).
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import { ClusterLoadAssignmentSchema } from "@ts-control-plane/envoy-api/envoy/config/endpoint/v3/endpoint_pb";
 import { createSnapshot, TypeUrl, type Snapshot } from "@ts-control-plane/xds";
 import { startXdsServer, type XdsServerFixture } from "../harness/start-xds-server.ts";
 import { waitUntil } from "../harness/wait-until.ts";
@@ -79,4 +81,57 @@ test("grpc-js-xds resolves xds:/// over SotW ADS, ACKs LDS/RDS/CDS/EDS, and foll
   const callsOn1 = backend1.calls();
   assert.equal(await caller.call(), "backend-2");
   assert.equal(backend1.calls(), callsOn1, "backend-1 gets nothing after the switch");
+});
+
+test("an assignment grpc-js-xds rejects is NACKed with its reason in status, and calls keep the last good endpoints", async (t) => {
+  const backend1 = await startEchoBackend({ name: "backend-1" });
+  t.after(() => backend1.stop());
+  const xds = await startXdsServer({ t });
+  const good = createSnapshot({ resources: meshResources({ target, backendPorts: [backend1.port] }) });
+  await xds.cache.setSnapshot(nodeId, good);
+  const caller = await startGrpcXdsCaller({ target, xdsPort: xds.port, nodeId, t });
+  const diagnostics = () => `status:\n${statusLines(xds)}\ngrpc client stderr tail:\n${caller.stderr().slice(-4000)}`;
+  assert.equal(await waitUntil(() => caller.call({ timeoutMs: 3000 }), { timeoutMs: 15_000, intervalMs: 200, description: "a first call", onTimeout: diagnostics }), "backend-1");
+  await waitUntil(() => ackedAll(xds, good), { timeoutMs: 5000, description: "the good config ACKed", onTimeout: diagnostics });
+
+  // gRPC requires a locality on every endpoint group (Envoy does not): it must
+  // reject this, and only this, resource.
+  const names = meshNames(target);
+  const noLocality = create(ClusterLoadAssignmentSchema, {
+    clusterName: names.cluster,
+    endpoints: [{ lbEndpoints: [{ hostIdentifier: { case: "endpoint", value: { address: { address: { case: "socketAddress", value: { address: "127.0.0.1", portSpecifier: { case: "portValue", value: 9 } } } } } } }] }],
+  });
+  const bad = createSnapshot({ resources: [...meshResources({ target, backendPorts: [backend1.port] }).filter((r) => r.$typeName !== ClusterLoadAssignmentSchema.typeName), noLocality] });
+  await xds.cache.setSnapshot(nodeId, bad);
+  const eds = await waitUntil(
+    () => {
+      const e = xds.server.status.node(nodeId)?.types.find((x) => x.typeUrl === TypeUrl.Endpoint);
+      return e?.nacked ? e : undefined;
+    },
+    { timeoutMs: 5000, description: "the gRPC client NACKed the assignment", onTimeout: diagnostics },
+  );
+  assert.equal(eds.lastNack?.version, bad.typeVersion(TypeUrl.Endpoint), "status names the rejected version");
+  assert.equal(eds.ackedVersion, good.typeVersion(TypeUrl.Endpoint), "and keeps the last accepted one");
+  assert.match(eds.lastNack?.message ?? "", /locality/, "with gRPC's reason");
+  assert.equal(xds.events.nacks.length, 1);
+  assert.equal(xds.events.nacks[0]?.typeUrl, TypeUrl.Endpoint);
+
+  // The rejected config does not take traffic down, and the server does not
+  // resend it in a loop.
+  for (let i = 0; i < 5; i++) assert.equal(await caller.call(), "backend-1");
+  const responses = xds.events.responses.length;
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(xds.events.responses.length, responses, "nothing is resent after the NACK");
+
+  // A fixed config is accepted again.
+  // (Status already shows the good version as ACKed, so wait for the new ACK event itself.)
+  const acksBefore = xds.events.acks.length;
+  await xds.cache.setSnapshot(nodeId, good);
+  await waitUntil(() => xds.events.acks.slice(acksBefore).some((a) => a.typeUrl === TypeUrl.Endpoint && a.version === good.typeVersion(TypeUrl.Endpoint)), {
+    timeoutMs: 5000,
+    description: "the good assignment ACKed again",
+    onTimeout: diagnostics,
+  });
+  assert.ok(ackedAll(xds, good));
+  assert.equal(await caller.call(), "backend-1");
 });
