@@ -3,13 +3,26 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { createSnapshotCache } from "@ts-control-plane/xds";
-import { createReconciler } from "../reconciler/reconciler.ts";
-import { openObjectStore } from "../store/object-store.ts";
+import { compile } from "../compile.ts";
+import { type ChangeSet, type ObjectStore, openObjectStore } from "../store/object-store.ts";
 import { createFileSources, fileSource } from "./file-sources.ts";
 
 const service = (name: string, port: number) =>
   `apiVersion: tcp.dev/v1alpha1\nkind: Service\nmetadata:\n  name: ${name}\nspec:\n  endpoints:\n    - address: 127.0.0.1\n      port: ${port}\n`;
+
+/**
+ * The sources' contract with whoever applies their changes (the reconciler, a
+ * higher layer): validate the candidate set with the real compile(), store it
+ * when nothing is rejected.
+ */
+function validatingApply(store: ObjectStore) {
+  return (change: ChangeSet) => {
+    const result = compile(store.preview(change).objects);
+    if (result.rejected.length > 0) return { accepted: false, changed: false, diagnostics: result.diagnostics };
+    const committed = store.commit(change);
+    return { accepted: true, changed: committed.changed, revision: committed.revision, diagnostics: [] };
+  };
+}
 
 /** Polls a condition every 20 ms, for at most 5 s: file events have no completion signal of their own. */
 async function eventually(what: string, fn: () => boolean): Promise<void> {
@@ -30,12 +43,11 @@ describe("file sources", () => {
     writeFileSync(join(conf, "a.yaml"), service("a", 8081));
     writeFileSync(join(conf, "b.yaml"), `${service("b", 8082)}---\n${service("b2", 8083)}`);
     const store = openObjectStore({ file: join(root, "db", "control-plane.db") });
-    const reconciler = createReconciler({ store, cache: createSnapshotCache(), debounceMs: 5 });
     const lines: string[] = [];
     const sources = createFileSources({
       paths: [conf],
       store,
-      apply: (c) => reconciler.change(c),
+      apply: validatingApply(store),
       debounceMs: 30,
       log: (l) => lines.push(l),
     });
@@ -70,7 +82,6 @@ describe("file sources", () => {
       await eventually("b deleted", () => store.get("Service/b") === undefined);
     } finally {
       sources.close();
-      await reconciler.close();
       store.close();
     }
   });
