@@ -8,9 +8,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { RouteConfigurationSchema } from "@ts-control-plane/envoy-api/envoy/config/route/v3/route_pb";
+import { Cluster_DiscoveryType, Cluster_LbPolicy, ClusterSchema } from "@ts-control-plane/envoy-api/envoy/config/cluster/v3/cluster_pb";
+import { DurationSchema } from "@bufbuild/protobuf/wkt";
 import { createSnapshot, TypeUrl, type Snapshot, type TypeStatus } from "@ts-control-plane/xds";
-import { makeRoute } from "../../examples/embedded/demo-resources.ts";
-import { dynamicRoutes } from "../harness/config-dump.ts";
+import { makeEndpoint, makeRoute } from "../../examples/embedded/demo-resources.ts";
+import { dynamicClusters, dynamicRoutes } from "../harness/config-dump.ts";
 import { freePort } from "../harness/free-port.ts";
 import { httpGet } from "../harness/http-get.ts";
 import { startHttpUpstream } from "../harness/http-upstream.ts";
@@ -19,7 +21,7 @@ import { startEnvoy } from "../harness/start-envoy.ts";
 import { startXdsServer, type XdsServerFixture } from "../harness/start-xds-server.ts";
 import { waitUntil } from "../harness/wait-until.ts";
 import { xdsBootstrap, type XdsMode } from "../harness/xds-bootstrap.ts";
-import { ProxyNames, proxyResources } from "./proxy-resources.ts";
+import { makeEdsCluster, ProxyNames, proxyResources } from "./proxy-resources.ts";
 
 const nodeId = "nack-node";
 /** How long the server is watched for a resend loop after the NACK. */
@@ -44,8 +46,26 @@ function routeWithInvalidRegex() {
   });
 }
 
+/**
+ * A STATIC cluster asking for the CLUSTER_PROVIDED load balancer: every field is
+ * valid on its own (PGV passes), but Envoy refuses the combination.
+ */
+function clusterEnvoyRefuses(name: string, port: number) {
+  return create(ClusterSchema, {
+    name,
+    connectTimeout: create(DurationSchema, { seconds: 1n }),
+    clusterDiscoveryType: { case: "type", value: Cluster_DiscoveryType.STATIC },
+    lbPolicy: Cluster_LbPolicy.CLUSTER_PROVIDED,
+    loadAssignment: makeEndpoint(name, [{ host: "127.0.0.1", port }]),
+  });
+}
+
+function typeStatus(xds: XdsServerFixture, typeUrl: string): TypeStatus | undefined {
+  return xds.server.status.node(nodeId)?.types.find((s) => s.typeUrl === typeUrl);
+}
+
 function routeStatus(xds: XdsServerFixture): TypeStatus | undefined {
-  return xds.server.status.node(nodeId)?.types.find((s) => s.typeUrl === TypeUrl.Route);
+  return typeStatus(xds, TypeUrl.Route);
 }
 
 async function ackedRoute(xds: XdsServerFixture, snapshot: Snapshot): Promise<TypeStatus> {
@@ -131,5 +151,59 @@ for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
     const records = await loop.stop();
     t.diagnostic(`${records.length} requests during NACK and recovery, ${failedRecords(records).length} failed`);
     assert.deepEqual(failedRecords(records), [], "the NACK never disturbed traffic");
+  });
+}
+
+for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
+  test(`NACK (${mode}): a CDS response with one cluster Envoy refuses; the valid new cluster is applied, the NACK names the bad one, nothing loops`, async (t) => {
+    const service1 = await startHttpUpstream({ name: "service1", t });
+    const service2 = await startHttpUpstream({ name: "service2", t });
+    const xds = await startXdsServer({ t, ads: mode === "ads" });
+    const listenerPort = await freePort();
+    const url = `http://127.0.0.1:${listenerPort}/`;
+    const good = createSnapshot({ resources: proxyResources({ mode, listenerPort, endpoints: [service1.port] }) });
+    await xds.cache.setSnapshot(nodeId, good);
+    const envoy = await startEnvoy({ name: `nack-cds-${mode}`, t, bootstrap: xdsBootstrap({ xdsPort: xds.port, mode, nodeId }) });
+    await waitUntil(async () => (await httpGet(url)).status === 200, { timeoutMs: 5000, description: "service1 answers through Envoy" });
+
+    // One new valid EDS cluster and one cluster Envoy refuses, in the same CDS response.
+    const bad = createSnapshot({
+      resources: [
+        ...proxyResources({ mode, listenerPort, endpoints: [service1.port] }),
+        makeEdsCluster("extra_ok", mode),
+        makeEndpoint("extra_ok", [{ host: "127.0.0.1", port: service2.port }]),
+        clusterEnvoyRefuses("extra_bad", service2.port),
+      ],
+    });
+    await xds.cache.setSnapshot(nodeId, bad);
+    const nack = await waitUntil(() => xds.events.nacks.find((n) => n.typeUrl === TypeUrl.Cluster), {
+      timeoutMs: 5000,
+      description: "an onNack hook event for CDS",
+      onTimeout: () => envoy.logs(30),
+    });
+    t.diagnostic(`Envoy's CDS NACK message: ${nack.message}`);
+    assert.match(nack.message, /extra_bad/, "the message names the refused cluster");
+    const status = typeStatus(xds, TypeUrl.Cluster);
+    assert.equal(status?.lastNack?.version, bad.typeVersion(TypeUrl.Cluster));
+    assert.equal(status?.ackedVersion, good.typeVersion(TypeUrl.Cluster));
+
+    // Envoy applied the valid cluster of the rejected response (and fetched its endpoints).
+    const dump = await envoy.waitFor((d) => (dynamicClusters(d).some((c) => c.name === "extra_ok") ? d : undefined), {
+      timeoutMs: 5000,
+      description: "extra_ok active in config_dump",
+    });
+    assert.ok(!dynamicClusters(dump).some((c) => c.name === "extra_bad"));
+    await waitUntil(async () => (await envoy.stats("^cluster\\.extra_ok\\.membership_healthy$")).get("cluster.extra_ok.membership_healthy") === 1, {
+      timeoutMs: 5000,
+      description: "extra_ok has its endpoint from EDS",
+    });
+
+    const responses = status?.responses;
+    const nacks = xds.events.nacks.length;
+    await new Promise((resolve) => setTimeout(resolve, QUIET_WINDOW_MS));
+    t.diagnostic(`CDS responses: ${responses} at the NACK, ${typeStatus(xds, TypeUrl.Cluster)?.responses} after ${QUIET_WINDOW_MS} ms`);
+    assert.equal(typeStatus(xds, TypeUrl.Cluster)?.responses, responses, "no CDS resend after the NACK");
+    assert.equal(xds.events.nacks.length, nacks, "no further NACK");
+    assert.equal((await httpGet(url)).body, "served by service1\n", "traffic is unaffected");
   });
 }
