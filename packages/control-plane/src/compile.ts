@@ -232,13 +232,13 @@ function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
-/** JSON with sorted keys: equal for equal objects whatever the key order. */
+/**
+ * Identity of an object's content. Plain JSON, in the key order given: equal text means
+ * equal objects; equal objects written in another key order merely miss the fast path.
+ * (Sorting keys costs more than it saves: this runs on every object of every compile.)
+ */
 function fingerprint(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
+  return JSON.stringify(value);
 }
 
 function withoutEndpoints(o: ModelObject): string {
