@@ -2,8 +2,8 @@
 // Listener (an api_listener, not a socket) → RouteConfiguration → EDS Cluster →
 // ClusterLoadAssignment, all over ADS. Shaped after what grpc-js-xds accepts
 // (gRFC A27): the HCM must take its routes from RDS over ADS and end with the
-// router filter, and each locality needs a locality and a non-zero weight, or
-// gRPC ignores it.
+// router filter; each endpoint group needs a locality (or the assignment is
+// NACKed) and a load_balancing_weight (or gRPC skips the group).
 import { create, type Message } from "@bufbuild/protobuf";
 import { anyPack, DurationSchema } from "@bufbuild/protobuf/wkt";
 import { Cluster_DiscoveryType, Cluster_LbPolicy, ClusterSchema } from "@ts-control-plane/envoy-api/envoy/config/cluster/v3/cluster_pb";
