@@ -246,6 +246,13 @@ const cases: Case[] = [
     rule: "string.min_len",
     resource: mutate(staticCluster(), (c) => void (c["metadata"] = { filterMetadata: { "": { a: 1 } } })) as JsonObject,
   },
+  {
+    name: "an invalid Cluster inside typed_filter_metadata (Envoy does not look inside)",
+    kind: "cluster",
+    resource: mutate(staticCluster(), (c) => {
+      c["metadata"] = { typedFilterMetadata: { "acme.meta": { "@type": "type.googleapis.com/envoy.config.cluster.v3.Cluster", name: "" } } };
+    }) as JsonObject,
+  },
   typedStructCase("HCM written as a TypedStruct", (hcm) => hcm),
   typedStructCase("TypedStruct HCM with an empty stat_prefix", (hcm) => ({ ...hcm, statPrefix: "" }), "string.min_len"),
   {

@@ -1,6 +1,7 @@
 import type { DescField, DescMessage } from "@bufbuild/protobuf";
 import { type Check, type CheckContext, report } from "./check-context.ts";
 import { compileMap, compileRepeated } from "./collection-rules.ts";
+import { OPAQUE_ANY_FIELDS } from "./opaque-any-fields.ts";
 import { fieldRules, messageSkipped, oneofRequired } from "./rule-options.ts";
 import { compileValueCheck, requiredRule, type ValueKind } from "./value-checks.ts";
 
@@ -58,18 +59,19 @@ function elementKind(field: DescField): ValueKind | undefined {
 function compileField(field: DescField): Check | undefined {
   const rules = fieldRules(field);
   const kind = elementKind(field)!;
+  const unpack = { unpackAny: !OPAQUE_ANY_FIELDS.has(`${field.parent.typeName}.${field.name}`) };
   if (field.fieldKind === "list") {
     const r = rules?.type.case === "repeated" ? rules.type.value : undefined;
-    const item = compileValueCheck(kind, r?.items);
+    const item = compileValueCheck(kind, r?.items, unpack);
     return compileRepeated(r, item, field.listKind === "message" ? field.message : undefined);
   }
   if (field.fieldKind === "map") {
     const r = rules?.type.case === "map" ? rules.type.value : undefined;
     const key = compileValueCheck({ kind: "scalar", scalar: field.mapKey }, r?.keys);
-    const value = compileValueCheck(kind, r?.values);
+    const value = compileValueCheck(kind, r?.values, unpack);
     return compileMap(r, field.mapKey, key, value);
   }
-  const check = compileValueCheck(kind, rules);
+  const check = compileValueCheck(kind, rules, unpack);
   if (field.fieldKind === "message" && !field.oneof) {
     const rule = requiredRule(rules);
     if (rule !== undefined) {

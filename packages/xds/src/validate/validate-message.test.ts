@@ -197,3 +197,14 @@ test("Any values of a map (typed_extension_protocol_options) are unpacked and ch
     'typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].explicit_http_config.http2_protocol_options.max_concurrent_streams uint32.gte_lte',
   ]);
 });
+
+test("Any payloads Envoy never resolves (typed_filter_metadata) are not unpacked", () => {
+  const c = parse(ClusterSchema, fx.tlsCluster());
+  c.metadata = create(MetadataSchema, {
+    typedFilterMetadata: {
+      "acme.unknown": { $typeName: "google.protobuf.Any", typeUrl: "type.googleapis.com/acme.Foo", value: new Uint8Array([8, 1]) },
+      "acme.cluster": anyPack(ClusterSchema, create(ClusterSchema, { name: "" })),
+    },
+  });
+  assert.deepEqual(validateMessage(ClusterSchema, c), []);
+});

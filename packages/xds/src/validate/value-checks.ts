@@ -72,7 +72,7 @@ const isWrapperName = (name: string): boolean => WRAPPERS.has(name);
  * messages this includes descending into them. Undefined when nothing can be
  * wrong with such a value, so the caller skips it entirely.
  */
-export function compileValueCheck(kind: ValueKind, rules: FieldRules | undefined): Check | undefined {
+export function compileValueCheck(kind: ValueKind, rules: FieldRules | undefined, options: { unpackAny: boolean } = { unpackAny: true }): Check | undefined {
   const t: RuleCase = rules?.type ?? { case: undefined };
   if (kind.kind === "scalar") return compileScalarRules(t);
   if (kind.kind === "enum") return t.case === "enum" ? compileEnumRules(kind.desc, t.value) : undefined;
@@ -89,6 +89,7 @@ export function compileValueCheck(kind: ValueKind, rules: FieldRules | undefined
   if (rules?.message?.skip === true) return undefined;
   if (name === "google.protobuf.Any") {
     const own = t.case === "any" ? compileAnyRules(t.value) : undefined;
+    if (!options.unpackAny) return own;
     return allOf([own, (value, ctx) => validateAnyContents(value as Any, ctx)]);
   }
   if (isOpaqueWellKnown(desc) || !mayHaveRules(desc)) return undefined;
