@@ -53,14 +53,22 @@ test("scenario 2: switch service1 -> service2 via admin API, CLI and a watched f
   t.after(() => loop.stop());
   await nextFrom(loop, "service1");
 
+  const timings: string[] = [];
+  let t0 = Date.now();
+  const took = (what: string) => {
+    timings.push(`${what} ${Date.now() - t0} ms`);
+  };
+
   // 1. Admin API: PUT the Service with service2's endpoint, optimistic concurrency included.
   const current = (await (await fetch(`${server}/api/v1/objects/Service/example_proxy_cluster`)).json()) as { revision: number };
+  t0 = Date.now();
   const put = await fetch(`${server}/api/v1/objects/Service/example_proxy_cluster?expectedRevision=${current.revision}`, {
     method: "PUT",
     body: serviceYaml(service2.port),
   });
   assert.equal(put.status, 200, await put.clone().text());
   await nextFrom(loop, "service2");
+  took("admin API PUT -> first answer from service2:");
   const eds = await envoy.waitFor(
     (d) => dynamicEndpoints(d).find((e) => endpointAddresses(e.config).includes(`127.0.0.1:${service2.port}`)),
     { timeoutMs: 10_000, includeEds: true, description: "config_dump shows service2's endpoint" },
@@ -70,21 +78,27 @@ test("scenario 2: switch service1 -> service2 via admin API, CLI and a watched f
   // 2. CLI (its own process): apply a file pointing back at service1.
   const cliFile = join(dir, "service1.yaml");
   writeFileSync(cliFile, serviceYaml(service1.port));
+  t0 = Date.now();
   const applied = await runCliProcess(["apply", "-f", cliFile], { server });
   assert.equal(applied.code, 0, applied.stderr);
   assert.match(applied.stdout, /applied: revision \d+/);
   await nextFrom(loop, "service1");
+  took("CLI apply (process start included) -> first answer from service1:");
 
   // 3. The watched file, saved the way editors do (write a temp file, rename over).
   writeFileSync(join(confDir, ".scenario-2.yaml.swp"), scenario2Yaml({ listenerPort, upstreamPort: service2.port }));
+  t0 = Date.now();
   renameSync(join(confDir, ".scenario-2.yaml.swp"), file);
   await nextFrom(loop, "service2");
+  took("file rename-save -> first answer from service2:");
   await cp.waitForLog(/accepted change from .*scenario-2\.yaml: revision/, { timeoutMs: 5000 });
 
   // 4. Rollback to the first revision brings service1 back.
+  t0 = Date.now();
   const rollback = await fetch(`${server}/api/v1/rollback`, { method: "POST", body: JSON.stringify({ to: 1 }) });
   assert.equal(rollback.status, 200, await rollback.clone().text());
   await nextFrom(loop, "service1");
+  took("rollback -> first answer from service1:");
 
   // Status: the Envoy acknowledged every type of the current snapshot.
   const status = await waitUntil(
@@ -100,6 +114,7 @@ test("scenario 2: switch service1 -> service2 via admin API, CLI and a watched f
   const records = await loop.stop();
   assert.deepEqual(failedRecords(records), [], `failed requests during the switches (of ${records.length})`);
   assert.ok(records.length > 20, `the loop kept running (${records.length} requests)`);
+  for (const line of [...timings, `requests in the loop: ${records.length}, failed: 0`]) t.diagnostic(line);
   const history = (await (await fetch(`${server}/api/v1/history`)).json()) as { items: { revision: number; source: string }[] };
   assert.deepEqual(
     history.items.map((h) => h.source.replace(/:.*scenario-2\.yaml$/, ":scenario-2.yaml")),

@@ -128,7 +128,8 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
         return buildStatusReport({
           revision: state.revision,
           proxies: tracker.proxies(),
-          groupOf: (p) => reconciler.nodeGroupOf({ id: p.nodeId, cluster: p.cluster, metadata: p.metadata }),
+          // The stream's own key first: a stream keeps the group it opened with.
+          groupOf: (p) => p.cacheKey ?? reconciler.nodeGroupOf({ id: p.nodeId, cluster: p.cluster, metadata: p.metadata }),
           snapshotOf: (g) => state.snapshots.get(g),
           groups: state.groups,
         });

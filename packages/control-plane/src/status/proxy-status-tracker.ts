@@ -13,6 +13,8 @@ export interface HookEvent {
   readonly version?: string;
   readonly nonce?: string;
   readonly message?: string;
+  /** The snapshot cache key the stream follows (our node group), fixed when the stream opens. */
+  readonly cacheKey?: string;
 }
 
 export interface ProxyNack {
@@ -38,6 +40,8 @@ export interface ProxyStatus {
   readonly nodeId: string;
   cluster: string;
   metadata: Readonly<Record<string, unknown>>;
+  /** The cache key of its latest stream: the node group whose snapshot it actually follows. */
+  cacheKey?: string;
   streams: number;
   firstSeen: Date;
   lastSeen: Date;
@@ -88,6 +92,7 @@ export function createProxyStatusTracker(options: ProxyStatusTrackerOptions = {}
       proxy.cluster = event.node.cluster;
       proxy.metadata = event.node.metadata ?? {};
     }
+    if (event.cacheKey !== undefined) proxy.cacheKey = event.cacheKey;
     // Some transports may report the first request before (or instead of) the open.
     if (!openStreams.has(streamId)) {
       openStreams.add(streamId);
