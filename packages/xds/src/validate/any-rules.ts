@@ -42,7 +42,7 @@ export function validateAnyContents(any: Any, ctx: CheckContext): void {
   }
   const desc = ctx.registry().getMessage(typeName);
   if (desc === undefined) {
-    report(ctx, "any.type_url", `type URL ${JSON.stringify(url)} is not a known type`);
+    if (ctx.reportUnknownAny) report(ctx, "any.type_url", `type URL ${JSON.stringify(url)} is not a known type`);
     return;
   }
   let inner: unknown;
@@ -67,7 +67,7 @@ function validateTypedStruct(typeName: string, bytes: Uint8Array, ctx: CheckCont
   const registry = ctx.registry();
   const desc = registry.getMessage(ts.typeUrl.slice(ts.typeUrl.lastIndexOf("/") + 1));
   if (desc === undefined) {
-    report(ctx, "any.type_url", `TypedStruct type URL ${JSON.stringify(ts.typeUrl)} is not a known type`);
+    if (ctx.reportUnknownAny) report(ctx, "any.type_url", `TypedStruct type URL ${JSON.stringify(ts.typeUrl)} is not a known type`);
     return;
   }
   let inner: unknown;

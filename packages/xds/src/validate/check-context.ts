@@ -12,6 +12,8 @@ export interface CheckContext {
   readonly out: Violation[];
   readonly max: number;
   readonly nowMs: number;
+  /** Report Anys of unknown types (else skip them). */
+  readonly reportUnknownAny: boolean;
   /** The registry for Any contents; resolved on first use. */
   readonly registry: () => Registry;
   /** Validates a sub-message at the current path (set by validate-message.ts). */

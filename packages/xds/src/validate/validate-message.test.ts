@@ -89,6 +89,8 @@ test("listener: an Any whose type is unknown is a violation, as Envoy rejects it
     validateMessage(ListenerSchema, l).map((v) => `${v.path} ${v.rule}`),
     ["filter_chains[0].filters[0].typed_config any.type_url"],
   );
+  // For extension types newer than the generated API, callers can opt out.
+  assert.deepEqual(validateMessage(ListenerSchema, l, { unknownAnyTypes: "ignore" }), []);
 });
 
 test("listener: the HCM's oneof route_specifier is required", () => {

@@ -30,6 +30,7 @@ export function validateMessage(schema: DescMessage, message: Message, options: 
     out,
     max: options.maxViolations ?? Number.POSITIVE_INFINITY,
     nowMs: options.nowMs ?? Date.now(),
+    reportUnknownAny: options.unknownAnyTypes !== "ignore",
     registry: registry === undefined ? envoyRegistry : () => registry,
     validateNested,
   };

@@ -16,6 +16,12 @@ export interface ValidateOptions {
    * every generated Envoy type, built once from envoy-api.binpb on first use.
    */
   readonly registry?: Registry;
+  /**
+   * What to do with an Any whose type the registry does not know: "violation"
+   * (the default; Envoy rejects types it has no extension for) or "ignore" (for
+   * extension types newer than the generated API, which Envoy may know).
+   */
+  readonly unknownAnyTypes?: "violation" | "ignore";
   /** Stop after this many violations (default: no limit). */
   readonly maxViolations?: number;
   /**
