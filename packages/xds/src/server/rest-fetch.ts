@@ -21,6 +21,15 @@ export interface RestFetcherOptions {
    * Default 65536.
    */
   readonly maxTrackedClients?: number;
+  /**
+   * After a NACK, the rejected set is withheld (answered 304) for this long,
+   * then offered once more: a backoff, not a resend on every poll. Over REST a
+   * "NACK" may be inferred from a lost answer, which the retry repairs.
+   * Default 15 s.
+   */
+  readonly nackRetryMs?: number;
+  /** Clock, for tests. */
+  readonly now?: () => number;
 }
 
 /** What to answer one REST DiscoveryRequest. */
@@ -34,8 +43,12 @@ interface LastAnswer {
   readonly nonce: string;
   readonly version: string;
   readonly sent: readonly EncodedResource[];
+  /** The version_info the client had when it was given this answer. */
+  readonly clientVersionBefore: string;
   /** Whether the client's ACK or NACK of it was already recorded (Envoy repeats it on every poll). */
   answered: boolean;
+  /** When the NACK of this answer was recorded. */
+  nackedAt?: number;
 }
 
 export interface RestFetcher {
@@ -62,6 +75,8 @@ export function createRestFetcher(options: RestFetcherOptions): RestFetcher {
   // never mistake each other's nonces for their own.
   const instance = randomUUID().slice(0, 8);
   let nonceCounter = 0;
+  const now = options.now ?? Date.now;
+  const nackRetryMs = options.nackRetryMs ?? 15_000;
 
   return {
     fetch(typeUrl, request) {
@@ -84,13 +99,17 @@ export function createRestFetcher(options: RestFetcherOptions): RestFetcher {
 
       const stateKey = `${node.id}\u0000${typeUrl}`;
       const previous = last.get(stateKey);
-      const answersPrevious = previous !== undefined && answers(request, previous);
-      if (previous && answersPrevious && !previous.answered) {
+      const answer = previous === undefined ? undefined : answerTo(request, previous);
+      if (previous && answer && !previous.answered) {
         previous.answered = true;
-        if (request.errorDetail) {
-          status?.nacked(node.id, typeUrl, { version: previous.version, nonce: previous.nonce, message: request.errorDetail.message, code: request.errorDetail.code });
-        } else {
+        if (answer === "ack") {
           status?.acked(node.id, typeUrl, request.versionInfo);
+        } else {
+          previous.nackedAt = now();
+          const message =
+            request.errorDetail?.message ??
+            `the client asked again with version '${request.versionInfo}' instead of '${previous.version}': it did not apply '${previous.version}' (REST requests carry no error_detail; the client's log says why)`;
+          status?.nacked(node.id, typeUrl, { version: previous.version, nonce: previous.nonce, message, code: request.errorDetail?.code ?? 0 });
         }
       }
 
@@ -102,7 +121,10 @@ export function createRestFetcher(options: RestFetcherOptions): RestFetcher {
       const selection = selectSotw(available, subscription);
 
       let respond: boolean;
-      if (previous && answersPrevious) {
+      if (previous && answer === "nack" && previous.nackedAt !== undefined && now() - previous.nackedAt >= nackRetryMs) {
+        // Backoff over: offer the set once more, as to a new client.
+        respond = type.fullState || selection.resources.length > 0;
+      } else if (previous && answer) {
         respond = shouldRespondSotw({ fullState: type.fullState, selection, lastSent: previous.sent, initial: false });
       } else if (subscription.wildcard && request.versionInfo !== "" && request.versionInfo === selection.version) {
         // The client already holds this version of the whole type (e.g. asked a restarted gateway).
@@ -114,7 +136,7 @@ export function createRestFetcher(options: RestFetcherOptions): RestFetcher {
 
       const nonce = `${instance}-${++nonceCounter}`;
       last.delete(stateKey); // re-insert: Map order is the eviction order
-      last.set(stateKey, { nonce, version: selection.version, sent: selection.resources, answered: false });
+      last.set(stateKey, { nonce, version: selection.version, sent: selection.resources, clientVersionBefore: request.versionInfo, answered: false });
       if (last.size > maxTracked) {
         const oldest = last.keys().next();
         if (!oldest.done) last.delete(oldest.value);
@@ -127,11 +149,22 @@ export function createRestFetcher(options: RestFetcherOptions): RestFetcher {
 }
 
 /**
- * Whether a request answers (ACKs or NACKs) the last response given to its
- * client: by nonce, or, for a client that does not echo nonces, by echoing the
- * version sent (ACK) or carrying error_detail (NACK).
+ * How a request answers the last response given to its client, if it does.
+ * By nonce when the client echoes one. Envoy's REST client does not: it sends
+ * the version it has applied and nothing else, not even error_detail when it
+ * rejects an answer. So, without a nonce: echoing the version sent is an ACK;
+ * error_detail is a NACK; and asking again with exactly the version it had
+ * before the answer means the answer was not applied: a NACK as far as REST
+ * can tell (or a lost answer, which the NACK backoff's retry repairs).
+ * An empty version is never taken for a NACK: that is how a restarted Envoy
+ * asks, and it must be answered at once, not after a backoff.
  */
-function answers(request: DiscoveryRequest, previous: LastAnswer): boolean {
-  if (request.responseNonce !== "") return request.responseNonce === previous.nonce;
-  return request.errorDetail !== undefined || (request.versionInfo !== "" && request.versionInfo === previous.version);
+function answerTo(request: DiscoveryRequest, previous: LastAnswer): "ack" | "nack" | undefined {
+  if (request.responseNonce !== "") {
+    if (request.responseNonce !== previous.nonce) return undefined;
+    return request.errorDetail ? "nack" : "ack";
+  }
+  if (request.versionInfo !== "" && request.versionInfo === previous.version) return "ack";
+  if (request.errorDetail) return "nack";
+  return request.versionInfo !== "" && request.versionInfo === previous.clientVersionBefore ? "nack" : undefined;
 }

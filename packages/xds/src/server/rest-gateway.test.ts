@@ -130,6 +130,77 @@ describe("REST gateway", () => {
     assert.deepEqual(clusterNames((await ask("/v3/discovery:clusters", nack)).response), ["good"]);
   });
 
+  test("Envoy's way, without nonces: echoing the version ACKs, error_detail with the old version NACKs", async () => {
+    // Envoy's REST client sends version_info and error_detail but never response_nonce.
+    await cache.setSnapshot("envoy-like", createSnapshot({ resources: [edsCluster("a"), endpoints("a")] }));
+    const first = await ask("/v3/discovery:clusters", { node: node("envoy-like") });
+    const v1 = first.response?.versionInfo ?? "";
+    assert.equal((await ask("/v3/discovery:clusters", { node: node("envoy-like"), versionInfo: v1 })).status, 304);
+    const type = () => status.node("envoy-like")?.types.find((x) => x.typeUrl === TypeUrl.Cluster);
+    assert.equal(type()?.ackedVersion, v1);
+
+    await cache.setSnapshot("envoy-like", createSnapshot({ resources: [edsCluster("a"), endpoints("a"), edsCluster("b"), endpoints("b")] }));
+    const second = await ask("/v3/discovery:clusters", { node: node("envoy-like"), versionInfo: v1 });
+    const v2 = second.response?.versionInfo ?? "";
+    assert.deepEqual(clusterNames(second.response), ["a", "b"]);
+    const nack = { node: node("envoy-like"), versionInfo: v1, errorDetail: { code: 13, message: "b: rejected" } };
+    assert.equal((await ask("/v3/discovery:clusters", nack)).status, 304, "the NACKed set is not sent again");
+    assert.equal((await ask("/v3/discovery:clusters", nack)).status, 304);
+    assert.equal(type()?.nacked, true);
+    assert.equal(type()?.nacks, 1);
+    assert.equal(type()?.lastNack?.version, v2);
+    assert.equal(type()?.ackedVersion, v1);
+
+    await cache.setSnapshot("envoy-like", createSnapshot({ resources: [edsCluster("a"), endpoints("a"), edsCluster("c"), endpoints("c")] }));
+    const third = await ask("/v3/discovery:clusters", nack);
+    assert.deepEqual(clusterNames(third.response), ["a", "c"]);
+    // Accepted; even if a client kept the old error_detail, echoing the version sent is an ACK.
+    assert.equal((await ask("/v3/discovery:clusters", { ...nack, versionInfo: third.response?.versionInfo ?? "" })).status, 304);
+    assert.equal(type()?.nacked, false);
+    assert.equal(type()?.ackedVersion, third.response?.versionInfo);
+  });
+
+  test("Envoy's REST NACK has no error_detail: asking again with the old version is one, and the set is retried after a backoff", async () => {
+    let clock = 1_000;
+    const g = createRestGateway({ cache, status, nackRetryMs: 10_000, now: () => clock });
+    const url = `http://127.0.0.1:${await g.listen({ port: 0 })}/v3/discovery:clusters`;
+    const poll = async (versionInfo: string): Promise<{ status: number; response?: DiscoveryResponse }> => {
+      const json = toJson(DiscoveryRequestSchema, create(DiscoveryRequestSchema, { node: node("silent"), versionInfo }), { registry });
+      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(json) });
+      const text = await res.text();
+      return res.status === 200 ? { status: 200, response: fromJson(DiscoveryResponseSchema, JSON.parse(text), { registry }) } : { status: res.status };
+    };
+    const type = () => status.node("silent")?.types.find((x) => x.typeUrl === TypeUrl.Cluster);
+    try {
+      await cache.setSnapshot("silent", createSnapshot({ resources: [edsCluster("a"), endpoints("a")] }));
+      const v1 = (await poll("")).response?.versionInfo ?? "";
+      // An empty version is how a (re)started Envoy asks: always answered, never a NACK.
+      assert.equal((await poll("")).status, 200);
+      assert.equal((await poll(v1)).status, 304);
+      await cache.setSnapshot("silent", createSnapshot({ resources: [edsCluster("a"), endpoints("a"), edsCluster("b"), endpoints("b")] }));
+      const v2 = (await poll(v1)).response?.versionInfo ?? "";
+      assert.notEqual(v2, v1);
+      // Rejected: Envoy asks again with v1, nothing else.
+      assert.equal((await poll(v1)).status, 304);
+      assert.equal((await poll(v1)).status, 304);
+      assert.equal(type()?.nacked, true);
+      assert.equal(type()?.nacks, 1);
+      assert.equal(type()?.lastNack?.version, v2);
+      assert.match(type()?.lastNack?.message ?? "", /asked again with version '.+' instead of '.+': it did not apply/);
+      assert.equal(type()?.ackedVersion, v1);
+      // After the backoff the set is offered once more (it may have been a lost answer).
+      clock += 10_000;
+      const retry = await poll(v1);
+      assert.equal(retry.status, 200);
+      assert.equal(retry.response?.versionInfo, v2);
+      assert.equal((await poll(v2)).status, 304);
+      assert.equal(type()?.nacked, false);
+      assert.equal(type()?.ackedVersion, v2);
+    } finally {
+      await g.close();
+    }
+  });
+
   test("binary protobuf in, binary protobuf out, when the Content-Type says so", async () => {
     const body = toBinary(DiscoveryRequestSchema, create(DiscoveryRequestSchema, { node: node("n1"), typeUrl: TypeUrl.Listener }));
     const res = await post("/v3/discovery:listeners", body, "application/x-protobuf");

@@ -24,6 +24,10 @@ export interface RestGatewayOptions {
   readonly registry?: Registry;
   /** Remembered last answers, see createRestFetcher. */
   readonly maxTrackedClients?: number;
+  /** Backoff before a NACKed set is offered again, see createRestFetcher. */
+  readonly nackRetryMs?: number;
+  /** Clock, for tests. */
+  readonly now?: () => number;
 }
 
 export interface RestGateway {
@@ -51,6 +55,8 @@ export function createRestGateway(options: RestGatewayOptions): RestGateway {
     ...(options.status === undefined ? {} : { status: options.status }),
     ...(options.resourceVersions === undefined ? {} : { resourceVersions: options.resourceVersions }),
     ...(options.maxTrackedClients === undefined ? {} : { maxTrackedClients: options.maxTrackedClients }),
+    ...(options.nackRetryMs === undefined ? {} : { nackRetryMs: options.nackRetryMs }),
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   const maxRequestBytes = options.maxRequestBytes ?? 1024 * 1024;
   let server: Server | undefined;
