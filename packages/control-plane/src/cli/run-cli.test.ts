@@ -44,7 +44,7 @@ describe("tcp CLI", () => {
     writeFileSync(bad, service(0));
     const r = await cli(["validate", "-f", bad], { CONTROL_PLANE_SERVER: "http://127.0.0.1:1" });
     assert.equal(r.code, 1);
-    assert.match(r.err, new RegExp(`bad\\.yaml:8:13: error: Service/s1 spec\\.endpoints\\[0\\]\\.port: .*\\(hint: `));
+    assert.match(r.err, /bad\.yaml:8:13: error: Service\/s1 spec\.endpoints\[0\]\.port: .*\(hint: /);
     const good = join(dir, "good.yaml");
     writeFileSync(good, service(8081));
     assert.equal((await cli(["validate", "-f", good])).code, 0);
