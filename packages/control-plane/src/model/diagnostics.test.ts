@@ -251,6 +251,11 @@ const cases: Case[] = [
   {
     name: "a raw resource that does not parse",
     objects: [o("RawResource", "x", { resource: { "@type": "type.googleapis.com/envoy.config.cluster.v3.Cluster", name: "x", typ: "STATIC" } })],
+    expect: { code: "raw.parse", object: "RawResource/x", path: "spec.resource.typ", hint: "fix the field named in the message; field names and values follow Envoy's v3 API reference (snake_case or camelCase)" },
+  },
+  {
+    name: "a raw resource with a value of the wrong form (protobuf-es names the type, not the field: the resource is blamed)",
+    objects: [o("RawResource", "x", { resource: { "@type": "type.googleapis.com/envoy.config.cluster.v3.Cluster", name: "x", connectTimeout: "5 s" } })],
     expect: { code: "raw.parse", object: "RawResource/x", path: "spec.resource", hint: "fix the field named in the message; field names and values follow Envoy's v3 API reference (snake_case or camelCase)" },
   },
   {

@@ -41,7 +41,8 @@ export function validateRawResource(spec: Record<string, unknown>, r: SpecReader
     const any = fromJson(AnySchema, body as JsonValue, { registry });
     message = anyUnpack(any, registry);
   } catch (e) {
-    r.error(rp, "raw.parse", `the ${typeUrl.slice(typeUrl.lastIndexOf(".") + 1)} does not parse: ${e instanceof Error ? e.message : String(e)}`, "fix the field named in the message; field names and values follow Envoy's v3 API reference (snake_case or camelCase)");
+    const text = e instanceof Error ? e.message : String(e);
+    r.error([...rp, ...culprit(text, body)], "raw.parse", `the ${typeUrl.slice(typeUrl.lastIndexOf(".") + 1)} does not parse: ${text}`, "fix the field named in the message; field names and values follow Envoy's v3 API reference (snake_case or camelCase)");
     return undefined;
   }
   if (message === undefined) {
@@ -55,4 +56,21 @@ export function validateRawResource(spec: Record<string, unknown>, r: SpecReader
     return undefined;
   }
   return { typeUrl, name, message };
+}
+
+/**
+ * The top-level field a protobuf-es JSON error is about, when it names one the operator
+ * wrote ('key "typ" is unknown', 'cannot decode field envoy...Cluster.connect_timeout'),
+ * so the diagnostic points at that line; nothing when the culprit is deeper or unnamed.
+ */
+function culprit(message: string, body: Record<string, unknown>): string[] {
+  const unknown = /key "([^"]+)" is unknown/.exec(message)?.[1];
+  const field = /cannot decode field [\w.]+\.(\w+) from JSON/.exec(message)?.[1];
+  for (const name of [unknown, field]) {
+    if (name === undefined) continue;
+    const camel = name.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+    const written = [name, camel].find((k) => k in body);
+    if (written !== undefined) return [written];
+  }
+  return [];
 }
