@@ -87,4 +87,6 @@ test("control plane restart: Envoy keeps serving, reconnects and reconverges on 
   const records = await loop.stop();
   assert.deepEqual(failedRecords(records), [], `failed requests across the restart (of ${records.length})`);
   t.diagnostic(`requests in the loop: ${records.length}, failed: 0`);
+  // SIGTERM is a graceful shutdown: every server and watcher closed, exit code 0.
+  assert.equal(await second.stop(), 0, second.logs());
 });
