@@ -52,7 +52,9 @@ export function createSnapshotCache(options: SnapshotCacheOptions = {}): Snapsho
       const changed = new Set<string>();
       const types = new Set([...snapshot.typeUrls, ...(previous?.typeUrls ?? [])]);
       for (const t of types) {
-        if (!previous || previous.typeVersion(t) !== snapshot.typeVersion(t) || previous.resources(t) !== snapshot.resources(t)) changed.add(t);
+        // Content, not maps or caller versions, says what changed: a type whose
+        // resources are byte-identical is not recomputed on every stream.
+        if (!previous || previous.typeContentHash(t) !== snapshot.typeContentHash(t) || previous.typeVersion(t) !== snapshot.typeVersion(t)) changed.add(t);
       }
       if (changed.size > 0) await listeners.notify(key, changed);
     },

@@ -15,6 +15,8 @@ export interface Snapshot {
   readonly typeUrls: readonly string[];
   /** The version_info sent for a type: the caller's version, or a content hash of that type's resources. */
   typeVersion(typeUrl: string): string;
+  /** A hash of a type's content (names and resource versions), whatever version the caller gave. */
+  typeContentHash(typeUrl: string): string;
   resources(typeUrl: string): ReadonlyMap<string, EncodedResource>;
   /** The resources of a type with their version, as the server consumes them. */
   typeResources(typeUrl: string): TypeResources;
@@ -61,18 +63,20 @@ export function createSnapshot(options: SnapshotOptions): Snapshot {
     }
   }
   const typeUrls = [...byType.keys()].sort();
-  const typeVersions = new Map<string, string>();
+  const typeHashes = new Map<string, string>();
   for (const t of typeUrls) {
     const items = byType.get(t) ?? emptyItems;
     const parts = [...items.values()].map((r) => `${r.name}\u0001${r.version}`).sort();
-    typeVersions.set(t, options.version ?? contentHash(t, ...parts));
+    typeHashes.set(t, contentHash(t, ...parts));
   }
+  const typeVersions = options.version === undefined ? typeHashes : new Map(typeUrls.map((t) => [t, options.version as string]));
   const version = options.version ?? contentHash(...typeUrls.map((t) => `${t}=${typeVersions.get(t)}`));
   const typeResourcesCache = new Map<string, TypeResources>();
   const snapshot: Snapshot = {
     version,
     typeUrls,
     typeVersion: (t) => typeVersions.get(t) ?? options.version ?? contentHash(t),
+    typeContentHash: (t) => typeHashes.get(t) ?? contentHash(t),
     resources: (t) => byType.get(t) ?? emptyItems,
     typeResources: (t) => {
       let tr = typeResourcesCache.get(t);

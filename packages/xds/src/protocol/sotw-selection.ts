@@ -16,8 +16,23 @@ export interface SotwSelection {
   readonly subsetKey: string;
 }
 
-/** Picks the resources a subscription asks for. */
+const selections = new WeakMap<TypeResources, Map<string, SotwSelection>>();
+
+/**
+ * Picks the resources a subscription asks for. Selections are shared: streams
+ * with the same subscription on the same resources get the same object, so a
+ * fan-out to thousands of streams selects and sorts once, and "unchanged" is an
+ * identity check.
+ */
 export function selectSotw(available: TypeResources, subscription: SotwSubscription): SotwSelection {
+  let bySubscription = selections.get(available);
+  if (!bySubscription) selections.set(available, (bySubscription = new Map()));
+  let selection = bySubscription.get(subscription.key);
+  if (!selection) bySubscription.set(subscription.key, (selection = computeSelection(available, subscription)));
+  return selection;
+}
+
+function computeSelection(available: TypeResources, subscription: SotwSubscription): SotwSelection {
   if (subscription.wildcard) {
     const resources = [...available.items.values()].sort(byName);
     return { version: available.version, resources, subsetKey: "*" };
@@ -42,6 +57,7 @@ function byName(a: EncodedResource, b: EncodedResource): number {
  * a name it was never sent (go-control-plane #431).
  */
 export function sameContent(previous: readonly EncodedResource[] | undefined, next: readonly EncodedResource[]): boolean {
+  if (previous === next) return true;
   if (!previous || previous.length !== next.length) return false;
   for (let i = 0; i < next.length; i++) {
     const a = previous[i];

@@ -13,6 +13,8 @@ export interface SotwSubscription {
   readonly names: ReadonlySet<string>;
   /** The client has sent a non-empty name list at least once on this stream. */
   readonly everNamed: boolean;
+  /** "*" for wildcard, else the sorted names joined: equal keys select equal resources. */
+  readonly key: string;
 }
 
 export const wildcardName = "*";
@@ -30,5 +32,6 @@ export function applySotwRequest(
   // "unsubscribe from everything" (xDS protocol, "How the client specifies what
   // resources to return").
   const legacyWildcard = options.fullState && resourceNames.length === 0 && !everNamed;
-  return { wildcard: explicitWildcard || legacyWildcard, names, everNamed };
+  const wildcard = explicitWildcard || legacyWildcard;
+  return { wildcard, names, everNamed, key: wildcard ? wildcardName : [...names].sort().join("\n") };
 }
