@@ -2,6 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { resourceType } from "@ts-control-plane/xds/resource/resource-types";
+import { typeUrlOf } from "@ts-control-plane/xds/resource/type-urls";
 import { compile, createCompiler, matchNodeGroup, type CompileResult } from "./compile.ts";
 import { resourceToJson } from "./envoy/resource-json.ts";
 import { parseDocuments } from "./model/parse-documents.ts";
@@ -209,4 +211,49 @@ test("no NodeGroup: one 'default' group with an empty selector carries every obj
   const r = compile(load("services.yaml"));
   assert.equal(r.groups.length, 1);
   assert.deepEqual(r.groups[0]?.objects, ["AccessLog/json", "Listener/main", "Route/api", "Service/api", "Service/external", "Service/search"]);
+});
+
+test("every EDS and RDS name a group references is produced in the same group, once", () => {
+  for (const name of goldenCases) {
+    for (const g of compile(load(`${name}.yaml`)).groups) {
+      const have = new Set<string>();
+      for (const m of g.resources) {
+        const type = resourceType(typeUrlOf(m.$typeName));
+        assert.ok(type, m.$typeName);
+        const key = `${type.typeUrl} ${type.nameOf(m)}`;
+        assert.ok(!have.has(key), `${name}/${g.name}: duplicate ${key}`);
+        have.add(key);
+      }
+      for (const m of g.resources) {
+        for (const ref of resourceType(typeUrlOf(m.$typeName))?.references(m) ?? []) {
+          for (const n of ref.names) assert.ok(have.has(`${ref.typeUrl} ${n}`), `${name}/${g.name}: ${ref.typeUrl} ${n} is referenced but not produced`);
+        }
+      }
+    }
+  }
+});
+
+type Schema = { $ref?: string; type?: string; properties?: Record<string, Schema>; additionalProperties?: boolean | Schema; items?: Schema; enum?: unknown[]; const?: unknown };
+
+test("the JSON Schema knows every field and value the examples use", () => {
+  const schema = JSON.parse(readFileSync(join(import.meta.dirname, "..", "schema", "v1alpha1.schema.json"), "utf8")) as Schema & { $defs: Record<string, Schema> };
+  const check = (value: unknown, s: Schema, path: string): void => {
+    if (s.$ref !== undefined) return check(value, schema.$defs[s.$ref.replace("#/$defs/", "")] ?? {}, path);
+    if (s.enum !== undefined) assert.ok(s.enum.includes(value), `${path}: ${String(value)} not in the schema's enum`);
+    if (s.const !== undefined) assert.equal(value, s.const, path);
+    if (Array.isArray(value) && s.items !== undefined) value.forEach((v, i) => check(v, s.items as Schema, `${path}[${i}]`));
+    if (value !== null && typeof value === "object" && !Array.isArray(value) && s.properties !== undefined) {
+      for (const [k, v] of Object.entries(value)) {
+        const p = s.properties[k];
+        if (p === undefined) assert.notEqual(s.additionalProperties, false, `${path}.${k} is not in the schema`);
+        else check(v, p, `${path}.${k}`);
+      }
+    }
+  };
+  for (const name of goldenCases) {
+    for (const o of parseDocuments(readFileSync(join(examples, `${name}.yaml`), "utf8")).objects) {
+      check(o, schema, `${name}.yaml ${o.kind}/${o.metadata.name}`);
+      check(o.spec, schema.$defs[o.kind] ?? {}, `${name}.yaml ${o.kind}/${o.metadata.name} spec`);
+    }
+  }
 });
