@@ -238,10 +238,15 @@ type Schema = { $ref?: string; type?: string; properties?: Record<string, Schema
 test("the JSON Schema knows every field and value the examples use", () => {
   const schema = JSON.parse(readFileSync(join(import.meta.dirname, "..", "schema", "v1alpha1.schema.json"), "utf8")) as Schema & { $defs: Record<string, Schema> };
   const check = (value: unknown, s: Schema, path: string): void => {
-    if (s.$ref !== undefined) return check(value, schema.$defs[s.$ref.replace("#/$defs/", "")] ?? {}, path);
+    if (s.$ref !== undefined) {
+      check(value, schema.$defs[s.$ref.replace("#/$defs/", "")] ?? {}, path);
+      return;
+    }
     if (s.enum !== undefined) assert.ok(s.enum.includes(value), `${path}: ${String(value)} not in the schema's enum`);
     if (s.const !== undefined) assert.equal(value, s.const, path);
-    if (Array.isArray(value) && s.items !== undefined) value.forEach((v, i) => check(v, s.items as Schema, `${path}[${i}]`));
+    if (Array.isArray(value) && s.items !== undefined) {
+      for (const [i, v] of value.entries()) check(v, s.items, `${path}[${i}]`);
+    }
     if (value !== null && typeof value === "object" && !Array.isArray(value) && s.properties !== undefined) {
       for (const [k, v] of Object.entries(value)) {
         const p = s.properties[k];
