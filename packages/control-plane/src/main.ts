@@ -130,6 +130,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
           proxies: tracker.proxies(),
           // The stream's own key first: a stream keeps the group it opened with.
           groupOf: (p) => p.cacheKey ?? reconciler.nodeGroupOf({ id: p.nodeId, cluster: p.cluster, metadata: p.metadata }),
+          matchingGroupOf: (p) => reconciler.nodeGroupOf({ id: p.nodeId, cluster: p.cluster, metadata: p.metadata }),
           snapshotOf: (g) => state.snapshots.get(g),
           groups: state.groups,
         });

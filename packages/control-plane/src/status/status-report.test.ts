@@ -55,5 +55,17 @@ describe("status report", () => {
     assert.equal(again.nodes[0]?.state, "SYNCED");
     assert.equal(again.nodes[1]?.connected, false);
     assert.deepEqual(again.objects, [{ object: "Backend/a", groups: ["default"], targets: 1, acknowledged: 1 }]);
+
+    // NodeGroup selectors changed: the node matches "edge" now, but its stream still follows "default".
+    const moved = buildStatusReport({
+      revision: 4,
+      proxies: tracker.proxies(),
+      groupOf: () => "default",
+      matchingGroupOf: () => "edge",
+      snapshotOf: () => snapshot({ [TypeUrl.Cluster]: "v1", [TypeUrl.Listener]: "l2" }),
+      groups: [{ name: "default", objects: ["Backend/a"] }],
+    });
+    assert.equal(moved.nodes[0]?.state, "STALE");
+    assert.equal(moved.nodes[0]?.matchesGroup, "edge");
   });
 });

@@ -34,6 +34,12 @@ export interface NodeReport {
   readonly lastSeen: string;
   /** SYNCED when every type is; NACKED when any type is; STALE otherwise. */
   readonly state: SyncState;
+  /**
+   * Set when the node now matches another node group than the one its stream
+   * follows (NodeGroup selectors changed): a stream keeps the group it opened
+   * with, so the node moves when it reconnects. Such a node is never SYNCED.
+   */
+  readonly matchesGroup?: string;
   readonly types: readonly TypeReport[];
 }
 
@@ -55,7 +61,10 @@ export interface StatusReport {
 export interface StatusInputs {
   readonly revision: number;
   readonly proxies: readonly ProxyStatus[];
+  /** The node group whose snapshot the proxy's stream follows. */
   readonly groupOf: (proxy: ProxyStatus) => string | undefined;
+  /** The node group the proxy matches now; by default the same as groupOf. */
+  readonly matchingGroupOf?: (proxy: ProxyStatus) => string | undefined;
   readonly snapshotOf: (group: string) => SnapshotView | undefined;
   /** Node groups with the object keys that contributed to them. */
   readonly groups: readonly { readonly name: string; readonly objects: readonly string[] }[];
@@ -117,9 +126,11 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
           ...(t?.lastNack !== undefined ? { nack: { ...t.lastNack, at: t.lastNack.at.toISOString() } } : {}),
         };
       });
+    const matching = inputs.matchingGroupOf?.(proxy) ?? group;
+    const moved = matching !== group;
     const state: SyncState = types.some((t) => t.state === "NACKED")
       ? "NACKED"
-      : types.length > 0 && types.every((t) => t.state === "SYNCED")
+      : !moved && types.length > 0 && types.every((t) => t.state === "SYNCED")
         ? "SYNCED"
         : "STALE";
     const connected = proxy.streams > 0;
@@ -131,6 +142,7 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
       streams: proxy.streams,
       lastSeen: proxy.lastSeen.toISOString(),
       state,
+      ...(moved && matching !== undefined ? { matchesGroup: matching } : {}),
       types,
     });
     if (group !== undefined && connected) {
