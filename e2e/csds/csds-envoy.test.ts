@@ -1,12 +1,16 @@
 // CSDS against a real Envoy: Envoy is configured over ADS from a library
 // snapshot (listener, route, cluster, endpoints), then a generic gRPC client
 // asks our CSDS service what the node has. Its answer must agree with Envoy's
-// own /config_dump about the version of every listener and cluster (and route).
+// own /config_dump about the version of every listener and cluster (and route),
+// and about a NACKed listener.
 import assert from "node:assert/strict";
 import { test, type TestContext } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { anyPack, anyUnpack } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
 import { ClientResourceStatus } from "@ts-control-plane/envoy-api/envoy/admin/v3/config_dump_shared_pb";
+import type { Listener } from "@ts-control-plane/envoy-api/envoy/config/listener/v3/listener_pb";
+import { HttpConnectionManagerSchema } from "@ts-control-plane/envoy-api/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb";
 import {
   ClientStatusRequestSchema,
   ClientStatusResponseSchema,
@@ -38,7 +42,7 @@ async function startXdsWithCsds(t: TestContext): Promise<{ cache: SnapshotCache;
   const cache = createSnapshotCache({ ads: true });
   const resourceVersions = new CsdsResourceVersions({ cache });
   const nacks: NackEvent[] = [];
-  const xds = createXdsServer({ cache, controlPlaneId: "e2e-csds", hooks: { ...resourceVersions.hooks, onNack: (e) => nacks.push(e) } });
+  const xds = createXdsServer({ cache, controlPlaneId: "e2e-csds", hooks: resourceVersions.wrap({ onNack: (e) => nacks.push(e) }) });
   const server = new grpc.Server();
   xds.register(server);
   registerCsds(server, { status: xds.status, cache, resourceVersions });
@@ -152,4 +156,57 @@ test("CSDS agrees with Envoy's /config_dump about listener, route and cluster ve
   await agree(["upstream_a", "upstream_b"], (type) => second.typeVersion(type));
   assert.notEqual(first.typeVersion(TypeUrl.Cluster), second.typeVersion(TypeUrl.Cluster));
   assert.deepEqual(xds.nacks, []);
+});
+
+/** The fixture's listener with an empty HCM stat_prefix, which Envoy's validation rules reject. */
+function brokenListener(name: string, routeName: string, port: number): Listener {
+  const listener = httpListener(name, routeName, port);
+  const filter = listener.filterChains[0]?.filters[0];
+  if (filter?.configType.case !== "typedConfig") throw new Error("fixture listener changed shape");
+  const hcm = anyUnpack(filter.configType.value, HttpConnectionManagerSchema);
+  if (!hcm) throw new Error("fixture listener has no HCM");
+  hcm.statPrefix = "";
+  filter.configType = { case: "typedConfig", value: anyPack(HttpConnectionManagerSchema, hcm) };
+  return listener;
+}
+
+test("a listener Envoy rejects is ERROR and NACKED in CSDS, with the error config_dump shows, while the rest stays SYNCED", async (t) => {
+  const upstream = await startHttpUpstream({ name: "csds-nack-upstream", t });
+  const xds = await startXdsWithCsds(t);
+  const listenerPort = await freePort();
+  const build = (listener: Listener) =>
+    createSnapshot({ resources: [edsCluster("nack_cluster"), endpoints("nack_cluster", [upstream.port]), listener, route("nack_route", "nack_cluster")] });
+  const good = build(httpListener("nack_listener", "nack_route", listenerPort));
+  await xds.cache.setSnapshot(nodeId, good);
+  const envoy = await startEnvoy({ name: "csds-nack", t, bootstrap: xdsBootstrap({ xdsPort: xds.port, mode: "ads", nodeId }) });
+  await waitUntil(async () => (await httpGet(`http://127.0.0.1:${listenerPort}/`)).status === 200, { timeoutMs: 5000, description: "a 200 with the good listener" });
+
+  const bad = build(brokenListener("nack_listener", "nack_route", listenerPort));
+  await xds.cache.setSnapshot(nodeId, bad);
+  await waitUntil(() => xds.xds.status.node(nodeId)?.types.find((x) => x.typeUrl === TypeUrl.Listener)?.nacked, {
+    timeoutMs: 5000,
+    description: "the LDS NACK reaches status",
+  });
+  const response = await fetchClientStatus(xds.port, nodeId);
+  const generic = response.config[0]?.genericXdsConfigs ?? [];
+  const listener = generic.find((g) => g.typeUrl === TypeUrl.Listener && g.name === "nack_listener");
+  assert.equal(listener?.configStatus, ConfigStatus.ERROR);
+  assert.equal(listener?.clientStatus, ClientResourceStatus.NACKED);
+  assert.equal(listener?.errorState?.versionInfo, bad.typeVersion(TypeUrl.Listener));
+  // CSDS's ERROR carries the latest config, the rejected one, and its version.
+  assert.equal(listener?.versionInfo, bad.typeVersion(TypeUrl.Listener));
+
+  const dumped = await envoy.waitFor((d) => dynamicListeners(d).find((l) => l.name === "nack_listener" && l.errorState), {
+    timeoutMs: 5000,
+    description: "config_dump shows the listener's error_state",
+  });
+  assert.equal(dumped.state, "active");
+  assert.equal(dumped.versionInfo, good.typeVersion(TypeUrl.Listener), "Envoy keeps serving the version it accepted");
+  const envoyDetails = String(dumped.errorState?.["details"] ?? "");
+  assert.ok(envoyDetails !== "" && (listener?.errorState?.details ?? "").includes(envoyDetails), `CSDS error '${listener?.errorState?.details}' carries Envoy's '${envoyDetails}'`);
+
+  for (const g of generic.filter((x) => x.typeUrl !== TypeUrl.Listener)) {
+    assert.equal(g.configStatus, ConfigStatus.SYNCED, `${g.typeUrl} ${g.name} stays SYNCED`);
+  }
+  assert.equal((await httpGet(`http://127.0.0.1:${listenerPort}/`)).status, 200, "the accepted listener keeps serving");
 });

@@ -58,6 +58,26 @@ export class CsdsResourceVersions {
     };
   }
 
+  /**
+   * The given hooks with this record's in front: what to pass as the xDS
+   * server's hooks when the application has its own. A throwing application
+   * hook still goes to its onHookError, as the server would route it.
+   */
+  wrap(hooks: XdsHooks = {}): XdsHooks {
+    const own = this.hooks;
+    return {
+      ...hooks,
+      onStreamOpen: (e) => {
+        own.onStreamOpen(e);
+        hooks.onStreamOpen?.(e);
+      },
+      onResponse: (e) => {
+        own.onResponse(e);
+        hooks.onResponse?.(e);
+      },
+    };
+  }
+
   /** Records a response sent to a node: resources whose content changed take its version_info. */
   recordSent(sent: { nodeId: string; typeUrl: string; versionInfo: string; resources: readonly EncodedResource[] }): void {
     let types = this.#byNode.get(sent.nodeId);

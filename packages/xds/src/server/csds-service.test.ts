@@ -41,6 +41,8 @@ describe("CSDS service", () => {
   let csds: grpc.Client;
   let port: number;
   const clients: RawXdsClient[] = [];
+  let appResponses = 0;
+  let appHookErrors = 0;
   const connect = (nodeId: string): RawXdsClient => {
     const c = new RawXdsClient({ port, nodeId });
     clients.push(c);
@@ -59,7 +61,17 @@ describe("CSDS service", () => {
   before(async () => {
     cache = createSnapshotCache();
     const resourceVersions = new CsdsResourceVersions({ cache });
-    xds = createXdsServer({ cache, hooks: resourceVersions.hooks });
+    // The application's own hooks keep working beside the record's (a throwing one included).
+    xds = createXdsServer({
+      cache,
+      hooks: resourceVersions.wrap({
+        onResponse: () => {
+          appResponses++;
+          throw new Error("an application hook failing must not stop the record");
+        },
+        onHookError: () => appHookErrors++,
+      }),
+    });
     grpcServer = new grpc.Server();
     xds.register(grpcServer);
     registerCsds(grpcServer, { status: xds.status, cache, resourceVersions });
@@ -170,6 +182,7 @@ describe("CSDS service", () => {
     assert.equal(find(r, "growing", TypeUrl.Cluster, "c1")?.versionInfo, v1.typeVersion(TypeUrl.Cluster));
     assert.equal(find(r, "growing", TypeUrl.Cluster, "c2")?.versionInfo, v2.typeVersion(TypeUrl.Cluster));
     assert.ok([...r.config[0]!.genericXdsConfigs].every((g) => g.configStatus === ConfigStatus.SYNCED));
+    assert.ok(appResponses >= 2 && appHookErrors === appResponses, "the application's hooks ran, and their errors went to onHookError");
   });
 
   test("node_matchers select nodes by id (OR), and exclude_resource_contents drops the resources", async () => {
