@@ -116,6 +116,27 @@ describe("admin API", () => {
     assert.equal((await call("POST", "/api/v1/rollback", "{}")).status, 400);
   });
 
+  it("never reads files named in a request body (certificateFile), and says how to send the PEM", async () => {
+    const body = `apiVersion: tcp.dev/v1alpha1
+kind: Listener
+metadata:
+  name: https
+spec:
+  protocol: HTTPS
+  port: 8443
+  tls:
+    certificateFile: /etc/hostname
+    keyFile: /etc/hostname
+`;
+    const r = await call("POST", "/api/v1/apply", body);
+    assert.equal(r.status, 422);
+    const diagnostics = (r.json.error?.["diagnostics"] ?? []) as { code: string; path: string; hint: string }[];
+    const d = diagnostics.find((x) => x.path === "spec.tls.certificateFile");
+    assert.equal(d?.code, "api.file_reference");
+    assert.match(d?.hint ?? "", /inline/);
+    assert.equal((await call("GET", "/api/v1/objects/Listener/https")).status, 404);
+  });
+
   it("serves a bootstrap, health and JSON errors for unknown paths and methods", async () => {
     const b = await fetch(`${base}/api/v1/bootstrap?node=edge-1&cluster=edge&adminPort=19901`);
     const text = await b.text();

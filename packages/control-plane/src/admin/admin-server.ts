@@ -16,8 +16,6 @@ export interface AdminServerOptions {
   readonly status: () => StatusReport;
   /** The xDS address Envoys should use, for /api/v1/bootstrap. */
   readonly xds: { readonly host: string; readonly port: number };
-  /** Base directory for certificateFile/keyFile in API bodies; the process's cwd by default. */
-  readonly baseDir?: string;
   /** Largest accepted request body; 4 MiB by default. */
   readonly maxBodyBytes?: number;
   /** One line per accepted or refused change. */
@@ -44,7 +42,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   const { store, reconciler } = options;
   const log = options.log ?? (() => {});
   const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
-  const baseDir = options.baseDir ?? process.cwd();
+  const baseDir = process.cwd();
 
   async function readBody(req: IncomingMessage): Promise<string> {
     const chunks: Buffer[] = [];
@@ -76,7 +74,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       // JSON is YAML: one document per item keeps one diagnostic position per object.
       if (items !== undefined) docs = items.map((i) => JSON.stringify(i)).join("\n---\n");
     }
-    const parsed = parseConfigText(docs, { baseDir });
+    const parsed = parseConfigText(docs, { baseDir, readFiles: false });
     const errors = parsed.diagnostics.filter((d) => d.severity === "error");
     if (errors.length > 0) throw new ApiError(ApiErrorCode.Refused, "the request body has errors", { diagnostics: parsed.diagnostics });
     return { objects: parsed.objects, locate: parsed.locate };

@@ -16,11 +16,11 @@ export interface ParsedConfig {
 }
 
 /** Parses a YAML/JSON text of objects and inlines the files they reference. Never throws on user input. */
-export function parseConfigText(text: string, options: { file?: string; baseDir: string }): ParsedConfig {
+export function parseConfigText(text: string, options: { file?: string; baseDir: string; readFiles?: boolean }): ParsedConfig {
   const parsed = parseDocuments(text, options.file === undefined ? {} : { file: options.file });
   const diagnostics = [...parsed.diagnostics];
   const objects = parsed.objects.map((o) => {
-    const r = resolveFileReferences(o, { baseDir: options.baseDir });
+    const r = resolveFileReferences(o, { baseDir: options.baseDir, ...(options.readFiles !== undefined ? { readFiles: options.readFiles } : {}) });
     for (const d of r.diagnostics) diagnostics.push(withSource(d, parsed.locate));
     return r.object;
   });

@@ -14,8 +14,12 @@ const fileFields: ReadonlyMap<string, string> = new Map([
  * Relative file names are resolved against `baseDir` (the YAML file's folder).
  * The file fields are kept, so the operator still sees where the PEM came from.
  * An unreadable file becomes a diagnostic on its field, never an exception.
+ * With `readFiles: false` (request bodies) every file reference is refused instead.
  */
-export function resolveFileReferences(object: ModelObject, options: { baseDir: string }): { object: ModelObject; diagnostics: Diagnostic[] } {
+export function resolveFileReferences(
+  object: ModelObject,
+  options: { baseDir: string; readFiles?: boolean },
+): { object: ModelObject; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const key = `${object.kind}/${object.metadata.name}`;
   const walk = (value: unknown, path: string): unknown => {
@@ -26,6 +30,19 @@ export function resolveFileReferences(object: ModelObject, options: { baseDir: s
     for (const [fileField, inline] of fileFields) {
       const file = out[fileField];
       if (typeof file !== "string" || out[inline] !== undefined) continue;
+      if (options.readFiles === false) {
+        // Reading server-side paths named in a request body would let any API caller
+        // read files of the control plane's machine (the PEM is served back by GET).
+        diagnostics.push({
+          severity: "error",
+          code: "api.file_reference",
+          message: `${fileField} names a file, and the admin API never reads files on the control plane's machine`,
+          hint: `send the PEM inline as ${inline} (\`tcp apply -f\` reads ${fileField} on your machine and does this for you), or put the object in a --config file`,
+          object: key,
+          path: `${path}.${fileField}`,
+        });
+        continue;
+      }
       const full = isAbsolute(file) ? file : resolve(options.baseDir, file);
       try {
         out[inline] = readFileSync(full, "utf8");
