@@ -1,0 +1,39 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createSnapshot } from "../cache/snapshot.ts";
+import { createSnapshotCache } from "../cache/snapshot-cache.ts";
+import { TypeUrl } from "../resource/type-urls.ts";
+import { edsCluster, endpoints } from "../testing/fixtures.ts";
+import { CsdsResourceVersions } from "./csds-resource-versions.ts";
+
+const base = { streamId: 1, variant: "sotw" as const, ads: true, nodeId: "n", typeUrl: TypeUrl.Endpoint, nonce: "1", bytes: 0 };
+
+test("a resource keeps the version of the response that last changed it; kept and unknown names change nothing", async () => {
+  const cache = createSnapshotCache();
+  const record = new CsdsResourceVersions({ cache });
+  const { hooks } = record;
+  hooks.onStreamOpen({ streamId: 1, variant: "sotw", ads: true, nodeId: "n", node: {} as never, cacheKey: "group" });
+  await cache.setSnapshot("group", createSnapshot({ version: "v1", resources: [endpoints("a"), endpoints("b")] }));
+  hooks.onResponse({ ...base, version: "v1", resourceNames: ["a", "b"] });
+  await cache.setSnapshot("group", createSnapshot({ version: "v2", resources: [endpoints("a"), endpoints("b", [9])] }));
+  // "gone" was kept in the response for make-before-break: not in the cache, not recorded.
+  hooks.onResponse({ ...base, version: "v2", resourceNames: ["a", "b", "gone"] });
+  assert.equal(record.versionOf("n", TypeUrl.Endpoint, "a"), "v1");
+  assert.equal(record.versionOf("n", TypeUrl.Endpoint, "b"), "v2");
+  assert.equal(record.versionOf("n", TypeUrl.Endpoint, "gone"), undefined);
+  // Delta versions are per resource already: not this record's business.
+  hooks.onResponse({ ...base, variant: "delta", version: "v3", resourceNames: ["a"] });
+  assert.equal(record.versionOf("n", TypeUrl.Endpoint, "a"), "v1");
+});
+
+test("records survive reconnects and go only with the node's status", () => {
+  const record = new CsdsResourceVersions({ cache: createSnapshotCache() });
+  const [cluster] = createSnapshot({ resources: [edsCluster("c"), endpoints("c")] }).resources(TypeUrl.Cluster).values();
+  assert.ok(cluster);
+  record.recordSent({ nodeId: "kept", typeUrl: TypeUrl.Cluster, versionInfo: "v1", resources: [cluster] });
+  record.recordSent({ nodeId: "pruned", typeUrl: TypeUrl.Cluster, versionInfo: "v1", resources: [cluster] });
+  record.recordSent({ nodeId: "kept", typeUrl: TypeUrl.Cluster, versionInfo: "v2", resources: [cluster] });
+  record.retainOnly(new Set(["kept"]));
+  assert.equal(record.versionOf("kept", TypeUrl.Cluster, "c"), "v1");
+  assert.equal(record.versionOf("pruned", TypeUrl.Cluster, "c"), undefined);
+});
