@@ -1,6 +1,6 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { RouteConfigurationSchema, type RouteConfiguration } from "@ts-control-plane/envoy-api/envoy/config/route/v3/route_pb";
-import type { HeaderMatcherSchema, RouteSchema } from "@ts-control-plane/envoy-api/envoy/config/route/v3/route_components_pb";
+import type { HeaderMatcherSchema, RouteAction_HashPolicySchema, RouteSchema } from "@ts-control-plane/envoy-api/envoy/config/route/v3/route_components_pb";
 import type { GraphListener } from "../graph/graph.ts";
 import { clusterName, routeConfigName } from "../graph/resource-names.ts";
 import type { HeaderMatch, RouteRule } from "../model/route-spec.ts";
@@ -52,6 +52,7 @@ function buildRoute(rule: RouteRule): MessageInitShape<typeof RouteSchema> {
         ...(rule.hostRewrite === undefined ? {} : { hostRewriteSpecifier: { case: "hostRewriteLiteral" as const, value: rule.hostRewrite } }),
         ...(rule.prefixRewrite === undefined ? {} : { prefixRewrite: rule.prefixRewrite }),
         ...(rule.timeoutMs === undefined ? {} : { timeout: durationFromMs(rule.timeoutMs) }),
+        ...(rule.hashOn === undefined ? {} : { hashPolicy: [hashPolicy(rule.hashOn)] }),
         ...(rule.retries === undefined
           ? {}
           : {
@@ -78,4 +79,10 @@ function buildHeaderMatch(h: HeaderMatch): MessageInitShape<typeof HeaderMatcher
         ? { case: "prefix" as const, value: h.value }
         : { case: "safeRegex" as const, value: { regex: h.value } };
   return { name: h.name, headerMatchSpecifier: { case: "stringMatch", value: { matchPattern: pattern } }, ...invert };
+}
+
+function hashPolicy(on: NonNullable<RouteRule["hashOn"]>): MessageInitShape<typeof RouteAction_HashPolicySchema> {
+  if ("header" in on) return { policySpecifier: { case: "header", value: { headerName: on.header } } };
+  if ("cookie" in on) return { policySpecifier: { case: "cookie", value: { name: on.cookie } } };
+  return { policySpecifier: { case: "connectionProperties", value: { sourceIp: true } } };
 }

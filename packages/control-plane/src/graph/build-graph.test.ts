@@ -41,10 +41,11 @@ test("the same port in two node groups is no conflict; in one group it is, and t
     o("NodeGroup", "ga", { selector: { clusters: ["a"] }, listeners: ["a"] }),
     o("NodeGroup", "gb", { selector: { clusters: ["b"] }, listeners: ["b"] }),
   ];
-  assert.deepEqual(graphOf(objects).diagnostics, []);
+  const errors = (g: ReturnType<typeof graphOf>) => g.diagnostics.filter((d) => d.severity === "error");
+  assert.deepEqual(errors(graphOf(objects)), []);
   const together = graphOf([...objects, o("NodeGroup", "all", { selector: {}, listeners: ["b", "a"] })]);
   assert.deepEqual(
-    together.diagnostics.map((d) => [d.object, d.code]),
+    errors(together).map((d) => [d.object, d.code]),
     [
       ["Listener/b", "listener.port_conflict"],
       ["NodeGroup/all", "ref.rejected"],
@@ -63,6 +64,21 @@ test("a domain conflict is settled by name, whatever the input order", () => {
     assert.deepEqual(g.diagnostics.map((d) => [d.object, d.path]), [["Route/b", "spec.domains[1]"]]);
     assert.deepEqual(g.graph.groups[0]?.listeners[0]?.virtualHosts.map((v) => v.name), ["a"]);
   }
+});
+
+test("warnings: a listener without routes, consistent hashing with nothing to hash on", () => {
+  const ring = o("Service", "ring", { lbPolicy: "RingHash", endpoints: [{ address: "127.0.0.1", port: 1 }] });
+  const g = graphOf([http("idle", 1), http("l", 2), ring, route("r", ["l"], "ring")]);
+  assert.deepEqual(
+    g.diagnostics.map((d) => [d.severity, d.code, d.object, d.path, d.hint]),
+    [
+      ["warning", "route.no_hash_policy", "Route/r", "spec.routes[0]", "add hashOn (header, cookie or sourceIp: true) to this route, or use lbPolicy: RoundRobin"],
+      ["warning", "listener.no_routes", "Listener/idle", "spec", "add a Route with listeners: [idle]"],
+    ],
+  );
+  assert.deepEqual([...g.rejected], [], "warnings refuse nothing");
+  const hashed = o("Route", "r", { listeners: ["l"], routes: [{ match: { prefix: "/" }, hashOn: { sourceIp: true }, backends: [{ service: "ring" }] }] });
+  assert.deepEqual(graphOf([http("l", 2), ring, hashed]).diagnostics, []);
 });
 
 test("a group with a listener list gets only what its listeners reach; a whole group gets every service", () => {

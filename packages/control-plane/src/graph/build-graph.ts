@@ -87,6 +87,7 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
     drop(key, ok);
   }
   const listenerSpecs = new Map(all(Kind.Listener).map((l) => [l.name, l.spec]));
+  const services = new Map(all(Kind.Service).map((x) => [x.name, x]));
   for (const r of all(Kind.Route)) {
     const key = `Route/${r.name}`;
     if (!refs.alive(Kind.Route, r.name)) continue;
@@ -114,9 +115,25 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
       rule.backends.forEach((b, j) => {
         ok = refs.check(key, ["spec", "routes", i, "backends", j, "service"], Kind.Service, b.service, diagnostics) && ok;
       });
+      const hashed = rule.backends.find((b) => {
+        const policy = services.get(b.service)?.spec.lbPolicy;
+        return policy === "RingHash" || policy === "Maglev";
+      });
+      if (hashed !== undefined && rule.hashOn === undefined) {
+        // Without a hash policy Envoy hashes on a random value: consistent hashing silently becomes random.
+        diagnostics.push({
+          severity: "warning",
+          code: "route.no_hash_policy",
+          message: `Service '${hashed.service}' balances by consistent hashing, but this route gives it nothing to hash on`,
+          hint: "add hashOn (header, cookie or sourceIp: true) to this route, or use lbPolicy: RoundRobin",
+          object: key,
+          path: `spec.routes[${i}]`,
+        });
+      }
     });
     drop(key, ok);
   }
+  warnUnusedListeners(refs, all, diagnostics);
   for (const g of all(Kind.NodeGroup)) {
     const key = `NodeGroup/${g.name}`;
     if (!refs.alive(Kind.NodeGroup, g.name)) continue;
@@ -221,4 +238,20 @@ function graphListener(
     ...(tracing === undefined ? {} : { tracing: { name: tracing.name, spec: tracing.spec } }),
   };
   return out;
+}
+
+/** An HTTP(S) listener no route attaches to answers 404 to everything: legal, but rarely meant. */
+function warnUnusedListeners(refs: References, all: <K extends ValidObject["kind"]>(k: K) => Of<K>[], diagnostics: Diagnostic[]): void {
+  const attached = new Set(all(Kind.Route).filter((r) => refs.alive(Kind.Route, r.name)).flatMap((r) => r.spec.listeners));
+  for (const l of all(Kind.Listener)) {
+    if (!refs.alive(Kind.Listener, l.name) || attached.has(l.name) || (l.spec.protocol !== "HTTP" && l.spec.protocol !== "HTTPS")) continue;
+    diagnostics.push({
+      severity: "warning",
+      code: "listener.no_routes",
+      message: `no Route attaches to Listener '${l.name}', so it answers 404 to every request`,
+      hint: `add a Route with listeners: [${l.name}]`,
+      object: `Listener/${l.name}`,
+      path: "spec",
+    });
+  }
 }

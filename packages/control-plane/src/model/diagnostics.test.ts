@@ -214,6 +214,11 @@ const cases: Case[] = [
     expect: { code: "route.header_match", object: "Route/r", path: "spec.routes[0].match.headers[0]", hint: "keep exactly one of exact, prefix, regex or present: true" },
   },
   {
+    name: "hashOn with two keys",
+    objects: [listener(), service(), route({ hashOn: { header: "x-user", sourceIp: true } })],
+    expect: { code: "route.hash_on", object: "Route/r", path: "spec.routes[0].hashOn", hint: "keep exactly one of header: <name>, cookie: <name> or sourceIp: true" },
+  },
+  {
     name: "dnsLookupFamily on a static service",
     objects: [service({ dnsLookupFamily: "V4Only" })],
     expect: { code: "service.dns_only", object: "Service/web", path: "spec.dnsLookupFamily", hint: "remove dnsLookupFamily or set discovery: DNS" },

@@ -25,6 +25,8 @@ export interface RouteRule {
   retries?: { attempts: number; retryOn: string; perTryTimeoutMs?: number };
   /** Operation name of the span for this route (tracing decorator). */
   decorator?: string;
+  /** What RingHash and Maglev services hash on, so one client keeps reaching one endpoint. */
+  hashOn?: { header: string } | { cookie: string } | { sourceIp: true };
 }
 
 export interface RouteSpec {
@@ -64,7 +66,7 @@ export function validateRoute(spec: Record<string, unknown>, r: SpecReader): Rou
   return { listeners, domains, routes };
 }
 
-const ruleFields = ["match", "backends", "hostRewrite", "prefixRewrite", "timeout", "retries", "decorator"];
+const ruleFields = ["match", "backends", "hostRewrite", "prefixRewrite", "timeout", "retries", "decorator", "hashOn"];
 
 function readRule(value: unknown, path: PathSegment[], r: SpecReader): RouteRule | undefined {
   const rec = r.mapping(value, path, ruleFields);
@@ -109,8 +111,10 @@ function readRule(value: unknown, path: PathSegment[], r: SpecReader): RouteRule
     const d = r.mapping(rec["decorator"], [...path, "decorator"], ["operation"]);
     if (d !== undefined) decorator = r.string(d, "operation", [...path, "decorator"], { required: true });
   }
+  const hashOn = rec["hashOn"] === undefined ? undefined : readHashOn(rec["hashOn"], [...path, "hashOn"], r);
   if (match === undefined) return undefined;
   const rule: RouteRule = { match, backends };
+  if (hashOn !== undefined) rule.hashOn = hashOn;
   if (hostRewrite !== undefined) rule.hostRewrite = hostRewrite;
   if (prefixRewrite !== undefined) {
     if (match.path.kind !== "prefix") {
@@ -180,4 +184,26 @@ function readMatch(value: unknown, path: PathSegment[], r: SpecReader): RouteRul
     if (name !== undefined && v !== undefined) headers.push({ name: name.toLowerCase(), kind, value: v, invert });
   });
   return { path: { kind: kindField === "path" ? "exact" : kindField, value: text }, headers };
+}
+
+function readHashOn(value: unknown, path: PathSegment[], r: SpecReader): RouteRule["hashOn"] {
+  const rec = r.mapping(value, path, ["header", "cookie", "sourceIp"]);
+  if (rec === undefined) return undefined;
+  const given = (["header", "cookie", "sourceIp"] as const).filter((k) => rec[k] !== undefined);
+  if (given.length !== 1) {
+    r.error(path, "route.hash_on", `hashOn needs exactly one of header, cookie or sourceIp (has ${given.length})`, "keep exactly one of header: <name>, cookie: <name> or sourceIp: true");
+    return undefined;
+  }
+  if (given[0] === "sourceIp") {
+    const v = r.boolean(rec, "sourceIp", path);
+    if (v !== true) {
+      if (v === false) r.error([...path, "sourceIp"], "route.hash_on", "sourceIp: false hashes on nothing", "use sourceIp: true, or remove hashOn");
+      return undefined;
+    }
+    return { sourceIp: true };
+  }
+  const field = given[0] ?? "header";
+  const name = r.string(rec, field, path);
+  if (name === undefined) return undefined;
+  return field === "header" ? { header: name.toLowerCase() } : { cookie: name };
 }
