@@ -8,9 +8,11 @@ import { type IncomingMessage, type ServerResponse, createServer } from "node:ht
 import { test, type TestContext } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { DurationSchema } from "@bufbuild/protobuf/wkt";
+import { ClientStatusRequestSchema, ConfigStatus } from "@ts-control-plane/envoy-api/envoy/service/status/v3/csds_pb";
 import { Cluster_DiscoveryType, ClusterSchema } from "@ts-control-plane/envoy-api/envoy/config/cluster/v3/cluster_pb";
 import { ApiConfigSource_ApiType, ApiVersion, ConfigSourceSchema } from "@ts-control-plane/envoy-api/envoy/config/core/v3/config_source_pb";
 import { createSnapshot, createSnapshotCache, StatusRegistry, TypeUrl } from "@ts-control-plane/xds";
+import { buildCsdsResponse } from "@ts-control-plane/xds/server/csds-response";
 import { createRestGateway } from "@ts-control-plane/xds/server/rest-gateway";
 import { endpoints } from "@ts-control-plane/xds/testing/fixtures";
 import { dynamicClusters, type Json } from "../harness/config-dump.ts";
@@ -181,6 +183,12 @@ test("Envoy fetches clusters and endpoints over REST from the gateway and serves
   assert.equal(acked.nodeCluster, "e2e");
   assert.ok(acked.types.every((x) => !x.nacked));
   assert.deepEqual(acked.types.find((x) => x.typeUrl === TypeUrl.Endpoint)?.subscribed, [upstreamCluster]);
+  // What REST recorded is what CSDS reports: SYNCED at the version config_dump shows.
+  const csds = buildCsdsResponse(create(ClientStatusRequestSchema), { status, cache });
+  const csdsCluster = csds.config[0]?.genericXdsConfigs.find((g) => g.typeUrl === TypeUrl.Cluster && g.name === upstreamCluster);
+  assert.equal(csdsCluster?.configStatus, ConfigStatus.SYNCED);
+  assert.equal(csdsCluster?.versionInfo, cluster.versionInfo);
+  assert.equal(csds.config[0]?.genericXdsConfigs.find((g) => g.typeUrl === TypeUrl.Endpoint)?.configStatus, ConfigStatus.SYNCED);
   const okCount = gateway.exchanges.filter((e) => e.status === 200).length;
 
   // The endpoints move to the second upstream: the next EDS poll picks them up.
