@@ -310,6 +310,11 @@ test("duration rules", () => {
   assert.deepEqual(one(d({ const: sec(5) }), sec(5, 1)), ["f duration.const"]);
   assert.deepEqual(one(d({ in: [sec(1), sec(2)] }), sec(3)), ["f duration.in"]);
   assert.deepEqual(one(d({ notIn: [sec(1)] }), sec(1)), ["f duration.not_in"]);
+  // Beyond ~104 days nanoseconds leave the exact double range and are compared as bigints.
+  assert.deepEqual(one(d({ lte: sec(10_000_000_000) }), sec(10_000_000_000, 1)), ["f duration.lte"]);
+  assert.deepEqual(one(d({ lte: sec(10_000_000_000) }), sec(10_000_000_000)), []);
+  assert.deepEqual(one(d({ gt: sec(1) }), sec(10_000_000_000)), []);
+  assert.deepEqual(one(d({ const: sec(10_000_000_000, 5) }), sec(10_000_000_000, 5)), []);
   const desc = schema({ f: d({ lte: sec(1, 500_000_000) }) });
   assert.deepEqual(
     validateMessage(desc, create(desc, { f: sec(2) } as never)).map((v) => v.message),

@@ -5,10 +5,22 @@ import { compileRange, type Ordered } from "./range-rules.ts";
 
 const BILLION = 1_000_000_000n;
 
-/** A Duration or Timestamp as nanoseconds, so bounds compare exactly. */
-export function toNanos(v: Duration | Timestamp): bigint {
-  return BigInt(v.seconds) * BILLION + BigInt(v.nanos);
+// Below this many seconds, nanoseconds fit a double exactly (2^53 ns is about 104 days).
+const SAFE_SECONDS = 9_000_000n;
+
+/**
+ * A Duration or Timestamp as nanoseconds, so bounds compare exactly: a number
+ * when it fits (every realistic duration; no BigInt arithmetic on the hot path),
+ * else a bigint. `<` compares the two kinds correctly; equality goes through sameNanos.
+ */
+export function toNanos(v: Duration | Timestamp): Ordered {
+  const s = BigInt(v.seconds);
+  if (s > -SAFE_SECONDS && s < SAFE_SECONDS) return Number(s) * 1e9 + v.nanos;
+  return s * BILLION + BigInt(v.nanos);
 }
+
+const sameNanos = (a: Ordered, b: Ordered): boolean => (typeof a === typeof b ? a === b : BigInt(a) === BigInt(b));
+const nanosKey = (n: Ordered): string => String(n);
 
 /** "1.5s", "0s", "-0.000000001s": seconds with the fraction trimmed. */
 export function showDuration(nanos: Ordered): string {
@@ -35,7 +47,7 @@ export function compileDurationRules(r: DurationRules): Check | undefined {
     const want = toNanos(r.const);
     const text = `value must equal ${showDuration(want)}`;
     checks.push((v, ctx) => {
-      if (asNanos(v) !== want) report(ctx, "duration.const", text);
+      if (!sameNanos(asNanos(v), want)) report(ctx, "duration.const", text);
     });
   }
   checks.push(
@@ -52,17 +64,17 @@ export function compileDurationRules(r: DurationRules): Check | undefined {
     ),
   );
   if (r.in.length > 0) {
-    const set = new Set(r.in.map(toNanos));
+    const set = new Set(r.in.map((d) => nanosKey(toNanos(d))));
     const text = `value must be in list [${r.in.map((d) => showDuration(toNanos(d))).join(" ")}]`;
     checks.push((v, ctx) => {
-      if (!set.has(asNanos(v) as bigint)) report(ctx, "duration.in", text);
+      if (!set.has(nanosKey(asNanos(v)))) report(ctx, "duration.in", text);
     });
   }
   if (r.notIn.length > 0) {
-    const set = new Set(r.notIn.map(toNanos));
+    const set = new Set(r.notIn.map((d) => nanosKey(toNanos(d))));
     const text = `value must not be in list [${r.notIn.map((d) => showDuration(toNanos(d))).join(" ")}]`;
     checks.push((v, ctx) => {
-      if (set.has(asNanos(v) as bigint)) report(ctx, "duration.not_in", text);
+      if (set.has(nanosKey(asNanos(v)))) report(ctx, "duration.not_in", text);
     });
   }
   return allOf(checks);
@@ -75,7 +87,7 @@ export function compileTimestampRules(r: TimestampRules): Check | undefined {
     const want = toNanos(r.const);
     const text = `value must equal ${showTimestamp(want)}`;
     checks.push((v, ctx) => {
-      if (asNanos(v) !== want) report(ctx, "timestamp.const", text);
+      if (!sameNanos(asNanos(v), want)) report(ctx, "timestamp.const", text);
     });
   }
   checks.push(
@@ -91,25 +103,25 @@ export function compileTimestampRules(r: TimestampRules): Check | undefined {
       showTimestamp,
     ),
   );
-  const within = r.within !== undefined ? toNanos(r.within) : undefined;
+  const within = r.within !== undefined ? BigInt(toNanos(r.within)) : undefined;
   const nowOf = (ms: number): bigint => BigInt(Math.trunc(ms)) * 1_000_000n;
   if (r.ltNow) {
     checks.push((v, ctx) => {
       const now = nowOf(ctx.nowMs);
-      const t = asNanos(v) as bigint;
+      const t = BigInt(asNanos(v));
       if (t >= now) report(ctx, "timestamp.lt_now", "value must be less than now");
       else if (within !== undefined && now - t > within) report(ctx, "timestamp.lt_now", `value must be less than now within ${showDuration(within)}`);
     });
   } else if (r.gtNow) {
     checks.push((v, ctx) => {
       const now = nowOf(ctx.nowMs);
-      const t = asNanos(v) as bigint;
+      const t = BigInt(asNanos(v));
       if (t <= now) report(ctx, "timestamp.gt_now", "value must be greater than now");
       else if (within !== undefined && t - now > within) report(ctx, "timestamp.gt_now", `value must be greater than now within ${showDuration(within)}`);
     });
   } else if (within !== undefined) {
     checks.push((v, ctx) => {
-      const d = (asNanos(v) as bigint) - nowOf(ctx.nowMs);
+      const d = BigInt(asNanos(v)) - nowOf(ctx.nowMs);
       if (d > within || -d > within) report(ctx, "timestamp.within", `value must be within ${showDuration(within)} of now`);
     });
   }
