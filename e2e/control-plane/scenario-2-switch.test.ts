@@ -1,8 +1,8 @@
 // Scenario 2 through the runnable control plane: the operator points
 // example_proxy_cluster from service1 to service2 through the admin API, the
 // CLI and a watched YAML file, then rolls back, while a steady request loop
-// through a real Envoy sees zero failed requests. The Envoy boots from the
-// bootstrap the CLI prints.
+// through a real Envoy sees zero failed requests; with both endpoints, round
+// robin alternates. The Envoy boots from the bootstrap the CLI prints.
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -53,6 +53,10 @@ test("scenario 2: switch service1 -> service2 via admin API, CLI and a watched f
   t.after(() => loop.stop());
   await nextFrom(loop, "service1");
 
+  // config_dump carries no version for EDS; the subscription's version_text readout does.
+  const edsVersionStat = "cluster.example_proxy_cluster.version_text";
+  const edsVersion = async () => (await envoy.textStats(`^cluster\\.example_proxy_cluster\\.version_text$`)).get(edsVersionStat);
+  const versionBefore = await edsVersion();
   const timings: string[] = [];
   let t0 = Date.now();
   const took = (what: string) => {
@@ -74,6 +78,13 @@ test("scenario 2: switch service1 -> service2 via admin API, CLI and a watched f
     { timeoutMs: 10_000, includeEds: true, description: "config_dump shows service2's endpoint" },
   );
   assert.deepEqual(endpointAddresses(eds.config), [`127.0.0.1:${service2.port}`]);
+  const versionAfter = await waitUntil(async () => {
+    const v = await edsVersion();
+    return v !== versionBefore && v;
+  }, { timeoutMs: 5000, description: "a new EDS version in Envoy's stats" });
+  assert.ok(versionBefore !== undefined && versionBefore !== "", "the first EDS version is known");
+  const status0 = (await (await fetch(`${server}/api/v1/status`)).json()) as { nodes: { nodeId: string; types: { type: string; currentVersion?: string }[] }[] };
+  assert.equal(status0.nodes.find((n) => n.nodeId === "edge-1")?.types.find((x) => x.type === "EDS")?.currentVersion, versionAfter);
 
   // 2. CLI (its own process): apply a file pointing back at service1.
   const cliFile = join(dir, "service1.yaml");
@@ -100,6 +111,18 @@ test("scenario 2: switch service1 -> service2 via admin API, CLI and a watched f
   await nextFrom(loop, "service1");
   took("rollback -> first answer from service1:");
 
+  // 5. Two endpoints with round robin: consecutive answers alternate.
+  const both = await fetch(`${server}/api/v1/objects/Service/example_proxy_cluster`, {
+    method: "PUT",
+    body: `${serviceYaml(service1.port)}\n    - address: 127.0.0.1\n      port: ${service2.port}\n`,
+  });
+  assert.equal(both.status, 200, await both.clone().text());
+  await nextFrom(loop, "service2");
+  const from = loop.records.length;
+  await waitUntil(() => loop.records.length >= from + 6, { timeoutMs: 10_000, description: "six more answers" });
+  const six = loop.records.slice(from, from + 6).map((r) => r.body.trim());
+  for (let i = 1; i < six.length; i++) assert.notEqual(six[i], six[i - 1], `round robin alternates: ${six.join(", ")}`);
+
   // Status: the Envoy acknowledged every type of the current snapshot.
   const status = await waitUntil(
     async () => {
@@ -118,6 +141,6 @@ test("scenario 2: switch service1 -> service2 via admin API, CLI and a watched f
   const history = (await (await fetch(`${server}/api/v1/history`)).json()) as { items: { revision: number; source: string }[] };
   assert.deepEqual(
     history.items.map((h) => h.source.replace(/:.*scenario-2\.yaml$/, ":scenario-2.yaml")),
-    ["rollback:1", "file:scenario-2.yaml", "cli", "api", "file:scenario-2.yaml"],
+    ["api", "rollback:1", "file:scenario-2.yaml", "cli", "api", "file:scenario-2.yaml"],
   );
 });
