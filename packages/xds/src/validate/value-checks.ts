@@ -1,4 +1,4 @@
-import { ScalarType, type DescEnum, type DescMessage } from "@bufbuild/protobuf";
+import type { DescEnum, DescMessage, ScalarType } from "@bufbuild/protobuf";
 import type { Any } from "@bufbuild/protobuf/wkt";
 import * as v from "@ts-control-plane/envoy-api/validate/validate_pb";
 import type { FieldRules } from "@ts-control-plane/envoy-api/validate/validate_pb";
@@ -105,4 +105,3 @@ export function requiredRule(rules: FieldRules | undefined): string | undefined 
   return undefined;
 }
 
-export { ScalarType };
