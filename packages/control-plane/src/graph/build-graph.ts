@@ -240,9 +240,13 @@ function graphListener(
   return out;
 }
 
-/** An HTTP(S) listener no route attaches to answers 404 to everything: legal, but rarely meant. */
+/**
+ * An HTTP(S) listener no route attaches to answers 404 to everything: legal, but rarely
+ * meant. A route that names it but was refused does not count as missing (its own error
+ * already says what to fix).
+ */
 function warnUnusedListeners(refs: References, all: <K extends ValidObject["kind"]>(k: K) => Of<K>[], diagnostics: Diagnostic[]): void {
-  const attached = new Set(all(Kind.Route).filter((r) => refs.alive(Kind.Route, r.name)).flatMap((r) => r.spec.listeners));
+  const attached = new Set(all(Kind.Route).flatMap((r) => r.spec.listeners));
   for (const l of all(Kind.Listener)) {
     if (!refs.alive(Kind.Listener, l.name) || attached.has(l.name) || (l.spec.protocol !== "HTTP" && l.spec.protocol !== "HTTPS")) continue;
     diagnostics.push({
