@@ -262,3 +262,33 @@ test("the JSON Schema knows every field and value the examples use", () => {
     }
   }
 });
+
+test("never throws on user input: every field of every example replaced by values of every wrong type", () => {
+  const wrong: unknown[] = [null, 0, -1, 1.5, "", "x", true, [], [1], {}, { a: 1 }];
+  const paths = (v: unknown, prefix: (string | number)[] = []): (string | number)[][] => {
+    if (Array.isArray(v)) return v.flatMap((x, i) => [[...prefix, i], ...paths(x, [...prefix, i])]);
+    if (v !== null && typeof v === "object") return Object.entries(v).flatMap(([k, x]) => [[...prefix, k], ...paths(x, [...prefix, k])]);
+    return [];
+  };
+  const set = (root: unknown, path: (string | number)[], value: unknown): void => {
+    let node = root as Record<string | number, unknown>;
+    for (const p of path.slice(0, -1)) node = node[p] as Record<string | number, unknown>;
+    node[path[path.length - 1] as string | number] = value;
+  };
+  let runs = 0;
+  for (const name of ["canary", "node-groups", "services", "scenario-4", "scenario-5"]) {
+    const objects = load(`${name}.yaml`);
+    objects.forEach((o, i) => {
+      for (const path of paths(o.spec)) {
+        for (const value of wrong) {
+          const copy = structuredClone(objects);
+          set((copy[i] as ModelObject).spec, path, value);
+          const r = compile(copy);
+          assert.ok(Array.isArray(r.groups));
+          runs++;
+        }
+      }
+    });
+  }
+  assert.ok(runs > 1000, `${runs} mutated configurations compiled`);
+});
