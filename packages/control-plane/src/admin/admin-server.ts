@@ -276,6 +276,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
           xdsHost: host,
           xdsPort: options.xds.port,
           ...(adminPort !== undefined ? { adminPort } : {}),
+          ...(flag(ctx, "delta") ? { delta: true } : {}),
         });
         return { text, contentType: "application/yaml" };
       }

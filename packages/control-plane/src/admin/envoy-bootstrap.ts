@@ -8,10 +8,12 @@ export interface BootstrapOptions {
   readonly xdsPort: number;
   /** Envoy's own admin port on 127.0.0.1; 9901 by default. */
   readonly adminPort?: number;
+  /** Incremental xDS (DELTA_GRPC) instead of State of the World. */
+  readonly delta?: boolean;
 }
 
 /**
- * An Envoy bootstrap for this control plane: ADS over gRPC to the xDS address,
+ * An Envoy bootstrap for this control plane: ADS over gRPC (SotW, or Delta) to the xDS address,
  * listeners and clusters from ADS, a static xds_cluster speaking HTTP/2 (gRPC
  * needs it), and Envoy's admin on loopback only.
  */
@@ -22,7 +24,7 @@ export function envoyBootstrap(options: BootstrapOptions): Record<string, unknow
     node: { id: options.nodeId, cluster: options.nodeCluster ?? options.nodeId },
     dynamic_resources: {
       ads_config: {
-        api_type: "GRPC",
+        api_type: options.delta === true ? "DELTA_GRPC" : "GRPC",
         transport_api_version: "V3",
         grpc_services: [{ envoy_grpc: { cluster_name: "xds_cluster" } }],
         set_node_on_first_message_only: true,

@@ -26,6 +26,7 @@ const valueFlags: ReadonlyMap<string, string> = new Map([
 ]);
 const booleanFlags: ReadonlyMap<string, string> = new Map([
   ["--dry-run", "--dry-run"],
+  ["--delta", "--delta"],
   ["-h", "--help"],
   ["--help", "--help"],
 ]);

@@ -22,7 +22,7 @@ commands:
   delete KIND NAME [--expected-revision N]
   validate -f FILE|DIR|-           check files offline (no server needed); exit 1 on errors
   diff -f FILE|DIR|-               which Envoy resources would change, per node group
-  bootstrap --node ID [--cluster C] [--admin-port 9901]
+  bootstrap --node ID [--cluster C] [--admin-port 9901] [--delta]
                                    print an Envoy bootstrap for this control plane
   status [-o json]                 what every Envoy acknowledged or rejected
   history [--limit N] [-o json]    accepted changes, newest first
@@ -198,6 +198,7 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
       if (cluster !== undefined) q.set("cluster", cluster);
       const adminPort = intFlag(args, "--admin-port");
       if (adminPort !== undefined) q.set("adminPort", String(adminPort));
+      if (args.flags.has("--delta")) q.set("delta", "true");
       io.out(await client.request<string>("GET", `/api/v1/bootstrap?${q}`, { text: true }));
       return 0;
     }
