@@ -303,6 +303,33 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
   return out;
 }
 
+/**
+ * Envoy's error names the failing field as a chain of "XValidationError.Field[i]"
+ * steps, starting where validation started (the bootstrap, or an Any's contents),
+ * with a oneof's name in the final 'field: "name"'. As "Field[i]" steps.
+ */
+function envoyChain(text: string): string[] {
+  const steps = [...text.matchAll(/\w+ValidationError\.(\w+)(\[[^\]]*\])?/g)].map((m) => m[1]! + (m[2] ?? ""));
+  const oneof = /field: "(\w+)", reason: is required/.exec(text);
+  if (oneof) steps.push(upperCamel(oneof[1]!));
+  // Drop the bootstrap's own levels: our paths start at the resource.
+  if (steps[0] === "StaticResources") steps.splice(0, 2);
+  return steps;
+}
+
+const upperCamel = (snake: string): string => snake.replace(/(^|_)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
+
+/** Our path in the same form: "load_assignment.endpoints[0]" -> ["LoadAssignment", "Endpoints[0]"]; map keys unquoted. */
+function pathChain(path: string): string[] {
+  const steps: string[] = [];
+  for (const m of path.matchAll(/([a-z0-9_]+)((?:\[[^\]]*\])*)/g)) {
+    steps.push(upperCamel(m[1]!) + (m[2] ?? "").replace(/\["(.*)"\]/, "[$1]"));
+  }
+  return steps;
+}
+
+const endsWith = (ours: string[], tail: string[]): boolean => tail.length > 0 && tail.every((s, i) => ours[ours.length - tail.length + i] === s);
+
 const schemaOf = (c: Case): DescMessage => (c.kind === "cluster" ? ClusterSchema : ListenerSchema);
 
 test("our PGV verdicts agree with Envoy's --mode validate", { timeout: 120_000 }, async (t) => {
@@ -322,6 +349,8 @@ test("our PGV verdicts agree with Envoy's --mode validate", { timeout: 120_000 }
     else if (c.rule !== undefined && !ours.some((v) => v.rule === c.rule)) failures.push(`${c.name}: expected rule ${c.rule}${show}`);
     else if (ours.length > 0 && !c.verdictOnly && !ours.some((v) => envoy.output.includes(v.message))) {
       failures.push(`${c.name}: Envoy's message differs from ours${show}`);
+    } else if (pgvLine !== undefined && !ours.some((v) => endsWith(pathChain(v.path), envoyChain(pgvLine)))) {
+      failures.push(`${c.name}: Envoy's field path is not the tail of ours${show}\n  envoy path: ${envoyChain(pgvLine).join(".")}`);
     } else t.diagnostic(`${c.name}: agree${show}`);
   });
   assert.deepEqual(failures, [], failures.join("\n"));
