@@ -3,7 +3,8 @@
 // checks with `--mode validate` (no listeners bound, nothing served), and
 // Envoy's exit code must agree with whether validateMessage found violations.
 // When both reject, Envoy's "Proto constraint validation failed (...)" text must
-// contain our message, so the wording users see from us matches Envoy's.
+// contain our message, so the wording users see from us matches Envoy's, and
+// the field chain it names must be the tail of our violation's path.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
