@@ -129,6 +129,7 @@ export async function startDeltaXds(options: {
   t: TestContext;
   port?: number;
   caches?: { snapshots: SnapshotCache; endpoints: LinearCache };
+  heartbeatIntervalMs?: number;
 }): Promise<DeltaXdsFixture> {
   const snapshots = options.caches?.snapshots ?? createSnapshotCache({ ads: true });
   const endpoints = options.caches?.endpoints ?? createLinearCache({ typeUrl: TypeUrl.Endpoint });
@@ -137,6 +138,7 @@ export async function startDeltaXds(options: {
   const server = createXdsServer({
     cache,
     controlPlaneId: "e2e-delta",
+    ...(options.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: options.heartbeatIntervalMs }),
     hooks: {
       onRequest: (e) => {
         if (e.variant === "delta") events.requests.push(e as DeltaRequestEvent);

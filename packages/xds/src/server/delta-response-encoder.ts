@@ -8,6 +8,8 @@ export interface DeltaEncoderMetrics extends EncoderMetrics {
   resourcesWritten: number;
   /** Names written in removed_resources across all Delta responses. */
   removedWritten: number;
+  /** TTL heartbeats (name, version, ttl; no body) written. */
+  heartbeatsWritten: number;
 }
 
 /**
@@ -26,9 +28,11 @@ export class DeltaResponseEncoder {
     bytesWritten: 0,
     resourcesWritten: 0,
     removedWritten: 0,
+    heartbeatsWritten: 0,
   };
   /** DeltaDiscoveryResponse.resources (2) entries, keyed by the immutable encoded resource. */
   readonly #wrappers = new WeakMap<EncodedResource, Uint8Array>();
+  readonly #heartbeats = new WeakMap<EncodedResource, Uint8Array>();
   readonly #controlPlane: Uint8Array;
 
   constructor(options: { controlPlaneId?: string } = {}) {
@@ -51,15 +55,34 @@ export class DeltaResponseEncoder {
     return w;
   }
 
+  /**
+   * The `resources` entry of a TTL heartbeat: name, version and ttl without the
+   * resource body. Envoy then only refreshes the TTL of the version it holds
+   * (xDS protocol, "TTL"; xds-protocol.md § TTL, heartbeats).
+   */
+  heartbeat(resource: EncodedResource): Uint8Array {
+    let w = this.#heartbeats.get(resource);
+    if (!w) {
+      const parts = [stringField(1, resource.version), stringField(3, resource.name)];
+      if (resource.ttlMs !== undefined) parts.push(lengthDelimited(6, durationBytes(resource.ttlMs)));
+      w = lengthDelimited(2, concat(parts));
+      this.#heartbeats.set(resource, w);
+    }
+    return w;
+  }
+
   encode(options: {
     typeUrl: string;
     systemVersion: string;
     resources: readonly EncodedResource[];
     removed: readonly string[];
     nonce: string;
+    /** Resources the client holds whose TTL is refreshed without resending them. */
+    heartbeats?: readonly EncodedResource[];
   }): Buffer {
     const parts: Uint8Array[] = [stringField(1, options.systemVersion)];
     for (const r of options.resources) parts.push(this.wrapper(r));
+    for (const r of options.heartbeats ?? []) parts.push(this.heartbeat(r));
     parts.push(stringField(4, options.typeUrl), stringField(5, options.nonce));
     // removed_resources (6) is a repeated string: an empty name must still be written.
     for (const name of options.removed) parts.push(lengthDelimited(6, new TextEncoder().encode(name)));
@@ -69,6 +92,7 @@ export class DeltaResponseEncoder {
     this.metrics.bytesWritten += out.length;
     this.metrics.resourcesWritten += options.resources.length;
     this.metrics.removedWritten += options.removed.length;
+    this.metrics.heartbeatsWritten += options.heartbeats?.length ?? 0;
     return out;
   }
 }

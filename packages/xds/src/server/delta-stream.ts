@@ -3,6 +3,7 @@ import type { Node } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base
 import { DeltaDiscoveryRequestSchema, type DeltaDiscoveryRequest } from "@ts-control-plane/envoy-api/envoy/service/discovery/v3/discovery_pb";
 import type { ConfigWatcher } from "../cache/config-watcher.ts";
 import type { StatusRegistry } from "../cache/node-status.ts";
+import type { EncodedResource } from "../resource/encoded-resource.ts";
 import { pushOrder, resourceType } from "../resource/resource-types.ts";
 import { classifyDeltaRequest } from "../protocol/delta-request-kind.ts";
 import {
@@ -32,6 +33,8 @@ export interface DeltaRequestEvent extends RequestEvent {
 /** What `onResponse` receives for a Delta response: `resourceNames` are the resources sent, plus the removed names. */
 export interface DeltaResponseEvent extends ResponseEvent {
   readonly removedResources: readonly string[];
+  /** Names whose TTL this response refreshed (heartbeats carry no resource body). */
+  readonly heartbeats: readonly string[];
 }
 
 export interface DeltaStreamOptions {
@@ -43,6 +46,12 @@ export interface DeltaStreamOptions {
   readonly encoder: DeltaResponseEncoder;
   /** The type a per-type service serves; undefined for ADS. */
   readonly typeUrl?: string;
+  /**
+   * Every so often, resources with a TTL that the client holds are re-announced
+   * without their body, so Envoy keeps them; when heartbeats stop (the control
+   * plane is gone), Envoy drops them at TTL expiry. Off when undefined or 0.
+   */
+  readonly heartbeatIntervalMs?: number;
 }
 
 interface TypeState {
@@ -71,6 +80,9 @@ export class DeltaStream {
   readonly #dirty = new Set<string>();
   /** Full-state types whose removals wait until the types after them were sent (make before break). */
   readonly #deferred = new Set<string>();
+  /** Types due for a TTL heartbeat on their next response. */
+  readonly #heartbeatDue = new Set<string>();
+  #heartbeatTimer: NodeJS.Timeout | undefined = undefined;
   #pumping = false;
   #closed = false;
   #nonce = 0;
@@ -187,7 +199,22 @@ export class DeltaStream {
     this.#o.status.streamOpened(node, key);
     this.#unwatch = this.#o.watcher.watch(key, (typeUrls) => this.#onChange(typeUrls));
     callHook(this.#o.hooks, "onStreamOpen", { streamId: this.#o.id, variant: "delta", ads: this.#ads, nodeId: node.id, node, cacheKey: key });
+    const every = this.#o.heartbeatIntervalMs ?? 0;
+    if (every > 0) {
+      this.#heartbeatTimer = setInterval(() => this.#onHeartbeat(), every);
+      this.#heartbeatTimer.unref();
+    }
     return true;
+  }
+
+  #onHeartbeat(): void {
+    if (this.#closed) return;
+    // Through the ordered pump like any response, never beside it (#752, #875).
+    for (const t of this.#types.keys()) {
+      this.#heartbeatDue.add(t);
+      this.#dirty.add(t);
+    }
+    if (this.#dirty.size > 0) void this.#pump();
   }
 
   #onChange(typeUrls: ReadonlySet<string>): void {
@@ -240,12 +267,23 @@ export class DeltaStream {
         this.#deferred.add(typeUrl);
       }
     }
+    // Heartbeats: TTL resources the client holds at their current version and
+    // that this response does not carry anyway.
+    const heartbeats: EncodedResource[] = [];
+    if (this.#heartbeatDue.delete(typeUrl)) {
+      const sending = new Set(selection.resources.map((r) => r.name));
+      for (const [name, version] of state.subscription.clientVersions) {
+        const r = available.items.get(name);
+        if (r?.ttlMs !== undefined && r.version === version && !sending.has(name)) heartbeats.push(r);
+      }
+      heartbeats.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    }
     // The first response of a wildcard subscription goes out even when empty:
     // Envoy waits for it to finish initialising CDS/LDS (as SotW full-state types do).
     const firstWildcard = state.first && state.subscription.wildcard;
-    if (selection.resources.length === 0 && removed.length === 0 && !firstWildcard) return true;
+    if (selection.resources.length === 0 && removed.length === 0 && heartbeats.length === 0 && !firstWildcard) return true;
     const nonce = String(++this.#nonce);
-    const message = this.#o.encoder.encode({ typeUrl, systemVersion: available.version, resources: selection.resources, removed, nonce });
+    const message = this.#o.encoder.encode({ typeUrl, systemVersion: available.version, resources: selection.resources, removed, nonce, heartbeats });
     recordDeltaSent(state.subscription, { resources: selection.resources, removed });
     state.latestNonce = nonce;
     state.lastSentVersion = available.version;
@@ -261,6 +299,7 @@ export class DeltaStream {
       nonce,
       resourceNames: selection.resources.map((r) => r.name),
       removedResources: removed,
+      heartbeats: heartbeats.map((r) => r.name),
       bytes: message.length,
     };
     callHook(this.#o.hooks, "onResponse", responseEvent);
@@ -282,6 +321,9 @@ export class DeltaStream {
   }
 
   #release(): void {
+    clearInterval(this.#heartbeatTimer);
+    this.#heartbeatTimer = undefined;
+    this.#heartbeatDue.clear();
     this.#unwatch?.();
     this.#unwatch = undefined;
     if (this.#node) this.#o.status.streamClosed(this.#node.id);

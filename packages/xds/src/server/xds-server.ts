@@ -18,6 +18,15 @@ export interface XdsServerOptions {
   readonly controlPlaneId?: string;
   /** Largest request accepted; larger ones end their stream with RESOURCE_EXHAUSTED. Default 4 MiB. */
   readonly maxReceiveMessageBytes?: number;
+  /**
+   * Delta streams re-announce resources that carry a TTL (encodeResource's
+   * ttlMs) at this interval, so Envoy keeps them while this server lives and
+   * drops them at TTL expiry when it is gone. Keep it well under the TTL.
+   * Off by default. Envoy turns an expiry into a removal, which CDS and LDS
+   * apply but EDS and RDS ignore (for endpoints use
+   * ClusterLoadAssignment.policy.endpoint_stale_after). SotW TTL is not served yet.
+   */
+  readonly heartbeatIntervalMs?: number;
   /** Shared status registry; one is created when absent. */
   readonly status?: StatusRegistry;
 }
@@ -40,6 +49,10 @@ export interface XdsServer {
 const identity = (b: Buffer): Buffer => b;
 
 export function createXdsServer(options: XdsServerOptions): XdsServer {
+  const every = options.heartbeatIntervalMs;
+  if (every !== undefined && !(Number.isFinite(every) && every >= 0)) {
+    throw new XdsError(XdsErrorCode.InvalidArgument, `heartbeatIntervalMs must be a finite number >= 0, not ${every}`);
+  }
   const status = options.status ?? new StatusRegistry();
   const hooks = options.hooks ?? {};
   const encoder = new SotwResponseEncoder(options.controlPlaneId === undefined ? {} : { controlPlaneId: options.controlPlaneId });
@@ -59,7 +72,8 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
     };
     const common = { id: ++nextStreamId, transport, watcher: options.cache, status, hooks, ...(method.typeUrl === undefined ? {} : { typeUrl: method.typeUrl }) };
     // Delta and SotW share the cache, status and hooks; each has its own encoder.
-    const stream = method.variant === "delta" ? new DeltaStream({ ...common, encoder: deltaEncoder }) : new SotwStream({ ...common, encoder });
+    const heartbeat = options.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: options.heartbeatIntervalMs };
+    const stream = method.variant === "delta" ? new DeltaStream({ ...common, encoder: deltaEncoder, ...heartbeat }) : new SotwStream({ ...common, encoder });
     streams.add(stream);
     const done = (): void => {
       if (!streams.delete(stream)) return;
