@@ -1,3 +1,5 @@
+import type { Node } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
+
 /** The last NACK of a type, as Envoy reported it. */
 export interface NackInfo {
   /** The version that was rejected (what we sent), not the one the client echoes. */
@@ -33,6 +35,8 @@ export interface TypeStatus {
 export interface NodeStatus {
   readonly nodeId: string;
   readonly nodeCluster: string;
+  /** The node as it introduced itself (metadata, locality, user agent), when known. */
+  readonly node?: Node;
   /** The cache key the node is served from (its node group). */
   readonly cacheKey: string;
   /** Streams open now. */
@@ -47,6 +51,7 @@ type MutableTypeStatus = { -readonly [K in keyof TypeStatus]: TypeStatus[K] };
 interface NodeEntry {
   nodeId: string;
   nodeCluster: string;
+  node?: Node;
   cacheKey: string;
   streams: number;
   connectedAt?: Date;
@@ -85,16 +90,30 @@ export class StatusRegistry {
     return [...this.#nodes.keys()].sort().map((id) => snapshotOf(this.#nodes.get(id) as NodeEntry));
   }
 
-  streamOpened(node: { id: string; cluster: string }, cacheKey: string): void {
-    const e = this.#entry(node.id);
-    e.nodeCluster = node.cluster;
-    e.cacheKey = cacheKey;
+  streamOpened(node: Node | { id: string; cluster: string }, cacheKey: string): void {
+    const e = this.#seen(node, cacheKey);
     if (e.streams === 0) e.connectedAt = this.#now();
     if (e.disconnected) {
       e.disconnected = false;
       this.#disconnected--;
     }
     e.streams++;
+  }
+
+  /**
+   * Records that a node asked for something, without a stream: REST polls do
+   * this. Streams call it through streamOpened.
+   */
+  seen(node: Node | { id: string; cluster: string }, cacheKey: string): void {
+    this.#seen(node, cacheKey);
+  }
+
+  #seen(node: Node | { id: string; cluster: string }, cacheKey: string): NodeEntry {
+    const e = this.#entry(node.id);
+    e.nodeCluster = node.cluster;
+    e.cacheKey = cacheKey;
+    if ("$typeName" in node) e.node = node;
+    return e;
   }
 
   streamClosed(nodeId: string): void {
@@ -167,5 +186,5 @@ export class StatusRegistry {
 function snapshotOf(e: NodeEntry): NodeStatus {
   const types = [...e.types.values()].map((t) => ({ ...t })).sort((a, b) => (a.typeUrl < b.typeUrl ? -1 : 1));
   const base = { nodeId: e.nodeId, nodeCluster: e.nodeCluster, cacheKey: e.cacheKey, streams: e.streams, lastSeenAt: e.lastSeenAt, types };
-  return e.connectedAt ? { ...base, connectedAt: e.connectedAt } : base;
+  return { ...base, ...(e.connectedAt ? { connectedAt: e.connectedAt } : {}), ...(e.node ? { node: e.node } : {}) };
 }

@@ -68,7 +68,8 @@ function clientConfigOf(node: NodeStatus, cache: ConfigWatcher, options: Resourc
       genericXdsConfigs.push(resourceConfigOf(type, name, available, options));
     }
   }
-  return create(ClientConfigSchema, { node: create(NodeSchema, { id: node.nodeId, cluster: node.nodeCluster }), genericXdsConfigs });
+  // The node as it introduced itself (metadata included), so tools can tell nodes apart.
+  return create(ClientConfigSchema, { node: node.node ?? create(NodeSchema, { id: node.nodeId, cluster: node.nodeCluster }), genericXdsConfigs });
 }
 
 /**

@@ -91,10 +91,8 @@ export function createRestFetcher(options: RestFetcherOptions): RestFetcher {
       const key = options.cache.keyOf(node);
       const status = options.status;
       if (status) {
-        // No stream to open: a request is a stream of one exchange, which also
-        // records the node's cluster and cache key for CSDS.
-        status.streamOpened(node, key);
-        status.streamClosed(node.id);
+        // No stream to open: a poll records the node, its cluster and cache key for CSDS.
+        status.seen(node, key);
       }
 
       const stateKey = `${node.id}\u0000${typeUrl}`;
