@@ -73,6 +73,13 @@ describe("file sources", () => {
       assert.ok(lines.some((l) => l.includes(`${join(conf, "a.yaml")}:8:13: error: Service/a spec.endpoints[0].port`)), lines.join("\n"));
       assert.equal(portOf("Service/a"), 9091);
 
+      // A YAML syntax error is refused the same way, with its position.
+      const refusals = lines.filter((l) => l.startsWith("refused change from")).length;
+      writeFileSync(join(conf, "a.yaml"), "kind: [unclosed\n");
+      await eventually("syntax refusal logged", () => lines.filter((l) => l.startsWith("refused change from")).length > refusals);
+      assert.ok(lines.some((l) => l.includes(`${join(conf, "a.yaml")}:2:1: error:`) && l.includes("[yaml.syntax]")), lines.join("\n"));
+      assert.equal(portOf("Service/a"), 9091);
+
       // Removing an object from a file deletes it; deleting the file deletes the rest.
       const before = store.currentRevision();
       writeFileSync(join(conf, "b.yaml"), service("b", 8082));
