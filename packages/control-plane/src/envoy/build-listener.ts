@@ -60,6 +60,9 @@ export function buildListener(l: GraphListener): Listener {
       // state: an ACK is not "live"). The cost: a certificate change replaces the listener.
       const tls = create(DownstreamTlsContextSchema, {
         commonTlsContext: {
+          // Offer HTTP/2 as well: the connection manager's codec is AUTO, but without ALPN
+          // a TLS client never learns that h2 is available and stays on HTTP/1.1.
+          alpnProtocols: ["h2", "http/1.1"],
           tlsCertificates: [
             {
               certificateChain: { specifier: { case: "inlineString", value: l.tls.certificate } },
