@@ -7,8 +7,7 @@
 // the field chain it names must be the tail of our violation's path.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create, fromJson, type DescMessage, type JsonObject, type Message, type Registry } from "@bufbuild/protobuf";
@@ -19,9 +18,9 @@ import { envoyRegistry } from "../../packages/xds/src/validate/envoy-registry.ts
 import * as fx from "../../packages/xds/src/validate/envoy-fixtures.ts";
 import { typedStructAny } from "../../packages/xds/src/validate/typed-struct.ts";
 import { validateMessage } from "../../packages/xds/src/validate/validate-message.ts";
-
-type Json = Record<string, unknown>;
-const at = (o: unknown, ...keys: (string | number)[]): Json => keys.reduce<unknown>((x, k) => (x as Json)[k], o) as Json;
+import { chainMatches, envoyChain } from "./envoy-error-chain.ts";
+import { envoySays, envoyValidate, mapLimited } from "./envoy-validate.ts";
+import { at, type Json, mutate, staticCluster } from "./oracle-resources.ts";
 
 interface Case {
   readonly name: string;
@@ -35,34 +34,11 @@ interface Case {
   readonly ours?: (registry: Registry) => Message;
 }
 
-/** A STATIC cluster: nothing in it needs DNS, files or a control plane. */
-function staticCluster(): Json {
-  const c = fx.tlsCluster("backend") as Json;
-  c["type"] = "STATIC";
-  // Envoy reads the CA file even in validate mode; keep the test independent of the machine's trust store.
-  delete at(c, "transportSocket", "typedConfig", "commonTlsContext")["validationContext"];
-  for (const ep of at(c, "loadAssignment", "endpoints", 0)["lbEndpoints"] as Json[]) {
-    at(ep, "endpoint", "address", "socketAddress")["address"] = "127.0.0.1";
-  }
-  return c;
-}
-
-function namedStaticCluster(name: string): Json {
-  return mutate(staticCluster(), (c) => {
-    c["name"] = name;
-    at(c, "loadAssignment")["clusterName"] = name;
-  });
-}
-
 const UNKNOWN_TYPE = "type.googleapis.com/acme.filters.Unknown";
 
 const hcmOf = (l: Json): Json => at(l, "filterChains", 0, "filters", 0, "typedConfig");
 const routesOf = (l: Json): Json[] => at(hcmOf(l), "routeConfig", "virtualHosts", 0)["routes"] as Json[];
 
-function mutate<T extends Json>(base: T, change: (x: T) => void): T {
-  change(base);
-  return base;
-}
 
 /** A listener whose HCM is an `xds.type.v3.TypedStruct` (JSON plus type URL), which Envoy converts and validates. */
 function typedStructCase(name: string, change: (hcm: JsonObject) => JsonObject, rule?: string): Case {
@@ -263,94 +239,25 @@ const cases: Case[] = [
   },
 ];
 
-interface EnvoyVerdict {
-  readonly code: number | null;
-  readonly output: string;
-}
-
-/** `envoy --mode validate` on a bootstrap holding one static resource. */
-async function envoyValidate(dir: string, c: Case, index: number): Promise<EnvoyVerdict> {
-  const envoy = process.env["ENVOY_BIN"];
-  assert.ok(envoy, "ENVOY_BIN is not set: run through scripts/toolchain.sh");
-  // Listener cases get the clusters their routes name: Envoy checks those references too.
-  const bootstrap = {
-    staticResources: c.kind === "cluster" ? { clusters: [c.resource] } : { listeners: [c.resource], clusters: ["backend", "canary", "static"].map(namedStaticCluster) },
-  };
-  const file = join(dir, `case-${index}.json`);
-  await writeFile(file, JSON.stringify(bootstrap));
-  const child = spawn(envoy, ["--mode", "validate", "-c", file, "--disable-hot-restart", "--log-level", "error"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-  clearTimeout(timer);
-  return { code, output };
-}
-
-/** Runs `fn` over items with at most `limit` in flight. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
-/**
- * Envoy's error names the failing field as a chain of "XValidationError.Field[i]"
- * steps, starting where validation started (the bootstrap, or an Any's contents),
- * with a oneof's name in the final 'field: "name"'. As "Field[i]" steps.
- */
-function envoyChain(text: string): string[] {
-  const steps = [...text.matchAll(/\w+ValidationError\.(\w+)(\[[^\]]*\])?/g)].map((m) => m[1]! + (m[2] ?? ""));
-  const oneof = /field: "(\w+)", reason: is required/.exec(text);
-  if (oneof) steps.push(upperCamel(oneof[1]!));
-  // Drop the bootstrap's own levels: our paths start at the resource.
-  if (steps[0] === "StaticResources") steps.splice(0, 2);
-  return steps;
-}
-
-const upperCamel = (snake: string): string => snake.replace(/(^|_)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
-
-/** Our path in the same form: "load_assignment.endpoints[0]" -> ["LoadAssignment", "Endpoints[0]"]; map keys unquoted. */
-function pathChain(path: string): string[] {
-  const steps: string[] = [];
-  for (const m of path.matchAll(/([a-z0-9_]+)((?:\[[^\]]*\])*)/g)) {
-    steps.push(upperCamel(m[1]!) + (m[2] ?? "").replace(/\["(.*)"\]/, "[$1]"));
-  }
-  return steps;
-}
-
-const endsWith = (ours: string[], tail: string[]): boolean => tail.length > 0 && tail.every((s, i) => ours[ours.length - tail.length + i] === s);
-
 const schemaOf = (c: Case): DescMessage => (c.kind === "cluster" ? ClusterSchema : ListenerSchema);
 
 test("our PGV verdicts agree with Envoy's --mode validate", { timeout: 120_000 }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), "pgv-oracle-"));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const registry = envoyRegistry();
-  const verdicts = await mapLimited(cases, 3, (c, i) => envoyValidate(dir, c, i));
+  const verdicts = await mapLimited(cases, 3, (c, i) => envoyValidate(dir, c, `case-${i}.json`));
   const failures: string[] = [];
   cases.forEach((c, i) => {
     const schema = schemaOf(c);
     const ours = validateMessage(schema, c.ours ? c.ours(registry) : fromJson(schema, c.resource, { registry }));
     const envoy = verdicts[i]!;
-    const pgvLine = /Proto constraint validation failed \(([^\n]*)\)/.exec(envoy.output)?.[1];
-    const envoySays = pgvLine ?? envoy.output.trim().split("\n").slice(-3).join(" | ").slice(0, 400);
-    const show = `\n  ours:  ${ours.length === 0 ? "valid" : ours.map((v) => `${v.path} [${v.rule}] ${v.message}`).join("; ")}\n  envoy: exit ${envoy.code}: ${envoySays}`;
+    const pgvLine = envoy.pgv;
+    const show = `\n  ours:  ${ours.length === 0 ? "valid" : ours.map((v) => `${v.path} [${v.rule}] ${v.message}`).join("; ")}\n  envoy: exit ${envoy.code}: ${envoySays(envoy)}`;
     if ((envoy.code === 0) !== (ours.length === 0)) failures.push(`${c.name}: verdicts differ${show}`);
     else if (c.rule !== undefined && !ours.some((v) => v.rule === c.rule)) failures.push(`${c.name}: expected rule ${c.rule}${show}`);
     else if (ours.length > 0 && !c.verdictOnly && !ours.some((v) => envoy.output.includes(v.message))) {
       failures.push(`${c.name}: Envoy's message differs from ours${show}`);
-    } else if (pgvLine !== undefined && !ours.some((v) => endsWith(pathChain(v.path), envoyChain(pgvLine)))) {
+    } else if (pgvLine !== undefined && !ours.some((v) => chainMatches(v.path, pgvLine))) {
       failures.push(`${c.name}: Envoy's field path is not the tail of ours${show}\n  envoy path: ${envoyChain(pgvLine).join(".")}`);
     } else t.diagnostic(`${c.name}: agree${show}`);
   });
