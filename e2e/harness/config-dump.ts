@@ -10,9 +10,13 @@ export interface DumpedResource {
   readonly config: Json;
 }
 
-/** A dynamic listener also reports a rejected update (`error_state`), which is how a listener NACK shows. */
+/**
+ * A dynamic listener also reports a rejected update (`error_state`), which is
+ * how a listener NACK shows; a listener that never got in has only that
+ * ("failed", with an empty config and version).
+ */
 export interface DumpedListener extends DumpedResource {
-  readonly state: "active" | "warming" | "draining";
+  readonly state: "active" | "warming" | "draining" | "failed";
   readonly errorState?: Json;
 }
 
@@ -54,12 +58,12 @@ export function dynamicListeners(dump: ConfigDump): DumpedListener[] {
   const out: DumpedListener[] = [];
   for (const e of list(s?.["dynamic_listeners"])) {
     const errorState = e["error_state"] === undefined ? {} : { errorState: obj(e["error_state"]) };
-    for (const state of ["active", "warming", "draining"] as const) {
-      const st = e[`${state}_state`];
-      if (st === undefined) continue;
-      const o = obj(st);
+    const state = (["active", "warming", "draining"] as const).find((s) => e[`${s}_state`] !== undefined);
+    if (state !== undefined) {
+      const o = obj(e[`${state}_state`]);
       out.push({ name: str(e["name"]), versionInfo: str(o["version_info"]), config: obj(o["listener"]), state, ...errorState });
-      break;
+    } else if (e["error_state"] !== undefined) {
+      out.push({ name: str(e["name"]), versionInfo: "", config: {}, state: "failed", ...errorState });
     }
   }
   return out;

@@ -11,8 +11,8 @@ import { RouteConfigurationSchema } from "@ts-control-plane/envoy-api/envoy/conf
 import { Cluster_DiscoveryType, Cluster_LbPolicy, ClusterSchema } from "@ts-control-plane/envoy-api/envoy/config/cluster/v3/cluster_pb";
 import { DurationSchema } from "@bufbuild/protobuf/wkt";
 import { createSnapshot, TypeUrl, type Snapshot, type TypeStatus } from "@ts-control-plane/xds";
-import { makeEndpoint, makeRoute } from "../../examples/embedded/demo-resources.ts";
-import { dynamicClusters, dynamicRoutes } from "../harness/config-dump.ts";
+import { makeEndpoint, makeHttpListener, makeRoute } from "../../examples/embedded/demo-resources.ts";
+import { dynamicClusters, dynamicListeners, dynamicRoutes } from "../harness/config-dump.ts";
 import { freePort } from "../harness/free-port.ts";
 import { httpGet } from "../harness/http-get.ts";
 import { startHttpUpstream } from "../harness/http-upstream.ts";
@@ -205,5 +205,38 @@ for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
     assert.equal(typeStatus(xds, TypeUrl.Cluster)?.responses, responses, "no CDS resend after the NACK");
     assert.equal(xds.events.nacks.length, nacks, "no further NACK");
     assert.equal((await httpGet(url)).body, "served by service1\n", "traffic is unaffected");
+  });
+}
+
+for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
+  test(`NACK (${mode}): a listener Envoy cannot bind shows as an LDS NACK and in config_dump's error_state; the other listener keeps serving`, async (t) => {
+    const service1 = await startHttpUpstream({ name: "service1", t });
+    const xds = await startXdsServer({ t, ads: mode === "ads" });
+    const listenerPort = await freePort();
+    const url = `http://127.0.0.1:${listenerPort}/`;
+    const good = createSnapshot({ resources: proxyResources({ mode, listenerPort, endpoints: [service1.port] }) });
+    await xds.cache.setSnapshot(nodeId, good);
+    const envoy = await startEnvoy({ name: `nack-lds-${mode}`, t, bootstrap: xdsBootstrap({ xdsPort: xds.port, mode, nodeId }) });
+    await waitUntil(async () => (await httpGet(url)).status === 200, { timeoutMs: 5000, description: "service1 answers through Envoy" });
+
+    // A second listener on the port service1 already holds (without SO_REUSEPORT): valid config, unbindable.
+    const taken = makeHttpListener({ name: "listener_taken", address: "127.0.0.1", port: service1.port, routeConfigName: ProxyNames.route, xdsMode: mode });
+    const bad = createSnapshot({ resources: [...proxyResources({ mode, listenerPort, endpoints: [service1.port] }), taken] });
+    await xds.cache.setSnapshot(nodeId, bad);
+    const nack = await waitUntil(() => xds.events.nacks.find((n) => n.typeUrl === TypeUrl.Listener), {
+      timeoutMs: 5000,
+      description: "an onNack hook event for LDS",
+      onTimeout: () => envoy.logs(30),
+    });
+    t.diagnostic(`Envoy's LDS NACK message: ${nack.message}`);
+    assert.match(nack.message, /listener_taken/);
+    assert.equal(typeStatus(xds, TypeUrl.Listener)?.lastNack?.version, bad.typeVersion(TypeUrl.Listener));
+    const failed = await envoy.waitFor((d) => dynamicListeners(d).find((l) => l.name === "listener_taken" && l.errorState !== undefined), {
+      timeoutMs: 5000,
+      description: "listener_taken with an error_state in config_dump",
+    });
+    t.diagnostic(`config_dump error_state.details: ${String(failed.errorState?.["details"])}`);
+    assert.equal(failed.state, "failed");
+    assert.equal((await httpGet(url)).body, "served by service1\n", "the existing listener keeps serving");
   });
 }
