@@ -65,6 +65,7 @@ describe("tcp CLI", () => {
     assert.equal(diff.code, 0, diff.err);
     assert.match(diff.out, /no Envoy resource would change|node group default:/);
     assert.match((await cli(["history"], env)).out, /1 +\S+ +cli +created Service\/s1/);
+    assert.match((await cli(["history", "1"], env)).out, /^# revision 1 at .* by cli: created Service\/s1\napiVersion: tcp\.dev\/v1alpha1\n/);
     assert.equal((await cli(["delete", "Service", "s1", "--expected-revision", "7"], env)).code, 1);
     assert.match((await cli(["delete", "Service", "s1"], env)).out, /deleted Service\/s1: revision 2/);
     assert.match((await cli(["rollback", "--to", "1"], env)).out, /rolled back to revision 1: new revision 3/);

@@ -25,7 +25,8 @@ commands:
   bootstrap --node ID [--cluster C] [--admin-port 9901] [--delta]
                                    print an Envoy bootstrap for this control plane
   status [-o json]                 what every Envoy acknowledged or rejected
-  history [--limit N] [-o json]    accepted changes, newest first
+  history [N] [--limit N] [-o json]
+                                   accepted changes, newest first; or every object of revision N
   rollback --to N [--dry-run]      make the configuration equal to revision N again
 
 global flags:
@@ -230,7 +231,15 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
       return 0;
     }
     case "history": {
-      noPositionals();
+      const [which, ...extra] = args.positionals;
+      if (extra.length > 0) throw new UsageError("history takes at most one revision number");
+      if (which !== undefined) {
+        if (!/^\d+$/.test(which)) throw new UsageError(`history takes a revision number, got ${JSON.stringify(which)}`);
+        const r = await client.request<RevisionInfo & { objects: Record<string, unknown>[] }>("GET", `/api/v1/history/${which}`);
+        if (output === "json") io.out(`${JSON.stringify(r, null, 2)}\n`);
+        else io.out(`# revision ${r.revision} at ${r.createdAt} by ${r.source}: ${r.summary}\n${r.objects.map((o) => stringify(o)).join("---\n")}`);
+        return 0;
+      }
       const limit = intFlag(args, "--limit");
       const h = await client.request<{ items: RevisionInfo[] }>("GET", `/api/v1/history${limit === undefined ? "" : `?limit=${limit}`}`);
       if (output === "json") io.out(`${JSON.stringify(h.items, null, 2)}\n`);
