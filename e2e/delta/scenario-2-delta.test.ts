@@ -42,7 +42,7 @@ for (const mode of deltaModes) {
 
     const loop = startRequestLoop({ url, intervalMs: 5, maxRequests: 4000, maxDurationMs: 30_000 });
     t.after(() => loop.stop());
-    await loop.next(() => true);
+    for (let i = 0; i < 50; i++) await loop.next(() => true);
     // Every type was ACKed before the change: what follows is only the change.
     await waitUntil(() => xds.events.acks.filter((a) => a.typeUrl === TypeUrl.Endpoint).length > 0 || undefined, {
       timeoutMs: 5000,
@@ -53,7 +53,7 @@ for (const mode of deltaModes) {
 
     await xds.endpoints.updateResources({ upsert: [loadAssignment(cluster, [service2.port])] });
     await loop.next((r) => r.body === S2);
-    for (let i = 0; i < 30; i++) await loop.next(() => true);
+    for (let i = 0; i < 50; i++) await loop.next(() => true);
     const records = await loop.stop();
 
     assert.deepEqual(failedRecords(records), [], "no request failed while the endpoints changed");
