@@ -67,6 +67,8 @@ export interface ProxyStatusTrackerOptions {
   /** Called once per NACK, after the status is updated (main logs it). */
   readonly onNack?: (proxy: ProxyStatus, typeUrl: string, nack: ProxyNack) => void;
   readonly now?: () => Date;
+  /** Disconnected proxies are forgotten after this long (1 hour by default), so node id churn cannot grow memory forever. */
+  readonly forgetAfterMs?: number;
 }
 
 export function createProxyStatusTracker(options: ProxyStatusTrackerOptions = {}): ProxyStatusTracker {
@@ -164,9 +166,18 @@ export function createProxyStatusTracker(options: ProxyStatusTrackerOptions = {}
     },
   };
 
+  const forgetAfterMs = options.forgetAfterMs ?? 3_600_000;
+  const prune = () => {
+    const limit = now().getTime() - forgetAfterMs;
+    for (const [id, p] of byNode) if (p.streams === 0 && p.lastSeen.getTime() < limit) byNode.delete(id);
+  };
+
   return {
     hooks,
-    proxies: () => [...byNode.values()].sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0)),
+    proxies: () => {
+      prune();
+      return [...byNode.values()].sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
+    },
     proxy: (nodeId) => byNode.get(nodeId),
   };
 }

@@ -68,4 +68,16 @@ describe("status report", () => {
     assert.equal(moved.nodes[0]?.state, "STALE");
     assert.equal(moved.nodes[0]?.matchesGroup, "edge");
   });
+
+  it("forgets disconnected proxies after forgetAfterMs, never connected ones", () => {
+    let clock = 0;
+    const tracker = createProxyStatusTracker({ now: () => new Date(clock), forgetAfterMs: 1000 });
+    tracker.hooks.onStreamOpen({ streamId: 1, node: node("gone") });
+    tracker.hooks.onStreamOpen({ streamId: 2, node: node("here") });
+    tracker.hooks.onStreamClose({ streamId: 1 });
+    clock = 999;
+    assert.deepEqual(tracker.proxies().map((p) => p.nodeId), ["gone", "here"]);
+    clock = 1001;
+    assert.deepEqual(tracker.proxies().map((p) => p.nodeId), ["here"]);
+  });
 });
