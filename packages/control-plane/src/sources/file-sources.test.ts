@@ -49,6 +49,7 @@ describe("file sources", () => {
       store,
       apply: validatingApply(store),
       debounceMs: 30,
+      missingGraceMs: 400,
       log: (l) => lines.push(l),
     });
     try {
@@ -79,6 +80,14 @@ describe("file sources", () => {
       await eventually("syntax refusal logged", () => lines.filter((l) => l.startsWith("refused change from")).length > refusals);
       assert.ok(lines.some((l) => l.includes(`${join(conf, "a.yaml")}:2:1: error:`) && l.includes("[yaml.syntax]")), lines.join("\n"));
       assert.equal(portOf("Service/a"), 9091);
+
+      // An editor that deletes the file before writing the new one: no deletion reaches the store.
+      unlinkSync(join(conf, "a.yaml"));
+      await new Promise((r) => setTimeout(r, 100)); // let the debounced flush see the file missing
+      writeFileSync(join(conf, "a.yaml"), service("a", 9092));
+      await eventually("a.yaml rewrite applied", () => portOf("Service/a") === 9092);
+      await sources.settle();
+      assert.ok(!store.history().some((h) => h.changes.some((c) => c.key === "Service/a" && c.action === "deleted")));
 
       // Removing an object from a file deletes it; deleting the file deletes the rest.
       const before = store.currentRevision();

@@ -23,6 +23,12 @@ export interface FileSourcesOptions {
   readonly apply: (change: ChangeSet) => ApplyVerdict;
   /** Quiet time after the last file event before files are read; 100 ms by default. */
   readonly debounceMs?: number;
+  /**
+   * How long a file must stay missing before its objects are deleted; 1 s by default.
+   * Some editors delete (or rename away) the original before writing the new file:
+   * deleting its objects in that gap would briefly take listeners off every Envoy.
+   */
+  readonly missingGraceMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -62,6 +68,9 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
   let timer: NodeJS.Timeout | undefined;
   let settleWaiters: (() => void)[] = [];
   let closed = false;
+  const missingGraceMs = options.missingGraceMs ?? 1000;
+  /** Missing files waiting out the grace period: file -> its re-check timer. */
+  const missing = new Map<string, NodeJS.Timeout>();
 
   function tryApply(parsed: readonly ParsedConfig[]): FileApplyResult {
     const files = parsed.map((p) => p.file ?? "");
@@ -114,8 +123,26 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
     }
   }
 
-  function process(files: readonly string[]): FileApplyResult[] {
-    const parsed = files.map(readConfigFile);
+  function process(files: readonly string[], opts: { graceForMissing: boolean }): FileApplyResult[] {
+    const parsed: ParsedConfig[] = [];
+    for (const file of files) {
+      const p = readConfigFile(file);
+      const pendingCheck = missing.get(file);
+      if (p.exists) {
+        if (pendingCheck !== undefined) clearTimeout(pendingCheck);
+        missing.delete(file);
+        parsed.push(p);
+      } else if (opts.graceForMissing && pendingCheck === undefined) {
+        // Look again once the grace period is over; delete its objects only if it is still gone.
+        missing.set(
+          file,
+          setTimeout(() => {
+            missing.delete(file);
+            if (!closed) recheckMissing(file);
+          }, missingGraceMs),
+        );
+      } else if (!opts.graceForMissing) parsed.push(p);
+    }
     const results: FileApplyResult[] = [];
     const good: ParsedConfig[] = [];
     for (const p of parsed) {
@@ -133,6 +160,22 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
     return results;
   }
 
+  function recheckMissing(file: string): void {
+    try {
+      process([file], { graceForMissing: false });
+    } catch (error) {
+      log(`reading config files failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    wakeSettled();
+  }
+
+  function wakeSettled(): void {
+    if (timer !== undefined || pending.size > 0 || missing.size > 0) return;
+    const waiters = settleWaiters;
+    settleWaiters = [];
+    for (const w of waiters) w();
+  }
+
   function onEvent(file: string): void {
     if (closed) return;
     pending.add(file);
@@ -145,13 +188,11 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
     const files = [...pending].sort();
     pending.clear();
     try {
-      if (files.length > 0 && !closed) process(files);
+      if (files.length > 0 && !closed) process(files, { graceForMissing: true });
     } catch (error) {
       log(`reading config files failed: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const waiters = settleWaiters;
-    settleWaiters = [];
-    for (const w of waiters) w();
+    wakeSettled();
   }
 
   function watchRoot(root: string): void {
@@ -197,16 +238,19 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
     start() {
       const files = [...new Set(roots.flatMap(listConfigFiles))];
       for (const root of roots) watchRoot(root);
-      return process(files);
+      // At start a missing file was deleted while we were down: no editor is mid-save.
+      return process(files, { graceForMissing: false });
     },
     settle() {
-      if (timer === undefined && pending.size === 0) return Promise.resolve();
+      if (timer === undefined && pending.size === 0 && missing.size === 0) return Promise.resolve();
       return new Promise((resolve) => settleWaiters.push(resolve));
     },
     close() {
       closed = true;
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
+      for (const t of missing.values()) clearTimeout(t);
+      missing.clear();
       for (const w of watchers) w.close();
       const waiters = settleWaiters;
       settleWaiters = [];
