@@ -27,7 +27,7 @@ for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
     const v1 = createSnapshot({ resources: proxyResources({ mode, listenerPort, endpoints: [service1.port] }) });
     await first.cache.setSnapshot(nodeId, v1);
     const envoy = await startEnvoy({ name: `restart-${mode}`, t, bootstrap: xdsBootstrap({ xdsPort: first.port, mode, nodeId }) });
-    await waitUntil(async () => (await httpGet(url)).body === "served by service1\n", { timeoutMs: 5000, description: "service1 answers" });
+    await waitUntil(async () => (await httpGet(url)).body === "served by service1\n", { timeoutMs: 10_000, description: "service1 answers" });
 
     const loop = startRequestLoop({ url, intervalMs: 10, maxRequests: 5000, maxDurationMs: 45_000 });
     t.after(() => loop.stop());

@@ -52,11 +52,11 @@ test("main.ts serves scenario 1 to a real Envoy and stops cleanly on SIGTERM", a
       const r = await httpGet(`http://127.0.0.1:${listenerPort}/`);
       return r.status === 200 ? r : undefined;
     },
-    { timeoutMs: 5000, description: "a 200 through the example's listener" },
+    { timeoutMs: 10_000, description: "a 200 through the example's listener" },
   );
   assert.match(res.body, /Hello from localhost/);
   assert.match(res.body, /Host header: localhost; SNI: localhost/);
-  await waitUntil(() => /ACKed Listener/.test(output) || undefined, { timeoutMs: 5000, description: "the example to log the listener ACK" });
+  await waitUntil(() => /ACKed Listener/.test(output) || undefined, { timeoutMs: 10_000, description: "the example to log the listener ACK" });
   await envoy.stop();
 
   child.kill("SIGTERM");

@@ -28,7 +28,7 @@ for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
     // Envoy has asked for clusters (it asks for listeners only once its clusters
     // are initialized) and got nothing: it is still initializing.
     await waitUntil(() => xds.server.status.node(nodeId)?.types.some((s) => s.typeUrl === TypeUrl.Cluster), {
-      timeoutMs: 5000,
+      timeoutMs: 10_000,
       description: "Envoy's CDS request to reach the server",
     });
     assert.deepEqual(xds.events.responses, [], "nothing to send before a snapshot exists");
@@ -37,11 +37,11 @@ for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
     const setAt = Date.now();
     const snapshot = createSnapshot({ resources: proxyResources({ mode, listenerPort, endpoints: [service1.port] }) });
     await xds.cache.setSnapshot(nodeId, snapshot);
-    await waitUntil(async () => (await envoy.serverInfo())["state"] === "LIVE", { timeoutMs: 5000, description: "Envoy to go LIVE" });
+    await waitUntil(async () => (await envoy.serverInfo())["state"] === "LIVE", { timeoutMs: 10_000, description: "Envoy to go LIVE" });
     const res = await waitUntil(async () => {
       const r = await httpGet(`http://127.0.0.1:${listenerPort}/`);
       return r.status === 200 ? r : undefined;
-    }, { timeoutMs: 5000, description: "a 200 through the listener" });
+    }, { timeoutMs: 10_000, description: "a 200 through the listener" });
     t.diagnostic(`LIVE and serving ${Date.now() - setAt} ms after setSnapshot`);
     assert.equal(res.body, "served by service1\n");
     const listener = dynamicListeners(await envoy.configDump()).find((l) => l.name === ProxyNames.listener);

@@ -72,7 +72,7 @@ async function ackedRoute(xds: XdsServerFixture, snapshot: Snapshot): Promise<Ty
   return waitUntil(() => {
     const s = routeStatus(xds);
     return s?.ackedVersion === snapshot.typeVersion(TypeUrl.Route) ? s : undefined;
-  }, { timeoutMs: 5000, description: `RDS ACKed at ${snapshot.typeVersion(TypeUrl.Route)}` });
+  }, { timeoutMs: 10_000, description: `RDS ACKed at ${snapshot.typeVersion(TypeUrl.Route)}` });
 }
 
 for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
@@ -84,7 +84,7 @@ for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
     const good = createSnapshot({ resources: proxyResources({ mode, listenerPort, endpoints: [service1.port] }) });
     await xds.cache.setSnapshot(nodeId, good);
     const envoy = await startEnvoy({ name: `nack-${mode}`, t, bootstrap: xdsBootstrap({ xdsPort: xds.port, mode, nodeId }) });
-    await waitUntil(async () => (await httpGet(url)).status === 200, { timeoutMs: 5000, description: "service1 answers through Envoy" });
+    await waitUntil(async () => (await httpGet(url)).status === 200, { timeoutMs: 10_000, description: "service1 answers through Envoy" });
     await ackedRoute(xds, good);
 
     const loop = startRequestLoop({ url, intervalMs: 10, maxRequests: 2000, maxDurationMs: 30_000 });
@@ -97,7 +97,7 @@ for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
     await xds.cache.setSnapshot(nodeId, bad);
 
     const nack = await waitUntil(() => xds.events.nacks.find((n) => n.typeUrl === TypeUrl.Route), {
-      timeoutMs: 5000,
+      timeoutMs: 10_000,
       description: "an onNack hook event for RDS",
       onTimeout: () => envoy.logs(30),
     });
@@ -141,7 +141,7 @@ for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
     assert.equal(recovered.nacked, false);
     assert.equal(recovered.lastNack?.version, badVersion);
     await envoy.waitFor((d) => dynamicRoutes(d).find((r) => r.name === ProxyNames.route && r.versionInfo === fixed.typeVersion(TypeUrl.Route)), {
-      timeoutMs: 5000,
+      timeoutMs: 10_000,
       description: "config_dump has the fixed route",
     });
 
@@ -164,7 +164,7 @@ for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
     const good = createSnapshot({ resources: proxyResources({ mode, listenerPort, endpoints: [service1.port] }) });
     await xds.cache.setSnapshot(nodeId, good);
     const envoy = await startEnvoy({ name: `nack-cds-${mode}`, t, bootstrap: xdsBootstrap({ xdsPort: xds.port, mode, nodeId }) });
-    await waitUntil(async () => (await httpGet(url)).status === 200, { timeoutMs: 5000, description: "service1 answers through Envoy" });
+    await waitUntil(async () => (await httpGet(url)).status === 200, { timeoutMs: 10_000, description: "service1 answers through Envoy" });
 
     // One new valid EDS cluster and one cluster Envoy refuses, in the same CDS response.
     const bad = createSnapshot({
@@ -177,7 +177,7 @@ for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
     });
     await xds.cache.setSnapshot(nodeId, bad);
     const nack = await waitUntil(() => xds.events.nacks.find((n) => n.typeUrl === TypeUrl.Cluster), {
-      timeoutMs: 5000,
+      timeoutMs: 10_000,
       description: "an onNack hook event for CDS",
       onTimeout: () => envoy.logs(30),
     });
@@ -189,12 +189,12 @@ for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
 
     // Envoy applied the valid cluster of the rejected response (and fetched its endpoints).
     const dump = await envoy.waitFor((d) => (dynamicClusters(d).some((c) => c.name === "extra_ok") ? d : undefined), {
-      timeoutMs: 5000,
+      timeoutMs: 10_000,
       description: "extra_ok active in config_dump",
     });
     assert.ok(!dynamicClusters(dump).some((c) => c.name === "extra_bad"));
     await waitUntil(async () => (await envoy.stats("^cluster\\.extra_ok\\.membership_healthy$")).get("cluster.extra_ok.membership_healthy") === 1, {
-      timeoutMs: 5000,
+      timeoutMs: 10_000,
       description: "extra_ok has its endpoint from EDS",
     });
 
@@ -217,14 +217,14 @@ for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
     const good = createSnapshot({ resources: proxyResources({ mode, listenerPort, endpoints: [service1.port] }) });
     await xds.cache.setSnapshot(nodeId, good);
     const envoy = await startEnvoy({ name: `nack-lds-${mode}`, t, bootstrap: xdsBootstrap({ xdsPort: xds.port, mode, nodeId }) });
-    await waitUntil(async () => (await httpGet(url)).status === 200, { timeoutMs: 5000, description: "service1 answers through Envoy" });
+    await waitUntil(async () => (await httpGet(url)).status === 200, { timeoutMs: 10_000, description: "service1 answers through Envoy" });
 
     // A second listener on the port service1 already holds (without SO_REUSEPORT): valid config, unbindable.
     const taken = makeHttpListener({ name: "listener_taken", address: "127.0.0.1", port: service1.port, routeConfigName: ProxyNames.route, xdsMode: mode });
     const bad = createSnapshot({ resources: [...proxyResources({ mode, listenerPort, endpoints: [service1.port] }), taken] });
     await xds.cache.setSnapshot(nodeId, bad);
     const nack = await waitUntil(() => xds.events.nacks.find((n) => n.typeUrl === TypeUrl.Listener), {
-      timeoutMs: 5000,
+      timeoutMs: 10_000,
       description: "an onNack hook event for LDS",
       onTimeout: () => envoy.logs(30),
     });
@@ -232,7 +232,7 @@ for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
     assert.match(nack.message, /listener_taken/);
     assert.equal(typeStatus(xds, TypeUrl.Listener)?.lastNack?.version, bad.typeVersion(TypeUrl.Listener));
     const failed = await envoy.waitFor((d) => dynamicListeners(d).find((l) => l.name === "listener_taken" && l.errorState !== undefined), {
-      timeoutMs: 5000,
+      timeoutMs: 10_000,
       description: "listener_taken with an error_state in config_dump",
     });
     t.diagnostic(`config_dump error_state.details: ${String(failed.errorState?.["details"])}`);

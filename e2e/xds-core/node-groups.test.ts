@@ -24,8 +24,8 @@ test("two Envoys with their own node ids get their own snapshots, over ADS and p
   await xds.cache.setSnapshot("node-b", createSnapshot({ resources: proxyResources({ mode: "per-type", listenerPort: portB!, endpoints: [service2.port] }) }));
   await startEnvoy({ name: "groups-a", t, bootstrap: xdsBootstrap({ xdsPort: xds.port, mode: "ads", nodeId: "node-a" }) });
   await startEnvoy({ name: "groups-b", t, bootstrap: xdsBootstrap({ xdsPort: xds.port, mode: "per-type", nodeId: "node-b" }) });
-  await waitUntil(async () => (await body(portA!)) === "served by service1\n", { timeoutMs: 5000, description: "node-a serves service1" });
-  await waitUntil(async () => (await body(portB!)) === "served by service2\n", { timeoutMs: 5000, description: "node-b serves service2" });
+  await waitUntil(async () => (await body(portA!)) === "served by service1\n", { timeoutMs: 10_000, description: "node-a serves service1" });
+  await waitUntil(async () => (await body(portB!)) === "served by service2\n", { timeoutMs: 10_000, description: "node-b serves service2" });
   assert.deepEqual(xds.server.status.nodes().map((n) => n.nodeId).sort(), ["node-a", "node-b"]);
   assert.equal(xds.server.status.node("node-a")?.streams, 1);
   assert.equal(xds.server.status.node("node-b")?.streams, 4);
@@ -50,7 +50,7 @@ test("a nodeKey over node.cluster serves one snapshot to every Envoy of the grou
   await cache.setSnapshot("edge", v2);
   for (const nodeId of ["edge-1", "edge-2"]) {
     await waitUntil(() => server.status.node(nodeId)?.types.find((s) => s.typeUrl === TypeUrl.Endpoint)?.ackedVersion === v2.typeVersion(TypeUrl.Endpoint), {
-      timeoutMs: 5000,
+      timeoutMs: 10_000,
       description: `${nodeId} ACKs the group's new endpoints`,
     });
     assert.equal(server.status.node(nodeId)?.cacheKey, "edge");

@@ -40,7 +40,7 @@ async function switchClusters(t: import("node:test").TestContext, mode: XdsMode,
 
   await xds.cache.setSnapshot(nodeId, createSnapshot({ resources: [...c1, makeRoute({ name: "r", cluster: "c1" }), listener] }));
   const envoy = await startEnvoy({ name: `ordering-${mode}-${options.removeOld ? "remove" : "keep"}`, t, bootstrap: xdsBootstrap({ xdsPort: xds.port, mode, nodeId }) });
-  await waitUntil(async () => (await httpGet(url)).body === "served by service1\n", { timeoutMs: 5000, description: "service1 answers" });
+  await waitUntil(async () => (await httpGet(url)).body === "served by service1\n", { timeoutMs: 10_000, description: "service1 answers" });
 
   const loop = startRequestLoop({ url, intervalMs: 2, maxRequests: 5000, maxDurationMs: 20_000 });
   t.after(() => loop.stop());

@@ -38,7 +38,7 @@ for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
         const r = await httpGet(`http://127.0.0.1:${listenerPort}/some/page`);
         return r.status === 200 ? r : undefined;
       },
-      { timeoutMs: 5000, description: "a 200 through listener_xds_demo" },
+      { timeoutMs: 10_000, description: "a 200 through listener_xds_demo" },
     );
     assert.equal(res.body, "served by xds-demo-upstream\n");
     const seen = upstream.requests.at(-1);
@@ -67,7 +67,7 @@ for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
         const acked = (typeUrl: string) => s?.types.find((x) => x.typeUrl === typeUrl)?.ackedVersion === snapshot.typeVersion(typeUrl);
         return s && acked(TypeUrl.Cluster) && acked(TypeUrl.Listener) && acked(TypeUrl.Route) ? s : undefined;
       },
-      { timeoutMs: 5000, description: "status shows CDS, LDS and RDS ACKed" },
+      { timeoutMs: 10_000, description: "status shows CDS, LDS and RDS ACKed" },
     );
     assert.equal(status.streams, mode === "ads" ? 1 : 3, "one ADS stream, or one stream each for CDS, LDS, RDS");
     assert.deepEqual(xds.events.nacks, []);

@@ -45,7 +45,7 @@ for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
     await xds.cache.setSnapshot(nodeId, v1);
     const envoy = await startEnvoy({ name: `scenario2-eds-${mode}`, t, bootstrap: xdsBootstrap({ xdsPort: xds.port, mode, nodeId }) });
     const startedAt = Date.now();
-    await waitUntil(async () => (await httpGet(url)).body === S1, { timeoutMs: 5000, description: "service1 answers through Envoy" });
+    await waitUntil(async () => (await httpGet(url)).body === S1, { timeoutMs: 10_000, description: "service1 answers through Envoy" });
 
     const loop = startRequestLoop({ url, intervalMs: 5, maxRequests: 4000, maxDurationMs: 30_000 });
     t.after(() => loop.stop());
@@ -104,7 +104,7 @@ for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
     const v1 = createSnapshot({ resources: eds2 });
     await xds.cache.setSnapshot(nodeId, v1);
     const envoy = await startEnvoy({ name: `scenario2-cds-${mode}`, t, bootstrap: xdsBootstrap({ xdsPort: xds.port, mode, nodeId }) });
-    await waitUntil(async () => (await httpGet(url)).body === S2, { timeoutMs: 5000, description: "service2 answers through Envoy" });
+    await waitUntil(async () => (await httpGet(url)).body === S2, { timeoutMs: 10_000, description: "service2 answers through Envoy" });
 
     const loop = startRequestLoop({ url, intervalMs: 5, maxRequests: 4000, maxDurationMs: 30_000 });
     t.after(() => loop.stop());
@@ -121,7 +121,7 @@ for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
     await xds.cache.setSnapshot(nodeId, v2);
     await loop.next((r) => r.body === S1);
     await envoy.waitFor((d) => dynamicClusters(d).find((c) => c.name === ProxyNames.cluster && c.versionInfo === v2.typeVersion(TypeUrl.Cluster)), {
-      timeoutMs: 5000,
+      timeoutMs: 10_000,
       description: "the static cluster version in config_dump",
     });
     for (let i = 0; i < SETTLE; i++) await loop.next(() => true);

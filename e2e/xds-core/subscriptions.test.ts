@@ -43,7 +43,7 @@ for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
     const v1 = createSnapshot({ resources: [...shared, makeEdsCluster("c1", mode), listener("l1", port1!, "r1")] });
     await xds.cache.setSnapshot(nodeId, v1);
     const envoy = await startEnvoy({ name: `subscriptions-${mode}`, t, bootstrap: xdsBootstrap({ xdsPort: xds.port, mode, nodeId }) });
-    await waitUntil(async () => (await httpGet(url1)).body === "served by service1\n", { timeoutMs: 5000, description: "l1 → r1 → c1 → service1" });
+    await waitUntil(async () => (await httpGet(url1)).body === "served by service1\n", { timeoutMs: 10_000, description: "l1 → r1 → c1 → service1" });
 
     // v2: a second listener on r2 and a second cluster c2. Envoy never asked for
     // r2 or c2's endpoints, so it never got them; now it asks, at unchanged versions.
@@ -69,12 +69,12 @@ for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
     await xds.cache.setSnapshot(nodeId, v3);
     const dump = await envoy.waitFor(
       (d) => (dynamicListeners(d).some((l) => l.name === "l2") || dynamicClusters(d).some((c) => c.name === "c2") ? undefined : d),
-      { timeoutMs: 5000, description: "l2 and c2 removed from config_dump" },
+      { timeoutMs: 10_000, description: "l2 and c2 removed from config_dump" },
     );
     assert.deepEqual(dynamicListeners(dump).map((l) => l.name), ["l1"]);
     assert.deepEqual(dynamicClusters(dump).map((c) => c.name), ["c1"]);
     assert.ok(dynamicRoutes(dump).some((r) => r.name === "r1"));
-    await waitUntil(async () => httpGet(url2, { timeoutMs: 1000 }).then(() => false, () => true), { timeoutMs: 5000, description: "l2's port closed" });
+    await waitUntil(async () => httpGet(url2, { timeoutMs: 1000 }).then(() => false, () => true), { timeoutMs: 10_000, description: "l2's port closed" });
     assert.equal((await httpGet(url1)).body, "served by service1\n");
     assert.deepEqual(xds.events.nacks, []);
   });
