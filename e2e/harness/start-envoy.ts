@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { TestContext } from "node:test";
 import type { ConfigDump, Json } from "./config-dump.ts";
 import { httpGet } from "./http-get.ts";
@@ -27,7 +27,10 @@ export interface StartEnvoyOptions {
   readonly readyWhen?: "live" | "admin";
   /** Bound for reaching readyWhen; 20 s by default (Envoy's initial fetch timeout is 15 s). */
   readonly startTimeoutMs?: number;
-  /** When given, Envoy is stopped in `t.after`, and its log is printed if the test failed. */
+  /**
+   * When given, Envoy is stopped in `t.after`; if the test failed, the log's
+   * tail is printed and the whole log kept in .e2e-tmp/envoy-logs/ (gitignored).
+   */
   readonly t?: TestContext;
   /** More command-line arguments. */
   readonly extraArgs?: readonly string[];
@@ -38,7 +41,7 @@ export interface EnvoyProcess {
   readonly pid: number;
   /** "http://127.0.0.1:PORT" of the admin interface. */
   readonly adminUrl: string;
-  /** Temp dir holding the bootstrap and the log. */
+  /** Temp dir holding the bootstrap and the log; removed by stop(). */
   readonly dir: string;
   readonly logFile: string;
   /** Admin /config_dump as JSON; `includeEds` adds the EDS section. */
@@ -59,9 +62,16 @@ export interface EnvoyProcess {
   logs(lines?: number): string;
   /** True while the process has not exited. */
   running(): boolean;
-  /** SIGTERM, then SIGKILL after a bound; resolves once the process is gone. Idempotent. */
-  stop(options?: { keepDir?: boolean }): Promise<void>;
+  /**
+   * SIGTERM, then SIGKILL after a bound; resolves once the process is gone, and
+   * removes the temp dir. `keepLog` first copies the log to .e2e-tmp/envoy-logs/.
+   * Idempotent.
+   */
+  stop(options?: { keepLog?: boolean }): Promise<void>;
 }
+
+/** Where logs of failed tests' Envoys are kept (gitignored). */
+const keptLogsDir = join(import.meta.dirname, "..", "..", ".e2e-tmp", "envoy-logs");
 
 const envoyProcesses = new Set<ChildProcess>();
 // Last resort: if the test process exits while an Envoy still runs (an
@@ -124,7 +134,7 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<EnvoyProce
   const logTail = (): string => `--- last lines of Envoy "${options.name}" log (${logFile}) ---\n${logs(60)}`;
 
   let stopped: Promise<void> | undefined;
-  const stop = (stopOptions: { keepDir?: boolean } = {}): Promise<void> => {
+  const stop = (stopOptions: { keepLog?: boolean } = {}): Promise<void> => {
     stopped ??= (async () => {
       if (exitInfo === undefined) {
         child.kill("SIGTERM");
@@ -134,7 +144,13 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<EnvoyProce
           await Promise.race([exited, sleep(2000)]);
         }
       }
-      if (!stopOptions.keepDir) await rm(dir, { recursive: true, force: true });
+      if (stopOptions.keepLog && existsSync(logFile)) {
+        const kept = join(keptLogsDir, `${basename(dir)}.log`);
+        await mkdir(keptLogsDir, { recursive: true });
+        await copyFile(logFile, kept);
+        process.stderr.write(`full Envoy log kept in ${kept}\n`);
+      }
+      await rm(dir, { recursive: true, force: true });
     })();
     return stopped;
   };
@@ -145,7 +161,7 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<EnvoyProce
       // TestContext#passed exists at runtime since Node 24.16; @types/node only types it on SuiteContext.
       const failed = (t as unknown as { readonly passed?: boolean }).passed !== true;
       if (failed) process.stderr.write(`\n${logTail()}\n`);
-      await stop({ keepDir: failed });
+      await stop({ keepLog: failed });
     });
   }
 
@@ -217,7 +233,7 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<EnvoyProce
     };
     return envoy;
   } catch (error) {
-    await stop({ keepDir: true });
+    await stop({ keepLog: true });
     throw error;
   }
 }
