@@ -1,5 +1,6 @@
 // Mutation oracle: starting from valid realistic resources (a TLS cluster, a
-// listener whose HCM has inline routes), break each rule that applies to a field
+// listener whose HCM has inline routes, one with rate limits, CORS, faults,
+// access log and a TCP proxy chain), break each rule that applies to a field
 // they set, one at a time, and ask both validateMessage and Envoy
 // (`--mode validate`). Envoy must reject every mutation we reject (else we
 // report a false violation), and when Envoy's reason is PGV its message and
@@ -21,6 +22,19 @@ import { envoySays, envoyValidate, mapLimited, type StaticResource } from "./env
 import { staticCluster } from "./oracle-resources.ts";
 import { ruleMutations } from "./rule-mutations.ts";
 
+/**
+ * Rules that changed between the API we generate from (the Envoy tree in
+ * @grpc/grpc-js-xds, mid-2024) and the Envoy we test against: here we are
+ * stricter than Envoy. Keyed by the end of the mutated path and the mutation.
+ * The test fails when an entry stops disagreeing, so it is removed once the
+ * generated API catches up.
+ */
+const KNOWN_DRIFT: ReadonlyMap<string, string> = new Map([
+  ["token_bucket.max_tokens uint32.gt: 0", "envoyproxy/envoy#45848 (2026) relaxed TokenBucket.max_tokens from gt: 0 to gte: 0 (0 = always reject)"],
+]);
+
+const driftOf = (label: string): string | undefined => [...KNOWN_DRIFT].find(([suffix]) => label.endsWith(suffix))?.[1];
+
 interface Probe {
   readonly label: string;
   readonly resource: StaticResource;
@@ -32,11 +46,16 @@ test("every rule we can break in realistic resources: Envoy rejects what we reje
   const bases: { kind: StaticResource["kind"]; schema: DescMessage; message: Message }[] = [
     { kind: "cluster", schema: ClusterSchema, message: fromJson(ClusterSchema, staticCluster() as JsonObject, { registry }) },
     { kind: "listener", schema: ListenerSchema, message: fromJson(ListenerSchema, fx.hcmListener(), { registry }) },
+    { kind: "listener", schema: ListenerSchema, message: fromJson(ListenerSchema, fx.richHcmListener(), { registry }) },
   ];
   const probes: Probe[] = [];
+  // One probe per rule and mutation: the same rule at another index or in another resource adds nothing.
+  const seen = new Set<string>();
   for (const base of bases) {
     assert.deepEqual(validateMessage(base.schema, base.message), [], `${base.kind} base must be valid`);
     for (const m of ruleMutations(base.schema, base.message, registry)) {
+      if (seen.has(`${m.site} ${m.what}`)) continue;
+      seen.add(`${m.site} ${m.what}`);
       m.apply();
       const ours = validateMessage(base.schema, base.message);
       const json = toJson(base.schema, base.message, { registry }) as JsonObject;
@@ -57,7 +76,11 @@ test("every rule we can break in realistic resources: Envoy rejects what we reje
   probes.forEach((p, i) => {
     const envoy = verdicts[i]!;
     const show = `\n  ours:  ${p.ours.map((v) => `${v.path} [${v.rule}] ${v.message}`).join("; ")}\n  envoy: exit ${envoy.code}: ${envoySays(envoy)}`;
-    if (envoy.code === 0) failures.push(`${p.label}: Envoy accepts what we reject${show}`);
+    const drift = driftOf(p.label);
+    if (drift !== undefined) {
+      if (envoy.code === 0) t.diagnostic(`${p.label}: known API drift, Envoy accepts it: ${drift}`);
+      else failures.push(`${p.label}: listed as API drift (${drift}) but Envoy now rejects it too: remove it from KNOWN_DRIFT${show}`);
+    } else if (envoy.code === 0) failures.push(`${p.label}: Envoy accepts what we reject${show}`);
     else if (envoy.pgv === undefined) t.diagnostic(`${p.label}: Envoy rejects it before PGV runs${show}`);
     else if (!p.ours.some((v) => envoy.pgv!.includes(v.message) && chainMatches(v.path, envoy.pgv!))) {
       failures.push(`${p.label}: Envoy names another field or reason${show}`);

@@ -15,6 +15,8 @@ export interface Mutation {
   readonly path: string;
   /** What was done, e.g. 'string.min_len: ""'. */
   readonly what: string;
+  /** The rule's home, "message type.field", to skip repeats of one rule at several places. */
+  readonly site: string;
   apply(): void;
   undo(): void;
 }
@@ -106,6 +108,8 @@ function setter(obj: Obj, key: string, value: unknown, after: Hook, restore: Hoo
   };
 }
 
+const siteOf = (field: DescField): string => `${field.parent.typeName}.${field.name}`;
+
 export function ruleMutations(desc: DescMessage, message: Message, registry: Registry): Mutation[] {
   const out: Mutation[] = [];
   walk(desc, message as unknown as Obj, "", out, registry, () => {}, () => {});
@@ -121,7 +125,7 @@ function walk(desc: DescMessage, obj: Obj, path: string, out: Mutation[], regist
     const value = obj[field.localName];
     if (field.fieldKind === "scalar" || field.fieldKind === "enum") {
       if (rules === undefined || value === undefined) continue;
-      for (const bad of badScalars(rules)) out.push({ path: p, what: bad.what, ...setter(obj, field.localName, bad.value, after, restore) });
+      for (const bad of badScalars(rules)) out.push({ path: p, what: bad.what, site: siteOf(field), ...setter(obj, field.localName, bad.value, after, restore) });
       continue;
     }
     if (field.fieldKind === "message") {
@@ -131,10 +135,10 @@ function walk(desc: DescMessage, obj: Obj, path: string, out: Mutation[], regist
     if (field.fieldKind === "list") {
       const list = value as unknown[];
       const r = rules?.type.case === "repeated" ? rules.type.value : undefined;
-      if (r !== undefined && r.minItems > 0n && list.length > 0) out.push({ path: p, what: "repeated.min_items: []", ...setter(obj, field.localName, [], after, restore) });
+      if (r !== undefined && r.minItems > 0n && list.length > 0) out.push({ path: p, what: "repeated.min_items: []", site: siteOf(field), ...setter(obj, field.localName, [], after, restore) });
       if (r !== undefined && r.maxItems > 0n && r.maxItems <= 20n && list.length > 0) {
         const many = Array.from({ length: Number(r.maxItems) + 1 }, () => list[0]);
-        out.push({ path: p, what: `repeated.max_items: ${many.length} items`, ...setter(obj, field.localName, many, after, restore) });
+        out.push({ path: p, what: `repeated.max_items: ${many.length} items`, site: siteOf(field), ...setter(obj, field.localName, many, after, restore) });
       }
       if (field.listKind === "message") {
         for (const [i, item] of list.slice(0, 2).entries()) descend(field.message, item as Obj, `${p}[${i}]`, out, registry, after, restore, field);
@@ -142,7 +146,7 @@ function walk(desc: DescMessage, obj: Obj, path: string, out: Mutation[], regist
         for (const bad of badScalars(r.items)) {
           const changed = [...list];
           changed[0] = bad.value;
-          out.push({ path: `${p}[0]`, what: bad.what, ...setter(obj, field.localName, changed, after, restore) });
+          out.push({ path: `${p}[0]`, what: bad.what, site: siteOf(field), ...setter(obj, field.localName, changed, after, restore) });
         }
       }
       continue;
@@ -155,14 +159,14 @@ function walk(desc: DescMessage, obj: Obj, path: string, out: Mutation[], regist
   for (const oneof of desc.oneofs) {
     const o = obj[oneof.localName] as { case: string | undefined; value?: unknown };
     if (o.case === undefined) continue;
-    if (oneofRequired(oneof)) out.push({ path: at(oneof.name), what: "oneof.required: unset", ...setter(obj, oneof.localName, { case: undefined }, after, restore) });
+    if (oneofRequired(oneof)) out.push({ path: at(oneof.name), what: "oneof.required: unset", site: `${desc.typeName}.${oneof.name}`, ...setter(obj, oneof.localName, { case: undefined }, after, restore) });
     const member = oneof.fields.find((f) => f.localName === o.case);
     if (member === undefined) continue;
     const p = at(member.name);
     const rules = fieldRules(member);
     const replace = (value: unknown) => setter(obj, oneof.localName, { case: o.case, value }, after, restore);
     if (member.fieldKind === "scalar" || member.fieldKind === "enum") {
-      if (rules !== undefined) for (const bad of badScalars(rules)) out.push({ path: p, what: bad.what, ...replace(bad.value) });
+      if (rules !== undefined) for (const bad of badScalars(rules)) out.push({ path: p, what: bad.what, site: siteOf(member), ...replace(bad.value) });
     } else if (member.fieldKind === "message") {
       descend(member.message, o.value as Obj, p, out, registry, after, restore, member);
     }
@@ -185,15 +189,15 @@ function mutateMessageField(
   if (value === undefined) return;
   const t = rules?.type;
   if (rules?.message?.required === true || (t?.case === "duration" && t.value.required)) {
-    out.push({ path: p, what: "required: unset", ...setter(obj, key, undefined, after, restore) });
+    out.push({ path: p, what: "required: unset", site: siteOf(field), ...setter(obj, key, undefined, after, restore) });
   }
   if (WRAPPER.test(field.message.typeName)) {
-    if (rules !== undefined) for (const bad of badScalars(rules)) out.push({ path: p, what: bad.what, ...setter(obj, key, bad.value, after, restore) });
+    if (rules !== undefined) for (const bad of badScalars(rules)) out.push({ path: p, what: bad.what, site: siteOf(field), ...setter(obj, key, bad.value, after, restore) });
     return;
   }
   if (field.message.typeName === "google.protobuf.Duration") {
     if (t?.case === "duration" && t.value.gt !== undefined && t.value.gt.seconds === 0n && t.value.gt.nanos === 0) {
-      out.push({ path: p, what: "duration.gt: 0s", ...setter(obj, key, create(DurationSchema, {}), after, restore) });
+      out.push({ path: p, what: "duration.gt: 0s", site: siteOf(field), ...setter(obj, key, create(DurationSchema, {}), after, restore) });
     }
     return;
   }

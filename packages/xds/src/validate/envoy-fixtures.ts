@@ -185,3 +185,121 @@ export function tlsSecret(name = "server-cert"): JsonObject {
     tlsCertificate: { certificateChain: { filename: "/etc/certs/server.crt" }, privateKey: { filename: "/etc/certs/server.key" } },
   };
 }
+
+/**
+ * A listener whose HCM uses more of the API: access log, local rate limit, CORS
+ * and fault filters, per-route filter config, retries, hash policy, header
+ * manipulation, direct responses and a TCP proxy chain on a second filter chain.
+ */
+export function richHcmListener(name = "rich", port = 10001): JsonObject {
+  const rateLimit = "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit";
+  return {
+    name,
+    address: { socketAddress: { address: "127.0.0.1", portValue: port } },
+    perConnectionBufferLimitBytes: 65536,
+    listenerFilters: [
+      {
+        name: "envoy.filters.listener.tls_inspector",
+        typedConfig: { "@type": "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector" },
+      },
+    ],
+    filterChains: [
+      {
+        filterChainMatch: { destinationPort: port, transportProtocol: "raw_buffer" },
+        filters: [
+          {
+            name: "envoy.filters.network.http_connection_manager",
+            typedConfig: {
+              "@type": HCM,
+              statPrefix: name,
+              accessLog: [
+                {
+                  name: "envoy.access_loggers.file",
+                  typedConfig: {
+                    "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
+                    path: "/dev/null",
+                    logFormat: { textFormatSource: { inlineString: "%START_TIME% %REQ(:METHOD)% %RESPONSE_CODE%\n" } },
+                  },
+                },
+              ],
+              routeConfig: {
+                name: `${name}-routes`,
+                requestHeadersToRemove: ["x-internal"],
+                virtualHosts: [
+                  {
+                    name: "api",
+                    domains: ["api.example.com"],
+                    retryPolicy: { retryOn: "connect-failure,refused-stream", numRetries: 3, perTryTimeout: "2s" },
+                    routes: [
+                      {
+                        match: { prefix: "/orders", caseSensitive: false, queryParameters: [{ name: "debug", presentMatch: true }] },
+                        route: {
+                          cluster: "backend",
+                          timeout: "10s",
+                          hashPolicy: [{ header: { headerName: "x-user-id" } }],
+                          requestMirrorPolicies: [{ cluster: "canary", runtimeFraction: { defaultValue: { numerator: 10, denominator: "HUNDRED" } } }],
+                          maxStreamDuration: { maxStreamDuration: "60s" },
+                        },
+                        typedPerFilterConfig: {
+                          "envoy.filters.http.local_ratelimit": {
+                            "@type": rateLimit,
+                            statPrefix: "orders_rl",
+                            tokenBucket: { maxTokens: 100, tokensPerFill: 10, fillInterval: "1s" },
+                            filterEnabled: { defaultValue: { numerator: 100, denominator: "HUNDRED" } },
+                            filterEnforced: { defaultValue: { numerator: 100, denominator: "HUNDRED" } },
+                          },
+                        },
+                        responseHeadersToAdd: [{ header: { key: "x-served-by", value: "%HOSTNAME%" }, appendAction: "OVERWRITE_IF_EXISTS_OR_ADD" }],
+                      },
+                      { match: { path: "/healthz" }, directResponse: { status: 200, body: { inlineString: "ok" } } },
+                      { match: { prefix: "/" }, route: { cluster: "backend", autoHostRewrite: true } },
+                    ],
+                  },
+                ],
+              },
+              httpFilters: [
+                {
+                  name: "envoy.filters.http.local_ratelimit",
+                  typedConfig: {
+                    "@type": rateLimit,
+                    statPrefix: "http_local_rate_limiter",
+                    tokenBucket: { maxTokens: 1000, tokensPerFill: 1000, fillInterval: "1s" },
+                  },
+                },
+                { name: "envoy.filters.http.cors", typedConfig: { "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors" } },
+                {
+                  name: "envoy.filters.http.fault",
+                  typedConfig: {
+                    "@type": "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault",
+                    abort: { httpStatus: 503, percentage: { numerator: 0, denominator: "HUNDRED" } },
+                    maxActiveFaults: 10,
+                  },
+                },
+                { name: "envoy.filters.http.router", typedConfig: { "@type": ROUTER } },
+              ],
+              commonHttpProtocolOptions: { idleTimeout: "300s", headersWithUnderscoresAction: "REJECT_REQUEST" },
+              http2ProtocolOptions: { maxConcurrentStreams: 128, initialStreamWindowSize: 65536 },
+              streamIdleTimeout: "30s",
+              requestTimeout: "60s",
+              xffNumTrustedHops: 1,
+            },
+          },
+        ],
+      },
+      {
+        filterChainMatch: { destinationPort: port, transportProtocol: "tls" },
+        filters: [
+          {
+            name: "envoy.filters.network.tcp_proxy",
+            typedConfig: {
+              "@type": "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
+              statPrefix: `${name}_tcp`,
+              cluster: "backend",
+              idleTimeout: "600s",
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
