@@ -223,6 +223,10 @@ export const serveUsage = `usage: serve [--xds-host 127.0.0.1] [--xds-port 18000
 
 /** Runs `serve` until SIGINT/SIGTERM, then shuts down gracefully. */
 export async function runServe(argv: readonly string[]): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${serveUsage}\n`);
+    return 0;
+  }
   let options: ServeOptions;
   try {
     options = parseServeArgs(argv);
