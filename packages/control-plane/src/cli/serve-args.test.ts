@@ -1,0 +1,38 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { defaultExamplePath, parseServeArgs, UsageError } from "../main.ts";
+
+describe("serve flags", () => {
+  it("defaults to the embedded setup: xDS 18000, admin 9000, ./.data, the scenario-2 example", () => {
+    assert.deepEqual(parseServeArgs([], {}), {
+      xdsHost: "127.0.0.1",
+      xdsPort: 18000,
+      adminHost: "127.0.0.1",
+      adminPort: 9000,
+      dataDir: "./.data",
+      configPaths: [],
+      examplePath: defaultExamplePath,
+    });
+  });
+
+  it("takes environment defaults and lets flags win; --config repeats", () => {
+    const o = parseServeArgs(["--xds-port=0", "--config", "a.yaml", "-c", "dir", "--no-example", "--debounce-ms", "10"], {
+      CONTROL_PLANE_XDS_PORT: "19000",
+      CONTROL_PLANE_ADMIN_PORT: "9100",
+      CONTROL_PLANE_DATA_DIR: "/var/lib/cp",
+    });
+    assert.equal(o.xdsPort, 0);
+    assert.equal(o.adminPort, 9100);
+    assert.equal(o.dataDir, "/var/lib/cp");
+    assert.deepEqual(o.configPaths, ["a.yaml", "dir"]);
+    assert.equal(o.examplePath, undefined);
+    assert.equal(o.debounceMs, 10);
+  });
+
+  it("refuses unknown flags, missing values and bad ports with a usage error", () => {
+    assert.throws(() => parseServeArgs(["--port", "1"], {}), (e: unknown) => e instanceof UsageError && /unknown flag "--port"/.test(e.message));
+    assert.throws(() => parseServeArgs(["--config"], {}), (e: unknown) => e instanceof UsageError && /--config needs a value/.test(e.message));
+    assert.throws(() => parseServeArgs(["--admin-port", "70000"], {}), UsageError);
+    assert.throws(() => parseServeArgs([], { CONTROL_PLANE_XDS_PORT: "x" }), UsageError);
+  });
+});
