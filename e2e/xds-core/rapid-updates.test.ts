@@ -32,11 +32,13 @@ for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
     const loop = startRequestLoop({ url, intervalMs: 2, maxRequests: 5000, maxDurationMs: 30_000 });
     t.after(() => loop.stop());
     const edsBefore = xds.events.responses.filter((r) => r.typeUrl === TypeUrl.Endpoint).length;
-    // Alternate between the two services; do not wait for Envoy between changes.
+    // Alternate between the two services without waiting for Envoy, in bursts
+    // of three spread over the request loop, so traffic flows during the changes.
     let last = createSnapshot({ resources: [] });
     for (let i = 1; i <= CHANGES; i++) {
       last = createSnapshot({ resources: proxyResources({ mode, listenerPort, endpoints: [services[i % 2]!.port] }) });
       void xds.cache.setSnapshot(nodeId, last);
+      if (i % 3 === 0) await loop.next(() => true);
     }
     await xds.cache.setSnapshot(nodeId, last);
     const expected = `served by ${services[CHANGES % 2]!.name}\n`;
