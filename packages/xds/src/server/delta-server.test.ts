@@ -236,6 +236,47 @@ describe("Delta xDS server", () => {
     assert.deepEqual(got, ["Cluster:c2:-", "ClusterLoadAssignment:c2:-c1", "Listener:l1:-", "RouteConfiguration:r2:-r1", "Cluster::-c1"]);
   });
 
+  test("ADS holds routes until the client asked for and got the endpoints of a new cluster (#526, #705, #800)", async () => {
+    await cache.setSnapshot("warm", fullSnapshot(["c1"]));
+    const c = connect({ nodeId: "warm" });
+    c.send({ typeUrl: TypeUrl.Cluster });
+    c.ack(await c.next());
+    c.send({ typeUrl: TypeUrl.Endpoint, subscribe: ["c1"] });
+    c.ack(await c.next());
+    c.send({ typeUrl: TypeUrl.Route, subscribe: ["r1"] });
+    c.ack(await c.next());
+    await c.expectNone(100);
+    // c2 appears and the route moves to it.
+    await cache.setSnapshot("warm", createSnapshot({ resources: [edsCluster("c1"), edsCluster("c2"), endpoints("c1"), endpoints("c2"), httpListener("l1", "r1"), route("r1", "c2")] }));
+    const cds = await c.next();
+    assert.deepEqual([cds.typeUrl, deltaNames(cds)], [TypeUrl.Cluster, ["c2"]]);
+    await c.expectNone(200); // the route waits: c2 is still warming on the client
+    c.ack(cds, {});
+    c.send({ typeUrl: TypeUrl.Endpoint, subscribe: ["c2"] }); // what Envoy does while warming c2
+    const eds = await c.next();
+    assert.deepEqual([eds.typeUrl, deltaNames(eds)], [TypeUrl.Endpoint, ["c2"]]);
+    const rds = await c.next();
+    assert.deepEqual([rds.typeUrl, deltaNames(rds)], [TypeUrl.Route, ["r1"]]);
+  });
+
+  test("a NACKed cluster releases the routes held for its endpoints", async () => {
+    await cache.setSnapshot("warm-nack", fullSnapshot(["c1"]));
+    const c = connect({ nodeId: "warm-nack" });
+    c.send({ typeUrl: TypeUrl.Cluster });
+    c.ack(await c.next());
+    c.send({ typeUrl: TypeUrl.Endpoint, subscribe: ["c1"] });
+    c.ack(await c.next());
+    c.send({ typeUrl: TypeUrl.Route, subscribe: ["r1"] });
+    c.ack(await c.next());
+    await c.expectNone(100);
+    await cache.setSnapshot("warm-nack", createSnapshot({ resources: [edsCluster("c1"), edsCluster("c2"), endpoints("c1"), endpoints("c2"), httpListener("l1", "r1"), route("r1", "c2")] }));
+    const cds = await c.next();
+    await c.expectNone(150); // held: c2's endpoints are awaited
+    c.nack(cds, "c2 rejected");
+    const rds = await c.next();
+    assert.equal(rds.typeUrl, TypeUrl.Route);
+  });
+
   test("per-type Delta services fill in their type and refuse others", async () => {
     await cache.setSnapshot("pt", fullSnapshot(["c1"]));
     const cds = connect({ nodeId: "pt", path: "/envoy.service.cluster.v3.ClusterDiscoveryService/DeltaClusters" });

@@ -5,6 +5,7 @@ import type { ConfigWatcher } from "../cache/config-watcher.ts";
 import type { StatusRegistry } from "../cache/node-status.ts";
 import type { EncodedResource } from "../resource/encoded-resource.ts";
 import { pushOrder, resourceType } from "../resource/resource-types.ts";
+import { TypeUrl } from "../resource/type-urls.ts";
 import { classifyDeltaRequest } from "../protocol/delta-request-kind.ts";
 import {
   applyDeltaRequest,
@@ -52,6 +53,11 @@ export interface DeltaStreamOptions {
    * plane is gone), Envoy drops them at TTL expiry. Off when undefined or 0.
    */
   readonly heartbeatIntervalMs?: number;
+  /**
+   * ADS only: how long routes and listeners may wait for the endpoints of
+   * clusters just sent (see #awaitEndpoints). Default 2000 ms.
+   */
+  readonly warmingWaitMs?: number;
 }
 
 interface TypeState {
@@ -80,6 +86,14 @@ export class DeltaStream {
   readonly #dirty = new Set<string>();
   /** Full-state types whose removals wait until the types after them were sent (make before break). */
   readonly #deferred = new Set<string>();
+  /**
+   * ADS make-before-break for new clusters: EDS names of clusters just sent
+   * whose endpoints the client does not hold yet. While any is awaited, LDS,
+   * RDS and later types are held back (in #held) and removals stay deferred.
+   */
+  readonly #awaitingEds = new Set<string>();
+  readonly #held = new Set<string>();
+  #warmingTimer: NodeJS.Timeout | undefined = undefined;
   /** Types due for a TTL heartbeat on their next response. */
   readonly #heartbeatDue = new Set<string>();
   #heartbeatTimer: NodeJS.Timeout | undefined = undefined;
@@ -152,6 +166,8 @@ export class DeltaStream {
       const version = state?.lastSentVersion ?? "";
       this.#o.status.nacked(nodeId, typeUrl, { version, nonce: request.responseNonce, message, code });
       callHook(this.#o.hooks, "onNack", { ...base, version, nonce: request.responseNonce, message, code });
+      // Rejected clusters will not ask for endpoints: stop holding routes for them.
+      if (typeUrl === TypeUrl.Cluster && this.#awaitingEds.size > 0) this.#openGate();
     } else if (kind === "ack" && state) {
       // A Delta ACK carries no version: it accepts the response its nonce names.
       this.#o.status.acked(nodeId, typeUrl, state.lastSentVersion);
@@ -224,7 +240,8 @@ export class DeltaStream {
   }
 
   #nextDirty(): string | undefined {
-    if (this.#dirty.size === 0 && this.#deferred.size > 0) {
+    // Deferred removals wait for everything else, held types included.
+    if (this.#dirty.size === 0 && this.#awaitingEds.size === 0 && this.#deferred.size > 0) {
       for (const t of this.#deferred) this.#dirty.add(t);
       this.#deferred.clear();
     }
@@ -255,6 +272,12 @@ export class DeltaStream {
     // Nothing for this node yet: the subscription waits, remembered. Saying
     // "removed" now would be wrong: the cache simply has not spoken.
     if (!state || !type || !available) return true;
+    if (this.#awaitingEds.size > 0 && pushOrder(typeUrl) > pushOrder(TypeUrl.Endpoint)) {
+      // Routes are not warmed by Envoy: a route to a cluster whose endpoints
+      // have not arrived answers 503 (go-control-plane #526, #705, #800).
+      this.#held.add(typeUrl);
+      return true;
+    }
     const selection = selectDelta(available.items, state.subscription);
     let removed = selection.removed;
     if (type.fullState && this.#ads && this.#hasLaterDirtyTypes(typeUrl)) {
@@ -303,7 +326,52 @@ export class DeltaStream {
       bytes: message.length,
     };
     callHook(this.#o.hooks, "onResponse", responseEvent);
-    return this.#o.transport.write(message);
+    const writable = this.#o.transport.write(message);
+    if (this.#ads && typeUrl === TypeUrl.Cluster) this.#awaitEndpoints(selection.resources);
+    if (typeUrl === TypeUrl.Endpoint && this.#awaitingEds.size > 0) {
+      for (const r of selection.resources) this.#awaitingEds.delete(r.name);
+      for (const name of removed) this.#awaitingEds.delete(name);
+      if (this.#awaitingEds.size === 0) this.#openGate();
+    }
+    return writable;
+  }
+
+  /**
+   * After new or changed clusters went out on ADS, Envoy warms them and asks
+   * for their endpoints; routes and listeners are held until those endpoints
+   * were sent, so a route never points at a cluster that is still warming.
+   * Bounded by warmingWaitMs in case Envoy never asks (a rejected cluster).
+   */
+  #awaitEndpoints(clusters: readonly EncodedResource[]): void {
+    // Only a client that takes endpoints over this stream is waited for; at
+    // startup Envoy asks for listeners only once its clusters are warm anyway.
+    const held = this.#types.get(TypeUrl.Endpoint)?.subscription.clientVersions;
+    if (!held) return;
+    const endpoints = this.#o.watcher.get(this.#key, TypeUrl.Endpoint);
+    for (const cluster of clusters) {
+      for (const ref of resourceType(cluster.typeUrl)?.references(cluster.message) ?? []) {
+        if (ref.typeUrl !== TypeUrl.Endpoint) continue;
+        for (const name of ref.names) {
+          const cla = endpoints?.items.get(name);
+          // Endpoints that do not exist cannot be awaited; held ones need no wait.
+          if (cla && held.get(name) !== cla.version) this.#awaitingEds.add(name);
+        }
+      }
+    }
+    if (this.#awaitingEds.size > 0 && !this.#warmingTimer) {
+      this.#warmingTimer = setTimeout(() => this.#openGate(), this.#o.warmingWaitMs ?? 2000);
+      this.#warmingTimer.unref();
+    }
+  }
+
+  #openGate(): void {
+    clearTimeout(this.#warmingTimer);
+    this.#warmingTimer = undefined;
+    this.#awaitingEds.clear();
+    if (this.#closed) return;
+    for (const t of this.#held) this.#dirty.add(t);
+    this.#held.clear();
+    void this.#pump();
   }
 
   #hasLaterDirtyTypes(typeUrl: string): boolean {
@@ -321,6 +389,10 @@ export class DeltaStream {
   }
 
   #release(): void {
+    clearTimeout(this.#warmingTimer);
+    this.#warmingTimer = undefined;
+    this.#awaitingEds.clear();
+    this.#held.clear();
     clearInterval(this.#heartbeatTimer);
     this.#heartbeatTimer = undefined;
     this.#heartbeatDue.clear();
