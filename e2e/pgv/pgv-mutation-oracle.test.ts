@@ -31,6 +31,7 @@ import { ruleMutations } from "./rule-mutations.ts";
  */
 const KNOWN_DRIFT: ReadonlyMap<string, string> = new Map([
   ["token_bucket.max_tokens uint32.gt: 0", "envoyproxy/envoy#45848 (2026) relaxed TokenBucket.max_tokens from gt: 0 to gte: 0 (0 = always reject)"],
+  ['.runtime_key string.min_len: ""', "envoyproxy/envoy#39774 (2025) allowed an empty runtime_key in the Runtime* value messages"],
 ]);
 
 const driftOf = (label: string): string | undefined => [...KNOWN_DRIFT].find(([suffix]) => label.endsWith(suffix))?.[1];
@@ -45,6 +46,7 @@ test("every rule we can break in realistic resources: Envoy rejects what we reje
   const registry = envoyRegistry();
   const bases: { kind: StaticResource["kind"]; schema: DescMessage; message: Message }[] = [
     { kind: "cluster", schema: ClusterSchema, message: fromJson(ClusterSchema, staticCluster() as JsonObject, { registry }) },
+    { kind: "cluster", schema: ClusterSchema, message: fromJson(ClusterSchema, fx.richCluster(), { registry }) },
     { kind: "listener", schema: ListenerSchema, message: fromJson(ListenerSchema, fx.hcmListener(), { registry }) },
     { kind: "listener", schema: ListenerSchema, message: fromJson(ListenerSchema, fx.richHcmListener(), { registry }) },
   ];

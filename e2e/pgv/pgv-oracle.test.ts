@@ -67,6 +67,7 @@ const cases: Case[] = [
   { name: "valid cluster with upstream TLS", kind: "cluster", resource: staticCluster() as JsonObject },
   { name: "valid listener with HCM and inline routes", kind: "listener", resource: fx.hcmListener("http", 10000) },
   { name: "valid listener with rate limits, CORS, faults, access log, TCP proxy", kind: "listener", resource: fx.richHcmListener() },
+  { name: "valid cluster with HTTP/2 options, least request, priorities", kind: "cluster", resource: fx.richCluster() },
   { name: "cluster without a name", kind: "cluster", rule: "string.min_len", resource: mutate(staticCluster(), (c) => void (c["name"] = "")) as JsonObject },
   {
     name: "cluster with a zero connect timeout",

@@ -303,3 +303,62 @@ export function richHcmListener(name = "rich", port = 10001): JsonObject {
     ],
   };
 }
+
+/**
+ * A STATIC cluster using more of the API: HTTP/2 upstream protocol options,
+ * least-request settings with slow start, keepalives, retry budgets, a ring of
+ * priorities and a second locality, and an HTTP health check with expected statuses.
+ */
+export function richCluster(name = "rich-backend"): JsonObject {
+  return {
+    name,
+    type: "STATIC",
+    connectTimeout: "2s",
+    lbPolicy: "LEAST_REQUEST",
+    leastRequestLbConfig: { choiceCount: 3, activeRequestBias: { defaultValue: 1.0, runtimeKey: "lb.bias" }, slowStartConfig: { slowStartWindow: "30s", aggression: { defaultValue: 1.5, runtimeKey: "lb.aggression" } } },
+    upstreamConnectionOptions: { tcpKeepalive: { keepaliveProbes: 3, keepaliveTime: 30, keepaliveInterval: 5 } },
+    typedExtensionProtocolOptions: {
+      "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+        "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+        commonHttpProtocolOptions: { idleTimeout: "60s", maxRequestsPerConnection: 1000 },
+        explicitHttpConfig: { http2ProtocolOptions: { maxConcurrentStreams: 100, initialConnectionWindowSize: 1048576 } },
+      },
+    },
+    circuitBreakers: {
+      thresholds: [
+        { priority: "DEFAULT", maxConnections: 2048, retryBudget: { budgetPercent: { value: 20 }, minRetryConcurrency: 3 } },
+        { priority: "HIGH", maxConnections: 4096 },
+      ],
+    },
+    loadAssignment: {
+      clusterName: name,
+      endpoints: [
+        {
+          locality: { zone: "a" },
+          priority: 0,
+          loadBalancingWeight: 80,
+          lbEndpoints: [{ endpoint: { address: { socketAddress: { address: "127.0.0.1", portValue: 9001 } }, hostname: "a1.internal" } }],
+        },
+        {
+          locality: { zone: "b" },
+          priority: 1,
+          loadBalancingWeight: 20,
+          lbEndpoints: [{ endpoint: { address: { socketAddress: { address: "127.0.0.1", portValue: 9002 } } }, metadata: { filterMetadata: { "envoy.lb": { canary: true } } } }],
+        },
+      ],
+      policy: { overprovisioningFactor: 140 },
+    },
+    healthChecks: [
+      {
+        timeout: "2s",
+        interval: "10s",
+        intervalJitter: "1s",
+        unhealthyThreshold: 2,
+        healthyThreshold: 1,
+        noTrafficInterval: "60s",
+        httpHealthCheck: { path: "/ready", expectedStatuses: [{ start: 200, end: 300 }], requestHeadersToAdd: [{ header: { key: "x-hc", value: "1" } }] },
+      },
+    ],
+    ignoreHealthOnHostRemoval: true,
+  };
+}

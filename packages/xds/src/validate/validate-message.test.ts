@@ -29,6 +29,7 @@ test("realistic valid resources have no violations", () => {
   assert.deepEqual(check(ListenerSchema, fx.hcmListener()), []);
   assert.deepEqual(check(ListenerSchema, fx.rdsTlsListener("shop", 10443)), []);
   assert.deepEqual(check(ListenerSchema, fx.richHcmListener()), []);
+  assert.deepEqual(check(ClusterSchema, fx.richCluster()), []);
   assert.deepEqual(check(RouteConfigurationSchema, fx.routeConfiguration()), []);
   assert.deepEqual(check(ClusterLoadAssignmentSchema, fx.clusterLoadAssignment()), []);
   assert.deepEqual(check(SecretSchema, fx.tlsSecret()), []);
