@@ -14,6 +14,7 @@ fi
 if [[ "$mode" == all || "$mode" == --e2e ]]; then
   mapfile -t e2e < <(git ls-files -co --exclude-standard -- 'e2e/*.test.ts' | sort)
   echo "== end-to-end tests with a real Envoy $("$ENVOY_BIN" --version | grep -o '[0-9]*\.[0-9]*\.[0-9]*/' | tr -d /) (${#e2e[@]} files)"
-  # One file at a time: each starts Envoy processes and upstreams on fixed ports.
+  # One file at a time: each starts Envoy processes, upstreams and control planes
+  # (on ephemeral ports), and real-Envoy timing is more reliable without contention.
   node --test --test-reporter=spec --test-concurrency=1 "${e2e[@]}"
 fi
