@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createFileRegistry, fromBinary, type Registry } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
 
 let registry: Registry | undefined;
 
@@ -15,7 +16,13 @@ export function envoyRegistry(): Registry {
   if (registry === undefined) {
     // The package's export map appends ".js", so resolve a known module and step to its folder.
     const anchor = import.meta.resolve("@ts-control-plane/envoy-api/validate/validate_pb");
-    const bytes = readFileSync(new URL("../envoy-api.binpb", anchor));
+    const file = new URL("../envoy-api.binpb", anchor);
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(file);
+    } catch (e) {
+      throw new XdsError(XdsErrorCode.InvalidState, `cannot read the Envoy descriptor set ${file.pathname}: run \`npm run generate\``, { cause: e });
+    }
     registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, bytes));
   }
   return registry;
