@@ -1,5 +1,5 @@
 import { createSnapshot, type Snapshot, type SnapshotCache } from "@ts-control-plane/xds";
-import { compile, matchNodeGroup, type CompileResult, type NodeGroupConfig } from "../compile.ts";
+import { createCompiler, matchNodeGroup, type CompileResult, type Compiler, type NodeGroupConfig } from "../compile.ts";
 import type { Diagnostic, ModelObject } from "../model/model-object.ts";
 import type { ChangeSet, ObjectStore, RevisionChange, RevisionInfo } from "../store/object-store.ts";
 import { rollbackChange } from "../store/rollback-change.ts";
@@ -80,8 +80,11 @@ interface Built {
   readonly problems: Diagnostic[];
 }
 
-function build(objects: readonly ModelObject[]): Built {
-  const result = compile(objects);
+function build(compiler: Compiler, objects: readonly ModelObject[]): Built {
+  // One incremental compiler for the reconciler's life: an endpoint-only change
+  // skips full translation, and unchanged resources keep their message objects,
+  // whose encodings the library reuses.
+  const result = compiler.compile(objects);
   const snapshots = new Map<string, Snapshot>();
   const problems: Diagnostic[] = [];
   for (const group of result.groups) {
@@ -110,6 +113,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   const { store, cache } = options;
   const debounceMs = options.debounceMs ?? 50;
   const log = options.log ?? (() => {});
+  const compiler = createCompiler();
   let pushed: PushedState = { revision: 0, groups: [], snapshots: new Map(), rejected: [] };
   /** Compile of the stored objects as of `current.revision`: the baseline a change is judged against. */
   let current: { revision: number; built: Built } | undefined;
@@ -121,7 +125,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   const baseline = (): Built => {
     const revision = store.currentRevision();
     if (current === undefined || current.revision !== revision) {
-      current = { revision, built: build(store.list().map((s) => s.object)) };
+      current = { revision, built: build(compiler, store.list().map((s) => s.object)) };
     }
     return current.built;
   };
@@ -175,7 +179,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
 
   function judge(objects: readonly ModelObject[], changed: ReadonlySet<string>): { built: Built; refused: string[]; diagnostics: Diagnostic[] } {
     const before = new Set(baseline().result.rejected);
-    const built = build(objects);
+    const built = build(compiler, objects);
     // Refuse when the change breaks an object: one it touches, or one that compiled before.
     const refused = built.result.rejected.filter((key) => changed.has(key) || !before.has(key));
     const relevant = new Set([...refused, ...changed]);

@@ -42,3 +42,13 @@ test("a caller-given version is used for every type", () => {
   assert.equal(s.typeVersion(TypeUrl.Endpoint), "v7");
   assert.equal(s.resources(TypeUrl.Endpoint).get("a")?.name, "a");
 });
+
+test("a message object seen before is not encoded again", () => {
+  const c = endpoints("a");
+  const first = createSnapshot({ resources: [c] }).resources(TypeUrl.Endpoint).get("a");
+  const second = createSnapshot({ resources: [c] }).resources(TypeUrl.Endpoint).get("a");
+  assert.ok(first !== undefined && first === second, "the same EncodedResource (same bytes) is reused");
+  const fresh = createSnapshot({ resources: [endpoints("a")] }).resources(TypeUrl.Endpoint).get("a");
+  assert.notEqual(fresh, first);
+  assert.equal(fresh?.version, first.version, "equal content still has the equal version");
+});

@@ -38,6 +38,14 @@ export interface SnapshotOptions {
 const emptyItems: ReadonlyMap<string, EncodedResource> = new Map();
 
 /**
+ * Encodings of the message objects snapshots were built from. Callers that keep
+ * unchanged messages across snapshots (an incremental translator does) pay for
+ * encoding only what changed. As in go-control-plane, a message handed to a
+ * snapshot must not be mutated afterwards.
+ */
+const encodedByMessage = new WeakMap<Message, EncodedResource>();
+
+/**
  * Builds a snapshot, encoding every resource once.
  * Throws XdsError "duplicate_resource" when two resources of one type share a
  * name (Envoy NACKs such a response), and "inconsistent_snapshot" naming every
@@ -88,6 +96,14 @@ export function createSnapshot(options: SnapshotOptions): Snapshot {
 }
 
 function encodeMessage(message: Message): EncodedResource {
+  const known = encodedByMessage.get(message);
+  if (known) return known;
+  const encoded = encodeNew(message);
+  encodedByMessage.set(message, encoded);
+  return encoded;
+}
+
+function encodeNew(message: Message): EncodedResource {
   const typeUrl = typeUrlOf(message.$typeName);
   const type = resourceType(typeUrl);
   if (!type) {
