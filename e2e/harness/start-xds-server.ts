@@ -21,6 +21,37 @@ export interface RecordedXdsEvents {
   readonly acks: AckEvent[];
   readonly nacks: NackEvent[];
   readonly hookErrors: unknown[];
+  /** Every event above in the order the server raised them, for "what came before what" assertions. */
+  readonly timeline: TimelineEntry[];
+}
+
+export type TimelineEntry =
+  | { readonly hook: "onStreamOpen"; readonly event: StreamOpenEvent }
+  | { readonly hook: "onStreamClose"; readonly event: StreamCloseEvent }
+  | { readonly hook: "onRequest"; readonly event: RequestEvent }
+  | { readonly hook: "onResponse"; readonly event: ResponseEvent }
+  | { readonly hook: "onAck"; readonly event: AckEvent }
+  | { readonly hook: "onNack"; readonly event: NackEvent };
+
+/** One line per timeline entry ("→ CDS [c1,c2] nonce 3", "← ACK CDS nonce 3"), for diagnostics. */
+export function describeTimeline(entries: readonly TimelineEntry[]): string[] {
+  const short = (typeUrl: string) => typeUrl.slice(typeUrl.lastIndexOf(".") + 1);
+  return entries.map((e) => {
+    switch (e.hook) {
+      case "onStreamOpen":
+        return `stream ${e.event.streamId} open`;
+      case "onStreamClose":
+        return `stream ${e.event.streamId} closed`;
+      case "onRequest":
+        return `← request ${short(e.event.typeUrl)} [${e.event.resourceNames.join(",")}] nonce ${e.event.responseNonce || "-"}${e.event.stale ? " (stale)" : ""}`;
+      case "onResponse":
+        return `→ response ${short(e.event.typeUrl)} [${e.event.resourceNames.join(",")}] nonce ${e.event.nonce}`;
+      case "onAck":
+        return `← ACK ${short(e.event.typeUrl)} nonce ${e.event.nonce}`;
+      default:
+        return `← NACK ${short(e.event.typeUrl)} nonce ${e.event.nonce}: ${e.event.message}`;
+    }
+  });
 }
 
 export interface XdsServerFixture {
@@ -41,17 +72,18 @@ export async function startXdsServer(
   options: { t?: TestContext; ads?: boolean; controlPlaneId?: string; /** 0 (ephemeral) by default; a known port to stand in for a restarted control plane. */ port?: number } = {},
 ): Promise<XdsServerFixture> {
   const cache = createSnapshotCache(options.ads === undefined ? {} : { ads: options.ads });
-  const events: RecordedXdsEvents = { opens: [], closes: [], requests: [], responses: [], acks: [], nacks: [], hookErrors: [] };
+  const events: RecordedXdsEvents = { opens: [], closes: [], requests: [], responses: [], acks: [], nacks: [], hookErrors: [], timeline: [] };
+  const { timeline } = events;
   const server = createXdsServer({
     cache,
     ...(options.controlPlaneId === undefined ? {} : { controlPlaneId: options.controlPlaneId }),
     hooks: {
-      onStreamOpen: (e) => events.opens.push(e),
-      onStreamClose: (e) => events.closes.push(e),
-      onRequest: (e) => events.requests.push(e),
-      onResponse: (e) => events.responses.push(e),
-      onAck: (e) => events.acks.push(e),
-      onNack: (e) => events.nacks.push(e),
+      onStreamOpen: (event) => events.opens.push(event) && timeline.push({ hook: "onStreamOpen", event }),
+      onStreamClose: (event) => events.closes.push(event) && timeline.push({ hook: "onStreamClose", event }),
+      onRequest: (event) => events.requests.push(event) && timeline.push({ hook: "onRequest", event }),
+      onResponse: (event) => events.responses.push(event) && timeline.push({ hook: "onResponse", event }),
+      onAck: (event) => events.acks.push(event) && timeline.push({ hook: "onAck", event }),
+      onNack: (event) => events.nacks.push(event) && timeline.push({ hook: "onNack", event }),
       onHookError: (e) => events.hookErrors.push(e),
     },
   });
