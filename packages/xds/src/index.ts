@@ -16,3 +16,4 @@ export { createLinearCache, type LinearCache, type LinearCacheOptions } from "./
 export { createMuxCache, type MuxCache, type MuxCacheOptions } from "./cache/mux-cache.ts";
 export type { DeltaRequestEvent, DeltaResponseEvent } from "./server/delta-stream.ts";
 export type { DeltaEncoderMetrics } from "./server/delta-response-encoder.ts";
+export { validateMessage, type Violation, type ValidateOptions } from "./validate/validate-message.ts";

@@ -52,3 +52,18 @@ test("a message object seen before is not encoded again", () => {
   assert.notEqual(fresh, first);
   assert.equal(fresh?.version, first.version, "equal content still has the equal version");
 });
+
+test("with validate, a resource Envoy's PGV rules reject fails at set time with its field path", () => {
+  const bad = endpoints("a", [70000]); // port_value must be <= 65535
+  assert.doesNotThrow(() => createSnapshot({ resources: [bad] }));
+  assert.throws(
+    () => createSnapshot({ resources: [bad], validate: true }),
+    (e: unknown) => {
+      assert.ok(e instanceof XdsError);
+      assert.equal(e.code, "invalid_resource");
+      assert.match(e.details[0] ?? "", /^EDS resource 'a': endpoints\[0\]\.lb_endpoints\[0\]\.endpoint\.address\.socket_address\.port_value: /);
+      return true;
+    },
+  );
+  assert.doesNotThrow(() => createSnapshot({ resources: [endpoints("a")], validate: true }));
+});
