@@ -71,6 +71,13 @@ export class DeltaResponseEncoder {
     return w;
   }
 
+  /** Bytes of a response without its resources (fields, removed names, a nonce), for size budgets. */
+  fixedBytes(options: { typeUrl: string; systemVersion: string; removed: readonly string[] }): number {
+    let n = this.#controlPlane.length + stringField(1, options.systemVersion).length + stringField(4, options.typeUrl).length + 24;
+    for (const name of options.removed) n += lengthDelimited(6, new TextEncoder().encode(name)).length;
+    return n;
+  }
+
   encode(options: {
     typeUrl: string;
     systemVersion: string;

@@ -7,6 +7,7 @@ import type { EncodedResource } from "../resource/encoded-resource.ts";
 import { pushOrder, resourceType } from "../resource/resource-types.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
 import { classifyDeltaRequest } from "../protocol/delta-request-kind.ts";
+import { splitBySize } from "../protocol/delta-split.ts";
 import {
   applyDeltaRequest,
   createDeltaSubscription,
@@ -36,6 +37,9 @@ export interface DeltaResponseEvent extends ResponseEvent {
   readonly removedResources: readonly string[];
   /** Names whose TTL this response refreshed (heartbeats carry no resource body). */
   readonly heartbeats: readonly string[];
+  /** Which part of a logical response this is, when one was split by maxResponseBytes (1 of 1 otherwise). */
+  readonly part: number;
+  readonly parts: number;
 }
 
 export interface DeltaStreamOptions {
@@ -58,11 +62,17 @@ export interface DeltaStreamOptions {
    * clusters just sent (see #awaitEndpoints). Default 2000 ms.
    */
   readonly warmingWaitMs?: number;
+  /** Largest response message; bigger logical responses go out in parts. Default 4 MiB. */
+  readonly maxResponseBytes?: number;
 }
+
+/** gRPC's default message limit, which many xDS clients keep (kuma#16355). */
+export const defaultMaxResponseBytes = 4 * 1024 * 1024;
 
 interface TypeState {
   readonly subscription: DeltaSubscription;
-  latestNonce?: string;
+  /** Nonces of the latest logical response (several when it was sent in parts). */
+  latestNonces: Set<string>;
   /** system_version_info of the latest response (what status reports as sent/ACKed). */
   lastSentVersion: string;
   /** No response was sent for the type on this stream yet. */
@@ -145,7 +155,7 @@ export class DeltaStream {
     }
     const nodeId = this.nodeId;
     let state = this.#types.get(typeUrl);
-    const kind = classifyDeltaRequest({ responseNonce: request.responseNonce, hasErrorDetail: request.errorDetail !== undefined }, state?.latestNonce);
+    const kind = classifyDeltaRequest({ responseNonce: request.responseNonce, hasErrorDetail: request.errorDetail !== undefined }, state?.latestNonces);
     const base = { streamId: this.#o.id, variant: "delta" as const, ads: this.#ads, nodeId, typeUrl };
     const requestEvent: DeltaRequestEvent = {
       ...base,
@@ -180,6 +190,7 @@ export class DeltaStream {
     if (!state) {
       state = {
         subscription: createDeltaSubscription({ ...change, initialResourceVersions: request.initialResourceVersions }, { fullState: type.fullState }),
+        latestNonces: new Set(),
         lastSentVersion: "",
         first: true,
       };
@@ -305,28 +316,42 @@ export class DeltaStream {
     // Envoy waits for it to finish initialising CDS/LDS (as SotW full-state types do).
     const firstWildcard = state.first && state.subscription.wildcard;
     if (selection.resources.length === 0 && removed.length === 0 && heartbeats.length === 0 && !firstWildcard) return true;
-    const nonce = String(++this.#nonce);
-    const message = this.#o.encoder.encode({ typeUrl, systemVersion: available.version, resources: selection.resources, removed, nonce, heartbeats });
+    // One logical response, sent in parts when it would exceed maxResponseBytes.
+    const systemVersion = available.version;
+    const budget = (this.#o.maxResponseBytes ?? defaultMaxResponseBytes) - this.#o.encoder.fixedBytes({ typeUrl, systemVersion, removed });
+    const items = [...selection.resources.map((r) => ({ r, beat: false })), ...heartbeats.map((r) => ({ r, beat: true }))];
+    const parts = splitBySize(items, (i) => (i.beat ? this.#o.encoder.heartbeat(i.r) : this.#o.encoder.wrapper(i.r)).length, budget);
     recordDeltaSent(state.subscription, { resources: selection.resources, removed });
-    state.latestNonce = nonce;
-    state.lastSentVersion = available.version;
+    state.latestNonces = new Set();
+    state.lastSentVersion = systemVersion;
     state.first = false;
-    this.#o.status.sent(this.nodeId, typeUrl, available.version, nonce);
-    const responseEvent: DeltaResponseEvent = {
-      streamId: this.#o.id,
-      variant: "delta",
-      ads: this.#ads,
-      nodeId: this.nodeId,
-      typeUrl,
-      version: available.version,
-      nonce,
-      resourceNames: selection.resources.map((r) => r.name),
-      removedResources: removed,
-      heartbeats: heartbeats.map((r) => r.name),
-      bytes: message.length,
-    };
-    callHook(this.#o.hooks, "onResponse", responseEvent);
-    const writable = this.#o.transport.write(message);
+    let writable = true;
+    parts.forEach((part, index) => {
+      const nonce = String(++this.#nonce);
+      const partResources = part.filter((i) => !i.beat).map((i) => i.r);
+      const partBeats = part.filter((i) => i.beat).map((i) => i.r);
+      const partRemoved = index === 0 ? removed : [];
+      const message = this.#o.encoder.encode({ typeUrl, systemVersion, resources: partResources, removed: partRemoved, nonce, heartbeats: partBeats });
+      state.latestNonces.add(nonce);
+      this.#o.status.sent(this.nodeId, typeUrl, systemVersion, nonce);
+      const responseEvent: DeltaResponseEvent = {
+        streamId: this.#o.id,
+        variant: "delta",
+        ads: this.#ads,
+        nodeId: this.nodeId,
+        typeUrl,
+        version: systemVersion,
+        nonce,
+        resourceNames: partResources.map((r) => r.name),
+        removedResources: partRemoved,
+        heartbeats: partBeats.map((r) => r.name),
+        bytes: message.length,
+        part: index + 1,
+        parts: parts.length,
+      };
+      callHook(this.#o.hooks, "onResponse", responseEvent);
+      writable = this.#o.transport.write(message) && writable;
+    });
     if (this.#ads && typeUrl === TypeUrl.Cluster) this.#awaitEndpoints(selection.resources);
     if (typeUrl === TypeUrl.Endpoint && this.#awaitingEds.size > 0) {
       for (const r of selection.resources) this.#awaitingEds.delete(r.name);

@@ -27,6 +27,12 @@ export interface XdsServerOptions {
    * ClusterLoadAssignment.policy.endpoint_stale_after). SotW TTL is not served yet.
    */
   readonly heartbeatIntervalMs?: number;
+  /**
+   * Delta only: largest response message written. A logical response that
+   * would exceed it goes out in several parts (Delta responses are increments),
+   * so no client hits its gRPC message limit; default 4 MiB (kuma#16355).
+   */
+  readonly maxResponseBytes?: number;
   /** Shared status registry; one is created when absent. */
   readonly status?: StatusRegistry;
 }
@@ -53,6 +59,10 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
   if (every !== undefined && !(Number.isFinite(every) && every >= 0)) {
     throw new XdsError(XdsErrorCode.InvalidArgument, `heartbeatIntervalMs must be a finite number >= 0, not ${every}`);
   }
+  const maxResponse = options.maxResponseBytes;
+  if (maxResponse !== undefined && !(Number.isInteger(maxResponse) && maxResponse >= 1024)) {
+    throw new XdsError(XdsErrorCode.InvalidArgument, `maxResponseBytes must be an integer >= 1024, not ${maxResponse}`);
+  }
   const status = options.status ?? new StatusRegistry();
   const hooks = options.hooks ?? {};
   const encoder = new SotwResponseEncoder(options.controlPlaneId === undefined ? {} : { controlPlaneId: options.controlPlaneId });
@@ -72,7 +82,10 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
     };
     const common = { id: ++nextStreamId, transport, watcher: options.cache, status, hooks, ...(method.typeUrl === undefined ? {} : { typeUrl: method.typeUrl }) };
     // Delta and SotW share the cache, status and hooks; each has its own encoder.
-    const heartbeat = options.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: options.heartbeatIntervalMs };
+    const heartbeat = {
+      ...(options.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: options.heartbeatIntervalMs }),
+      ...(maxResponse === undefined ? {} : { maxResponseBytes: maxResponse }),
+    };
     const stream = method.variant === "delta" ? new DeltaStream({ ...common, encoder: deltaEncoder, ...heartbeat }) : new SotwStream({ ...common, encoder });
     streams.add(stream);
     const done = (): void => {
