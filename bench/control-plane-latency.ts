@@ -1,5 +1,6 @@
 // Control-plane latency benchmark: `node bench/control-plane-latency.ts
-// [--change backend|route|endpoint] [--iterations 100] [--warmup 5] [--poll-ms 5] [--quick]`.
+// [--change backend|route|endpoint] [--iterations 100] [--warmup 5] [--poll-ms 5]
+// [--background-routes 0] [--quick]`.
 // Prints a table for people and, last, one JSON line for machines.
 //
 // Time from an admin API call to a real Envoy serving the new behaviour. Real parts
@@ -13,6 +14,9 @@
 // - backend (default): PUT /api/v1/objects/Route/bench moves `/` to the other service (RDS);
 // - route: POST /api/v1/apply adds a new prefix `/rN/` routed to beta ahead of `/` -> alpha (RDS);
 // - endpoint: PUT /api/v1/objects/Service/alpha moves its endpoint to the other upstream (EDS).
+// --background-routes N first loads N more routes on the same listener (the translate
+// benchmark's shape: R/10 Route objects, a Service with 2 endpoints per route), since
+// every change is compiled and pushed together with everything else that is stored.
 // Before each change an untimed request checks the old behaviour is still served, so
 // every timed change is a real one. Warm-up changes are made the same way, not counted.
 import { spawnSync } from "node:child_process";
@@ -34,6 +38,7 @@ interface Options {
   readonly warmup: number;
   readonly pollMs: number;
   readonly timeoutMs: number;
+  readonly backgroundRoutes: number;
   readonly quick: boolean;
 }
 
@@ -46,6 +51,7 @@ function parseOptions(argv: readonly string[]): Options {
       warmup: { type: "string" },
       "poll-ms": { type: "string" },
       "timeout-ms": { type: "string" },
+      "background-routes": { type: "string" },
       quick: { type: "boolean", default: false },
     },
   });
@@ -65,6 +71,7 @@ function parseOptions(argv: readonly string[]): Options {
     warmup: int("warmup", values.warmup, quick ? 1 : 5, 0),
     pollMs: int("poll-ms", values["poll-ms"], 5, 0),
     timeoutMs: int("timeout-ms", values["timeout-ms"], 10_000, 100),
+    backgroundRoutes: int("background-routes", values["background-routes"], 0, 0),
   };
 }
 
@@ -151,6 +158,7 @@ export interface LatencyResult {
   readonly iterations: number;
   readonly warmup: number;
   readonly pollMs: number;
+  readonly backgroundRoutes: number;
   readonly apiMs: Timings;
   readonly servedMs: Timings;
   readonly polls: Timings;
@@ -158,7 +166,7 @@ export interface LatencyResult {
 }
 
 export async function runLatency(options: Options): Promise<LatencyResult> {
-  const rig = await startLatencyRig();
+  const rig = await startLatencyRig({ backgroundRoutes: options.backgroundRoutes });
   // One connection for every probe: a new TCP connect per poll would add its own latency.
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
@@ -172,6 +180,7 @@ export async function runLatency(options: Options): Promise<LatencyResult> {
       iterations: options.iterations,
       warmup: options.warmup,
       pollMs: options.pollMs,
+      backgroundRoutes: options.backgroundRoutes,
       apiMs: summarizeTimings(samples.map((s) => s.apiMs)),
       servedMs: summarizeTimings(samples.map((s) => s.servedMs)),
       polls: summarizeTimings(samples.map((s) => s.polls)),
@@ -193,7 +202,7 @@ export function formatLatency(r: LatencyResult): string {
   const row = (what: string, t: Timings): string[] => [what, ms(t.medianMs), ms(t.p95Ms), ms(t.maxMs)];
   return [
     `Control plane latency: admin API call -> a real Envoy serves the change; ${r.iterations} changes (+${r.warmup} warm-up), polling every ${r.pollMs} ms`,
-    `change: ${describe[r.change]}`,
+    `change: ${describe[r.change]}; configuration: 1 Listener, 2 Services, the bench Route${r.backgroundRoutes > 0 ? ` and ${r.backgroundRoutes} background routes (${r.backgroundRoutes} more Services)` : ""}`,
     "",
     textTable([
       ["measure", "p50", "p95", "max"],
@@ -228,6 +237,7 @@ async function main(): Promise<void> {
       iterations: result.iterations,
       warmup: result.warmup,
       pollMs: result.pollMs,
+      backgroundRoutes: result.backgroundRoutes,
       servedMs: { p50Ms, p95Ms, maxMs },
       apiMs: { p50Ms: apiP50, p95Ms: apiP95, maxMs: apiMax },
       pollsP50: result.polls.medianMs,

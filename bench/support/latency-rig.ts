@@ -13,6 +13,7 @@ import { httpGet } from "../../e2e/harness/http-get.ts";
 import { startHttpUpstream, type Upstream } from "../../e2e/harness/http-upstream.ts";
 import { startEnvoy, type EnvoyProcess } from "../../e2e/harness/start-envoy.ts";
 import { waitUntil } from "../../e2e/harness/wait-until.ts";
+import { syntheticRoutes } from "./synthetic-config.ts";
 
 export const apiVersion = "tcp.dev/v1alpha1";
 export const routeName = "bench";
@@ -53,7 +54,25 @@ export function routeObject(rules: readonly { prefix: string; service: string }[
   };
 }
 
-export async function startLatencyRig(): Promise<LatencyRig> {
+export interface LatencyRigOptions {
+  /**
+   * Routes of bench/support/synthetic-config.ts (their own Services, domains
+   * group-K.example.com) added to the same listener before Envoy starts: a realistic
+   * amount of configuration for every change to be compiled and pushed with.
+   */
+  readonly backgroundRoutes?: number;
+}
+
+/** Objects per apply when loading background routes, well under the admin API's 4 MiB body limit. */
+const applyBatch = 1000;
+
+async function apply(adminUrl: string, objects: readonly unknown[]): Promise<void> {
+  const res = await fetch(`${adminUrl}/api/v1/apply`, { method: "POST", body: JSON.stringify(objects) });
+  if (res.status !== 200) throw new Error(`apply answered ${res.status}: ${(await res.text()).slice(0, 2000)}`);
+}
+
+export async function startLatencyRig(options: LatencyRigOptions = {}): Promise<LatencyRig> {
+  const background = options.backgroundRoutes ?? 0;
   const dir = await mkdtemp(join(tmpdir(), "bench-cp-latency-"));
   const stops: (() => Promise<unknown>)[] = [() => rm(dir, { recursive: true, force: true })];
   let closing: Promise<void> | undefined;
@@ -80,15 +99,19 @@ export async function startLatencyRig(): Promise<LatencyRig> {
     // change; it is set back to the shipped default (50 ms) all the same.
     const controlPlane = await startControlPlane({ dataDir: join(dir, "data"), extraArgs: ["--debounce-ms", "50"] });
     stops.push(() => controlPlane.stop());
-    const applied = await fetch(`${controlPlane.adminUrl}/api/v1/apply`, { method: "POST", body: JSON.stringify(initialObjects(listenerPort, upstreams)) });
-    if (applied.status !== 200) throw new Error(`initial apply answered ${applied.status}: ${await applied.text()}`);
+    await apply(controlPlane.adminUrl, initialObjects(listenerPort, upstreams));
+    // Services before the Routes that name them (sorted by kind), so every batch is accepted on its own.
+    const extra = syntheticRoutes(background, "edge").sort((a, b) => (a.kind === b.kind ? 0 : a.kind === "Service" ? -1 : 1));
+    for (let i = 0; i < extra.length; i += applyBatch) await apply(controlPlane.adminUrl, extra.slice(i, i + applyBatch));
     const boot = await fetch(`${controlPlane.adminUrl}/api/v1/bootstrap?node=bench-1&cluster=bench`);
     if (boot.status !== 200) throw new Error(`bootstrap answered ${boot.status}: ${await boot.text()}`);
-    const envoy = await startEnvoy({ bootstrap: parse(await boot.text()) as Json, name: "bench-cp-latency", logLevel: "warning" });
+    // Envoy's initial fetch of many clusters takes longer than the harness's default bound.
+    const startTimeoutMs = 20_000 + background * 5;
+    const envoy = await startEnvoy({ bootstrap: parse(await boot.text()) as Json, name: "bench-cp-latency", logLevel: "warning", startTimeoutMs });
     stops.push(() => envoy.stop());
     const listenerUrl = `http://127.0.0.1:${listenerPort}`;
     await waitUntil(async () => (await httpGet(`${listenerUrl}/`)).body === "served by alpha\n", {
-      timeoutMs: 20_000,
+      timeoutMs: startTimeoutMs,
       description: "Envoy serves / from alpha",
       onTimeout: () => envoy.logs(40),
     });

@@ -32,7 +32,7 @@ export function serviceObject(i: number, shift = 0): ModelObject {
 }
 
 /** Route object k: routes k*10 .. k*10+9 (fewer for the last one when R is not a multiple of 10). */
-export function routeObject(k: number, routes: number, options: { timeout?: string } = {}): ModelObject {
+export function routeObject(k: number, routes: number, options: { timeout?: string; listener?: string } = {}): ModelObject {
   const rules: Record<string, unknown>[] = [];
   for (let i = k * routesPerRouteObject; i < Math.min(routes, (k + 1) * routesPerRouteObject); i++) {
     rules.push({
@@ -45,16 +45,26 @@ export function routeObject(k: number, routes: number, options: { timeout?: stri
     apiVersion,
     kind: "Route",
     metadata: { name: `routes-${k}` },
-    spec: { listeners: [listenerName], domains: [`group-${k}.example.com`], routes: rules },
+    spec: { listeners: [options.listener ?? listenerName], domains: [`group-${k}.example.com`], routes: rules },
   };
 }
 
 /** The whole configuration for R routes: 1 Listener + ceil(R/10) Routes + R Services. */
 export function syntheticConfig(routes: number): ModelObject[] {
-  const objects: ModelObject[] = [
+  return [
     { apiVersion, kind: "Listener", metadata: { name: listenerName }, spec: { protocol: "HTTP", address: "0.0.0.0", port: 10000 } },
+    ...syntheticRoutes(routes, listenerName),
   ];
-  for (let k = 0; k * routesPerRouteObject < routes; k++) objects.push(routeObject(k, routes));
+}
+
+/**
+ * The Route objects and Services of R routes, attached to an existing listener: load for
+ * a benchmark that brings its own listener. Their domains (group-K.example.com) never
+ * clash with a catch-all "*" Route on the same listener.
+ */
+export function syntheticRoutes(routes: number, listener: string): ModelObject[] {
+  const objects: ModelObject[] = [];
+  for (let k = 0; k * routesPerRouteObject < routes; k++) objects.push(routeObject(k, routes, { listener }));
   for (let i = 0; i < routes; i++) objects.push(serviceObject(i));
   return objects;
 }
