@@ -18,6 +18,7 @@ import {
 } from "../protocol/delta-subscription.ts";
 import type { DeltaResponseEncoder } from "./delta-response-encoder.ts";
 import { StatusCode, type StreamError, type StreamTransport } from "./stream-transport.ts";
+import { endpointsToAwait, WarmingGate } from "./delta-warming-gate.ts";
 import { callHook, type RequestEvent, type ResponseEvent, type XdsHooks } from "./xds-hooks.ts";
 
 /**
@@ -59,7 +60,7 @@ export interface DeltaStreamOptions {
   readonly heartbeatIntervalMs?: number;
   /**
    * ADS only: how long routes and listeners may wait for the endpoints of
-   * clusters just sent (see #awaitEndpoints). Default 2000 ms.
+   * clusters just sent (delta-warming-gate.ts). Default 2000 ms.
    */
   readonly warmingWaitMs?: number;
   /** Largest response message; bigger logical responses go out in parts. Default 4 MiB. */
@@ -96,14 +97,8 @@ export class DeltaStream {
   readonly #dirty = new Set<string>();
   /** Full-state types whose removals wait until the types after them were sent (make before break). */
   readonly #deferred = new Set<string>();
-  /**
-   * ADS make-before-break for new clusters: EDS names of clusters just sent
-   * whose endpoints the client does not hold yet. While any is awaited, LDS,
-   * RDS and later types are held back (in #held) and removals stay deferred.
-   */
-  readonly #awaitingEds = new Set<string>();
-  readonly #held = new Set<string>();
-  #warmingTimer: NodeJS.Timeout | undefined = undefined;
+  /** ADS make before break for new clusters: routes wait for their endpoints (delta-warming-gate.ts). */
+  readonly #gate: WarmingGate;
   /** Types due for a TTL heartbeat on their next response. */
   readonly #heartbeatDue = new Set<string>();
   #heartbeatTimer: NodeJS.Timeout | undefined = undefined;
@@ -114,6 +109,14 @@ export class DeltaStream {
   constructor(options: DeltaStreamOptions) {
     this.#o = options;
     this.#ads = options.typeUrl === undefined;
+    this.#gate = new WarmingGate({
+      waitMs: options.warmingWaitMs ?? 2000,
+      onOpen: (held) => {
+        if (this.#closed) return;
+        for (const t of held) this.#dirty.add(t);
+        void this.#pump();
+      },
+    });
   }
 
   get nodeId(): string {
@@ -177,7 +180,7 @@ export class DeltaStream {
       this.#o.status.nacked(nodeId, typeUrl, { version, nonce: request.responseNonce, message, code });
       callHook(this.#o.hooks, "onNack", { ...base, version, nonce: request.responseNonce, message, code });
       // Rejected clusters will not ask for endpoints: stop holding routes for them.
-      if (typeUrl === TypeUrl.Cluster && this.#awaitingEds.size > 0) this.#openGate();
+      if (typeUrl === TypeUrl.Cluster && this.#gate.closed) this.#gate.open();
     } else if (kind === "ack" && state) {
       // A Delta ACK carries no version: it accepts the response its nonce names.
       this.#o.status.acked(nodeId, typeUrl, state.lastSentVersion);
@@ -252,7 +255,7 @@ export class DeltaStream {
 
   #nextDirty(): string | undefined {
     // Deferred removals wait for everything else, held types included.
-    if (this.#dirty.size === 0 && this.#awaitingEds.size === 0 && this.#deferred.size > 0) {
+    if (this.#dirty.size === 0 && !this.#gate.closed && this.#deferred.size > 0) {
       for (const t of this.#deferred) this.#dirty.add(t);
       this.#deferred.clear();
     }
@@ -283,10 +286,10 @@ export class DeltaStream {
     // Nothing for this node yet: the subscription waits, remembered. Saying
     // "removed" now would be wrong: the cache simply has not spoken.
     if (!state || !type || !available) return true;
-    if (this.#awaitingEds.size > 0 && pushOrder(typeUrl) > pushOrder(TypeUrl.Endpoint)) {
+    if (this.#gate.closed && pushOrder(typeUrl) > pushOrder(TypeUrl.Endpoint)) {
       // Routes are not warmed by Envoy: a route to a cluster whose endpoints
       // have not arrived answers 503 (go-control-plane #526, #705, #800).
-      this.#held.add(typeUrl);
+      this.#gate.hold(typeUrl);
       return true;
     }
     const selection = selectDelta(available.items, state.subscription);
@@ -352,51 +355,14 @@ export class DeltaStream {
       callHook(this.#o.hooks, "onResponse", responseEvent);
       writable = this.#o.transport.write(message) && writable;
     });
-    if (this.#ads && typeUrl === TypeUrl.Cluster) this.#awaitEndpoints(selection.resources);
-    if (typeUrl === TypeUrl.Endpoint && this.#awaitingEds.size > 0) {
-      for (const r of selection.resources) this.#awaitingEds.delete(r.name);
-      for (const name of removed) this.#awaitingEds.delete(name);
-      if (this.#awaitingEds.size === 0) this.#openGate();
+    if (this.#ads && typeUrl === TypeUrl.Cluster) {
+      // Only a client that takes endpoints over this stream is waited for; at
+      // startup Envoy asks for listeners only once its clusters are warm anyway.
+      const held = this.#types.get(TypeUrl.Endpoint)?.subscription.clientVersions;
+      if (held) this.#gate.await(endpointsToAwait(selection.resources, this.#o.watcher.get(this.#key, TypeUrl.Endpoint)?.items, held));
     }
+    if (typeUrl === TypeUrl.Endpoint) this.#gate.delivered([...selection.resources.map((r) => r.name), ...removed]);
     return writable;
-  }
-
-  /**
-   * After new or changed clusters went out on ADS, Envoy warms them and asks
-   * for their endpoints; routes and listeners are held until those endpoints
-   * were sent, so a route never points at a cluster that is still warming.
-   * Bounded by warmingWaitMs in case Envoy never asks (a rejected cluster).
-   */
-  #awaitEndpoints(clusters: readonly EncodedResource[]): void {
-    // Only a client that takes endpoints over this stream is waited for; at
-    // startup Envoy asks for listeners only once its clusters are warm anyway.
-    const held = this.#types.get(TypeUrl.Endpoint)?.subscription.clientVersions;
-    if (!held) return;
-    const endpoints = this.#o.watcher.get(this.#key, TypeUrl.Endpoint);
-    for (const cluster of clusters) {
-      for (const ref of resourceType(cluster.typeUrl)?.references(cluster.message) ?? []) {
-        if (ref.typeUrl !== TypeUrl.Endpoint) continue;
-        for (const name of ref.names) {
-          const cla = endpoints?.items.get(name);
-          // Endpoints that do not exist cannot be awaited; held ones need no wait.
-          if (cla && held.get(name) !== cla.version) this.#awaitingEds.add(name);
-        }
-      }
-    }
-    if (this.#awaitingEds.size > 0 && !this.#warmingTimer) {
-      this.#warmingTimer = setTimeout(() => this.#openGate(), this.#o.warmingWaitMs ?? 2000);
-      this.#warmingTimer.unref();
-    }
-  }
-
-  #openGate(): void {
-    clearTimeout(this.#warmingTimer);
-    this.#warmingTimer = undefined;
-    this.#awaitingEds.clear();
-    if (this.#closed) return;
-    for (const t of this.#held) this.#dirty.add(t);
-    this.#held.clear();
-    void this.#pump();
   }
 
   #hasLaterDirtyTypes(typeUrl: string): boolean {
@@ -414,10 +380,7 @@ export class DeltaStream {
   }
 
   #release(): void {
-    clearTimeout(this.#warmingTimer);
-    this.#warmingTimer = undefined;
-    this.#awaitingEds.clear();
-    this.#held.clear();
+    this.#gate.dispose();
     clearInterval(this.#heartbeatTimer);
     this.#heartbeatTimer = undefined;
     this.#heartbeatDue.clear();
