@@ -2,13 +2,14 @@
 // YAML (--config): an HTTPS front proxy terminating TLS with the example's
 // self-signed certificate, generating request ids, and sending /version round
 // robin to two local upstreams v1 and v2. Envoy boots from the bootstrap the
-// CLI prints; its admin listener answers /stats.
+// CLI prints; its admin listener answers /stats. Twice: the certificate inline
+// (scenario-3.yaml), and as files the control plane reads (tls-from-files.yaml).
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import { parse, parseAllDocuments } from "yaml";
 import type { Json } from "../harness/config-dump.ts";
 import { freePort } from "../harness/free-port.ts";
@@ -22,16 +23,33 @@ import { startRecordingUpstream } from "./support/recording-upstream.ts";
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-test("scenario 3: HTTPS front proxy from scenario-3.yaml: TLS with the example certificate, request ids, /version round robin v1/v2, admin stats", { timeout: 60_000 }, async (t) => {
+test("scenario 3: HTTPS front proxy from scenario-3.yaml (inline certificate): TLS, request ids, /version round robin v1/v2, admin stats", { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "cp-e2e-s3-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const docs = parseAllDocuments(readFileSync(join(examplesDir, "scenario-3.yaml"), "utf8"));
+  const certificate = (Array.isArray(docs) ? docs : [docs]).map((d) => d.getIn(["spec", "tls", "certificate"])).find((c) => typeof c === "string");
+  assert.equal(typeof certificate, "string", "scenario-3.yaml has an inline certificate");
+  await frontProxy(t, { example: "scenario-3.yaml", dir, certificate: certificate as string });
+});
+
+test("scenario 3: HTTPS front proxy from tls-from-files.yaml (certificateFile/keyFile read by the control plane): the same", { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "cp-e2e-s3-files-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // The files are named relative to the YAML file: the copy gets the example's certs/ beside it.
+  cpSync(join(examplesDir, "certs"), join(dir, "certs"), { recursive: true });
+  const certificate = readFileSync(join(examplesDir, "certs", "localhost.crt"), "utf8");
+  await frontProxy(t, { example: "tls-from-files.yaml", dir, certificate });
+});
+
+async function frontProxy(t: TestContext, options: { example: string; dir: string; certificate: string }): Promise<void> {
+  const { dir } = options;
   const v1 = await startRecordingUpstream({ body: "v1\n", t });
   const v2 = await startRecordingUpstream({ body: "v2\n", t });
   const listenerPort = await freePort();
   // The example as written, except its fixed ports (8000, 8081, 8082) become
   // the test's ephemeral ones and the listener stays on loopback.
   const config = writeExampleCopy(
-    "scenario-3.yaml",
+    options.example,
     [
       { kind: "Listener", name: "listener_https", path: ["spec", "port"], value: listenerPort },
       loopbackListener("listener_https"),
@@ -44,7 +62,7 @@ test("scenario 3: HTTPS front proxy from scenario-3.yaml: TLS with the example c
   const cp = await startControlPlane({ dataDir: join(dir, "data"), config: [config], t });
   const boot = await runCliProcess(["bootstrap", "--node", "front-1"], { server: cp.adminUrl });
   assert.equal(boot.code, 0, boot.stderr);
-  const envoy = await startEnvoy({ bootstrap: parse(boot.stdout) as Json, name: "cp-scenario3", t });
+  const envoy = await startEnvoy({ bootstrap: parse(boot.stdout) as Json, name: `cp-scenario3-${options.example.replace(/\.yaml$/, "")}`, t });
 
   const url = `https://127.0.0.1:${listenerPort}/version`;
   // Like `curl -k`: the certificate is self-signed; the checks below pin it instead.
@@ -56,11 +74,8 @@ test("scenario 3: HTTPS front proxy from scenario-3.yaml: TLS with the example c
     { timeoutMs: 15_000, description: "Envoy answers /version over HTTPS" },
   );
 
-  // The certificate Envoy presents is the one written inline in the example.
-  const exampleDoc = parseAllDocuments(readFileSync(join(examplesDir, "scenario-3.yaml"), "utf8"));
-  const certPem = (Array.isArray(exampleDoc) ? exampleDoc : [exampleDoc]).map((d) => d.getIn(["spec", "tls", "certificate"])).find((c) => typeof c === "string");
-  assert.equal(typeof certPem, "string", "scenario-3.yaml has an inline certificate");
-  const expected = new X509Certificate(certPem as string);
+  // The certificate Envoy presents is the example's.
+  const expected = new X509Certificate(options.certificate);
   assert.equal(first.certificate.fingerprint256, expected.fingerprint256, "Envoy presents the example's certificate");
   assert.equal(first.certificate.subject.CN, "localhost");
   assert.equal(first.alpn, "http/1.1", "ALPN settles on HTTP/1.1 for a client that offers only that");
@@ -109,4 +124,4 @@ test("scenario 3: HTTPS front proxy from scenario-3.yaml: TLS with the example c
   const prometheus = await httpGet(`${envoy.adminUrl}/stats/prometheus`);
   assert.equal(prometheus.status, 200);
   assert.match(prometheus.body, /envoy_http_downstream_rq_total\{envoy_http_conn_manager_prefix="listener_https"\} \d+/);
-});
+}
