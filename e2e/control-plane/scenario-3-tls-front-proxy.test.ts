@@ -18,7 +18,7 @@ import { startEnvoy } from "../harness/start-envoy.ts";
 import { waitUntil } from "../harness/wait-until.ts";
 import { runCliProcess, startControlPlane } from "./control-plane-process.ts";
 import { examplesDir, loopbackListener, writeExampleCopy } from "./support/example-copy.ts";
-import { insecureHttpsGet } from "./support/insecure-https-get.ts";
+import { insecureH2Get, insecureHttpsGet } from "./support/insecure-https-get.ts";
 import { startRecordingUpstream } from "./support/recording-upstream.ts";
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -124,4 +124,11 @@ async function frontProxy(t: TestContext, options: { example: string; dir: strin
   const prometheus = await httpGet(`${envoy.adminUrl}/stats/prometheus`);
   assert.equal(prometheus.status, 200);
   assert.match(prometheus.body, /envoy_http_downstream_rq_total\{envoy_http_conn_manager_prefix="listener_https"\} \d+/);
+
+  // What `curl -k` actually does: offer h2 first. The listener negotiates it
+  // over ALPN, and the next endpoint in the rotation answers.
+  const h2 = await insecureH2Get(url, { servername: "localhost" });
+  assert.equal(h2.alpn, "h2");
+  assert.equal(h2.status, 200);
+  assert.equal(h2.body.trim(), bodies.at(-1) === "v1" ? "v2" : "v1", "round robin goes on over HTTP/2");
 }

@@ -1,3 +1,4 @@
+import { connect } from "node:http2";
 import { request, type RequestOptions } from "node:https";
 import type { ConnectionOptions, PeerCertificate, TLSSocket } from "node:tls";
 
@@ -43,5 +44,35 @@ export function insecureHttpsGet(url: string, options: { timeoutMs?: number; ser
       reject(error);
     });
     req.end();
+  });
+}
+
+/**
+ * GET over HTTP/2 with TLS, accepting any certificate: what `curl -k` does by
+ * default (it offers h2 first). Resolves with the status, the body and the
+ * protocol ALPN chose. One session per call, closed before resolving; bounded.
+ */
+export function insecureH2Get(url: string, options: { timeoutMs?: number; servername?: string } = {}): Promise<{ status: number; body: string; alpn: string | false }> {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const session = connect(target.origin, { rejectUnauthorized: false, ...(options.servername === undefined ? {} : { servername: options.servername }) });
+    const timer = setTimeout(() => session.destroy(new Error(`h2 GET ${url}: no complete answer after ${timeoutMs} ms`)), timeoutMs);
+    session.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    const stream = session.request({ ":method": "GET", ":path": target.pathname + target.search });
+    let status = 0;
+    const chunks: Buffer[] = [];
+    stream.on("response", (headers) => (status = Number(headers[":status"])));
+    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("error", () => undefined); // the session's error handler reports it
+    stream.on("end", () => {
+      clearTimeout(timer);
+      const alpn = session.alpnProtocol ?? false;
+      session.close(() => resolve({ status, body: Buffer.concat(chunks).toString("utf8"), alpn }));
+    });
+    stream.end();
   });
 }
