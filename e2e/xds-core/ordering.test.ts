@@ -63,22 +63,17 @@ async function switchClusters(t: import("node:test").TestContext, mode: XdsMode,
 
 const isType = (typeUrl: string) => (r: ResponseEvent) => r.typeUrl === typeUrl;
 
-// Known library bug (reported; remove `todo` once fixed): over ADS the server
-// sends CDS and RDS in one pass, before Envoy has even asked for c2's
-// endpoints. The timeline this test prints shows it:
-//   → Cluster [c1,c2]   → RouteConfiguration [r]   ← request EDS [c2,c1]
-//   → EDS [c1,c2]       ← ACK RDS                  ← ACK CDS
-// Envoy applies the route while c2 is still warming, and requests fail with
-// 503 (router stat no_cluster) until c2's EDS arrives: about 1 run in 3 loses a
-// request here. Envoy sends its EDS request for the new cluster before it ACKs
-// CDS, so holding LDS/RDS until the CDS response is ACKed (and answering the
-// EDS request that comes first) would order it. The deterministic symptom is
-// the order of the responses, asserted first.
+// Over ADS the server holds listener and route updates while a cluster update
+// is unacknowledged. Envoy asks for a new cluster's endpoints before it ACKs
+// the clusters, and that request is answered at once, so c2's endpoints reach
+// Envoy before the route that points at c2. Without the hold, the route arrived
+// while c2 was still warming and about 1 run in 3 lost a request (router stat
+// no_cluster). The order of the responses is asserted first: it is the
+// deterministic symptom.
 for (const removeOld of [false, true]) {
   const what = removeOld ? "adds c2, switches the route to it and removes c1" : "adds c2 and switches the route to it";
   test(
     `ordering (ads): one snapshot that ${what}: c2's endpoints are sent before the route, and no request fails`,
-    { todo: "library bug: over ADS, RDS is sent before Envoy requested and got the new cluster's EDS (see comment)" },
     async (t) => {
       const { responses, records } = await switchClusters(t, "ads", { removeOld });
       const edsWithC2 = responses.findIndex((r) => r.typeUrl === TypeUrl.Endpoint && r.resourceNames.includes("c2"));

@@ -116,6 +116,11 @@ export class StatusRegistry {
     return e;
   }
 
+  /** A stream of the node now reads from another cache key. */
+  streamRekeyed(nodeId: string, cacheKey: string): void {
+    this.#entry(nodeId).cacheKey = cacheKey;
+  }
+
   streamClosed(nodeId: string): void {
     const e = this.#nodes.get(nodeId);
     if (!e || e.streams === 0) return;

@@ -5,6 +5,7 @@ import type { ConfigWatcher } from "../cache/config-watcher.ts";
 import type { StatusRegistry } from "../cache/node-status.ts";
 import type { EncodedResource } from "../resource/encoded-resource.ts";
 import { pushOrder, resourceType } from "../resource/resource-types.ts";
+import { TypeUrl } from "../resource/type-urls.ts";
 import { classifySotwRequest } from "../protocol/sotw-request-kind.ts";
 import { selectSotw, shouldRespondSotw, type SotwSelection } from "../protocol/sotw-selection.ts";
 import { applySotwRequest, type SotwSubscription } from "../protocol/sotw-subscription.ts";
@@ -21,6 +22,8 @@ export interface SotwStreamOptions {
   readonly encoder: SotwResponseEncoder;
   /** The type a per-type service serves; undefined for ADS. */
   readonly typeUrl?: string;
+  /** How long listeners and routes wait for a cluster update's ACK before going anyway (ADS). Default 5 s. */
+  readonly clusterAckTimeoutMs?: number;
 }
 
 interface TypeState {
@@ -30,6 +33,9 @@ interface TypeState {
   latestNonce?: string;
   /** The client asked afresh: answer even if we believe it has the content. */
   initial: boolean;
+  /** A response went out and neither ACK nor NACK came back yet. */
+  awaitingAck: boolean;
+  ackTimer?: NodeJS.Timeout;
 }
 
 /**
@@ -112,6 +118,7 @@ export class SotwStream {
     // A stale request answers an older response; a newer one is already on its
     // way, so it must not trigger anything (xds-protocol.md § nonces).
     if (kind === "stale") return;
+    if ((kind === "ack" || kind === "nack") && state) this.#acknowledged(state);
     if (kind === "nack") {
       const message = request.errorDetail?.message ?? "";
       const code = request.errorDetail?.code ?? 0;
@@ -124,7 +131,7 @@ export class SotwStream {
     }
     const subscription = applySotwRequest(state?.subscription, request.resourceNames, { fullState: type.fullState });
     if (!state) {
-      state = { subscription, lastSentVersion: "", initial: true };
+      state = { subscription, lastSentVersion: "", initial: true, awaitingAck: false };
       this.#types.set(typeUrl, state);
     } else {
       state.subscription = subscription;
@@ -135,6 +142,28 @@ export class SotwStream {
     }
     this.#o.status.subscribed(nodeId, typeUrl, subscription.wildcard ? ["*", ...subscription.names] : [...subscription.names]);
     this.#dirty.add(typeUrl);
+    void this.#pump();
+  }
+
+  /**
+   * Asks the cache again which key serves this stream's node, and moves the
+   * stream there if it changed (e.g. an operator changed node-group selectors).
+   * Every subscribed type is re-evaluated against the new key's resources.
+   */
+  rekey(): void {
+    if (this.#closed || !this.#node) return;
+    let key: string;
+    try {
+      key = this.#o.watcher.keyOf(this.#node);
+    } catch {
+      return; // keep serving from the old key; the open path reports key errors
+    }
+    if (key === this.#key) return;
+    this.#unwatch?.();
+    this.#key = key;
+    this.#o.status.streamRekeyed(this.#node.id, key);
+    this.#unwatch = this.#o.watcher.watch(key, (typeUrls) => this.#onChange(typeUrls));
+    for (const t of this.#types.keys()) this.#dirty.add(t);
     void this.#pump();
   }
 
@@ -174,9 +203,31 @@ export class SotwStream {
       this.#deferred.clear();
     }
     let best: string | undefined;
-    for (const t of this.#dirty) if (best === undefined || pushOrder(t) < pushOrder(best)) best = t;
+    for (const t of this.#dirty) {
+      if (this.#gated(t)) continue;
+      if (best === undefined || pushOrder(t) < pushOrder(best)) best = t;
+    }
     if (best !== undefined) this.#dirty.delete(best);
     return best;
+  }
+
+  /**
+   * On ADS, listeners, routes and later types wait while a cluster update is
+   * unacknowledged. Envoy asks for the endpoints of new clusters before it ACKs
+   * them, and those requests are answered at once; so by the ACK, the endpoints
+   * are on the wire ahead of any route that points at the new clusters. Without
+   * this, a route can reach Envoy while its cluster is still warming, and
+   * requests get 503 (routes are not warmed: go-control-plane #526, #705, #800).
+   */
+  #gated(typeUrl: string): boolean {
+    if (!this.#ads || pushOrder(typeUrl) <= pushOrder(TypeUrl.Endpoint)) return false;
+    return this.#types.get(TypeUrl.Cluster)?.awaitingAck === true;
+  }
+
+  #acknowledged(state: TypeState): void {
+    state.awaitingAck = false;
+    if (state.ackTimer) clearTimeout(state.ackTimer);
+    delete state.ackTimer;
   }
 
   async #pump(): Promise<void> {
@@ -224,6 +275,7 @@ export class SotwStream {
     state.lastSentVersion = selection.version;
     state.latestNonce = nonce;
     state.initial = false;
+    if (this.#ads && typeUrl === TypeUrl.Cluster) this.#awaitAck(state);
     this.#o.status.sent(this.nodeId, typeUrl, selection.version, nonce);
     callHook(this.#o.hooks, "onResponse", {
       streamId: this.#o.id,
@@ -237,6 +289,17 @@ export class SotwStream {
       bytes: message.length,
     });
     return this.#o.transport.write(message);
+  }
+
+  #awaitAck(state: TypeState): void {
+    this.#acknowledged(state);
+    state.awaitingAck = true;
+    // A client that never ACKs must not hold the other types forever.
+    state.ackTimer = setTimeout(() => {
+      this.#acknowledged(state);
+      if (!this.#closed) void this.#pump();
+    }, this.#o.clusterAckTimeoutMs ?? 5000);
+    state.ackTimer.unref();
   }
 
   #hasLaterDirtyTypes(typeUrl: string): boolean {
@@ -257,6 +320,7 @@ export class SotwStream {
     this.#unwatch?.();
     this.#unwatch = undefined;
     if (this.#node) this.#o.status.streamClosed(this.#node.id);
+    for (const state of this.#types.values()) this.#acknowledged(state);
     this.#types.clear();
     this.#dirty.clear();
     this.#deferred.clear();
