@@ -229,11 +229,19 @@ describe("Delta xDS server", () => {
       createSnapshot({ resources: [edsCluster("c2"), endpoints("c2", [9]), httpListener("l1", "r2", 10001), route("r2", "c2")] }),
     );
     const got: string[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 6; i++) {
       const r = await c.next();
       got.push(`${r.typeUrl.slice(r.typeUrl.lastIndexOf(".") + 1)}:${deltaNames(r).join(",")}:-${r.removedResources.join(",")}`);
     }
-    assert.deepEqual(got, ["Cluster:c2:-", "ClusterLoadAssignment:c2:-c1", "Listener:l1:-", "RouteConfiguration:r2:-r1", "Cluster::-c1"]);
+    // c1 and its endpoints are removed only once the listener and route moved away from them.
+    assert.deepEqual(got, [
+      "Cluster:c2:-",
+      "ClusterLoadAssignment:c2:-",
+      "Listener:l1:-",
+      "RouteConfiguration:r2:-r1",
+      "Cluster::-c1",
+      "ClusterLoadAssignment::-c1",
+    ]);
   });
 
   test("ADS holds routes until the client asked for and got the endpoints of a new cluster (#526, #705, #800)", async () => {
@@ -257,6 +265,31 @@ describe("Delta xDS server", () => {
     assert.deepEqual([eds.typeUrl, deltaNames(eds)], [TypeUrl.Endpoint, ["c2"]]);
     const rds = await c.next();
     assert.deepEqual([rds.typeUrl, deltaNames(rds)], [TypeUrl.Route, ["r1"]]);
+  });
+
+  test("while routes are held for a new cluster's endpoints, removing the old cluster waits too", async () => {
+    await cache.setSnapshot("warm-rm", fullSnapshot(["c1"]));
+    const c = connect({ nodeId: "warm-rm" });
+    c.send({ typeUrl: TypeUrl.Cluster });
+    c.ack(await c.next());
+    c.send({ typeUrl: TypeUrl.Endpoint, subscribe: ["c1"] });
+    c.ack(await c.next());
+    c.send({ typeUrl: TypeUrl.Route, subscribe: ["r1"] });
+    c.ack(await c.next());
+    await c.expectNone(100);
+    const both = [edsCluster("c1"), edsCluster("c2"), endpoints("c1"), endpoints("c2"), httpListener("l1", "r1"), route("r1", "c2")];
+    await cache.setSnapshot("warm-rm", createSnapshot({ resources: both }));
+    c.ack(await c.next()); // CDS [c2]; the route is held
+    await c.expectNone(100);
+    await cache.setSnapshot("warm-rm", createSnapshot({ resources: [edsCluster("c2"), endpoints("c2"), httpListener("l1", "r1"), route("r1", "c2")] }));
+    await c.expectNone(200); // c1's removal must not overtake the held route
+    c.send({ typeUrl: TypeUrl.Endpoint, subscribe: ["c2"] });
+    const got: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await c.next();
+      got.push(`${r.typeUrl.slice(r.typeUrl.lastIndexOf(".") + 1)}:${deltaNames(r).join(",")}:-${r.removedResources.join(",")}`);
+    }
+    assert.deepEqual(got, ["ClusterLoadAssignment:c2:-", "RouteConfiguration:r1:-", "Cluster::-c1", "ClusterLoadAssignment::-c1"]);
   });
 
   test("a NACKed cluster releases the routes held for its endpoints", async () => {

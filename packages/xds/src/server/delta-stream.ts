@@ -97,6 +97,8 @@ export class DeltaStream {
   readonly #dirty = new Set<string>();
   /** Full-state types whose removals wait until the types after them were sent (make before break). */
   readonly #deferred = new Set<string>();
+  /** Deferred types just released: their removals go out without another deferral. */
+  readonly #released = new Set<string>();
   /** ADS make before break for new clusters: routes wait for their endpoints (delta-warming-gate.ts). */
   readonly #gate: WarmingGate;
   /** Types due for a TTL heartbeat on their next response. */
@@ -256,7 +258,12 @@ export class DeltaStream {
   #nextDirty(): string | undefined {
     // Deferred removals wait for everything else, held types included.
     if (this.#dirty.size === 0 && !this.#gate.closed && this.#deferred.size > 0) {
-      for (const t of this.#deferred) this.#dirty.add(t);
+      // Released removals go out now, in push order, and are not deferred
+      // again because of one another.
+      for (const t of this.#deferred) {
+        this.#dirty.add(t);
+        this.#released.add(t);
+      }
       this.#deferred.clear();
     }
     let best: string | undefined;
@@ -294,10 +301,13 @@ export class DeltaStream {
     }
     const selection = selectDelta(available.items, state.subscription);
     let removed = selection.removed;
-    if (type.fullState && this.#ads && this.#hasLaterDirtyTypes(typeUrl)) {
-      // Make before break: a cluster or listener the client holds is removed
-      // only after the types after it (listeners, routes) were sent, in a later
-      // response (xds-protocol.md § Ordering; go-control-plane #526, #705, #800).
+    const released = this.#released.delete(typeUrl);
+    if (this.#ads && !released && (this.#gate.closed || this.#hasLaterDirtyTypes(typeUrl))) {
+      // Make before break: a resource the client holds (a cluster, its
+      // endpoints, a listener) is removed only after the types after it
+      // (listeners, routes, including those the warming gate holds) were sent,
+      // in a later response (xds-protocol.md § Ordering; go-control-plane #526,
+      // #705, #800). Envoy ignores EDS removals, but other clients (gRPC) act on them.
       const held = removed.filter((name) => state.subscription.clientVersions.has(name));
       if (held.length > 0) {
         removed = removed.filter((name) => !state.subscription.clientVersions.has(name));
@@ -390,5 +400,6 @@ export class DeltaStream {
     this.#types.clear();
     this.#dirty.clear();
     this.#deferred.clear();
+    this.#released.clear();
   }
 }
