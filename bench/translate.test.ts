@@ -27,8 +27,8 @@ test("bench/translate.ts --quick prints a table and a JSON line that parses", as
   const result = JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as {
     bench: string;
     full: { routes: number; objects: number; resources: number; compile: MeasuredJson; compileAndSnapshot: MeasuredJson }[];
-    endpointChange: { routes: number; lastPath: string; timings: MeasuredJson };
-    routeChange: { routes: number; lastPath: string; timings: MeasuredJson };
+    endpointChange: { routes: number; lastPath: string; compile: MeasuredJson; reconcilerStep: MeasuredJson };
+    routeChange: { routes: number; lastPath: string; compile: MeasuredJson; reconcilerStep: MeasuredJson };
   };
   assert.equal(result.bench, "translate");
   assert.deepEqual(
@@ -42,7 +42,7 @@ test("bench/translate.ts --quick prints a table and a JSON line that parses", as
   assert.equal(result.endpointChange.routes, 25);
   assert.equal(result.endpointChange.lastPath, "endpoints");
   assert.equal(result.routeChange.lastPath, "full");
-  const all = [...result.full.flatMap((f) => [f.compile, f.compileAndSnapshot]), result.endpointChange.timings, result.routeChange.timings];
+  const all = [...result.full.flatMap((f) => [f.compile, f.compileAndSnapshot]), ...[result.endpointChange, result.routeChange].flatMap((c) => [c.compile, c.reconcilerStep])];
   for (const t of all.flatMap((m) => [m.wall, m.cpu])) {
     assert.equal(t.runs, 3);
     for (const v of [t.medianMs, t.p95Ms, t.maxMs]) assert.ok(Number.isFinite(v) && v >= 0, JSON.stringify(t));
