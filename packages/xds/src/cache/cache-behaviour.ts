@@ -5,10 +5,10 @@ import { describe, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { fromBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
 import { resourceType } from "../resource/resource-types.ts";
-import { createXdsServer, type XdsServer } from "../server/xds-server.ts";
 import { RawDeltaClient } from "../testing/raw-delta-client.ts";
 import { RawXdsClient } from "../testing/raw-xds-client.ts";
 import type { ConfigWatcher } from "./config-watcher.ts";
+import type { StatusRegistry } from "./node-status.ts";
 
 /** A cache under test, with one uniform way to change what it holds. */
 export interface CacheUnderTest {
@@ -16,6 +16,17 @@ export interface CacheUnderTest {
   /** Replaces the resources of the type under test that node `key` is served. */
   set(key: string, resources: readonly Message[]): Promise<void>;
 }
+
+/**
+ * The xDS server, as the suite uses it. Injected (pass `createXdsServer`): the
+ * cache layer never imports the server (architecture.md, scripts/check-layers.ts).
+ */
+export interface ServerUnderTest {
+  readonly status: StatusRegistry;
+  listen(options: { port: number }): Promise<number>;
+  close(options: { graceMs: number }): Promise<void>;
+}
+export type ServeCache = (options: { cache: ConfigWatcher; hooks: { onRequest: () => void } }) => ServerUnderTest;
 
 export interface CacheBehaviourOptions {
   /** Names the suite ("linear cache (EDS)"). */
@@ -26,6 +37,8 @@ export interface CacheBehaviourOptions {
   readonly make: (name: string, revision: number) => Message;
   /** A fresh, empty cache for each test. */
   readonly create: () => CacheUnderTest;
+  /** Starts the real server over a cache: `createXdsServer`. */
+  readonly serve: ServeCache;
 }
 
 interface Reply {
@@ -55,11 +68,11 @@ export function cacheBehaviour(options: CacheBehaviourOptions): void {
   if (!type) throw new Error(`unknown type ${options.typeUrl}`);
   const nameOf = (any: { value: Uint8Array }): string => type.nameOf(fromBinary(type.schema as DescMessage, any.value));
 
-  async function setup(t: TestContext, variant: "sotw" | "delta"): Promise<{ cache: CacheUnderTest; server: XdsServer; probe: Probe }> {
+  async function setup(t: TestContext, variant: "sotw" | "delta"): Promise<{ cache: CacheUnderTest; server: ServerUnderTest; probe: Probe }> {
     const cache = options.create();
     let seen = 0;
     const waiters: { at: number; resolve: () => void }[] = [];
-    const server = createXdsServer({
+    const server = options.serve({
       cache: cache.watcher,
       hooks: {
         onRequest: () => {

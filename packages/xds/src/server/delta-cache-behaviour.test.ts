@@ -1,11 +1,17 @@
-// The shared behavioural suite against every cache kind, over SotW and Delta.
+// The shared behavioural suite (cache/cache-behaviour.ts) against every cache
+// kind, over SotW and Delta, through the real server. It lives in the server
+// layer because it starts the server: the cache layer never imports it.
+import type { Message } from "@bufbuild/protobuf";
+import { cacheBehaviour as suite, type CacheBehaviourOptions } from "../cache/cache-behaviour.ts";
+import { createLinearCache } from "../cache/linear-cache.ts";
+import { createMuxCache } from "../cache/mux-cache.ts";
+import { createSnapshot } from "../cache/snapshot.ts";
+import { createSnapshotCache } from "../cache/snapshot-cache.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
 import { edsCluster, endpoints } from "../testing/fixtures.ts";
-import { cacheBehaviour } from "./cache-behaviour.ts";
-import { createLinearCache } from "./linear-cache.ts";
-import { createMuxCache } from "./mux-cache.ts";
-import { createSnapshot } from "./snapshot.ts";
-import { createSnapshotCache } from "./snapshot-cache.ts";
+import { createXdsServer } from "./xds-server.ts";
+
+const cacheBehaviour = (options: Omit<CacheBehaviourOptions, "serve">): void => suite({ ...options, serve: createXdsServer });
 
 const cla = (name: string, revision: number) => endpoints(name, [8000 + revision]);
 const cluster = (name: string, revision: number) => edsCluster(name, { serviceName: `${name}-r${revision}` });
@@ -15,14 +21,14 @@ function snapshotCache() {
   return {
     watcher: cache,
     // Partial snapshots (clusters without their endpoints): the suite tests one type at a time.
-    set: (key: string, resources: readonly import("@bufbuild/protobuf").Message[]) =>
+    set: (key: string, resources: readonly Message[]) =>
       cache.setSnapshot(key, createSnapshot({ resources, skipConsistencyCheck: true })),
   };
 }
 
 function linearCache() {
   const cache = createLinearCache({ typeUrl: TypeUrl.Endpoint });
-  return { watcher: cache, set: (_key: string, resources: readonly import("@bufbuild/protobuf").Message[]) => cache.setResources(resources) };
+  return { watcher: cache, set: (_key: string, resources: readonly Message[]) => cache.setResources(resources) };
 }
 
 function muxCache() {
