@@ -18,8 +18,6 @@ import {
   type ClientStatusResponse,
 } from "@ts-control-plane/envoy-api/envoy/service/status/v3/csds_pb";
 import { createSnapshot, createSnapshotCache, createXdsServer, TypeUrl, type NackEvent, type SnapshotCache, type XdsServer } from "@ts-control-plane/xds";
-import { CsdsResourceVersions } from "@ts-control-plane/xds/server/csds-resource-versions";
-import { registerCsds } from "@ts-control-plane/xds/server/csds-service";
 import { edsCluster, endpoints, httpListener, route } from "@ts-control-plane/xds/testing/fixtures";
 import { dynamicClusters, dynamicListeners, dynamicRoutes } from "../harness/config-dump.ts";
 import { freePort } from "../harness/free-port.ts";
@@ -33,19 +31,13 @@ const nodeId = "csds-e2e-node";
 const fetchPath = "/envoy.service.status.v3.ClientStatusDiscoveryService/FetchClientStatus";
 const identity = (b: Buffer): Buffer => b;
 
-/**
- * The library's xDS services and CSDS on one gRPC server, as an embedding
- * application (or the lead's createXdsServer wiring) would serve them. CSDS
- * gets the per-resource version record through the server's hooks.
- */
+/** The library's xDS server, which serves CSDS beside xDS, on a gRPC server of the application's. */
 async function startXdsWithCsds(t: TestContext): Promise<{ cache: SnapshotCache; xds: XdsServer; port: number; nacks: NackEvent[] }> {
   const cache = createSnapshotCache({ ads: true });
-  const resourceVersions = new CsdsResourceVersions({ cache });
   const nacks: NackEvent[] = [];
-  const xds = createXdsServer({ cache, controlPlaneId: "e2e-csds", hooks: resourceVersions.wrap({ onNack: (e) => nacks.push(e) }) });
+  const xds = createXdsServer({ cache, controlPlaneId: "e2e-csds", hooks: { onNack: (e) => nacks.push(e) } });
   const server = new grpc.Server();
-  xds.register(server);
-  registerCsds(server, { status: xds.status, cache, resourceVersions });
+  xds.register(server); // xDS and CSDS
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
   );

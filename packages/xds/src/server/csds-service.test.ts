@@ -19,8 +19,6 @@ import { createSnapshotCache, type SnapshotCache } from "../cache/snapshot-cache
 import { TypeUrl } from "../resource/type-urls.ts";
 import { edsCluster, endpoints, httpListener, route } from "../testing/fixtures.ts";
 import { RawXdsClient } from "../testing/raw-xds-client.ts";
-import { CsdsResourceVersions } from "./csds-resource-versions.ts";
-import { registerCsds } from "./csds-service.ts";
 import { createXdsServer, type XdsServer } from "./xds-server.ts";
 
 const fetchPath = "/envoy.service.status.v3.ClientStatusDiscoveryService/FetchClientStatus";
@@ -60,21 +58,20 @@ describe("CSDS service", () => {
 
   before(async () => {
     cache = createSnapshotCache();
-    const resourceVersions = new CsdsResourceVersions({ cache });
-    // The application's own hooks keep working beside the record's (a throwing one included).
+    // The application's own hooks keep working beside the server's CSDS record (a throwing one included).
     xds = createXdsServer({
       cache,
-      hooks: resourceVersions.wrap({
+      hooks: {
         onResponse: () => {
           appResponses++;
           throw new Error("an application hook failing must not stop the record");
         },
         onHookError: () => appHookErrors++,
-      }),
+      },
     });
     grpcServer = new grpc.Server();
-    xds.register(grpcServer);
-    registerCsds(grpcServer, { status: xds.status, cache, resourceVersions });
+    xds.register(grpcServer); // xDS and CSDS
+
     port = await new Promise<number>((resolve, reject) =>
       grpcServer.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
     );

@@ -1,10 +1,9 @@
 import { fromBinary } from "@bufbuild/protobuf";
-import type { Node } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
 import { DeltaDiscoveryRequestSchema, type DeltaDiscoveryRequest } from "@ts-control-plane/envoy-api/envoy/service/discovery/v3/discovery_pb";
 import type { ConfigWatcher } from "../cache/config-watcher.ts";
 import type { StatusRegistry } from "../cache/node-status.ts";
 import type { EncodedResource } from "../resource/encoded-resource.ts";
-import { pushOrder, resourceType } from "../resource/resource-types.ts";
+import { pushOrder, resourceType, type ResourceType } from "../resource/resource-types.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
 import { classifyDeltaRequest } from "../protocol/delta-request-kind.ts";
 import { splitBySize } from "../protocol/delta-split.ts";
@@ -17,7 +16,8 @@ import {
   type DeltaSubscription,
 } from "../protocol/delta-subscription.ts";
 import type { DeltaResponseEncoder } from "./delta-response-encoder.ts";
-import { StatusCode, type StreamError, type StreamTransport } from "./stream-transport.ts";
+import { StreamSession } from "./stream-session.ts";
+import { StatusCode, type StreamTransport } from "./stream-transport.ts";
 import { endpointsToAwait, WarmingGate } from "./delta-warming-gate.ts";
 import { callHook, type RequestEvent, type ResponseEvent, type XdsHooks } from "./xds-hooks.ts";
 
@@ -89,10 +89,7 @@ interface TypeState {
  */
 export class DeltaStream {
   readonly #o: DeltaStreamOptions;
-  readonly #ads: boolean;
-  #node?: Node;
-  #key = "";
-  #unwatch: (() => void) | undefined = undefined;
+  readonly #s: StreamSession;
   readonly #types = new Map<string, TypeState>();
   readonly #dirty = new Set<string>();
   /** Full-state types whose removals wait until the types after them were sent (make before break). */
@@ -105,16 +102,21 @@ export class DeltaStream {
   readonly #heartbeatDue = new Set<string>();
   #heartbeatTimer: NodeJS.Timeout | undefined = undefined;
   #pumping = false;
-  #closed = false;
   #nonce = 0;
 
   constructor(options: DeltaStreamOptions) {
     this.#o = options;
-    this.#ads = options.typeUrl === undefined;
+    this.#s = new StreamSession({
+      ...options,
+      variant: "delta",
+      onChange: (typeUrls) => this.#onChange(typeUrls),
+      onRekey: () => this.#onChange(new Set(this.#types.keys())),
+      onRelease: () => this.#release(),
+    });
     this.#gate = new WarmingGate({
       waitMs: options.warmingWaitMs ?? 2000,
       onOpen: (held) => {
-        if (this.#closed) return;
+        if (this.#s.closed) return;
         for (const t of held) this.#dirty.add(t);
         void this.#pump();
       },
@@ -122,46 +124,41 @@ export class DeltaStream {
   }
 
   get nodeId(): string {
-    return this.#node?.id ?? "";
+    return this.#s.nodeId;
+  }
+
+  /** Moves the stream to the cache key that now serves its node, if that changed. */
+  rekey(): void {
+    this.#s.rekey();
+  }
+
+  /** Ends the stream with an error status (e.g. UNAVAILABLE when the server shuts down). */
+  end(code: number, details: string): void {
+    this.#s.fail(code, details);
+  }
+
+  /** The client or the transport ended the stream: release everything it held. */
+  close(): void {
+    this.#s.close();
   }
 
   onRequest(bytes: Uint8Array): void {
-    if (this.#closed) return;
+    if (this.#s.closed) return;
     let request: DeltaDiscoveryRequest;
     try {
       request = fromBinary(DeltaDiscoveryRequestSchema, bytes);
     } catch (error) {
-      this.#fail(StatusCode.InvalidArgument, `malformed DeltaDiscoveryRequest: ${(error as Error).message}`);
+      this.#s.fail(StatusCode.InvalidArgument, `malformed DeltaDiscoveryRequest: ${(error as Error).message}`);
       return;
     }
-    if (!this.#node) {
-      if (!request.node) {
-        this.#fail(StatusCode.InvalidArgument, "the first DeltaDiscoveryRequest on a stream must carry 'node'");
-        return;
-      }
-      if (!this.#open(request.node)) return;
-    }
-    let typeUrl = request.typeUrl;
-    if (this.#ads) {
-      if (typeUrl === "") {
-        this.#fail(StatusCode.InvalidArgument, "a DeltaDiscoveryRequest on ADS must set type_url");
-        return;
-      }
-    } else if (typeUrl === "") {
-      typeUrl = this.#o.typeUrl as string;
-    } else if (typeUrl !== this.#o.typeUrl) {
-      this.#fail(StatusCode.InvalidArgument, `type_url ${typeUrl} does not belong on the ${this.#o.typeUrl} service`);
-      return;
-    }
-    const type = resourceType(typeUrl);
-    if (!type) {
-      this.#fail(StatusCode.InvalidArgument, `unknown type_url ${JSON.stringify(typeUrl)}`);
-      return;
-    }
+    const typeUrl = this.#s.admit(request, "DeltaDiscoveryRequest");
+    if (typeUrl === undefined) return;
+    const type = resourceType(typeUrl) as ResourceType; // admit() checked it is known
+    this.#startHeartbeats();
     const nodeId = this.nodeId;
     let state = this.#types.get(typeUrl);
     const kind = classifyDeltaRequest({ responseNonce: request.responseNonce, hasErrorDetail: request.errorDetail !== undefined }, state?.latestNonces);
-    const base = { streamId: this.#o.id, variant: "delta" as const, ads: this.#ads, nodeId, typeUrl };
+    const base = { streamId: this.#o.id, variant: "delta" as const, ads: this.#s.ads, nodeId, typeUrl };
     const requestEvent: DeltaRequestEvent = {
       ...base,
       versionInfo: "",
@@ -210,37 +207,15 @@ export class DeltaStream {
     void this.#pump();
   }
 
-  /** The client or the transport ended the stream: release everything it held. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#release();
-    if (this.#node) callHook(this.#o.hooks, "onStreamClose", { streamId: this.#o.id, variant: "delta", ads: this.#ads, nodeId: this.nodeId });
-  }
-
-  #open(node: Node): boolean {
-    let key: string;
-    try {
-      key = this.#o.watcher.keyOf(node);
-    } catch (error) {
-      this.#fail(StatusCode.Internal, `node key function failed: ${(error as Error).message}`);
-      return false;
-    }
-    this.#node = node;
-    this.#key = key;
-    this.#o.status.streamOpened(node, key);
-    this.#unwatch = this.#o.watcher.watch(key, (typeUrls) => this.#onChange(typeUrls));
-    callHook(this.#o.hooks, "onStreamOpen", { streamId: this.#o.id, variant: "delta", ads: this.#ads, nodeId: node.id, node, cacheKey: key });
+  #startHeartbeats(): void {
     const every = this.#o.heartbeatIntervalMs ?? 0;
-    if (every > 0) {
-      this.#heartbeatTimer = setInterval(() => this.#onHeartbeat(), every);
-      this.#heartbeatTimer.unref();
-    }
-    return true;
+    if (every <= 0 || this.#heartbeatTimer !== undefined) return;
+    this.#heartbeatTimer = setInterval(() => this.#onHeartbeat(), every);
+    this.#heartbeatTimer.unref();
   }
 
   #onHeartbeat(): void {
-    if (this.#closed) return;
+    if (this.#s.closed) return;
     // Through the ordered pump like any response, never beside it (#752, #875).
     for (const t of this.#types.keys()) {
       this.#heartbeatDue.add(t);
@@ -250,7 +225,7 @@ export class DeltaStream {
   }
 
   #onChange(typeUrls: ReadonlySet<string>): void {
-    if (this.#closed) return;
+    if (this.#s.closed) return;
     for (const t of typeUrls) if (this.#types.has(t)) this.#dirty.add(t);
     if (this.#dirty.size > 0) void this.#pump();
   }
@@ -276,7 +251,7 @@ export class DeltaStream {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
-      for (let typeUrl = this.#nextDirty(); typeUrl !== undefined && !this.#closed; typeUrl = this.#nextDirty()) {
+      for (let typeUrl = this.#nextDirty(); typeUrl !== undefined && !this.#s.closed; typeUrl = this.#nextDirty()) {
         const writable = this.#respond(typeUrl);
         if (!writable) await new Promise<void>((resolve) => this.#o.transport.onceDrained(resolve));
       }
@@ -289,7 +264,7 @@ export class DeltaStream {
   #respond(typeUrl: string): boolean {
     const state = this.#types.get(typeUrl);
     const type = resourceType(typeUrl);
-    const available = this.#o.watcher.get(this.#key, typeUrl);
+    const available = this.#o.watcher.get(this.#s.key, typeUrl);
     // Nothing for this node yet: the subscription waits, remembered. Saying
     // "removed" now would be wrong: the cache simply has not spoken.
     if (!state || !type || !available) return true;
@@ -302,7 +277,7 @@ export class DeltaStream {
     const selection = selectDelta(available.items, state.subscription);
     let removed = selection.removed;
     const released = this.#released.delete(typeUrl);
-    if (this.#ads && !released && (this.#gate.closed || this.#hasLaterDirtyTypes(typeUrl))) {
+    if (this.#s.ads && !released && (this.#gate.closed || this.#hasLaterDirtyTypes(typeUrl))) {
       // Make before break: a resource the client holds (a cluster, its
       // endpoints, a listener) is removed only after the types after it
       // (listeners, routes, including those the warming gate holds) were sent,
@@ -350,7 +325,7 @@ export class DeltaStream {
       const responseEvent: DeltaResponseEvent = {
         streamId: this.#o.id,
         variant: "delta",
-        ads: this.#ads,
+        ads: this.#s.ads,
         nodeId: this.nodeId,
         typeUrl,
         version: systemVersion,
@@ -365,11 +340,11 @@ export class DeltaStream {
       callHook(this.#o.hooks, "onResponse", responseEvent);
       writable = this.#o.transport.write(message) && writable;
     });
-    if (this.#ads && typeUrl === TypeUrl.Cluster) {
+    if (this.#s.ads && typeUrl === TypeUrl.Cluster) {
       // Only a client that takes endpoints over this stream is waited for; at
       // startup Envoy asks for listeners only once its clusters are warm anyway.
       const held = this.#types.get(TypeUrl.Endpoint)?.subscription.clientVersions;
-      if (held) this.#gate.await(endpointsToAwait(selection.resources, this.#o.watcher.get(this.#key, TypeUrl.Endpoint)?.items, held));
+      if (held) this.#gate.await(endpointsToAwait(selection.resources, this.#o.watcher.get(this.#s.key, TypeUrl.Endpoint)?.items, held));
     }
     if (typeUrl === TypeUrl.Endpoint) this.#gate.delivered([...selection.resources.map((r) => r.name), ...removed]);
     return writable;
@@ -380,23 +355,11 @@ export class DeltaStream {
     return false;
   }
 
-  #fail(code: number, details: string): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#release();
-    const error: StreamError = { code, details };
-    callHook(this.#o.hooks, "onStreamClose", { streamId: this.#o.id, variant: "delta", ads: this.#ads, nodeId: this.nodeId, error });
-    this.#o.transport.end(error);
-  }
-
   #release(): void {
     this.#gate.dispose();
     clearInterval(this.#heartbeatTimer);
     this.#heartbeatTimer = undefined;
     this.#heartbeatDue.clear();
-    this.#unwatch?.();
-    this.#unwatch = undefined;
-    if (this.#node) this.#o.status.streamClosed(this.#node.id);
     this.#types.clear();
     this.#dirty.clear();
     this.#deferred.clear();

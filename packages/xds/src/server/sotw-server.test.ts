@@ -259,3 +259,43 @@ describe("SotW xDS server", () => {
     assert.equal(server.status.node("closing")?.streams, 0);
   });
 });
+
+describe("SotW xDS server lifecycle", () => {
+  test("rekey moves a connected node to the key that now serves it", async () => {
+    let group = "blue";
+    const cache = createSnapshotCache({ nodeKey: () => group });
+    const server = createXdsServer({ cache });
+    const port = await server.listen({ port: 0 });
+    const c = new RawXdsClient({ port, nodeId: "n" });
+    try {
+      await cache.setSnapshot("blue", fullSnapshot("a", ["blue-cluster"]));
+      await cache.setSnapshot("green", fullSnapshot("a", ["green-cluster"]));
+      c.send({ typeUrl: TypeUrl.Cluster });
+      const first = await c.next();
+      assert.deepEqual(names(first), ["blue-cluster"]);
+      c.ack(first);
+      group = "green";
+      server.rekey();
+      assert.deepEqual(names(await c.next()), ["green-cluster"]);
+      assert.equal(server.status.node("n")?.cacheKey, "green");
+    } finally {
+      c.close();
+      await server.close();
+    }
+  });
+
+  test("close ends open streams with UNAVAILABLE at once instead of waiting out the grace period", async () => {
+    const cache = createSnapshotCache();
+    const server = createXdsServer({ cache });
+    const port = await server.listen({ port: 0 });
+    await cache.setSnapshot("n", fullSnapshot("a"));
+    const c = new RawXdsClient({ port, nodeId: "n" });
+    c.send({ typeUrl: TypeUrl.Cluster });
+    await c.next();
+    const started = Date.now();
+    await server.close({ graceMs: 5000 });
+    assert.ok(Date.now() - started < 2000, `close took ${Date.now() - started} ms`);
+    assert.equal((await c.ended).code, 14);
+    c.close();
+  });
+});

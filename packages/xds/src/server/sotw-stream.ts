@@ -1,16 +1,16 @@
 import { fromBinary } from "@bufbuild/protobuf";
-import type { Node } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
 import { DiscoveryRequestSchema, type DiscoveryRequest } from "@ts-control-plane/envoy-api/envoy/service/discovery/v3/discovery_pb";
 import type { ConfigWatcher } from "../cache/config-watcher.ts";
 import type { StatusRegistry } from "../cache/node-status.ts";
 import type { EncodedResource } from "../resource/encoded-resource.ts";
-import { pushOrder, resourceType } from "../resource/resource-types.ts";
+import { pushOrder, resourceType, type ResourceType } from "../resource/resource-types.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
 import { classifySotwRequest } from "../protocol/sotw-request-kind.ts";
 import { selectSotw, shouldRespondSotw, type SotwSelection } from "../protocol/sotw-selection.ts";
 import { applySotwRequest, type SotwSubscription } from "../protocol/sotw-subscription.ts";
 import type { SotwResponseEncoder } from "./response-encoder.ts";
-import { StatusCode, type StreamError, type StreamTransport } from "./stream-transport.ts";
+import { StreamSession } from "./stream-session.ts";
+import { StatusCode, type StreamTransport } from "./stream-transport.ts";
 import { callHook, type XdsHooks } from "./xds-hooks.ts";
 
 export interface SotwStreamOptions {
@@ -46,68 +46,63 @@ interface TypeState {
  */
 export class SotwStream {
   readonly #o: SotwStreamOptions;
-  readonly #ads: boolean;
-  #node?: Node;
-  #key = "";
-  #unwatch: (() => void) | undefined = undefined;
+  readonly #s: StreamSession;
   readonly #types = new Map<string, TypeState>();
   readonly #dirty = new Set<string>();
   /** Full-state types whose removals wait until the types after them were sent (make before break). */
   readonly #deferred = new Set<string>();
   #pumping = false;
-  #closed = false;
   #nonce = 0;
 
   constructor(options: SotwStreamOptions) {
     this.#o = options;
-    this.#ads = options.typeUrl === undefined;
+    this.#s = new StreamSession({
+      ...options,
+      variant: "sotw",
+      onChange: (typeUrls) => this.#onChange(typeUrls),
+      onRekey: () => this.#onChange(new Set(this.#types.keys())),
+      onRelease: () => this.#release(),
+    });
   }
 
   get nodeId(): string {
-    return this.#node?.id ?? "";
+    return this.#s.nodeId;
+  }
+
+  /** Moves the stream to the cache key that now serves its node, if that changed. */
+  rekey(): void {
+    this.#s.rekey();
+  }
+
+  /** Ends the stream with an error status (e.g. UNAVAILABLE when the server shuts down). */
+  end(code: number, details: string): void {
+    this.#s.fail(code, details);
+  }
+
+  /** The client or the transport ended the stream: release everything it held. */
+  close(): void {
+    this.#s.close();
   }
 
   onRequest(bytes: Uint8Array): void {
-    if (this.#closed) return;
+    if (this.#s.closed) return;
     let request: DiscoveryRequest;
     try {
       request = fromBinary(DiscoveryRequestSchema, bytes);
     } catch (error) {
-      this.#fail(StatusCode.InvalidArgument, `malformed DiscoveryRequest: ${(error as Error).message}`);
+      this.#s.fail(StatusCode.InvalidArgument, `malformed DiscoveryRequest: ${(error as Error).message}`);
       return;
     }
-    // Only the first request of a stream is guaranteed to carry the node.
-    if (!this.#node) {
-      if (!request.node) {
-        this.#fail(StatusCode.InvalidArgument, "the first DiscoveryRequest on a stream must carry 'node'");
-        return;
-      }
-      if (!this.#open(request.node)) return;
-    }
-    let typeUrl = request.typeUrl;
-    if (this.#ads) {
-      if (typeUrl === "") {
-        this.#fail(StatusCode.InvalidArgument, "a DiscoveryRequest on ADS must set type_url");
-        return;
-      }
-    } else if (typeUrl === "") {
-      typeUrl = this.#o.typeUrl as string;
-    } else if (typeUrl !== this.#o.typeUrl) {
-      this.#fail(StatusCode.InvalidArgument, `type_url ${typeUrl} does not belong on the ${this.#o.typeUrl} service`);
-      return;
-    }
-    const type = resourceType(typeUrl);
-    if (!type) {
-      this.#fail(StatusCode.InvalidArgument, `unknown type_url ${JSON.stringify(typeUrl)}`);
-      return;
-    }
+    const typeUrl = this.#s.admit(request, "DiscoveryRequest");
+    if (typeUrl === undefined) return;
+    const type = resourceType(typeUrl) as ResourceType; // admit() checked it is known
     const nodeId = this.nodeId;
     let state = this.#types.get(typeUrl);
     const kind = classifySotwRequest(
       { responseNonce: request.responseNonce, hasErrorDetail: request.errorDetail !== undefined },
       state?.latestNonce,
     );
-    const base = { streamId: this.#o.id, variant: "sotw" as const, ads: this.#ads, nodeId, typeUrl };
+    const base = { streamId: this.#o.id, variant: "sotw" as const, ads: this.#s.ads, nodeId, typeUrl };
     callHook(this.#o.hooks, "onRequest", {
       ...base,
       versionInfo: request.versionInfo,
@@ -145,54 +140,8 @@ export class SotwStream {
     void this.#pump();
   }
 
-  /**
-   * Asks the cache again which key serves this stream's node, and moves the
-   * stream there if it changed (e.g. an operator changed node-group selectors).
-   * Every subscribed type is re-evaluated against the new key's resources.
-   */
-  rekey(): void {
-    if (this.#closed || !this.#node) return;
-    let key: string;
-    try {
-      key = this.#o.watcher.keyOf(this.#node);
-    } catch {
-      return; // keep serving from the old key; the open path reports key errors
-    }
-    if (key === this.#key) return;
-    this.#unwatch?.();
-    this.#key = key;
-    this.#o.status.streamRekeyed(this.#node.id, key);
-    this.#unwatch = this.#o.watcher.watch(key, (typeUrls) => this.#onChange(typeUrls));
-    for (const t of this.#types.keys()) this.#dirty.add(t);
-    void this.#pump();
-  }
-
-  /** The client or the transport ended the stream: release everything it held. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#release();
-    if (this.#node) callHook(this.#o.hooks, "onStreamClose", { streamId: this.#o.id, variant: "sotw", ads: this.#ads, nodeId: this.nodeId });
-  }
-
-  #open(node: Node): boolean {
-    let key: string;
-    try {
-      key = this.#o.watcher.keyOf(node);
-    } catch (error) {
-      this.#fail(StatusCode.Internal, `node key function failed: ${(error as Error).message}`);
-      return false;
-    }
-    this.#node = node;
-    this.#key = key;
-    this.#o.status.streamOpened(node, key);
-    this.#unwatch = this.#o.watcher.watch(key, (typeUrls) => this.#onChange(typeUrls));
-    callHook(this.#o.hooks, "onStreamOpen", { streamId: this.#o.id, variant: "sotw", ads: this.#ads, nodeId: node.id, node, cacheKey: key });
-    return true;
-  }
-
   #onChange(typeUrls: ReadonlySet<string>): void {
-    if (this.#closed) return;
+    if (this.#s.closed) return;
     for (const t of typeUrls) if (this.#types.has(t)) this.#dirty.add(t);
     if (this.#dirty.size > 0) void this.#pump();
   }
@@ -220,7 +169,7 @@ export class SotwStream {
    * requests get 503 (routes are not warmed: go-control-plane #526, #705, #800).
    */
   #gated(typeUrl: string): boolean {
-    if (!this.#ads || pushOrder(typeUrl) <= pushOrder(TypeUrl.Endpoint)) return false;
+    if (!this.#s.ads || pushOrder(typeUrl) <= pushOrder(TypeUrl.Endpoint)) return false;
     return this.#types.get(TypeUrl.Cluster)?.awaitingAck === true;
   }
 
@@ -234,7 +183,7 @@ export class SotwStream {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
-      for (let typeUrl = this.#nextDirty(); typeUrl !== undefined && !this.#closed; typeUrl = this.#nextDirty()) {
+      for (let typeUrl = this.#nextDirty(); typeUrl !== undefined && !this.#s.closed; typeUrl = this.#nextDirty()) {
         const writable = this.#respond(typeUrl);
         if (!writable) await new Promise<void>((resolve) => this.#o.transport.onceDrained(resolve));
       }
@@ -247,11 +196,11 @@ export class SotwStream {
   #respond(typeUrl: string): boolean {
     const state = this.#types.get(typeUrl);
     const type = resourceType(typeUrl);
-    const available = this.#o.watcher.get(this.#key, typeUrl);
+    const available = this.#o.watcher.get(this.#s.key, typeUrl);
     // No snapshot for this node yet: the request waits, remembered.
     if (!state || !type || !available) return true;
     let selection = selectSotw(available, state.subscription);
-    if (type.fullState && this.#ads && state.lastSent && !state.initial && this.#hasLaterDirtyTypes(typeUrl)) {
+    if (type.fullState && this.#s.ads && state.lastSent && !state.initial && this.#hasLaterDirtyTypes(typeUrl)) {
       // Make before break: keep resources about to disappear until what
       // replaces them (routes, listeners) was sent, then remove them in a later
       // response (xds-protocol.md § Ordering; go-control-plane #526, #705, #800).
@@ -275,12 +224,12 @@ export class SotwStream {
     state.lastSentVersion = selection.version;
     state.latestNonce = nonce;
     state.initial = false;
-    if (this.#ads && typeUrl === TypeUrl.Cluster) this.#awaitAck(state);
+    if (this.#s.ads && typeUrl === TypeUrl.Cluster) this.#awaitAck(state);
     this.#o.status.sent(this.nodeId, typeUrl, selection.version, nonce);
     callHook(this.#o.hooks, "onResponse", {
       streamId: this.#o.id,
       variant: "sotw",
-      ads: this.#ads,
+      ads: this.#s.ads,
       nodeId: this.nodeId,
       typeUrl,
       version: selection.version,
@@ -297,7 +246,7 @@ export class SotwStream {
     // A client that never ACKs must not hold the other types forever.
     state.ackTimer = setTimeout(() => {
       this.#acknowledged(state);
-      if (!this.#closed) void this.#pump();
+      if (!this.#s.closed) void this.#pump();
     }, this.#o.clusterAckTimeoutMs ?? 5000);
     state.ackTimer.unref();
   }
@@ -307,19 +256,7 @@ export class SotwStream {
     return false;
   }
 
-  #fail(code: number, details: string): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#release();
-    const error: StreamError = { code, details };
-    callHook(this.#o.hooks, "onStreamClose", { streamId: this.#o.id, variant: "sotw", ads: this.#ads, nodeId: this.nodeId, error });
-    this.#o.transport.end(error);
-  }
-
   #release(): void {
-    this.#unwatch?.();
-    this.#unwatch = undefined;
-    if (this.#node) this.#o.status.streamClosed(this.#node.id);
     for (const state of this.#types.values()) this.#acknowledged(state);
     this.#types.clear();
     this.#dirty.clear();

@@ -1,13 +1,15 @@
 import * as grpc from "@grpc/grpc-js";
 import type { ConfigWatcher } from "../cache/config-watcher.ts";
 import { StatusRegistry } from "../cache/node-status.ts";
+import { CsdsResourceVersions } from "./csds-resource-versions.ts";
+import { registerCsds } from "./csds-service.ts";
 import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
 import { DeltaResponseEncoder, type DeltaEncoderMetrics } from "./delta-response-encoder.ts";
 import { DeltaStream } from "./delta-stream.ts";
 import { discoveryMethods, type DiscoveryMethod } from "./discovery-services.ts";
 import { SotwResponseEncoder, type EncoderMetrics } from "./response-encoder.ts";
 import { SotwStream } from "./sotw-stream.ts";
-import type { StreamTransport } from "./stream-transport.ts";
+import { StatusCode, type StreamTransport } from "./stream-transport.ts";
 import type { XdsHooks } from "./xds-hooks.ts";
 
 export interface XdsServerOptions {
@@ -35,6 +37,11 @@ export interface XdsServerOptions {
   readonly maxResponseBytes?: number;
   /** Shared status registry; one is created when absent. */
   readonly status?: StatusRegistry;
+  /**
+   * Serve CSDS (envoy.service.status.v3.ClientStatusDiscoveryService) beside
+   * xDS, so standard tools can ask what each node has. Default true.
+   */
+  readonly csds?: boolean;
 }
 
 export interface XdsServer {
@@ -46,9 +53,20 @@ export interface XdsServer {
   readonly deltaMetrics: Readonly<DeltaEncoderMetrics>;
   /** Serves ADS and the per-type services on host:port; resolves with the bound port. */
   listen(options: { host?: string; port: number }): Promise<number>;
-  /** Adds the xDS services to an existing @grpc/grpc-js server. */
+  /** Per node and resource, the version of the response that last changed it (what CSDS and REST report). */
+  readonly resourceVersions: CsdsResourceVersions;
+  /** Adds the xDS (and CSDS) services to an existing @grpc/grpc-js server. */
   register(server: grpc.Server): void;
-  /** Stops serving; streams end and clients reconnect elsewhere (or later). */
+  /**
+   * Asks the cache again which key serves each connected node and moves streams
+   * whose key changed; call it after changing what `nodeKey` returns (e.g. node
+   * group selectors), or connected nodes keep their old key until they reconnect.
+   */
+  rekey(): void;
+  /**
+   * Stops serving. Open streams end with UNAVAILABLE at once (clients keep their
+   * configuration and reconnect), then the transport shuts down, forced after graceMs.
+   */
   close(options?: { graceMs?: number }): Promise<void>;
 }
 
@@ -64,7 +82,10 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
     throw new XdsError(XdsErrorCode.InvalidArgument, `maxResponseBytes must be an integer >= 1024, not ${maxResponse}`);
   }
   const status = options.status ?? new StatusRegistry();
-  const hooks = options.hooks ?? {};
+  // CSDS must report the version that last changed each resource, not the
+  // type's latest: Envoy keeps an unchanged resource at its older version.
+  const resourceVersions = new CsdsResourceVersions({ cache: options.cache });
+  const hooks = resourceVersions.wrap(options.hooks ?? {});
   const encoder = new SotwResponseEncoder(options.controlPlaneId === undefined ? {} : { controlPlaneId: options.controlPlaneId });
   const deltaEncoder = new DeltaResponseEncoder(options.controlPlaneId === undefined ? {} : { controlPlaneId: options.controlPlaneId });
   const streams = new Set<SotwStream | DeltaStream>();
@@ -126,6 +147,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       }
       server.addService(def, impl);
     }
+    if (options.csds ?? true) registerCsds(server, { status, cache: options.cache, resourceVersions });
   }
 
   return {
@@ -136,7 +158,11 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
     get deltaMetrics() {
       return { ...deltaEncoder.metrics };
     },
+    resourceVersions,
     register,
+    rekey() {
+      for (const s of streams) s.rekey();
+    },
     async listen({ host = "127.0.0.1", port }) {
       if (grpcServer) throw new XdsError(XdsErrorCode.InvalidState, "the xDS server is already listening");
       const server = new grpc.Server({
@@ -154,6 +180,9 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       const server = grpcServer;
       grpcServer = undefined;
       if (!server) return;
+      // xDS streams never end by themselves: without this, shutdown would wait
+      // out the whole grace period and then reset them (Envoy logs INTERNAL).
+      for (const s of [...streams]) s.end(StatusCode.Unavailable, "the control plane is shutting down");
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           server.forceShutdown();

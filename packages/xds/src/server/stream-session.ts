@@ -1,0 +1,150 @@
+import type { Node } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
+import type { ConfigWatcher } from "../cache/config-watcher.ts";
+import type { StatusRegistry } from "../cache/node-status.ts";
+import { resourceType } from "../resource/resource-types.ts";
+import { StatusCode, type StreamError, type StreamTransport } from "./stream-transport.ts";
+import { callHook, type XdsHooks } from "./xds-hooks.ts";
+
+export interface StreamSessionOptions {
+  readonly id: number;
+  readonly variant: "sotw" | "delta";
+  /** The type a per-type service serves; undefined for ADS. */
+  readonly typeUrl?: string;
+  readonly transport: StreamTransport;
+  readonly watcher: ConfigWatcher;
+  readonly status: StatusRegistry;
+  readonly hooks: XdsHooks;
+  /** Resources of these types changed under the stream's key. */
+  readonly onChange: (typeUrls: ReadonlySet<string>) => void;
+  /** The stream now reads from another key: every subscribed type is due again. */
+  readonly onRekey: () => void;
+  /** The stream ended: drop per-type state and timers. */
+  readonly onRelease: () => void;
+}
+
+/**
+ * What SotW and Delta streams share: who the node is, which cache key serves
+ * it, the watch on that key, the checks every request passes (node on the first
+ * request, type_url on ADS, a known type), and how a stream ends. The protocol
+ * of each variant lives in its own stream class.
+ */
+export class StreamSession {
+  readonly #o: StreamSessionOptions;
+  #node: Node | undefined = undefined;
+  #key = "";
+  #unwatch: (() => void) | undefined = undefined;
+  #closed = false;
+
+  constructor(options: StreamSessionOptions) {
+    this.#o = options;
+  }
+
+  get id(): number {
+    return this.#o.id;
+  }
+  get ads(): boolean {
+    return this.#o.typeUrl === undefined;
+  }
+  get nodeId(): string {
+    return this.#node?.id ?? "";
+  }
+  get key(): string {
+    return this.#key;
+  }
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Checks a decoded request; returns its type URL, or undefined after ending
+   * the stream with INVALID_ARGUMENT (only this stream: others keep being served).
+   */
+  admit(request: { node?: Node | undefined; typeUrl: string }, messageName: string): string | undefined {
+    if (this.#closed) return undefined;
+    // Only the first request of a stream is guaranteed to carry the node.
+    if (!this.#node) {
+      if (!request.node) return this.#reject(`the first ${messageName} on a stream must carry 'node'`);
+      if (!this.#open(request.node)) return undefined;
+    }
+    let typeUrl = request.typeUrl;
+    if (this.ads) {
+      if (typeUrl === "") return this.#reject(`a ${messageName} on ADS must set type_url`);
+    } else if (typeUrl === "") {
+      typeUrl = this.#o.typeUrl as string;
+    } else if (typeUrl !== this.#o.typeUrl) {
+      return this.#reject(`type_url ${typeUrl} does not belong on the ${this.#o.typeUrl} service`);
+    }
+    if (!resourceType(typeUrl)) return this.#reject(`unknown type_url ${JSON.stringify(typeUrl)}`);
+    return typeUrl;
+  }
+
+  /**
+   * Asks the cache again which key serves the node, and moves the stream there
+   * if it changed (an operator changed node-group selectors).
+   */
+  rekey(): void {
+    if (this.#closed || !this.#node) return;
+    let key: string;
+    try {
+      key = this.#o.watcher.keyOf(this.#node);
+    } catch {
+      return; // keep serving from the old key; opening a stream reports key errors
+    }
+    if (key === this.#key) return;
+    this.#unwatch?.();
+    this.#key = key;
+    this.#o.status.streamRekeyed(this.#node.id, key);
+    this.#unwatch = this.#o.watcher.watch(key, this.#o.onChange);
+    this.#o.onRekey();
+  }
+
+  /** Ends the stream with an error status. */
+  fail(code: number, details: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#release();
+    const error: StreamError = { code, details };
+    callHook(this.#o.hooks, "onStreamClose", { ...this.#event(), error });
+    this.#o.transport.end(error);
+  }
+
+  /** The client or the transport ended the stream: release everything it held. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#release();
+    if (this.#node) callHook(this.#o.hooks, "onStreamClose", this.#event());
+  }
+
+  #reject(details: string): undefined {
+    this.fail(StatusCode.InvalidArgument, details);
+    return undefined;
+  }
+
+  #open(node: Node): boolean {
+    let key: string;
+    try {
+      key = this.#o.watcher.keyOf(node);
+    } catch (error) {
+      this.fail(StatusCode.Internal, `node key function failed: ${(error as Error).message}`);
+      return false;
+    }
+    this.#node = node;
+    this.#key = key;
+    this.#o.status.streamOpened(node, key);
+    this.#unwatch = this.#o.watcher.watch(key, this.#o.onChange);
+    callHook(this.#o.hooks, "onStreamOpen", { ...this.#event(), node, cacheKey: key });
+    return true;
+  }
+
+  #event(): { streamId: number; variant: "sotw" | "delta"; ads: boolean; nodeId: string } {
+    return { streamId: this.#o.id, variant: this.#o.variant, ads: this.ads, nodeId: this.nodeId };
+  }
+
+  #release(): void {
+    this.#unwatch?.();
+    this.#unwatch = undefined;
+    if (this.#node) this.#o.status.streamClosed(this.#node.id);
+    this.#o.onRelease();
+  }
+}
