@@ -100,3 +100,45 @@ test("node groups: each Envoy gets its group's configuration, and status reports
   await waitUntil(async () => (await httpGet(`http://127.0.0.1:${publicPort}/`)).body === "served by service3\n", { timeoutMs: 15_000, description: "edge follows" });
   assert.deepEqual(new Map((await internal.textStats("version_text$")).entries()), before);
 });
+
+test("node groups: when selectors change, a connected Envoy moves to its new group without reconnecting", { timeout: 90_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "cp-e2e-regroup-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const service1 = await startHttpUpstream({ name: "service1", t });
+  const service2 = await startHttpUpstream({ name: "service2", t });
+  const [bluePort = 0, greenPort = 0] = await freePorts(2);
+  const cp = await startControlPlane({ dataDir: join(dir, "data"), t });
+  const objects = (blueSelects: string, greenSelects: string) =>
+    [
+      group("blue", blueSelects, "blue-listener"),
+      group("green", greenSelects, "green-listener"),
+      listener("blue-listener", bluePort, "blue-service"),
+      listener("green-listener", greenPort, "green-service"),
+      service("blue-service", service1.port),
+      service("green-service", service2.port),
+    ].join("---\n");
+  const apply = async (body: string) => {
+    const r = await fetch(`${cp.adminUrl}/api/v1/apply`, { method: "POST", body });
+    assert.equal(r.status, 200, await r.clone().text());
+  };
+  await apply(objects("edge", "other"));
+  const envoy = await startEnvoy({ bootstrap: xdsBootstrap({ xdsPort: cp.xdsPort, mode: "ads", nodeId: "edge-1", nodeCluster: "edge" }) as Json, name: "cp-regroup", t });
+  await waitUntil(async () => (await httpGet(`http://127.0.0.1:${bluePort}/`)).body === "served by service1\n", { timeoutMs: 15_000, description: "blue serves" });
+  const connections = async () => (await envoy.stats("^cluster\\.xds_cluster\\.upstream_cx_total$")).get("cluster.xds_cluster.upstream_cx_total");
+  const before = await connections();
+
+  // The operator moves Envoys of cluster "edge" from the blue group to the green one.
+  await apply(objects("other", "edge"));
+  await waitUntil(async () => (await httpGet(`http://127.0.0.1:${greenPort}/`)).body === "served by service2\n", { timeoutMs: 15_000, description: "green serves after the move" });
+  await waitUntil(async () => names(await envoy.configDump()).listeners.join() === "green-listener", { timeoutMs: 10_000, description: "blue's listener removed" });
+  assert.equal(await connections(), before, "the Envoy kept its one xDS connection: it was moved, not reconnected");
+  const status = await waitUntil(
+    async () => {
+      const s = (await (await fetch(`${cp.adminUrl}/api/v1/status`)).json()) as Status;
+      const n = s.nodes.find((x) => x.nodeId === "edge-1");
+      return n?.group === "green" && n.state === "SYNCED" ? n : undefined;
+    },
+    { timeoutMs: 10_000, description: "status shows edge-1 SYNCED in green" },
+  );
+  assert.equal(status.group, "green");
+});

@@ -66,9 +66,12 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
     ads: true,
     nodeKey: (node) => reconciler.nodeGroupOf({ id: node.id, cluster: node.cluster, metadata: node.metadata }),
   });
+  // Set once the xDS server exists: node-group changes move connected nodes at once.
+  let rekeyStreams = (): void => {};
   const reconciler = createReconciler({
     store,
     cache,
+    onGroupsChanged: () => rekeyStreams(),
     ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
     log,
   });
@@ -115,6 +118,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       },
       controlPlaneId: options.controlPlaneId ?? "ts-control-plane",
     });
+    rekeyStreams = () => xds.rekey();
     const xdsPort = await xds.listen({ host: options.xdsHost, port: options.xdsPort });
     cleanups.push(() => xds.close({ graceMs: 200 }));
 

@@ -222,7 +222,7 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
       );
       for (const n of s.nodes) {
         for (const t of n.types) if (t.state === "NACKED" && t.nack !== undefined) io.out(`${n.nodeId} rejected ${t.type}: ${t.nack.message}\n`);
-        if (n.matchesGroup !== undefined) io.out(`${n.nodeId} now matches node group ${n.matchesGroup}; it moves there when it reconnects\n`);
+        if (n.matchesGroup !== undefined) io.out(`${n.nodeId} now matches node group ${n.matchesGroup}; it is moving there\n`);
       }
       if (s.objects.length > 0) {
         io.out("\n");

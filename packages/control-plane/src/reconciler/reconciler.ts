@@ -48,6 +48,12 @@ export interface ReconcilerOptions {
   /** Quiet time before a change set is compiled and pushed; 50 ms by default. */
   readonly debounceMs?: number;
   readonly log?: (line: string) => void;
+  /**
+   * Called after a push that changed node groups (added, removed, or other
+   * selectors): connected nodes may now belong to another group, so the xDS
+   * server should re-key its streams.
+   */
+  readonly onGroupsChanged?: () => void;
 }
 
 export interface NodeIdentity {
@@ -104,6 +110,10 @@ function build(compiler: Compiler, objects: readonly ModelObject[]): Built {
   return { result, snapshots, problems };
 }
 
+function selectorsOf(groups: readonly NodeGroupConfig[]): string {
+  return JSON.stringify(groups.map((g) => [g.name, g.selector]));
+}
+
 /**
  * The one writer of the snapshot cache. Changes are validated synchronously
  * against the current object set (so two API calls cannot interleave between
@@ -146,6 +156,8 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     pushed = { revision, groups: built.result.groups, snapshots, rejected: built.result.rejected };
     await Promise.all([...built.snapshots].map(([name, snapshot]) => cache.setSnapshot(name, snapshot)));
     for (const name of previous.snapshots.keys()) if (!snapshots.has(name)) cache.clearSnapshot(name);
+    // New snapshots are in place first, so a node moved to another group finds its configuration there.
+    if (selectorsOf(previous.groups) !== selectorsOf(pushed.groups)) options.onGroupsChanged?.();
   }
 
   /** Runs pushes one at a time until the pushed revision is the stored one. */

@@ -13,7 +13,7 @@ export interface HookEvent {
   readonly version?: string;
   readonly nonce?: string;
   readonly message?: string;
-  /** The snapshot cache key the stream follows (our node group), fixed when the stream opens. */
+  /** The snapshot cache key the stream follows (our node group); it changes when the stream is re-keyed. */
   readonly cacheKey?: string;
 }
 
@@ -50,6 +50,8 @@ export interface ProxyStatus {
 
 export interface ProxyStatusHooks {
   onStreamOpen(event: HookEvent): void;
+  /** A connected stream moved to another node group (its selectors changed). */
+  onStreamRekey(event: HookEvent): void;
   onStreamClose(event: HookEvent): void;
   onRequest(event: HookEvent): void;
   onResponse(event: HookEvent): void;
@@ -116,6 +118,9 @@ export function createProxyStatusTracker(options: ProxyStatusTrackerOptions = {}
 
   const hooks: ProxyStatusHooks = {
     onStreamOpen(event) {
+      touch(event);
+    },
+    onStreamRekey(event) {
       touch(event);
     },
     onStreamClose(event) {

@@ -37,7 +37,7 @@ export interface NodeReport {
   /**
    * Set when the node now matches another node group than the one its stream
    * follows (NodeGroup selectors changed): a stream keeps the group it opened
-   * with, so the node moves when it reconnects. Such a node is never SYNCED.
+   * with until the control plane re-keys it (right after the change). Such a node is never SYNCED.
    */
   readonly matchesGroup?: string;
   readonly types: readonly TypeReport[];

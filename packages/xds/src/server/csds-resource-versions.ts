@@ -1,6 +1,6 @@
 import type { ConfigWatcher } from "../cache/config-watcher.ts";
 import type { EncodedResource } from "../resource/encoded-resource.ts";
-import type { ResponseEvent, StreamOpenEvent, XdsHooks } from "./xds-hooks.ts";
+import type { ResponseEvent, StreamOpenEvent, StreamRekeyEvent, XdsHooks } from "./xds-hooks.ts";
 
 interface Tracked {
   /** Content hash of the resource as last sent. */
@@ -37,9 +37,12 @@ export class CsdsResourceVersions {
    * time, when the cache still holds what was just selected, which is how
    * the server calls onResponse).
    */
-  get hooks(): Required<Pick<XdsHooks, "onStreamOpen" | "onResponse">> {
+  get hooks(): Required<Pick<XdsHooks, "onStreamOpen" | "onStreamRekey" | "onResponse">> {
     return {
       onStreamOpen: (e: StreamOpenEvent) => {
+        this.#cacheKeys.set(e.nodeId, e.cacheKey);
+      },
+      onStreamRekey: (e: StreamRekeyEvent) => {
         this.#cacheKeys.set(e.nodeId, e.cacheKey);
       },
       onResponse: (e: ResponseEvent) => {
@@ -70,6 +73,10 @@ export class CsdsResourceVersions {
       onStreamOpen: (e) => {
         own.onStreamOpen(e);
         hooks.onStreamOpen?.(e);
+      },
+      onStreamRekey: (e) => {
+        own.onStreamRekey(e);
+        hooks.onStreamRekey?.(e);
       },
       onResponse: (e) => {
         own.onResponse(e);

@@ -91,10 +91,12 @@ export class StreamSession {
       return; // keep serving from the old key; opening a stream reports key errors
     }
     if (key === this.#key) return;
+    const previousKey = this.#key;
     this.#unwatch?.();
     this.#key = key;
     this.#o.status.streamRekeyed(this.#node.id, key);
     this.#unwatch = this.#o.watcher.watch(key, this.#o.onChange);
+    callHook(this.#o.hooks, "onStreamRekey", { ...this.#event(), cacheKey: key, previousKey });
     this.#o.onRekey();
   }
 

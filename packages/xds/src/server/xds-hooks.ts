@@ -11,6 +11,12 @@ export interface StreamOpenEvent extends StreamEvent {
   readonly node: Node;
   readonly cacheKey: string;
 }
+export interface StreamRekeyEvent extends StreamEvent {
+  readonly nodeId: string;
+  /** The key the stream reads from now, and the one it read from before. */
+  readonly cacheKey: string;
+  readonly previousKey: string;
+}
 export interface StreamCloseEvent extends StreamEvent {
   readonly nodeId: string;
   /** Set when the server ended the stream because of a protocol error. */
@@ -52,6 +58,8 @@ export interface NackEvent extends AckEvent {
 export interface XdsHooks {
   readonly onStreamOpen?: (event: StreamOpenEvent) => void;
   readonly onStreamClose?: (event: StreamCloseEvent) => void;
+  /** A connected stream moved to another cache key (XdsServer.rekey). */
+  readonly onStreamRekey?: (event: StreamRekeyEvent) => void;
   readonly onRequest?: (event: RequestEvent) => void;
   readonly onResponse?: (event: ResponseEvent) => void;
   readonly onAck?: (event: AckEvent) => void;
