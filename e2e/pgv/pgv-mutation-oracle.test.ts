@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { fromJson, toJson, type DescMessage, type JsonObject, type Message } from "@bufbuild/protobuf";
 import { ClusterSchema } from "@ts-control-plane/envoy-api/envoy/config/cluster/v3/cluster_pb";
 import { ListenerSchema } from "@ts-control-plane/envoy-api/envoy/config/listener/v3/listener_pb";
-import { envoyRegistry } from "../../packages/xds/src/validate/envoy-registry.ts";
+import { envoyRegistry } from "@ts-control-plane/xds/resource/envoy-registry";
 import * as fx from "../../packages/xds/src/validate/envoy-fixtures.ts";
 import type { Violation } from "../../packages/xds/src/validate/validate-message.ts";
 import { validateMessage } from "../../packages/xds/src/validate/validate-message.ts";

@@ -1,7 +1,7 @@
 import { toJson, type JsonValue, type Message } from "@bufbuild/protobuf";
 import { resourceType } from "@ts-control-plane/xds/resource/resource-types";
 import { typeUrlOf } from "@ts-control-plane/xds/resource/type-urls";
-import { envoyRegistry } from "@ts-control-plane/xds/validate/envoy-registry";
+import { envoyRegistry } from "@ts-control-plane/xds/resource/envoy-registry";
 import { XdsError, XdsErrorCode } from "@ts-control-plane/xds/resource/xds-error";
 
 /**

@@ -1,7 +1,7 @@
 import { fromJson, type JsonValue, type Message } from "@bufbuild/protobuf";
 import { AnySchema, anyUnpack } from "@bufbuild/protobuf/wkt";
 import { resourceType, resourceTypes } from "@ts-control-plane/xds/resource/resource-types";
-import { envoyRegistry } from "@ts-control-plane/xds/validate/envoy-registry";
+import { envoyRegistry } from "@ts-control-plane/xds/resource/envoy-registry";
 import type { PathSegment } from "./field-path.ts";
 import type { SpecReader } from "./spec-reader.ts";
 

@@ -14,12 +14,12 @@ import { createSnapshot } from "../cache/snapshot.ts";
 import { createSnapshotCache, type SnapshotCache } from "../cache/snapshot-cache.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
 import { edsCluster, endpoints, httpListener, route } from "../testing/fixtures.ts";
-import { restEnvoyRegistry } from "./rest-envoy-registry.ts";
+import { envoyRegistry } from "../resource/envoy-registry.ts";
 import { createRestGateway, type RestGateway } from "./rest-gateway.ts";
 import { restDiscoveryPaths } from "./rest-paths.ts";
 
 type RequestInit = MessageInitShape<typeof DiscoveryRequestSchema>;
-const registry = restEnvoyRegistry();
+const registry = envoyRegistry();
 const node = (id: string) => ({ id, cluster: "rest-test" });
 
 describe("REST gateway", () => {

@@ -5,7 +5,7 @@ import type { StatusRegistry } from "../cache/node-status.ts";
 import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
 import type { CsdsResourceVersions } from "./csds-resource-versions.ts";
 import { decodeRestRequest, RestResponseEncoder, restEncodingOf, restMediaTypes } from "./rest-codec.ts";
-import { restEnvoyRegistry } from "./rest-envoy-registry.ts";
+import { envoyRegistry } from "../resource/envoy-registry.ts";
 import { createRestFetcher } from "./rest-fetch.ts";
 import { restDiscoveryPaths } from "./rest-paths.ts";
 
@@ -48,7 +48,7 @@ export interface RestGateway {
  * served, 404 for an unknown path, 405, 413, 415 as HTTP means them.
  */
 export function createRestGateway(options: RestGatewayOptions): RestGateway {
-  const registry = options.registry ?? restEnvoyRegistry();
+  const registry = options.registry ?? envoyRegistry();
   const encoder = new RestResponseEncoder(options.controlPlaneId === undefined ? { registry } : { registry, controlPlaneId: options.controlPlaneId });
   const fetcher = createRestFetcher({
     cache: options.cache,

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { create, type DescMessage } from "@bufbuild/protobuf";
-import { envoyRegistry } from "./envoy-registry.ts";
+import { envoyRegistry } from "../resource/envoy-registry.ts";
 import { messagePlan } from "./message-plan.ts";
 import { validateMessage } from "./validate-message.ts";
 

@@ -1,6 +1,6 @@
 import type { DescMessage, Message } from "@bufbuild/protobuf";
 import { type CheckContext, isFull } from "./check-context.ts";
-import { envoyRegistry } from "./envoy-registry.ts";
+import { envoyRegistry } from "../resource/envoy-registry.ts";
 import { messagePlan } from "./message-plan.ts";
 import type { ValidateOptions, Violation } from "./violation.ts";
 
