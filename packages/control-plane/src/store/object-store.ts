@@ -138,13 +138,27 @@ export function openObjectStore(options: { file: string }): ObjectStore {
     return row === undefined ? undefined : toStored(row);
   };
 
+  /**
+   * The current objects, parsed once per revision and kept: every change used
+   * to read and parse every row twice (preview and commit), which dominated the
+   * cost of a change at 10,000 objects. Keeping the same object instances
+   * across revisions also lets the incremental compiler skip unchanged objects.
+   * Keyed by revision, so a write by another process is picked up on next use.
+   */
+  let cached: { revision: number; byKey: Map<string, StoredObject & { body: string }> } | undefined;
+  function currentObjects(): Map<string, StoredObject & { body: string }> {
+    const revision = currentRevision();
+    if (cached === undefined || cached.revision !== revision) {
+      const byKey = new Map<string, StoredObject & { body: string }>();
+      for (const row of q.list.all()) byKey.set(String(row["key"]), { ...toStored(row), body: String(row["body"]) });
+      cached = { revision, byKey };
+    }
+    return cached.byKey;
+  }
+
   /** Resolves a change set against the stored objects: the effective changes, after conflict checks. */
   function plan(change: ChangeSet): { changes: (RevisionChange & { body?: string })[]; objects: Map<string, ModelObject> } {
-    const current = new Map<string, StoredObject>();
-    for (const row of q.list.all()) {
-      const s = toStored(row);
-      current.set(s.key, s);
-    }
+    const current = currentObjects();
     for (const [key, expected] of Object.entries(change.expectedRevisions ?? {})) {
       const actual = current.get(key)?.revision ?? 0;
       if (actual !== expected) {
@@ -163,8 +177,9 @@ export function openObjectStore(options: { file: string }): ObjectStore {
       seen.add(key);
       const body = canonicalJson(object);
       const before = current.get(key);
+      // Stored bodies are canonical JSON, so equal text is equal content.
+      if (before !== undefined && before.body === body) continue;
       objects.set(key, JSON.parse(body) as ModelObject);
-      if (before !== undefined && canonicalJson(before.object) === body) continue;
       changes.push({ key, action: before === undefined ? "created" : "updated", body });
     }
     for (const key of change.deletes ?? []) {
@@ -186,7 +201,7 @@ export function openObjectStore(options: { file: string }): ObjectStore {
 
   return {
     currentRevision,
-    list: () => q.list.all().map(toStored),
+    list: () => [...currentObjects().values()].map(({ body: _, ...stored }) => stored),
     get,
     objectsAt(revision) {
       if (!Number.isInteger(revision) || revision < 0 || revision > currentRevision()) {
@@ -208,7 +223,7 @@ export function openObjectStore(options: { file: string }): ObjectStore {
     commit(change) {
       db.exec("BEGIN IMMEDIATE");
       try {
-        const { changes } = plan(change);
+        const { changes, objects } = plan(change);
         if (changes.length === 0) {
           db.exec("COMMIT");
           return { changed: false, revision: undefined };
@@ -222,6 +237,16 @@ export function openObjectStore(options: { file: string }): ObjectStore {
           else q.upsert.run(c.key, c.body ?? "", revision, change.objectSources?.[c.key] ?? change.source);
         }
         db.exec("COMMIT");
+        if (cached !== undefined && cached.revision === revision - 1) {
+          for (const c of changes) {
+            if (c.action === "deleted") cached.byKey.delete(c.key);
+            else {
+              const object = objects.get(c.key) as ModelObject;
+              cached.byKey.set(c.key, { key: c.key, object, revision, source: change.objectSources?.[c.key] ?? change.source, body: c.body ?? "" });
+            }
+          }
+          cached.revision = revision;
+        } else cached = undefined;
         return { changed: true, revision: toInfo(q.revision.get(revision) ?? {}) };
       } catch (error) {
         db.exec("ROLLBACK");
