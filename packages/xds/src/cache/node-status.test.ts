@@ -40,3 +40,21 @@ test("disconnected nodes are bounded: the oldest disconnected are forgotten firs
   // Disconnected in order: b, c, a; the bound of 2 forgets b.
   assert.deepEqual(s.nodes().map((n) => n.nodeId), ["a", "c", "live"]);
 });
+
+test("a response error is visible until the next response sent; a TTL heartbeat does not clear it", () => {
+  let now = 0;
+  const s = new StatusRegistry({ now: () => new Date(now) });
+  s.streamOpened({ id: "n", cluster: "c" }, "n");
+  s.sent("n", "t", "v1", "1");
+  now = 5;
+  s.responseFailed("n", "t", { code: "response_too_large", message: "too big", version: "v2" });
+  let t = s.node("n")?.types[0];
+  assert.deepEqual(t?.error, { code: "response_too_large", message: "too big", version: "v2", at: new Date(5) });
+  assert.equal(t?.sentVersion, "v1", "the node keeps what it was sent");
+  s.sent("n", "t", "v1", "2", { keepError: true });
+  assert.equal(s.node("n")?.types[0]?.error?.code, "response_too_large");
+  s.sent("n", "t", "v3", "3");
+  t = s.node("n")?.types[0];
+  assert.equal(t?.error, undefined);
+  assert.equal(t?.sentVersion, "v3");
+});

@@ -12,6 +12,19 @@ export interface NackInfo {
 }
 
 /**
+ * Why the latest response for a type could not be sent: the node keeps the
+ * configuration it has while this is set (xds-protocol.md § Operability).
+ */
+export interface ResponseErrorInfo {
+  /** Stable code; "response_too_large": the response exceeds maxResponseBytes (kuma#16355). */
+  readonly code: "response_too_large";
+  readonly message: string;
+  /** The version that could not be sent. */
+  readonly version: string;
+  readonly at: Date;
+}
+
+/**
  * What one node has been sent and has acknowledged, for one type.
  * "Acknowledged" is not "serving": a cluster may still be warming, and SDS
  * failures do not NACK (xds-protocol.md § Stream state).
@@ -26,6 +39,8 @@ export interface TypeStatus {
   readonly lastNack?: NackInfo;
   /** Whether the latest response sent for this type was NACKed (cleared by a later ACK). */
   readonly nacked: boolean;
+  /** Set when the latest response could not be sent; cleared by the next response sent. */
+  readonly error?: ResponseErrorInfo;
   readonly responses: number;
   readonly nacks: number;
   /** Resource names the node subscribes to ("*" for wildcard). */
@@ -144,13 +159,24 @@ export class StatusRegistry {
     this.#type(nodeId, typeUrl).subscribed = [...names].sort();
   }
 
-  sent(nodeId: string, typeUrl: string, version: string, nonce: string): void {
+  /**
+   * A response went out. It clears a response error unless it is a TTL
+   * heartbeat (`keepError`): a heartbeat resends what the node already has,
+   * so what could not be sent still is not.
+   */
+  sent(nodeId: string, typeUrl: string, version: string, nonce: string, options: { keepError?: boolean } = {}): void {
     const t = this.#type(nodeId, typeUrl);
     t.sentVersion = version;
     t.sentNonce = nonce;
     t.sentAt = this.#now();
     t.responses++;
     t.nacked = false;
+    if (!options.keepError) delete t.error;
+  }
+
+  /** A response could not be sent (e.g. too large): the node keeps its configuration; operators see why. */
+  responseFailed(nodeId: string, typeUrl: string, error: Omit<ResponseErrorInfo, "at">): void {
+    this.#type(nodeId, typeUrl).error = { ...error, at: this.#now() };
   }
 
   acked(nodeId: string, typeUrl: string, version: string): void {
