@@ -6,12 +6,24 @@ import type { EncodedResource } from "../resource/encoded-resource.ts";
 import { pushOrder, resourceType, type ResourceType } from "../resource/resource-types.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
 import { classifySotwRequest } from "../protocol/sotw-request-kind.ts";
-import { selectSotw, shouldRespondSotw, type SotwSelection } from "../protocol/sotw-selection.ts";
+import { selectSotw, shouldRespondSotw, type SotwSelection, type TypeResources } from "../protocol/sotw-selection.ts";
 import { applySotwRequest, type SotwSubscription } from "../protocol/sotw-subscription.ts";
+import { selectSotwHeartbeat } from "../protocol/sotw-ttl.ts";
+import { defaultMaxResponseBytes } from "./delta-stream.ts";
 import type { SotwResponseEncoder } from "./response-encoder.ts";
 import { StreamSession } from "./stream-session.ts";
 import { StatusCode, type StreamTransport } from "./stream-transport.ts";
-import { callHook, type XdsHooks } from "./xds-hooks.ts";
+import { callHook, type ResponseEvent, type XdsHooks } from "./xds-hooks.ts";
+
+/** What `onResponse` receives for a SotW response (variant "sotw"). */
+export interface SotwResponseEvent extends ResponseEvent {
+  /**
+   * Set on a TTL heartbeat: nothing changed, the resources were resent at the
+   * version the client holds so it re-arms their TTLs (sotw-ttl.ts says why
+   * SotW resends bodies). The names are those whose TTL it refreshes.
+   */
+  readonly heartbeats: readonly string[];
+}
 
 export interface SotwStreamOptions {
   readonly id: number;
@@ -24,6 +36,19 @@ export interface SotwStreamOptions {
   readonly typeUrl?: string;
   /** How long listeners and routes wait for a cluster update's ACK before going anyway (ADS). Default 5 s. */
   readonly clusterAckTimeoutMs?: number;
+  /**
+   * Every so often, types whose last response carried resources with a TTL
+   * are resent unchanged, so Envoy re-arms the TTLs; when heartbeats stop (the
+   * control plane is gone), Envoy drops them at expiry. Off when undefined or 0.
+   */
+  readonly heartbeatIntervalMs?: number;
+  /**
+   * Largest response written. A SotW response is the whole state and cannot
+   * be split: one over the limit is not sent (it would die in a client with a
+   * smaller gRPC limit, kuma#16355); status records the error, and the client
+   * keeps its last configuration. Default 4 MiB.
+   */
+  readonly maxResponseBytes?: number;
 }
 
 interface TypeState {
@@ -36,6 +61,8 @@ interface TypeState {
   /** A response went out and neither ACK nor NACK came back yet. */
   awaitingAck: boolean;
   ackTimer?: NodeJS.Timeout;
+  /** The latest response was NACKed: heartbeats must not resend the rejected bytes (#962, #582). */
+  nacked: boolean;
 }
 
 /**
@@ -51,6 +78,9 @@ export class SotwStream {
   readonly #dirty = new Set<string>();
   /** Full-state types whose removals wait until the types after them were sent (make before break). */
   readonly #deferred = new Set<string>();
+  /** Types due for a TTL heartbeat on their next turn in the pump. */
+  readonly #heartbeatDue = new Set<string>();
+  #heartbeatTimer: NodeJS.Timeout | undefined = undefined;
   #pumping = false;
   #nonce = 0;
 
@@ -96,6 +126,7 @@ export class SotwStream {
     const typeUrl = this.#s.admit(request, "DiscoveryRequest");
     if (typeUrl === undefined) return;
     const type = resourceType(typeUrl) as ResourceType; // admit() checked it is known
+    this.#startHeartbeats();
     const nodeId = this.nodeId;
     let state = this.#types.get(typeUrl);
     const kind = classifySotwRequest(
@@ -113,7 +144,10 @@ export class SotwStream {
     // A stale request answers an older response; a newer one is already on its
     // way, so it must not trigger anything (xds-protocol.md § nonces).
     if (kind === "stale") return;
-    if ((kind === "ack" || kind === "nack") && state) this.#acknowledged(state);
+    if ((kind === "ack" || kind === "nack") && state) {
+      this.#acknowledged(state);
+      state.nacked = kind === "nack";
+    }
     if (kind === "nack") {
       const message = request.errorDetail?.message ?? "";
       const code = request.errorDetail?.code ?? 0;
@@ -126,7 +160,7 @@ export class SotwStream {
     }
     const subscription = applySotwRequest(state?.subscription, request.resourceNames, { fullState: type.fullState });
     if (!state) {
-      state = { subscription, lastSentVersion: "", initial: true, awaitingAck: false };
+      state = { subscription, lastSentVersion: "", initial: true, awaitingAck: false, nacked: false };
       this.#types.set(typeUrl, state);
     } else {
       state.subscription = subscription;
@@ -138,6 +172,24 @@ export class SotwStream {
     this.#o.status.subscribed(nodeId, typeUrl, subscription.wildcard ? ["*", ...subscription.names] : [...subscription.names]);
     this.#dirty.add(typeUrl);
     void this.#pump();
+  }
+
+  #startHeartbeats(): void {
+    const every = this.#o.heartbeatIntervalMs ?? 0;
+    if (every <= 0 || this.#heartbeatTimer !== undefined) return;
+    this.#heartbeatTimer = setInterval(() => this.#onHeartbeat(), every);
+    this.#heartbeatTimer.unref();
+  }
+
+  #onHeartbeat(): void {
+    if (this.#s.closed) return;
+    // Through the ordered pump like any response, never beside it (#752, #875):
+    // a heartbeat goes out in push order, after any update already queued.
+    for (const t of this.#types.keys()) {
+      this.#heartbeatDue.add(t);
+      this.#dirty.add(t);
+    }
+    if (this.#dirty.size > 0) void this.#pump();
   }
 
   #onChange(typeUrls: ReadonlySet<string>): void {
@@ -210,34 +262,85 @@ export class SotwStream {
         this.#deferred.add(typeUrl);
       }
     }
-    if (!shouldRespondSotw({ fullState: type.fullState, selection, lastSent: state.lastSent, initial: state.initial })) return true;
+    const heartbeatDue = this.#heartbeatDue.delete(typeUrl);
+    if (!shouldRespondSotw({ fullState: type.fullState, selection, lastSent: state.lastSent, initial: state.initial })) {
+      return heartbeatDue ? this.#heartbeat(typeUrl, state, type, available) : true;
+    }
+    const body = this.#o.encoder.body({ typeUrl, source: available, subsetKey: selection.subsetKey, version: selection.version, resources: selection.resources });
     const nonce = String(++this.#nonce);
-    const message = this.#o.encoder.encode({
-      typeUrl,
-      source: available,
-      subsetKey: selection.subsetKey,
-      version: selection.version,
-      resources: selection.resources,
-      nonce,
-    });
+    if (!this.#fits(typeUrl, body, nonce, selection.version)) {
+      // The client stays on what it has: keep its TTLs alive while we are.
+      return heartbeatDue ? this.#heartbeat(typeUrl, state, type, available) : true;
+    }
+    const message = this.#o.encoder.withNonce(body, nonce);
     state.lastSent = selection.resources;
     state.lastSentVersion = selection.version;
     state.latestNonce = nonce;
     state.initial = false;
+    state.nacked = false;
     if (this.#s.ads && typeUrl === TypeUrl.Cluster) this.#awaitAck(state);
     this.#o.status.sent(this.nodeId, typeUrl, selection.version, nonce);
-    callHook(this.#o.hooks, "onResponse", {
+    this.#emitResponse({ typeUrl, version: selection.version, nonce, resources: selection.resources, bytes: message.length, heartbeats: [] });
+    return this.#o.transport.write(message);
+  }
+
+  /**
+   * A TTL heartbeat: the type did not change, so what the client holds is
+   * resent at its version and Envoy re-arms the TTLs (protocol/sotw-ttl.ts:
+   * why SotW resends bodies, and never leaves a listener or cluster out).
+   */
+  #heartbeat(typeUrl: string, state: TypeState, type: ResourceType, available: TypeResources): boolean {
+    if (state.nacked || state.initial) return true;
+    const resources = selectSotwHeartbeat({ fullState: type.fullState, lastSent: state.lastSent, available });
+    if (!resources) return true;
+    const version = state.lastSentVersion;
+    const names = resources.map((r) => r.name);
+    const body = this.#o.encoder.body({ typeUrl, source: available, subsetKey: `\u0000heartbeat:${names.join("\n")}`, version, resources });
+    const nonce = String(++this.#nonce);
+    if (!this.#fits(typeUrl, body, nonce, version)) return true;
+    const message = this.#o.encoder.withNonce(body, nonce, { heartbeat: true });
+    // The client ACKs the heartbeat by its nonce; an older nonce is stale from now on.
+    state.latestNonce = nonce;
+    this.#o.status.sent(this.nodeId, typeUrl, version, nonce, { keepError: true });
+    const heartbeats = resources.filter((r) => r.ttlMs !== undefined).map((r) => r.name);
+    this.#emitResponse({ typeUrl, version, nonce, resources, bytes: message.length, heartbeats });
+    return this.#o.transport.write(message);
+  }
+
+  /**
+   * Whether a response fits maxResponseBytes. One that does not is not sent:
+   * a SotW response is the whole state and cannot be split, and a client with
+   * a smaller gRPC limit would drop the stream without saying why
+   * (kuma#16355). The error goes to status for the node and type, the client
+   * keeps its last configuration, and nothing is retried until the resources
+   * or the subscription change.
+   */
+  #fits(typeUrl: string, body: Uint8Array, nonce: string, version: string): boolean {
+    const max = this.#o.maxResponseBytes ?? defaultMaxResponseBytes;
+    const size = this.#o.encoder.sizeWithNonce(body, nonce);
+    if (size <= max) return true;
+    this.#o.status.responseFailed(this.nodeId, typeUrl, {
+      code: "response_too_large",
+      message: `the ${typeUrl} response at version ${version} is ${size} bytes, over maxResponseBytes ${max}; not sent, the node keeps its last configuration`,
+      version,
+    });
+    return false;
+  }
+
+  #emitResponse(r: { typeUrl: string; version: string; nonce: string; resources: readonly EncodedResource[]; bytes: number; heartbeats: readonly string[] }): void {
+    const event: SotwResponseEvent = {
       streamId: this.#o.id,
       variant: "sotw",
       ads: this.#s.ads,
       nodeId: this.nodeId,
-      typeUrl,
-      version: selection.version,
-      nonce,
-      resourceNames: selection.resources.map((r) => r.name),
-      bytes: message.length,
-    });
-    return this.#o.transport.write(message);
+      typeUrl: r.typeUrl,
+      version: r.version,
+      nonce: r.nonce,
+      resourceNames: r.resources.map((x) => x.name),
+      bytes: r.bytes,
+      heartbeats: r.heartbeats,
+    };
+    callHook(this.#o.hooks, "onResponse", event);
   }
 
   #awaitAck(state: TypeState): void {
@@ -257,6 +360,9 @@ export class SotwStream {
   }
 
   #release(): void {
+    clearInterval(this.#heartbeatTimer);
+    this.#heartbeatTimer = undefined;
+    this.#heartbeatDue.clear();
     for (const state of this.#types.values()) this.#acknowledged(state);
     this.#types.clear();
     this.#dirty.clear();

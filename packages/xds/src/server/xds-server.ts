@@ -7,7 +7,7 @@ import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
 import { DeltaResponseEncoder, type DeltaEncoderMetrics } from "./delta-response-encoder.ts";
 import { DeltaStream } from "./delta-stream.ts";
 import { discoveryMethods, type DiscoveryMethod } from "./discovery-services.ts";
-import { SotwResponseEncoder, type EncoderMetrics } from "./response-encoder.ts";
+import { SotwResponseEncoder, type SotwEncoderMetrics } from "./response-encoder.ts";
 import { SotwStream } from "./sotw-stream.ts";
 import { StatusCode, type StreamTransport } from "./stream-transport.ts";
 import type { XdsHooks } from "./xds-hooks.ts";
@@ -21,18 +21,31 @@ export interface XdsServerOptions {
   /** Largest request accepted; larger ones end their stream with RESOURCE_EXHAUSTED. Default 4 MiB. */
   readonly maxReceiveMessageBytes?: number;
   /**
-   * Delta streams re-announce resources that carry a TTL (encodeResource's
-   * ttlMs) at this interval, so Envoy keeps them while this server lives and
-   * drops them at TTL expiry when it is gone. Keep it well under the TTL.
-   * Off by default. Envoy turns an expiry into a removal, which CDS and LDS
-   * apply but EDS and RDS ignore (for endpoints use
-   * ClusterLoadAssignment.policy.endpoint_stale_after). SotW TTL is not served yet.
+   * Resources that carry a TTL (encodeResource's ttlMs) are refreshed at this
+   * interval on every stream that holds them, so Envoy keeps them while this
+   * server lives and drops them at TTL expiry when it is gone. Keep it well
+   * under the TTL. Off by default.
+   * - Delta re-announces them without their body (name, version, ttl).
+   * - SotW sends them wrapped in envoy.service.discovery.v3.Resource with
+   *   their ttl, and a heartbeat resends the type unchanged at the version the
+   *   client holds (for LDS and CDS the whole set): Envoy's SotW client
+   *   neither refreshes a TTL from a body-less wrapper nor keeps a listener or
+   *   cluster a SotW update leaves out (protocol/sotw-ttl.ts). Encoded once,
+   *   shared by every stream. A NACKed response is never resent as a heartbeat.
+   * Envoy turns an expiry into a removal, which CDS and LDS apply but EDS and
+   * RDS ignore (for endpoints use ClusterLoadAssignment.policy.endpoint_stale_after).
    */
   readonly heartbeatIntervalMs?: number;
   /**
-   * Delta only: largest response message written. A logical response that
-   * would exceed it goes out in several parts (Delta responses are increments),
-   * so no client hits its gRPC message limit; default 4 MiB (kuma#16355).
+   * Largest response message written; default 4 MiB, gRPC's default limit
+   * that many xDS clients keep (kuma#16355: a bigger message kills the
+   * stream silently).
+   * - Delta: a logical response that would exceed it goes out in several
+   *   parts (Delta responses are increments).
+   * - SotW: a response is the whole state and cannot be split, so one over the
+   *   limit is not sent; `status` records `error: { code: "response_too_large" }`
+   *   for that node and type (cleared by the next response sent) and the
+   *   client keeps its last configuration.
    */
   readonly maxResponseBytes?: number;
   /** Shared status registry; one is created when absent. */
@@ -47,8 +60,8 @@ export interface XdsServerOptions {
 export interface XdsServer {
   /** Per-node status: what was sent, ACKed and NACKed, per type. */
   readonly status: StatusRegistry;
-  /** Counters for encode-once: bodies encoded versus bytes written. */
-  readonly metrics: Readonly<EncoderMetrics> & { readonly openStreams: number };
+  /** Counters for encode-once (bodies encoded versus bytes written), SotW TTL wrappers and heartbeats. */
+  readonly metrics: Readonly<SotwEncoderMetrics> & { readonly openStreams: number };
   /** Counters of the Delta encoder: Resource wrappers encoded once, responses, resources and removals written. */
   readonly deltaMetrics: Readonly<DeltaEncoderMetrics>;
   /** Serves ADS and the per-type services on host:port; resolves with the bound port. */
@@ -102,12 +115,12 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       },
     };
     const common = { id: ++nextStreamId, transport, watcher: options.cache, status, hooks, ...(method.typeUrl === undefined ? {} : { typeUrl: method.typeUrl }) };
-    // Delta and SotW share the cache, status and hooks; each has its own encoder.
+    // Delta and SotW share the cache, status, hooks, heartbeat and size options; each has its own encoder.
     const heartbeat = {
       ...(options.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: options.heartbeatIntervalMs }),
       ...(maxResponse === undefined ? {} : { maxResponseBytes: maxResponse }),
     };
-    const stream = method.variant === "delta" ? new DeltaStream({ ...common, encoder: deltaEncoder, ...heartbeat }) : new SotwStream({ ...common, encoder });
+    const stream = method.variant === "delta" ? new DeltaStream({ ...common, encoder: deltaEncoder, ...heartbeat }) : new SotwStream({ ...common, encoder, ...heartbeat });
     streams.add(stream);
     const done = (): void => {
       if (!streams.delete(stream)) return;
