@@ -1,0 +1,38 @@
+// Small measuring helpers for the fan-out benchmarks: wall clock comparable
+// across processes, settled memory, percentiles.
+import { setTimeout as sleep } from "node:timers/promises";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+
+/** Wall-clock milliseconds with sub-millisecond resolution, comparable across processes. */
+export const now = (): number => performance.timeOrigin + performance.now();
+
+export interface Distribution {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/** Nearest-rank p50/p99/max (every figure is a measured value), rounded to 0.1 ms. */
+export function distribution(values: readonly number[]): Distribution {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
+  const round = (n: number): number => Math.round(n * 10) / 10;
+  return { p50: round(at(0.5)), p99: round(at(0.99)), max: round(at(1)) };
+}
+
+/** A full GC when possible, so RSS and heap deltas are not garbage. */
+const collect: () => void = (() => {
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as (() => void) | undefined;
+  return gc ?? (() => {});
+})();
+
+export async function settledMemory(): Promise<{ rss: number; heap: number }> {
+  for (let i = 0; i < 3; i++) {
+    collect();
+    await sleep(50);
+  }
+  const m = process.memoryUsage();
+  return { rss: m.rss, heap: m.heapUsed };
+}

@@ -1,0 +1,174 @@
+// One run of the Delta-versus-SotW fan-out benchmark for one protocol: our
+// server in this process, N lean ADS clients (fleet-clients.ts) in a child
+// process, one node group holding R EDS clusters and R load assignments; then
+// ONE endpoint changes and we measure how long the fleet takes to receive and
+// ACK it, what it cost the server, and how many bytes were encoded versus
+// written (xds-protocol.md § Cost: encode once, share the bytes). The server
+// and its options are the same for both protocols; only the clients differ.
+import { createSnapshot, createSnapshotCache, createXdsServer, TypeUrl, type XdsServer } from "@ts-control-plane/xds";
+import { AckTracker } from "../ack-tracker.ts";
+import { addressesOf, encodedAssignment, fanoutResources } from "../fanout-resources.ts";
+import { distribution, now, settledMemory, type Distribution } from "./fanout-measure.ts";
+import type { FleetChildMessage, FleetParentMessage, FleetProtocol } from "./fleet-clients.ts";
+import { forkProcess } from "./forked-process.ts";
+
+export interface ProtocolRunOptions {
+  readonly protocol: FleetProtocol;
+  readonly clients: number;
+  /** R: EDS clusters, each with its ClusterLoadAssignment. */
+  readonly endpoints: number;
+  /** Bound on each wait (initial config, the change). */
+  readonly timeoutMs: number;
+}
+
+export interface EncodeCounters {
+  /** SotW: whole response bodies; Delta: Resource wrappers. Each encoded once, shared by every stream. */
+  readonly bodiesEncoded: number;
+  readonly bodyBytesEncoded: number;
+  readonly responsesWritten: number;
+  readonly bytesWritten: number;
+}
+
+export interface ProtocolResult {
+  readonly protocol: FleetProtocol;
+  readonly clients: number;
+  readonly endpoints: number;
+  /** Encoding 2R resources and building the first snapshot. */
+  readonly setupMs: number;
+  /** From the client process opening its streams until every client held R clusters and R assignments. */
+  readonly initialMs: number;
+  /** Building the one-change snapshot (one resource re-encoded). */
+  readonly changeSnapshotMs: number;
+  /** Until setSnapshot resolved: every stream was told. */
+  readonly notifyMs: number;
+  /** Per client, from setSnapshot until it received the changed EDS response. */
+  readonly receivedMs: Distribution;
+  /** Per stream, from setSnapshot until the server saw its ACK. */
+  readonly ackedMs: Distribution;
+  /** Server CPU (user + system) from setSnapshot until the last ACK. */
+  readonly changeCpuMs: number;
+  /** CPU the client process spent until every client had the change (it shares the 2 cores with the server). */
+  readonly clientCpuMs: number;
+  readonly rssBaselineBytes: number;
+  readonly rssConnectedBytes: number;
+  readonly rssPerStreamBytes: number;
+  readonly heapPerStreamBytes: number;
+  /** Peak RSS of the server process over the whole run. */
+  readonly rssPeakBytes: number;
+  /** For the change, per client: server bytes written / N, and what the clients counted in the changed response. */
+  readonly changeBytesPerClient: number;
+  readonly changeResourcesPerClient: { readonly min: number; readonly max: number };
+  readonly changeBytesReceivedPerClient: { readonly min: number; readonly max: number };
+  /** Server encode-once counters (metrics or deltaMetrics deltas) for the initial push to every client, and for the change. */
+  readonly initial: EncodeCounters;
+  readonly change: EncodeCounters;
+  /** Nodes whose status shows the changed EDS version ACKed (should equal clients). */
+  readonly statusAcked: number;
+}
+
+function counters(server: XdsServer, protocol: FleetProtocol): EncodeCounters {
+  const m = protocol === "delta" ? server.deltaMetrics : server.metrics;
+  return { bodiesEncoded: m.bodiesEncoded, bodyBytesEncoded: m.bodyBytesEncoded, responsesWritten: m.responsesWritten, bytesWritten: m.bytesWritten };
+}
+
+function minus(a: EncodeCounters, b: EncodeCounters): EncodeCounters {
+  return {
+    bodiesEncoded: a.bodiesEncoded - b.bodiesEncoded,
+    bodyBytesEncoded: a.bodyBytesEncoded - b.bodyBytesEncoded,
+    responsesWritten: a.responsesWritten - b.responsesWritten,
+    bytesWritten: a.bytesWritten - b.bytesWritten,
+  };
+}
+
+const range = (values: readonly number[]): { min: number; max: number } => ({ min: Math.min(...values), max: Math.max(...values) });
+
+export async function runFanoutProtocol(options: ProtocolRunOptions): Promise<ProtocolResult> {
+  const { protocol, clients, endpoints, timeoutMs } = options;
+  const groupKey = "bench";
+  const acks = new AckTracker({ now });
+  // Every client has its own node id; all share one node group (cache key), as
+  // a fleet of identical proxies does.
+  const cache = createSnapshotCache({ nodeKey: () => groupKey });
+  const server = createXdsServer({ cache, controlPlaneId: "bench", hooks: { onAck: (e) => acks.onAck(e) } });
+  let fleet: ReturnType<typeof forkProcess<FleetParentMessage, FleetChildMessage>> | undefined;
+  try {
+    const port = await server.listen({ host: "127.0.0.1", port: 0 });
+    const setupStart = now();
+    const resources = fanoutResources(endpoints);
+    const v1 = createSnapshot({ resources: [...resources.clusters, ...resources.assignments] });
+    await cache.setSnapshot(groupKey, v1);
+    const setupMs = now() - setupStart;
+    const baseline = await settledMemory();
+    const m0 = counters(server, protocol);
+
+    fleet = forkProcess<FleetParentMessage, FleetChildMessage>(
+      new URL("./fleet-clients.ts", import.meta.url),
+      ["--port", String(port), "--clients", String(clients), "--resources", String(endpoints), "--protocol", protocol],
+      { exitMessage: { type: "exit" } },
+    );
+    const connecting = await fleet.next("connecting", { timeoutMs });
+    const initial = await fleet.next("initial", { timeoutMs });
+    await acks.waitFor({ typeUrl: TypeUrl.Endpoint, version: v1.typeVersion(TypeUrl.Endpoint), count: clients, timeoutMs });
+    await acks.waitFor({ typeUrl: TypeUrl.Cluster, version: v1.typeVersion(TypeUrl.Cluster), count: clients, timeoutMs });
+    const initialMs = initial.at - connecting.at;
+    const connected = await settledMemory();
+    const m1 = counters(server, protocol);
+
+    // ONE change: the first endpoint of the first cluster moves.
+    const changeStart = now();
+    const first = resources.names[0] as string;
+    const moved = encodedAssignment(first, ["10.255.255.1", ...addressesOf(0).slice(1)]);
+    const v2 = createSnapshot({ resources: [...resources.clusters, moved, ...resources.assignments.slice(1)] });
+    const changeSnapshotMs = now() - changeStart;
+    // Delta responses carry the type's snapshot version as system_version_info,
+    // so both protocols' clients recognise the change by it.
+    const edsVersion = v2.typeVersion(TypeUrl.Endpoint);
+    if (edsVersion === v1.typeVersion(TypeUrl.Endpoint)) throw new Error("the change did not change the EDS version");
+    fleet.send({ type: "expect", typeUrl: TypeUrl.Endpoint, version: edsVersion });
+    await fleet.next("armed", { timeoutMs });
+
+    const cpu0 = process.cpuUsage();
+    const t0 = now();
+    await cache.setSnapshot(groupKey, v2);
+    const notifyMs = now() - t0;
+    const [received, ackTimes] = await Promise.all([
+      fleet.next("received", { timeoutMs }),
+      acks.waitFor({ typeUrl: TypeUrl.Endpoint, version: edsVersion, count: clients, timeoutMs }),
+    ]);
+    const cpu = process.cpuUsage(cpu0);
+    // Let in-flight writes (there should be none) land before reading counters.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const change = minus(counters(server, protocol), m1);
+    const statusAcked = server.status
+      .nodes()
+      .filter((n) => n.cacheKey === groupKey && n.types.some((t) => t.typeUrl === TypeUrl.Endpoint && t.ackedVersion === edsVersion)).length;
+
+    return {
+      protocol,
+      clients,
+      endpoints,
+      setupMs: Math.round(setupMs),
+      initialMs: Math.round(initialMs),
+      changeSnapshotMs: Math.round(changeSnapshotMs * 10) / 10,
+      notifyMs: Math.round(notifyMs * 10) / 10,
+      receivedMs: distribution(received.at.map((at) => at - t0)),
+      ackedMs: distribution(ackTimes.map((at) => at - t0)),
+      changeCpuMs: Math.round((cpu.user + cpu.system) / 1000),
+      clientCpuMs: received.cpuMs,
+      rssBaselineBytes: baseline.rss,
+      rssConnectedBytes: connected.rss,
+      rssPerStreamBytes: Math.round((connected.rss - baseline.rss) / clients),
+      heapPerStreamBytes: Math.round((connected.heap - baseline.heap) / clients),
+      rssPeakBytes: process.resourceUsage().maxRSS * 1024,
+      changeBytesPerClient: Math.round(change.bytesWritten / clients),
+      changeResourcesPerClient: range(received.resources),
+      changeBytesReceivedPerClient: range(received.bytes),
+      initial: minus(m1, m0),
+      change,
+      statusAcked,
+    };
+  } finally {
+    await fleet?.stop();
+    await server.close({ graceMs: 200 });
+  }
+}
