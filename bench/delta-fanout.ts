@@ -1,6 +1,6 @@
 // Delta versus SotW fan-out benchmark (issue 3): `node bench/delta-fanout.ts
 // [--protocol delta|sotw|both] [--clients N] [--sotw-clients N] [--endpoints R]
-// [--quick] [--timeout-ms T]`. ONE endpoint change among R load assignments,
+// [--quick] [--timeout-ms T] [--cpu-profile PREFIX]`. ONE endpoint change among R load assignments,
 // fanned out to N ADS clients, over Delta and over SotW with the same server.
 // Prints a side-by-side table for people and, last, one JSON line for machines.
 //
@@ -24,6 +24,8 @@ export interface Options {
   readonly endpoints: number;
   readonly timeoutMs: number;
   readonly quick: boolean;
+  /** Per protocol, a V8 CPU profile of the server during the change: `<prefix>-delta.cpuprofile`, `<prefix>-sotw.cpuprofile`. */
+  readonly cpuProfilePrefix?: string;
 }
 
 export function parseOptions(argv: readonly string[]): Options {
@@ -36,6 +38,7 @@ export function parseOptions(argv: readonly string[]): Options {
       endpoints: { type: "string" },
       "timeout-ms": { type: "string" },
       quick: { type: "boolean", default: false },
+      "cpu-profile": { type: "string" },
     },
   });
   const int = (name: string, raw: string | undefined, fallback: number): number => {
@@ -59,13 +62,14 @@ export function parseOptions(argv: readonly string[]): Options {
     endpoints: int("endpoints", values.endpoints, isQuick ? quick.endpoints : full.endpoints),
     timeoutMs: int("timeout-ms", values["timeout-ms"], isQuick ? 30_000 : 600_000),
     quick: isQuick,
+    ...(values["cpu-profile"] === undefined ? {} : { cpuProfilePrefix: values["cpu-profile"] }),
   };
 }
 
 async function runProtocol(protocol: FleetProtocol, clients: number, options: Options): Promise<ProtocolResult> {
   const child = forkProcess<ProtocolParentMessage, ProtocolChildMessage>(
     new URL("./support/fanout-protocol-main.ts", import.meta.url),
-    ["--protocol", protocol, "--clients", String(clients), "--endpoints", String(options.endpoints), "--timeout-ms", String(options.timeoutMs)],
+    ["--protocol", protocol, "--clients", String(clients), "--endpoints", String(options.endpoints), "--timeout-ms", String(options.timeoutMs), ...(options.cpuProfilePrefix === undefined ? [] : ["--cpu-profile", `${options.cpuProfilePrefix}-${protocol}.cpuprofile`])],
     { exitMessage: { type: "exit" } },
   );
   try {

@@ -1,5 +1,7 @@
 // Small measuring helpers for the fan-out benchmarks: wall clock comparable
 // across processes, settled memory, percentiles.
+import { writeFile } from "node:fs/promises";
+import { Session } from "node:inspector/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -35,4 +37,19 @@ export async function settledMemory(): Promise<{ rss: number; heap: number }> {
   }
   const m = process.memoryUsage();
   return { rss: m.rss, heap: m.heapUsed };
+}
+
+/** The in-process V8 profiler, so a profile covers the change only (not start-up or the initial push). */
+export async function startCpuProfile(): Promise<{ stopTo(path: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  return {
+    async stopTo(path) {
+      const { profile } = await session.post("Profiler.stop");
+      session.disconnect();
+      await writeFile(path, JSON.stringify(profile));
+    },
+  };
 }

@@ -8,7 +8,7 @@
 import { createSnapshot, createSnapshotCache, createXdsServer, TypeUrl, type XdsServer } from "@ts-control-plane/xds";
 import { AckTracker } from "../ack-tracker.ts";
 import { addressesOf, encodedAssignment, fanoutResources } from "../fanout-resources.ts";
-import { distribution, now, settledMemory, type Distribution } from "./fanout-measure.ts";
+import { distribution, now, settledMemory, startCpuProfile, type Distribution } from "./fanout-measure.ts";
 import type { FleetChildMessage, FleetParentMessage, FleetProtocol } from "./fleet-clients.ts";
 import { forkProcess } from "./forked-process.ts";
 
@@ -19,6 +19,8 @@ export interface ProtocolRunOptions {
   readonly endpoints: number;
   /** Bound on each wait (initial config, the change). */
   readonly timeoutMs: number;
+  /** Writes a V8 CPU profile of the server, from setSnapshot to the last ACK, to this file. */
+  readonly cpuProfilePath?: string;
 }
 
 export interface EncodeCounters {
@@ -127,6 +129,7 @@ export async function runFanoutProtocol(options: ProtocolRunOptions): Promise<Pr
     fleet.send({ type: "expect", typeUrl: TypeUrl.Endpoint, version: edsVersion });
     await fleet.next("armed", { timeoutMs });
 
+    const profiler = options.cpuProfilePath === undefined ? undefined : await startCpuProfile();
     const cpu0 = process.cpuUsage();
     const t0 = now();
     await cache.setSnapshot(groupKey, v2);
@@ -136,6 +139,7 @@ export async function runFanoutProtocol(options: ProtocolRunOptions): Promise<Pr
       acks.waitFor({ typeUrl: TypeUrl.Endpoint, version: edsVersion, count: clients, timeoutMs }),
     ]);
     const cpu = process.cpuUsage(cpu0);
+    if (profiler && options.cpuProfilePath !== undefined) await profiler.stopTo(options.cpuProfilePath);
     // Let in-flight writes (there should be none) land before reading counters.
     await new Promise((resolve) => setTimeout(resolve, 100));
     const change = minus(counters(server, protocol), m1);
