@@ -41,7 +41,7 @@ test("disconnected nodes are bounded: the oldest disconnected are forgotten firs
   assert.deepEqual(s.nodes().map((n) => n.nodeId), ["a", "c", "live"]);
 });
 
-test("a response error is visible until the next response sent; a TTL heartbeat does not clear it", () => {
+test("a response error is visible until a response delivers; a TTL heartbeat or another part of the same version does not clear it", () => {
   let now = 0;
   const s = new StatusRegistry({ now: () => new Date(now) });
   s.streamOpened({ id: "n", cluster: "c" }, "n");
@@ -51,8 +51,16 @@ test("a response error is visible until the next response sent; a TTL heartbeat 
   let t = s.node("n")?.types[0];
   assert.deepEqual(t?.error, { code: "response_too_large", message: "too big", version: "v2", at: new Date(5) });
   assert.equal(t?.sentVersion, "v1", "the node keeps what it was sent");
-  s.sent("n", "t", "v1", "2", { keepError: true });
+  now = 9;
+  s.responseFailed("n", "t", { code: "response_too_large", message: "too big", version: "v2" });
+  assert.deepEqual(s.node("n")?.types[0]?.error?.at, new Date(5), "met again: since when, not when last seen");
+  s.sent("n", "t", "v1", "2", { error: "keep" });
   assert.equal(s.node("n")?.types[0]?.error?.code, "response_too_large");
+  s.sent("n", "t", "v2", "3");
+  assert.equal(s.node("n")?.types[0]?.error?.code, "response_too_large", "another part of the same (Delta) response keeps it");
+  s.sent("n", "t", "v2", "4", { error: "clear" });
+  assert.equal(s.node("n")?.types[0]?.error, undefined, "a (SotW) response that delivers clears it");
+  s.responseFailed("n", "t", { code: "response_too_large", message: "too big", version: "v2" });
   s.sent("n", "t", "v3", "3");
   t = s.node("n")?.types[0];
   assert.equal(t?.error, undefined);

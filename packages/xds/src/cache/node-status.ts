@@ -39,7 +39,7 @@ export interface TypeStatus {
   readonly lastNack?: NackInfo;
   /** Whether the latest response sent for this type was NACKed (cleared by a later ACK). */
   readonly nacked: boolean;
-  /** Set when the latest response could not be sent; cleared by the next response sent. */
+  /** Set when the latest response could not be sent, or went out over the size limit; cleared by the next response that delivers (see sent()). */
   readonly error?: ResponseErrorInfo;
   readonly responses: number;
   readonly nacks: number;
@@ -160,23 +160,33 @@ export class StatusRegistry {
   }
 
   /**
-   * A response went out. It clears a response error unless it is a TTL
-   * heartbeat (`keepError`): a heartbeat resends what the node already has,
-   * so what could not be sent still is not.
+   * A response went out. What it does to a response error (`error`):
+   * - "clear": it delivered what the error was about (SotW sends the whole state);
+   * - "keep": it did not (a SotW TTL heartbeat resends what the node already has);
+   * - by default, cleared unless the error is about this very version: the
+   *   parts of one Delta response share their version, and a part that fits
+   *   does not undo the report of one that did not.
    */
-  sent(nodeId: string, typeUrl: string, version: string, nonce: string, options: { keepError?: boolean } = {}): void {
+  sent(nodeId: string, typeUrl: string, version: string, nonce: string, options: { error?: "clear" | "keep" } = {}): void {
     const t = this.#type(nodeId, typeUrl);
     t.sentVersion = version;
     t.sentNonce = nonce;
     t.sentAt = this.#now();
     t.responses++;
     t.nacked = false;
-    if (!options.keepError) delete t.error;
+    const clear = options.error === "clear" || (options.error === undefined && t.error?.version !== version);
+    if (clear) delete t.error;
   }
 
-  /** A response could not be sent (e.g. too large): the node keeps its configuration; operators see why. */
+  /**
+   * A response could not be sent (e.g. too large): the node keeps its
+   * configuration; operators see why. The same error for the same version,
+   * met again when the type is looked at again, keeps its first `at`: since when.
+   */
   responseFailed(nodeId: string, typeUrl: string, error: Omit<ResponseErrorInfo, "at">): void {
-    this.#type(nodeId, typeUrl).error = { ...error, at: this.#now() };
+    const t = this.#type(nodeId, typeUrl);
+    if (t.error?.code === error.code && t.error.version === error.version) return;
+    t.error = { ...error, at: this.#now() };
   }
 
   acked(nodeId: string, typeUrl: string, version: string): void {

@@ -17,15 +17,18 @@ test("full-state types: the heartbeat is the whole set last sent, since a SotW L
   assert.equal(selectSotwHeartbeat({ fullState: true, lastSent, available: of(ttl, plain) }), lastSent);
 });
 
-test("other types: only the TTL'd resources the client holds, at the version it holds", () => {
+test("other types: only the TTL'd resources the client holds, at the content it holds, while the cache has them", () => {
   const ttl = encodeResource(ClusterLoadAssignmentSchema, endpoints("a", [1]), { ttlMs: 2000 });
   const other = encodeResource(ClusterLoadAssignmentSchema, endpoints("c", [3]), { ttlMs: 2000 });
   const plain = encodeResource(ClusterLoadAssignmentSchema, endpoints("b", [2]));
   assert.deepEqual(names(selectSotwHeartbeat({ fullState: false, lastSent: [ttl, plain, other], available: of(ttl, plain, other) })), ["a", "c"]);
-  // Gone from the cache, or changed: no longer refreshed, so it expires (or the update replaces it).
-  const changed = encodeResource(ClusterLoadAssignmentSchema, endpoints("c", [4]), { ttlMs: 2000 });
-  assert.deepEqual(names(selectSotwHeartbeat({ fullState: false, lastSent: [ttl, plain, other], available: of(plain, changed) })), undefined);
+  // Gone from the cache: no longer refreshed, so it expires.
   assert.deepEqual(names(selectSotwHeartbeat({ fullState: false, lastSent: [ttl, plain, other], available: of(ttl, plain) })), ["a"]);
+  assert.equal(selectSotwHeartbeat({ fullState: false, lastSent: [ttl, plain, other], available: of(plain) }), undefined);
+  // Changed in the cache (an update held back as too large): the client's content is kept alive.
+  const changed = encodeResource(ClusterLoadAssignmentSchema, endpoints("c", [4]), { ttlMs: 2000 });
+  const beat = selectSotwHeartbeat({ fullState: false, lastSent: [ttl, plain, other], available: of(plain, changed) });
+  assert.deepEqual(beat, [other], "what the client holds, not the new content");
 });
 
 test("nothing with a TTL sent, or nothing sent: no heartbeat", () => {

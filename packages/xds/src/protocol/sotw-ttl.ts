@@ -20,8 +20,12 @@ import type { TypeResources } from "./sotw-selection.ts";
  * CDS find the content unchanged and leave the listener or cluster alone.
  * For LDS and CDS (full state) the heartbeat is the whole set last sent,
  * since anything missing would be deleted; for other types it is only the
- * TTL'd resources the client holds and the cache still has at that version
- * (a resource gone from the cache is no longer refreshed, so it expires).
+ * TTL'd resources the client holds that the cache still has (one deleted
+ * from the cache is no longer refreshed, so it expires: SotW EDS/RDS cannot
+ * say "removed"). A resource the cache changed is refreshed at the content
+ * the client holds: the update normally goes out at once instead; a heartbeat
+ * meets a changed resource only when the update is held back (too large),
+ * and then the client keeps its last configuration alive.
  * The bytes are those of the last response, encoded once and shared.
  */
 export function selectSotwHeartbeat(options: {
@@ -31,8 +35,7 @@ export function selectSotwHeartbeat(options: {
 }): readonly EncodedResource[] | undefined {
   const { fullState, lastSent, available } = options;
   if (!lastSent) return undefined;
-  const current = (r: EncodedResource): boolean => available.items.get(r.name)?.version === r.version;
-  const withTtl = lastSent.filter((r) => r.ttlMs !== undefined && current(r));
+  const withTtl = lastSent.filter((r) => r.ttlMs !== undefined && available.items.has(r.name));
   if (withTtl.length === 0) return undefined;
   return fullState ? lastSent : withTtl;
 }

@@ -63,6 +63,8 @@ interface TypeState {
   ackTimer?: NodeJS.Timeout;
   /** The latest response was NACKed: heartbeats must not resend the rejected bytes (#962, #582). */
   nacked: boolean;
+  /** The latest response carried a resource with a TTL: only such types take part in heartbeats. */
+  hasTtl: boolean;
 }
 
 /**
@@ -160,7 +162,7 @@ export class SotwStream {
     }
     const subscription = applySotwRequest(state?.subscription, request.resourceNames, { fullState: type.fullState });
     if (!state) {
-      state = { subscription, lastSentVersion: "", initial: true, awaitingAck: false, nacked: false };
+      state = { subscription, lastSentVersion: "", initial: true, awaitingAck: false, nacked: false, hasTtl: false };
       this.#types.set(typeUrl, state);
     } else {
       state.subscription = subscription;
@@ -185,7 +187,8 @@ export class SotwStream {
     if (this.#s.closed) return;
     // Through the ordered pump like any response, never beside it (#752, #875):
     // a heartbeat goes out in push order, after any update already queued.
-    for (const t of this.#types.keys()) {
+    for (const [t, state] of this.#types) {
+      if (!state.hasTtl) continue;
       this.#heartbeatDue.add(t);
       this.#dirty.add(t);
     }
@@ -264,13 +267,13 @@ export class SotwStream {
     }
     const heartbeatDue = this.#heartbeatDue.delete(typeUrl);
     if (!shouldRespondSotw({ fullState: type.fullState, selection, lastSent: state.lastSent, initial: state.initial })) {
-      return heartbeatDue ? this.#heartbeat(typeUrl, state, type, available) : true;
+      return heartbeatDue ? this.#heartbeat(typeUrl, state, type, available, selection) : true;
     }
     const body = this.#o.encoder.body({ typeUrl, source: available, subsetKey: selection.subsetKey, version: selection.version, resources: selection.resources });
     const nonce = String(++this.#nonce);
     if (!this.#fits(typeUrl, body, nonce, selection.version)) {
       // The client stays on what it has: keep its TTLs alive while we are.
-      return heartbeatDue ? this.#heartbeat(typeUrl, state, type, available) : true;
+      return heartbeatDue ? this.#heartbeat(typeUrl, state, type, available, selection) : true;
     }
     const message = this.#o.encoder.withNonce(body, nonce);
     state.lastSent = selection.resources;
@@ -278,8 +281,9 @@ export class SotwStream {
     state.latestNonce = nonce;
     state.initial = false;
     state.nacked = false;
+    state.hasTtl = selection.resources.some((r) => r.ttlMs !== undefined);
     if (this.#s.ads && typeUrl === TypeUrl.Cluster) this.#awaitAck(state);
-    this.#o.status.sent(this.nodeId, typeUrl, selection.version, nonce);
+    this.#o.status.sent(this.nodeId, typeUrl, selection.version, nonce, { error: "clear" });
     this.#emitResponse({ typeUrl, version: selection.version, nonce, resources: selection.resources, bytes: message.length, heartbeats: [] });
     return this.#o.transport.write(message);
   }
@@ -289,19 +293,22 @@ export class SotwStream {
    * resent at its version and Envoy re-arms the TTLs (protocol/sotw-ttl.ts:
    * why SotW resends bodies, and never leaves a listener or cluster out).
    */
-  #heartbeat(typeUrl: string, state: TypeState, type: ResourceType, available: TypeResources): boolean {
+  #heartbeat(typeUrl: string, state: TypeState, type: ResourceType, available: TypeResources, selection: SotwSelection): boolean {
     if (state.nacked || state.initial) return true;
     const resources = selectSotwHeartbeat({ fullState: type.fullState, lastSent: state.lastSent, available });
     if (!resources) return true;
     const version = state.lastSentVersion;
-    const names = resources.map((r) => r.name);
-    const body = this.#o.encoder.body({ typeUrl, source: available, subsetKey: `\u0000heartbeat:${names.join("\n")}`, version, resources });
+    // Usually (LDS, CDS) the heartbeat is the body already sent: reuse it, encode nothing.
+    const same = resources === selection.resources && version === selection.version;
+    // Otherwise the key names each resource's content: streams holding different content under one version label never share a body.
+    const subsetKey = same ? selection.subsetKey : `\u0000heartbeat:${resources.map((r) => `${r.name}\u0001${r.version}`).join("\n")}`;
+    const body = this.#o.encoder.body({ typeUrl, source: available, subsetKey, version, resources });
     const nonce = String(++this.#nonce);
     if (!this.#fits(typeUrl, body, nonce, version)) return true;
     const message = this.#o.encoder.withNonce(body, nonce, { heartbeat: true });
     // The client ACKs the heartbeat by its nonce; an older nonce is stale from now on.
     state.latestNonce = nonce;
-    this.#o.status.sent(this.nodeId, typeUrl, version, nonce, { keepError: true });
+    this.#o.status.sent(this.nodeId, typeUrl, version, nonce, { error: "keep" });
     const heartbeats = resources.filter((r) => r.ttlMs !== undefined).map((r) => r.name);
     this.#emitResponse({ typeUrl, version, nonce, resources, bytes: message.length, heartbeats });
     return this.#o.transport.write(message);

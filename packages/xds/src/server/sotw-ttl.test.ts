@@ -3,10 +3,17 @@
 // holds at its version through the stream's ordered pump.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fromBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { NodeSchema } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
 import { ClusterSchema } from "@ts-control-plane/envoy-api/envoy/config/cluster/v3/cluster_pb";
 import { ClusterLoadAssignmentSchema } from "@ts-control-plane/envoy-api/envoy/config/endpoint/v3/endpoint_pb";
-import { ResourceSchema, type DiscoveryResponse } from "@ts-control-plane/envoy-api/envoy/service/discovery/v3/discovery_pb";
+import {
+  DiscoveryRequestSchema,
+  DiscoveryResponseSchema,
+  ResourceSchema,
+  type DiscoveryResponse,
+} from "@ts-control-plane/envoy-api/envoy/service/discovery/v3/discovery_pb";
+import { StatusRegistry } from "../cache/node-status.ts";
 import { createLinearCache } from "../cache/linear-cache.ts";
 import { createSnapshot } from "../cache/snapshot.ts";
 import { createSnapshotCache } from "../cache/snapshot-cache.ts";
@@ -15,7 +22,8 @@ import { TypeUrl } from "../resource/type-urls.ts";
 import { edsCluster, endpoints, httpListener, route } from "../testing/fixtures.ts";
 import { RawXdsClient } from "../testing/raw-xds-client.ts";
 import { resourceWrapperTypeUrl } from "./sotw-ttl-wrapper.ts";
-import type { SotwResponseEvent } from "./sotw-stream.ts";
+import { SotwResponseEncoder } from "./response-encoder.ts";
+import { SotwStream, type SotwResponseEvent } from "./sotw-stream.ts";
 import { createXdsServer } from "./xds-server.ts";
 
 /** Each entry of a response: [name, ttl ms or undefined, has a body]. */
@@ -56,6 +64,7 @@ test("CDS: a TTL'd cluster goes out wrapped with its ttl; a heartbeat resends th
   assert.equal(wrapped.resource?.typeUrl, TypeUrl.Cluster, "the wrapper carries the cluster's own Any");
   assert.equal(wrapped.version, "", "SotW wrappers carry no version: Envoy uses version_info");
   c1.ack(first);
+  const bodies = server.metrics.bodiesEncoded;
   const beat = await c1.next(1000);
   assert.equal(beat.versionInfo, first.versionInfo, "a heartbeat does not change the version");
   assert.notEqual(beat.nonce, first.nonce);
@@ -69,6 +78,7 @@ test("CDS: a TTL'd cluster goes out wrapped with its ttl; a heartbeat resends th
   c2.ack(await c2.next());
   c2.ack(await c2.next(1000));
   assert.equal(server.metrics.ttlWrappersEncoded, 1, "the wrapper is encoded once for every stream and heartbeat");
+  assert.equal(server.metrics.bodiesEncoded, bodies + 1, "heartbeats reuse the body sent; only n2's snapshot needed one of its own");
   assert.ok(server.metrics.heartbeatsWritten >= 2);
 });
 
@@ -167,4 +177,34 @@ test("ADS: heartbeats of several types go through the ordered pump, in CDS, EDS,
     "only types with TTL'd resources beat, clusters before their endpoints",
   );
   assert.ok(events.every((e) => e.typeUrl !== TypeUrl.Listener || e.heartbeats.length === 0), "a type without TTLs is never resent");
+});
+
+test("a heartbeat waits for the transport to drain like any response, and beats missed meanwhile are one", async (t) => {
+  const cache = createSnapshotCache();
+  await cache.setSnapshot("bp", createSnapshot({ skipConsistencyCheck: true, resources: [encodeResource(ClusterSchema, edsCluster("a"), { ttlMs: 1000 })] }));
+  const writes: DiscoveryResponse[] = [];
+  const drains: Array<() => void> = [];
+  const stream = new SotwStream({
+    id: 1,
+    // A transport that is always full: every write asks to wait for a drain.
+    transport: { write: (m) => writes.push(fromBinary(DiscoveryResponseSchema, m)) < 0, onceDrained: (cb) => drains.push(cb), end: () => {} },
+    watcher: cache,
+    status: new StatusRegistry(),
+    hooks: {},
+    encoder: new SotwResponseEncoder(),
+    heartbeatIntervalMs: 20,
+  });
+  t.after(() => stream.close());
+  const request = (fields: { versionInfo?: string; responseNonce?: string }) =>
+    stream.onRequest(toBinary(DiscoveryRequestSchema, create(DiscoveryRequestSchema, { typeUrl: TypeUrl.Cluster, node: create(NodeSchema, { id: "bp" }), ...fields })));
+  request({});
+  assert.equal(writes.length, 1);
+  request({ versionInfo: writes[0]?.versionInfo ?? "", responseNonce: writes[0]?.nonce ?? "" });
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(writes.length, 1, "about 7 beats came and went: none was written beside the pump waiting for a drain");
+  assert.equal(drains.length, 1);
+  drains.shift()?.();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(writes.length, 2, "after the drain, one heartbeat");
+  assert.equal(writes[1]?.versionInfo, writes[0]?.versionInfo);
 });
