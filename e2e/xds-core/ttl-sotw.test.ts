@@ -13,6 +13,7 @@ import { test, type TestContext } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { ClusterSchema } from "@ts-control-plane/envoy-api/envoy/config/cluster/v3/cluster_pb";
+import { ClusterLoadAssignmentSchema } from "@ts-control-plane/envoy-api/envoy/config/endpoint/v3/endpoint_pb";
 import { DiscoveryResponseSchema, ResourceSchema } from "@ts-control-plane/envoy-api/envoy/service/discovery/v3/discovery_pb";
 import { createSnapshot, createSnapshotCache, createXdsServer, encodeResource, TypeUrl, type ResponseEvent, type SnapshotCache, type XdsServer } from "@ts-control-plane/xds";
 import { makeEndpoint, makeHttpListener, makeRoute } from "../../examples/embedded/demo-resources.ts";
@@ -96,14 +97,18 @@ function withoutBodies(bytes: Buffer): Buffer {
   return Buffer.from(toBinary(DiscoveryResponseSchema, response));
 }
 
-async function setTtlSnapshot(xds: TtlXds, options: { nodeId: string; mode: XdsMode; listenerPort: number; upstreamPort: number }): Promise<void> {
+async function setTtlSnapshot(
+  xds: TtlXds,
+  options: { nodeId: string; mode: XdsMode; listenerPort: number; upstreamPort: number; /** The TTL on the load assignment as well. */ endpointsTtl?: boolean },
+): Promise<void> {
   const { mode } = options;
+  const cla = makeEndpoint(ProxyNames.cluster, [{ host: "127.0.0.1", port: options.upstreamPort }]);
   await xds.cache.setSnapshot(
     options.nodeId,
     createSnapshot({
       resources: [
         encodeResource(ClusterSchema, makeEdsCluster(ProxyNames.cluster, mode), { ttlMs: TTL_MS }),
-        makeEndpoint(ProxyNames.cluster, [{ host: "127.0.0.1", port: options.upstreamPort }]),
+        options.endpointsTtl ? encodeResource(ClusterLoadAssignmentSchema, cla, { ttlMs: TTL_MS }) : cla,
         makeRoute({ name: ProxyNames.route, cluster: ProxyNames.cluster }),
         makeHttpListener({ name: ProxyNames.listener, address: "127.0.0.1", port: options.listenerPort, routeConfigName: ProxyNames.route, xdsMode: mode }),
       ],
@@ -161,6 +166,32 @@ for (const mode of ["ads", "per-type"] as const satisfies readonly XdsMode[]) {
     assert.equal(removed.get("cluster_manager.cluster_removed"), 1, "Envoy removed the expired cluster");
   });
 }
+
+test("SotW ads: heartbeats of a TTL'd cluster and its load assignment leave Envoy's hosts alone", async (t) => {
+  const mode = "ads";
+  const nodeId = "sotw-ttl-endpoints";
+  const service1 = await startHttpUpstream({ name: "service1", t });
+  const xds = await startTtlXds(t, { heartbeatIntervalMs: 400 });
+  const listenerPort = await freePort();
+  const url = `http://127.0.0.1:${listenerPort}/`;
+  await setTtlSnapshot(xds, { nodeId, mode, listenerPort, upstreamPort: service1.port, endpointsTtl: true });
+  const envoy = await startEnvoy({ name: nodeId, t, bootstrap: xdsBootstrap({ xdsPort: xds.port, mode, nodeId }) });
+  await waitUntil(async () => (await httpGet(url)).status === 200, { timeoutMs: 10_000, description: "a 200 through Envoy" });
+  const statPattern = `^cluster\\.${ProxyNames.cluster}\\.(membership_change|update_no_rebuild|update_success|update_rejected)$`;
+  const before = await envoy.stats(statPattern);
+  const loop = startRequestLoop({ url, intervalMs: 20, maxRequests: 2000, maxDurationMs: 2 * TTL_MS });
+  t.after(() => loop.stop());
+  const records = await loop.finished();
+  assert.deepEqual(failedRecords(records), [], "no request failed");
+  const after = await envoy.stats(statPattern);
+  const beats = xds.responses.filter((e) => e.typeUrl === TypeUrl.Endpoint && e.heartbeats.length > 0);
+  t.diagnostic(`${beats.length} EDS heartbeats; Envoy stats before ${JSON.stringify(Object.fromEntries(before))} after ${JSON.stringify(Object.fromEntries(after))}`);
+  assert.ok(beats.length >= 4, `EDS heartbeats were sent (${beats.length})`);
+  const stat = (m: Map<string, number>, s: string) => m.get(`cluster.${ProxyNames.cluster}.${s}`) ?? 0;
+  assert.equal(stat(after, "membership_change"), stat(before, "membership_change"), "the hosts never changed");
+  assert.equal(stat(after, "update_rejected"), 0);
+  assert.ok(stat(after, "update_no_rebuild") - stat(before, "update_no_rebuild") >= beats.length - 1, "Envoy took each EDS heartbeat as a no-op update");
+});
 
 test("SotW ads: without heartbeats a TTL'd cluster expires even while the control plane is up", async (t) => {
   const mode = "ads";
