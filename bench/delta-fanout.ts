@@ -1,12 +1,20 @@
-// Delta versus SotW fan-out benchmark (issue 3): `node bench/delta-fanout.ts
-// [--protocol delta|sotw|both] [--clients N] [--sotw-clients N] [--endpoints R]
-// [--quick] [--timeout-ms T] [--cpu-profile PREFIX]`. ONE endpoint change among R load assignments,
-// fanned out to N ADS clients, over Delta and over SotW with the same server.
-// Prints a side-by-side table for people and, last, one JSON line for machines.
+// Delta versus SotW fan-out benchmark (issue 3):
+//   node bench/delta-fanout.ts [--protocol delta|sotw|both] [--clients N]
+//     [--sotw-clients N] [--endpoints R] [--quick] [--timeout-ms T] [--cpu-profile PREFIX]
+// Defaults: both protocols, N = 1000, R = 10000; --quick: N = 4, R = 20.
+//
+// Shape: one node group (every client has its own node id, all share one cache
+// key) holding R EDS clusters, each with its ClusterLoadAssignment of two
+// endpoints. Every client opens one ADS stream on its own HTTP/2 connection,
+// subscribes to CDS by wildcard and to EDS by the R cluster names, and ACKs
+// every response. Once all have ACKed the initial config, ONE endpoint of one
+// cluster moves. Delta sends that one assignment to each client; SotW resends
+// all R. Same server, same options for both; only the clients differ.
 //
 // Each protocol runs in its own server process (support/fanout-protocol-main.ts)
 // with its clients in a grandchild (support/fleet-clients.ts), so the server's
-// RSS is its own and not what the other protocol's run left behind.
+// RSS is its own and not what the other protocol's run left behind. Prints a
+// side-by-side table for people and, last, one JSON line for machines.
 import { parseArgs } from "node:util";
 import type { FleetProtocol } from "./support/fleet-clients.ts";
 import type { ProtocolChildMessage, ProtocolParentMessage } from "./support/fanout-protocol-main.ts";
