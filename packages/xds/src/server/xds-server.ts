@@ -42,11 +42,12 @@ export interface XdsServerOptions {
    * that many xDS clients keep (kuma#16355: a bigger message kills the
    * stream silently).
    * - Delta: a logical response that would exceed it goes out in several
-   *   parts (Delta responses are increments).
+   *   parts (Delta responses are increments). A single resource bigger than
+   *   the limit still goes out alone, and `status` reports it as below.
    * - SotW: a response is the whole state and cannot be split, so one over the
    *   limit is not sent; `status` records `error: { code: "response_too_large" }`
-   *   for that node and type (cleared by the next response sent) and the
-   *   client keeps its last configuration.
+   *   for that node and type (cleared by the next response that delivers)
+   *   and the client keeps its last configuration, heartbeats included.
    */
   readonly maxResponseBytes?: number;
   /** Shared status registry; one is created when absent. */
