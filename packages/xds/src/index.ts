@@ -22,3 +22,6 @@ export { buildCsdsResponse, type CsdsSources } from "./server/csds-response.ts";
 export { CsdsResourceVersions } from "./server/csds-resource-versions.ts";
 export { createRestGateway, type RestGateway, type RestGatewayOptions } from "./server/rest-gateway.ts";
 export { restDiscoveryPaths } from "./server/rest-paths.ts";
+export type { SotwResponseEvent } from "./server/sotw-stream.ts";
+export type { SotwEncoderMetrics } from "./server/response-encoder.ts";
+export type { ResponseErrorInfo } from "./cache/node-status.ts";

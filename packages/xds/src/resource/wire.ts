@@ -61,3 +61,10 @@ export function concat(parts: readonly Uint8Array[]): Buffer {
   }
   return out;
 }
+
+/** google.protobuf.Duration { seconds = 1, nanos = 2 } for milliseconds: TTLs in Resource wrappers. */
+export function durationBytes(ms: number): Uint8Array {
+  const seconds = Math.floor(ms / 1000);
+  const nanos = Math.round((ms - seconds * 1000) * 1e6);
+  return concat([varintField(1, seconds), varintField(2, nanos)]);
+}

@@ -1,5 +1,5 @@
 import type { EncodedResource } from "../resource/encoded-resource.ts";
-import { concat, lengthDelimited, stringField, varintField } from "../resource/wire.ts";
+import { concat, durationBytes, lengthDelimited, stringField } from "../resource/wire.ts";
 import type { EncoderMetrics } from "./response-encoder.ts";
 
 /** The SotW encoder's counters, plus what Delta responses carried. */
@@ -104,9 +104,3 @@ export class DeltaResponseEncoder {
   }
 }
 
-/** google.protobuf.Duration { seconds = 1, nanos = 2 }. */
-function durationBytes(ms: number): Uint8Array {
-  const seconds = Math.floor(ms / 1000);
-  const nanos = Math.round((ms - seconds * 1000) * 1e6);
-  return concat([varintField(1, seconds), varintField(2, nanos)]);
-}

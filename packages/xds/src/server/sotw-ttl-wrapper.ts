@@ -1,5 +1,5 @@
 import type { EncodedResource } from "../resource/encoded-resource.ts";
-import { concat, lengthDelimited, stringField, varintField } from "../resource/wire.ts";
+import { concat, durationBytes, lengthDelimited, stringField } from "../resource/wire.ts";
 
 /** The type URL of `envoy.service.discovery.v3.Resource`, the wrapper that carries a TTL. */
 export const resourceWrapperTypeUrl = "type.googleapis.com/envoy.service.discovery.v3.Resource";
@@ -17,9 +17,3 @@ export function encodeSotwTtlWrapper(resource: Pick<EncodedResource, "name" | "a
   return concat([stringField(1, resourceWrapperTypeUrl), lengthDelimited(2, wrapper)]);
 }
 
-/** google.protobuf.Duration { seconds = 1, nanos = 2 }, for a TTL in milliseconds. */
-export function durationBytes(ms: number): Uint8Array {
-  const seconds = Math.floor(ms / 1000);
-  const nanos = Math.round((ms - seconds * 1000) * 1e6);
-  return concat([varintField(1, seconds), varintField(2, nanos)]);
-}
