@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 echo "== typecheck"; tsc -p tsconfig.json
-echo "== lint"; biome lint .
+echo "== lint"; biome lint --error-on-warnings .
 echo "== layers"; node scripts/check-layers.ts

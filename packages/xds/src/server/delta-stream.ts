@@ -1,5 +1,4 @@
-import { fromBinary } from "@bufbuild/protobuf";
-import { DeltaDiscoveryRequestSchema, type DeltaDiscoveryRequest } from "@ts-control-plane/envoy-api/envoy/service/discovery/v3/discovery_pb";
+import { DeltaDiscoveryRequestSchema } from "@ts-control-plane/envoy-api/envoy/service/discovery/v3/discovery_pb";
 import type { ConfigWatcher } from "../cache/config-watcher.ts";
 import type { StatusRegistry } from "../cache/node-status.ts";
 import type { EncodedResource } from "../resource/encoded-resource.ts";
@@ -17,7 +16,7 @@ import {
 } from "../protocol/delta-subscription.ts";
 import type { DeltaResponseEncoder } from "./delta-response-encoder.ts";
 import { StreamSession } from "./stream-session.ts";
-import { StatusCode, type StreamTransport } from "./stream-transport.ts";
+import type { StreamTransport } from "./stream-transport.ts";
 import { endpointsToAwait, WarmingGate } from "./delta-warming-gate.ts";
 import { callHook, type RequestEvent, type ResponseEvent, type XdsHooks } from "./xds-hooks.ts";
 
@@ -123,36 +122,19 @@ export class DeltaStream {
     });
   }
 
+  /** Who the stream serves and how it ends (rekey, fail, close): shared with the other variant. */
+  get session(): StreamSession {
+    return this.#s;
+  }
+
   get nodeId(): string {
     return this.#s.nodeId;
   }
 
-  /** Moves the stream to the cache key that now serves its node, if that changed. */
-  rekey(): void {
-    this.#s.rekey();
-  }
-
-  /** Ends the stream with an error status (e.g. UNAVAILABLE when the server shuts down). */
-  end(code: number, details: string): void {
-    this.#s.fail(code, details);
-  }
-
-  /** The client or the transport ended the stream: release everything it held. */
-  close(): void {
-    this.#s.close();
-  }
-
   onRequest(bytes: Uint8Array): void {
-    if (this.#s.closed) return;
-    let request: DeltaDiscoveryRequest;
-    try {
-      request = fromBinary(DeltaDiscoveryRequestSchema, bytes);
-    } catch (error) {
-      this.#s.fail(StatusCode.InvalidArgument, `malformed DeltaDiscoveryRequest: ${(error as Error).message}`);
-      return;
-    }
-    const typeUrl = this.#s.admit(request, "DeltaDiscoveryRequest");
-    if (typeUrl === undefined) return;
+    const decoded = this.#s.decode(bytes, DeltaDiscoveryRequestSchema);
+    if (decoded === undefined) return;
+    const { request, typeUrl } = decoded;
     const type = resourceType(typeUrl) as ResourceType; // admit() checked it is known
     this.#startHeartbeats();
     const nodeId = this.nodeId;

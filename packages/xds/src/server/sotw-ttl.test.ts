@@ -194,7 +194,7 @@ test("a heartbeat waits for the transport to drain like any response, and beats 
     encoder: new SotwResponseEncoder(),
     heartbeatIntervalMs: 20,
   });
-  t.after(() => stream.close());
+  t.after(() => stream.session.close());
   const request = (fields: { versionInfo?: string; responseNonce?: string }) =>
     stream.onRequest(toBinary(DiscoveryRequestSchema, create(DiscoveryRequestSchema, { typeUrl: TypeUrl.Cluster, node: create(NodeSchema, { id: "bp" }), ...fields })));
   request({});

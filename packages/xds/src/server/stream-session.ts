@@ -1,3 +1,4 @@
+import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import type { Node } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
 import type { ConfigWatcher } from "../cache/config-watcher.ts";
 import type { StatusRegistry } from "../cache/node-status.ts";
@@ -53,6 +54,28 @@ export class StreamSession {
   }
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * Decodes and checks one request; undefined after ending the stream with
+   * INVALID_ARGUMENT (garbage bytes, no node first, no type_url on ADS, an
+   * unknown type): only this stream ends, others keep being served.
+   */
+  decode<Desc extends DescMessage>(
+    bytes: Uint8Array,
+    schema: Desc,
+  ): { request: MessageShape<Desc>; typeUrl: string } | undefined {
+    if (this.#closed) return undefined;
+    const messageName = schema.typeName.slice(schema.typeName.lastIndexOf(".") + 1);
+    let request: MessageShape<Desc>;
+    try {
+      request = fromBinary(schema, bytes);
+    } catch (error) {
+      return this.#reject(`malformed ${messageName}: ${(error as Error).message}`);
+    }
+    // Both DiscoveryRequest and DeltaDiscoveryRequest carry node and type_url.
+    const typeUrl = this.admit(request as unknown as { node?: Node | undefined; typeUrl: string }, messageName);
+    return typeUrl === undefined ? undefined : { request, typeUrl };
   }
 
   /**

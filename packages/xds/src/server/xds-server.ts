@@ -126,7 +126,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
     streams.add(stream);
     const done = (): void => {
       if (!streams.delete(stream)) return;
-      stream.close();
+      stream.session.close();
     };
     call.on("data", (bytes: Buffer) => stream.onRequest(bytes));
     call.on("end", () => {
@@ -176,7 +176,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
     resourceVersions,
     register,
     rekey() {
-      for (const s of streams) s.rekey();
+      for (const s of streams) s.session.rekey();
     },
     async listen({ host = "127.0.0.1", port }) {
       if (grpcServer) throw new XdsError(XdsErrorCode.InvalidState, "the xDS server is already listening");
@@ -197,7 +197,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       if (!server) return;
       // xDS streams never end by themselves: without this, shutdown would wait
       // out the whole grace period and then reset them (Envoy logs INTERNAL).
-      for (const s of [...streams]) s.end(StatusCode.Unavailable, "the control plane is shutting down");
+      for (const s of [...streams]) s.session.fail(StatusCode.Unavailable, "the control plane is shutting down");
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           server.forceShutdown();
@@ -208,7 +208,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
           resolve();
         });
       });
-      for (const s of streams) s.close();
+      for (const s of streams) s.session.close();
       streams.clear();
     },
   };
