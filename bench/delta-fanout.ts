@@ -146,7 +146,7 @@ async function main(): Promise<void> {
   const results: ProtocolResult[] = [];
   for (const protocol of options.protocols) {
     const clients = protocol === "sotw" ? options.sotwClients : options.clients;
-    console.error(`[delta-fanout] ${protocol}: ${clients} clients, ${options.endpoints} endpoints resources ...`);
+    console.error(`[delta-fanout] ${protocol}: ${clients} clients, ${options.endpoints} clusters and load assignments ...`);
     results.push(await runProtocol(protocol, clients, options));
   }
   console.log(formatResults(results));
