@@ -13,8 +13,8 @@
 import { parseArgs } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { TypeUrl } from "@ts-control-plane/xds";
-import { clusterNames } from "./fanout-resources.ts";
-import { encodeNode, encodeRequest, encodeResourceNames, scanResponse } from "./lean-discovery.ts";
+import { clusterNames } from "./support/fanout-resources.ts";
+import { encodeNode, encodeRequest, encodeResourceNames, scanResponse } from "./support/lean-discovery.ts";
 
 export type ParentMessage = { readonly type: "expect"; readonly typeUrl: string; readonly version: string } | { readonly type: "exit" };
 export type ChildMessage =

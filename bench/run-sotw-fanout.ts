@@ -10,9 +10,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { createSnapshot, createSnapshotCache, createXdsServer, TypeUrl } from "@ts-control-plane/xds";
-import { AckTracker } from "./ack-tracker.ts";
+import { AckTracker } from "./support/ack-tracker.ts";
 import { startClientProcess, type ClientProcess } from "./client-process.ts";
-import { addressesOf, encodedAssignment, fanoutResources } from "./fanout-resources.ts";
+import { addressesOf, encodedAssignment, fanoutResources } from "./support/fanout-resources.ts";
 
 export interface FanoutOptions {
   readonly clients: number;

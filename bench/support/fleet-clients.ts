@@ -15,8 +15,8 @@
 import { parseArgs } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { TypeUrl } from "@ts-control-plane/xds";
-import { clusterNames } from "../fanout-resources.ts";
-import { encodeNode, encodeRequest, encodeResourceNames, scanResponse } from "../lean-discovery.ts";
+import { clusterNames } from "./fanout-resources.ts";
+import { encodeNode, encodeRequest, encodeResourceNames, scanResponse } from "./lean-discovery.ts";
 import { now } from "./fanout-measure.ts";
 import { encodeDeltaNode, encodeDeltaRequest, encodeDeltaSubscribe } from "./lean-delta-request.ts";
 

@@ -6,8 +6,8 @@
 // written (xds-protocol.md § Cost: encode once, share the bytes). The server
 // and its options are the same for both protocols; only the clients differ.
 import { createSnapshot, createSnapshotCache, createXdsServer, TypeUrl, type XdsServer } from "@ts-control-plane/xds";
-import { AckTracker } from "../ack-tracker.ts";
-import { addressesOf, encodedAssignment, fanoutResources } from "../fanout-resources.ts";
+import { AckTracker } from "./ack-tracker.ts";
+import { addressesOf, encodedAssignment, fanoutResources } from "./fanout-resources.ts";
 import { distribution, now, settledMemory, startCpuProfile, type Distribution } from "./fanout-measure.ts";
 import type { FleetChildMessage, FleetParentMessage, FleetProtocol } from "./fleet-clients.ts";
 import { forkProcess } from "./forked-process.ts";
