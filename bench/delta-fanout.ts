@@ -16,6 +16,7 @@
 // RSS is its own and not what the other protocol's run left behind. Prints a
 // side-by-side table for people and, last, one JSON line for machines.
 import { parseArgs } from "node:util";
+import { positiveInt, runMain } from "./support/cli.ts";
 import type { FleetProtocol } from "./support/fleet-clients.ts";
 import type { ProtocolChildMessage, ProtocolParentMessage } from "./support/fanout-protocol-main.ts";
 import { forkProcess } from "./support/forked-process.ts";
@@ -49,16 +50,10 @@ export function parseOptions(argv: readonly string[]): Options {
       "cpu-profile": { type: "string" },
     },
   });
-  const int = (name: string, raw: string | undefined, fallback: number): number => {
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-    return n;
-  };
   const protocol = values.protocol;
   if (protocol !== "delta" && protocol !== "sotw" && protocol !== "both") throw new Error(`--protocol must be delta, sotw or both, got ${JSON.stringify(protocol)}`);
   const isQuick = values.quick === true;
-  const clients = int("clients", values.clients, isQuick ? quick.clients : full.clients);
+  const clients = positiveInt("clients", values.clients, isQuick ? quick.clients : full.clients);
   return {
     protocols: protocol === "both" ? ["delta", "sotw"] : [protocol],
     clients,
@@ -66,9 +61,9 @@ export function parseOptions(argv: readonly string[]): Options {
     // 1.4 GiB written for one change, ~6 GiB peak server RSS, ~3.5 minutes on
     // 2 cores). That fits, so by default SotW runs with as many clients as
     // Delta; --sotw-clients makes it smaller on smaller machines.
-    sotwClients: int("sotw-clients", values["sotw-clients"], clients),
-    endpoints: int("endpoints", values.endpoints, isQuick ? quick.endpoints : full.endpoints),
-    timeoutMs: int("timeout-ms", values["timeout-ms"], isQuick ? 30_000 : 600_000),
+    sotwClients: positiveInt("sotw-clients", values["sotw-clients"], clients),
+    endpoints: positiveInt("endpoints", values.endpoints, isQuick ? quick.endpoints : full.endpoints),
+    timeoutMs: positiveInt("timeout-ms", values["timeout-ms"], isQuick ? 30_000 : 600_000),
     quick: isQuick,
     ...(values["cpu-profile"] === undefined ? {} : { cpuProfilePrefix: values["cpu-profile"] }),
   };
@@ -155,9 +150,4 @@ async function main(): Promise<void> {
   if (results.some((r) => r.statusAcked !== r.clients)) process.exitCode = 1;
 }
 
-if (import.meta.main) {
-  main().catch((error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exitCode = 1;
-  });
-}
+runMain(import.meta, main);

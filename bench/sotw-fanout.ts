@@ -1,8 +1,17 @@
 // SotW fan-out benchmark: `npm run bench -- [--clients N] [--clusters R] [--quick]
 // [--timeout-ms T] [--cpu-profile server-change.cpuprofile]`.
-// Prints a table for people and, last, one JSON line for machines.
+// Defaults: N = 100, R = 1000; --quick: N = 4, R = 20.
+//
+// The SotW run of the fan-out harness that delta-fanout.ts also uses
+// (support/run-fanout-protocol.ts): our server in this process, N lean SotW
+// ADS clients in a child (support/fleet-clients.ts), one node group holding R
+// EDS clusters and R load assignments; ONE endpoint moves. Prints a table for
+// people and, last, one JSON line for machines.
 import { parseArgs } from "node:util";
-import { runSotwFanout, type EncodeCounters, type FanoutResult } from "./run-sotw-fanout.ts";
+import { positiveInt, runMain } from "./support/cli.ts";
+import type { Distribution } from "./support/fanout-measure.ts";
+import { runFanoutProtocol, type EncodeCounters } from "./support/run-fanout-protocol.ts";
+import { textTable } from "./support/text-table.ts";
 
 const quick = { clients: 4, clusters: 20 };
 
@@ -17,19 +26,76 @@ function parseOptions(argv: readonly string[]): { clients: number; clusters: num
       "cpu-profile": { type: "string" },
     },
   });
-  const int = (name: string, raw: string | undefined, fallback: number): number => {
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-    return n;
-  };
   const isQuick = values.quick === true;
   return {
     quick: isQuick,
-    clients: int("clients", values.clients, isQuick ? quick.clients : 100),
-    clusters: int("clusters", values.clusters, isQuick ? quick.clusters : 1000),
-    timeoutMs: int("timeout-ms", values["timeout-ms"], isQuick ? 30_000 : 300_000),
+    clients: positiveInt("clients", values.clients, isQuick ? quick.clients : 100),
+    clusters: positiveInt("clusters", values.clusters, isQuick ? quick.clusters : 1000),
+    timeoutMs: positiveInt("timeout-ms", values["timeout-ms"], isQuick ? 30_000 : 300_000),
     ...(values["cpu-profile"] === undefined ? {} : { cpuProfilePath: values["cpu-profile"] }),
+  };
+}
+
+export interface FanoutOptions {
+  readonly clients: number;
+  readonly clusters: number;
+  /** Bound on each wait (initial config, the change). */
+  readonly timeoutMs: number;
+  /** Writes a V8 CPU profile of the server, from setSnapshot to the last ACK, to this file. */
+  readonly cpuProfilePath?: string;
+}
+
+/** What this benchmark reports (its JSON line keeps these keys, in this order); see ProtocolResult for each figure. */
+export interface FanoutResult {
+  readonly clients: number;
+  readonly clusters: number;
+  readonly setupMs: number;
+  readonly initialMs: number;
+  readonly changeSnapshotMs: number;
+  readonly notifyMs: number;
+  readonly receivedMs: Distribution;
+  readonly ackedMs: Distribution;
+  readonly changeCpuMs: number;
+  readonly clientCpuMs: number;
+  readonly rssBaselineBytes: number;
+  readonly rssConnectedBytes: number;
+  readonly rssPerStreamBytes: number;
+  readonly heapPerStreamBytes: number;
+  readonly initial: EncodeCounters;
+  readonly change: EncodeCounters;
+  readonly statusAcked: number;
+}
+
+/**
+ * The SotW run of the fan-out harness (support/run-fanout-protocol.ts), with
+ * the server in this process: R clusters are its R "endpoints".
+ */
+export async function runSotwFanout(options: FanoutOptions): Promise<FanoutResult> {
+  const r = await runFanoutProtocol({
+    protocol: "sotw",
+    clients: options.clients,
+    endpoints: options.clusters,
+    timeoutMs: options.timeoutMs,
+    ...(options.cpuProfilePath === undefined ? {} : { cpuProfilePath: options.cpuProfilePath }),
+  });
+  return {
+    clients: r.clients,
+    clusters: r.endpoints,
+    setupMs: r.setupMs,
+    initialMs: r.initialMs,
+    changeSnapshotMs: r.changeSnapshotMs,
+    notifyMs: r.notifyMs,
+    receivedMs: r.receivedMs,
+    ackedMs: r.ackedMs,
+    changeCpuMs: r.changeCpuMs,
+    clientCpuMs: r.clientCpuMs,
+    rssBaselineBytes: r.rssBaselineBytes,
+    rssConnectedBytes: r.rssConnectedBytes,
+    rssPerStreamBytes: r.rssPerStreamBytes,
+    heapPerStreamBytes: r.heapPerStreamBytes,
+    initial: r.initial,
+    change: r.change,
+    statusAcked: r.statusAcked,
   };
 }
 
@@ -41,17 +107,12 @@ function bytesRow(phase: string, c: EncodeCounters): string[] {
   return [phase, String(c.bodiesEncoded), kib(c.bodyBytesEncoded), String(c.responsesWritten), kib(c.bytesWritten), `${ratio}x`];
 }
 
-function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join("  ").trimEnd()).join("\n");
-}
-
 export function formatResult(r: FanoutResult): string {
   const ms = (n: number): string => `${n} ms`;
   return [
     `SotW ADS fan-out: ${r.clients} clients (one connection each, one node group), ${r.clusters} EDS clusters + ${r.clusters} load assignments`,
     "",
-    table([
+    textTable([
       ["measure", "value"],
       ["setup (encode 2R resources, first snapshot)", ms(r.setupMs)],
       ["initial config to every client", ms(r.initialMs)],
@@ -67,7 +128,7 @@ export function formatResult(r: FanoutResult): string {
       ["nodes whose status shows the change ACKed", `${r.statusAcked} / ${r.clients}`],
     ]),
     "",
-    table([
+    textTable([
       ["phase", "bodies encoded", "body bytes encoded", "responses written", "bytes written", "written/encoded"],
       bytesRow("initial", r.initial),
       bytesRow("change", r.change),
@@ -83,9 +144,4 @@ async function main(): Promise<void> {
   if (result.statusAcked !== result.clients) process.exitCode = 1;
 }
 
-if (import.meta.main) {
-  main().catch((error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exitCode = 1;
-  });
-}
+runMain(import.meta, main);

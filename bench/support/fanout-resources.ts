@@ -1,7 +1,8 @@
 // The fan-out benchmarks' configuration (sotw-fanout.ts, delta-fanout.ts): R
 // EDS clusters over ADS, each with a ClusterLoadAssignment of two endpoints.
-// Resources are encoded once and reused, so the "one change" snapshot re-encodes one resource only, the way a
-// control plane that keeps its encoded resources would.
+// Resources are encoded once and reused, so the "one change" snapshot
+// re-encodes one resource only, the way a control plane that keeps its
+// encoded resources would.
 import { create } from "@bufbuild/protobuf";
 import { DurationSchema } from "@bufbuild/protobuf/wkt";
 import { Cluster_DiscoveryType, ClusterSchema } from "@ts-control-plane/envoy-api/envoy/config/cluster/v3/cluster_pb";

@@ -1,4 +1,5 @@
-// Child process of delta-fanout.ts: N lean ADS clients, Delta or SotW, each on
+// Child process of the fan-out runs (run-fanout-protocol.ts, for delta-fanout.ts
+// and sotw-fanout.ts): N lean ADS clients, Delta or SotW, each on
 // its own HTTP/2 connection like N Envoys, so the server's process is measured
 // alone. Every client subscribes to CDS (wildcard) and to EDS for every cluster
 // name, ACKs every response, and only scans responses (resources are counted,

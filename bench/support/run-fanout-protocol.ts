@@ -1,4 +1,5 @@
-// One run of the Delta-versus-SotW fan-out benchmark for one protocol: our
+// One run of a fan-out benchmark for one protocol (delta-fanout.ts runs both,
+// each in its own process; sotw-fanout.ts runs SotW in its own): our
 // server in this process, N lean ADS clients (fleet-clients.ts) in a child
 // process, one node group holding R EDS clusters and R load assignments; then
 // ONE endpoint changes and we measure how long the fleet takes to receive and
