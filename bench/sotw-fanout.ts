@@ -9,8 +9,7 @@
 // people and, last, one JSON line for machines.
 import { parseArgs } from "node:util";
 import { positiveInt, runMain } from "./support/cli.ts";
-import type { Distribution } from "./support/fanout-measure.ts";
-import { runFanoutProtocol, type EncodeCounters } from "./support/run-fanout-protocol.ts";
+import { runFanoutProtocol, type EncodeCounters, type ProtocolResult } from "./support/run-fanout-protocol.ts";
 import { textTable } from "./support/text-table.ts";
 
 const quick = { clients: 4, clusters: 20 };
@@ -45,58 +44,27 @@ export interface FanoutOptions {
   readonly cpuProfilePath?: string;
 }
 
-/** What this benchmark reports (its JSON line keeps these keys, in this order); see ProtocolResult for each figure. */
-export interface FanoutResult {
-  readonly clients: number;
-  readonly clusters: number;
-  readonly setupMs: number;
-  readonly initialMs: number;
-  readonly changeSnapshotMs: number;
-  readonly notifyMs: number;
-  readonly receivedMs: Distribution;
-  readonly ackedMs: Distribution;
-  readonly changeCpuMs: number;
-  readonly clientCpuMs: number;
-  readonly rssBaselineBytes: number;
-  readonly rssConnectedBytes: number;
-  readonly rssPerStreamBytes: number;
-  readonly heapPerStreamBytes: number;
-  readonly initial: EncodeCounters;
-  readonly change: EncodeCounters;
-  readonly statusAcked: number;
-}
+/** What this benchmark reports; its JSON line keeps these keys, in this order. See ProtocolResult for each figure. */
+export type FanoutResult = { readonly clients: number; readonly clusters: number } & Omit<
+  ProtocolResult,
+  "protocol" | "clients" | "endpoints" | "rssPeakBytes" | "changeBytesPerClient" | "changeResourcesPerClient" | "changeBytesReceivedPerClient"
+>;
 
 /**
  * The SotW run of the fan-out harness (support/run-fanout-protocol.ts), with
  * the server in this process: R clusters are its R "endpoints".
  */
 export async function runSotwFanout(options: FanoutOptions): Promise<FanoutResult> {
-  const r = await runFanoutProtocol({
+  const r: ProtocolResult = await runFanoutProtocol({
     protocol: "sotw",
     clients: options.clients,
     endpoints: options.clusters,
     timeoutMs: options.timeoutMs,
     ...(options.cpuProfilePath === undefined ? {} : { cpuProfilePath: options.cpuProfilePath }),
   });
-  return {
-    clients: r.clients,
-    clusters: r.endpoints,
-    setupMs: r.setupMs,
-    initialMs: r.initialMs,
-    changeSnapshotMs: r.changeSnapshotMs,
-    notifyMs: r.notifyMs,
-    receivedMs: r.receivedMs,
-    ackedMs: r.ackedMs,
-    changeCpuMs: r.changeCpuMs,
-    clientCpuMs: r.clientCpuMs,
-    rssBaselineBytes: r.rssBaselineBytes,
-    rssConnectedBytes: r.rssConnectedBytes,
-    rssPerStreamBytes: r.rssPerStreamBytes,
-    heapPerStreamBytes: r.heapPerStreamBytes,
-    initial: r.initial,
-    change: r.change,
-    statusAcked: r.statusAcked,
-  };
+  // Everything but what only the Delta comparison shows, in the harness's order.
+  const { protocol, clients, endpoints, rssPeakBytes, changeBytesPerClient, changeResourcesPerClient, changeBytesReceivedPerClient, ...figures } = r;
+  return { clients, clusters: endpoints, ...figures };
 }
 
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
