@@ -3,8 +3,22 @@ import type { TypeResources } from "../protocol/sotw-selection.ts";
 
 export type { TypeResources };
 
-/** Called when resources of some types changed for a cache key. */
-export type ChangeListener = (typeUrls: ReadonlySet<string>) => void;
+/**
+ * Which names of one type changed since the cache's previous notification for
+ * the key: `changed` were added or got a new version, `removed` are gone.
+ * "all" when the cache cannot say (a first snapshot, a replaced view).
+ */
+export type TypeChange = { readonly changed: ReadonlySet<string>; readonly removed: ReadonlySet<string> } | "all";
+
+/**
+ * Called when resources of some types changed for a cache key. `changes`, when
+ * given, names per type what changed, computed once per change by the cache
+ * (not per stream), so a Delta stream checks only those names against what
+ * its client holds. A type in `typeUrls` but not in `changes` (or no `changes`
+ * at all, as from a ConfigWatcher that predates hints) means "anything may
+ * have changed".
+ */
+export type ChangeListener = (typeUrls: ReadonlySet<string>, changes?: ReadonlyMap<string, TypeChange>) => void;
 
 /**
  * What the xDS server needs from a cache. The server owns the protocol (what to

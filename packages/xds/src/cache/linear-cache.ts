@@ -6,7 +6,7 @@ import { resourceType } from "../resource/resource-types.ts";
 import { typeUrlOf } from "../resource/type-urls.ts";
 import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
 import type { TypeResources } from "../protocol/sotw-selection.ts";
-import type { ChangeListener, ConfigWatcher } from "./config-watcher.ts";
+import type { ChangeListener, ConfigWatcher, TypeChange } from "./config-watcher.ts";
 import { ListenerSet } from "./listener-set.ts";
 
 export interface LinearCacheOptions {
@@ -43,7 +43,7 @@ export function createLinearCache(options: LinearCacheOptions): LinearCache {
   const { typeUrl } = options;
   const type = resourceType(typeUrl);
   if (!type) throw new XdsError(XdsErrorCode.InvalidArgument, `a linear cache needs a known xDS type URL, not ${JSON.stringify(typeUrl)}`);
-  const listeners = new ListenerSet<ChangeListener, ReadonlySet<string>>(
+  const listeners = new ListenerSet<ChangeListener, [ReadonlySet<string>, ReadonlyMap<string, TypeChange>]>(
     options.notifyBatchSize === undefined ? {} : { batchSize: options.notifyBatchSize },
   );
   const changed: ReadonlySet<string> = new Set([typeUrl]);
@@ -72,9 +72,11 @@ export function createLinearCache(options: LinearCacheOptions): LinearCache {
   }
 
   async function commit(next: Map<string, EncodedResource>): Promise<void> {
-    if (sameItems(current.items, next)) return; // only a real change notifies
+    const diff = diffItems(current.items, next);
+    if (diff.changed.size === 0 && diff.removed.size === 0) return; // only a real change notifies
     current = freeze(next);
-    await listeners.notify(allKeys, changed);
+    // Which names changed, computed once for every watching stream.
+    await listeners.notify(allKeys, changed, new Map([[typeUrl, diff]]));
   }
 
   function setAll(resources: ReadonlyArray<Message | EncodedResource>): Map<string, EncodedResource> {
@@ -126,8 +128,21 @@ export function createLinearCache(options: LinearCacheOptions): LinearCache {
   };
 }
 
-function sameItems(a: ReadonlyMap<string, EncodedResource>, b: ReadonlyMap<string, EncodedResource>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [name, r] of b) if (a.get(name)?.version !== r.version) return false;
-  return true;
+/** Names added or with a new version in `next`, and names gone from it. */
+export function diffItems(
+  previous: ReadonlyMap<string, { readonly version: string }>,
+  next: ReadonlyMap<string, { readonly version: string }>,
+): { changed: Set<string>; removed: Set<string> } {
+  const changed = new Set<string>();
+  const removed = new Set<string>();
+  if (previous === next) return { changed, removed };
+  let added = 0;
+  for (const [name, r] of next) {
+    const before = previous.get(name);
+    if (before === undefined) added++;
+    if (before?.version !== r.version) changed.add(name);
+  }
+  // Every name of `previous` still in `next` was met above: scan only when some are gone.
+  if (previous.size > next.size - added) for (const name of previous.keys()) if (!next.has(name)) removed.add(name);
+  return { changed, removed };
 }

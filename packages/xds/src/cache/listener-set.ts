@@ -5,7 +5,7 @@ import { setImmediate as yieldToEventLoop } from "node:timers/promises";
  * them: setting a snapshot for a key watched by thousands of streams must not
  * hold the event loop for the whole fan-out (xds-protocol.md § Cost).
  */
-export class ListenerSet<L extends (arg: A) => void, A> {
+export class ListenerSet<L extends (...args: A) => void, A extends unknown[]> {
   readonly #byKey = new Map<string, Set<L>>();
   readonly #batchSize: number;
   readonly #onError: (error: unknown) => void;
@@ -39,13 +39,13 @@ export class ListenerSet<L extends (arg: A) => void, A> {
   }
 
   /** Calls every listener of the key; resolves when all were called. */
-  async notify(key: string, arg: A): Promise<void> {
+  async notify(key: string, ...args: A): Promise<void> {
     const set = this.#byKey.get(key);
     if (!set) return;
     let n = 0;
     for (const listener of [...set]) {
       try {
-        listener(arg);
+        listener(...args);
       } catch (error) {
         this.#onError(error);
       }

@@ -42,9 +42,12 @@ export function createMuxCache(options: MuxCacheOptions): MuxCache {
     route,
     watch(key, listener: ChangeListener) {
       const cancels = [...subCaches].map((sub) =>
-        sub.watch(key, (typeUrls) => {
+        sub.watch(key, (typeUrls, changes) => {
           const mine = new Set([...typeUrls].filter((t) => route(t) === sub));
-          if (mine.size > 0) listener(mine);
+          if (mine.size === 0) return;
+          // Hints pass through for the types this sub-cache serves.
+          if (changes === undefined) listener(mine);
+          else listener(mine, new Map([...changes].filter(([t]) => mine.has(t))));
         }),
       );
       return () => {

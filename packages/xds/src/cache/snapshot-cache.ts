@@ -1,6 +1,7 @@
 import type { Node } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
 import type { TypeResources } from "../protocol/sotw-selection.ts";
-import type { ChangeListener, ConfigWatcher } from "./config-watcher.ts";
+import type { ChangeListener, ConfigWatcher, TypeChange } from "./config-watcher.ts";
+import { diffItems } from "./linear-cache.ts";
 import { ListenerSet } from "./listener-set.ts";
 import type { Snapshot } from "./snapshot.ts";
 
@@ -29,10 +30,11 @@ export interface SnapshotCache extends ConfigWatcher {
 }
 
 const emptyResources: TypeResources = { version: "", items: new Map() };
+const noNames: TypeChange = { changed: new Set(), removed: new Set() };
 
 export function createSnapshotCache(options: SnapshotCacheOptions = {}): SnapshotCache {
   const snapshots = new Map<string, Snapshot>();
-  const listeners = new ListenerSet<ChangeListener, ReadonlySet<string>>(
+  const listeners = new ListenerSet<ChangeListener, [ReadonlySet<string>, ReadonlyMap<string, TypeChange>]>(
     options.notifyBatchSize === undefined ? {} : { batchSize: options.notifyBatchSize },
   );
   const nodeKey = options.nodeKey ?? ((node: Node) => node.id);
@@ -50,13 +52,19 @@ export function createSnapshotCache(options: SnapshotCacheOptions = {}): Snapsho
       const previous = snapshots.get(key);
       snapshots.set(key, snapshot);
       const changed = new Set<string>();
+      const changes = new Map<string, TypeChange>();
       const types = new Set([...snapshot.typeUrls, ...(previous?.typeUrls ?? [])]);
       for (const t of types) {
         // Content, not maps or caller versions, says what changed: a type whose
         // resources are byte-identical is not recomputed on every stream.
-        if (!previous || previous.typeContentHash(t) !== snapshot.typeContentHash(t) || previous.typeVersion(t) !== snapshot.typeVersion(t)) changed.add(t);
+        const sameContent = previous !== undefined && previous.typeContentHash(t) === snapshot.typeContentHash(t);
+        if (sameContent && previous.typeVersion(t) === snapshot.typeVersion(t)) continue;
+        changed.add(t);
+        // Which names changed, once here rather than on every stream
+        // (xds-protocol.md § Cost): a Delta stream then checks only those.
+        changes.set(t, !previous ? "all" : sameContent ? noNames : diffItems(previous.resources(t), snapshot.resources(t)));
       }
-      if (changed.size > 0) await listeners.notify(key, changed);
+      if (changed.size > 0) await listeners.notify(key, changed, changes);
     },
     getSnapshot: (key) => snapshots.get(key),
     clearSnapshot(key) {

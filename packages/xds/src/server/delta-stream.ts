@@ -1,5 +1,5 @@
 import { DeltaDiscoveryRequestSchema } from "@ts-control-plane/envoy-api/envoy/service/discovery/v3/discovery_pb";
-import type { ConfigWatcher } from "../cache/config-watcher.ts";
+import type { ConfigWatcher, TypeChange } from "../cache/config-watcher.ts";
 import type { StatusRegistry } from "../cache/node-status.ts";
 import type { EncodedResource } from "../resource/encoded-resource.ts";
 import { pushOrder, resourceType, type ResourceType } from "../resource/resource-types.ts";
@@ -12,6 +12,7 @@ import {
   deltaSubscribedNames,
   recordDeltaSent,
   selectDelta,
+  selectDeltaNames,
   type DeltaSubscription,
 } from "../protocol/delta-subscription.ts";
 import type { DeltaResponseEncoder } from "./delta-response-encoder.ts";
@@ -77,7 +78,17 @@ interface TypeState {
   lastSentVersion: string;
   /** No response was sent for the type on this stream yet. */
   first: boolean;
+  /**
+   * What the next response must look at: "all" (walk every subscribed name),
+   * or only the names the cache said changed since the last selection. Any
+   * work a hint does not describe (a new or changed subscription, a rekey, a
+   * cache without hints, removals held back) makes it "all".
+   */
+  pending: Set<string> | "all";
 }
+
+/** Past this many changed names, walking them costs about as much as the full walk. */
+const maxPendingNames = 1024;
 
 /**
  * One Delta (incremental) xDS stream, ADS or per type. Same shape as
@@ -108,7 +119,7 @@ export class DeltaStream {
     this.#s = new StreamSession({
       ...options,
       variant: "delta",
-      onChange: (typeUrls) => this.#onChange(typeUrls),
+      onChange: (typeUrls: ReadonlySet<string>, changes?: ReadonlyMap<string, TypeChange>) => this.#onChange(typeUrls, changes),
       onRekey: () => this.#onChange(new Set(this.#types.keys())),
       onRelease: () => this.#release(),
     });
@@ -177,12 +188,15 @@ export class DeltaStream {
         latestNonces: new Set(),
         lastSentVersion: "",
         first: true,
+        pending: "all",
       };
       this.#types.set(typeUrl, state);
-    } else {
+      this.#o.status.subscribed(nodeId, typeUrl, deltaSubscribedNames(state.subscription));
+    } else if (change.subscribe.length > 0 || change.unsubscribe.length > 0) {
       applyDeltaRequest(state.subscription, change);
+      state.pending = "all";
+      this.#o.status.subscribed(nodeId, typeUrl, deltaSubscribedNames(state.subscription));
     }
-    this.#o.status.subscribed(nodeId, typeUrl, deltaSubscribedNames(state.subscription));
     // Answering is decided on content (what the client holds versus what
     // exists), so marking the type dirty never resends anything unchanged.
     this.#dirty.add(typeUrl);
@@ -206,9 +220,23 @@ export class DeltaStream {
     if (this.#dirty.size > 0) void this.#pump();
   }
 
-  #onChange(typeUrls: ReadonlySet<string>): void {
+  #onChange(typeUrls: ReadonlySet<string>, changes?: ReadonlyMap<string, TypeChange>): void {
     if (this.#s.closed) return;
-    for (const t of typeUrls) if (this.#types.has(t)) this.#dirty.add(t);
+    for (const t of typeUrls) {
+      const state = this.#types.get(t);
+      if (!state) continue;
+      this.#dirty.add(t);
+      // Hints accumulate until the type is next selected: a stream still busy
+      // with an earlier change sees the union of everything since.
+      const change = changes?.get(t);
+      if (state.pending === "all") continue;
+      if (change === undefined || change === "all" || state.pending.size + change.changed.size + change.removed.size > maxPendingNames) {
+        state.pending = "all";
+        continue;
+      }
+      for (const name of change.changed) state.pending.add(name);
+      for (const name of change.removed) state.pending.add(name);
+    }
     if (this.#dirty.size > 0) void this.#pump();
   }
 
@@ -256,7 +284,9 @@ export class DeltaStream {
       this.#gate.hold(typeUrl);
       return true;
     }
-    const selection = selectDelta(available.items, state.subscription);
+    const selection = state.pending === "all" ? selectDelta(available.items, state.subscription) : selectDeltaNames(available.items, state.subscription, state.pending);
+    const pendingAfter = new Set<string>();
+    state.pending = pendingAfter;
     let removed = selection.removed;
     const released = this.#released.delete(typeUrl);
     if (this.#s.ads && !released && (this.#gate.closed || this.#hasLaterDirtyTypes(typeUrl))) {
@@ -269,6 +299,8 @@ export class DeltaStream {
       if (held.length > 0) {
         removed = removed.filter((name) => !state.subscription.clientVersions.has(name));
         this.#deferred.add(typeUrl);
+        // Not sent now: they are what the released pass must find.
+        for (const name of held) pendingAfter.add(name);
       }
     }
     // Heartbeats: TTL resources the client holds at their current version and
