@@ -63,3 +63,32 @@ test("a deletion in a full-state type is a change to send; in others it cannot b
   const named = applySotwRequest(undefined, ["a", "b"], { fullState: false });
   assert.equal(shouldRespondSotw({ fullState: false, selection: selectSotw(typeResources(res("a")), named), lastSent: sent, initial: false }), false);
 });
+
+test("one subscription object for every stream asking for the same names; a repeated request returns it unchanged", () => {
+  const first = applySotwRequest(undefined, ["x", "y", "z"], { fullState: false });
+  const other = applySotwRequest(undefined, ["z", "x", "y"], { fullState: false });
+  assert.equal(other, first, "same names in another order: the same object");
+  assert.equal(applySotwRequest(first, ["x", "y", "z"], { fullState: false }), first);
+  assert.equal(applySotwRequest(other, ["z", "x", "y"], { fullState: false }), first);
+  const legacy = applySotwRequest(undefined, [], { fullState: true });
+  assert.equal(legacy.wildcard, true);
+  assert.equal(applySotwRequest(legacy, [], { fullState: true }), legacy);
+  assert.equal(applySotwRequest(undefined, [], { fullState: false }).wildcard, false, "not the full-state object");
+  const named = applySotwRequest(undefined, ["x"], { fullState: true });
+  const emptied = applySotwRequest(named, [], { fullState: true });
+  assert.equal(emptied.wildcard, false, "after naming, an empty list is no wildcard");
+  assert.equal(applySotwRequest(emptied, [], { fullState: true }), emptied);
+  assert.notEqual(emptied, legacy);
+});
+
+test("whether to respond is decided once per (sent, selected) pair, and apart for full-state and other types", () => {
+  const sent = [res("a"), res("b")];
+  const shrunk = [res("a")];
+  const selection = { version: "v2", resources: shrunk, subsetKey: "a" };
+  for (let i = 0; i < 2; i++) {
+    assert.equal(shouldRespondSotw({ fullState: false, selection, lastSent: sent, initial: false }), false);
+    assert.equal(shouldRespondSotw({ fullState: true, selection, lastSent: sent, initial: false }), true);
+  }
+  assert.equal(shouldRespondSotw({ fullState: false, selection, lastSent: sent, initial: true }), true, "a fresh request is answered");
+  assert.equal(shouldRespondSotw({ fullState: true, selection, lastSent: shrunk, initial: false }), false);
+});

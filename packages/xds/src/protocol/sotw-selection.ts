@@ -86,12 +86,36 @@ export function shouldRespondSotw(options: {
   if (lastSent === undefined || initial) {
     return fullState || selection.resources.length > 0;
   }
-  if (sameContent(lastSent, selection.resources)) return false;
+  if (lastSent === selection.resources) return false;
+  // Both lists are immutable and usually shared by every stream of a fan-out
+  // (selections are): the comparison is made once per pair, not per stream.
+  let byNext = carriesChanges.get(lastSent);
+  if (!byNext) carriesChanges.set(lastSent, (byNext = new WeakMap()));
+  const key = fullState ? selection.resources : nonFullStateKey(selection.resources);
+  let answer = byNext.get(key);
+  if (answer === undefined) {
+    answer = computeShouldRespond(fullState, selection.resources, lastSent);
+    byNext.set(key, answer);
+  }
+  return answer;
+}
+
+const carriesChanges = new WeakMap<readonly EncodedResource[], WeakMap<object, boolean>>();
+/** A distinct key for the non-full-state answer about a list (the rule differs). */
+const nonFullStateKeys = new WeakMap<readonly EncodedResource[], object>();
+function nonFullStateKey(resources: readonly EncodedResource[]): object {
+  let k = nonFullStateKeys.get(resources);
+  if (!k) nonFullStateKeys.set(resources, (k = {}));
+  return k;
+}
+
+function computeShouldRespond(fullState: boolean, next: readonly EncodedResource[], lastSent: readonly EncodedResource[]): boolean {
+  if (sameContent(lastSent, next)) return false;
   // Shrinking a non-full-state set cannot be expressed in SotW (absent EDS/RDS
   // entries are not deletions), so only a set with changes in it is worth sending.
   if (!fullState) {
     const sent = new Map(lastSent.map((r) => [r.name, r.version]));
-    if (selection.resources.every((r) => sent.get(r.name) === r.version)) return false;
+    if (next.every((r) => sent.get(r.name) === r.version)) return false;
   }
   return true;
 }

@@ -143,6 +143,9 @@ export class SotwStream {
       callHook(this.#o.hooks, "onAck", { ...base, version: request.versionInfo, nonce: request.responseNonce });
     }
     const subscription = applySotwRequest(state?.subscription, request.resourceNames, { fullState: type.fullState });
+    // An ACK repeating the names gets the very same (shared) subscription back:
+    // nothing to re-record, nothing to forget.
+    const unchanged = state?.subscription === subscription;
     if (!state) {
       state = { subscription, lastSentVersion: "", initial: true, awaitingAck: false, nacked: false, hasTtl: false };
       this.#types.set(typeUrl, state);
@@ -151,9 +154,9 @@ export class SotwStream {
       if (kind === "initial") state.initial = true;
       // Names the client stopped asking for are forgotten, so asking again
       // resends them (go-control-plane #431).
-      if (state.lastSent && !subscription.wildcard) state.lastSent = state.lastSent.filter((r) => subscription.names.has(r.name));
+      if (state.lastSent && !subscription.wildcard && !unchanged) state.lastSent = state.lastSent.filter((r) => subscription.names.has(r.name));
     }
-    this.#o.status.subscribed(nodeId, typeUrl, subscription.wildcard ? ["*", ...subscription.names] : [...subscription.names]);
+    if (!unchanged) this.#o.status.subscribed(nodeId, typeUrl, subscription.wildcard ? ["*", ...subscription.names] : [...subscription.names]);
     this.#dirty.add(typeUrl);
     void this.#pump();
   }
@@ -325,7 +328,7 @@ export class SotwStream {
       typeUrl: r.typeUrl,
       version: r.version,
       nonce: r.nonce,
-      resourceNames: r.resources.map((x) => x.name),
+      resourceNames: namesOf(r.resources),
       bytes: r.bytes,
       heartbeats: r.heartbeats,
     };
@@ -357,6 +360,14 @@ export class SotwStream {
     this.#dirty.clear();
     this.#deferred.clear();
   }
+}
+
+/** Names of a resource list, once per (immutable, usually shared) list rather than once per stream. */
+const names = new WeakMap<readonly EncodedResource[], readonly string[]>();
+function namesOf(resources: readonly EncodedResource[]): readonly string[] {
+  let n = names.get(resources);
+  if (!n) names.set(resources, (n = resources.map((r) => r.name)));
+  return n;
 }
 
 function withKept(selection: SotwSelection, kept: readonly EncodedResource[]): SotwSelection {
