@@ -64,6 +64,8 @@ interface TypeState {
   nacked: boolean;
   /** The latest response carried a resource with a TTL: only such types take part in heartbeats. */
   hasTtl: boolean;
+  /** The largest body number sent under its shared nonce for the type: only larger ones may be (response-encoder.ts bodyId). */
+  sharedFloor: number;
 }
 
 /**
@@ -147,7 +149,7 @@ export class SotwStream {
     // nothing to re-record, nothing to forget.
     const unchanged = state?.subscription === subscription;
     if (!state) {
-      state = { subscription, lastSentVersion: "", initial: true, awaitingAck: false, nacked: false, hasTtl: false };
+      state = { subscription, lastSentVersion: "", initial: true, awaitingAck: false, nacked: false, hasTtl: false, sharedFloor: 0 };
       this.#types.set(typeUrl, state);
     } else {
       state.subscription = subscription;
@@ -255,12 +257,18 @@ export class SotwStream {
       return heartbeatDue ? this.#heartbeat(typeUrl, state, type, available, selection) : true;
     }
     const body = this.#o.encoder.body({ typeUrl, source: available, subsetKey: selection.subsetKey, version: selection.version, resources: selection.resources });
-    const nonce = String(++this.#nonce);
+    // A body newer than any this stream sent under a shared nonce goes out as
+    // built once for every stream, nonce included; an older one (the client
+    // went back to a subset it had) takes a nonce of this stream's own.
+    const bodyId = this.#o.encoder.bodyId(body);
+    const shared = bodyId > state.sharedFloor;
+    const nonce = shared ? this.#o.encoder.sharedNonce(body) : String(++this.#nonce);
     if (!this.#fits(typeUrl, body, nonce, selection.version)) {
       // The client stays on what it has: keep its TTLs alive while we are.
       return heartbeatDue ? this.#heartbeat(typeUrl, state, type, available, selection) : true;
     }
-    const message = this.#o.encoder.withNonce(body, nonce);
+    const message = shared ? this.#o.encoder.withSharedNonce(body) : this.#o.encoder.withNonce(body, nonce);
+    if (shared) state.sharedFloor = bodyId;
     state.lastSent = selection.resources;
     state.lastSentVersion = selection.version;
     state.latestNonce = nonce;
