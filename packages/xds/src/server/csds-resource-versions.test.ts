@@ -37,3 +37,30 @@ test("records survive reconnects and go only with the node's status", () => {
   assert.equal(record.versionOf("kept", TypeUrl.Cluster, "c"), "v1");
   assert.equal(record.versionOf("pruned", TypeUrl.Cluster, "c"), undefined);
 });
+
+test("nodes that got the same responses share a record; one that gets another response diverges alone", async () => {
+  const cache = createSnapshotCache();
+  const record = new CsdsResourceVersions({ cache });
+  const { hooks } = record;
+  for (const nodeId of ["x", "y"]) hooks.onStreamOpen({ streamId: 1, variant: "sotw", ads: true, nodeId, node: {} as never, cacheKey: "g" });
+  await cache.setSnapshot("g", createSnapshot({ version: "v1", resources: [endpoints("a"), endpoints("b")] }));
+  const sent = ["a", "b"]; // one list for every stream, as the server passes it
+  for (const nodeId of ["x", "y"]) hooks.onResponse({ ...base, nodeId, version: "v1", resourceNames: sent });
+  await cache.setSnapshot("g", createSnapshot({ version: "v2", resources: [endpoints("a", [7]), endpoints("b")] }));
+  hooks.onResponse({ ...base, nodeId: "x", version: "v2", resourceNames: sent });
+  assert.deepEqual(
+    ["x", "y"].map((n) => [record.versionOf(n, TypeUrl.Endpoint, "a"), record.versionOf(n, TypeUrl.Endpoint, "b")]),
+    [
+      ["v2", "v1"],
+      ["v1", "v1"],
+    ],
+  );
+  // The same response to y afterwards lands it where x is.
+  hooks.onResponse({ ...base, nodeId: "y", version: "v2", resourceNames: sent });
+  assert.equal(record.versionOf("y", TypeUrl.Endpoint, "a"), "v2");
+  // The same names at the same version_info over other content is another transition.
+  await cache.setSnapshot("g", createSnapshot({ version: "v2", resources: [endpoints("a", [7]), endpoints("b", [8])] }));
+  hooks.onResponse({ ...base, nodeId: "y", version: "v2", resourceNames: sent });
+  assert.equal(record.versionOf("y", TypeUrl.Endpoint, "b"), "v2");
+  assert.equal(record.versionOf("x", TypeUrl.Endpoint, "b"), "v1");
+});

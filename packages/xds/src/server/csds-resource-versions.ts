@@ -9,6 +9,27 @@ interface Tracked {
   readonly versionInfo: string;
 }
 
+/** What a node holds of one type, by name. Immutable: nodes in the same state share one. */
+type Record = ReadonlyMap<string, Tracked>;
+
+/**
+ * The transition last taken from a record: a fan-out takes the same one from
+ * the same record for every node, so it is computed once and the nodes end up
+ * sharing the resulting record (xds-protocol.md § Cost: 1,000 nodes holding
+ * the same 10,000 endpoints keep one map, not 1,000). The result is held
+ * weakly: a record nobody holds any more goes, whatever still points at it.
+ */
+interface Transition {
+  readonly versionInfo: string;
+  /** The cache's resources the names were looked up in (undefined for recordSent). */
+  readonly source: object | undefined;
+  /** The (immutable, shared) list of names or resources sent. */
+  readonly sent: object;
+  readonly next: WeakRef<Record>;
+}
+
+const emptyRecord: Record = new Map();
+
 /**
  * Per-resource versions the way Envoy reports them. A SotW version_info is per
  * type, but Envoy's /config_dump (and its own CSDS view) gives each resource
@@ -22,11 +43,23 @@ interface Tracked {
  * fetch calls {@link recordSent} directly. Lookups are cheap maps; records of
  * nodes the status registry no longer knows go in {@link retainOnly}.
  */
+/** The record after a response: copied only when some resource changed (records are shared, never mutated). */
+function apply(previous: Record, versionInfo: string, resources: readonly EncodedResource[]): Record {
+  let next: Map<string, Tracked> | undefined;
+  for (const r of resources) {
+    if ((next ?? previous).get(r.name)?.contentVersion === r.version) continue;
+    next ??= new Map(previous);
+    next.set(r.name, { contentVersion: r.version, versionInfo });
+  }
+  return next ?? previous;
+}
+
 export class CsdsResourceVersions {
   readonly #cache: ConfigWatcher;
   readonly #cacheKeys = new Map<string, string>();
-  /** nodeId -> typeUrl -> name -> tracked. */
-  readonly #byNode = new Map<string, Map<string, Map<string, Tracked>>>();
+  /** nodeId -> typeUrl -> record (name -> tracked), shared between nodes in the same state. */
+  readonly #byNode = new Map<string, Map<string, Record>>();
+  readonly #transitions = new WeakMap<Record, Transition>();
 
   constructor(options: { cache: ConfigWatcher }) {
     this.#cache = options.cache;
@@ -50,13 +83,15 @@ export class CsdsResourceVersions {
         if (e.variant !== "sotw") return;
         const available = this.#cache.get(this.#cacheKeys.get(e.nodeId) ?? e.nodeId, e.typeUrl);
         if (!available) return;
-        const resources: EncodedResource[] = [];
-        for (const name of e.resourceNames) {
-          // A name kept for make-before-break is no longer in the cache: its record stays as it was.
-          const r = available.items.get(name);
-          if (r) resources.push(r);
-        }
-        this.recordSent({ nodeId: e.nodeId, typeUrl: e.typeUrl, versionInfo: e.version, resources });
+        this.#advance(e.nodeId, e.typeUrl, e.version, available, e.resourceNames, () => {
+          const resources: EncodedResource[] = [];
+          for (const name of e.resourceNames) {
+            // A name kept for make-before-break is no longer in the cache: its record stays as it was.
+            const r = available.items.get(name);
+            if (r) resources.push(r);
+          }
+          return resources;
+        });
       },
     };
   }
@@ -87,14 +122,20 @@ export class CsdsResourceVersions {
 
   /** Records a response sent to a node: resources whose content changed take its version_info. */
   recordSent(sent: { nodeId: string; typeUrl: string; versionInfo: string; resources: readonly EncodedResource[] }): void {
-    let types = this.#byNode.get(sent.nodeId);
-    if (!types) this.#byNode.set(sent.nodeId, (types = new Map()));
-    let names = types.get(sent.typeUrl);
-    if (!names) types.set(sent.typeUrl, (names = new Map()));
-    for (const r of sent.resources) {
-      if (names.get(r.name)?.contentVersion === r.version) continue;
-      names.set(r.name, { contentVersion: r.version, versionInfo: sent.versionInfo });
+    this.#advance(sent.nodeId, sent.typeUrl, sent.versionInfo, undefined, sent.resources, () => sent.resources);
+  }
+
+  #advance(nodeId: string, typeUrl: string, versionInfo: string, source: object | undefined, sentKey: object, resources: () => readonly EncodedResource[]): void {
+    let types = this.#byNode.get(nodeId);
+    if (!types) this.#byNode.set(nodeId, (types = new Map()));
+    const previous = types.get(typeUrl) ?? emptyRecord;
+    const last = this.#transitions.get(previous);
+    let next = last && last.versionInfo === versionInfo && last.source === source && last.sent === sentKey ? last.next.deref() : undefined;
+    if (!next) {
+      next = apply(previous, versionInfo, resources());
+      this.#transitions.set(previous, { versionInfo, source, sent: sentKey, next: new WeakRef(next) });
     }
+    types.set(typeUrl, next);
   }
 
   /**
