@@ -181,7 +181,12 @@ export class DeltaStream {
     // Subscription changes apply whatever the nonce, stale included: Envoy
     // relies on it (xds-protocol.md § nonces). initial_resource_versions only
     // counts on the first request of the type on this stream.
-    const change = { subscribe: request.resourceNamesSubscribe, unsubscribe: request.resourceNamesUnsubscribe };
+    // Names are kept as the cache's own strings (the resource's name) rather
+    // than the ones just decoded: 1,000 streams subscribed to the same 10,000
+    // names then hold references to one set of strings, not 1,000 copies.
+    const known = request.resourceNamesSubscribe.length > 0 ? this.#o.watcher.get(this.#s.key, typeUrl)?.items : undefined;
+    const subscribe = known ? request.resourceNamesSubscribe.map((name) => known.get(name)?.name ?? name) : request.resourceNamesSubscribe;
+    const change = { subscribe, unsubscribe: request.resourceNamesUnsubscribe };
     if (!state) {
       state = {
         subscription: createDeltaSubscription({ ...change, initialResourceVersions: request.initialResourceVersions }, { fullState: type.fullState }),
