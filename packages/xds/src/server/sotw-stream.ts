@@ -274,7 +274,7 @@ export class SotwStream {
     state.latestNonce = nonce;
     state.initial = false;
     state.nacked = false;
-    state.hasTtl = selection.resources.some((r) => r.ttlMs !== undefined);
+    state.hasTtl = hasTtl(selection.resources);
     if (this.#s.ads && typeUrl === TypeUrl.Cluster) this.#awaitAck(state);
     this.#o.status.sent(this.nodeId, typeUrl, selection.version, nonce, { error: "clear" });
     this.#emitResponse({ typeUrl, version: selection.version, nonce, resources: selection.resources, bytes: message.length, heartbeats: [] });
@@ -376,6 +376,14 @@ function namesOf(resources: readonly EncodedResource[]): readonly string[] {
   let n = names.get(resources);
   if (!n) names.set(resources, (n = resources.map((r) => r.name)));
   return n;
+}
+
+/** Whether a list carries a resource with a TTL, once per (immutable, usually shared) list. */
+const withTtl = new WeakMap<readonly EncodedResource[], boolean>();
+function hasTtl(resources: readonly EncodedResource[]): boolean {
+  let answer = withTtl.get(resources);
+  if (answer === undefined) withTtl.set(resources, (answer = resources.some((r) => r.ttlMs !== undefined)));
+  return answer;
 }
 
 function withKept(selection: SotwSelection, kept: readonly EncodedResource[]): SotwSelection {
