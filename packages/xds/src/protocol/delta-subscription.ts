@@ -1,3 +1,4 @@
+import { HeldVersions } from "./held-versions.ts";
 import { wildcardName } from "./sotw-subscription.ts";
 
 /**
@@ -25,8 +26,12 @@ export interface DeltaSubscription {
   legacyWildcard: boolean;
   /** Names explicitly subscribed (without "*"). */
   readonly names: Set<string>;
-  /** Resource name -> version the client holds, as far as the server knows. */
-  readonly clientVersions: Map<string, string>;
+  /**
+   * Resource name -> version the client holds, as far as the server knows.
+   * Immutable and replaced on change, shared by streams with the same history
+   * (held-versions.ts).
+   */
+  clientVersions: HeldVersions;
   /**
    * Subscribed names the client was told do not exist (in removed_resources),
    * so that answer is given once, not on every push (go-control-plane #565).
@@ -47,13 +52,13 @@ export function createDeltaSubscription(first: DeltaRequestChange, options: { fu
     wildcard: false,
     legacyWildcard: false,
     names: new Set(),
-    clientVersions: new Map(),
+    clientVersions: HeldVersions.empty,
     toldMissing: new Set(),
   };
   const initial = first.initialResourceVersions;
   if (initial) {
     const entries = initial instanceof Map ? [...initial] : Object.entries(initial as Record<string, string>);
-    for (const [name, version] of entries) if (name !== wildcardName) sub.clientVersions.set(name, version);
+    sub.clientVersions = HeldVersions.empty.with(entries.filter(([name]) => name !== wildcardName));
   }
   if (options.fullState && first.subscribe.length === 0 && first.unsubscribe.length === 0) {
     // Legacy wildcard: an empty first request on LDS/CDS means "everything".
@@ -83,11 +88,12 @@ export function applyDeltaRequest(sub: DeltaSubscription, change: Pick<DeltaRequ
     if (name === wildcardName) sub.wildcard = true;
     else sub.names.add(name);
   }
+  const forgotten: Array<[string, undefined]> = [];
   for (const name of change.unsubscribe) {
     if (name === wildcardName) {
       sub.wildcard = false;
       // Resources held only through the wildcard are dropped by the client.
-      for (const held of [...sub.clientVersions.keys()]) if (!sub.names.has(held)) sub.clientVersions.delete(held);
+      for (const held of sub.clientVersions.keys()) if (!sub.names.has(held)) forgotten.push([held, undefined]);
       continue;
     }
     sub.names.delete(name);
@@ -95,8 +101,9 @@ export function applyDeltaRequest(sub: DeltaSubscription, change: Pick<DeltaRequ
     // The client forgets an unsubscribed resource. If the wildcard still
     // covers it, it must get it back: so forget what we sent, and it is resent
     // (or reported removed) on the next push (go-control-plane #558, #583).
-    sub.clientVersions.delete(name);
+    forgotten.push([name, undefined]);
   }
+  if (forgotten.length > 0) sub.clientVersions = sub.clientVersions.with(forgotten);
 }
 
 /** Whether the subscription covers a name. */
@@ -174,14 +181,45 @@ export function selectDeltaNames<R extends Versioned>(available: ReadonlyMap<str
 
 /** Records a sent response: the client now holds these versions and lacks these names. */
 export function recordDeltaSent(sub: DeltaSubscription, sent: { resources: readonly Versioned[]; removed: readonly string[] }): void {
-  for (const r of sent.resources) {
-    sub.clientVersions.set(r.name, r.version);
-    sub.toldMissing.delete(r.name);
+  sub.clientVersions = afterSent(sub.clientVersions, sent);
+  for (const r of sent.resources) sub.toldMissing.delete(r.name);
+  for (const name of sent.removed) if (sub.names.has(name)) sub.toldMissing.add(name);
+}
+
+interface SentTransition {
+  readonly resources: readonly Versioned[];
+  readonly removed: readonly string[];
+  readonly next: WeakRef<HeldVersions>;
+}
+
+/**
+ * The last transition taken from each held-versions value: streams of a
+ * fan-out hold the same value and are sent the same resources, so the first
+ * computes the next value and the others share it (the comparison costs what
+ * recording did). The result is held weakly, for the streams that hold it.
+ */
+const lastSent = new WeakMap<HeldVersions, SentTransition>();
+
+function afterSent(held: HeldVersions, sent: { resources: readonly Versioned[]; removed: readonly string[] }): HeldVersions {
+  const last = lastSent.get(held);
+  const shared = last && sameSent(last, sent) ? last.next.deref() : undefined;
+  if (shared) return shared;
+  const changes: Array<readonly [string, string | undefined]> = sent.resources.map((r) => [r.name, r.version] as const);
+  for (const name of sent.removed) changes.push([name, undefined]);
+  const next = held.with(changes);
+  lastSent.set(held, { resources: sent.resources, removed: sent.removed, next: new WeakRef(next) });
+  return next;
+}
+
+function sameSent(a: { resources: readonly Versioned[]; removed: readonly string[] }, b: { resources: readonly Versioned[]; removed: readonly string[] }): boolean {
+  if (a.resources.length !== b.resources.length || a.removed.length !== b.removed.length) return false;
+  for (let i = 0; i < b.resources.length; i++) {
+    const x = a.resources[i];
+    const y = b.resources[i];
+    if (x !== y && (x?.name !== y?.name || x?.version !== y?.version)) return false;
   }
-  for (const name of sent.removed) {
-    sub.clientVersions.delete(name);
-    if (sub.names.has(name)) sub.toldMissing.add(name);
-  }
+  for (let i = 0; i < b.removed.length; i++) if (a.removed[i] !== b.removed[i]) return false;
+  return true;
 }
 
 /** Names for status: "*" first when wildcard, then the explicit names, sorted. */
