@@ -24,8 +24,11 @@ export interface DeltaSubscription {
    * (xDS protocol, "How the client specifies what resources to return").
    */
   legacyWildcard: boolean;
-  /** Names explicitly subscribed (without "*"). */
-  readonly names: Set<string>;
+  /**
+   * Names explicitly subscribed (without "*"). Replaced on change, never
+   * mutated by callers: streams that subscribed to the same names share one set.
+   */
+  names: ReadonlySet<string>;
   /**
    * Resource name -> version the client holds, as far as the server knows.
    * Immutable and replaced on change, shared by streams with the same history
@@ -51,7 +54,7 @@ export function createDeltaSubscription(first: DeltaRequestChange, options: { fu
   const sub: DeltaSubscription = {
     wildcard: false,
     legacyWildcard: false,
-    names: new Set(),
+    names: emptyNames,
     clientVersions: HeldVersions.empty,
     toldMissing: new Set(),
   };
@@ -84,10 +87,10 @@ export function applyDeltaRequest(sub: DeltaSubscription, change: Pick<DeltaRequ
     sub.legacyWildcard = false;
     sub.wildcard = false;
   }
-  for (const name of change.subscribe) {
-    if (name === wildcardName) sub.wildcard = true;
-    else sub.names.add(name);
-  }
+  for (const name of change.subscribe) if (name === wildcardName) sub.wildcard = true;
+  // Every increment at once: the "*" unsubscribe below sees the names without
+  // the ones this request unsubscribes, which it would forget anyway.
+  sub.names = namesAfter(sub.names, change.subscribe, change.unsubscribe);
   const forgotten: Array<[string, undefined]> = [];
   for (const name of change.unsubscribe) {
     if (name === wildcardName) {
@@ -96,7 +99,6 @@ export function applyDeltaRequest(sub: DeltaSubscription, change: Pick<DeltaRequ
       for (const held of sub.clientVersions.keys()) if (!sub.names.has(held)) forgotten.push([held, undefined]);
       continue;
     }
-    sub.names.delete(name);
     sub.toldMissing.delete(name);
     // The client forgets an unsubscribed resource. If the wildcard still
     // covers it, it must get it back: so forget what we sent, and it is resent
@@ -104,6 +106,59 @@ export function applyDeltaRequest(sub: DeltaSubscription, change: Pick<DeltaRequ
     forgotten.push([name, undefined]);
   }
   if (forgotten.length > 0) sub.clientVersions = sub.clientVersions.with(forgotten);
+}
+
+const emptyNames: ReadonlySet<string> = new Set();
+
+interface NamesTransition {
+  readonly subscribe: readonly string[];
+  readonly unsubscribe: readonly string[];
+  readonly next: WeakRef<ReadonlySet<string>>;
+}
+
+/** The last change applied to each names set: streams of a fan-out apply the same one and share the result. */
+const namesTransitions = new WeakMap<ReadonlySet<string>, NamesTransition>();
+/** Sets held by the one stream that made them: changed in place, which costs the names changed rather than a copy. */
+const owned = new WeakSet<ReadonlySet<string>>();
+/** The set each owned set was made from, whose remembered transition points at it. */
+const madeFrom = new WeakMap<ReadonlySet<string>, ReadonlySet<string>>();
+
+function namesAfter(previous: ReadonlySet<string>, subscribe: readonly string[], unsubscribe: readonly string[]): ReadonlySet<string> {
+  const last = namesTransitions.get(previous);
+  const shared = last && sameStrings(last.subscribe, subscribe) && sameStrings(last.unsubscribe, unsubscribe) ? last.next.deref() : undefined;
+  if (shared) {
+    // Another stream holds it now: nobody changes it in place any more.
+    if (shared !== previous) owned.delete(shared);
+    return shared;
+  }
+  if (owned.has(previous)) {
+    // Only this stream holds it: change it in place, and forget every
+    // transition that would hand out its old content.
+    const from = madeFrom.get(previous);
+    if (from && namesTransitions.get(from)?.next.deref() === previous) namesTransitions.delete(from);
+    namesTransitions.delete(previous);
+    madeFrom.delete(previous);
+    const names = previous as Set<string>;
+    for (const name of subscribe) if (name !== wildcardName) names.add(name);
+    for (const name of unsubscribe) if (name !== wildcardName) names.delete(name);
+    return names;
+  }
+  let next: Set<string> | undefined;
+  for (const name of subscribe) if (name !== wildcardName && !(next ?? previous).has(name)) (next ??= new Set(previous)).add(name);
+  for (const name of unsubscribe) if (name !== wildcardName && (next ?? previous).has(name)) (next ??= new Set(previous)).delete(name);
+  if (next) {
+    owned.add(next);
+    madeFrom.set(next, previous);
+  }
+  const result = next ?? previous;
+  namesTransitions.set(previous, { subscribe: [...subscribe], unsubscribe: [...unsubscribe], next: new WeakRef(result) });
+  return result;
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Whether the subscription covers a name. */

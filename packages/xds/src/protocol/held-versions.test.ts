@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { HeldVersions } from "./held-versions.ts";
-import { createDeltaSubscription, recordDeltaSent, selectDelta, type Versioned } from "./delta-subscription.ts";
+import { applyDeltaRequest, createDeltaSubscription, recordDeltaSent, selectDelta, type Versioned } from "./delta-subscription.ts";
 
 test("held versions behave as a map under any mix of sets and removals, folding included", () => {
   const model = new Map<string, string>();
@@ -41,4 +41,29 @@ test("streams sent the same resources from the same state share what they hold; 
   assert.equal(a.clientVersions.get("c7"), "2");
   assert.equal(c.clientVersions.get("c7"), "1");
   assert.deepEqual(selectDelta(available, c).resources, [r("c7", "2")]);
+});
+
+test("subscribed names are shared by streams that asked for the same, and changing one stream's never changes another's", () => {
+  const sub = (subscribe: string[]) => createDeltaSubscription({ subscribe, unsubscribe: [] }, { fullState: false });
+  const a = sub(["x", "y"]);
+  const b = sub(["x", "y"]);
+  assert.equal(a.names, b.names, "one set for both");
+  applyDeltaRequest(a, { subscribe: ["z"], unsubscribe: ["x"] });
+  assert.deepEqual([...b.names].sort(), ["x", "y"], "b keeps its names");
+  assert.deepEqual([...a.names].sort(), ["y", "z"]);
+  applyDeltaRequest(b, { subscribe: ["z"], unsubscribe: ["x"] });
+  assert.equal(b.names, a.names, "the same change from the same names: shared again");
+  // A set only one stream holds is changed in place; the transition that made
+  // it must not hand its new content to a stream making the old change.
+  const c = sub(["p"]);
+  applyDeltaRequest(c, { subscribe: ["q"], unsubscribe: [] });
+  const d = sub(["p"]);
+  applyDeltaRequest(c, { subscribe: ["r"], unsubscribe: [] });
+  assert.deepEqual([...c.names].sort(), ["p", "q", "r"]);
+  applyDeltaRequest(d, { subscribe: ["q"], unsubscribe: [] });
+  assert.deepEqual([...d.names].sort(), ["p", "q"]);
+  assert.deepEqual([...c.names].sort(), ["p", "q", "r"]);
+  applyDeltaRequest(d, { subscribe: ["s"], unsubscribe: ["p"] });
+  assert.deepEqual([...d.names].sort(), ["q", "s"]);
+  assert.deepEqual([...c.names].sort(), ["p", "q", "r"]);
 });
