@@ -68,6 +68,30 @@ export function applySotwRequest(
   return created;
 }
 
+/** The encoded resource_names of a request whose names built the subscription, once per (shared) subscription. */
+const rawNamesOf = new WeakMap<SotwSubscription, Uint8Array>();
+
+/**
+ * Remembers the encoded names of a request, if its names are those that built
+ * the subscription: a later request with the same bytes is the same list.
+ */
+export function rememberRawNames(subscription: SotwSubscription, resourceNames: readonly string[], raw: Uint8Array): void {
+  if (rawNamesOf.has(subscription) || !sameList(requestNamesOf.get(subscription), resourceNames)) return;
+  rawNamesOf.set(subscription, new Uint8Array(raw));
+}
+
+/**
+ * The names of a request whose encoded names are byte for byte those
+ * remembered for the subscription: then `applySotwRequest(subscription, names)`
+ * is the subscription itself. Undefined otherwise.
+ */
+export function repeatedNames(subscription: SotwSubscription, raw: Uint8Array): readonly string[] | undefined {
+  const known = rawNamesOf.get(subscription);
+  if (!known || known.length !== raw.length) return undefined;
+  if (!Buffer.from(known.buffer, known.byteOffset, known.length).equals(raw)) return undefined;
+  return requestNamesOf.get(subscription);
+}
+
 function sameList(a: readonly string[] | undefined, b: readonly string[]): boolean {
   if (a === undefined || a.length !== b.length) return false;
   for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return false;

@@ -6,7 +6,8 @@ import { pushOrder, resourceType, type ResourceType } from "../resource/resource
 import { TypeUrl } from "../resource/type-urls.ts";
 import { classifySotwRequest } from "../protocol/sotw-request-kind.ts";
 import { selectSotw, shouldRespondSotw, type SotwSelection, type TypeResources } from "../protocol/sotw-selection.ts";
-import { applySotwRequest, type SotwSubscription } from "../protocol/sotw-subscription.ts";
+import { readRawSotwRequest, type RawSotwRequest } from "../protocol/sotw-repeat-request.ts";
+import { applySotwRequest, rememberRawNames, repeatedNames, type SotwSubscription } from "../protocol/sotw-subscription.ts";
 import { selectSotwHeartbeat } from "../protocol/sotw-ttl.ts";
 import { defaultMaxResponseBytes } from "./delta-stream.ts";
 import type { SotwResponseEncoder } from "./response-encoder.ts";
@@ -50,6 +51,14 @@ export interface SotwStreamOptions {
   readonly maxResponseBytes?: number;
 }
 
+/** What the stream reads from a request: a decoded DiscoveryRequest, or the fields of a repeated ACK. */
+interface SotwRequestView {
+  readonly versionInfo: string;
+  readonly responseNonce: string;
+  readonly resourceNames: readonly string[];
+  readonly errorDetail?: { readonly message: string; readonly code: number } | undefined;
+}
+
 interface TypeState {
   subscription: SotwSubscription;
   lastSent?: readonly EncodedResource[];
@@ -86,6 +95,8 @@ export class SotwStream {
   #heartbeatTimer: NodeJS.Timeout | undefined = undefined;
   #pumping = false;
   #nonce = 0;
+  /** The first request (with the node) was decoded and admitted. */
+  #opened = false;
 
   constructor(options: SotwStreamOptions) {
     this.#o = options;
@@ -108,9 +119,26 @@ export class SotwStream {
   }
 
   onRequest(bytes: Uint8Array): void {
+    // Past the first request, an ACK whose encoded names are those of the
+    // request that built the subscription skips decoding them (xds-protocol.md § Cost).
+    const raw = this.#opened ? readRawSotwRequest(bytes) : undefined;
+    if (raw) {
+      const typeUrl = this.#s.admit({ typeUrl: raw.typeUrl }, "DiscoveryRequest");
+      if (typeUrl === undefined) return; // the stream was ended, as the full decode would have
+      const subscription = this.#types.get(typeUrl)?.subscription;
+      const names = subscription && repeatedNames(subscription, raw.names);
+      if (names) {
+        this.#handle({ versionInfo: raw.versionInfo, responseNonce: raw.responseNonce, resourceNames: names }, typeUrl, undefined);
+        return;
+      }
+    }
     const decoded = this.#s.decode(bytes, DiscoveryRequestSchema);
     if (decoded === undefined) return;
-    const { request, typeUrl } = decoded;
+    this.#opened = true;
+    this.#handle(decoded.request, decoded.typeUrl, raw);
+  }
+
+  #handle(request: SotwRequestView, typeUrl: string, raw: RawSotwRequest | undefined): void {
     const type = resourceType(typeUrl) as ResourceType; // admit() checked it is known
     this.#startHeartbeats();
     const nodeId = this.nodeId;
@@ -145,6 +173,7 @@ export class SotwStream {
       callHook(this.#o.hooks, "onAck", { ...base, version: request.versionInfo, nonce: request.responseNonce });
     }
     const subscription = applySotwRequest(state?.subscription, request.resourceNames, { fullState: type.fullState });
+    if (raw) rememberRawNames(subscription, request.resourceNames, raw.names);
     // An ACK repeating the names gets the very same (shared) subscription back:
     // nothing to re-record, nothing to forget.
     const unchanged = state?.subscription === subscription;
