@@ -6,7 +6,7 @@ export { contentHash } from "./resource/content-hash.ts";
 export { XdsError, XdsErrorCode } from "./resource/xds-error.ts";
 export { createSnapshot, type Snapshot, type SnapshotOptions } from "./cache/snapshot.ts";
 export { createSnapshotCache, type SnapshotCache, type SnapshotCacheOptions } from "./cache/snapshot-cache.ts";
-export type { ConfigWatcher, ChangeListener, TypeResources } from "./cache/config-watcher.ts";
+export type { ConfigWatcher, ChangeListener, TypeChange, TypeResources } from "./cache/config-watcher.ts";
 export { StatusRegistry, type NodeStatus, type TypeStatus, type NackInfo } from "./cache/node-status.ts";
 export { createXdsServer, type XdsServer, type XdsServerOptions } from "./server/xds-server.ts";
 export type * from "./server/xds-hooks.ts";

@@ -119,7 +119,7 @@ export class DeltaStream {
     this.#s = new StreamSession({
       ...options,
       variant: "delta",
-      onChange: (typeUrls: ReadonlySet<string>, changes?: ReadonlyMap<string, TypeChange>) => this.#onChange(typeUrls, changes),
+      onChange: (typeUrls, changes) => this.#onChange(typeUrls, changes),
       onRekey: () => this.#onChange(new Set(this.#types.keys())),
       onRelease: () => this.#release(),
     });

@@ -1,6 +1,6 @@
 import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import type { Node } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
-import type { ConfigWatcher } from "../cache/config-watcher.ts";
+import type { ChangeListener, ConfigWatcher } from "../cache/config-watcher.ts";
 import type { StatusRegistry } from "../cache/node-status.ts";
 import { resourceType } from "../resource/resource-types.ts";
 import { StatusCode, type StreamError, type StreamTransport } from "./stream-transport.ts";
@@ -15,8 +15,8 @@ export interface StreamSessionOptions {
   readonly watcher: ConfigWatcher;
   readonly status: StatusRegistry;
   readonly hooks: XdsHooks;
-  /** Resources of these types changed under the stream's key. */
-  readonly onChange: (typeUrls: ReadonlySet<string>) => void;
+  /** Resources of these types changed under the stream's key (with the changed names, when the cache knows them). */
+  readonly onChange: ChangeListener;
   /** The stream now reads from another key: every subscribed type is due again. */
   readonly onRekey: () => void;
   /** The stream ended: drop per-type state and timers. */
