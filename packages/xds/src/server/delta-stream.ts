@@ -16,6 +16,7 @@ import {
   type DeltaSubscription,
 } from "../protocol/delta-subscription.ts";
 import type { DeltaResponseEncoder } from "./delta-response-encoder.ts";
+import { OrderedPump } from "./ordered-pump.ts";
 import { StreamSession } from "./stream-session.ts";
 import type { StreamTransport } from "./stream-transport.ts";
 import { endpointsToAwait, WarmingGate } from "./delta-warming-gate.ts";
@@ -111,7 +112,12 @@ export class DeltaStream {
   /** Types due for a TTL heartbeat on their next response. */
   readonly #heartbeatDue = new Set<string>();
   #heartbeatTimer: NodeJS.Timeout | undefined = undefined;
-  #pumping = false;
+  readonly #pumper = new OrderedPump({
+    next: () => this.#nextDirty(),
+    send: (typeUrl) => this.#respond(typeUrl),
+    closed: () => this.#s.closed,
+    onceDrained: (callback) => this.#o.transport.onceDrained(callback),
+  });
   #nonce = 0;
 
   constructor(options: DeltaStreamOptions) {
@@ -262,17 +268,8 @@ export class DeltaStream {
     return best;
   }
 
-  async #pump(): Promise<void> {
-    if (this.#pumping) return;
-    this.#pumping = true;
-    try {
-      for (let typeUrl = this.#nextDirty(); typeUrl !== undefined && !this.#s.closed; typeUrl = this.#nextDirty()) {
-        const writable = this.#respond(typeUrl);
-        if (!writable) await new Promise<void>((resolve) => this.#o.transport.onceDrained(resolve));
-      }
-    } finally {
-      this.#pumping = false;
-    }
+  #pump(): Promise<void> {
+    return this.#pumper.run();
   }
 
   /** Sends the type's changes if there are any; returns false when the transport is full. */

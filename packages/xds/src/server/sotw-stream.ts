@@ -11,6 +11,7 @@ import { applySotwRequest, rememberRawNames, repeatedNames, type SotwSubscriptio
 import { selectSotwHeartbeat } from "../protocol/sotw-ttl.ts";
 import { defaultMaxResponseBytes } from "./delta-stream.ts";
 import type { SotwResponseEncoder } from "./response-encoder.ts";
+import { OrderedPump } from "./ordered-pump.ts";
 import { StreamSession } from "./stream-session.ts";
 import type { StreamTransport } from "./stream-transport.ts";
 import { callHook, type ResponseEvent, type XdsHooks } from "./xds-hooks.ts";
@@ -93,7 +94,12 @@ export class SotwStream {
   /** Types due for a TTL heartbeat on their next turn in the pump. */
   readonly #heartbeatDue = new Set<string>();
   #heartbeatTimer: NodeJS.Timeout | undefined = undefined;
-  #pumping = false;
+  readonly #pumper = new OrderedPump({
+    next: () => this.#nextDirty(),
+    send: (typeUrl) => this.#respond(typeUrl),
+    closed: () => this.#s.closed,
+    onceDrained: (callback) => this.#o.transport.onceDrained(callback),
+  });
   #nonce = 0;
   /** The first request (with the node) was decoded and admitted. */
   #opened = false;
@@ -250,17 +256,8 @@ export class SotwStream {
     delete state.ackTimer;
   }
 
-  async #pump(): Promise<void> {
-    if (this.#pumping) return;
-    this.#pumping = true;
-    try {
-      for (let typeUrl = this.#nextDirty(); typeUrl !== undefined && !this.#s.closed; typeUrl = this.#nextDirty()) {
-        const writable = this.#respond(typeUrl);
-        if (!writable) await new Promise<void>((resolve) => this.#o.transport.onceDrained(resolve));
-      }
-    } finally {
-      this.#pumping = false;
-    }
+  #pump(): Promise<void> {
+    return this.#pumper.run();
   }
 
   /** Sends the type's response if there is something to say; returns false when the transport is full. */
