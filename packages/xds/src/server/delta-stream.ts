@@ -111,7 +111,6 @@ export class DeltaStream {
   readonly #gate: WarmingGate;
   /** Types due for a TTL heartbeat on their next response. */
   readonly #heartbeatDue = new Set<string>();
-  #heartbeatTimer: NodeJS.Timeout | undefined = undefined;
   readonly #pumper = new OrderedPump({
     next: () => this.#nextDirty(),
     send: (typeUrl) => this.#respond(typeUrl),
@@ -128,6 +127,7 @@ export class DeltaStream {
       onChange: (typeUrls, changes) => this.#onChange(typeUrls, changes),
       onRekey: () => this.#onChange(new Set(this.#types.keys())),
       onRelease: () => this.#release(),
+      onHeartbeat: () => this.#onHeartbeat(),
     });
     this.#gate = new WarmingGate({
       waitMs: options.warmingWaitMs ?? 2000,
@@ -153,7 +153,6 @@ export class DeltaStream {
     if (decoded === undefined) return;
     const { request, typeUrl } = decoded;
     const type = resourceType(typeUrl) as ResourceType; // admit() checked it is known
-    this.#startHeartbeats();
     const nodeId = this.nodeId;
     let state = this.#types.get(typeUrl);
     const kind = classifyDeltaRequest({ responseNonce: request.responseNonce, hasErrorDetail: request.errorDetail !== undefined }, state?.latestNonces);
@@ -212,13 +211,6 @@ export class DeltaStream {
     // exists), so marking the type dirty never resends anything unchanged.
     this.#dirty.add(typeUrl);
     void this.#pump();
-  }
-
-  #startHeartbeats(): void {
-    const every = this.#o.heartbeatIntervalMs ?? 0;
-    if (every <= 0 || this.#heartbeatTimer !== undefined) return;
-    this.#heartbeatTimer = setInterval(() => this.#onHeartbeat(), every);
-    this.#heartbeatTimer.unref();
   }
 
   #onHeartbeat(): void {
@@ -373,8 +365,6 @@ export class DeltaStream {
 
   #release(): void {
     this.#gate.dispose();
-    clearInterval(this.#heartbeatTimer);
-    this.#heartbeatTimer = undefined;
     this.#heartbeatDue.clear();
     this.#types.clear();
     this.#dirty.clear();

@@ -93,7 +93,6 @@ export class SotwStream {
   readonly #deferred = new Set<string>();
   /** Types due for a TTL heartbeat on their next turn in the pump. */
   readonly #heartbeatDue = new Set<string>();
-  #heartbeatTimer: NodeJS.Timeout | undefined = undefined;
   readonly #pumper = new OrderedPump({
     next: () => this.#nextDirty(),
     send: (typeUrl) => this.#respond(typeUrl),
@@ -112,6 +111,7 @@ export class SotwStream {
       onChange: (typeUrls) => this.#onChange(typeUrls),
       onRekey: () => this.#onChange(new Set(this.#types.keys())),
       onRelease: () => this.#release(),
+      onHeartbeat: () => this.#onHeartbeat(),
     });
   }
 
@@ -146,7 +146,6 @@ export class SotwStream {
 
   #handle(request: SotwRequestView, typeUrl: string, raw: RawSotwRequest | undefined): void {
     const type = resourceType(typeUrl) as ResourceType; // admit() checked it is known
-    this.#startHeartbeats();
     const nodeId = this.nodeId;
     let state = this.#types.get(typeUrl);
     const kind = classifySotwRequest(
@@ -196,13 +195,6 @@ export class SotwStream {
     if (!unchanged) this.#o.status.subscribed(nodeId, typeUrl, subscription.wildcard ? ["*", ...subscription.names] : [...subscription.names]);
     this.#dirty.add(typeUrl);
     void this.#pump();
-  }
-
-  #startHeartbeats(): void {
-    const every = this.#o.heartbeatIntervalMs ?? 0;
-    if (every <= 0 || this.#heartbeatTimer !== undefined) return;
-    this.#heartbeatTimer = setInterval(() => this.#onHeartbeat(), every);
-    this.#heartbeatTimer.unref();
   }
 
   #onHeartbeat(): void {
@@ -386,8 +378,6 @@ export class SotwStream {
   }
 
   #release(): void {
-    clearInterval(this.#heartbeatTimer);
-    this.#heartbeatTimer = undefined;
     this.#heartbeatDue.clear();
     for (const state of this.#types.values()) this.#acknowledged(state);
     this.#types.clear();

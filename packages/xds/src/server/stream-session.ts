@@ -21,6 +21,9 @@ export interface StreamSessionOptions {
   readonly onRekey: () => void;
   /** The stream ended: drop per-type state and timers. */
   readonly onRelease: () => void;
+  /** TTL heartbeats: called every heartbeatIntervalMs while the stream is open (off when undefined or 0). */
+  readonly heartbeatIntervalMs?: number;
+  readonly onHeartbeat?: () => void;
 }
 
 /**
@@ -35,6 +38,7 @@ export class StreamSession {
   #key = "";
   #unwatch: (() => void) | undefined = undefined;
   #closed = false;
+  #heartbeatTimer: NodeJS.Timeout | undefined = undefined;
 
   constructor(options: StreamSessionOptions) {
     this.#o = options;
@@ -159,6 +163,11 @@ export class StreamSession {
     this.#o.status.streamOpened(node, key);
     this.#unwatch = this.#o.watcher.watch(key, this.#o.onChange);
     callHook(this.#o.hooks, "onStreamOpen", { ...this.#event(), node, cacheKey: key });
+    const every = this.#o.heartbeatIntervalMs ?? 0;
+    if (every > 0 && this.#o.onHeartbeat) {
+      this.#heartbeatTimer = setInterval(this.#o.onHeartbeat, every);
+      this.#heartbeatTimer.unref();
+    }
     return true;
   }
 
@@ -167,6 +176,8 @@ export class StreamSession {
   }
 
   #release(): void {
+    clearInterval(this.#heartbeatTimer);
+    this.#heartbeatTimer = undefined;
     this.#unwatch?.();
     this.#unwatch = undefined;
     if (this.#node) this.#o.status.streamClosed(this.#node.id);
