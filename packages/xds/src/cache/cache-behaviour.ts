@@ -125,17 +125,7 @@ export function cacheBehaviour(options: CacheBehaviourOptions): void {
         return landed();
       },
       expectNone: (ms) => c.expectNone(ms),
-      async drain(ms) {
-        await new Promise((r) => setTimeout(r, ms));
-        const out: Reply[] = [];
-        for (;;) {
-          try {
-            out.push(reply(await c.next(1)));
-          } catch {
-            return out;
-          }
-        }
-      },
+      drain: async (ms) => (await c.drain(ms)).map(reply),
       close: () => c.close(),
     };
   }
@@ -163,17 +153,7 @@ export function cacheBehaviour(options: CacheBehaviourOptions): void {
         return landed();
       },
       expectNone: (ms) => c.expectNone(ms),
-      async drain(ms) {
-        await new Promise((r) => setTimeout(r, ms));
-        const out: Reply[] = [];
-        for (;;) {
-          try {
-            out.push(reply(await c.next(1)));
-          } catch {
-            return out;
-          }
-        }
-      },
+      drain: async (ms) => (await c.drain(ms)).map(reply),
       close: () => c.close(),
     };
   }

@@ -69,6 +69,14 @@ export class RawStreamClient<Res extends DescMessage> {
     return this.responses[this.#read++] as MessageShape<Res>;
   }
 
+  /** Waits ms, then takes every response that arrived and was not read yet. */
+  async drain(ms: number): Promise<MessageShape<Res>[]> {
+    await new Promise((r) => setTimeout(r, ms));
+    const out = this.responses.slice(this.#read);
+    this.#read = this.responses.length;
+    return out;
+  }
+
   /** Asserts that no new response arrives within ms. */
   async expectNone(ms = 300): Promise<void> {
     const before = this.responses.length;
