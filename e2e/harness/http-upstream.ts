@@ -3,6 +3,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { TLSSocket } from "node:tls";
 import type { TestContext } from "node:test";
 import { createSelfSignedCert } from "./self-signed-cert.ts";
+import { listenLocal } from "./listen-local.ts";
 
 /** What an upstream saw of one request. */
 export interface SeenRequest {
@@ -66,28 +67,7 @@ async function serve(server: Server, options: UpstreamOptions): Promise<Upstream
   // to do with the control plane; keep idle connections longer than any test.
   server.keepAliveTimeout = 120_000;
   server.headersTimeout = 130_000;
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ host: "127.0.0.1", port: 0 }, () => {
-      const a = server.address();
-      if (a === null || typeof a === "string") reject(new Error("upstream has no TCP address"));
-      else resolve(a.port);
-    });
-  });
-  let closed: Promise<void> | undefined;
-  const upstream: Upstream = {
-    name: options.name,
-    host: "127.0.0.1",
-    port,
-    requests,
-    close() {
-      closed ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return closed;
-    },
-  };
-  options.t?.after(() => upstream.close());
-  return upstream;
+  const { port, close } = await listenLocal(server, { what: "upstream" });
+  options.t?.after(close);
+  return { name: options.name, host: "127.0.0.1", port, requests, close };
 }

@@ -21,6 +21,7 @@ import { httpGet } from "../harness/http-get.ts";
 import { startHttpUpstream } from "../harness/http-upstream.ts";
 import { startEnvoy } from "../harness/start-envoy.ts";
 import { waitUntil } from "../harness/wait-until.ts";
+import { listenLocal } from "../harness/listen-local.ts";
 
 const nodeId = "rest-e2e-node";
 const restCluster = "rest_xds";
@@ -102,21 +103,7 @@ async function startRecordedGateway(t: TestContext, options: Parameters<typeof c
     res.on("finish", () => exchanges.push({ path: req.url ?? "", contentType: req.headers["content-type"] ?? "", status: res.statusCode }));
     gateway.handler(req, res);
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ host: "127.0.0.1", port: 0 }, () => {
-      const a = server.address();
-      if (a === null || typeof a === "string") reject(new Error("no address"));
-      else resolve(a.port);
-    });
-  });
-  t.after(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  );
+  const { port } = await listenLocal(server, { what: "REST gateway", t });
   return { port, exchanges };
 }
 

@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { TestContext } from "node:test";
+import { listenLocal } from "../../harness/listen-local.ts";
 
 /** What the upstream saw of one request, headers included (request ids, trace context). */
 export interface RecordedRequest {
@@ -34,20 +35,6 @@ export async function startRecordingUpstream(options: { body: string; t: TestCon
   // be a 503 unrelated to the control plane.
   server.keepAliveTimeout = 120_000;
   server.headersTimeout = 130_000;
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ host: "127.0.0.1", port: 0 }, () => {
-      const a = server.address();
-      if (a === null || typeof a === "string") reject(new Error("upstream has no TCP address"));
-      else resolve(a.port);
-    });
-  });
-  let closed: Promise<void> | undefined;
-  const close = () =>
-    (closed ??= new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }));
-  options.t.after(close);
+  const { port, close } = await listenLocal(server, { what: "upstream", t: options.t });
   return { port, requests, close };
 }

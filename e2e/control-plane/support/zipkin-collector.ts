@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
 import type { TestContext } from "node:test";
+import { listenLocal } from "../../harness/listen-local.ts";
 
 /** The fields of a Zipkin v2 span the tests look at (https://zipkin.io/zipkin-api/#/default/post_spans). */
 export interface ZipkinSpan {
@@ -60,20 +61,6 @@ export async function startZipkinCollector(options: { t: TestContext }): Promise
     });
   });
   server.keepAliveTimeout = 120_000;
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ host: "127.0.0.1", port: 0 }, () => {
-      const a = server.address();
-      if (a === null || typeof a === "string") reject(new Error("collector has no TCP address"));
-      else resolve(a.port);
-    });
-  });
-  let closed: Promise<void> | undefined;
-  const close = () =>
-    (closed ??= new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }));
-  options.t.after(close);
+  const { port, close } = await listenLocal(server, { what: "collector", t: options.t });
   return { port, posts, spans: () => posts.flatMap((p) => p.spans), close };
 }
