@@ -50,7 +50,11 @@ export interface XdsServerOptions {
    *   and the client keeps its last configuration, heartbeats included.
    */
   readonly maxResponseBytes?: number;
-  /** Shared status registry; one is created when absent. */
+  /**
+   * The per-node status record (keyed by node id), e.g. to choose how long
+   * disconnected nodes are kept (`maxDisconnected`, `forgetAfterMs`); one
+   * with the defaults is created when absent.
+   */
   readonly status?: StatusRegistry;
   /**
    * Serve CSDS (envoy.service.status.v3.ClientStatusDiscoveryService) beside
