@@ -8,7 +8,6 @@ export { StoreError, StoreErrorCode } from "./store/store-error.ts";
 export { createFileSources, fileSource, type FileSources, type FileSourcesOptions, type FileApplyResult } from "./sources/file-sources.ts";
 export { parseConfigText, readConfigFile, type ParsedConfig } from "./sources/read-config-file.ts";
 export { formatDiagnostic } from "./sources/format-diagnostic.ts";
-export { createProxyStatusTracker, type ProxyStatusTracker, type ProxyStatus } from "./status/proxy-status-tracker.ts";
 export { buildStatusReport, typeState, type StatusReport, type NodeReport, type TypeReport, type ObjectReport, type SyncState } from "./status/status-report.ts";
 export { createReconciler, UNMATCHED_GROUP, type Reconciler, type ReconcilerOptions, type ChangeOutcome, type ChangeRequest, type DiffOutcome } from "./reconciler/reconciler.ts";
 export { diffSnapshots, type GroupDiff, type ResourceDiff } from "./reconciler/diff-snapshots.ts";

@@ -1,13 +1,12 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createSnapshotCache, createXdsServer } from "@ts-control-plane/xds";
+import { createSnapshotCache, createXdsServer, StatusRegistry } from "@ts-control-plane/xds";
 import { createAdminServer } from "./admin/admin-server.ts";
 import { createReconciler } from "./reconciler/reconciler.ts";
 import { createFileSources } from "./sources/file-sources.ts";
 import { formatDiagnostic } from "./sources/format-diagnostic.ts";
 import { readConfigFile } from "./sources/read-config-file.ts";
-import { createProxyStatusTracker } from "./status/proxy-status-tracker.ts";
 import { buildStatusReport } from "./status/status-report.ts";
 import { openObjectStore } from "./store/object-store.ts";
 
@@ -48,19 +47,19 @@ const timestamped = (line: string): void => {
   process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 };
 
+/** Disconnected proxies leave status after an hour, so node id churn cannot grow memory forever. */
+const forgetDisconnectedAfterMs = 3_600_000;
+
 /**
  * The composition root: store -> reconciler -> snapshot cache -> xDS server,
- * with file sources and the admin API as the ways in, and hooks feeding status.
+ * with file sources and the admin API as the ways in; status is the xDS
+ * server's own per-node record (`xds.status`), read by the admin API.
  * The stored configuration is compiled and set on the cache before xDS is
  * served, so Envoys reconnecting after a restart get the very same versions.
  */
 export async function serve(options: ServeOptions): Promise<RunningControlPlane> {
   const log = options.log ?? timestamped;
   const store = openObjectStore({ file: join(options.dataDir, "control-plane.db") });
-  const tracker = createProxyStatusTracker({
-    onNack: (proxy, typeUrl, nack) =>
-      log(`NACK from ${proxy.nodeId} for ${typeUrl.split(".").pop()} (rejected the response with nonce ${nack.nonce}; still on version "${nack.version}"): ${nack.message}`),
-  });
   // The cache key is the node group; the reconciler knows the groups.
   const cache = createSnapshotCache({
     ads: true,
@@ -112,9 +111,11 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
 
     const xds = createXdsServer({
       cache,
+      status: new StatusRegistry({ forgetAfterMs: forgetDisconnectedAfterMs }),
       hooks: {
-        ...tracker.hooks,
-        onHookError: (error, hook) => log(`status hook ${hook} failed: ${error instanceof Error ? error.message : String(error)}`),
+        // The event's version is the one Envoy rejected (what we sent with that nonce).
+        onNack: (e) => log(`NACK from ${e.nodeId} for ${e.typeUrl.split(".").pop()} (rejected version "${e.version}", nonce ${e.nonce}): ${e.message}`),
+        onHookError: (error, hook) => log(`xDS hook ${hook} failed: ${error instanceof Error ? error.message : String(error)}`),
       },
       controlPlaneId: options.controlPlaneId ?? "ts-control-plane",
     });
@@ -131,10 +132,10 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
         const state = reconciler.state();
         return buildStatusReport({
           revision: state.revision,
-          proxies: tracker.proxies(),
-          // The stream's own key first: a stream keeps the group it opened with.
-          groupOf: (p) => p.cacheKey ?? reconciler.nodeGroupOf({ id: p.nodeId, cluster: p.cluster, metadata: p.metadata }),
-          matchingGroupOf: (p) => reconciler.nodeGroupOf({ id: p.nodeId, cluster: p.cluster, metadata: p.metadata }),
+          proxies: xds.status.nodes(),
+          // The stream's own key: a stream keeps the group it opened with until re-keyed.
+          groupOf: (p) => p.cacheKey,
+          matchingGroupOf: (p) => reconciler.nodeGroupOf({ id: p.nodeId, cluster: p.nodeCluster, metadata: p.node?.metadata }),
           snapshotOf: (g) => state.snapshots.get(g),
           groups: state.groups,
         });

@@ -7,7 +7,7 @@ export { XdsError, XdsErrorCode } from "./resource/xds-error.ts";
 export { createSnapshot, type Snapshot, type SnapshotOptions } from "./cache/snapshot.ts";
 export { createSnapshotCache, type SnapshotCache, type SnapshotCacheOptions } from "./cache/snapshot-cache.ts";
 export type { ConfigWatcher, ChangeListener, TypeChange, TypeResources } from "./cache/config-watcher.ts";
-export { StatusRegistry, type NodeStatus, type TypeStatus, type NackInfo } from "./cache/node-status.ts";
+export { StatusRegistry, type StatusRegistryOptions, type NodeStatus, type TypeStatus, type NackInfo } from "./cache/node-status.ts";
 export { createXdsServer, type XdsServer, type XdsServerOptions } from "./server/xds-server.ts";
 export type * from "./server/xds-hooks.ts";
 export { envoyRegistry } from "./resource/envoy-registry.ts";

@@ -1,5 +1,5 @@
+import type { NodeStatus, TypeStatus } from "@ts-control-plane/xds";
 import { TypeUrl } from "@ts-control-plane/xds/resource/type-urls";
-import type { ProxyStatus, ProxyTypeStatus } from "./proxy-status-tracker.ts";
 
 /** What the report needs of a snapshot (the library's Snapshot satisfies it). */
 export interface SnapshotView {
@@ -60,11 +60,12 @@ export interface StatusReport {
 
 export interface StatusInputs {
   readonly revision: number;
-  readonly proxies: readonly ProxyStatus[];
+  /** Every proxy the xDS server knows, from its per-node status record (`XdsServer.status.nodes()`). */
+  readonly proxies: readonly NodeStatus[];
   /** The node group whose snapshot the proxy's stream follows. */
-  readonly groupOf: (proxy: ProxyStatus) => string | undefined;
+  readonly groupOf: (proxy: NodeStatus) => string | undefined;
   /** The node group the proxy matches now; by default the same as groupOf. */
-  readonly matchingGroupOf?: (proxy: ProxyStatus) => string | undefined;
+  readonly matchingGroupOf?: (proxy: NodeStatus) => string | undefined;
   readonly snapshotOf: (group: string) => SnapshotView | undefined;
   /** Node groups with the object keys that contributed to them. */
   readonly groups: readonly { readonly name: string; readonly objects: readonly string[] }[];
@@ -83,7 +84,7 @@ const shortNames: ReadonlyMap<string, string> = new Map([
 ]);
 const typeOrder = [...shortNames.keys()];
 
-function isNacked(t: ProxyTypeStatus): boolean {
+function isNacked(t: TypeStatus): boolean {
   const nack = t.lastNack;
   if (nack === undefined) return false;
   if (nack.nonce !== "" && t.sentNonce !== undefined) return nack.nonce === t.sentNonce;
@@ -91,7 +92,7 @@ function isNacked(t: ProxyTypeStatus): boolean {
 }
 
 /** SYNCED = acked version equals what we sent and equals the current snapshot; NACKED = last response NACKed. */
-export function typeState(t: ProxyTypeStatus | undefined, currentVersion: string | undefined): SyncState {
+export function typeState(t: TypeStatus | undefined, currentVersion: string | undefined): SyncState {
   if (t !== undefined && isNacked(t)) return "NACKED";
   if (t !== undefined && currentVersion !== undefined && t.ackedVersion === t.sentVersion && t.sentVersion === currentVersion) {
     return "SYNCED";
@@ -105,12 +106,13 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
   for (const proxy of inputs.proxies) {
     const group = inputs.groupOf(proxy);
     const snapshot = group === undefined ? undefined : inputs.snapshotOf(group);
-    const typeUrls = new Set<string>(proxy.types.keys());
+    const byType = new Map(proxy.types.map((t) => [t.typeUrl, t]));
+    const typeUrls = new Set<string>(byType.keys());
     if (snapshot !== undefined) for (const url of typeOrder) if (snapshot.resources(url).size > 0) typeUrls.add(url);
     const types: TypeReport[] = [...typeUrls]
       .sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1))
       .map((typeUrl) => {
-        const t = proxy.types.get(typeUrl);
+        const t = byType.get(typeUrl);
         const currentVersion = snapshot?.typeVersion(typeUrl);
         return {
           type: shortNames.get(typeUrl) ?? typeUrl,
@@ -123,7 +125,7 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
           ...(t?.ackedAt !== undefined ? { ackedAt: t.ackedAt.toISOString() } : {}),
           responses: t?.responses ?? 0,
           nacks: t?.nacks ?? 0,
-          ...(t?.lastNack !== undefined ? { nack: { ...t.lastNack, at: t.lastNack.at.toISOString() } } : {}),
+          ...(t?.lastNack !== undefined ? { nack: nackReport(t.lastNack) } : {}),
         };
       });
     const matching = inputs.matchingGroupOf?.(proxy) ?? group;
@@ -136,11 +138,11 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
     const connected = proxy.streams > 0;
     nodes.push({
       nodeId: proxy.nodeId,
-      cluster: proxy.cluster,
+      cluster: proxy.nodeCluster,
       group: group ?? null,
       connected,
       streams: proxy.streams,
-      lastSeen: proxy.lastSeen.toISOString(),
+      lastSeen: proxy.lastSeenAt.toISOString(),
       state,
       ...(moved && matching !== undefined ? { matchesGroup: matching } : {}),
       types,
@@ -169,6 +171,11 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
       return { object, groups, targets, acknowledged };
     });
   return { revision: inputs.revision, nodes, objects };
+}
+
+/** The fields the admin API has always shown (the record also keeps Envoy's gRPC code). */
+function nackReport(nack: NonNullable<TypeStatus["lastNack"]>): NonNullable<TypeReport["nack"]> {
+  return { version: nack.version, nonce: nack.nonce, message: nack.message, at: nack.at.toISOString() };
 }
 
 function rank(typeUrl: string): number {

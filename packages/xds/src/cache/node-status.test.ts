@@ -1,5 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { create } from "@bufbuild/protobuf";
+import { NodeSchema } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
 import { StatusRegistry } from "./node-status.ts";
 
 test("a NACK is data: it marks the type until a later ACK", () => {
@@ -65,4 +67,60 @@ test("a response error is visible until a response delivers; a TTL heartbeat or 
   t = s.node("n")?.types[0];
   assert.equal(t?.error, undefined);
   assert.equal(t?.sentVersion, "v3");
+});
+
+test("what an operator view needs: first seen, last seen up to the disconnect, node metadata, streams and counts per type", () => {
+  let now = 1000;
+  const s = new StatusRegistry({ now: () => new Date(now) });
+  const node = create(NodeSchema, { id: "n", cluster: "edge", metadata: { zone: "a" } });
+  s.streamOpened(node, "group");
+  now = 2000;
+  s.streamOpened(node, "group");
+  s.sent("n", "t", "v1", "1");
+  s.nacked("n", "t", { version: "v1", nonce: "1", message: "bad", code: 3 });
+  s.sent("n", "t", "v2", "2");
+  s.acked("n", "t", "v2");
+  now = 3000;
+  s.streamClosed("n");
+  const n = s.node("n");
+  assert.equal(n?.firstSeenAt.getTime(), 1000);
+  assert.equal(n?.connectedAt?.getTime(), 1000, "since the first of the open streams");
+  assert.equal(n?.lastSeenAt.getTime(), 3000, "a stream closing is the last news of it");
+  assert.equal(n?.streams, 1);
+  assert.deepEqual(n?.node?.metadata, { zone: "a" });
+  assert.equal(n?.nodeCluster, "edge");
+  const t = n?.types[0];
+  assert.deepEqual([t?.responses, t?.nacks, t?.sentVersion, t?.ackedVersion, t?.lastNack?.message], [2, 1, "v2", "v2", "bad"]);
+});
+
+test("forgetAfterMs forgets nodes without a stream once unseen for that long, never connected ones", () => {
+  let now = 0;
+  const s = new StatusRegistry({ now: () => new Date(now), forgetAfterMs: 1000 });
+  s.streamOpened({ id: "gone", cluster: "" }, "gone");
+  s.streamOpened({ id: "here", cluster: "" }, "here");
+  s.seen({ id: "polled", cluster: "" }, "polled"); // REST: never had a stream
+  now = 500;
+  s.streamClosed("gone");
+  now = 1400;
+  assert.deepEqual(s.nodes().map((n) => n.nodeId), ["gone", "here"], "counted from the disconnect, not the connect");
+  assert.equal(s.node("polled"), undefined);
+  now = 1501;
+  assert.equal(s.node("gone"), undefined);
+  assert.deepEqual(s.nodes().map((n) => n.nodeId), ["here"]);
+  // Coming back starts a new record.
+  s.streamOpened({ id: "gone", cluster: "" }, "gone");
+  assert.equal(s.node("gone")?.firstSeenAt.getTime(), 1501);
+  assert.throws(() => new StatusRegistry({ forgetAfterMs: Number.NaN }), /forgetAfterMs/);
+});
+
+test("forgotten by time, a node no longer counts against maxDisconnected", () => {
+  let now = 0;
+  const s = new StatusRegistry({ now: () => new Date(now), forgetAfterMs: 100, maxDisconnected: 1 });
+  s.streamOpened({ id: "a", cluster: "" }, "a");
+  s.streamClosed("a");
+  now = 200;
+  assert.deepEqual(s.nodes(), []);
+  s.streamOpened({ id: "b", cluster: "" }, "b");
+  s.streamClosed("b");
+  assert.deepEqual(s.nodes().map((n) => n.nodeId), ["b"], "the bound of 1 holds b: a is already gone");
 });

@@ -1,4 +1,5 @@
 import type { Node } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
+import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
 
 /** The last NACK of a type, as Envoy reported it. */
 export interface NackInfo {
@@ -54,11 +55,31 @@ export interface NodeStatus {
   readonly node?: Node;
   /** The cache key the node is served from (its node group). */
   readonly cacheKey: string;
-  /** Streams open now. */
+  /** Streams open now, of every Envoy that uses this node id. */
   readonly streams: number;
+  /** When the registry first heard of the node id (reset if it was forgotten and came back). */
+  readonly firstSeenAt: Date;
+  /** When its current streams started: the first of them opened (kept after they close). */
   readonly connectedAt?: Date;
+  /** Last activity: a stream opened, re-keyed or closed, a subscription change, a response, an ACK, a NACK, a REST poll. */
   readonly lastSeenAt: Date;
   readonly types: readonly TypeStatus[];
+}
+
+export interface StatusRegistryOptions {
+  readonly now?: () => Date;
+  /**
+   * How many nodes without an open stream keep their last status (the oldest
+   * disconnected are forgotten first), so churn cannot grow memory without
+   * limit while operators can still see why a node went away. Default 10,000.
+   */
+  readonly maxDisconnected?: number;
+  /**
+   * Nodes without an open stream are also forgotten once they have not been
+   * seen for this long (checked when status is read). Off by default: only
+   * maxDisconnected bounds them.
+   */
+  readonly forgetAfterMs?: number;
 }
 
 type MutableTypeStatus = { -readonly [K in keyof TypeStatus]: TypeStatus[K] };
@@ -69,6 +90,7 @@ interface NodeEntry {
   node?: Node;
   cacheKey: string;
   streams: number;
+  readonly firstSeenAt: Date;
   connectedAt?: Date;
   lastSeenAt: Date;
   types: Map<string, MutableTypeStatus>;
@@ -77,31 +99,54 @@ interface NodeEntry {
 }
 
 /**
- * Per-node status, fed by the server as it sends, and as nodes ACK and NACK.
- * Keyed by node id; a node with several streams (per-type xDS) is one entry.
+ * Per-node status, fed by the server's streams as they open, send, and as
+ * nodes ACK and NACK (server/stream-reporter.ts); REST fetch feeds it too.
+ * The one record of what each node was sent and accepted: CSDS and the
+ * runnable control plane's status read it.
+ *
+ * Keyed by node id (`node.id`), not by cache key: operators ask about one
+ * proxy, and several nodes share a cache key (a node group). A node with
+ * several streams (per-type xDS, or a new stream opening before the old one
+ * closed) is one entry: `streams` counts them, and the entry becomes
+ * disconnected when the last one closes.
+ *
+ * Two Envoys that claim the same node id are one entry too, as for any
+ * xDS server keyed by node id: `streams` counts both, `node`, `nodeCluster`
+ * and `cacheKey` are those of the stream that opened (or was re-keyed) last,
+ * and each type shows whatever the latest stream reported (one Envoy's
+ * ACK next to the other's NACK). Give every Envoy its own node id.
  */
 export class StatusRegistry {
   readonly #nodes = new Map<string, NodeEntry>();
   readonly #now: () => Date;
   readonly #maxDisconnected: number;
+  readonly #forgetAfterMs: number | undefined;
   #disconnected = 0;
 
-  /**
-   * `maxDisconnected` bounds how many nodes without an open stream keep their
-   * last status (the oldest are forgotten first), so churn cannot grow memory
-   * without limit while operators can still see why a node went away.
-   */
-  constructor(options: { now?: () => Date; maxDisconnected?: number } = {}) {
+  constructor(options: StatusRegistryOptions = {}) {
     this.#now = options.now ?? (() => new Date());
     this.#maxDisconnected = options.maxDisconnected ?? 10_000;
+    const forget = options.forgetAfterMs;
+    if (forget !== undefined && !(Number.isFinite(forget) && forget >= 0)) {
+      throw new XdsError(XdsErrorCode.InvalidArgument, `forgetAfterMs must be a finite number >= 0, not ${forget}`);
+    }
+    this.#forgetAfterMs = forget;
   }
 
   node(nodeId: string): NodeStatus | undefined {
     const e = this.#nodes.get(nodeId);
-    return e ? snapshotOf(e) : undefined;
+    if (!e) return undefined;
+    if (this.#expired(e, this.#forgetLimit())) {
+      this.#forget(nodeId, e);
+      return undefined;
+    }
+    return snapshotOf(e);
   }
 
+  /** Every node known, by node id. */
   nodes(): NodeStatus[] {
+    const limit = this.#forgetLimit();
+    for (const [id, e] of this.#nodes) if (this.#expired(e, limit)) this.#forget(id, e);
     return [...this.#nodes.keys()].sort().map((id) => snapshotOf(this.#nodes.get(id) as NodeEntry));
   }
 
@@ -140,6 +185,8 @@ export class StatusRegistry {
     const e = this.#nodes.get(nodeId);
     if (!e || e.streams === 0) return;
     e.streams--;
+    // Seen until now: forgetAfterMs counts from the disconnect.
+    e.lastSeenAt = this.#now();
     if (e.streams > 0) return;
     // Move it to the end of the map: the map's order is then oldest disconnect first.
     this.#nodes.delete(nodeId);
@@ -209,10 +256,25 @@ export class StatusRegistry {
     this.#disconnected = 0;
   }
 
+  /** Nodes without a stream last seen before this time (ms) are forgotten; undefined: none. */
+  #forgetLimit(): number | undefined {
+    return this.#forgetAfterMs === undefined ? undefined : this.#now().getTime() - this.#forgetAfterMs;
+  }
+
+  #expired(e: NodeEntry, limit: number | undefined): boolean {
+    return limit !== undefined && e.streams === 0 && e.lastSeenAt.getTime() < limit;
+  }
+
+  #forget(nodeId: string, e: NodeEntry): void {
+    this.#nodes.delete(nodeId);
+    if (e.disconnected) this.#disconnected--;
+  }
+
   #entry(nodeId: string): NodeEntry {
     let e = this.#nodes.get(nodeId);
-    if (!e) this.#nodes.set(nodeId, (e = { nodeId, nodeCluster: "", cacheKey: nodeId, streams: 0, lastSeenAt: this.#now(), types: new Map(), disconnected: false }));
-    e.lastSeenAt = this.#now();
+    const now = this.#now();
+    if (!e) this.#nodes.set(nodeId, (e = { nodeId, nodeCluster: "", cacheKey: nodeId, streams: 0, firstSeenAt: now, lastSeenAt: now, types: new Map(), disconnected: false }));
+    e.lastSeenAt = now;
     return e;
   }
 
@@ -226,6 +288,6 @@ export class StatusRegistry {
 
 function snapshotOf(e: NodeEntry): NodeStatus {
   const types = [...e.types.values()].map((t) => ({ ...t })).sort((a, b) => (a.typeUrl < b.typeUrl ? -1 : 1));
-  const base = { nodeId: e.nodeId, nodeCluster: e.nodeCluster, cacheKey: e.cacheKey, streams: e.streams, lastSeenAt: e.lastSeenAt, types };
+  const base = { nodeId: e.nodeId, nodeCluster: e.nodeCluster, cacheKey: e.cacheKey, streams: e.streams, firstSeenAt: e.firstSeenAt, lastSeenAt: e.lastSeenAt, types };
   return { ...base, ...(e.connectedAt ? { connectedAt: e.connectedAt } : {}), ...(e.node ? { node: e.node } : {}) };
 }

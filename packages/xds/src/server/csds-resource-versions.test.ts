@@ -6,23 +6,22 @@ import { TypeUrl } from "../resource/type-urls.ts";
 import { edsCluster, endpoints } from "../testing/fixtures.ts";
 import { CsdsResourceVersions } from "./csds-resource-versions.ts";
 
-const base = { streamId: 1, variant: "sotw" as const, ads: true, nodeId: "n", typeUrl: TypeUrl.Endpoint, nonce: "1", bytes: 0 };
+// What a SotW stream reports of each response (server/stream-reporter.ts): the names it sent, from its cache key.
+const base = { nodeId: "n", cacheKey: "group", typeUrl: TypeUrl.Endpoint };
 
 test("a resource keeps the version of the response that last changed it; kept and unknown names change nothing", async () => {
   const cache = createSnapshotCache();
   const record = new CsdsResourceVersions({ cache });
-  const { hooks } = record;
-  hooks.onStreamOpen({ streamId: 1, variant: "sotw", ads: true, nodeId: "n", node: {} as never, cacheKey: "group" });
   await cache.setSnapshot("group", createSnapshot({ version: "v1", resources: [endpoints("a"), endpoints("b")] }));
-  hooks.onResponse({ ...base, version: "v1", resourceNames: ["a", "b"] });
+  record.recordSotwResponse({ ...base, versionInfo: "v1", resourceNames: ["a", "b"] });
   await cache.setSnapshot("group", createSnapshot({ version: "v2", resources: [endpoints("a"), endpoints("b", [9])] }));
   // "gone" was kept in the response for make-before-break: not in the cache, not recorded.
-  hooks.onResponse({ ...base, version: "v2", resourceNames: ["a", "b", "gone"] });
+  record.recordSotwResponse({ ...base, versionInfo: "v2", resourceNames: ["a", "b", "gone"] });
   assert.equal(record.versionOf("n", TypeUrl.Endpoint, "a"), "v1");
   assert.equal(record.versionOf("n", TypeUrl.Endpoint, "b"), "v2");
   assert.equal(record.versionOf("n", TypeUrl.Endpoint, "gone"), undefined);
-  // Delta versions are per resource already: not this record's business.
-  hooks.onResponse({ ...base, variant: "delta", version: "v3", resourceNames: ["a"] });
+  // Another key than the stream's has nothing: nothing is recorded.
+  record.recordSotwResponse({ ...base, cacheKey: "other", versionInfo: "v3", resourceNames: ["a"] });
   assert.equal(record.versionOf("n", TypeUrl.Endpoint, "a"), "v1");
 });
 
@@ -41,13 +40,12 @@ test("records survive reconnects and go only with the node's status", () => {
 test("nodes that got the same responses share a record; one that gets another response diverges alone", async () => {
   const cache = createSnapshotCache();
   const record = new CsdsResourceVersions({ cache });
-  const { hooks } = record;
-  for (const nodeId of ["x", "y"]) hooks.onStreamOpen({ streamId: 1, variant: "sotw", ads: true, nodeId, node: {} as never, cacheKey: "g" });
+  const sotw = { cacheKey: "g", typeUrl: TypeUrl.Endpoint };
   await cache.setSnapshot("g", createSnapshot({ version: "v1", resources: [endpoints("a"), endpoints("b")] }));
   const sent = ["a", "b"]; // one list for every stream, as the server passes it
-  for (const nodeId of ["x", "y"]) hooks.onResponse({ ...base, nodeId, version: "v1", resourceNames: sent });
+  for (const nodeId of ["x", "y"]) record.recordSotwResponse({ ...sotw, nodeId, versionInfo: "v1", resourceNames: sent });
   await cache.setSnapshot("g", createSnapshot({ version: "v2", resources: [endpoints("a", [7]), endpoints("b")] }));
-  hooks.onResponse({ ...base, nodeId: "x", version: "v2", resourceNames: sent });
+  record.recordSotwResponse({ ...sotw, nodeId: "x", versionInfo: "v2", resourceNames: sent });
   assert.deepEqual(
     ["x", "y"].map((n) => [record.versionOf(n, TypeUrl.Endpoint, "a"), record.versionOf(n, TypeUrl.Endpoint, "b")]),
     [
@@ -56,11 +54,11 @@ test("nodes that got the same responses share a record; one that gets another re
     ],
   );
   // The same response to y afterwards lands it where x is.
-  hooks.onResponse({ ...base, nodeId: "y", version: "v2", resourceNames: sent });
+  record.recordSotwResponse({ ...sotw, nodeId: "y", versionInfo: "v2", resourceNames: sent });
   assert.equal(record.versionOf("y", TypeUrl.Endpoint, "a"), "v2");
   // The same names at the same version_info over other content is another transition.
   await cache.setSnapshot("g", createSnapshot({ version: "v2", resources: [endpoints("a", [7]), endpoints("b", [8])] }));
-  hooks.onResponse({ ...base, nodeId: "y", version: "v2", resourceNames: sent });
+  record.recordSotwResponse({ ...sotw, nodeId: "y", versionInfo: "v2", resourceNames: sent });
   assert.equal(record.versionOf("y", TypeUrl.Endpoint, "b"), "v2");
   assert.equal(record.versionOf("x", TypeUrl.Endpoint, "b"), "v1");
 });

@@ -1,6 +1,5 @@
 import type { ConfigWatcher } from "../cache/config-watcher.ts";
 import type { EncodedResource } from "../resource/encoded-resource.ts";
-import type { ResponseEvent, StreamOpenEvent, StreamRekeyEvent, XdsHooks } from "./xds-hooks.ts";
 
 interface Tracked {
   /** Content hash of the resource as last sent. */
@@ -30,19 +29,6 @@ interface Transition {
 
 const emptyRecord: Record = new Map();
 
-/**
- * Per-resource versions the way Envoy reports them. A SotW version_info is per
- * type, but Envoy's /config_dump (and its own CSDS view) gives each resource
- * the version_info of the response that last *changed* it: a cluster that a
- * response carries unmodified is skipped and keeps its older version ("skipped
- * 1 unmodified cluster(s)"). Without this record, CSDS would report the type's
- * latest version for every resource and disagree with Envoy after any update
- * that leaves some resources alone.
- *
- * Fed by the server's onResponse (SotW) events, through {@link hooks}; REST
- * fetch calls {@link recordSent} directly. Lookups are cheap maps; records of
- * nodes the status registry no longer knows go in {@link retainOnly}.
- */
 /** The record after a response: copied only when some resource changed (records are shared, never mutated). */
 function apply(previous: Record, versionInfo: string, resources: readonly EncodedResource[]): Record {
   let next: Map<string, Tracked> | undefined;
@@ -54,9 +40,21 @@ function apply(previous: Record, versionInfo: string, resources: readonly Encode
   return next ?? previous;
 }
 
+/**
+ * Per-resource versions the way Envoy reports them. A SotW version_info is per
+ * type, but Envoy's /config_dump (and its own CSDS view) gives each resource
+ * the version_info of the response that last *changed* it: a cluster that a
+ * response carries unmodified is skipped and keeps its older version ("skipped
+ * 1 unmodified cluster(s)"). Without this record, CSDS would report the type's
+ * latest version for every resource and disagree with Envoy after any update
+ * that leaves some resources alone.
+ *
+ * The server's streams feed it through {@link recordSotwResponse}; REST
+ * fetch calls {@link recordSent}. Lookups are cheap maps; records of
+ * nodes the status registry no longer knows go in {@link retainOnly}.
+ */
 export class CsdsResourceVersions {
   readonly #cache: ConfigWatcher;
-  readonly #cacheKeys = new Map<string, string>();
   /** nodeId -> typeUrl -> record (name -> tracked), shared between nodes in the same state. */
   readonly #byNode = new Map<string, Map<string, Record>>();
   readonly #transitions = new WeakMap<Record, Transition>();
@@ -66,58 +64,25 @@ export class CsdsResourceVersions {
   }
 
   /**
-   * Hooks to add to the xDS server's (they must run synchronously at response
-   * time, when the cache still holds what was just selected, which is how
-   * the server calls onResponse).
+   * Records a SotW response the server sent (server/stream-reporter.ts): the
+   * sent names are looked up under `cacheKey`, the key the stream selected
+   * them from, so it must be called synchronously at response time, while the
+   * cache still holds what was selected. Pass the very list the stream sent
+   * (one list for every stream that sent the same): nodes given the same
+   * response from the same record then share the resulting record.
    */
-  get hooks(): Required<Pick<XdsHooks, "onStreamOpen" | "onStreamRekey" | "onResponse">> {
-    return {
-      onStreamOpen: (e: StreamOpenEvent) => {
-        this.#cacheKeys.set(e.nodeId, e.cacheKey);
-      },
-      onStreamRekey: (e: StreamRekeyEvent) => {
-        this.#cacheKeys.set(e.nodeId, e.cacheKey);
-      },
-      onResponse: (e: ResponseEvent) => {
-        // Delta versions are per resource already; only SotW needs this record.
-        if (e.variant !== "sotw") return;
-        const available = this.#cache.get(this.#cacheKeys.get(e.nodeId) ?? e.nodeId, e.typeUrl);
-        if (!available) return;
-        this.#advance(e.nodeId, e.typeUrl, e.version, available, e.resourceNames, () => {
-          const resources: EncodedResource[] = [];
-          for (const name of e.resourceNames) {
-            // A name kept for make-before-break is no longer in the cache: its record stays as it was.
-            const r = available.items.get(name);
-            if (r) resources.push(r);
-          }
-          return resources;
-        });
-      },
-    };
-  }
-
-  /**
-   * The given hooks with this record's in front: what to pass as the xDS
-   * server's hooks when the application has its own. A throwing application
-   * hook still goes to its onHookError, as the server would route it.
-   */
-  wrap(hooks: XdsHooks = {}): XdsHooks {
-    const own = this.hooks;
-    return {
-      ...hooks,
-      onStreamOpen: (e) => {
-        own.onStreamOpen(e);
-        hooks.onStreamOpen?.(e);
-      },
-      onStreamRekey: (e) => {
-        own.onStreamRekey(e);
-        hooks.onStreamRekey?.(e);
-      },
-      onResponse: (e) => {
-        own.onResponse(e);
-        hooks.onResponse?.(e);
-      },
-    };
+  recordSotwResponse(sent: { nodeId: string; cacheKey: string; typeUrl: string; versionInfo: string; resourceNames: readonly string[] }): void {
+    const available = this.#cache.get(sent.cacheKey, sent.typeUrl);
+    if (!available) return;
+    this.#advance(sent.nodeId, sent.typeUrl, sent.versionInfo, available, sent.resourceNames, () => {
+      const resources: EncodedResource[] = [];
+      for (const name of sent.resourceNames) {
+        // A name kept for make-before-break is no longer in the cache: its record stays as it was.
+        const r = available.items.get(name);
+        if (r) resources.push(r);
+      }
+      return resources;
+    });
   }
 
   /** Records a response sent to a node: resources whose content changed take its version_info. */
@@ -153,11 +118,9 @@ export class CsdsResourceVersions {
    */
   retainOnly(nodeIds: ReadonlySet<string>): void {
     for (const id of this.#byNode.keys()) if (!nodeIds.has(id)) this.forget(id);
-    for (const id of this.#cacheKeys.keys()) if (!nodeIds.has(id)) this.#cacheKeys.delete(id);
   }
 
   forget(nodeId: string): void {
     this.#byNode.delete(nodeId);
-    this.#cacheKeys.delete(nodeId);
   }
 }

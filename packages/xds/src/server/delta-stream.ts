@@ -1,6 +1,5 @@
 import { DeltaDiscoveryRequestSchema } from "@ts-control-plane/envoy-api/envoy/service/discovery/v3/discovery_pb";
 import type { ConfigWatcher, TypeChange } from "../cache/config-watcher.ts";
-import type { StatusRegistry } from "../cache/node-status.ts";
 import type { EncodedResource } from "../resource/encoded-resource.ts";
 import { pushOrder, resourceType, type ResourceType } from "../resource/resource-types.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
@@ -17,10 +16,11 @@ import {
 } from "../protocol/delta-subscription.ts";
 import type { DeltaResponseEncoder } from "./delta-response-encoder.ts";
 import { OrderedPump } from "./ordered-pump.ts";
+import type { StreamReporting } from "./stream-reporter.ts";
 import { StreamSession } from "./stream-session.ts";
 import type { StreamTransport } from "./stream-transport.ts";
 import { endpointsToAwait, WarmingGate } from "./delta-warming-gate.ts";
-import { callHook, type RequestEvent, type ResponseEvent, type XdsHooks } from "./xds-hooks.ts";
+import type { RequestEvent, ResponseEvent } from "./xds-hooks.ts";
 
 /**
  * What `onRequest` receives for a Delta request (variant "delta"): the common
@@ -44,12 +44,11 @@ export interface DeltaResponseEvent extends ResponseEvent {
   readonly parts: number;
 }
 
-export interface DeltaStreamOptions {
+/** Reports go to the server's reporter (or to a status registry and hooks, for a stream on its own). */
+export type DeltaStreamOptions = StreamReporting & {
   readonly id: number;
   readonly transport: StreamTransport;
   readonly watcher: ConfigWatcher;
-  readonly status: StatusRegistry;
-  readonly hooks: XdsHooks;
   readonly encoder: DeltaResponseEncoder;
   /** The type a per-type service serves; undefined for ADS. */
   readonly typeUrl?: string;
@@ -66,7 +65,7 @@ export interface DeltaStreamOptions {
   readonly warmingWaitMs?: number;
   /** Largest response message; bigger logical responses go out in parts. Default 4 MiB. */
   readonly maxResponseBytes?: number;
-}
+};
 
 /** gRPC's default message limit, which many xDS clients keep (kuma#16355). */
 export const defaultMaxResponseBytes = 4 * 1024 * 1024;
@@ -167,21 +166,19 @@ export class DeltaStream {
       unsubscribe: request.resourceNamesUnsubscribe,
       initialResourceVersions: request.initialResourceVersions,
     };
-    callHook(this.#o.hooks, "onRequest", requestEvent);
+    this.#s.report.request(requestEvent);
     if (kind === "nack") {
       // Recorded and surfaced, never answered by resending: what was sent stays
       // "held" in the subscription, so only a new version goes out (#962, #582).
       const message = request.errorDetail?.message ?? "";
       const code = request.errorDetail?.code ?? 0;
       const version = state?.lastSentVersion ?? "";
-      this.#o.status.nacked(nodeId, typeUrl, { version, nonce: request.responseNonce, message, code });
-      callHook(this.#o.hooks, "onNack", { ...base, version, nonce: request.responseNonce, message, code });
+      this.#s.report.nacked({ ...base, version, nonce: request.responseNonce, message, code });
       // Rejected clusters will not ask for endpoints: stop holding routes for them.
       if (typeUrl === TypeUrl.Cluster && this.#gate.closed) this.#gate.open();
     } else if (kind === "ack" && state) {
       // A Delta ACK carries no version: it accepts the response its nonce names.
-      this.#o.status.acked(nodeId, typeUrl, state.lastSentVersion);
-      callHook(this.#o.hooks, "onAck", { ...base, version: state.lastSentVersion, nonce: request.responseNonce });
+      this.#s.report.acked({ ...base, version: state.lastSentVersion, nonce: request.responseNonce });
     }
     // Subscription changes apply whatever the nonce, stale included: Envoy
     // relies on it (xds-protocol.md § nonces). initial_resource_versions only
@@ -201,11 +198,11 @@ export class DeltaStream {
         pending: "all",
       };
       this.#types.set(typeUrl, state);
-      this.#o.status.subscribed(nodeId, typeUrl, deltaSubscribedNames(state.subscription));
+      this.#s.report.subscribed(nodeId, typeUrl, deltaSubscribedNames(state.subscription));
     } else if (change.subscribe.length > 0 || change.unsubscribe.length > 0) {
       applyDeltaRequest(state.subscription, change);
       state.pending = "all";
-      this.#o.status.subscribed(nodeId, typeUrl, deltaSubscribedNames(state.subscription));
+      this.#s.report.subscribed(nodeId, typeUrl, deltaSubscribedNames(state.subscription));
     }
     // Answering is decided on content (what the client holds versus what
     // exists), so marking the type dirty never resends anything unchanged.
@@ -329,7 +326,6 @@ export class DeltaStream {
       const partRemoved = index === 0 ? removed : [];
       const message = this.#o.encoder.encode({ typeUrl, systemVersion, resources: partResources, removed: partRemoved, nonce, heartbeats: partBeats });
       state.latestNonces.add(nonce);
-      this.#o.status.sent(this.nodeId, typeUrl, systemVersion, nonce);
       const responseEvent: DeltaResponseEvent = {
         streamId: this.#o.id,
         variant: "delta",
@@ -345,7 +341,8 @@ export class DeltaStream {
         part: index + 1,
         parts: parts.length,
       };
-      callHook(this.#o.hooks, "onResponse", responseEvent);
+      // A part over the limit is one resource that cannot be split: the reporter puts it in status.
+      this.#s.report.sentDelta(responseEvent, { maxResponseBytes: this.#o.maxResponseBytes ?? defaultMaxResponseBytes });
       writable = this.#o.transport.write(message) && writable;
     });
     if (this.#s.ads && typeUrl === TypeUrl.Cluster) {

@@ -1,6 +1,5 @@
 import { DiscoveryRequestSchema } from "@ts-control-plane/envoy-api/envoy/service/discovery/v3/discovery_pb";
 import type { ConfigWatcher } from "../cache/config-watcher.ts";
-import type { StatusRegistry } from "../cache/node-status.ts";
 import type { EncodedResource } from "../resource/encoded-resource.ts";
 import { pushOrder, resourceType, type ResourceType } from "../resource/resource-types.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
@@ -12,9 +11,10 @@ import { selectSotwHeartbeat } from "../protocol/sotw-ttl.ts";
 import { defaultMaxResponseBytes } from "./delta-stream.ts";
 import type { SotwResponseEncoder } from "./response-encoder.ts";
 import { OrderedPump } from "./ordered-pump.ts";
+import type { StreamReporting } from "./stream-reporter.ts";
 import { StreamSession } from "./stream-session.ts";
 import type { StreamTransport } from "./stream-transport.ts";
-import { callHook, type ResponseEvent, type XdsHooks } from "./xds-hooks.ts";
+import type { ResponseEvent } from "./xds-hooks.ts";
 
 /** What `onResponse` receives for a SotW response (variant "sotw"). */
 export interface SotwResponseEvent extends ResponseEvent {
@@ -26,12 +26,11 @@ export interface SotwResponseEvent extends ResponseEvent {
   readonly heartbeats: readonly string[];
 }
 
-export interface SotwStreamOptions {
+/** Reports go to the server's reporter (or to a status registry and hooks, for a stream on its own). */
+export type SotwStreamOptions = StreamReporting & {
   readonly id: number;
   readonly transport: StreamTransport;
   readonly watcher: ConfigWatcher;
-  readonly status: StatusRegistry;
-  readonly hooks: XdsHooks;
   readonly encoder: SotwResponseEncoder;
   /** The type a per-type service serves; undefined for ADS. */
   readonly typeUrl?: string;
@@ -50,7 +49,7 @@ export interface SotwStreamOptions {
    * keeps its last configuration. Default 4 MiB.
    */
   readonly maxResponseBytes?: number;
-}
+};
 
 /** What the stream reads from a request: a decoded DiscoveryRequest, or the fields of a repeated ACK. */
 interface SotwRequestView {
@@ -153,7 +152,7 @@ export class SotwStream {
       state?.latestNonce,
     );
     const base = { streamId: this.#o.id, variant: "sotw" as const, ads: this.#s.ads, nodeId, typeUrl };
-    callHook(this.#o.hooks, "onRequest", {
+    this.#s.report.request({
       ...base,
       versionInfo: request.versionInfo,
       responseNonce: request.responseNonce,
@@ -171,11 +170,9 @@ export class SotwStream {
       const message = request.errorDetail?.message ?? "";
       const code = request.errorDetail?.code ?? 0;
       const version = state?.lastSentVersion ?? "";
-      this.#o.status.nacked(nodeId, typeUrl, { version, nonce: request.responseNonce, message, code });
-      callHook(this.#o.hooks, "onNack", { ...base, version, nonce: request.responseNonce, message, code });
+      this.#s.report.nacked({ ...base, version, nonce: request.responseNonce, message, code });
     } else if (kind === "ack") {
-      this.#o.status.acked(nodeId, typeUrl, request.versionInfo);
-      callHook(this.#o.hooks, "onAck", { ...base, version: request.versionInfo, nonce: request.responseNonce });
+      this.#s.report.acked({ ...base, version: request.versionInfo, nonce: request.responseNonce });
     }
     const subscription = applySotwRequest(state?.subscription, request.resourceNames, { fullState: type.fullState });
     if (raw) rememberRawNames(subscription, request.resourceNames, raw.names);
@@ -192,7 +189,7 @@ export class SotwStream {
       // resends them (go-control-plane #431).
       if (state.lastSent && !subscription.wildcard && !unchanged) state.lastSent = state.lastSent.filter((r) => subscription.names.has(r.name));
     }
-    if (!unchanged) this.#o.status.subscribed(nodeId, typeUrl, subscription.wildcard ? ["*", ...subscription.names] : [...subscription.names]);
+    if (!unchanged) this.#s.report.subscribed(nodeId, typeUrl, subscription.wildcard ? ["*", ...subscription.names] : [...subscription.names]);
     this.#dirty.add(typeUrl);
     void this.#pump();
   }
@@ -294,8 +291,7 @@ export class SotwStream {
     state.nacked = false;
     state.hasTtl = hasTtl(selection.resources);
     if (this.#s.ads && typeUrl === TypeUrl.Cluster) this.#awaitAck(state);
-    this.#o.status.sent(this.nodeId, typeUrl, selection.version, nonce, { error: "clear" });
-    this.#emitResponse({ typeUrl, version: selection.version, nonce, resources: selection.resources, bytes: message.length, heartbeats: [] });
+    this.#emitResponse({ typeUrl, version: selection.version, nonce, resources: selection.resources, bytes: message.length, heartbeats: [] }, { heartbeat: false });
     return this.#o.transport.write(message);
   }
 
@@ -319,9 +315,8 @@ export class SotwStream {
     const message = this.#o.encoder.withNonce(body, nonce, { heartbeat: true });
     // The client ACKs the heartbeat by its nonce; an older nonce is stale from now on.
     state.latestNonce = nonce;
-    this.#o.status.sent(this.nodeId, typeUrl, version, nonce, { error: "keep" });
     const heartbeats = resources.filter((r) => r.ttlMs !== undefined).map((r) => r.name);
-    this.#emitResponse({ typeUrl, version, nonce, resources, bytes: message.length, heartbeats });
+    this.#emitResponse({ typeUrl, version, nonce, resources, bytes: message.length, heartbeats }, { heartbeat: true });
     return this.#o.transport.write(message);
   }
 
@@ -337,7 +332,7 @@ export class SotwStream {
     const max = this.#o.maxResponseBytes ?? defaultMaxResponseBytes;
     const size = this.#o.encoder.sizeWithNonce(body, nonce);
     if (size <= max) return true;
-    this.#o.status.responseFailed(this.nodeId, typeUrl, {
+    this.#s.report.responseFailed(this.nodeId, typeUrl, {
       code: "response_too_large",
       message: `the ${typeUrl} response at version ${version} is ${size} bytes, over maxResponseBytes ${max}; not sent, the node keeps its last configuration`,
       version,
@@ -345,7 +340,15 @@ export class SotwStream {
     return false;
   }
 
-  #emitResponse(r: { typeUrl: string; version: string; nonce: string; resources: readonly EncodedResource[]; bytes: number; heartbeats: readonly string[] }): void {
+  /**
+   * Reports a response written: status, CSDS versions (looked up under the
+   * stream's key), then onResponse. A heartbeat resends what the node holds:
+   * it neither clears a response error nor changes CSDS versions.
+   */
+  #emitResponse(
+    r: { typeUrl: string; version: string; nonce: string; resources: readonly EncodedResource[]; bytes: number; heartbeats: readonly string[] },
+    options: { heartbeat: boolean },
+  ): void {
     const event: SotwResponseEvent = {
       streamId: this.#o.id,
       variant: "sotw",
@@ -358,7 +361,7 @@ export class SotwStream {
       bytes: r.bytes,
       heartbeats: r.heartbeats,
     };
-    callHook(this.#o.hooks, "onResponse", event);
+    this.#s.report.sentSotw(event, { cacheKey: this.#s.key, heartbeat: options.heartbeat });
   }
 
   #awaitAck(state: TypeState): void {

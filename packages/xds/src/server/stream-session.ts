@@ -1,20 +1,17 @@
 import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import type { Node } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
 import type { ChangeListener, ConfigWatcher } from "../cache/config-watcher.ts";
-import type { StatusRegistry } from "../cache/node-status.ts";
 import { resourceType } from "../resource/resource-types.ts";
+import { reporterOf, type StreamReporter, type StreamReporting } from "./stream-reporter.ts";
 import { StatusCode, type StreamError, type StreamTransport } from "./stream-transport.ts";
-import { callHook, type XdsHooks } from "./xds-hooks.ts";
 
-export interface StreamSessionOptions {
+export type StreamSessionOptions = StreamReporting & {
   readonly id: number;
   readonly variant: "sotw" | "delta";
   /** The type a per-type service serves; undefined for ADS. */
   readonly typeUrl?: string;
   readonly transport: StreamTransport;
   readonly watcher: ConfigWatcher;
-  readonly status: StatusRegistry;
-  readonly hooks: XdsHooks;
   /** Resources of these types changed under the stream's key (with the changed names, when the cache knows them). */
   readonly onChange: ChangeListener;
   /** The stream now reads from another key: every subscribed type is due again. */
@@ -24,7 +21,7 @@ export interface StreamSessionOptions {
   /** TTL heartbeats: called every heartbeatIntervalMs while the stream is open (off when undefined or 0). */
   readonly heartbeatIntervalMs?: number;
   readonly onHeartbeat?: () => void;
-}
+};
 
 /**
  * What SotW and Delta streams share: who the node is, which cache key serves
@@ -34,6 +31,7 @@ export interface StreamSessionOptions {
  */
 export class StreamSession {
   readonly #o: StreamSessionOptions;
+  readonly #report: StreamReporter;
   #node: Node | undefined = undefined;
   #key = "";
   #unwatch: (() => void) | undefined = undefined;
@@ -42,6 +40,12 @@ export class StreamSession {
 
   constructor(options: StreamSessionOptions) {
     this.#o = options;
+    this.#report = reporterOf(options);
+  }
+
+  /** Where the stream reports what happens: status, CSDS versions, then the application's hooks. */
+  get report(): StreamReporter {
+    return this.#report;
   }
 
   get id(): number {
@@ -121,9 +125,8 @@ export class StreamSession {
     const previousKey = this.#key;
     this.#unwatch?.();
     this.#key = key;
-    this.#o.status.streamRekeyed(this.#node.id, key);
     this.#unwatch = this.#o.watcher.watch(key, this.#o.onChange);
-    callHook(this.#o.hooks, "onStreamRekey", { ...this.#event(), cacheKey: key, previousKey });
+    this.#report.streamRekeyed({ ...this.#event(), cacheKey: key, previousKey });
     this.#o.onRekey();
   }
 
@@ -133,7 +136,7 @@ export class StreamSession {
     this.#closed = true;
     this.#release();
     const error: StreamError = { code, details };
-    callHook(this.#o.hooks, "onStreamClose", { ...this.#event(), error });
+    this.#report.streamClosed({ ...this.#event(), error }, { opened: this.#node !== undefined });
     this.#o.transport.end(error);
   }
 
@@ -142,7 +145,7 @@ export class StreamSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#release();
-    if (this.#node) callHook(this.#o.hooks, "onStreamClose", this.#event());
+    if (this.#node) this.#report.streamClosed(this.#event(), { opened: true });
   }
 
   #reject(details: string): undefined {
@@ -160,9 +163,8 @@ export class StreamSession {
     }
     this.#node = node;
     this.#key = key;
-    this.#o.status.streamOpened(node, key);
     this.#unwatch = this.#o.watcher.watch(key, this.#o.onChange);
-    callHook(this.#o.hooks, "onStreamOpen", { ...this.#event(), node, cacheKey: key });
+    this.#report.streamOpened({ ...this.#event(), node, cacheKey: key });
     const every = this.#o.heartbeatIntervalMs ?? 0;
     if (every > 0 && this.#o.onHeartbeat) {
       this.#heartbeatTimer = setInterval(this.#o.onHeartbeat, every);
@@ -180,7 +182,6 @@ export class StreamSession {
     this.#heartbeatTimer = undefined;
     this.#unwatch?.();
     this.#unwatch = undefined;
-    if (this.#node) this.#o.status.streamClosed(this.#node.id);
     this.#o.onRelease();
   }
 }

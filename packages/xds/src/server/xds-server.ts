@@ -5,13 +5,13 @@ import { CsdsResourceVersions } from "./csds-resource-versions.ts";
 import { registerCsds } from "./csds-service.ts";
 import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
 import { DeltaResponseEncoder, type DeltaEncoderMetrics } from "./delta-response-encoder.ts";
-import { DeltaStream, defaultMaxResponseBytes, type DeltaResponseEvent } from "./delta-stream.ts";
+import { DeltaStream } from "./delta-stream.ts";
 import { discoveryMethods, type DiscoveryMethod } from "./discovery-services.ts";
 import { SotwResponseEncoder, type SotwEncoderMetrics } from "./response-encoder.ts";
 import { SotwStream } from "./sotw-stream.ts";
+import { StreamReporter } from "./stream-reporter.ts";
 import { StatusCode, type StreamTransport } from "./stream-transport.ts";
-import type { ResponseEvent, XdsHooks } from "./xds-hooks.ts";
-import type { SotwResponseEvent } from "./sotw-stream.ts";
+import type { XdsHooks } from "./xds-hooks.ts";
 
 export interface XdsServerOptions {
   /** Where resources come from: a snapshot, linear or mux cache. */
@@ -50,7 +50,11 @@ export interface XdsServerOptions {
    *   and the client keeps its last configuration, heartbeats included.
    */
   readonly maxResponseBytes?: number;
-  /** Shared status registry; one is created when absent. */
+  /**
+   * The per-node status record (keyed by node id), e.g. to choose how long
+   * disconnected nodes are kept (`maxDisconnected`, `forgetAfterMs`); one
+   * with the defaults is created when absent.
+   */
   readonly status?: StatusRegistry;
   /**
    * Serve CSDS (envoy.service.status.v3.ClientStatusDiscoveryService) beside
@@ -100,7 +104,8 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
   // CSDS must report the version that last changed each resource, not the
   // type's latest: Envoy keeps an unchanged resource at its older version.
   const resourceVersions = new CsdsResourceVersions({ cache: options.cache });
-  const hooks = serverHooks({ user: options.hooks ?? {}, resourceVersions, status, maxResponseBytes: maxResponse ?? defaultMaxResponseBytes });
+  // Streams report here: the server's own records first, then the application's hooks.
+  const reporter = new StreamReporter({ status, resourceVersions, ...(options.hooks === undefined ? {} : { hooks: options.hooks }) });
   const encoder = new SotwResponseEncoder(options.controlPlaneId === undefined ? {} : { controlPlaneId: options.controlPlaneId });
   const deltaEncoder = new DeltaResponseEncoder(options.controlPlaneId === undefined ? {} : { controlPlaneId: options.controlPlaneId });
   const streams = new Set<SotwStream | DeltaStream>();
@@ -116,8 +121,8 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
         else call.end();
       },
     };
-    const common = { id: ++nextStreamId, transport, watcher: options.cache, status, hooks, ...(method.typeUrl === undefined ? {} : { typeUrl: method.typeUrl }) };
-    // Delta and SotW share the cache, status, hooks, heartbeat and size options; each has its own encoder.
+    const common = { id: ++nextStreamId, transport, watcher: options.cache, reporter, ...(method.typeUrl === undefined ? {} : { typeUrl: method.typeUrl }) };
+    // Delta and SotW share the cache, the reporter, heartbeat and size options; each has its own encoder.
     const heartbeat = {
       ...(options.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: options.heartbeatIntervalMs }),
       ...(maxResponse === undefined ? {} : { maxResponseBytes: maxResponse }),
@@ -210,46 +215,6 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       });
       for (const s of streams) s.session.close();
       streams.clear();
-    },
-  };
-}
-
-/**
- * The hooks every stream calls: the server's own records first, then the
- * application's (a throwing application hook still reaches its onHookError).
- * - CSDS per-resource versions (csds-resource-versions.ts) learn from each
- *   response what changed a resource; a SotW TTL heartbeat changes nothing, and
- *   while an update is held back as too large it resends what the node had,
- *   older than what the cache holds, so heartbeats are kept out of that record.
- * - Delta splits a large response, but a single resource over
- *   maxResponseBytes still makes a part over it: that goes to status as
- *   response_too_large, like a SotW response that is not sent (kuma#16355).
- *   Status clears it with the type's next response.
- */
-function serverHooks(options: { user: XdsHooks; resourceVersions: CsdsResourceVersions; status: StatusRegistry; maxResponseBytes: number }): XdsHooks {
-  const { user, status, maxResponseBytes } = options;
-  const csds = options.resourceVersions.hooks;
-  return {
-    ...user,
-    onStreamOpen: (e) => {
-      csds.onStreamOpen(e);
-      user.onStreamOpen?.(e);
-    },
-    onStreamRekey: (e) => {
-      csds.onStreamRekey(e);
-      user.onStreamRekey?.(e);
-    },
-    onResponse: (e: ResponseEvent) => {
-      if (e.variant === "sotw" && (e as SotwResponseEvent).heartbeats.length === 0) csds.onResponse(e);
-      if (e.variant === "delta" && e.bytes > maxResponseBytes) {
-        const d = e as DeltaResponseEvent;
-        status.responseFailed(e.nodeId, e.typeUrl, {
-          code: "response_too_large",
-          message: `the ${e.typeUrl} resource ${d.resourceNames.join(", ")} alone makes a ${e.bytes}-byte Delta response (part ${d.part} of ${d.parts}), over maxResponseBytes ${maxResponseBytes}: a resource cannot be split`,
-          version: e.version,
-        });
-      }
-      user.onResponse?.(e);
     },
   };
 }

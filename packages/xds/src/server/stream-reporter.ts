@@ -1,0 +1,139 @@
+import type { ResponseErrorInfo, StatusRegistry } from "../cache/node-status.ts";
+import type { CsdsResourceVersions } from "./csds-resource-versions.ts";
+import type { DeltaResponseEvent } from "./delta-stream.ts";
+import type { SotwResponseEvent } from "./sotw-stream.ts";
+import {
+  callHook,
+  type AckEvent,
+  type NackEvent,
+  type RequestEvent,
+  type StreamCloseEvent,
+  type StreamOpenEvent,
+  type StreamRekeyEvent,
+  type XdsHooks,
+} from "./xds-hooks.ts";
+
+export interface StreamReporterOptions {
+  readonly status: StatusRegistry;
+  /** The application's hooks, called after the server's own records are up to date. */
+  readonly hooks?: XdsHooks;
+  /** CSDS per-resource versions, learnt from SotW responses (Delta versions are per resource already). */
+  readonly resourceVersions?: CsdsResourceVersions;
+}
+
+/**
+ * Where streams report what happened, one object per server: it keeps the
+ * server's own records (per-node status, CSDS per-resource versions,
+ * response errors), then calls the application's hooks through callHook, so
+ * a throwing hook reaches onHookError and never the stream. The server's
+ * bookkeeping does not ride on the public hooks: an application hook sees
+ * records that already include the event it is told about.
+ */
+export class StreamReporter {
+  readonly status: StatusRegistry;
+  readonly #hooks: XdsHooks;
+  readonly #versions: CsdsResourceVersions | undefined;
+
+  constructor(options: StreamReporterOptions) {
+    this.status = options.status;
+    this.#hooks = options.hooks ?? {};
+    this.#versions = options.resourceVersions;
+  }
+
+  streamOpened(event: StreamOpenEvent): void {
+    this.status.streamOpened(event.node, event.cacheKey);
+    callHook(this.#hooks, "onStreamOpen", event);
+  }
+
+  streamRekeyed(event: StreamRekeyEvent): void {
+    this.status.streamRekeyed(event.nodeId, event.cacheKey);
+    callHook(this.#hooks, "onStreamRekey", event);
+  }
+
+  /**
+   * `opened`: the stream had introduced its node (status counted it). A stream
+   * ended before that (a bad first request) still tells onStreamClose when the
+   * server ended it, with the error.
+   */
+  streamClosed(event: StreamCloseEvent, options: { opened: boolean }): void {
+    if (options.opened) this.status.streamClosed(event.nodeId);
+    callHook(this.#hooks, "onStreamClose", event);
+  }
+
+  request(event: RequestEvent): void {
+    callHook(this.#hooks, "onRequest", event);
+  }
+
+  /** The names the node subscribes to for a type changed ("*" for wildcard). */
+  subscribed(nodeId: string, typeUrl: string, names: readonly string[]): void {
+    this.status.subscribed(nodeId, typeUrl, names);
+  }
+
+  acked(event: AckEvent): void {
+    this.status.acked(event.nodeId, event.typeUrl, event.version);
+    callHook(this.#hooks, "onAck", event);
+  }
+
+  nacked(event: NackEvent): void {
+    this.status.nacked(event.nodeId, event.typeUrl, { version: event.version, nonce: event.nonce, message: event.message, code: event.code });
+    callHook(this.#hooks, "onNack", event);
+  }
+
+  /**
+   * A SotW response went out. `cacheKey` is the key the stream selected it
+   * from: CSDS looks the sent names up there, synchronously, while the cache
+   * still holds what was selected. A TTL heartbeat changes nothing the node
+   * holds, and while an update is held back as too large it resends what the
+   * node had, older than the cache: it feeds neither CSDS versions nor clears
+   * a response error.
+   */
+  sentSotw(event: SotwResponseEvent, options: { cacheKey: string; heartbeat: boolean }): void {
+    this.status.sent(event.nodeId, event.typeUrl, event.version, event.nonce, { error: options.heartbeat ? "keep" : "clear" });
+    if (!options.heartbeat) {
+      this.#versions?.recordSotwResponse({
+        nodeId: event.nodeId,
+        cacheKey: options.cacheKey,
+        typeUrl: event.typeUrl,
+        versionInfo: event.version,
+        resourceNames: event.resourceNames,
+      });
+    }
+    callHook(this.#hooks, "onResponse", event);
+  }
+
+  /**
+   * One part of a Delta response went out. Delta splits a large response,
+   * but a single resource over maxResponseBytes still makes a part over it
+   * (protocol/delta-split.ts): it is sent, and status reports
+   * response_too_large, like a SotW response that is not sent (kuma#16355).
+   * The type's next response clears it; other parts of the same response
+   * (same version) do not.
+   */
+  sentDelta(event: DeltaResponseEvent, options: { maxResponseBytes: number }): void {
+    this.status.sent(event.nodeId, event.typeUrl, event.version, event.nonce);
+    const max = options.maxResponseBytes;
+    if (event.bytes > max) {
+      this.status.responseFailed(event.nodeId, event.typeUrl, {
+        code: "response_too_large",
+        message: `the ${event.typeUrl} resource ${event.resourceNames.join(", ")} alone makes a ${event.bytes}-byte Delta response (part ${event.part} of ${event.parts}), over maxResponseBytes ${max}: a resource cannot be split`,
+        version: event.version,
+      });
+    }
+    callHook(this.#hooks, "onResponse", event);
+  }
+
+  /** A response could not be sent (SotW over maxResponseBytes): the node keeps what it has. */
+  responseFailed(nodeId: string, typeUrl: string, error: Omit<ResponseErrorInfo, "at">): void {
+    this.status.responseFailed(nodeId, typeUrl, error);
+  }
+}
+
+/**
+ * How a stream reports: the server's reporter, or, for a stream built on its
+ * own (tests), the status registry and hooks to make one of.
+ */
+export type StreamReporting = { readonly reporter: StreamReporter } | { readonly status: StatusRegistry; readonly hooks: XdsHooks };
+
+export function reporterOf(options: StreamReporting): StreamReporter {
+  return "reporter" in options ? options.reporter : new StreamReporter({ status: options.status, hooks: options.hooks });
+}
