@@ -72,6 +72,7 @@ ensure_generated() {
       [[ "$stamp" -nt "$input" ]] || stale="$input"
     done
     [[ -n "$stale" ]] || return 0
+    log "$stale changed since the last generation"
   fi
   log "generating Envoy API types (needs go; the first build takes a few minutes)"
   bash packages/envoy-api/scripts/generate.sh >&2
