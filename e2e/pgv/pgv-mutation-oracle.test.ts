@@ -4,7 +4,10 @@
 // they set, one at a time, and ask both validateMessage and Envoy
 // (`--mode validate`). Envoy must reject every mutation we reject (else we
 // report a false violation), and when Envoy's reason is PGV its message and
-// field chain must match one of our violations at the mutated path.
+// field chain must match one of our violations at the mutated path. The rules
+// come from the same Envoy release as the binary (the API is generated from
+// go-control-plane's envoy module of that version), so there is no drift to
+// allow for: any disagreement is a bug in our check.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -21,20 +24,6 @@ import { chainMatches } from "./envoy-error-chain.ts";
 import { envoySays, envoyValidate, mapLimited, type StaticResource } from "./envoy-validate.ts";
 import { staticCluster } from "./oracle-resources.ts";
 import { ruleMutations } from "./rule-mutations.ts";
-
-/**
- * Rules that changed between the API we generate from (the Envoy tree in
- * @grpc/grpc-js-xds, mid-2024) and the Envoy we test against: here we are
- * stricter than Envoy. Keyed by the end of the mutated path and the mutation.
- * The test fails when an entry stops disagreeing, so it is removed once the
- * generated API catches up.
- */
-const KNOWN_DRIFT: ReadonlyMap<string, string> = new Map([
-  ["token_bucket.max_tokens uint32.gt: 0", "envoyproxy/envoy#45848 (2026) relaxed TokenBucket.max_tokens from gt: 0 to gte: 0 (0 = always reject)"],
-  ['.runtime_key string.min_len: ""', "envoyproxy/envoy#39774 (2025) allowed an empty runtime_key in the Runtime* value messages"],
-]);
-
-const driftOf = (label: string): string | undefined => [...KNOWN_DRIFT].find(([suffix]) => label.endsWith(suffix))?.[1];
 
 interface Probe {
   readonly label: string;
@@ -78,11 +67,7 @@ test("every rule we can break in realistic resources: Envoy rejects what we reje
   probes.forEach((p, i) => {
     const envoy = verdicts[i]!;
     const show = `\n  ours:  ${p.ours.map((v) => `${v.path} [${v.rule}] ${v.message}`).join("; ")}\n  envoy: exit ${envoy.code}: ${envoySays(envoy)}`;
-    const drift = driftOf(p.label);
-    if (drift !== undefined) {
-      if (envoy.code === 0) t.diagnostic(`${p.label}: known API drift, Envoy accepts it: ${drift}`);
-      else failures.push(`${p.label}: listed as API drift (${drift}) but Envoy now rejects it too: remove it from KNOWN_DRIFT${show}`);
-    } else if (envoy.code === 0) failures.push(`${p.label}: Envoy accepts what we reject${show}`);
+    if (envoy.code === 0) failures.push(`${p.label}: Envoy accepts what we reject${show}`);
     else if (envoy.pgv === undefined) t.diagnostic(`${p.label}: Envoy rejects it before PGV runs${show}`);
     else if (!p.ours.some((v) => envoy.pgv!.includes(v.message) && chainMatches(v.path, envoy.pgv!))) {
       failures.push(`${p.label}: Envoy names another field or reason${show}`);
