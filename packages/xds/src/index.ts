@@ -25,3 +25,6 @@ export { restDiscoveryPaths } from "./server/rest-paths.ts";
 export type { SotwResponseEvent } from "./server/sotw-stream.ts";
 export type { SotwEncoderMetrics } from "./server/response-encoder.ts";
 export type { ResponseErrorInfo } from "./cache/node-status.ts";
+export { concat, lengthDelimited, stringField, varintField, varintSize, durationBytes } from "./resource/wire.ts";
+export { re2RegExp, Re2SyntaxError, type Re2Options } from "./validate/re2-regexp.ts";
+export { typedStructAny } from "./validate/typed-struct.ts";

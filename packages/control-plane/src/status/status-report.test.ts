@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { TypeUrl } from "@ts-control-plane/xds/resource/type-urls";
+import { TypeUrl } from "@ts-control-plane/xds";
 import { createProxyStatusTracker, type ProxyNack } from "./proxy-status-tracker.ts";
 import { buildStatusReport, type SnapshotView } from "./status-report.ts";
 

@@ -1,4 +1,4 @@
-import { TypeUrl } from "@ts-control-plane/xds/resource/type-urls";
+import { TypeUrl } from "@ts-control-plane/xds";
 import type { ProxyStatus, ProxyTypeStatus } from "./proxy-status-tracker.ts";
 
 /** What the report needs of a snapshot (the library's Snapshot satisfies it). */

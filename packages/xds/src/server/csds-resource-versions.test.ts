@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { createSnapshot } from "../cache/snapshot.ts";
 import { createSnapshotCache } from "../cache/snapshot-cache.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
-import { edsCluster, endpoints } from "../testing/fixtures.ts";
+import { edsCluster, endpoints } from "../../testing/fixtures.ts";
 import { CsdsResourceVersions } from "./csds-resource-versions.ts";
 
 const base = { streamId: 1, variant: "sotw" as const, ads: true, nodeId: "n", typeUrl: TypeUrl.Endpoint, nonce: "1", bytes: 0 };

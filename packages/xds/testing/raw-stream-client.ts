@@ -2,6 +2,20 @@ import { create, fromBinary, toBinary, type DescMessage, type MessageShape } fro
 import * as grpc from "@grpc/grpc-js";
 import { NodeSchema, type Node } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
 
+/** How a {@link RawStreamClient} connects and decodes what it reads. */
+export interface RawStreamClientOptions<Res extends DescMessage> {
+  /** The server's port on 127.0.0.1 (plaintext gRPC). */
+  readonly port: number;
+  /** The gRPC method path, e.g. `/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources`. */
+  readonly path: string;
+  /** The node id the first request carries (default `test-node`). */
+  readonly nodeId?: string;
+  /** The schema each response is decoded with. */
+  readonly responseSchema: Res;
+  /** A one-line description of a response, for assertion messages. */
+  readonly describe: (response: MessageShape<Res>) => string;
+}
+
 /**
  * A bidirectional xDS stream on the wire for tests, whatever its messages:
  * writes requests, queues decoded responses, and records how the stream ended.
@@ -19,7 +33,7 @@ export class RawStreamClient<Res extends DescMessage> {
   #read = 0;
   #sentFirst = false;
 
-  constructor(options: { port: number; path: string; nodeId?: string; responseSchema: Res; describe: (response: MessageShape<Res>) => string }) {
+  constructor(options: RawStreamClientOptions<Res>) {
     this.#defaultNode = options.nodeId ?? "test-node";
     this.#describe = options.describe;
     this.#client = new grpc.Client(`127.0.0.1:${options.port}`, grpc.credentials.createInsecure());

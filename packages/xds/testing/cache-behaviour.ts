@@ -4,11 +4,9 @@
 import { describe, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { fromBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
-import { resourceType } from "../resource/resource-types.ts";
-import { RawDeltaClient } from "../testing/raw-delta-client.ts";
-import { RawXdsClient } from "../testing/raw-xds-client.ts";
-import type { ConfigWatcher } from "./config-watcher.ts";
-import type { StatusRegistry } from "./node-status.ts";
+import { resourceType, type ConfigWatcher, type StatusRegistry } from "../src/index.ts";
+import { RawDeltaClient } from "./raw-delta-client.ts";
+import { RawXdsClient } from "./raw-xds-client.ts";
 
 /** A cache under test, with one uniform way to change what it holds. */
 export interface CacheUnderTest {
@@ -18,8 +16,8 @@ export interface CacheUnderTest {
 }
 
 /**
- * The xDS server, as the suite uses it. Injected (pass `createXdsServer`): the
- * cache layer never imports the server (architecture.md, scripts/check-layers.ts).
+ * The xDS server, as the suite uses it. Injected (pass `createXdsServer`), so
+ * a cache can be tested against a wrapped or instrumented server.
  */
 export interface ServerUnderTest {
   readonly status: StatusRegistry;
