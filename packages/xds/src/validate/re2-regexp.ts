@@ -5,7 +5,8 @@
  * The differences that matter, and why each is handled:
  * - `(?i)`, `(?s)`, `(?m)` flag groups: JS has no mid-pattern flag switch, so the
  *   rest of the enclosing group becomes a `(?i:...)` modifier group (V8 supports
- *   them since Node 23), re-opened after each `|` so alternation keeps its shape.
+ *   them since Node 23; on older runtimes such a pattern throws), re-opened after
+ *   each `|` so alternation keeps its shape.
  * - `.` excludes only `\n` in RE2 but also `\r`, U+2028, U+2029 in JS: it is
  *   spelled out as `[^\n]` (or `[\s\S]` under `s`).
  * - `\s` is `[\t\n\f\r ]` in RE2 (JS adds \v and Unicode spaces).
@@ -325,9 +326,36 @@ function jsModifier(spec: string): string {
   return "";
 }
 
-/** Compiles an RE2 pattern; throws Re2SyntaxError when it cannot be translated. */
+/**
+ * Whether this runtime's RegExp has modifier groups (`(?i:...)`): V8 ships them
+ * from Node 23, and the library supports Node 20.
+ */
+const modifierGroups = ((): boolean => {
+  try {
+    // biome-ignore lint/complexity/useRegexLiterals: a literal would be a parse error on Node 20, failing the whole module
+    new RegExp("(?i:a)", "u");
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * Compiles an RE2 pattern into an equivalent JavaScript RegExp (`u` flag).
+ *
+ * @param pattern - An RE2 pattern, as in PGV `pattern` rules and Envoy's `safe_regex`.
+ * @param options - `fullMatch` anchors at both ends, as RE2::FullMatch does.
+ * @returns The translated RegExp.
+ * @throws Re2SyntaxError when RE2 rejects the pattern or it has no JavaScript
+ *   equivalent; also for a case-insensitive group (`(?i)`) on a runtime without
+ *   RegExp modifier groups (before Node 23), rather than matching differently
+ *   from Envoy.
+ */
 export function re2RegExp(pattern: string, options: Re2Options = {}): RegExp {
   const body = new Translator(pattern, { i: false, m: false, s: false }).run();
+  if (!modifierGroups && /\(\?-?i:/.test(body)) {
+    throw new Re2SyntaxError(`cannot translate ${JSON.stringify(pattern)}: case-insensitive groups need RegExp modifiers (Node 23 or later)`);
+  }
   const source = options.fullMatch ? `(?<![\\s\\S])(?:${body})(?![\\s\\S])` : body;
   try {
     return new RegExp(source, "u");
