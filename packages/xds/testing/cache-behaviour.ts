@@ -10,6 +10,7 @@ import { RawXdsClient } from "./raw-xds-client.ts";
 
 /** A cache under test, with one uniform way to change what it holds. */
 export interface CacheUnderTest {
+  /** The cache, as the server reads it. */
   readonly watcher: ConfigWatcher;
   /** Replaces the resources of the type under test that node `key` is served. */
   set(key: string, resources: readonly Message[]): Promise<void>;
@@ -20,12 +21,17 @@ export interface CacheUnderTest {
  * a cache can be tested against a wrapped or instrumented server.
  */
 export interface ServerUnderTest {
+  /** The server's status registry, which the suite reads to check ACK and NACK. */
   readonly status: StatusRegistry;
+  /** Starts serving; resolves with the bound port (the suite passes 0). */
   listen(options: { port: number }): Promise<number>;
+  /** Stops serving. */
   close(options: { graceMs: number }): Promise<void>;
 }
+/** Starts a server over a cache for one test; pass `createXdsServer`. */
 export type ServeCache = (options: { cache: ConfigWatcher; hooks: { onRequest: () => void } }) => ServerUnderTest;
 
+/** Options of {@link cacheBehaviour}: the cache under test and how to serve it. */
 export interface CacheBehaviourOptions {
   /** Names the suite ("linear cache (EDS)"). */
   readonly name: string;

@@ -4,9 +4,9 @@
  * xDS over gRPC exactly as written (no client-side protocol logic, so a test
  * sees what the server sent), small valid Envoy resources, and the behaviour
  * suite every cache implementation of this library passes. Use the suite to
- * check your own {@link ConfigWatcher} implementation.
+ * check your own `ConfigWatcher` implementation.
  *
- * @module testing
+ * @module @ts-control-plane/xds/testing
  */
 export { RawStreamClient, type RawStreamClientOptions } from "./raw-stream-client.ts";
 export { RawXdsClient, adsPath, type RawRequest } from "./raw-xds-client.ts";

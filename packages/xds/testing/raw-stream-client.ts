@@ -23,7 +23,9 @@ export interface RawStreamClientOptions<Res extends DescMessage> {
  * RawDeltaClient build their requests on top of it.
  */
 export class RawStreamClient<Res extends DescMessage> {
+  /** Every response received so far, in order, read or not. */
   readonly responses: MessageShape<Res>[] = [];
+  /** Resolves with the stream's final gRPC status when it ends. */
   readonly ended: Promise<grpc.StatusObject>;
   readonly #client: grpc.Client;
   readonly #call: grpc.ClientDuplexStream<Buffer, Buffer>;
@@ -52,6 +54,7 @@ export class RawStreamClient<Res extends DescMessage> {
     this.#call.write(Buffer.from(toBinary(schema, message)));
   }
 
+  /** Writes bytes as one gRPC message, unchecked (for malformed-input tests). */
   sendRaw(bytes: Buffer): void {
     this.#call.write(bytes);
   }
@@ -60,7 +63,10 @@ export class RawStreamClient<Res extends DescMessage> {
    * The node for the next request: only the first carries it by default, as
    * Envoy does; a request that names a node id carries it anyway.
    */
-  protected nodeFor(request: { nodeId?: string; nodeCluster?: string }): { node?: Node } {
+  protected nodeFor(request: { nodeId?: string; nodeCluster?: string }): {
+    /** The node, when this request carries it. */
+    node?: Node;
+  } {
     const withNode = !this.#sentFirst || request.nodeId !== undefined;
     this.#sentFirst = true;
     return withNode ? { node: create(NodeSchema, { id: request.nodeId ?? this.#defaultNode, cluster: request.nodeCluster ?? "test" }) } : {};
@@ -99,6 +105,7 @@ export class RawStreamClient<Res extends DescMessage> {
     if (r !== undefined) throw new Error(`unexpected response: ${this.#describe(r)}`);
   }
 
+  /** Half-closes the stream and closes the channel. */
   close(): void {
     this.#call.end();
     this.#client.close();

@@ -54,6 +54,7 @@ function apply(previous: Record, versionInfo: string, resources: readonly Encode
   return next ?? previous;
 }
 
+/** Per node and resource, the version_info of the response that last changed the resource for that node: what CSDS and the REST gateway report as each resource's version (Envoy keeps an unchanged resource at the older version). The xDS server keeps one ({@link XdsServer.resourceVersions}); feed another through {@link CsdsResourceVersions.wrap} when you serve CSDS for your own server. */
 export class CsdsResourceVersions {
   readonly #cache: ConfigWatcher;
   readonly #cacheKeys = new Map<string, string>();
@@ -61,6 +62,7 @@ export class CsdsResourceVersions {
   readonly #byNode = new Map<string, Map<string, Record>>();
   readonly #transitions = new WeakMap<Record, Transition>();
 
+  /** @param options - The cache the tracked nodes are served from. */
   constructor(options: { cache: ConfigWatcher }) {
     this.#cache = options.cache;
   }
@@ -156,6 +158,7 @@ export class CsdsResourceVersions {
     for (const id of this.#cacheKeys.keys()) if (!nodeIds.has(id)) this.#cacheKeys.delete(id);
   }
 
+  /** Drops what is tracked for a node (e.g. once the status registry forgot it). */
   forget(nodeId: string): void {
     this.#byNode.delete(nodeId);
     this.#cacheKeys.delete(nodeId);

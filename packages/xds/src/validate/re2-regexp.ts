@@ -20,9 +20,11 @@
  * Re2SyntaxError, as do the few RE2 features with no JS equivalent (`(?U)`, `\C`).
  */
 export class Re2SyntaxError extends Error {
+  /** Always "Re2SyntaxError". */
   override readonly name = "Re2SyntaxError";
 }
 
+/** Options of {@link re2RegExp}. */
 export interface Re2Options {
   /** Anchor at both ends, as RE2::FullMatch does (Envoy's PGV validator uses it). */
   readonly fullMatch?: boolean;
