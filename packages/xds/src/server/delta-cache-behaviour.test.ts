@@ -1,4 +1,4 @@
-// The shared behavioural suite (cache/cache-behaviour.ts) against every cache
+// The shared behavioural suite (packages/xds/testing/cache-behaviour.ts) against every cache
 // kind, over SotW and Delta, through the real server. It lives in the server
 // layer because it starts the server: the cache layer never imports it.
 import type { Message } from "@bufbuild/protobuf";
