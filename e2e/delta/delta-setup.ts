@@ -11,7 +11,21 @@ import { ApiConfigSource_ApiType, ApiVersion, ConfigSourceSchema, type ConfigSou
 import { ListenerSchema, type Listener } from "@ts-control-plane/envoy-api/envoy/config/listener/v3/listener_pb";
 import { RouterSchema } from "@ts-control-plane/envoy-api/envoy/extensions/filters/http/router/v3/router_pb";
 import { HttpConnectionManagerSchema } from "@ts-control-plane/envoy-api/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb";
-import { createLinearCache, createMuxCache, createSnapshotCache, createXdsServer, TypeUrl, type AckEvent, type DeltaRequestEvent, type DeltaResponseEvent, type LinearCache, type MuxCache, type NackEvent, type SnapshotCache, type XdsServer } from "@ts-control-plane/xds";
+import {
+  createLinearCache,
+  createMuxCache,
+  createSnapshotCache,
+  createXdsServer,
+  TypeUrl,
+  type AckEvent,
+  type DeltaRequestEvent,
+  type DeltaResponseEvent,
+  type LinearCache,
+  type MuxCache,
+  type NackEvent,
+  type SnapshotCache,
+  type XdsServer,
+} from "@ts-control-plane/xds";
 import { makeEndpoint, socketAddress } from "../../examples/embedded/demo-resources.ts";
 import type { Json } from "../harness/config-dump.ts";
 import { XDS_CLUSTER_NAME, xdsBootstrap } from "../harness/xds-bootstrap.ts";

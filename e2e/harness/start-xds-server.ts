@@ -1,5 +1,16 @@
 import type { TestContext } from "node:test";
-import { createSnapshotCache, createXdsServer, type AckEvent, type NackEvent, type RequestEvent, type ResponseEvent, type SnapshotCache, type StreamCloseEvent, type StreamOpenEvent, type XdsServer } from "@ts-control-plane/xds";
+import {
+  createSnapshotCache,
+  createXdsServer,
+  type AckEvent,
+  type NackEvent,
+  type RequestEvent,
+  type ResponseEvent,
+  type SnapshotCache,
+  type StreamCloseEvent,
+  type StreamOpenEvent,
+  type XdsServer,
+} from "@ts-control-plane/xds";
 
 /** Every hook event the server raised, in order, per hook. */
 export interface RecordedXdsEvents {
