@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Static checks: strict type check, lint, and the one-way layer rule.
+# Static checks: strict type check, lint, the one-way layer rule, and TSDoc on
+# every export of the library (TypeDoc validation; warnings are errors).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 echo "== typecheck"; tsc -p tsconfig.json
 echo "== lint"; biome lint --error-on-warnings .
 echo "== layers"; node scripts/check-layers.ts
+echo "== api docs"; typedoc --emit none --logLevel Warn

@@ -4,10 +4,17 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 mode="${1:-all}"
+# Setup and tests must leave the tree as it was cloned (no rewritten lockfile,
+# no chmod by npm, no generated file in a tracked path): checked at the end.
+tracked_changes() { git status --porcelain --untracked-files=no; }
+if [[ -n "$(tracked_changes)" ]]; then
+  echo "note: tracked files differ from HEAD before the tests; the suite fails at its end while they do (commit or stash them):" >&2
+  tracked_changes | sed 's/^/  /' >&2
+fi
 if [[ "$mode" == all || "$mode" == --unit ]]; then
   bash scripts/check.sh
   # Git pathspec wildcards cross '/', so 'packages/*.test.ts' finds every test under packages/.
-  mapfile -t unit < <(git ls-files -co --exclude-standard -- 'packages/*.test.ts' 'examples/*.test.ts' 'bench/*.test.ts' | sort)
+  mapfile -t unit < <(git ls-files -co --exclude-standard -- 'packages/*.test.ts' 'examples/*.test.ts' 'bench/*.test.ts' 'scripts/*.test.ts' | sort)
   echo "== unit tests (${#unit[@]} files)"
   node --test --test-reporter=spec --test-concurrency=2 "${unit[@]}"
 fi
@@ -18,3 +25,10 @@ if [[ "$mode" == all || "$mode" == --e2e ]]; then
   # (on ephemeral ports), and real-Envoy timing is more reliable without contention.
   node --test --test-reporter=spec --test-concurrency=1 "${e2e[@]}"
 fi
+changed="$(tracked_changes)"
+if [[ -n "$changed" ]]; then
+  echo "FAIL: tracked files differ from HEAD after setup and tests (a clean clone must stay clean):" >&2
+  printf '%s\n' "$changed" | sed 's/^/  /' >&2
+  exit 1
+fi
+echo "== tree clean: no tracked file changed"

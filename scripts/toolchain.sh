@@ -21,6 +21,14 @@ mkdir -p "$tools"
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 ensure_node() {
+  # The machine's own node, before .tools/node goes first on PATH: the package
+  # test (e2e/package) runs the published library with it, on plain Node 20.
+  if [[ -z "${SYSTEM_NODE:-}" ]]; then
+    SYSTEM_NODE="$(command -v node 2>/dev/null || true)"
+    if [[ "$SYSTEM_NODE" == "$tools/node/bin/node" ]]; then SYSTEM_NODE=""; fi
+    if [[ -z "$SYSTEM_NODE" && -x /usr/bin/node ]]; then SYSTEM_NODE=/usr/bin/node; fi
+  fi
+  export SYSTEM_NODE
   local have
   have="$(node --version 2>/dev/null || true)"
   if [[ "$have" == v24.* ]]; then return; fi
@@ -50,13 +58,15 @@ ensure_python_pkgs() {
   touch "$stamp"
 }
 
-# `npm ci` is not used: npm 11 rejects its own lockfile here when optional
-# platform packages (biome, buf) for other OSes are absent from it.
+# `npm ci`, never `npm install`: it installs exactly package-lock.json and never
+# rewrites it, so setting up leaves the tree as it was cloned (scripts/test.sh
+# checks). The lockfile carries the optional platform packages of every OS
+# (biome, buf), as npm 11 writes them, so `npm ci` accepts it on any machine.
 ensure_node_modules() {
   local stamp="node_modules/.install-stamp"
   if [[ -f "$stamp" && "$stamp" -nt package-lock.json ]]; then return; fi
-  log "npm install (from package-lock.json)"
-  npm install --no-audit --no-fund --loglevel=error >&2
+  log "npm ci (from package-lock.json)"
+  npm ci --no-audit --no-fund --loglevel=error >&2
   touch "$stamp"
 }
 
@@ -84,4 +94,11 @@ ensure_node_modules
 export PATH="$tools/bin:$root/node_modules/.bin:$PATH"
 ensure_generated
 export ENVOY_BIN="${ENVOY_BIN:-$tools/bin/envoy}"
+# Inside the repository the library packages resolve to their TypeScript
+# sources (the "@ts-control-plane/source" export condition), so nothing needs a
+# build step; installed packages resolve to dist/.
+case " ${NODE_OPTIONS:-} " in
+  *" --conditions=@ts-control-plane/source "*) ;;
+  *) export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--conditions=@ts-control-plane/source" ;;
+esac
 if [[ $# -gt 0 ]]; then exec "$@"; fi

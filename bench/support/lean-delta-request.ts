@@ -3,7 +3,7 @@
 // with the server being measured). Responses are read with lean-discovery.ts's
 // scanResponse: DeltaDiscoveryResponse keeps system_version_info (1),
 // resources (2), type_url (4) and nonce (5) at the same field numbers.
-import { concat, lengthDelimited, stringField } from "@ts-control-plane/xds/resource/wire";
+import { concat, lengthDelimited, stringField } from "@ts-control-plane/xds";
 
 /** DeltaDiscoveryRequest.node (1) = Node { id (1), cluster (2) } (field 2 in the SotW request). */
 export function encodeDeltaNode(options: { id: string; cluster: string }): Uint8Array {

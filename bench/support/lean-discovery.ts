@@ -2,7 +2,7 @@
 // that only ACKs: the benchmark's clients must cost as little CPU as possible,
 // because they share the machine with the server being measured. Responses are
 // scanned at the top level only (resources are counted, never decoded).
-import { concat, lengthDelimited, stringField } from "@ts-control-plane/xds/resource/wire";
+import { concat, lengthDelimited, stringField } from "@ts-control-plane/xds";
 
 /** The top-level fields of a DiscoveryResponse a SotW client needs to ACK it. */
 export interface ResponseHeader {

@@ -18,7 +18,7 @@ import {
   type ClientStatusResponse,
 } from "@ts-control-plane/envoy-api/envoy/service/status/v3/csds_pb";
 import { createSnapshot, createSnapshotCache, createXdsServer, TypeUrl, type NackEvent, type SnapshotCache, type XdsServer } from "@ts-control-plane/xds";
-import { edsCluster, endpoints, httpListener, route } from "@ts-control-plane/xds/testing/fixtures";
+import { edsCluster, endpoints, httpListener, route } from "@ts-control-plane/xds/testing";
 import { dynamicClusters, dynamicListeners, dynamicRoutes } from "../harness/config-dump.ts";
 import { freePort } from "../harness/free-port.ts";
 import { httpGet } from "../harness/http-get.ts";

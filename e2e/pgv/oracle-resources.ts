@@ -1,5 +1,5 @@
 import type { JsonObject } from "@bufbuild/protobuf";
-import * as fx from "../../packages/xds/src/validate/envoy-fixtures.ts";
+import { envoyJsonFixtures as fx } from "@ts-control-plane/xds/testing";
 
 export type Json = Record<string, unknown>;
 

@@ -14,10 +14,8 @@ import { create, fromJson, type DescMessage, type JsonObject, type Message, type
 import { AnySchema } from "@bufbuild/protobuf/wkt";
 import { ClusterSchema } from "@ts-control-plane/envoy-api/envoy/config/cluster/v3/cluster_pb";
 import { ListenerSchema } from "@ts-control-plane/envoy-api/envoy/config/listener/v3/listener_pb";
-import { envoyRegistry } from "@ts-control-plane/xds/resource/envoy-registry";
-import * as fx from "../../packages/xds/src/validate/envoy-fixtures.ts";
-import { typedStructAny } from "../../packages/xds/src/validate/typed-struct.ts";
-import { validateMessage } from "../../packages/xds/src/validate/validate-message.ts";
+import { envoyRegistry, typedStructAny, validateMessage } from "@ts-control-plane/xds";
+import { envoyJsonFixtures as fx } from "@ts-control-plane/xds/testing";
 import { chainMatches, envoyChain } from "./envoy-error-chain.ts";
 import { envoySays, envoyValidate, mapLimited } from "./envoy-validate.ts";
 import { at, type Json, mutate, staticCluster } from "./oracle-resources.ts";

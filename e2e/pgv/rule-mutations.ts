@@ -6,9 +6,7 @@
 import { create, fromBinary, toBinary, type DescField, type DescMessage, type Message, type Registry } from "@bufbuild/protobuf";
 import { type Any, DurationSchema } from "@bufbuild/protobuf/wkt";
 import { type FieldRules, FieldRulesSchema, KnownRegex } from "@ts-control-plane/envoy-api/validate/validate_pb";
-import { OPAQUE_ANY_FIELDS } from "../../packages/xds/src/validate/opaque-any-fields.ts";
-import { fieldRules, oneofRequired } from "../../packages/xds/src/validate/rule-options.ts";
-import { hasRule } from "../../packages/xds/src/validate/rule-presence.ts";
+import { OPAQUE_ANY_FIELDS, fieldRules, hasRule, oneofRequired } from "@ts-control-plane/xds/testing";
 
 export interface Mutation {
   /** Where the broken rule sits, as validateMessage names paths. */

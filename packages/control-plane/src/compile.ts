@@ -1,6 +1,5 @@
 import type { Message } from "@bufbuild/protobuf";
-import { TypeUrl } from "@ts-control-plane/xds/resource/type-urls";
-import type { Violation } from "@ts-control-plane/xds/validate/validate-message";
+import { TypeUrl, type Violation } from "@ts-control-plane/xds";
 import { buildGroupResources, compareResources, createBuildMemo, graphKey, type BuildMemo } from "./envoy/build-group-resources.ts";
 import { buildServiceResources } from "./envoy/build-service-resources.ts";
 import type { BuiltResource } from "./envoy/built-resource.ts";

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { TypeUrl } from "@ts-control-plane/xds/resource/type-urls";
-import { RawXdsClient } from "@ts-control-plane/xds/testing/raw-xds-client";
+import { TypeUrl } from "@ts-control-plane/xds";
+import { RawXdsClient } from "@ts-control-plane/xds/testing";
 import { defaultExamplePath, serve } from "./main.ts";
 import type { StatusReport } from "./status/status-report.ts";
 

@@ -1,4 +1,16 @@
-// Public API of the xDS library (the go-control-plane counterpart).
+/**
+ * The xDS library for Envoy, the go-control-plane counterpart for Node.js:
+ * typed Envoy v3 resources, snapshots with a consistency check and an optional
+ * PGV rule check, snapshot, linear and mux caches, and a server for State of
+ * the World and Delta xDS over ADS and the per-type services, REST and CSDS,
+ * with NACK detection, TTL heartbeats, per-node status and hooks.
+ *
+ * Start with {@link createSnapshotCache}, {@link createSnapshot} and
+ * {@link createXdsServer}; docs/migrating-from-go-control-plane.md maps
+ * go-control-plane's API to this one.
+ *
+ * @module @ts-control-plane/xds
+ */
 export { TypeUrl, typeUrlOf, typeNameOf, type KnownTypeUrl } from "./resource/type-urls.ts";
 export { resourceTypes, resourceType, pushOrder, listenerRouteNames, type ResourceType, type ResourceReference } from "./resource/resource-types.ts";
 export { encodeResource, type EncodedResource, type EncodeOptions } from "./resource/encoded-resource.ts";
@@ -9,7 +21,7 @@ export { createSnapshotCache, type SnapshotCache, type SnapshotCacheOptions } fr
 export type { ConfigWatcher, ChangeListener, TypeChange, TypeResources } from "./cache/config-watcher.ts";
 export { StatusRegistry, type StatusRegistryOptions, type NodeStatus, type TypeStatus, type NackInfo } from "./cache/node-status.ts";
 export { createXdsServer, type XdsServer, type XdsServerOptions } from "./server/xds-server.ts";
-export type * from "./server/xds-hooks.ts";
+export type { XdsHooks, HookName, StreamEvent, StreamOpenEvent, StreamRekeyEvent, StreamCloseEvent, RequestEvent, ResponseEvent, AckEvent, NackEvent } from "./server/xds-hooks.ts";
 export { envoyRegistry } from "./resource/envoy-registry.ts";
 export { envoyFromJson, envoyToJson } from "./resource/envoy-json.ts";
 export { createLinearCache, type LinearCache, type LinearCacheOptions } from "./cache/linear-cache.ts";
@@ -25,3 +37,6 @@ export { restDiscoveryPaths } from "./server/rest-paths.ts";
 export type { SotwResponseEvent } from "./server/sotw-stream.ts";
 export type { SotwEncoderMetrics } from "./server/response-encoder.ts";
 export type { ResponseErrorInfo } from "./cache/node-status.ts";
+export { concat, lengthDelimited, stringField, varintField, varintSize, durationBytes } from "./resource/wire.ts";
+export { re2RegExp, Re2SyntaxError, type Re2Options } from "./validate/re2-regexp.ts";
+export { typedStructAny } from "./validate/typed-struct.ts";

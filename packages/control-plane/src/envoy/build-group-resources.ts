@@ -1,4 +1,4 @@
-import { pushOrder } from "@ts-control-plane/xds/resource/resource-types";
+import { pushOrder } from "@ts-control-plane/xds";
 import type { GraphGroup, GraphListener, GraphService } from "../graph/graph.ts";
 import { buildListenerResources } from "./build-listener-resources.ts";
 import { buildServiceResources } from "./build-service-resources.ts";

@@ -1,4 +1,4 @@
-import { TypeUrl } from "@ts-control-plane/xds/resource/type-urls";
+import { TypeUrl } from "@ts-control-plane/xds";
 import type { GraphListener } from "../graph/graph.ts";
 import { listenerName, routeConfigName } from "../graph/resource-names.ts";
 import { buildListener } from "./build-listener.ts";

@@ -1,4 +1,4 @@
-import { TypeUrl } from "@ts-control-plane/xds/resource/type-urls";
+import { TypeUrl } from "@ts-control-plane/xds";
 import type { GraphService } from "../graph/graph.ts";
 import { clusterName } from "../graph/resource-names.ts";
 import { buildCluster } from "./build-cluster.ts";

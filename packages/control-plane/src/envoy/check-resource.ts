@@ -1,7 +1,5 @@
 import type { Message } from "@bufbuild/protobuf";
-import { resourceType } from "@ts-control-plane/xds/resource/resource-types";
-import { typeUrlOf } from "@ts-control-plane/xds/resource/type-urls";
-import { validateMessage, type Violation } from "@ts-control-plane/xds/validate/validate-message";
+import { resourceType, typeUrlOf, validateMessage, type Violation } from "@ts-control-plane/xds";
 
 /**
  * Checks one generated resource against the protoc-gen-validate rules Envoy enforces on

@@ -1,8 +1,5 @@
 import { toJson, type JsonValue, type Message } from "@bufbuild/protobuf";
-import { resourceType } from "@ts-control-plane/xds/resource/resource-types";
-import { typeUrlOf } from "@ts-control-plane/xds/resource/type-urls";
-import { envoyRegistry } from "@ts-control-plane/xds/resource/envoy-registry";
-import { XdsError, XdsErrorCode } from "@ts-control-plane/xds/resource/xds-error";
+import { resourceType, typeUrlOf, envoyRegistry, XdsError, XdsErrorCode } from "@ts-control-plane/xds";
 
 /**
  * A generated resource as Envoy's own proto3 JSON (snake_case field names, `@type` on

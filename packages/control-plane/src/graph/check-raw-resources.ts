@@ -1,5 +1,4 @@
-import { resourceType } from "@ts-control-plane/xds/resource/resource-types";
-import { TypeUrl } from "@ts-control-plane/xds/resource/type-urls";
+import { resourceType, TypeUrl } from "@ts-control-plane/xds";
 import type { Diagnostic } from "../model/model-object.ts";
 import type { GraphGroup } from "./graph.ts";
 import { clusterName, listenerName, routeConfigName } from "./resource-names.ts";

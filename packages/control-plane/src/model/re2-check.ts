@@ -1,4 +1,4 @@
-import { re2RegExp } from "@ts-control-plane/xds/validate/re2-regexp";
+import { re2RegExp } from "@ts-control-plane/xds";
 
 /**
  * Checks that a regular expression is valid RE2, the engine Envoy uses for safe_regex,

@@ -1,5 +1,4 @@
-import type { Snapshot } from "@ts-control-plane/xds";
-import { TypeUrl } from "@ts-control-plane/xds/resource/type-urls";
+import { type Snapshot, TypeUrl } from "@ts-control-plane/xds";
 
 export interface ResourceDiff {
   readonly typeUrl: string;

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { StatusRegistry } from "@ts-control-plane/xds";
-import { TypeUrl } from "@ts-control-plane/xds/resource/type-urls";
+import { StatusRegistry, TypeUrl } from "@ts-control-plane/xds";
 import { buildStatusReport, type SnapshotView } from "./status-report.ts";
 
 const snapshot = (versions: Record<string, string>): SnapshotView => ({

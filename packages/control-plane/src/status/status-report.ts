@@ -1,5 +1,4 @@
-import type { NodeStatus, TypeStatus } from "@ts-control-plane/xds";
-import { TypeUrl } from "@ts-control-plane/xds/resource/type-urls";
+import { type NodeStatus, type TypeStatus, TypeUrl } from "@ts-control-plane/xds";
 
 /** What the report needs of a snapshot (the library's Snapshot satisfies it). */
 export interface SnapshotView {

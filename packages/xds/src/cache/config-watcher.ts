@@ -8,7 +8,14 @@ export type { TypeResources };
  * the key: `changed` were added or got a new version, `removed` are gone.
  * "all" when the cache cannot say (a first snapshot, a replaced view).
  */
-export type TypeChange = { readonly changed: ReadonlySet<string>; readonly removed: ReadonlySet<string> } | "all";
+export type TypeChange =
+  | {
+      /** Names added, or with a new version. */
+      readonly changed: ReadonlySet<string>;
+      /** Names no longer there. */
+      readonly removed: ReadonlySet<string>;
+    }
+  | "all";
 
 /**
  * Called when resources of some types changed for a cache key. `changes`, when

@@ -9,6 +9,7 @@ import type { TypeResources } from "../protocol/sotw-selection.ts";
 import type { ChangeListener, ConfigWatcher, TypeChange } from "./config-watcher.ts";
 import { ListenerSet } from "./listener-set.ts";
 
+/** Options of {@link createLinearCache}. */
 export interface LinearCacheOptions {
   /** The one resource type this cache holds (typically endpoints). */
   readonly typeUrl: string;
@@ -24,11 +25,13 @@ export interface LinearCacheOptions {
  * often and one at a time. Any cache key sees the same resources.
  */
 export interface LinearCache extends ConfigWatcher {
+  /** The one type URL the cache serves. */
   readonly typeUrl: string;
   /** Upserts and removes in one change; resolves once every watching stream was notified. */
   updateResources(change: { upsert?: ReadonlyArray<Message | EncodedResource>; remove?: readonly string[] }): Promise<void>;
   /** Replaces every resource. */
   setResources(resources: ReadonlyArray<Message | EncodedResource>): Promise<void>;
+  /** Removes one resource; streams subscribed to it are told (Delta `removed_resources`, SotW a response without it). */
   deleteResource(name: string): Promise<void>;
   /** The resources now, by name. */
   resources(): ReadonlyMap<string, EncodedResource>;
@@ -39,6 +42,7 @@ export interface LinearCache extends ConfigWatcher {
 /** Every key is served the same resources, so all listeners share one slot. */
 const allKeys = "";
 
+/** A cache of one resource type whose resources change often and one at a time (go-control-plane's `cache.NewLinearCache`); each change reaches only the streams that subscribe to a changed name. @throws XdsError `invalid_argument` for a type URL the library does not serve. */
 export function createLinearCache(options: LinearCacheOptions): LinearCache {
   const { typeUrl } = options;
   const type = resourceType(typeUrl);

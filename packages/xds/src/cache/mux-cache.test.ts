@@ -4,7 +4,7 @@ import { create } from "@bufbuild/protobuf";
 import { NodeSchema } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
 import { TypeUrl } from "../resource/type-urls.ts";
 import { XdsError } from "../resource/xds-error.ts";
-import { edsCluster, endpoints } from "../testing/fixtures.ts";
+import { edsCluster, endpoints } from "../../testing/fixtures.ts";
 import { createLinearCache } from "./linear-cache.ts";
 import { createMuxCache } from "./mux-cache.ts";
 import { createSnapshot } from "./snapshot.ts";

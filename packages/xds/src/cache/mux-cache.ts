@@ -2,6 +2,7 @@ import type { Node } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base
 import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
 import type { ChangeListener, ConfigWatcher } from "./config-watcher.ts";
 
+/** Options of {@link createMuxCache}: a sub-cache per type, and one for the rest. */
 export interface MuxCacheOptions {
   /** Sub-cache per type URL, e.g. `{ [TypeUrl.Endpoint]: linearCache }`. */
   readonly byType?: Readonly<Record<string, ConfigWatcher>>;

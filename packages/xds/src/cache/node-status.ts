@@ -5,10 +5,13 @@ import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
 export interface NackInfo {
   /** The version that was rejected (what we sent), not the one the client echoes. */
   readonly version: string;
+  /** The nonce of the rejected response. */
   readonly nonce: string;
+  /** Envoy's reason (error_detail.message). */
   readonly message: string;
   /** gRPC status code in error_detail. */
   readonly code: number;
+  /** When the NACK arrived. */
   readonly at: Date;
 }
 
@@ -19,9 +22,11 @@ export interface NackInfo {
 export interface ResponseErrorInfo {
   /** Stable code; "response_too_large": the response exceeds maxResponseBytes (kuma#16355). */
   readonly code: "response_too_large";
+  /** What went wrong, for people. */
   readonly message: string;
   /** The version that could not be sent. */
   readonly version: string;
+  /** When it happened. */
   readonly at: Date;
 }
 
@@ -31,25 +36,37 @@ export interface ResponseErrorInfo {
  * failures do not NACK (xds-protocol.md § Stream state).
  */
 export interface TypeStatus {
+  /** The resource type. */
   readonly typeUrl: string;
+  /** The version of the latest response sent. */
   readonly sentVersion?: string;
+  /** The nonce of the latest response sent. */
   readonly sentNonce?: string;
+  /** When it was sent. */
   readonly sentAt?: Date;
+  /** The latest version the node ACKed: what it runs. */
   readonly ackedVersion?: string;
+  /** When it ACKed. */
   readonly ackedAt?: Date;
+  /** The latest NACK, kept after a later ACK so operators can see what was refused. */
   readonly lastNack?: NackInfo;
   /** Whether the latest response sent for this type was NACKed (cleared by a later ACK). */
   readonly nacked: boolean;
   /** Set when the latest response could not be sent, or went out over the size limit; cleared by the next response that delivers (see sent()). */
   readonly error?: ResponseErrorInfo;
+  /** Responses sent for the type. */
   readonly responses: number;
+  /** NACKs received for the type. */
   readonly nacks: number;
   /** Resource names the node subscribes to ("*" for wildcard). */
   readonly subscribed: readonly string[];
 }
 
+/** What one node was sent, ACKed and NACKed, per type, and its connection. */
 export interface NodeStatus {
+  /** The node's id. */
   readonly nodeId: string;
+  /** The node's cluster (`node.cluster`). */
   readonly nodeCluster: string;
   /** The node as it introduced itself (metadata, locality, user agent), when known. */
   readonly node?: Node;
@@ -63,10 +80,13 @@ export interface NodeStatus {
   readonly connectedAt?: Date;
   /** Last activity: a stream opened, re-keyed or closed, a subscription change, a response, an ACK, a NACK, a REST poll. */
   readonly lastSeenAt: Date;
+  /** Per type, sorted by type URL. */
   readonly types: readonly TypeStatus[];
 }
 
+/** Options of {@link StatusRegistry}: its clock and how long it remembers nodes that went away. */
 export interface StatusRegistryOptions {
+  /** The clock behind every timestamp and forgetAfterMs; tests pass a fake one. Default: the wall clock. */
   readonly now?: () => Date;
   /**
    * How many nodes without an open stream keep their last status (the oldest
@@ -133,6 +153,7 @@ export class StatusRegistry {
     this.#forgetAfterMs = forget;
   }
 
+  /** The status of one node, or undefined for a node it does not know (never connected, or forgotten). */
   node(nodeId: string): NodeStatus | undefined {
     const e = this.#nodes.get(nodeId);
     if (!e) return undefined;
@@ -143,13 +164,14 @@ export class StatusRegistry {
     return snapshotOf(e);
   }
 
-  /** Every node known, by node id. */
+  /** Every known node's status, sorted by node id. */
   nodes(): NodeStatus[] {
     const limit = this.#forgetLimit();
     for (const [id, e] of this.#nodes) if (this.#expired(e, limit)) this.#forget(id, e);
     return [...this.#nodes.keys()].sort().map((id) => snapshotOf(this.#nodes.get(id) as NodeEntry));
   }
 
+  /** Records a stream of the node opening (the server calls this; so can a custom transport). */
   streamOpened(node: Node | { id: string; cluster: string }, cacheKey: string): void {
     const e = this.#seen(node, cacheKey);
     if (e.streams === 0) e.connectedAt = this.#now();
@@ -181,6 +203,7 @@ export class StatusRegistry {
     this.#entry(nodeId).cacheKey = cacheKey;
   }
 
+  /** Records a stream of the node closing. */
   streamClosed(nodeId: string): void {
     const e = this.#nodes.get(nodeId);
     if (!e || e.streams === 0) return;
@@ -202,6 +225,7 @@ export class StatusRegistry {
     }
   }
 
+  /** Records the names the node subscribes to for a type ("*" for wildcard). */
   subscribed(nodeId: string, typeUrl: string, names: readonly string[]): void {
     this.#type(nodeId, typeUrl).subscribed = [...names].sort();
   }
@@ -236,6 +260,7 @@ export class StatusRegistry {
     t.error = { ...error, at: this.#now() };
   }
 
+  /** Records an ACK of a type at a version. */
   acked(nodeId: string, typeUrl: string, version: string): void {
     const t = this.#type(nodeId, typeUrl);
     t.ackedVersion = version;
@@ -243,6 +268,7 @@ export class StatusRegistry {
     t.nacked = false;
   }
 
+  /** Records a NACK of a type, with Envoy's reason. */
   nacked(nodeId: string, typeUrl: string, nack: Omit<NackInfo, "at">): void {
     const t = this.#type(nodeId, typeUrl);
     t.lastNack = { ...nack, at: this.#now() };

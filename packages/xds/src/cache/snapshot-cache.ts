@@ -5,6 +5,7 @@ import { diffItems } from "./linear-cache.ts";
 import { ListenerSet } from "./listener-set.ts";
 import type { Snapshot } from "./snapshot.ts";
 
+/** Options of {@link createSnapshotCache}. */
 export interface SnapshotCacheOptions {
   /**
    * Accepted for go-control-plane familiarity (NewSnapshotCache(ads, ...)); it
@@ -22,6 +23,7 @@ export interface SnapshotCacheOptions {
 export interface SnapshotCache extends ConfigWatcher {
   /** Replaces the snapshot of a key; resolves once every stream watching the key was notified. */
   setSnapshot(key: string, snapshot: Snapshot): Promise<void>;
+  /** The snapshot of a key, if one was set. */
   getSnapshot(key: string): Snapshot | undefined;
   /** Forgets a key's snapshot; connected streams keep what they have. */
   clearSnapshot(key: string): void;
@@ -32,6 +34,7 @@ export interface SnapshotCache extends ConfigWatcher {
 const emptyResources: TypeResources = { version: "", items: new Map() };
 const noNames: TypeChange = { changed: new Set(), removed: new Set() };
 
+/** A cache holding one {@link Snapshot} per node key (go-control-plane's `cache.NewSnapshotCache`): every stream of a key is served that snapshot, and setting a new one notifies them. */
 export function createSnapshotCache(options: SnapshotCacheOptions = {}): SnapshotCache {
   const snapshots = new Map<string, Snapshot>();
   const listeners = new ListenerSet<ChangeListener, [ReadonlySet<string>, ReadonlyMap<string, TypeChange>]>(

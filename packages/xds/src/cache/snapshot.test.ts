@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { TypeUrl } from "../resource/type-urls.ts";
 import { XdsError } from "../resource/xds-error.ts";
-import { edsCluster, endpoints, httpListener, route } from "../testing/fixtures.ts";
+import { edsCluster, endpoints, httpListener, route } from "../../testing/fixtures.ts";
 import { createSnapshot } from "./snapshot.ts";
 
 test("the consistency check names every dangling EDS and RDS reference", () => {

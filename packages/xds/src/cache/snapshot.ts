@@ -18,11 +18,13 @@ export interface Snapshot {
   typeVersion(typeUrl: string): string;
   /** A hash of a type's content (names and resource versions), whatever version the caller gave. */
   typeContentHash(typeUrl: string): string;
+  /** The resources of a type, by name (empty when the type is absent). */
   resources(typeUrl: string): ReadonlyMap<string, EncodedResource>;
   /** The resources of a type with their version, as the server consumes them. */
   typeResources(typeUrl: string): TypeResources;
 }
 
+/** Options of {@link createSnapshot}. */
 export interface SnapshotOptions {
   /**
    * The version to send as version_info for every type. Without it, versions are

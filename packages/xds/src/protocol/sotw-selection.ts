@@ -3,7 +3,9 @@ import type { SotwSubscription } from "./sotw-subscription.ts";
 
 /** The resources of one type a cache holds for a node, at one version. Immutable. */
 export interface TypeResources {
+  /** The type's version: SotW's version_info, and Delta's system_version_info. */
   readonly version: string;
+  /** The resources, by name. */
   readonly items: ReadonlyMap<string, EncodedResource>;
 }
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { ClusterSchema } from "@ts-control-plane/envoy-api/envoy/config/cluster/v3/cluster_pb";
 import { ClusterLoadAssignmentSchema } from "@ts-control-plane/envoy-api/envoy/config/endpoint/v3/endpoint_pb";
 import { encodeResource, type EncodedResource } from "../resource/encoded-resource.ts";
-import { edsCluster, endpoints } from "../testing/fixtures.ts";
+import { edsCluster, endpoints } from "../../testing/fixtures.ts";
 import { selectSotwHeartbeat } from "./sotw-ttl.ts";
 import type { TypeResources } from "./sotw-selection.ts";
 

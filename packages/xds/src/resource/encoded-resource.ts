@@ -11,7 +11,9 @@ import { XdsError, XdsErrorCode } from "./xds-error.ts";
  * client is what makes peers slow, go-control-plane #238, java-control-plane #98).
  */
 export interface EncodedResource {
+  /** The resource's name (the type's name field, e.g. Cluster.name). */
   readonly name: string;
+  /** The resource's type URL. */
   readonly typeUrl: string;
   /** Content hash of the encoded bytes: the per-resource version (Delta). */
   readonly version: string;
@@ -25,9 +27,11 @@ export interface EncodedResource {
   readonly ttlMs?: number;
 }
 
+/** Options of {@link encodeResource}. */
 export interface EncodeOptions {
   /** Overrides the resource name; by default the type's name field. */
   readonly name?: string;
+  /** Time to live in milliseconds: the resource is sent wrapped in a `Resource` with `ttl`, and kept alive by heartbeats (xDS TTL). */
   readonly ttlMs?: number;
 }
 

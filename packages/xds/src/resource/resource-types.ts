@@ -14,15 +14,19 @@ import { TypeUrl } from "./type-urls.ts";
 
 /** A reference from one resource to resources of another type, by name. */
 export interface ResourceReference {
+  /** The type URL of the referenced resources. */
   readonly typeUrl: string;
+  /** The referenced names. */
   readonly names: readonly string[];
 }
 
 /** What the library knows about one xDS resource type. */
 export interface ResourceType {
+  /** The type URL, e.g. {@link TypeUrl.Cluster}. */
   readonly typeUrl: string;
   /** The discovery service's short name, for logs and status ("CDS"). */
   readonly shortName: string;
+  /** The protobuf-es schema of the resource message. */
   readonly schema: DescMessage;
   /**
    * Listeners and clusters (and scoped routes) are "full state" types: a SotW
@@ -32,7 +36,9 @@ export interface ResourceType {
   readonly fullState: boolean;
   /** Push order on ADS, lowest first: CDS, EDS, LDS, RDS, then the rest (make before break). */
   readonly order: number;
+  /** The resource name of a message of this type. */
   readonly nameOf: (message: Message) => string;
+  /** The resources of other types a message of this type names (a cluster's EDS name, a listener's route configurations). */
   readonly references: (message: Message) => ResourceReference[];
 }
 
@@ -117,6 +123,7 @@ const table = new Map(list.map((t) => [t.typeUrl, t]));
 /** Every resource type the library serves, in ADS push order. */
 export const resourceTypes: readonly ResourceType[] = list;
 
+/** What the library knows about a type URL; undefined for a type it does not serve. */
 export function resourceType(typeUrl: string): ResourceType | undefined {
   return table.get(typeUrl);
 }

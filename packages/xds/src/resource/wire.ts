@@ -4,6 +4,7 @@
 // xds-protocol.md § Cost): only the small per-stream fields (nonce, version)
 // are encoded per response, and the resource bytes are shared.
 
+/** The number of bytes `n` takes as a protobuf varint. */
 export function varintSize(n: number): number {
   let size = 1;
   while (n >= 0x80) {

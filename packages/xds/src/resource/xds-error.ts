@@ -14,11 +14,16 @@ export const XdsErrorCode = {
   /** An operation was used in a state that does not allow it. */
   InvalidState: "invalid_state",
 } as const;
+/** One of the {@link XdsErrorCode} values. */
 export type XdsErrorCode = (typeof XdsErrorCode)[keyof typeof XdsErrorCode];
 
+/** What the library throws on misuse: a stable {@link XdsErrorCode} to branch on, a message for people, and the offending names in `details`. */
 export class XdsError extends Error {
+  /** Always "XdsError". */
   override readonly name = "XdsError";
+  /** The stable code. */
   readonly code: XdsErrorCode;
+  /** The names or paths at fault (e.g. every dangling reference), for callers to show or match. */
   readonly details: readonly string[];
 
   constructor(code: XdsErrorCode, message: string, options: { details?: readonly string[]; cause?: unknown } = {}) {

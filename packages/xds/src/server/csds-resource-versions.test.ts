@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { createSnapshot } from "../cache/snapshot.ts";
 import { createSnapshotCache } from "../cache/snapshot-cache.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
-import { edsCluster, endpoints } from "../testing/fixtures.ts";
+import { edsCluster, endpoints } from "../../testing/fixtures.ts";
 import { CsdsResourceVersions } from "./csds-resource-versions.ts";
 
 // What a SotW stream reports of each response (server/stream-reporter.ts): the names it sent, from its cache key.

@@ -59,6 +59,7 @@ export class CsdsResourceVersions {
   readonly #byNode = new Map<string, Map<string, Record>>();
   readonly #transitions = new WeakMap<Record, Transition>();
 
+  /** @param options - The cache the tracked nodes are served from. */
   constructor(options: { cache: ConfigWatcher }) {
     this.#cache = options.cache;
   }
@@ -120,6 +121,7 @@ export class CsdsResourceVersions {
     for (const id of this.#byNode.keys()) if (!nodeIds.has(id)) this.forget(id);
   }
 
+  /** Drops what is tracked for a node (e.g. once the status registry forgot it). */
   forget(nodeId: string): void {
     this.#byNode.delete(nodeId);
   }

@@ -18,6 +18,7 @@ import { wildcardName } from "../protocol/sotw-subscription.ts";
 import { compileNodeMatchers } from "./csds-node-matcher.ts";
 import type { CsdsResourceVersions } from "./csds-resource-versions.ts";
 
+/** Where {@link buildCsdsResponse} and the CSDS service read what they report. */
 export interface CsdsSources {
   /** What was sent, ACKed and NACKed, per node and type. */
   readonly status: StatusRegistry;

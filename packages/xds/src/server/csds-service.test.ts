@@ -17,8 +17,8 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { createSnapshot, type Snapshot } from "../cache/snapshot.ts";
 import { createSnapshotCache, type SnapshotCache } from "../cache/snapshot-cache.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
-import { edsCluster, endpoints, httpListener, route } from "../testing/fixtures.ts";
-import { RawXdsClient } from "../testing/raw-xds-client.ts";
+import { edsCluster, endpoints, httpListener, route } from "../../testing/fixtures.ts";
+import { RawXdsClient } from "../../testing/raw-xds-client.ts";
 import { createXdsServer, type XdsServer } from "./xds-server.ts";
 
 const fetchPath = "/envoy.service.status.v3.ClientStatusDiscoveryService/FetchClientStatus";

@@ -13,7 +13,9 @@ import { StatusCode } from "./stream-transport.ts";
 
 /** A @grpc/grpc-js service definition and implementation, for `server.addService(definition, implementation)`. */
 export interface CsdsService {
+  /** The service's methods (StreamClientStatus and FetchClientStatus). */
   readonly definition: grpc.ServiceDefinition;
+  /** Their handlers. */
   readonly implementation: grpc.UntypedServiceImplementation;
 }
 

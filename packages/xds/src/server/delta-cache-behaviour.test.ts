@@ -1,14 +1,14 @@
-// The shared behavioural suite (cache/cache-behaviour.ts) against every cache
+// The shared behavioural suite (packages/xds/testing/cache-behaviour.ts) against every cache
 // kind, over SotW and Delta, through the real server. It lives in the server
 // layer because it starts the server: the cache layer never imports it.
 import type { Message } from "@bufbuild/protobuf";
-import { cacheBehaviour as suite, type CacheBehaviourOptions } from "../cache/cache-behaviour.ts";
+import { cacheBehaviour as suite, type CacheBehaviourOptions } from "../../testing/cache-behaviour.ts";
 import { createLinearCache } from "../cache/linear-cache.ts";
 import { createMuxCache } from "../cache/mux-cache.ts";
 import { createSnapshot } from "../cache/snapshot.ts";
 import { createSnapshotCache } from "../cache/snapshot-cache.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
-import { edsCluster, endpoints } from "../testing/fixtures.ts";
+import { edsCluster, endpoints } from "../../testing/fixtures.ts";
 import { createXdsServer } from "./xds-server.ts";
 
 const cacheBehaviour = (options: Omit<CacheBehaviourOptions, "serve">): void => suite({ ...options, serve: createXdsServer });

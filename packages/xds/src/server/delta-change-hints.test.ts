@@ -9,8 +9,8 @@ import { createMuxCache } from "../cache/mux-cache.ts";
 import { createSnapshot, type Snapshot } from "../cache/snapshot.ts";
 import { createSnapshotCache, type SnapshotCache } from "../cache/snapshot-cache.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
-import { edsCluster, endpoints } from "../testing/fixtures.ts";
-import { deltaNames, RawDeltaClient } from "../testing/raw-delta-client.ts";
+import { edsCluster, endpoints } from "../../testing/fixtures.ts";
+import { deltaNames, RawDeltaClient } from "../../testing/raw-delta-client.ts";
 import { createXdsServer, type XdsServer } from "./xds-server.ts";
 
 const names = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => `c${String(i + from).padStart(4, "0")}`);

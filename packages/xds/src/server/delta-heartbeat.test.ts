@@ -6,8 +6,8 @@ import { createLinearCache } from "../cache/linear-cache.ts";
 import { encodeResource } from "../resource/encoded-resource.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
 import { XdsError } from "../resource/xds-error.ts";
-import { endpoints } from "../testing/fixtures.ts";
-import { RawDeltaClient } from "../testing/raw-delta-client.ts";
+import { endpoints } from "../../testing/fixtures.ts";
+import { RawDeltaClient } from "../../testing/raw-delta-client.ts";
 import type { DeltaResponseEvent } from "./delta-stream.ts";
 import { createXdsServer } from "./xds-server.ts";
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { encodeResource } from "../resource/encoded-resource.ts";
 import { ClusterSchema } from "@ts-control-plane/envoy-api/envoy/config/cluster/v3/cluster_pb";
 import { ClusterLoadAssignmentSchema } from "@ts-control-plane/envoy-api/envoy/config/endpoint/v3/endpoint_pb";
-import { edsCluster, endpoints } from "../testing/fixtures.ts";
+import { edsCluster, endpoints } from "../../testing/fixtures.ts";
 import { endpointsToAwait, WarmingGate } from "./delta-warming-gate.ts";
 
 test("the gate opens once every awaited name was delivered, handing back the held types", () => {

@@ -7,8 +7,11 @@ import { encodeSotwTtlWrapper } from "./sotw-ttl-wrapper.ts";
 export interface EncoderMetrics {
   /** Response bodies assembled (once per type version and subset, shared by streams). */
   bodiesEncoded: number;
+  /** Bytes of those bodies. */
   bodyBytesEncoded: number;
+  /** Responses written to streams. */
   responsesWritten: number;
+  /** Bytes written to streams: bodies shared by many streams count once per stream. */
   bytesWritten: number;
 }
 

@@ -13,7 +13,7 @@ import { StatusRegistry } from "../cache/node-status.ts";
 import { createSnapshot } from "../cache/snapshot.ts";
 import { createSnapshotCache, type SnapshotCache } from "../cache/snapshot-cache.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
-import { edsCluster, endpoints, httpListener, route } from "../testing/fixtures.ts";
+import { edsCluster, endpoints, httpListener, route } from "../../testing/fixtures.ts";
 import { envoyRegistry } from "../resource/envoy-registry.ts";
 import { createRestGateway, type RestGateway } from "./rest-gateway.ts";
 import { restDiscoveryPaths } from "./rest-paths.ts";

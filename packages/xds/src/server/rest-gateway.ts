@@ -9,6 +9,7 @@ import { envoyRegistry } from "../resource/envoy-registry.ts";
 import { createRestFetcher } from "./rest-fetch.ts";
 import { restDiscoveryPaths } from "./rest-paths.ts";
 
+/** Options of {@link createRestGateway}. */
 export interface RestGatewayOptions {
   /** Where resources come from: the same cache the gRPC server serves. */
   readonly cache: ConfigWatcher;
@@ -30,6 +31,7 @@ export interface RestGatewayOptions {
   readonly now?: () => number;
 }
 
+/** REST-JSON xDS (`POST /v3/discovery:clusters` and the rest), as returned by {@link createRestGateway}. */
 export interface RestGateway {
   /** A node:http request handler: mount it on any HTTP server. */
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;

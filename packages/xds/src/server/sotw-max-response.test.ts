@@ -10,8 +10,8 @@ import { ClusterSchema } from "@ts-control-plane/envoy-api/envoy/config/cluster/
 import { encodeResource } from "../resource/encoded-resource.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
 import { XdsError } from "../resource/xds-error.ts";
-import { edsCluster } from "../testing/fixtures.ts";
-import { RawXdsClient } from "../testing/raw-xds-client.ts";
+import { edsCluster } from "../../testing/fixtures.ts";
+import { RawXdsClient } from "../../testing/raw-xds-client.ts";
 import type { SotwResponseEvent } from "./sotw-stream.ts";
 import { createXdsServer } from "./xds-server.ts";
 

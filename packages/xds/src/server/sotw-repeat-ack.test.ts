@@ -11,8 +11,8 @@ import { createSnapshot, type Snapshot } from "../cache/snapshot.ts";
 import { createSnapshotCache, type SnapshotCache } from "../cache/snapshot-cache.ts";
 import { readRawSotwRequest } from "../protocol/sotw-repeat-request.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
-import { edsCluster, endpoints } from "../testing/fixtures.ts";
-import { RawXdsClient } from "../testing/raw-xds-client.ts";
+import { edsCluster, endpoints } from "../../testing/fixtures.ts";
+import { RawXdsClient } from "../../testing/raw-xds-client.ts";
 import type { NackEvent, RequestEvent } from "./xds-hooks.ts";
 import { createXdsServer, type XdsServer } from "./xds-server.ts";
 

@@ -7,8 +7,8 @@ import { ClusterSchema } from "@ts-control-plane/envoy-api/envoy/config/cluster/
 import { createSnapshot, type Snapshot } from "../cache/snapshot.ts";
 import { createSnapshotCache, type SnapshotCache } from "../cache/snapshot-cache.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
-import { edsCluster, endpoints, httpListener, route } from "../testing/fixtures.ts";
-import { RawXdsClient } from "../testing/raw-xds-client.ts";
+import { edsCluster, endpoints, httpListener, route } from "../../testing/fixtures.ts";
+import { RawXdsClient } from "../../testing/raw-xds-client.ts";
 import { createXdsServer, type XdsServer } from "./xds-server.ts";
 import type { NackEvent } from "./xds-hooks.ts";
 

@@ -11,8 +11,8 @@ import type { DiscoveryResponse } from "@ts-control-plane/envoy-api/envoy/servic
 import { createSnapshot, type Snapshot } from "../cache/snapshot.ts";
 import { createSnapshotCache, type SnapshotCache } from "../cache/snapshot-cache.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
-import { edsCluster, endpoints } from "../testing/fixtures.ts";
-import { RawXdsClient } from "../testing/raw-xds-client.ts";
+import { edsCluster, endpoints } from "../../testing/fixtures.ts";
+import { RawXdsClient } from "../../testing/raw-xds-client.ts";
 import type { ResponseEvent } from "./xds-hooks.ts";
 import { createXdsServer, type XdsServer } from "./xds-server.ts";
 

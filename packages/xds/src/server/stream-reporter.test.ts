@@ -6,7 +6,7 @@ import { StatusRegistry } from "../cache/node-status.ts";
 import { createSnapshot } from "../cache/snapshot.ts";
 import { createSnapshotCache } from "../cache/snapshot-cache.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
-import { endpoints } from "../testing/fixtures.ts";
+import { endpoints } from "../../testing/fixtures.ts";
 import { CsdsResourceVersions } from "./csds-resource-versions.ts";
 import type { DeltaResponseEvent } from "./delta-stream.ts";
 import type { SotwResponseEvent } from "./sotw-stream.ts";

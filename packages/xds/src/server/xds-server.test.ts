@@ -8,9 +8,9 @@ import { createSnapshot } from "../cache/snapshot.ts";
 import { createSnapshotCache } from "../cache/snapshot-cache.ts";
 import { encodeResource } from "../resource/encoded-resource.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
-import { edsCluster, endpoints } from "../testing/fixtures.ts";
-import { RawDeltaClient } from "../testing/raw-delta-client.ts";
-import { RawXdsClient } from "../testing/raw-xds-client.ts";
+import { edsCluster, endpoints } from "../../testing/fixtures.ts";
+import { RawDeltaClient } from "../../testing/raw-delta-client.ts";
+import { RawXdsClient } from "../../testing/raw-xds-client.ts";
 import { createXdsServer } from "./xds-server.ts";
 
 const ports = (n: number) => Array.from({ length: n }, (_, i) => 20000 + i);

@@ -13,9 +13,11 @@ import { StreamReporter } from "./stream-reporter.ts";
 import { StatusCode, type StreamTransport } from "./stream-transport.ts";
 import type { XdsHooks } from "./xds-hooks.ts";
 
+/** Options of {@link createXdsServer}. */
 export interface XdsServerOptions {
   /** Where resources come from: a snapshot, linear or mux cache. */
   readonly cache: ConfigWatcher;
+  /** Callbacks on stream and protocol events; a hook that throws never affects the stream. */
   readonly hooks?: XdsHooks;
   /** Sent as control_plane.identifier on every response (which replica configured this Envoy). */
   readonly controlPlaneId?: string;
@@ -63,11 +65,15 @@ export interface XdsServerOptions {
   readonly csds?: boolean;
 }
 
+/** A running xDS server, as returned by {@link createXdsServer}. */
 export interface XdsServer {
   /** Per-node status: what was sent, ACKed and NACKed, per type. */
   readonly status: StatusRegistry;
   /** Counters for encode-once (bodies encoded versus bytes written), SotW TTL wrappers and heartbeats. */
-  readonly metrics: Readonly<SotwEncoderMetrics> & { readonly openStreams: number };
+  readonly metrics: Readonly<SotwEncoderMetrics> & {
+    /** Streams open now, SotW and Delta. */
+    readonly openStreams: number;
+  };
   /** Counters of the Delta encoder: Resource wrappers encoded once, responses, resources and removals written. */
   readonly deltaMetrics: Readonly<DeltaEncoderMetrics>;
   /** Serves ADS and the per-type services on host:port; resolves with the bound port. */
@@ -91,6 +97,13 @@ export interface XdsServer {
 
 const identity = (b: Buffer): Buffer => b;
 
+/**
+ * An xDS server over a cache (go-control-plane's `server.NewServer`): ADS and
+ * the per-type discovery services, State of the World and Delta, plus CSDS;
+ * `listen` serves them on their own gRPC server, `register` adds them to yours.
+ *
+ * @throws XdsError `invalid_argument` for an option out of its domain (e.g. `maxResponseBytes` below 1024).
+ */
 export function createXdsServer(options: XdsServerOptions): XdsServer {
   const every = options.heartbeatIntervalMs;
   if (every !== undefined && !(Number.isFinite(every) && every >= 0)) {

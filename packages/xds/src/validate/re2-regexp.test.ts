@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { re2RegExp, Re2SyntaxError } from "./re2-regexp.ts";
+import { re2RegExp, Re2SyntaxError, regExpModifierGroups } from "./re2-regexp.ts";
 
 const full = (p: string) => re2RegExp(p, { fullMatch: true });
 const partial = (p: string) => re2RegExp(p);
@@ -12,7 +12,22 @@ test("full match anchors the whole pattern, alternation included", () => {
   assert.equal(partial("[a-z]+").test("abc1"), true);
 });
 
-test("leading and inner flag groups", () => {
+// RegExp modifier groups, which inner case changes need, exist from Node 23.
+const modifierGroups = regExpModifierGroups;
+
+test("a leading (?i) makes the whole pattern case-insensitive, on every runtime", () => {
+  assert.equal(full("(?i)abc").test("ABC"), true);
+  assert.equal(full("(?i)a(b|c)d").test("ACD"), true);
+  assert.equal(full("(?is)a.b").test("A\nB"), true);
+  assert.equal(full("(?i)[a-c]+").test("AbC"), true);
+});
+
+test("without modifier groups, a case change inside the pattern is refused, not mistranslated", { skip: modifierGroups && "this runtime has modifier groups" }, () => {
+  assert.throws(() => full("a(?i)bc"), Re2SyntaxError);
+  assert.throws(() => full("(?i)a(?-i)b"), Re2SyntaxError);
+});
+
+test("leading and inner flag groups", { skip: !modifierGroups && "inner case changes need RegExp modifier groups (Node 23 or later)" }, () => {
   assert.equal(full("(?i)abc").test("ABC"), true);
   assert.equal(full("a(?i)bc").test("aBC"), true);
   assert.equal(full("a(?i)bc").test("ABC"), false);

@@ -5,7 +5,9 @@
  * The differences that matter, and why each is handled:
  * - `(?i)`, `(?s)`, `(?m)` flag groups: JS has no mid-pattern flag switch, so the
  *   rest of the enclosing group becomes a `(?i:...)` modifier group (V8 supports
- *   them since Node 23), re-opened after each `|` so alternation keeps its shape.
+ *   them since Node 23; before, a leading `(?i)` becomes the `i` flag and any
+ *   other case change throws), re-opened after each `|` so alternation keeps
+ *   its shape.
  * - `.` excludes only `\n` in RE2 but also `\r`, U+2028, U+2029 in JS: it is
  *   spelled out as `[^\n]` (or `[\s\S]` under `s`).
  * - `\s` is `[\t\n\f\r ]` in RE2 (JS adds \v and Unicode spaces).
@@ -19,9 +21,11 @@
  * Re2SyntaxError, as do the few RE2 features with no JS equivalent (`(?U)`, `\C`).
  */
 export class Re2SyntaxError extends Error {
+  /** Always "Re2SyntaxError". */
   override readonly name = "Re2SyntaxError";
 }
 
+/** Options of {@link re2RegExp}. */
 export interface Re2Options {
   /** Anchor at both ends, as RE2::FullMatch does (Envoy's PGV validator uses it). */
   readonly fullMatch?: boolean;
@@ -325,12 +329,50 @@ function jsModifier(spec: string): string {
   return "";
 }
 
-/** Compiles an RE2 pattern; throws Re2SyntaxError when it cannot be translated. */
+/**
+ * Whether this runtime's RegExp has modifier groups (`(?i:...)`): V8 ships them
+ * from Node 23, and the library supports Node 20.
+ */
+export const regExpModifierGroups = ((): boolean => {
+  try {
+    // biome-ignore lint/complexity/useRegexLiterals: a literal would be a parse error on Node 20, failing the whole module
+    new RegExp("(?i:a)", "u");
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * Compiles an RE2 pattern into an equivalent JavaScript RegExp (`u` flag).
+ *
+ * @param pattern - An RE2 pattern, as in PGV `pattern` rules and Envoy's `safe_regex`.
+ * @param options - `fullMatch` anchors at both ends, as RE2::FullMatch does.
+ * @returns The translated RegExp.
+ * @throws Re2SyntaxError when RE2 rejects the pattern or it has no JavaScript
+ *   equivalent; also, on a runtime without RegExp modifier groups (before
+ *   Node 23), for a case change inside the pattern (`a(?i)b`, `(?i:a)b`)
+ *   rather than matching differently from Envoy. A leading `(?i)` works on
+ *   every runtime.
+ */
 export function re2RegExp(pattern: string, options: Re2Options = {}): RegExp {
-  const body = new Translator(pattern, { i: false, m: false, s: false }).run();
+  let body = new Translator(pattern, { i: false, m: false, s: false }).run();
+  let jsFlags = "u";
+  if (!regExpModifierGroups && /\(\?-?i:/.test(body)) {
+    // Without modifier groups, a pattern that is case-insensitive as a whole
+    // (a leading `(?i)`, the usual case) still translates: the flag becomes
+    // the RegExp's own `i`. Only a case change inside the pattern cannot.
+    const lead = /^\(\?([ims]*i[ims]*)\)/.exec(pattern);
+    const rest = lead ? new Translator(pattern.slice(lead[0].length), { i: true, m: lead[1]!.includes("m"), s: lead[1]!.includes("s") }).run() : undefined;
+    if (rest === undefined || /\(\?-?i:/.test(rest)) {
+      throw new Re2SyntaxError(`cannot translate ${JSON.stringify(pattern)}: a case change inside a pattern needs RegExp modifier groups (Node 23 or later)`);
+    }
+    body = rest;
+    jsFlags = "iu";
+  }
   const source = options.fullMatch ? `(?<![\\s\\S])(?:${body})(?![\\s\\S])` : body;
   try {
-    return new RegExp(source, "u");
+    return new RegExp(source, jsFlags);
   } catch (e) {
     throw new Re2SyntaxError(`cannot translate ${JSON.stringify(pattern)}: ${(e as Error).message}`);
   }

@@ -4,6 +4,7 @@ import { disabled, type FieldRules, ignored, required, rules } from "@ts-control
 // Readers for the validate.* options. They decode extension bytes each call, so
 // only plan compilation (once per descriptor) calls them.
 
+/** The `(validate.rules)` option of a field, decoded; undefined when the field has none. */
 export function fieldRules(field: DescField): FieldRules | undefined {
   return hasOption(field, rules) ? getOption(field, rules) : undefined;
 }
@@ -13,6 +14,7 @@ export function messageSkipped(desc: DescMessage): boolean {
   return (hasOption(desc, disabled) && getOption(desc, disabled)) || (hasOption(desc, ignored) && getOption(desc, ignored));
 }
 
+/** Whether a oneof carries `option (validate.required) = true`: one of its fields must be set. */
 export function oneofRequired(oneof: DescOneof): boolean {
   return hasOption(oneof, required) && getOption(oneof, required);
 }

@@ -1,5 +1,5 @@
 import { create, createFileRegistry, fromBinary, toBinary, type DescMessage, type JsonObject } from "@bufbuild/protobuf";
-import { FieldDescriptorProto_Label, FieldDescriptorProto_Type, FileDescriptorProtoSchema, file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
+import { AnySchema, FieldDescriptorProto_Label, FieldDescriptorProto_Type, FileDescriptorProtoSchema, file_google_protobuf_struct, type Any } from "@bufbuild/protobuf/wkt";
 
 /**
  * `xds.type.v3.TypedStruct` (and its predecessor `udpa.type.v1.TypedStruct`):
@@ -51,9 +51,17 @@ export function decodeTypedStruct(typeName: string, bytes: Uint8Array): { typeUr
   return { typeUrl: m.typeUrl, value: m.value ?? {} };
 }
 
-/** Packs JSON as an `xds.type.v3.TypedStruct` Any standing for `typeUrl` (for tests and callers that build configs from JSON). */
-export function typedStructAny(typeUrl: string, value: JsonObject): { $typeName: "google.protobuf.Any"; typeUrl: string; value: Uint8Array } {
+/**
+ * Packs JSON as an `xds.type.v3.TypedStruct` Any standing for `typeUrl` (for
+ * tests and callers that build configs from JSON); Envoy, and the library's
+ * rule check, read it as the type it names.
+ *
+ * @param typeUrl - The type the JSON stands for, e.g. `type.googleapis.com/envoy.extensions.filters.http.router.v3.Router`.
+ * @param value - The message as proto3 JSON.
+ * @returns A `google.protobuf.Any` holding the TypedStruct.
+ */
+export function typedStructAny(typeUrl: string, value: JsonObject): Any {
   const desc = schemaFor("xds.type.v3.TypedStruct");
   const bytes = toBinary(desc, create(desc, { typeUrl, value } as never));
-  return { $typeName: "google.protobuf.Any", typeUrl: "type.googleapis.com/xds.type.v3.TypedStruct", value: bytes };
+  return create(AnySchema, { typeUrl: "type.googleapis.com/xds.type.v3.TypedStruct", value: bytes });
 }

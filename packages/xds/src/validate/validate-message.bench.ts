@@ -5,7 +5,7 @@ import { fromJson, type DescMessage, type Message } from "@bufbuild/protobuf";
 import { ClusterSchema } from "@ts-control-plane/envoy-api/envoy/config/cluster/v3/cluster_pb";
 import { ListenerSchema } from "@ts-control-plane/envoy-api/envoy/config/listener/v3/listener_pb";
 import { envoyRegistry } from "../resource/envoy-registry.ts";
-import * as fx from "./envoy-fixtures.ts";
+import * as fx from "../../testing/envoy-fixtures.ts";
 import { validateMessage } from "./validate-message.ts";
 
 const registry = envoyRegistry();

@@ -10,7 +10,7 @@ import { SecretSchema } from "@ts-control-plane/envoy-api/envoy/extensions/trans
 import { MetadataSchema } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
 import { HttpConnectionManagerSchema } from "@ts-control-plane/envoy-api/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb";
 import { envoyRegistry } from "../resource/envoy-registry.ts";
-import * as fx from "./envoy-fixtures.ts";
+import * as fx from "../../testing/envoy-fixtures.ts";
 import { typedStructAny } from "./typed-struct.ts";
 import { validateMessage } from "./validate-message.ts";
 

@@ -10,6 +10,7 @@ export interface Violation {
   readonly message: string;
 }
 
+/** Options of {@link validateMessage}. */
 export interface ValidateOptions {
   /**
    * Resolves the contents of `google.protobuf.Any` fields. Defaults to a registry of

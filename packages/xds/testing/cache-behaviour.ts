@@ -4,30 +4,34 @@
 import { describe, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { fromBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
-import { resourceType } from "../resource/resource-types.ts";
-import { RawDeltaClient } from "../testing/raw-delta-client.ts";
-import { RawXdsClient } from "../testing/raw-xds-client.ts";
-import type { ConfigWatcher } from "./config-watcher.ts";
-import type { StatusRegistry } from "./node-status.ts";
+import { resourceType, type ConfigWatcher, type StatusRegistry } from "../src/index.ts";
+import { RawDeltaClient } from "./raw-delta-client.ts";
+import { RawXdsClient } from "./raw-xds-client.ts";
 
 /** A cache under test, with one uniform way to change what it holds. */
 export interface CacheUnderTest {
+  /** The cache, as the server reads it. */
   readonly watcher: ConfigWatcher;
   /** Replaces the resources of the type under test that node `key` is served. */
   set(key: string, resources: readonly Message[]): Promise<void>;
 }
 
 /**
- * The xDS server, as the suite uses it. Injected (pass `createXdsServer`): the
- * cache layer never imports the server (architecture.md, scripts/check-layers.ts).
+ * The xDS server, as the suite uses it. Injected (pass `createXdsServer`), so
+ * a cache can be tested against a wrapped or instrumented server.
  */
 export interface ServerUnderTest {
+  /** The server's status registry, which the suite reads to check ACK and NACK. */
   readonly status: StatusRegistry;
+  /** Starts serving; resolves with the bound port (the suite passes 0). */
   listen(options: { port: number }): Promise<number>;
+  /** Stops serving. */
   close(options: { graceMs: number }): Promise<void>;
 }
+/** Starts a server over a cache for one test; pass `createXdsServer`. */
 export type ServeCache = (options: { cache: ConfigWatcher; hooks: { onRequest: () => void } }) => ServerUnderTest;
 
+/** Options of {@link cacheBehaviour}: the cache under test and how to serve it. */
 export interface CacheBehaviourOptions {
   /** Names the suite ("linear cache (EDS)"). */
   readonly name: string;

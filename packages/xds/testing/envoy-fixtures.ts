@@ -74,6 +74,7 @@ export function edsCluster(name: string): JsonObject {
   };
 }
 
+/** A route configuration with one virtual host routing everything to `backend`. */
 export function routeConfiguration(name = "local_route"): JsonObject {
   return {
     name,
@@ -162,6 +163,7 @@ export function rdsTlsListener(name: string, port: number): JsonObject {
   };
 }
 
+/** A ClusterLoadAssignment with one endpoint for cluster `name`. */
 export function clusterLoadAssignment(name = "backend"): JsonObject {
   return {
     clusterName: name,
@@ -179,6 +181,7 @@ export function clusterLoadAssignment(name = "backend"): JsonObject {
   };
 }
 
+/** An SDS secret holding a (placeholder) TLS certificate and key. */
 export function tlsSecret(name = "server-cert"): JsonObject {
   return {
     name,

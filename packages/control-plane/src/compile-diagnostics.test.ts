@@ -2,13 +2,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { compile } from "../compile.ts";
-import type { Diagnostic, ModelObject } from "./model-object.ts";
+import { compile } from "./compile.ts";
+import type { Diagnostic, ModelObject } from "./model/model-object.ts";
 
 // Every error kind the model and the graph report, each with its exact field path and
 // hint: the contract with operators is that a diagnostic names the field and the fix.
 
-const certs = join(import.meta.dirname, "..", "..", "..", "..", "examples", "control-plane", "certs");
+const certs = join(import.meta.dirname, "..", "..", "..", "examples", "control-plane", "certs");
 const cert = readFileSync(join(certs, "localhost.crt"), "utf8");
 const key = readFileSync(join(certs, "localhost.key"), "utf8");
 

@@ -11,6 +11,7 @@ import { RouterSchema } from "@ts-control-plane/envoy-api/envoy/extensions/filte
 
 const ads = () => create(ConfigSourceSchema, { configSourceSpecifier: { case: "ads", value: create(AggregatedConfigSourceSchema) } });
 
+/** A cluster that takes its endpoints from EDS over ADS (`serviceName` names the EDS resource, the cluster's name by default). */
 export function edsCluster(name: string, options: { serviceName?: string } = {}): Cluster {
   return create(ClusterSchema, {
     name,
@@ -20,6 +21,7 @@ export function edsCluster(name: string, options: { serviceName?: string } = {})
   });
 }
 
+/** A ClusterLoadAssignment for `clusterName` with one endpoint per port on 127.0.0.1. */
 export function endpoints(clusterName: string, ports: readonly number[] = [8080]): ClusterLoadAssignment {
   return create(ClusterLoadAssignmentSchema, {
     clusterName,
@@ -36,6 +38,7 @@ export function endpoints(clusterName: string, ports: readonly number[] = [8080]
   });
 }
 
+/** A listener on 127.0.0.1:port whose HTTP connection manager fetches route configuration `routeName` over RDS (ADS). */
 export function httpListener(name: string, routeName: string, port = 10000): Listener {
   const hcm = create(HttpConnectionManagerSchema, {
     statPrefix: name,
@@ -51,6 +54,7 @@ export function httpListener(name: string, routeName: string, port = 10000): Lis
   });
 }
 
+/** A route configuration that sends every request to `clusterName`. */
 export function route(name: string, clusterName: string): RouteConfiguration {
   return create(RouteConfigurationSchema, {
     name,

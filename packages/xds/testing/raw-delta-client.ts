@@ -6,17 +6,26 @@ import {
 } from "@ts-control-plane/envoy-api/envoy/service/discovery/v3/discovery_pb";
 import { RawStreamClient } from "./raw-stream-client.ts";
 
+/** The gRPC method path of Delta ADS (DeltaAggregatedResources). */
 export const deltaAdsPath = "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources";
 
+/** A DeltaDiscoveryRequest, field by field; what is left out is sent empty. */
 export interface RawDeltaRequest {
+  /** type_url. */
   readonly typeUrl?: string;
+  /** resource_names_subscribe ("*" subscribes to everything). */
   readonly subscribe?: readonly string[];
+  /** resource_names_unsubscribe. */
   readonly unsubscribe?: readonly string[];
+  /** initial_resource_versions: what the client already holds, on a (re)connected stream's first request of a type. */
   readonly initialResourceVersions?: Readonly<Record<string, string>>;
+  /** response_nonce: the nonce of the response this request answers. */
   readonly responseNonce?: string;
   /** Sets node; by default only the first request carries it, as Envoy does. */
   readonly nodeId?: string;
+  /** The node's cluster, when the request carries the node (default "test"). */
   readonly nodeCluster?: string;
+  /** Makes the request a NACK: error_detail with code 3 and this message. */
   readonly errorMessage?: string;
 }
 
@@ -32,6 +41,7 @@ export class RawDeltaClient extends RawStreamClient<typeof DeltaDiscoveryRespons
     });
   }
 
+  /** Sends a DeltaDiscoveryRequest. */
   send(request: RawDeltaRequest): void {
     this.write(
       DeltaDiscoveryRequestSchema,

@@ -2,6 +2,20 @@ import { create, fromBinary, toBinary, type DescMessage, type MessageShape } fro
 import * as grpc from "@grpc/grpc-js";
 import { NodeSchema, type Node } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
 
+/** How a {@link RawStreamClient} connects and decodes what it reads. */
+export interface RawStreamClientOptions<Res extends DescMessage> {
+  /** The server's port on 127.0.0.1 (plaintext gRPC). */
+  readonly port: number;
+  /** The gRPC method path, e.g. `/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources`. */
+  readonly path: string;
+  /** The node id the first request carries (default `test-node`). */
+  readonly nodeId?: string;
+  /** The schema each response is decoded with. */
+  readonly responseSchema: Res;
+  /** A one-line description of a response, for assertion messages. */
+  readonly describe: (response: MessageShape<Res>) => string;
+}
+
 /**
  * A bidirectional xDS stream on the wire for tests, whatever its messages:
  * writes requests, queues decoded responses, and records how the stream ended.
@@ -9,7 +23,9 @@ import { NodeSchema, type Node } from "@ts-control-plane/envoy-api/envoy/config/
  * RawDeltaClient build their requests on top of it.
  */
 export class RawStreamClient<Res extends DescMessage> {
+  /** Every response received so far, in order, read or not. */
   readonly responses: MessageShape<Res>[] = [];
+  /** Resolves with the stream's final gRPC status when it ends. */
   readonly ended: Promise<grpc.StatusObject>;
   readonly #client: grpc.Client;
   readonly #call: grpc.ClientDuplexStream<Buffer, Buffer>;
@@ -19,7 +35,7 @@ export class RawStreamClient<Res extends DescMessage> {
   #read = 0;
   #sentFirst = false;
 
-  constructor(options: { port: number; path: string; nodeId?: string; responseSchema: Res; describe: (response: MessageShape<Res>) => string }) {
+  constructor(options: RawStreamClientOptions<Res>) {
     this.#defaultNode = options.nodeId ?? "test-node";
     this.#describe = options.describe;
     this.#client = new grpc.Client(`127.0.0.1:${options.port}`, grpc.credentials.createInsecure());
@@ -38,6 +54,7 @@ export class RawStreamClient<Res extends DescMessage> {
     this.#call.write(Buffer.from(toBinary(schema, message)));
   }
 
+  /** Writes bytes as one gRPC message, unchecked (for malformed-input tests). */
   sendRaw(bytes: Buffer): void {
     this.#call.write(bytes);
   }
@@ -46,7 +63,10 @@ export class RawStreamClient<Res extends DescMessage> {
    * The node for the next request: only the first carries it by default, as
    * Envoy does; a request that names a node id carries it anyway.
    */
-  protected nodeFor(request: { nodeId?: string; nodeCluster?: string }): { node?: Node } {
+  protected nodeFor(request: { nodeId?: string; nodeCluster?: string }): {
+    /** The node, when this request carries it. */
+    node?: Node;
+  } {
     const withNode = !this.#sentFirst || request.nodeId !== undefined;
     this.#sentFirst = true;
     return withNode ? { node: create(NodeSchema, { id: request.nodeId ?? this.#defaultNode, cluster: request.nodeCluster ?? "test" }) } : {};
@@ -85,6 +105,7 @@ export class RawStreamClient<Res extends DescMessage> {
     if (r !== undefined) throw new Error(`unexpected response: ${this.#describe(r)}`);
   }
 
+  /** Half-closes the stream and closes the channel. */
   close(): void {
     this.#call.end();
     this.#client.close();

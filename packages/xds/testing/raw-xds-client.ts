@@ -6,16 +6,24 @@ import {
 } from "@ts-control-plane/envoy-api/envoy/service/discovery/v3/discovery_pb";
 import { RawStreamClient } from "./raw-stream-client.ts";
 
+/** The gRPC method path of SotW ADS (StreamAggregatedResources). */
 export const adsPath = "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources";
 
+/** A SotW DiscoveryRequest, field by field; what is left out is sent empty. */
 export interface RawRequest {
+  /** type_url (empty is a protocol error on ADS). */
   readonly typeUrl?: string;
+  /** resource_names; empty is a wildcard subscription. */
   readonly resourceNames?: readonly string[];
+  /** version_info: the version last accepted. */
   readonly versionInfo?: string;
+  /** response_nonce: the nonce of the response this request answers. */
   readonly responseNonce?: string;
   /** Sets node; by default only the first request carries it, as Envoy does. */
   readonly nodeId?: string;
+  /** The node's cluster, when the request carries the node (default "test"). */
   readonly nodeCluster?: string;
+  /** Makes the request a NACK: error_detail with code 3 and this message. */
   readonly errorMessage?: string;
 }
 
@@ -30,6 +38,7 @@ export class RawXdsClient extends RawStreamClient<typeof DiscoveryResponseSchema
     });
   }
 
+  /** Sends a DiscoveryRequest. */
   send(request: RawRequest): void {
     this.write(
       DiscoveryRequestSchema,
