@@ -115,6 +115,11 @@ export class AdsSchedule {
     }
   }
 
+  /** The types the client subscribed to on this stream. */
+  get subscribed(): ReadonlySet<string> {
+    return this.#known;
+  }
+
   /** Whether anything is due, held types included. */
   get pending(): boolean {
     return this.#due.size > 0 || this.#deferred.size > 0;

@@ -1,6 +1,5 @@
 import { DeltaDiscoveryRequestSchema } from "@ts-control-plane/envoy-api/envoy/service/discovery/v3/discovery_pb";
-import type { ConfigWatcher, TypeChange } from "../cache/config-watcher.ts";
-import type { StatusRegistry } from "../cache/node-status.ts";
+import type { TypeChange } from "../cache/config-watcher.ts";
 import type { EncodedResource } from "../resource/encoded-resource.ts";
 import { resourceType, type ResourceType } from "../resource/resource-types.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
@@ -16,11 +15,11 @@ import {
   selectDeltaNames,
   type DeltaSubscription,
 } from "../protocol/delta-subscription.ts";
+import type { TypeResources } from "../protocol/sotw-selection.ts";
 import type { DeltaResponseEncoder } from "./delta-response-encoder.ts";
-import { StreamScheduler } from "./stream-scheduler.ts";
-import { StreamSession } from "./stream-session.ts";
-import type { StreamTransport } from "./stream-transport.ts";
-import { callHook, type RequestEvent, type ResponseEvent, type XdsHooks } from "./xds-hooks.ts";
+import type { StreamSession } from "./stream-session.ts";
+import { callHook, type RequestEvent, type ResponseEvent } from "./xds-hooks.ts";
+import { XdsStream, type XdsStreamOptions } from "./xds-stream.ts";
 
 /**
  * What `onRequest` receives for a Delta request (variant "delta"): the common
@@ -44,23 +43,14 @@ export interface DeltaResponseEvent extends ResponseEvent {
   readonly parts: number;
 }
 
-export interface DeltaStreamOptions {
-  readonly id: number;
-  readonly transport: StreamTransport;
-  readonly watcher: ConfigWatcher;
-  readonly status: StatusRegistry;
-  readonly hooks: XdsHooks;
+export interface DeltaStreamOptions extends XdsStreamOptions {
   readonly encoder: DeltaResponseEncoder;
-  /** The type a per-type service serves; undefined for ADS. */
-  readonly typeUrl?: string;
   /**
    * Every so often, resources with a TTL that the client holds are re-announced
    * without their body, so Envoy keeps them; when heartbeats stop (the control
    * plane is gone), Envoy drops them at TTL expiry. Off when undefined or 0.
    */
   readonly heartbeatIntervalMs?: number;
-  /** ADS only: how long listeners and routes may wait for the endpoints of clusters just sent (protocol/ads-schedule.ts). Default 5 s. */
-  readonly warmingTimeoutMs?: number;
   /** Largest response message; bigger logical responses go out in parts. Default 4 MiB. */
   readonly maxResponseBytes?: number;
 }
@@ -91,43 +81,29 @@ const maxPendingNames = 1024;
 /**
  * One Delta (incremental) xDS stream, ADS or per type: decodes requests,
  * selects, encodes and writes responses. Same shape as SotwStream: what goes
- * next and what waits is the stream scheduler's (protocol/ads-schedule.ts).
+ * next and what waits is the scheduling policy's (protocol/ads-schedule.ts, through XdsStream).
  * Versions are per resource (the content hash of its bytes);
  * `system_version_info` is informational only.
  */
-export class DeltaStream {
+export class DeltaStream extends XdsStream {
   readonly #o: DeltaStreamOptions;
   readonly #s: StreamSession;
   readonly #types = new Map<string, TypeState>();
-  readonly #scheduler: StreamScheduler;
   #nonce = 0;
 
   constructor(options: DeltaStreamOptions) {
+    super(options, "delta");
     this.#o = options;
-    this.#s = new StreamSession({
-      ...options,
-      variant: "delta",
-      onChange: (typeUrls, changes) => this.#onChange(typeUrls, changes),
-      onRekey: () => this.#onChange(new Set(this.#types.keys())),
-      onRelease: () => {
-        this.#scheduler.release();
-        this.#types.clear();
-      },
-      onHeartbeat: () => {
-        this.#scheduler.policy.heartbeat(this.#types.keys());
-        this.#scheduler.pump();
-      },
-    });
-    this.#scheduler = new StreamScheduler({ session: this.#s, transport: options.transport, warmingTimeoutMs: options.warmingTimeoutMs, send: (t) => this.#respond(t) });
+    this.#s = this.session;
   }
 
-  /** Who the stream serves and how it ends (rekey, fail, close): shared with the other variant. */
-  get session(): StreamSession {
-    return this.#s;
+  /** Every type takes part in heartbeats: those without TTL'd resources the client holds send nothing. */
+  protected heartbeatTypes(): Iterable<string> {
+    return this.#types.keys();
   }
 
-  get nodeId(): string {
-    return this.#s.nodeId;
+  protected released(): void {
+    this.#types.clear();
   }
 
   onRequest(bytes: Uint8Array): void {
@@ -151,14 +127,8 @@ export class DeltaStream {
     };
     callHook(this.#o.hooks, "onRequest", requestEvent);
     if (kind === "nack") {
-      // Recorded and surfaced, never answered by resending: what was sent stays
-      // "held" in the subscription, so only a new version goes out (#962, #582).
-      const message = request.errorDetail?.message ?? "";
-      const code = request.errorDetail?.code ?? 0;
-      const version = state?.lastSentVersion ?? "";
-      this.#o.status.nacked(nodeId, typeUrl, { version, nonce: request.responseNonce, message, code });
-      callHook(this.#o.hooks, "onNack", { ...base, version, nonce: request.responseNonce, message, code });
-      this.#scheduler.policy.nacked(typeUrl);
+      // What was sent stays "held" in the subscription, so only a new version goes out (#962, #582).
+      this.nacked(base, state?.lastSentVersion ?? "", request);
     } else if (kind === "ack" && state) {
       // A Delta ACK carries no version: it accepts the response its nonce names.
       this.#o.status.acked(nodeId, typeUrl, state.lastSentVersion);
@@ -190,13 +160,12 @@ export class DeltaStream {
     }
     // Answering is decided on content (what the client holds versus what
     // exists), so making the type due never resends anything unchanged.
-    this.#scheduler.policy.requested(typeUrl);
-    this.#scheduler.pump();
+    this.policy.requested(typeUrl);
+    this.pump();
   }
 
-  #onChange(typeUrls: ReadonlySet<string>, changes?: ReadonlyMap<string, TypeChange>): void {
-    if (this.#s.closed) return;
-    this.#scheduler.policy.changed(typeUrls);
+  /** Hints (the changed names) accumulate per type until it is next selected; a rekey (no hints) means the full walk. */
+  protected override changed(typeUrls: ReadonlySet<string>, changes: ReadonlyMap<string, TypeChange> | undefined): void {
     for (const t of typeUrls) {
       const state = this.#types.get(t);
       if (!state) continue;
@@ -211,22 +180,16 @@ export class DeltaStream {
       for (const name of change.changed) state.pending.add(name);
       for (const name of change.removed) state.pending.add(name);
     }
-    this.#scheduler.pump();
   }
 
-  /** Sends the type's changes if there are any; returns false when the transport is full. */
-  #respond(typeUrl: string): boolean {
+  protected respond(typeUrl: string, _type: ResourceType, available: TypeResources): boolean {
     const state = this.#types.get(typeUrl);
-    const type = resourceType(typeUrl);
-    const available = this.#o.watcher.get(this.#s.key, typeUrl);
-    // Nothing for this node yet: the subscription waits, remembered. Saying
-    // "removed" now would be wrong: the cache simply has not spoken.
-    if (!state || !type || !available) return true;
+    if (!state) return true;
     const selection = state.pending === "all" ? selectDelta(available.items, state.subscription) : selectDeltaNames(available.items, state.subscription, state.pending);
     const pendingAfter = new Set<string>();
     state.pending = pendingAfter;
     let removed = selection.removed;
-    const policy = this.#scheduler.policy;
+    const policy = this.policy;
     if (removed.length > 0 && policy.holdRemovals(typeUrl)) {
       // Make before break: a resource the client holds (a cluster, its
       // endpoints, a listener) is removed only after the types after it

@@ -1,6 +1,4 @@
 import { DiscoveryRequestSchema } from "@ts-control-plane/envoy-api/envoy/service/discovery/v3/discovery_pb";
-import type { ConfigWatcher } from "../cache/config-watcher.ts";
-import type { StatusRegistry } from "../cache/node-status.ts";
 import type { EncodedResource } from "../resource/encoded-resource.ts";
 import { resourceType, type ResourceType } from "../resource/resource-types.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
@@ -12,10 +10,9 @@ import { selectSotwHeartbeat } from "../protocol/sotw-ttl.ts";
 import { endpointsToAwait } from "../protocol/ads-schedule.ts";
 import { defaultMaxResponseBytes } from "./delta-stream.ts";
 import type { SotwResponseEncoder } from "./response-encoder.ts";
-import { StreamScheduler } from "./stream-scheduler.ts";
-import { StreamSession } from "./stream-session.ts";
-import type { StreamTransport } from "./stream-transport.ts";
-import { callHook, type ResponseEvent, type XdsHooks } from "./xds-hooks.ts";
+import type { StreamSession } from "./stream-session.ts";
+import { callHook, type ResponseEvent } from "./xds-hooks.ts";
+import { XdsStream, type XdsStreamOptions } from "./xds-stream.ts";
 
 /** What `onResponse` receives for a SotW response (variant "sotw"). */
 export interface SotwResponseEvent extends ResponseEvent {
@@ -27,17 +24,8 @@ export interface SotwResponseEvent extends ResponseEvent {
   readonly heartbeats: readonly string[];
 }
 
-export interface SotwStreamOptions {
-  readonly id: number;
-  readonly transport: StreamTransport;
-  readonly watcher: ConfigWatcher;
-  readonly status: StatusRegistry;
-  readonly hooks: XdsHooks;
+export interface SotwStreamOptions extends XdsStreamOptions {
   readonly encoder: SotwResponseEncoder;
-  /** The type a per-type service serves; undefined for ADS. */
-  readonly typeUrl?: string;
-  /** ADS only: how long listeners and routes may wait for the endpoints of clusters just sent (protocol/ads-schedule.ts). Default 5 s. */
-  readonly warmingTimeoutMs?: number;
   /**
    * Every so often, types whose last response carried resources with a TTL
    * are resent unchanged, so Envoy re-arms the TTLs; when heartbeats stop (the
@@ -79,41 +67,21 @@ interface TypeState {
 /**
  * One State-of-the-World stream (ADS or per type): decodes requests, selects,
  * encodes and writes responses. What goes next and what waits (push order,
- * the warming gate, deferred removals, heartbeats) is the stream scheduler's
- * (protocol/ads-schedule.ts), shared with DeltaStream.
+ * the warming gate, deferred removals, heartbeats) is the scheduling policy's
+ * (protocol/ads-schedule.ts, through XdsStream), shared with DeltaStream.
  */
-export class SotwStream {
+export class SotwStream extends XdsStream {
   readonly #o: SotwStreamOptions;
   readonly #s: StreamSession;
   readonly #types = new Map<string, TypeState>();
-  readonly #scheduler: StreamScheduler;
   #nonce = 0;
   /** The first request (with the node) was decoded and admitted. */
   #opened = false;
 
   constructor(options: SotwStreamOptions) {
+    super(options, "sotw");
     this.#o = options;
-    this.#s = new StreamSession({
-      ...options,
-      variant: "sotw",
-      onChange: (typeUrls) => this.#onChange(typeUrls),
-      onRekey: () => {
-        this.#scheduler.policy.rekeyed();
-        this.#scheduler.pump();
-      },
-      onRelease: () => this.#release(),
-      onHeartbeat: () => this.#onHeartbeat(),
-    });
-    this.#scheduler = new StreamScheduler({ session: this.#s, transport: options.transport, warmingTimeoutMs: options.warmingTimeoutMs, send: (t) => this.#respond(t) });
-  }
-
-  /** Who the stream serves and how it ends (rekey, fail, close): shared with the other variant. */
-  get session(): StreamSession {
-    return this.#s;
-  }
-
-  get nodeId(): string {
-    return this.#s.nodeId;
+    this.#s = this.session;
   }
 
   onRequest(bytes: Uint8Array): void {
@@ -156,13 +124,8 @@ export class SotwStream {
     // way, so it must not trigger anything (xds-protocol.md § nonces).
     if (kind === "stale") return;
     if ((kind === "ack" || kind === "nack") && state) state.nacked = kind === "nack";
-    if (kind === "nack") this.#scheduler.policy.nacked(typeUrl);
     if (kind === "nack") {
-      const message = request.errorDetail?.message ?? "";
-      const code = request.errorDetail?.code ?? 0;
-      const version = state?.lastSentVersion ?? "";
-      this.#o.status.nacked(nodeId, typeUrl, { version, nonce: request.responseNonce, message, code });
-      callHook(this.#o.hooks, "onNack", { ...base, version, nonce: request.responseNonce, message, code });
+      this.nacked(base, state?.lastSentVersion ?? "", request);
     } else if (kind === "ack") {
       this.#o.status.acked(nodeId, typeUrl, request.versionInfo);
       callHook(this.#o.hooks, "onAck", { ...base, version: request.versionInfo, nonce: request.responseNonce });
@@ -183,42 +146,32 @@ export class SotwStream {
       if (state.lastSent && !subscription.wildcard && !unchanged) state.lastSent = state.lastSent.filter((r) => subscription.names.has(r.name));
     }
     if (!unchanged) this.#o.status.subscribed(nodeId, typeUrl, subscription.wildcard ? ["*", ...subscription.names] : [...subscription.names]);
-    this.#scheduler.policy.requested(typeUrl);
-    this.#scheduler.pump();
+    this.policy.requested(typeUrl);
+    this.pump();
   }
 
-  #onHeartbeat(): void {
-    // Only types whose last response carried a TTL take part.
+  /** Only types whose last response carried a TTL take part in heartbeats. */
+  protected heartbeatTypes(): string[] {
     const beating: string[] = [];
     for (const [t, state] of this.#types) if (state.hasTtl) beating.push(t);
-    this.#scheduler.policy.heartbeat(beating);
-    this.#scheduler.pump();
+    return beating;
   }
 
-  #onChange(typeUrls: ReadonlySet<string>): void {
-    this.#scheduler.policy.changed(typeUrls);
-    this.#scheduler.pump();
-  }
-
-  /** Sends the type's response if there is something to say; returns false when the transport is full. */
-  #respond(typeUrl: string): boolean {
+  protected respond(typeUrl: string, type: ResourceType, available: TypeResources): boolean {
     const state = this.#types.get(typeUrl);
-    const type = resourceType(typeUrl);
-    const available = this.#o.watcher.get(this.#s.key, typeUrl);
-    // No snapshot for this node yet: the request waits, remembered.
-    if (!state || !type || !available) return true;
+    if (!state) return true;
     let selection = selectSotw(available, state.subscription);
-    if (type.fullState && state.lastSent && !state.initial && this.#scheduler.policy.holdRemovals(typeUrl)) {
+    if (type.fullState && state.lastSent && !state.initial && this.policy.holdRemovals(typeUrl)) {
       // Make before break: keep resources about to disappear until what
       // replaces them (routes, listeners) was sent, then remove them in a later
       // response (xds-protocol.md § Ordering; go-control-plane #526, #705, #800).
       const kept = state.lastSent.filter((r) => !available.items.has(r.name));
       if (kept.length > 0) {
         selection = withKept(selection, kept);
-        this.#scheduler.policy.heldRemovals(typeUrl);
+        this.policy.heldRemovals(typeUrl);
       }
     }
-    const heartbeatDue = this.#scheduler.policy.takeHeartbeat(typeUrl);
+    const heartbeatDue = this.policy.takeHeartbeat(typeUrl);
     if (!shouldRespondSotw({ fullState: type.fullState, selection, lastSent: state.lastSent, initial: state.initial })) {
       return heartbeatDue ? this.#heartbeat(typeUrl, state, type, available, selection) : true;
     }
@@ -315,7 +268,7 @@ export class SotwStream {
    * EDS on the stream awaits nothing).
    */
   #scheduled(typeUrl: string, resources: readonly EncodedResource[]): void {
-    const policy = this.#scheduler.policy;
+    const policy = this.policy;
     if (typeUrl === TypeUrl.Cluster) {
       const eds = this.#types.get(TypeUrl.Endpoint);
       const awaited = eds ? endpointsToAwait(resources, this.#o.watcher.get(this.#s.key, TypeUrl.Endpoint)?.items, versionsOf(eds.lastSent ?? [])) : [];
@@ -325,8 +278,7 @@ export class SotwStream {
     }
   }
 
-  #release(): void {
-    this.#scheduler.release();
+  protected released(): void {
     this.#types.clear();
   }
 }
