@@ -81,9 +81,9 @@ const maxPendingNames = 1024;
 /**
  * One Delta (incremental) xDS stream, ADS or per type: decodes requests,
  * selects, encodes and writes responses. Same shape as SotwStream: what goes
- * next and what waits is the scheduling policy's (protocol/ads-schedule.ts, through XdsStream).
- * Versions are per resource (the content hash of its bytes);
- * `system_version_info` is informational only.
+ * next and what waits is the scheduling policy's (protocol/ads-schedule.ts,
+ * through XdsStream). Versions are per resource (the content hash of its
+ * bytes); `system_version_info` is informational only.
  */
 export class DeltaStream extends XdsStream {
   readonly #o: DeltaStreamOptions;
