@@ -21,8 +21,8 @@ export const defaultWarmingTimeoutMs = 5000;
  * happened (a type is due, a response went out carrying what, a NACK, a
  * heartbeat) and asks `next()`; it never writes anything itself.
  *
- * Rules, on ADS (a per-type stream just answers what is due, in no particular
- * order since it carries one type):
+ * Rules, on ADS (a per-type stream carries one type: it answers what is due,
+ * and is never gated nor defers removals):
  * - Push order: of the types due, the lowest `pushOrder` goes first: CDS, EDS,
  *   LDS, RDS, then the rest. One type at a time; the stream's pump sends one
  *   response per `next()` and waits for the transport to drain, so two
@@ -34,10 +34,12 @@ export const defaultWarmingTimeoutMs = 5000;
  *   on the EDS names the clusters just sent reference that the client does not
  *   hold at the cache's current version (`endpointsToAwait`); while it is
  *   closed, LDS, RDS and every later type wait. It opens when
- *   - every awaited name went out in an EDS response (or was reported removed):
+ *   - every awaited name went out in an EDS response (or was reported removed).
  *     Envoy asks for the endpoints of new clusters *before* it ACKs the CDS
- *     response, so waiting for the ACK would be the wrong signal (it comes
- *     after the endpoints in Delta, and says nothing about them in SotW);
+ *     response, so the ACK is the wrong signal: it says nothing about whether
+ *     the endpoints went out, and waiting for it holds routes a round trip
+ *     longer than needed (SotW streams used to wait for it, Delta streams for
+ *     the endpoints; this is the one rule for both);
  *   - the CDS response is NACKed: rejected clusters never ask for endpoints;
  *   - `warmingTimeoutMs` passes: a client that never asks must not hold its
  *     listeners forever.
