@@ -261,7 +261,7 @@ export class DeltaStream extends XdsStream {
       const held = this.#types.get(TypeUrl.Endpoint)?.subscription.clientVersions;
       policy.clustersSent(held ? endpointsToAwait(selection.resources, this.#o.watcher.get(this.#s.key, TypeUrl.Endpoint)?.items, held) : [], Date.now());
     }
-    if (typeUrl === TypeUrl.Endpoint) policy.endpointsSent([...selection.resources.map((r) => r.name), ...removed]);
+    if (typeUrl === TypeUrl.Endpoint && policy.gateClosed) policy.endpointsSent([...selection.resources.map((r) => r.name), ...removed]);
     return writable;
   }
 }

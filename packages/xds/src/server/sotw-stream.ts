@@ -273,7 +273,7 @@ export class SotwStream extends XdsStream {
       const eds = this.#types.get(TypeUrl.Endpoint);
       const awaited = eds ? endpointsToAwait(resources, this.#o.watcher.get(this.#s.key, TypeUrl.Endpoint)?.items, versionsOf(eds.lastSent ?? [])) : [];
       policy.clustersSent(awaited, Date.now());
-    } else if (typeUrl === TypeUrl.Endpoint) {
+    } else if (typeUrl === TypeUrl.Endpoint && policy.gateClosed) {
       policy.endpointsSent(namesOf(resources));
     }
   }
