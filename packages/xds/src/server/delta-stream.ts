@@ -1,10 +1,11 @@
 import { DeltaDiscoveryRequestSchema } from "@ts-control-plane/envoy-api/envoy/service/discovery/v3/discovery_pb";
-import type { ConfigWatcher, TypeChange } from "../cache/config-watcher.ts";
+import type { TypeChange } from "../cache/config-watcher.ts";
 import type { EncodedResource } from "../resource/encoded-resource.ts";
-import { pushOrder, resourceType, type ResourceType } from "../resource/resource-types.ts";
+import { resourceType, type ResourceType } from "../resource/resource-types.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
 import { classifyDeltaRequest } from "../protocol/delta-request-kind.ts";
 import { splitBySize } from "../protocol/delta-split.ts";
+import { endpointsToAwait } from "../protocol/ads-schedule.ts";
 import {
   applyDeltaRequest,
   createDeltaSubscription,
@@ -14,13 +15,11 @@ import {
   selectDeltaNames,
   type DeltaSubscription,
 } from "../protocol/delta-subscription.ts";
+import type { TypeResources } from "../protocol/sotw-selection.ts";
 import type { DeltaResponseEncoder } from "./delta-response-encoder.ts";
-import { OrderedPump } from "./ordered-pump.ts";
-import type { StreamReporting } from "./stream-reporter.ts";
-import { StreamSession } from "./stream-session.ts";
-import type { StreamTransport } from "./stream-transport.ts";
-import { endpointsToAwait, WarmingGate } from "./delta-warming-gate.ts";
+import type { StreamSession } from "./stream-session.ts";
 import type { RequestEvent, ResponseEvent } from "./xds-hooks.ts";
+import { XdsStream, type XdsStreamOptions } from "./xds-stream.ts";
 
 /**
  * What `onRequest` receives for a Delta request (variant "delta"): the common
@@ -44,25 +43,14 @@ export interface DeltaResponseEvent extends ResponseEvent {
   readonly parts: number;
 }
 
-/** Reports go to the server's reporter (or to a status registry and hooks, for a stream on its own). */
-export type DeltaStreamOptions = StreamReporting & {
-  readonly id: number;
-  readonly transport: StreamTransport;
-  readonly watcher: ConfigWatcher;
+export type DeltaStreamOptions = XdsStreamOptions & {
   readonly encoder: DeltaResponseEncoder;
-  /** The type a per-type service serves; undefined for ADS. */
-  readonly typeUrl?: string;
   /**
    * Every so often, resources with a TTL that the client holds are re-announced
    * without their body, so Envoy keeps them; when heartbeats stop (the control
    * plane is gone), Envoy drops them at TTL expiry. Off when undefined or 0.
    */
   readonly heartbeatIntervalMs?: number;
-  /**
-   * ADS only: how long routes and listeners may wait for the endpoints of
-   * clusters just sent (delta-warming-gate.ts). Default 2000 ms.
-   */
-  readonly warmingWaitMs?: number;
   /** Largest response message; bigger logical responses go out in parts. Default 4 MiB. */
   readonly maxResponseBytes?: number;
 };
@@ -91,60 +79,31 @@ interface TypeState {
 const maxPendingNames = 1024;
 
 /**
- * One Delta (incremental) xDS stream, ADS or per type. Same shape as
- * SotwStream: one ordered pump per stream in CDS, EDS, LDS, RDS order, one
- * response at a time, respecting transport back-pressure (go-control-plane
- * #752, #875). Versions are per resource (the content hash of its bytes);
- * `system_version_info` is informational only.
+ * One Delta (incremental) xDS stream, ADS or per type: decodes requests,
+ * selects, encodes and writes responses. Same shape as SotwStream: what goes
+ * next and what waits is the scheduling policy's (protocol/ads-schedule.ts,
+ * through XdsStream). Versions are per resource (the content hash of its
+ * bytes); `system_version_info` is informational only.
  */
-export class DeltaStream {
+export class DeltaStream extends XdsStream {
   readonly #o: DeltaStreamOptions;
   readonly #s: StreamSession;
   readonly #types = new Map<string, TypeState>();
-  readonly #dirty = new Set<string>();
-  /** Full-state types whose removals wait until the types after them were sent (make before break). */
-  readonly #deferred = new Set<string>();
-  /** Deferred types just released: their removals go out without another deferral. */
-  readonly #released = new Set<string>();
-  /** ADS make before break for new clusters: routes wait for their endpoints (delta-warming-gate.ts). */
-  readonly #gate: WarmingGate;
-  /** Types due for a TTL heartbeat on their next response. */
-  readonly #heartbeatDue = new Set<string>();
-  readonly #pumper = new OrderedPump({
-    next: () => this.#nextDirty(),
-    send: (typeUrl) => this.#respond(typeUrl),
-    closed: () => this.#s.closed,
-    onceDrained: (callback) => this.#o.transport.onceDrained(callback),
-  });
   #nonce = 0;
 
   constructor(options: DeltaStreamOptions) {
+    super(options, "delta");
     this.#o = options;
-    this.#s = new StreamSession({
-      ...options,
-      variant: "delta",
-      onChange: (typeUrls, changes) => this.#onChange(typeUrls, changes),
-      onRekey: () => this.#onChange(new Set(this.#types.keys())),
-      onRelease: () => this.#release(),
-      onHeartbeat: () => this.#onHeartbeat(),
-    });
-    this.#gate = new WarmingGate({
-      waitMs: options.warmingWaitMs ?? 2000,
-      onOpen: (held) => {
-        if (this.#s.closed) return;
-        for (const t of held) this.#dirty.add(t);
-        void this.#pump();
-      },
-    });
+    this.#s = this.session;
   }
 
-  /** Who the stream serves and how it ends (rekey, fail, close): shared with the other variant. */
-  get session(): StreamSession {
-    return this.#s;
+  /** Every type takes part in heartbeats: those without TTL'd resources the client holds send nothing. */
+  protected heartbeatTypes(): Iterable<string> {
+    return this.#types.keys();
   }
 
-  get nodeId(): string {
-    return this.#s.nodeId;
+  protected released(): void {
+    this.#types.clear();
   }
 
   onRequest(bytes: Uint8Array): void {
@@ -168,14 +127,8 @@ export class DeltaStream {
     };
     this.#s.report.request(requestEvent);
     if (kind === "nack") {
-      // Recorded and surfaced, never answered by resending: what was sent stays
-      // "held" in the subscription, so only a new version goes out (#962, #582).
-      const message = request.errorDetail?.message ?? "";
-      const code = request.errorDetail?.code ?? 0;
-      const version = state?.lastSentVersion ?? "";
-      this.#s.report.nacked({ ...base, version, nonce: request.responseNonce, message, code });
-      // Rejected clusters will not ask for endpoints: stop holding routes for them.
-      if (typeUrl === TypeUrl.Cluster && this.#gate.closed) this.#gate.open();
+      // What was sent stays "held" in the subscription, so only a new version goes out (#962, #582).
+      this.nacked(base, state?.lastSentVersion ?? "", request);
     } else if (kind === "ack" && state) {
       // A Delta ACK carries no version: it accepts the response its nonce names.
       this.#s.report.acked({ ...base, version: state.lastSentVersion, nonce: request.responseNonce });
@@ -205,27 +158,16 @@ export class DeltaStream {
       this.#s.report.subscribed(nodeId, typeUrl, deltaSubscribedNames(state.subscription));
     }
     // Answering is decided on content (what the client holds versus what
-    // exists), so marking the type dirty never resends anything unchanged.
-    this.#dirty.add(typeUrl);
-    void this.#pump();
+    // exists), so making the type due never resends anything unchanged.
+    this.policy.requested(typeUrl);
+    this.pump();
   }
 
-  #onHeartbeat(): void {
-    if (this.#s.closed) return;
-    // Through the ordered pump like any response, never beside it (#752, #875).
-    for (const t of this.#types.keys()) {
-      this.#heartbeatDue.add(t);
-      this.#dirty.add(t);
-    }
-    if (this.#dirty.size > 0) void this.#pump();
-  }
-
-  #onChange(typeUrls: ReadonlySet<string>, changes?: ReadonlyMap<string, TypeChange>): void {
-    if (this.#s.closed) return;
+  /** Hints (the changed names) accumulate per type until it is next selected; a rekey (no hints) means the full walk. */
+  protected override changed(typeUrls: ReadonlySet<string>, changes: ReadonlyMap<string, TypeChange> | undefined): void {
     for (const t of typeUrls) {
       const state = this.#types.get(t);
       if (!state) continue;
-      this.#dirty.add(t);
       // Hints accumulate until the type is next selected: a stream still busy
       // with an earlier change sees the union of everything since.
       const change = changes?.get(t);
@@ -237,50 +179,17 @@ export class DeltaStream {
       for (const name of change.changed) state.pending.add(name);
       for (const name of change.removed) state.pending.add(name);
     }
-    if (this.#dirty.size > 0) void this.#pump();
   }
 
-  #nextDirty(): string | undefined {
-    // Deferred removals wait for everything else, held types included.
-    if (this.#dirty.size === 0 && !this.#gate.closed && this.#deferred.size > 0) {
-      // Released removals go out now, in push order, and are not deferred
-      // again because of one another.
-      for (const t of this.#deferred) {
-        this.#dirty.add(t);
-        this.#released.add(t);
-      }
-      this.#deferred.clear();
-    }
-    let best: string | undefined;
-    for (const t of this.#dirty) if (best === undefined || pushOrder(t) < pushOrder(best)) best = t;
-    if (best !== undefined) this.#dirty.delete(best);
-    return best;
-  }
-
-  #pump(): Promise<void> {
-    return this.#pumper.run();
-  }
-
-  /** Sends the type's changes if there are any; returns false when the transport is full. */
-  #respond(typeUrl: string): boolean {
+  protected respond(typeUrl: string, _type: ResourceType, available: TypeResources): boolean {
     const state = this.#types.get(typeUrl);
-    const type = resourceType(typeUrl);
-    const available = this.#o.watcher.get(this.#s.key, typeUrl);
-    // Nothing for this node yet: the subscription waits, remembered. Saying
-    // "removed" now would be wrong: the cache simply has not spoken.
-    if (!state || !type || !available) return true;
-    if (this.#gate.closed && pushOrder(typeUrl) > pushOrder(TypeUrl.Endpoint)) {
-      // Routes are not warmed by Envoy: a route to a cluster whose endpoints
-      // have not arrived answers 503 (go-control-plane #526, #705, #800).
-      this.#gate.hold(typeUrl);
-      return true;
-    }
+    if (!state) return true;
     const selection = state.pending === "all" ? selectDelta(available.items, state.subscription) : selectDeltaNames(available.items, state.subscription, state.pending);
     const pendingAfter = new Set<string>();
     state.pending = pendingAfter;
     let removed = selection.removed;
-    const released = this.#released.delete(typeUrl);
-    if (this.#s.ads && !released && (this.#gate.closed || this.#hasLaterDirtyTypes(typeUrl))) {
+    const policy = this.policy;
+    if (removed.length > 0 && policy.holdRemovals(typeUrl)) {
       // Make before break: a resource the client holds (a cluster, its
       // endpoints, a listener) is removed only after the types after it
       // (listeners, routes, including those the warming gate holds) were sent,
@@ -289,7 +198,7 @@ export class DeltaStream {
       const held = removed.filter((name) => state.subscription.clientVersions.has(name));
       if (held.length > 0) {
         removed = removed.filter((name) => !state.subscription.clientVersions.has(name));
-        this.#deferred.add(typeUrl);
+        policy.heldRemovals(typeUrl);
         // Not sent now: they are what the released pass must find.
         for (const name of held) pendingAfter.add(name);
       }
@@ -297,7 +206,7 @@ export class DeltaStream {
     // Heartbeats: TTL resources the client holds at their current version and
     // that this response does not carry anyway.
     const heartbeats: EncodedResource[] = [];
-    if (this.#heartbeatDue.delete(typeUrl)) {
+    if (policy.takeHeartbeat(typeUrl)) {
       const sending = new Set(selection.resources.map((r) => r.name));
       for (const [name, version] of state.subscription.clientVersions) {
         const r = available.items.get(name);
@@ -346,26 +255,12 @@ export class DeltaStream {
       writable = this.#o.transport.write(message) && writable;
     });
     if (this.#s.ads && typeUrl === TypeUrl.Cluster) {
-      // Only a client that takes endpoints over this stream is waited for; at
-      // startup Envoy asks for listeners only once its clusters are warm anyway.
+      // What the client holds of EDS: the versions it was sent or announced (a
+      // client without EDS on the stream awaits nothing).
       const held = this.#types.get(TypeUrl.Endpoint)?.subscription.clientVersions;
-      if (held) this.#gate.await(endpointsToAwait(selection.resources, this.#o.watcher.get(this.#s.key, TypeUrl.Endpoint)?.items, held));
+      policy.clustersSent(held ? endpointsToAwait(selection.resources, this.#o.watcher.get(this.#s.key, TypeUrl.Endpoint)?.items, held) : [], Date.now());
     }
-    if (typeUrl === TypeUrl.Endpoint) this.#gate.delivered([...selection.resources.map((r) => r.name), ...removed]);
+    if (typeUrl === TypeUrl.Endpoint && policy.gateClosed) policy.endpointsSent([...selection.resources.map((r) => r.name), ...removed]);
     return writable;
-  }
-
-  #hasLaterDirtyTypes(typeUrl: string): boolean {
-    for (const t of this.#dirty) if (pushOrder(t) > pushOrder(typeUrl)) return true;
-    return false;
-  }
-
-  #release(): void {
-    this.#gate.dispose();
-    this.#heartbeatDue.clear();
-    this.#types.clear();
-    this.#dirty.clear();
-    this.#deferred.clear();
-    this.#released.clear();
   }
 }

@@ -185,15 +185,50 @@ describe("SotW xDS server", () => {
     // The removal of c1 is held back until the listener and route that replace it went out.
     assert.deepEqual(names(cds), ["c1", "c2"]);
     assert.equal((await c.next()).typeUrl, TypeUrl.Endpoint, "endpoints do not wait for the cluster ACK");
-    // Listeners and routes wait for the cluster update's ACK, so a route never
-    // reaches Envoy before the endpoints of the cluster it points at.
-    await c.expectNone(200);
-    c.ack(cds);
+    // The endpoints of the new cluster c2 went out: listeners and routes may
+    // follow, without waiting for the cluster ACK (the tests below hold them).
     assert.equal((await c.next()).typeUrl, TypeUrl.Listener);
     assert.equal((await c.next()).typeUrl, TypeUrl.Route);
     const final = await c.next();
     assert.equal(final.typeUrl, TypeUrl.Cluster);
     assert.deepEqual(names(final), ["c2"]);
+  });
+
+  /** A client holding c1 on every type, then c2 appears and the route moves to it; returns the last EDS response and the CDS response of the change. */
+  async function newClusterForRoute(c: RawXdsClient, nodeId: string) {
+    await cache.setSnapshot(nodeId, fullSnapshot("a"));
+    c.send({ typeUrl: TypeUrl.Cluster });
+    c.ack(await c.next());
+    c.send({ typeUrl: TypeUrl.Endpoint, resourceNames: ["c1"] });
+    const eds = await c.next();
+    c.ack(eds, ["c1"]);
+    c.send({ typeUrl: TypeUrl.Route, resourceNames: ["r1"] });
+    c.ack(await c.next(), ["r1"]);
+    await c.expectNone(100);
+    await cache.setSnapshot(nodeId, createSnapshot({ resources: [edsCluster("c1"), edsCluster("c2"), endpoints("c1", [8080]), endpoints("c2"), httpListener("l1", "r1"), route("r1", "c2")] }));
+    const cds = await c.next();
+    assert.deepEqual([cds.typeUrl, names(cds)], [TypeUrl.Cluster, ["c1", "c2"]]);
+    return { eds, cds };
+  }
+
+  test("ADS holds routes until the client asked for and got the endpoints of a new cluster, ACK or not (#526, #705, #800)", async () => {
+    const c = connect({ nodeId: "warm" });
+    const { eds, cds } = await newClusterForRoute(c, "warm");
+    await c.expectNone(200); // the route waits: c2 is still warming on the client
+    c.ack(cds);
+    await c.expectNone(150); // the ACK says nothing about c2's endpoints
+    c.ack(eds, ["c1", "c2"]); // what Envoy does while warming c2
+    const next = await c.next();
+    assert.equal(next.typeUrl, TypeUrl.Endpoint);
+    assert.deepEqual((await c.next()).typeUrl, TypeUrl.Route);
+  });
+
+  test("a NACKed cluster update releases the routes held for its endpoints", async () => {
+    const c = connect({ nodeId: "warm-nack" });
+    const { cds } = await newClusterForRoute(c, "warm-nack");
+    await c.expectNone(150);
+    c.send({ typeUrl: TypeUrl.Cluster, versionInfo: "", responseNonce: cds.nonce, errorMessage: "c2 rejected" });
+    assert.equal((await c.next()).typeUrl, TypeUrl.Route);
   });
 
   test("an ADS request without type_url ends that stream with INVALID_ARGUMENT, others keep being served", async () => {

@@ -1,20 +1,18 @@
 import { DiscoveryRequestSchema } from "@ts-control-plane/envoy-api/envoy/service/discovery/v3/discovery_pb";
-import type { ConfigWatcher } from "../cache/config-watcher.ts";
 import type { EncodedResource } from "../resource/encoded-resource.ts";
-import { pushOrder, resourceType, type ResourceType } from "../resource/resource-types.ts";
+import { resourceType, type ResourceType } from "../resource/resource-types.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
 import { classifySotwRequest } from "../protocol/sotw-request-kind.ts";
 import { selectSotw, shouldRespondSotw, type SotwSelection, type TypeResources } from "../protocol/sotw-selection.ts";
 import { readRawSotwRequest, type RawSotwRequest } from "../protocol/sotw-repeat-request.ts";
 import { applySotwRequest, rememberRawNames, repeatedNames, type SotwSubscription } from "../protocol/sotw-subscription.ts";
 import { selectSotwHeartbeat } from "../protocol/sotw-ttl.ts";
+import { endpointsToAwait } from "../protocol/ads-schedule.ts";
 import { defaultMaxResponseBytes } from "./delta-stream.ts";
 import type { SotwResponseEncoder } from "./response-encoder.ts";
-import { OrderedPump } from "./ordered-pump.ts";
-import type { StreamReporting } from "./stream-reporter.ts";
-import { StreamSession } from "./stream-session.ts";
-import type { StreamTransport } from "./stream-transport.ts";
+import type { StreamSession } from "./stream-session.ts";
 import type { ResponseEvent } from "./xds-hooks.ts";
+import { XdsStream, type XdsStreamOptions } from "./xds-stream.ts";
 
 /** What `onResponse` receives for a SotW response (variant "sotw"). */
 export interface SotwResponseEvent extends ResponseEvent {
@@ -26,16 +24,8 @@ export interface SotwResponseEvent extends ResponseEvent {
   readonly heartbeats: readonly string[];
 }
 
-/** Reports go to the server's reporter (or to a status registry and hooks, for a stream on its own). */
-export type SotwStreamOptions = StreamReporting & {
-  readonly id: number;
-  readonly transport: StreamTransport;
-  readonly watcher: ConfigWatcher;
+export type SotwStreamOptions = XdsStreamOptions & {
   readonly encoder: SotwResponseEncoder;
-  /** The type a per-type service serves; undefined for ADS. */
-  readonly typeUrl?: string;
-  /** How long listeners and routes wait for a cluster update's ACK before going anyway (ADS). Default 5 s. */
-  readonly clusterAckTimeoutMs?: number;
   /**
    * Every so often, types whose last response carried resources with a TTL
    * are resent unchanged, so Envoy re-arms the TTLs; when heartbeats stop (the
@@ -66,9 +56,6 @@ interface TypeState {
   latestNonce?: string;
   /** The client asked afresh: answer even if we believe it has the content. */
   initial: boolean;
-  /** A response went out and neither ACK nor NACK came back yet. */
-  awaitingAck: boolean;
-  ackTimer?: NodeJS.Timeout;
   /** The latest response was NACKed: heartbeats must not resend the rejected bytes (#962, #582). */
   nacked: boolean;
   /** The latest response carried a resource with a TTL: only such types take part in heartbeats. */
@@ -78,49 +65,23 @@ interface TypeState {
 }
 
 /**
- * One State-of-the-World stream (ADS or per type): the rules of
- * xds-protocol.md in one place. Responses go out through one ordered pump per
- * stream, in CDS, EDS, LDS, RDS order, one at a time, respecting transport
- * back-pressure (go-control-plane #752, #875: never let two responses race).
+ * One State-of-the-World stream (ADS or per type): decodes requests, selects,
+ * encodes and writes responses. What goes next and what waits (push order,
+ * the warming gate, deferred removals, heartbeats) is the scheduling policy's
+ * (protocol/ads-schedule.ts, through XdsStream), shared with DeltaStream.
  */
-export class SotwStream {
+export class SotwStream extends XdsStream {
   readonly #o: SotwStreamOptions;
   readonly #s: StreamSession;
   readonly #types = new Map<string, TypeState>();
-  readonly #dirty = new Set<string>();
-  /** Full-state types whose removals wait until the types after them were sent (make before break). */
-  readonly #deferred = new Set<string>();
-  /** Types due for a TTL heartbeat on their next turn in the pump. */
-  readonly #heartbeatDue = new Set<string>();
-  readonly #pumper = new OrderedPump({
-    next: () => this.#nextDirty(),
-    send: (typeUrl) => this.#respond(typeUrl),
-    closed: () => this.#s.closed,
-    onceDrained: (callback) => this.#o.transport.onceDrained(callback),
-  });
   #nonce = 0;
   /** The first request (with the node) was decoded and admitted. */
   #opened = false;
 
   constructor(options: SotwStreamOptions) {
+    super(options, "sotw");
     this.#o = options;
-    this.#s = new StreamSession({
-      ...options,
-      variant: "sotw",
-      onChange: (typeUrls) => this.#onChange(typeUrls),
-      onRekey: () => this.#onChange(new Set(this.#types.keys())),
-      onRelease: () => this.#release(),
-      onHeartbeat: () => this.#onHeartbeat(),
-    });
-  }
-
-  /** Who the stream serves and how it ends (rekey, fail, close): shared with the other variant. */
-  get session(): StreamSession {
-    return this.#s;
-  }
-
-  get nodeId(): string {
-    return this.#s.nodeId;
+    this.#s = this.session;
   }
 
   onRequest(bytes: Uint8Array): void {
@@ -162,15 +123,9 @@ export class SotwStream {
     // A stale request answers an older response; a newer one is already on its
     // way, so it must not trigger anything (xds-protocol.md § nonces).
     if (kind === "stale") return;
-    if ((kind === "ack" || kind === "nack") && state) {
-      this.#acknowledged(state);
-      state.nacked = kind === "nack";
-    }
+    if ((kind === "ack" || kind === "nack") && state) state.nacked = kind === "nack";
     if (kind === "nack") {
-      const message = request.errorDetail?.message ?? "";
-      const code = request.errorDetail?.code ?? 0;
-      const version = state?.lastSentVersion ?? "";
-      this.#s.report.nacked({ ...base, version, nonce: request.responseNonce, message, code });
+      this.nacked(base, state?.lastSentVersion ?? "", request);
     } else if (kind === "ack") {
       this.#s.report.acked({ ...base, version: request.versionInfo, nonce: request.responseNonce });
     }
@@ -180,7 +135,7 @@ export class SotwStream {
     // nothing to re-record, nothing to forget.
     const unchanged = state?.subscription === subscription;
     if (!state) {
-      state = { subscription, lastSentVersion: "", initial: true, awaitingAck: false, nacked: false, hasTtl: false, sharedFloor: 0 };
+      state = { subscription, lastSentVersion: "", initial: true, nacked: false, hasTtl: false, sharedFloor: 0 };
       this.#types.set(typeUrl, state);
     } else {
       state.subscription = subscription;
@@ -190,84 +145,32 @@ export class SotwStream {
       if (state.lastSent && !subscription.wildcard && !unchanged) state.lastSent = state.lastSent.filter((r) => subscription.names.has(r.name));
     }
     if (!unchanged) this.#s.report.subscribed(nodeId, typeUrl, subscription.wildcard ? ["*", ...subscription.names] : [...subscription.names]);
-    this.#dirty.add(typeUrl);
-    void this.#pump();
+    this.policy.requested(typeUrl);
+    this.pump();
   }
 
-  #onHeartbeat(): void {
-    if (this.#s.closed) return;
-    // Through the ordered pump like any response, never beside it (#752, #875):
-    // a heartbeat goes out in push order, after any update already queued.
-    for (const [t, state] of this.#types) {
-      if (!state.hasTtl) continue;
-      this.#heartbeatDue.add(t);
-      this.#dirty.add(t);
-    }
-    if (this.#dirty.size > 0) void this.#pump();
+  /** Only types whose last response carried a TTL take part in heartbeats. */
+  protected heartbeatTypes(): string[] {
+    const beating: string[] = [];
+    for (const [t, state] of this.#types) if (state.hasTtl) beating.push(t);
+    return beating;
   }
 
-  #onChange(typeUrls: ReadonlySet<string>): void {
-    if (this.#s.closed) return;
-    for (const t of typeUrls) if (this.#types.has(t)) this.#dirty.add(t);
-    if (this.#dirty.size > 0) void this.#pump();
-  }
-
-  #nextDirty(): string | undefined {
-    if (this.#dirty.size === 0 && this.#deferred.size > 0) {
-      for (const t of this.#deferred) this.#dirty.add(t);
-      this.#deferred.clear();
-    }
-    let best: string | undefined;
-    for (const t of this.#dirty) {
-      if (this.#gated(t)) continue;
-      if (best === undefined || pushOrder(t) < pushOrder(best)) best = t;
-    }
-    if (best !== undefined) this.#dirty.delete(best);
-    return best;
-  }
-
-  /**
-   * On ADS, listeners, routes and later types wait while a cluster update is
-   * unacknowledged. Envoy asks for the endpoints of new clusters before it ACKs
-   * them, and those requests are answered at once; so by the ACK, the endpoints
-   * are on the wire ahead of any route that points at the new clusters. Without
-   * this, a route can reach Envoy while its cluster is still warming, and
-   * requests get 503 (routes are not warmed: go-control-plane #526, #705, #800).
-   */
-  #gated(typeUrl: string): boolean {
-    if (!this.#s.ads || pushOrder(typeUrl) <= pushOrder(TypeUrl.Endpoint)) return false;
-    return this.#types.get(TypeUrl.Cluster)?.awaitingAck === true;
-  }
-
-  #acknowledged(state: TypeState): void {
-    state.awaitingAck = false;
-    if (state.ackTimer) clearTimeout(state.ackTimer);
-    delete state.ackTimer;
-  }
-
-  #pump(): Promise<void> {
-    return this.#pumper.run();
-  }
-
-  /** Sends the type's response if there is something to say; returns false when the transport is full. */
-  #respond(typeUrl: string): boolean {
+  protected respond(typeUrl: string, type: ResourceType, available: TypeResources): boolean {
     const state = this.#types.get(typeUrl);
-    const type = resourceType(typeUrl);
-    const available = this.#o.watcher.get(this.#s.key, typeUrl);
-    // No snapshot for this node yet: the request waits, remembered.
-    if (!state || !type || !available) return true;
+    if (!state) return true;
     let selection = selectSotw(available, state.subscription);
-    if (type.fullState && this.#s.ads && state.lastSent && !state.initial && this.#hasLaterDirtyTypes(typeUrl)) {
+    if (type.fullState && state.lastSent && !state.initial && this.policy.holdRemovals(typeUrl)) {
       // Make before break: keep resources about to disappear until what
       // replaces them (routes, listeners) was sent, then remove them in a later
       // response (xds-protocol.md § Ordering; go-control-plane #526, #705, #800).
       const kept = state.lastSent.filter((r) => !available.items.has(r.name));
       if (kept.length > 0) {
         selection = withKept(selection, kept);
-        this.#deferred.add(typeUrl);
+        this.policy.heldRemovals(typeUrl);
       }
     }
-    const heartbeatDue = this.#heartbeatDue.delete(typeUrl);
+    const heartbeatDue = this.policy.takeHeartbeat(typeUrl);
     if (!shouldRespondSotw({ fullState: type.fullState, selection, lastSent: state.lastSent, initial: state.initial })) {
       return heartbeatDue ? this.#heartbeat(typeUrl, state, type, available, selection) : true;
     }
@@ -290,7 +193,7 @@ export class SotwStream {
     state.initial = false;
     state.nacked = false;
     state.hasTtl = hasTtl(selection.resources);
-    if (this.#s.ads && typeUrl === TypeUrl.Cluster) this.#awaitAck(state);
+    if (this.#s.ads) this.#scheduled(typeUrl, selection.resources);
     this.#emitResponse({ typeUrl, version: selection.version, nonce, resources: selection.resources, bytes: message.length, heartbeats: [] }, { heartbeat: false });
     return this.#o.transport.write(message);
   }
@@ -364,28 +267,24 @@ export class SotwStream {
     this.#s.report.sentSotw(event, { cacheKey: this.#s.key, heartbeat: options.heartbeat });
   }
 
-  #awaitAck(state: TypeState): void {
-    this.#acknowledged(state);
-    state.awaitingAck = true;
-    // A client that never ACKs must not hold the other types forever.
-    state.ackTimer = setTimeout(() => {
-      this.#acknowledged(state);
-      if (!this.#s.closed) void this.#pump();
-    }, this.#o.clusterAckTimeoutMs ?? 5000);
-    state.ackTimer.unref();
+  /**
+   * Tells the scheduler what a response carried, for the warming gate: what
+   * the client holds of EDS is the last EDS response sent (a client without
+   * EDS on the stream awaits nothing).
+   */
+  #scheduled(typeUrl: string, resources: readonly EncodedResource[]): void {
+    const policy = this.policy;
+    if (typeUrl === TypeUrl.Cluster) {
+      const eds = this.#types.get(TypeUrl.Endpoint);
+      const awaited = eds ? endpointsToAwait(resources, this.#o.watcher.get(this.#s.key, TypeUrl.Endpoint)?.items, versionsOf(eds.lastSent ?? [])) : [];
+      policy.clustersSent(awaited, Date.now());
+    } else if (typeUrl === TypeUrl.Endpoint && policy.gateClosed) {
+      policy.endpointsSent(namesOf(resources));
+    }
   }
 
-  #hasLaterDirtyTypes(typeUrl: string): boolean {
-    for (const t of this.#dirty) if (pushOrder(t) > pushOrder(typeUrl)) return true;
-    return false;
-  }
-
-  #release(): void {
-    this.#heartbeatDue.clear();
-    for (const state of this.#types.values()) this.#acknowledged(state);
+  protected released(): void {
     this.#types.clear();
-    this.#dirty.clear();
-    this.#deferred.clear();
   }
 }
 
@@ -395,6 +294,14 @@ function namesOf(resources: readonly EncodedResource[]): readonly string[] {
   let n = names.get(resources);
   if (!n) names.set(resources, (n = resources.map((r) => r.name)));
   return n;
+}
+
+/** Name -> version of a resource list, once per (immutable, usually shared) list. */
+const versions = new WeakMap<readonly EncodedResource[], ReadonlyMap<string, string>>();
+function versionsOf(resources: readonly EncodedResource[]): ReadonlyMap<string, string> {
+  let v = versions.get(resources);
+  if (!v) versions.set(resources, (v = new Map(resources.map((r) => [r.name, r.version]))));
+  return v;
 }
 
 /** Whether a list carries a resource with a TTL, once per (immutable, usually shared) list. */

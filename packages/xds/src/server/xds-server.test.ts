@@ -1,5 +1,6 @@
 // What createXdsServer adds around its streams: status for oversized Delta
-// parts, and CSDS records kept clear of SotW TTL heartbeats.
+// parts, CSDS records kept clear of SotW TTL heartbeats, and the warming
+// timeout both stream kinds take.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ClusterSchema } from "@ts-control-plane/envoy-api/envoy/config/cluster/v3/cluster_pb";
@@ -8,7 +9,8 @@ import { createSnapshot } from "../cache/snapshot.ts";
 import { createSnapshotCache } from "../cache/snapshot-cache.ts";
 import { encodeResource } from "../resource/encoded-resource.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
-import { edsCluster, endpoints } from "../../testing/fixtures.ts";
+import { XdsError } from "../resource/xds-error.ts";
+import { edsCluster, endpoints, httpListener, route } from "../../testing/fixtures.ts";
 import { RawDeltaClient } from "../../testing/raw-delta-client.ts";
 import { RawXdsClient } from "../../testing/raw-xds-client.ts";
 import { createXdsServer } from "./xds-server.ts";
@@ -72,4 +74,45 @@ test("SotW TTL heartbeats do not feed CSDS versions: while an update is held bac
   while (r.versionInfo !== "v3") r = await c.next(1000);
   c.ack(r);
   assert.equal(server.resourceVersions.versionOf("n", TypeUrl.Cluster, "ttl"), "v3");
+});
+
+test("warmingTimeoutMs: listeners and routes held for endpoints a client never asks for go after it, on SotW and Delta", async (t) => {
+  const cache = createSnapshotCache();
+  const resources = (clusters: string[]) => createSnapshot({ resources: [...clusters.map((c) => edsCluster(c)), ...clusters.map((c) => endpoints(c)), httpListener("l1", "r1"), route("r1", clusters.at(-1) ?? "c1")] });
+  await cache.setSnapshot("sotw", resources(["c1"]));
+  await cache.setSnapshot("delta", resources(["c1"]));
+  const server = createXdsServer({ cache, warmingTimeoutMs: 300 });
+  const port = await server.listen({ port: 0 });
+  const sotw = new RawXdsClient({ port, nodeId: "sotw" });
+  const delta = new RawDeltaClient({ port, nodeId: "delta" });
+  t.after(async () => {
+    sotw.close();
+    delta.close();
+    await server.close({ graceMs: 100 });
+  });
+  for (const [typeUrl, names] of [[TypeUrl.Cluster, []], [TypeUrl.Endpoint, ["c1"]], [TypeUrl.Route, ["r1"]]] as const) {
+    sotw.send({ typeUrl, resourceNames: names });
+    sotw.ack(await sotw.next(), names);
+    delta.send({ typeUrl, subscribe: names });
+    delta.ack(await delta.next());
+  }
+  await sotw.expectNone(50);
+  const start = Date.now();
+  await cache.setSnapshot("sotw", resources(["c1", "c2"]));
+  await cache.setSnapshot("delta", resources(["c1", "c2"]));
+  const [sotwCds, deltaCds] = [await sotw.next(), await delta.next()];
+  assert.deepEqual([sotwCds.typeUrl, deltaCds.typeUrl], [TypeUrl.Cluster, TypeUrl.Cluster]);
+  sotw.ack(sotwCds);
+  delta.ack(deltaCds);
+  // Neither asks for c2's endpoints: the route goes once the timeout passed.
+  const [sotwRds, deltaRds] = [await sotw.next(2000), await delta.next(2000)];
+  assert.deepEqual([sotwRds.typeUrl, deltaRds.typeUrl], [TypeUrl.Route, TypeUrl.Route]);
+  assert.ok(Date.now() - start >= 250, `held for ${Date.now() - start} ms`);
+});
+
+test("a warmingTimeoutMs that is negative or not a number is misuse", () => {
+  const cache = createSnapshotCache();
+  for (const warmingTimeoutMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+    assert.throws(() => createXdsServer({ cache, warmingTimeoutMs }), (e: unknown) => e instanceof XdsError && e.code === "invalid_argument");
+  }
 });

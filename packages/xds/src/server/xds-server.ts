@@ -53,6 +53,21 @@ export interface XdsServerOptions {
    */
   readonly maxResponseBytes?: number;
   /**
+   * ADS make before break for new clusters, in milliseconds; default 5000.
+   * Envoy warms a new EDS cluster until its endpoints arrive but does not warm
+   * routes: a route that reaches it before the endpoints of its cluster
+   * answers 503 (go-control-plane #526, #705, #800). So after a CDS response,
+   * an ADS stream (SotW or Delta) holds listeners, routes and later types until
+   * the endpoints those clusters reference, that the client does not hold at
+   * the current version, were sent, or the clusters are NACKed
+   * (protocol/ads-schedule.ts). This is how long it holds them at most, for a
+   * client that never asks for those endpoints: long enough for an Envoy
+   * under load to ask (it does so before it ACKs the clusters), short enough
+   * that such a client gets its listeners anyway. 0 opens the gate at the
+   * next turn of the stream. Per-type streams are never held.
+   */
+  readonly warmingTimeoutMs?: number;
+  /**
    * The per-node status record (keyed by node id), e.g. to choose how long
    * disconnected nodes are kept (`maxDisconnected`, `forgetAfterMs`); one
    * with the defaults is created when absent.
@@ -113,6 +128,10 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
   if (maxResponse !== undefined && !(Number.isInteger(maxResponse) && maxResponse >= 1024)) {
     throw new XdsError(XdsErrorCode.InvalidArgument, `maxResponseBytes must be an integer >= 1024, not ${maxResponse}`);
   }
+  const warming = options.warmingTimeoutMs;
+  if (warming !== undefined && !(Number.isFinite(warming) && warming >= 0)) {
+    throw new XdsError(XdsErrorCode.InvalidArgument, `warmingTimeoutMs must be a finite number >= 0, not ${warming}`);
+  }
   const status = options.status ?? new StatusRegistry();
   // CSDS must report the version that last changed each resource, not the
   // type's latest: Envoy keeps an unchanged resource at its older version.
@@ -135,10 +154,11 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       },
     };
     const common = { id: ++nextStreamId, transport, watcher: options.cache, reporter, ...(method.typeUrl === undefined ? {} : { typeUrl: method.typeUrl }) };
-    // Delta and SotW share the cache, the reporter, heartbeat and size options; each has its own encoder.
+    // Delta and SotW share the cache, the reporter, heartbeat, size and warming options; each has its own encoder.
     const heartbeat = {
       ...(options.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: options.heartbeatIntervalMs }),
       ...(maxResponse === undefined ? {} : { maxResponseBytes: maxResponse }),
+      ...(warming === undefined ? {} : { warmingTimeoutMs: warming }),
     };
     const stream = method.variant === "delta" ? new DeltaStream({ ...common, encoder: deltaEncoder, ...heartbeat }) : new SotwStream({ ...common, encoder, ...heartbeat });
     streams.add(stream);

@@ -1,0 +1,159 @@
+import type { ConfigWatcher, TypeChange } from "../cache/config-watcher.ts";
+import { AdsSchedule, defaultWarmingTimeoutMs } from "../protocol/ads-schedule.ts";
+import type { TypeResources } from "../protocol/sotw-selection.ts";
+import { resourceType, type ResourceType } from "../resource/resource-types.ts";
+import { OrderedPump } from "./ordered-pump.ts";
+import type { StreamReporting } from "./stream-reporter.ts";
+import { StreamSession } from "./stream-session.ts";
+import type { StreamTransport } from "./stream-transport.ts";
+import type { AckEvent } from "./xds-hooks.ts";
+
+/** What every stream takes, SotW or Delta; reports go to the server's reporter (or to a status registry and hooks, for a stream on its own). */
+export type XdsStreamOptions = StreamReporting & {
+  readonly id: number;
+  readonly transport: StreamTransport;
+  readonly watcher: ConfigWatcher;
+  /** The type a per-type service serves; undefined for ADS. */
+  readonly typeUrl?: string;
+  /** TTL heartbeats every so often (off when undefined or 0); each variant says what a heartbeat sends. */
+  readonly heartbeatIntervalMs?: number;
+  /**
+   * ADS only: how long listeners and routes may wait for the endpoints of
+   * clusters just sent (protocol/ads-schedule.ts). Default 5 s.
+   */
+  readonly warmingTimeoutMs?: number;
+};
+
+/** The fields every per-type hook event of a stream starts with. */
+export type TypeEventBase = Omit<AckEvent, "version" | "nonce">;
+
+/**
+ * What SotW and Delta streams share: the session (who the node is, its cache
+ * key and watch, how the stream ends), the scheduling policy
+ * (protocol/ads-schedule.ts: push order, warming gate, deferred removals,
+ * heartbeats), the ordered pump that writes one response at a time and honours
+ * back-pressure (go-control-plane #752, #875), and the one timer that opens
+ * the warming gate at its deadline. A variant decodes requests, feeds the
+ * policy what they mean, and selects, encodes and writes a type's response
+ * when the pump asks (`respond`).
+ */
+export abstract class XdsStream {
+  /** Who the stream serves and how it ends (rekey, fail, close). */
+  readonly session: StreamSession;
+  /** What goes next and what waits; the variant feeds it events. */
+  protected readonly policy: AdsSchedule;
+  readonly #o: XdsStreamOptions;
+  readonly #pumper: OrderedPump;
+  #gateTimer: NodeJS.Timeout | undefined = undefined;
+  /** The deadline #gateTimer was set for. */
+  #armed: number | undefined = undefined;
+
+  constructor(options: XdsStreamOptions, variant: "sotw" | "delta") {
+    this.#o = options;
+    const session = new StreamSession({
+      ...options,
+      variant,
+      onChange: (typeUrls, changes) => {
+        if (session.closed) return;
+        this.changed(typeUrls, changes);
+        this.policy.changed(typeUrls);
+        this.pump();
+      },
+      onRekey: () => {
+        this.changed(new Set(this.policy.subscribed), undefined);
+        this.policy.rekeyed();
+        this.pump();
+      },
+      onRelease: () => {
+        this.#disarm();
+        this.policy.clear();
+        this.released();
+      },
+      onHeartbeat: () => {
+        // Through the ordered pump like any response, never beside it (#752, #875).
+        this.policy.heartbeat(this.heartbeatTypes());
+        this.pump();
+      },
+    });
+    this.session = session;
+    this.policy = new AdsSchedule({ ads: session.ads, warmingTimeoutMs: options.warmingTimeoutMs ?? defaultWarmingTimeoutMs });
+    this.#pumper = new OrderedPump({
+      next: () => {
+        const typeUrl = this.policy.next();
+        // Every send passes here: the gate's deadline is (re)armed once it
+        // settles, whatever closed or opened it.
+        this.#arm();
+        return typeUrl;
+      },
+      send: (typeUrl) => this.#send(typeUrl),
+      closed: () => session.closed,
+      onceDrained: (callback) => options.transport.onceDrained(callback),
+    });
+  }
+
+  get nodeId(): string {
+    return this.session.nodeId;
+  }
+
+  abstract onRequest(bytes: Uint8Array): void;
+
+  /** Sends what is due (a call while a drain runs returns at once: the running drain picks it up). */
+  protected pump(): void {
+    if (this.session.closed) return;
+    void this.#pumper.run();
+  }
+
+  /** Resources of these types changed under the stream's key (all of them, changes undefined, on a rekey); the policy is told after. */
+  protected changed(_typeUrls: ReadonlySet<string>, _changes: ReadonlyMap<string, TypeChange> | undefined): void {}
+
+  /** The stream ended: drop per-type state. */
+  protected abstract released(): void;
+
+  /** The types a heartbeat refreshes. */
+  protected abstract heartbeatTypes(): Iterable<string>;
+
+  /** Sends the type's response if there is something to say; false when the transport is full. */
+  protected abstract respond(typeUrl: string, type: ResourceType, available: TypeResources): boolean;
+
+  /**
+   * A NACK: recorded in status and surfaced to hooks, never answered by
+   * resending the rejected bytes (#962, #582); the policy opens the warming
+   * gate on a CDS NACK.
+   */
+  protected nacked(base: TypeEventBase, version: string, request: { readonly responseNonce: string; readonly errorDetail?: { readonly message: string; readonly code: number } | undefined }): void {
+    const message = request.errorDetail?.message ?? "";
+    const code = request.errorDetail?.code ?? 0;
+    this.session.report.nacked({ ...base, version, nonce: request.responseNonce, message, code });
+    this.policy.nacked(base.typeUrl);
+  }
+
+  #send(typeUrl: string): boolean {
+    const type = resourceType(typeUrl);
+    const available = this.#o.watcher.get(this.session.key, typeUrl);
+    // Nothing for this node yet: the request waits, remembered. (Delta must not
+    // say "removed" now: the cache simply has not spoken.)
+    if (!type || !available) return true;
+    return this.respond(typeUrl, type, available);
+  }
+
+  #arm(): void {
+    const deadline = this.policy.deadline;
+    if (deadline === this.#armed) return;
+    this.#disarm();
+    if (deadline === undefined) return;
+    this.#armed = deadline;
+    this.#gateTimer = setTimeout(() => {
+      this.#gateTimer = undefined;
+      this.#armed = undefined;
+      this.policy.tick(Date.now());
+      this.pump();
+    }, Math.max(0, deadline - Date.now()));
+    this.#gateTimer.unref();
+  }
+
+  #disarm(): void {
+    clearTimeout(this.#gateTimer);
+    this.#gateTimer = undefined;
+    this.#armed = undefined;
+  }
+}
