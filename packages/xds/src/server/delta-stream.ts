@@ -27,7 +27,9 @@ import { XdsStream, type XdsStreamOptions } from "./xds-stream.ts";
  * Delta increments. Narrow with `event.variant === "delta"`.
  */
 export interface DeltaRequestEvent extends RequestEvent {
+  /** resource_names_subscribe: names this request adds to the subscription ("*" for wildcard). */
   readonly subscribe: readonly string[];
+  /** resource_names_unsubscribe: names this request removes from the subscription. */
   readonly unsubscribe: readonly string[];
   /** What the client says it already holds (first request of a type on a (re)connected stream). */
   readonly initialResourceVersions: Readonly<Record<string, string>>;
@@ -35,11 +37,13 @@ export interface DeltaRequestEvent extends RequestEvent {
 
 /** What `onResponse` receives for a Delta response: `resourceNames` are the resources sent, plus the removed names. */
 export interface DeltaResponseEvent extends ResponseEvent {
+  /** removed_resources: names the client held (or subscribed to) that no longer exist for it (#565). */
   readonly removedResources: readonly string[];
   /** Names whose TTL this response refreshed (heartbeats carry no resource body). */
   readonly heartbeats: readonly string[];
   /** Which part of a logical response this is, when one was split by maxResponseBytes (1 of 1 otherwise). */
   readonly part: number;
+  /** How many parts the logical response was split into (1 when it fit in one message). */
   readonly parts: number;
 }
 
