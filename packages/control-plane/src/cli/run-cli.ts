@@ -221,7 +221,10 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
         s.nodes.map((n) => [n.nodeId, n.group ?? "-", n.connected ? "yes" : "no", n.state, n.types.map((t) => `${t.type}:${t.state}`).join(" ")]),
       );
       for (const n of s.nodes) {
-        for (const t of n.types) if (t.state === "NACKED" && t.nack !== undefined) io.out(`${n.nodeId} rejected ${t.type}: ${t.nack.message}\n`);
+        for (const t of n.types) {
+          if (t.state === "NACKED" && t.nack !== undefined) io.out(`${n.nodeId} rejected ${t.type}: ${t.nack.message}\n`);
+          if (t.error !== undefined) io.out(`${n.nodeId} not sent ${t.type} (${t.error.code}): ${t.error.message}\n`);
+        }
         if (n.matchesGroup !== undefined) io.out(`${n.nodeId} now matches node group ${n.matchesGroup}; it is moving there\n`);
       }
       if (s.objects.length > 0) {

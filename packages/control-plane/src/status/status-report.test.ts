@@ -38,6 +38,7 @@ describe("status report", () => {
     assert.equal(a?.types[1]?.nack?.message, "bad port");
     assert.deepEqual([a?.types[1]?.responses, a?.types[1]?.nacks], [1, 1]);
     assert.equal(a?.state, "NACKED");
+    assert.equal(a?.types[0]?.error, undefined, "no error key while the type delivers");
     assert.deepEqual(b?.types.map((t) => [t.type, t.state]), [["CDS", "STALE"], ["LDS", "STALE"]]);
     assert.deepEqual(report.objects, [{ object: "Backend/a", groups: ["default"], targets: 2, acknowledged: 0 }]);
 
@@ -68,5 +69,25 @@ describe("status report", () => {
     assert.equal(moved.nodes[0]?.group, "default");
     assert.equal(moved.nodes[0]?.state, "STALE");
     assert.equal(moved.nodes[0]?.matchesGroup, "edge");
+  });
+
+  it("shows why a response was not delivered (too large) until one that fits is sent", () => {
+    const status = new StatusRegistry();
+    status.streamOpened(node("envoy-a"), "default");
+    status.sent("envoy-a", TypeUrl.Route, "r1", "1");
+    status.acked("envoy-a", TypeUrl.Route, "r1");
+    status.responseFailed("envoy-a", TypeUrl.Route, { code: "response_too_large", message: "the RDS response at version r2 is 16000 bytes, over maxResponseBytes 8192", version: "r2" });
+    const inputs = { revision: 2, groupOf: () => "default", snapshotOf: () => snapshot({ [TypeUrl.Route]: "r2" }), groups: [] };
+    const held = buildStatusReport({ ...inputs, proxies: status.nodes() }).nodes[0]?.types[0];
+    assert.equal(held?.state, "STALE");
+    assert.equal(held?.error?.code, "response_too_large");
+    assert.equal(held?.error?.version, "r2");
+    assert.match(held?.error?.message ?? "", /over maxResponseBytes 8192/);
+
+    status.sent("envoy-a", TypeUrl.Route, "r2", "2", { error: "clear" });
+    status.acked("envoy-a", TypeUrl.Route, "r2");
+    const delivered = buildStatusReport({ ...inputs, proxies: status.nodes() }).nodes[0]?.types[0];
+    assert.equal(delivered?.state, "SYNCED");
+    assert.equal(delivered?.error, undefined);
   });
 });

@@ -22,6 +22,12 @@ export interface TypeReport {
   readonly nacks: number;
   /** Envoy's error_detail for the last NACK of this type. */
   readonly nack?: { readonly version: string; readonly nonce: string; readonly message: string; readonly at: string };
+  /**
+   * Why the latest response for this type could not be delivered (for now
+   * `response_too_large`: over the xDS server's maxResponseBytes); the proxy
+   * keeps the configuration it has, so the type stays STALE until it clears.
+   */
+  readonly error?: { readonly code: string; readonly message: string; readonly version: string; readonly at: string };
 }
 
 export interface NodeReport {
@@ -83,16 +89,13 @@ const shortNames: ReadonlyMap<string, string> = new Map([
 ]);
 const typeOrder = [...shortNames.keys()];
 
-function isNacked(t: TypeStatus): boolean {
-  const nack = t.lastNack;
-  if (nack === undefined) return false;
-  if (nack.nonce !== "" && t.sentNonce !== undefined) return nack.nonce === t.sentNonce;
-  return t.sentAt === undefined || nack.at >= t.sentAt;
-}
-
-/** SYNCED = acked version equals what we sent and equals the current snapshot; NACKED = last response NACKed. */
+/**
+ * SYNCED = acked version equals what we sent and equals the current snapshot;
+ * NACKED = the latest response was NACKed, as the xDS server's record says
+ * (TypeStatus.nacked: one place decides it, for every stream variant).
+ */
 export function typeState(t: TypeStatus | undefined, currentVersion: string | undefined): SyncState {
-  if (t !== undefined && isNacked(t)) return "NACKED";
+  if (t?.nacked === true) return "NACKED";
   if (t !== undefined && currentVersion !== undefined && t.ackedVersion === t.sentVersion && t.sentVersion === currentVersion) {
     return "SYNCED";
   }
@@ -125,6 +128,7 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
           responses: t?.responses ?? 0,
           nacks: t?.nacks ?? 0,
           ...(t?.lastNack !== undefined ? { nack: nackReport(t.lastNack) } : {}),
+          ...(t?.error !== undefined ? { error: { code: t.error.code, message: t.error.message, version: t.error.version, at: t.error.at.toISOString() } } : {}),
         };
       });
     const matching = inputs.matchingGroupOf?.(proxy) ?? group;
