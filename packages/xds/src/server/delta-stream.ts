@@ -47,7 +47,7 @@ export interface DeltaResponseEvent extends ResponseEvent {
   readonly parts: number;
 }
 
-export type DeltaStreamOptions = XdsStreamOptions & {
+export interface DeltaStreamOptions extends XdsStreamOptions {
   readonly encoder: DeltaResponseEncoder;
   /**
    * Every so often, resources with a TTL that the client holds are re-announced
@@ -57,7 +57,7 @@ export type DeltaStreamOptions = XdsStreamOptions & {
   readonly heartbeatIntervalMs?: number;
   /** Largest response message; bigger logical responses go out in parts. Default 4 MiB. */
   readonly maxResponseBytes?: number;
-};
+}
 
 /** gRPC's default message limit, which many xDS clients keep (kuma#16355). */
 export const defaultMaxResponseBytes = 4 * 1024 * 1024;

@@ -24,7 +24,7 @@ export interface SotwResponseEvent extends ResponseEvent {
   readonly heartbeats: readonly string[];
 }
 
-export type SotwStreamOptions = XdsStreamOptions & {
+export interface SotwStreamOptions extends XdsStreamOptions {
   readonly encoder: SotwResponseEncoder;
   /**
    * Every so often, types whose last response carried resources with a TTL
@@ -39,7 +39,7 @@ export type SotwStreamOptions = XdsStreamOptions & {
    * keeps its last configuration. Default 4 MiB.
    */
   readonly maxResponseBytes?: number;
-};
+}
 
 /** What the stream reads from a request: a decoded DiscoveryRequest, or the fields of a repeated ACK. */
 interface SotwRequestView {

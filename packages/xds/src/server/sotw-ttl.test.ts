@@ -24,6 +24,7 @@ import { RawXdsClient } from "../../testing/raw-xds-client.ts";
 import { resourceWrapperTypeUrl } from "./sotw-ttl-wrapper.ts";
 import { SotwResponseEncoder } from "./response-encoder.ts";
 import { SotwStream, type SotwResponseEvent } from "./sotw-stream.ts";
+import { StreamReporter } from "./stream-reporter.ts";
 import { createXdsServer } from "./xds-server.ts";
 
 /** Each entry of a response: [name, ttl ms or undefined, has a body]. */
@@ -189,8 +190,7 @@ test("a heartbeat waits for the transport to drain like any response, and beats 
     // A transport that is always full: every write asks to wait for a drain.
     transport: { write: (m) => writes.push(fromBinary(DiscoveryResponseSchema, m)) < 0, onceDrained: (cb) => drains.push(cb), end: () => {} },
     watcher: cache,
-    status: new StatusRegistry(),
-    hooks: {},
+    reporter: new StreamReporter({ status: new StatusRegistry() }),
     encoder: new SotwResponseEncoder(),
     heartbeatIntervalMs: 20,
   });

@@ -127,13 +127,3 @@ export class StreamReporter {
     this.status.responseFailed(nodeId, typeUrl, error);
   }
 }
-
-/**
- * How a stream reports: the server's reporter, or, for a stream built on its
- * own (tests), the status registry and hooks to make one of.
- */
-export type StreamReporting = { readonly reporter: StreamReporter } | { readonly status: StatusRegistry; readonly hooks: XdsHooks };
-
-export function reporterOf(options: StreamReporting): StreamReporter {
-  return "reporter" in options ? options.reporter : new StreamReporter({ status: options.status, hooks: options.hooks });
-}

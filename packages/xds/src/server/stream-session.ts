@@ -2,10 +2,12 @@ import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/proto
 import type { Node } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
 import type { ChangeListener, ConfigWatcher } from "../cache/config-watcher.ts";
 import { resourceType } from "../resource/resource-types.ts";
-import { reporterOf, type StreamReporter, type StreamReporting } from "./stream-reporter.ts";
+import type { StreamReporter } from "./stream-reporter.ts";
 import { StatusCode, type StreamError, type StreamTransport } from "./stream-transport.ts";
 
-export type StreamSessionOptions = StreamReporting & {
+export interface StreamSessionOptions {
+  /** Where the stream reports what happens (the server's one reporter). */
+  readonly reporter: StreamReporter;
   readonly id: number;
   readonly variant: "sotw" | "delta";
   /** The type a per-type service serves; undefined for ADS. */
@@ -21,7 +23,7 @@ export type StreamSessionOptions = StreamReporting & {
   /** TTL heartbeats: called every heartbeatIntervalMs while the stream is open (off when undefined or 0). */
   readonly heartbeatIntervalMs?: number;
   readonly onHeartbeat?: () => void;
-};
+}
 
 /**
  * What SotW and Delta streams share: who the node is, which cache key serves
@@ -40,7 +42,7 @@ export class StreamSession {
 
   constructor(options: StreamSessionOptions) {
     this.#o = options;
-    this.#report = reporterOf(options);
+    this.#report = options.reporter;
   }
 
   /** Where the stream reports what happens: status, CSDS versions, then the application's hooks. */

@@ -3,13 +3,15 @@ import { AdsSchedule, defaultWarmingTimeoutMs } from "../protocol/ads-schedule.t
 import type { TypeResources } from "../protocol/sotw-selection.ts";
 import { resourceType, type ResourceType } from "../resource/resource-types.ts";
 import { OrderedPump } from "./ordered-pump.ts";
-import type { StreamReporting } from "./stream-reporter.ts";
+import type { StreamReporter } from "./stream-reporter.ts";
 import { StreamSession } from "./stream-session.ts";
 import type { StreamTransport } from "./stream-transport.ts";
 import type { AckEvent } from "./xds-hooks.ts";
 
-/** What every stream takes, SotW or Delta; reports go to the server's reporter (or to a status registry and hooks, for a stream on its own). */
-export type XdsStreamOptions = StreamReporting & {
+/** What every stream takes, SotW or Delta. */
+export interface XdsStreamOptions {
+  /** Where the stream reports what happens: status, CSDS versions, then the application's hooks. */
+  readonly reporter: StreamReporter;
   readonly id: number;
   readonly transport: StreamTransport;
   readonly watcher: ConfigWatcher;
@@ -22,7 +24,7 @@ export type XdsStreamOptions = StreamReporting & {
    * clusters just sent (protocol/ads-schedule.ts). Default 5 s.
    */
   readonly warmingTimeoutMs?: number;
-};
+}
 
 /** The fields every per-type hook event of a stream starts with. */
 export type TypeEventBase = Omit<AckEvent, "version" | "nonce">;
