@@ -6,12 +6,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { test, type TestContext } from "node:test";
-import { checkRepoPaths, commentText, headingsOf, type PathReport } from "./repo-paths.ts";
+import { checkRepoPaths, commentText, headingsOf, slugOf, type PathReport } from "./repo-paths.ts";
 
 const cleanTree: Record<string, string> = {
-  "README.md": "# Project\n\nThe rules are in [docs/xds-protocol.md](docs/xds-protocol.md); see [the guide](docs/guide.md#start).\n",
+  "README.md": "# Project\n\nThe rules are in [docs/xds-protocol.md](docs/xds-protocol.md); see [the guide](docs/guide.md#guide).\n",
   "docs/xds-protocol.md": "# Rules\n\n## Stream state\n\n### ACK and NACK\n\n## Cost\n\n```sh\n# not a heading\n```\n",
-  "docs/guide.md": "# Guide\n\nBack to the [rules](xds-protocol.md), the [README](../README.md) and https://example.com/x/../../y.md.\nWrite scratch files to /tmp/envoy.yaml.\n",
+  "docs/guide.md": "# Guide\n\nBack to the [rules](xds-protocol.md#ack-and-nack), [top](#guide), the [README](../README.md) and https://example.com/x/../../y.md.\nWrite scratch files to /tmp/envoy.yaml.\n",
   "packages/xds/src/cache/snapshot.ts": [
     "// Encoded once (docs/xds-protocol.md § Cost: per node).",
     "/**",
@@ -114,4 +114,20 @@ test("comment text: whole comment lines, trailing comments, never URLs or string
 
 test("headings outside fenced code blocks", () => {
   assert.deepEqual(headingsOf("# A\n```sh\n# not\n```\n## B ##\ntext # not\n"), ["A", "B"]);
+});
+
+test("a link to a heading that does not exist is reported, in another page or the same one", (t) => {
+  const r = check(t, { "docs/page.md": "# Page\n\nSee [cost](xds-protocol.md#costs) and [below](#missing), [fine](#page).\n" });
+  assert.deepEqual(problemsOf(r), [
+    "docs/page.md:3: links docs/page.md#missing, which is no heading of docs/page.md",
+    "docs/page.md:3: links docs/xds-protocol.md#costs, which is no heading of docs/xds-protocol.md",
+  ]);
+  assert.match(r.problems[1]?.fix ?? "", /#cost\b/);
+});
+
+test("anchors are GitHub's: lower case, punctuation dropped, spaces to hyphens", () => {
+  assert.equal(slugOf("Envoy 1.40, measured"), "envoy-140-measured");
+  assert.equal(slugOf('An ACK is not "live"'), "an-ack-is-not-live");
+  assert.equal(slugOf("1. The embedded library, the go-control-plane way"), "1-the-embedded-library-the-go-control-plane-way");
+  assert.equal(slugOf("Envoy's REST client sends no nonce and no error_detail"), "envoys-rest-client-sends-no-nonce-and-no-error_detail");
 });

@@ -16,7 +16,9 @@
 //   outside the repository;
 // - a Markdown file followed by the section sign and a section, where that
 //   file has no heading the cited text starts with (case-insensitive), so
-//   comments and docs keep citing sections that exist.
+//   comments and docs keep citing sections that exist; likewise a link to a
+//   Markdown file's anchor (or to an anchor of the same page) that is no
+//   heading's.
 import { readFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 
@@ -87,6 +89,11 @@ export function headingsOf(markdown: string): string[] {
   return out;
 }
 
+/** The anchor a heading gets on GitHub: lower case, punctuation dropped, spaces to hyphens. */
+export function slugOf(heading: string): string {
+  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-");
+}
+
 function startsWithHeading(cited: string, heading: string): boolean {
   const c = cited.toLowerCase();
   const h = heading.toLowerCase();
@@ -116,6 +123,16 @@ export function checkRepoPaths(root: string, trackedFiles: readonly string[]): P
       headings.set(file, h);
     }
     return h;
+  };
+
+  const checkAnchor = (at: { file: string; line: number }, target: string, anchor: string): void => {
+    const known = headingsFor(target);
+    if (known.some((h) => slugOf(h) === anchor.toLowerCase())) return;
+    problems.push({
+      ...at,
+      message: `links ${target}#${anchor}, which is no heading of ${target}`,
+      fix: `link one of its headings: ${known.map((h) => `#${slugOf(h)}`).join(", ")}`,
+    });
   };
 
   for (const file of trackedFiles) {
@@ -150,6 +167,7 @@ export function checkRepoPaths(root: string, trackedFiles: readonly string[]): P
           });
         }
       }
+      if (markdown) for (const m of text.matchAll(/\]\(#([^\s)]+)\)/g)) checkAnchor(at, file, m[1] ?? "");
       for (const m of text.matchAll(mdCitation)) {
         const cited = m[1] ?? "";
         if (cited.startsWith("../") && toRepoPath(resolve(dir, cited)) === undefined) continue; // reported above
@@ -164,6 +182,8 @@ export function checkRepoPaths(root: string, trackedFiles: readonly string[]): P
         }
         citations++;
         const after = text.slice((m.index ?? 0) + m[0].length);
+        const anchor = /^#([^\s)\]]+)/.exec(after)?.[1];
+        if (anchor !== undefined && extensionOf(target) === "md") checkAnchor(at, target, anchor);
         const section = /^\s*§\s*(.*)$/.exec(after);
         if (section === null) continue;
         // A citation may wrap: "§ Stream" at the end of a line, "state" on the next.
