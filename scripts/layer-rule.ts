@@ -1,4 +1,4 @@
-// The one-way layer rule of shared/design/architecture.md, as a function of a
+// The one-way layer rule of docs/architecture.md, as a function of a
 // source tree (scripts/check-layers.ts runs it on the repository; the test runs
 // it on temporary trees):
 // - every .ts file of a package's sources belongs to a layer: a folder under

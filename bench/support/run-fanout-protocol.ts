@@ -4,7 +4,7 @@
 // process, one node group holding R EDS clusters and R load assignments; then
 // ONE endpoint changes and we measure how long the fleet takes to receive and
 // ACK it, what it cost the server, and how many bytes were encoded versus
-// written (xds-protocol.md § Cost: encode once, share the bytes). The server
+// written (docs/xds-protocol.md § Cost: encode once, share the bytes). The server
 // and its options are the same for both protocols; only the clients differ.
 import { createSnapshot, createSnapshotCache, createXdsServer, TypeUrl, type XdsServer } from "@ts-control-plane/xds";
 import { AckTracker } from "./ack-tracker.ts";

@@ -1,4 +1,4 @@
-// Make before break over Delta ADS (xds-protocol.md § Ordering): one change
+// Make before break over Delta ADS (docs/xds-protocol.md § Ordering): one change
 // adds an EDS cluster c2, switches the route to it and removes c1. Routes are
 // not warmed: if Envoy gets the route before c2's endpoints, requests fail with
 // 503 "no cluster" (go-control-plane #526, #705, #800). The server must send

@@ -29,7 +29,7 @@ function grpcApiConfigSource(): Json {
     transport_api_version: "V3",
     grpc_services: [{ envoy_grpc: { cluster_name: XDS_CLUSTER_NAME } }],
     // Without this Envoy sends the whole node on every request; our server must
-    // already cope with node only on the first (xds-protocol.md § Stream state).
+    // already cope with node only on the first (docs/xds-protocol.md § Stream state).
     set_node_on_first_message_only: true,
   };
 }

@@ -1,4 +1,4 @@
-// Scenario 6, third bullet (scenarios.md): the control plane restarts. Envoy
+// Scenario 6, third bullet (docs/scenarios.md): the control plane restarts. Envoy
 // keeps serving its last configuration while no control plane answers (no TTL:
 // Envoy keeps config forever), reconnects to the new process on the same port,
 // and converges to the new process's snapshot, without one request failing.

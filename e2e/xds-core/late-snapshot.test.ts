@@ -1,4 +1,4 @@
-// Envoy connects before the control plane has anything for it (xds-protocol.md
+// Envoy connects before the control plane has anything for it (docs/xds-protocol.md
 // § Subscriptions: remember subscriptions to resources that do not exist yet,
 // and answer as soon as they appear). Envoy stays initializing, and must become
 // LIVE and serve as soon as the snapshot is set, well before its 15 s initial

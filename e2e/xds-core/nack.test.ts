@@ -1,5 +1,5 @@
 // A configuration Envoy rejects although it passes the library's own checks
-// (xds-protocol.md § Stream state, ACK vs NACK): a route whose regex RE2 cannot
+// (docs/xds-protocol.md § ACK and NACK): a route whose regex RE2 cannot
 // compile. Envoy NACKs it; the server must surface Envoy's message in status
 // and in the onNack hook, must not resend the rejected config in a loop
 // (go-control-plane #962, #46, #582, #564), and Envoy must keep serving the

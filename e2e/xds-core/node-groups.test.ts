@@ -1,4 +1,4 @@
-// Several Envoys on one server (architecture.md: cache per node group). With
+// Several Envoys on one server (docs/architecture.md: cache per node group). With
 // the default key (node id) each Envoy gets its own snapshot; with a nodeKey
 // over node.cluster, two Envoys share one snapshot. Status is per node either way.
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-// Make before break (xds-protocol.md § Ordering): one snapshot adds an EDS
+// Make before break (docs/xds-protocol.md § Ordering): one snapshot adds an EDS
 // cluster c2 and switches the route to it (and, in one variant, drops the old
 // cluster c1). Routes are not warmed: if Envoy applies the route before c2 is
 // warm (its endpoints arrived), requests fail with 503 "no cluster"

@@ -1,4 +1,4 @@
-// Scenario 2's configuration (scenarios.md): listener_0 → route → example_proxy_cluster
+// Scenario 2's configuration (docs/scenarios.md): listener_0 → route → example_proxy_cluster
 // → service1 / service2, built from the example's building blocks. The cluster
 // either takes its endpoints over EDS or carries them inline (STATIC), so tests
 // can move traffic with an EDS change or with a CDS change.

@@ -1,6 +1,6 @@
 // Many snapshots in quick succession (an operator script, a flapping source):
 // responses for a stream go through one ordered queue and stale ACKs (nonces
-// of superseded responses) trigger nothing (xds-protocol.md § Stream state;
+// of superseded responses) trigger nothing (docs/xds-protocol.md § Stream state;
 // go-control-plane #752, #875). Envoy must end on the last snapshot, never NACK,
 // and traffic must not fail; the server must not send more responses than changes.
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-// maxResponseBytes over SotW with a real Envoy (xds-protocol.md § Operability;
+// maxResponseBytes over SotW with a real Envoy (docs/xds-protocol.md § Operability;
 // kuma#16355: a response over a client's gRPC limit kills its stream
 // silently). A SotW response is the whole state and cannot be split, so the
 // server does not send one over the limit: Envoy stays on its last good

@@ -1,4 +1,4 @@
-// Scenario 1 (scenarios.md): the embedded library, the go-control-plane way.
+// Scenario 1 (docs/scenarios.md): the embedded library, the go-control-plane way.
 // The example's resources (examples/embedded/demo-resources.ts) are put in a
 // snapshot for node "xds-node-id"; a real Envoy boots from an xDS bootstrap and
 // must route a request through listener_xds_demo to a local TLS upstream, with

@@ -1,4 +1,4 @@
-// Scenario 2 (scenarios.md): change where traffic goes, live, through the
+// Scenario 2 (docs/scenarios.md): change where traffic goes, live, through the
 // library API. A steady request loop runs through Envoy while new snapshots
 // move the traffic; not one request may fail, Envoy is never restarted, and
 // /config_dump shows the new version. Run over ADS and over per-type streams.

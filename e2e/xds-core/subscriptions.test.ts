@@ -1,4 +1,4 @@
-// Subscriptions with a real Envoy (xds-protocol.md § Subscriptions): Envoy asks
+// Subscriptions with a real Envoy (docs/xds-protocol.md § Subscriptions): Envoy asks
 // for RDS and EDS names as listeners and clusters reference them. When a new
 // name is requested whose resource was already in the snapshot, the type's
 // version has not changed, yet the server must answer (go-control-plane #431,

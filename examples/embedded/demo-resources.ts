@@ -1,4 +1,4 @@
-// The resources of scenario 1 (docs: /work/shared/design/scenarios.md), built in
+// The resources of scenario 1 (docs/scenarios.md), built in
 // code the way go-control-plane's example builds them: one endpoint, one
 // cluster, one route configuration and one listener. Everything that differs
 // between a demo run and a test run (ports, hosts, how Envoy fetches RDS) is a

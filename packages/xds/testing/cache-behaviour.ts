@@ -1,4 +1,4 @@
-// One behavioural suite for every cache implementation (architecture.md):
+// One behavioural suite for every cache implementation (docs/architecture.md):
 // each cache is driven through the real server and raw wire clients, over both
 // SotW and Delta, so the protocol rules hold whatever holds the resources.
 import { describe, test, type TestContext } from "node:test";

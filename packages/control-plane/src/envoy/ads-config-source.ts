@@ -4,7 +4,7 @@ import { ApiVersion, ConfigSourceSchema, type ConfigSource } from "@ts-control-p
 /**
  * Every dynamic reference (EDS of a cluster, RDS of a listener) is fetched over the same
  * ADS stream, which is what lets the server order pushes CDS, EDS, LDS, RDS (make before
- * break, xds-protocol.md § Ordering). resource_api_version must say V3 explicitly.
+ * break, docs/xds-protocol.md § Ordering). resource_api_version must say V3 explicitly.
  */
 export function adsConfigSource(): ConfigSource {
   return create(ConfigSourceSchema, { configSourceSpecifier: { case: "ads", value: {} }, resourceApiVersion: ApiVersion.V3 });

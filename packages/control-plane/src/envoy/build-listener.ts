@@ -56,7 +56,7 @@ export function buildListener(l: GraphListener): Listener {
     else {
       // TLS is inline in the listener rather than fetched as an SDS Secret: Envoy checks
       // inline certificates when it loads the listener and NACKs a bad one, whereas an SDS
-      // failure is not a NACK, the listener just never warms (xds-protocol.md § Stream
+      // failure is not a NACK, the listener just never warms (docs/xds-protocol.md § Stream
       // state: an ACK is not "live"). The cost: a certificate change replaces the listener.
       const tls = create(DownstreamTlsContextSchema, {
         commonTlsContext: {

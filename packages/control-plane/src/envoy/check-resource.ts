@@ -3,7 +3,7 @@ import { resourceType, typeUrlOf, validateMessage, type Violation } from "@ts-co
 
 /**
  * Checks one generated resource against the protoc-gen-validate rules Envoy enforces on
- * receipt (xds-protocol.md § Consistency before sending): a violation here would be a
+ * receipt (docs/xds-protocol.md § Consistency before sending): a violation here would be a
  * fleet-wide NACK later. The clock is pinned so the result never depends on time; our
  * resources carry no timestamps, so the `*_now` rules never apply to them.
  */

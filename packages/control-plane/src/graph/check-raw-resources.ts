@@ -7,7 +7,7 @@ import { clusterName, listenerName, routeConfigName } from "./resource-names.ts"
  * Raw resources must fit in every group they land in: no name shared with a generated
  * resource (or another raw one) of the same type, since Envoy NACKs duplicate names in a
  * response; and every EDS and RDS name they reference present in the same group
- * (xds-protocol.md § Consistency before sending: a dangling name is a silent 503 later).
+ * (docs/xds-protocol.md § Consistency before sending: a dangling name is a silent 503 later).
  */
 export function checkRawResources(groups: readonly GraphGroup[]): Diagnostic[] {
   const out = new Map<string, Diagnostic>();

@@ -21,7 +21,7 @@ export interface SourceRef {
 
 /**
  * A problem in the operator's configuration. Never thrown: user config problems
- * are data, with the field path and a hint naming the fix (architecture.md § Naming and style).
+ * are data, with the field path and a hint naming the fix (docs/architecture.md § Naming and style).
  */
 export interface Diagnostic {
   severity: "error" | "warning";

@@ -32,7 +32,7 @@ export type ChangeListener = (typeUrls: ReadonlySet<string>, changes?: ReadonlyM
  * send, when, in which order); a cache only holds resources and says when they
  * change. This keeps every protocol rule in one place for all cache kinds
  * (snapshot, linear, mux), where go-control-plane repeats the respond logic in
- * each cache. The cache never imports the server (architecture.md).
+ * each cache. The cache never imports the server (docs/architecture.md).
  */
 export interface ConfigWatcher {
   /** The cache key for a node (snapshot caches key by node id by default). */

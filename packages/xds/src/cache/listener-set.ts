@@ -3,7 +3,7 @@ import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 /**
  * Listeners per key, notified in batches that yield to the event loop between
  * them: setting a snapshot for a key watched by thousands of streams must not
- * hold the event loop for the whole fan-out (xds-protocol.md § Cost).
+ * hold the event loop for the whole fan-out (docs/xds-protocol.md § Cost).
  */
 export class ListenerSet<L extends (...args: A) => void, A extends unknown[]> {
   readonly #byKey = new Map<string, Set<L>>();

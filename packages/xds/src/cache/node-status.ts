@@ -17,7 +17,7 @@ export interface NackInfo {
 
 /**
  * Why the latest response for a type could not be sent: the node keeps the
- * configuration it has while this is set (xds-protocol.md § Operability).
+ * configuration it has while this is set (docs/xds-protocol.md § Operability).
  */
 export interface ResponseErrorInfo {
   /** Stable code; "response_too_large": the response exceeds maxResponseBytes (kuma#16355). */
@@ -33,7 +33,7 @@ export interface ResponseErrorInfo {
 /**
  * What one node has been sent and has acknowledged, for one type.
  * "Acknowledged" is not "serving": a cluster may still be warming, and SDS
- * failures do not NACK (xds-protocol.md § Stream state).
+ * failures do not NACK (docs/xds-protocol.md § Stream state).
  */
 export interface TypeStatus {
   /** The resource type. */

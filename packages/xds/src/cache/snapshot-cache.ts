@@ -64,7 +64,7 @@ export function createSnapshotCache(options: SnapshotCacheOptions = {}): Snapsho
         if (sameContent && previous.typeVersion(t) === snapshot.typeVersion(t)) continue;
         changed.add(t);
         // Which names changed, once here rather than on every stream
-        // (xds-protocol.md § Cost): a Delta stream then checks only those.
+        // (docs/xds-protocol.md § Cost): a Delta stream then checks only those.
         changes.set(t, !previous ? "all" : sameContent ? noNames : diffItems(previous.resources(t), snapshot.resources(t)));
       }
       if (changed.size > 0) await listeners.notify(key, changed, changes);

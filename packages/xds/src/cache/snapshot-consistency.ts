@@ -5,7 +5,7 @@ import { typeNameOf } from "../resource/type-urls.ts";
 /**
  * Every EDS name a cluster references and every RDS name a listener (or scoped
  * route) references must exist in the same snapshot; otherwise Envoy warms the
- * cluster or listener forever, or routes to nothing (xds-protocol.md).
+ * cluster or listener forever, or routes to nothing (docs/xds-protocol.md).
  * Returns one human sentence per dangling reference.
  */
 export function findDanglingReferences(byType: ReadonlyMap<string, ReadonlyMap<string, EncodedResource>>): string[] {

@@ -58,7 +58,7 @@ const encodedByMessage = new WeakMap<Message, EncodedResource>();
  * Builds a snapshot, encoding every resource once.
  * Throws XdsError "duplicate_resource" when two resources of one type share a
  * name (Envoy NACKs such a response), and "inconsistent_snapshot" naming every
- * dangling EDS or RDS reference (xds-protocol.md § Consistency before sending).
+ * dangling EDS or RDS reference (docs/xds-protocol.md § Consistency before sending).
  */
 export function createSnapshot(options: SnapshotOptions): Snapshot {
   const byType = new Map<string, Map<string, EncodedResource>>();

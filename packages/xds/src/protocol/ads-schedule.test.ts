@@ -1,4 +1,4 @@
-// The ordering rules of shared/design/xds-protocol.md § Ordering, driven
+// The ordering rules of docs/xds-protocol.md § Ordering, driven
 // synchronously: the policy has no I/O and no timers, time is an argument.
 import { test } from "node:test";
 import assert from "node:assert/strict";

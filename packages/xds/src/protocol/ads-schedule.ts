@@ -15,7 +15,7 @@ export const defaultWarmingTimeoutMs = 5000;
 
 /**
  * Which type one xDS stream sends next, and what it holds back: the ordering
- * rules of xds-protocol.md § Ordering for both SotW and Delta, as a state
+ * rules of docs/xds-protocol.md § Ordering for both SotW and Delta, as a state
  * machine without I/O or timers (time comes in as `now`; the stream owns the
  * one timer that calls `tick` at `deadline`). The stream tells it what
  * happened (a type is due, a response went out carrying what, a NACK, a

@@ -20,7 +20,7 @@ export function classifyDeltaRequest(
 ): DeltaRequestKind {
   if (request.responseNonce === "") return "update";
   // A stale nonce must never count as ACK or NACK: a newer response is on its
-  // way and the client has not judged it yet (xds-protocol.md § nonces).
+  // way and the client has not judged it yet (docs/xds-protocol.md § nonces).
   const current = typeof latest === "string" ? request.responseNonce === latest : latest?.has(request.responseNonce) === true;
   if (!current) return "stale";
   // A NACK is recognised by error_detail (go-control-plane #962, #46, #582, #564).

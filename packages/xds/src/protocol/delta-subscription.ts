@@ -5,7 +5,7 @@ import { wildcardName } from "./sotw-subscription.ts";
  * What a Delta (incremental) client is subscribed to for one type on one
  * stream, and what the server believes the client holds.
  *
- * xds-protocol.md § Subscriptions (Delta): `resource_names_subscribe` and
+ * docs/xds-protocol.md § Subscriptions (Delta): `resource_names_subscribe` and
  * `resource_names_unsubscribe` are increments, including `*`; legacy wildcard
  * is per type (go-control-plane #1296, #1323, #349); what the client has is
  * tracked per resource version, seeded by `initial_resource_versions` on
@@ -77,7 +77,7 @@ export function createDeltaSubscription(first: DeltaRequestChange, options: { fu
 /**
  * Applies one request's subscribe/unsubscribe increments. Called for every
  * request, including one with a stale nonce: Envoy relies on subscription
- * changes being applied whatever nonce they carry (xds-protocol.md § nonces).
+ * changes being applied whatever nonce they carry (docs/xds-protocol.md § nonces).
  */
 export function applyDeltaRequest(sub: DeltaSubscription, change: Pick<DeltaRequestChange, "subscribe" | "unsubscribe">): void {
   if (change.subscribe.length === 0 && change.unsubscribe.length === 0) return;
@@ -215,7 +215,7 @@ export function selectDelta<R extends Versioned>(available: ReadonlyMap<string, 
  * return for them, in the same order. When only these names changed since the
  * stream last selected and recorded its response, the result is the full
  * walk's, at the cost of the names instead of every subscribed resource
- * (xds-protocol.md § Cost: one endpoint moving among 10,000 is checked once
+ * (docs/xds-protocol.md § Cost: one endpoint moving among 10,000 is checked once
  * per stream, not 10,000 times).
  */
 export function selectDeltaNames<R extends Versioned>(available: ReadonlyMap<string, R>, sub: DeltaSubscription, names: Iterable<string>): DeltaSelection<R> {

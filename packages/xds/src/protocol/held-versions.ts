@@ -1,7 +1,7 @@
 /**
  * What a Delta client holds of one type: resource name -> version. Immutable,
  * so streams with the same history share one: 1,000 Envoys that got the same
- * 10,000 endpoints hold one map, not 1,000 (xds-protocol.md § Cost: per-stream
+ * 10,000 endpoints hold one map, not 1,000 (docs/xds-protocol.md § Cost: per-stream
  * memory follows what differs). A change makes a new value that shares the
  * unchanged entries: a shared base map plus a small overlay of what differs,
  * folded into a new base once the overlay is no longer small.

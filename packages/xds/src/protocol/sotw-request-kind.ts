@@ -6,7 +6,7 @@ export type SotwRequestKind =
   | "ack"
   /** Answers the latest response and rejects it: `error_detail` is set. */
   | "nack"
-  /** Answers an older response: must not trigger a response (xds-protocol.md § nonces). */
+  /** Answers an older response: must not trigger a response (docs/xds-protocol.md § nonces). */
   | "stale";
 
 export function classifySotwRequest(request: { responseNonce: string; hasErrorDetail: boolean }, latestNonce: string | undefined): SotwRequestKind {

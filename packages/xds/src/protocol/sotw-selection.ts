@@ -74,7 +74,7 @@ export function sameContent(previous: readonly EncodedResource[] | undefined, ne
  * - Full-state types (LDS, CDS) answer even with an empty set: absence means
  *   deletion, and Envoy waits for the first response before finishing init.
  * - Other types answer only with something to say: a request for names that do
- *   not exist yet is remembered and answered when they appear (xds-protocol.md).
+ *   not exist yet is remembered and answered when they appear (docs/xds-protocol.md).
  * - Never resend an unchanged set just because a request arrived.
  */
 export function shouldRespondSotw(options: {

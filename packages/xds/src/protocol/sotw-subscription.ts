@@ -1,7 +1,7 @@
 /**
  * What a SotW client is subscribed to, for one type on one stream.
  *
- * xds-protocol.md § Subscriptions: a SotW request replaces the whole set; for
+ * docs/xds-protocol.md § Subscriptions: a SotW request replaces the whole set; for
  * full-state types (listeners, clusters) an empty *first* request is the legacy
  * wildcard, `*` is the explicit wildcard; legacy wildcard is tracked per type,
  * never globally (go-control-plane #1296, #1323, #349).
@@ -22,7 +22,7 @@ export const wildcardName = "*";
 /**
  * Subscriptions are immutable and shared: streams asking for the same names
  * (1,000 Envoys of one group subscribed to the same 10,000 endpoints) hold one
- * object, one Set, instead of one each (xds-protocol.md § Cost).
+ * object, one Set, instead of one each (docs/xds-protocol.md § Cost).
  */
 const interned = new Map<string, WeakRef<SotwSubscription>>();
 const forgetInterned = new FinalizationRegistry<string>((id) => {

@@ -7,7 +7,7 @@ import { XdsError, XdsErrorCode } from "./xds-error.ts";
 
 /**
  * One resource, encoded once. Every stream that receives this version of the
- * resource is written the same bytes (xds-protocol.md § Cost: re-marshalling per
+ * resource is written the same bytes (docs/xds-protocol.md § Cost: re-marshalling per
  * client is what makes peers slow, go-control-plane #238, java-control-plane #98).
  */
 export interface EncodedResource {

@@ -1,7 +1,7 @@
 // A minimal protobuf wire writer for pre-encoded messages.
 //
 // Responses are assembled from bytes encoded once per resource version (see
-// xds-protocol.md § Cost): only the small per-stream fields (nonce, version)
+// docs/xds-protocol.md § Cost): only the small per-stream fields (nonce, version)
 // are encoded per response, and the resource bytes are shared.
 
 /** The number of bytes `n` takes as a protobuf varint. */

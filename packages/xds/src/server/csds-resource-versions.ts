@@ -14,7 +14,7 @@ type Record = ReadonlyMap<string, Tracked>;
 /**
  * The transition last taken from a record: a fan-out takes the same one from
  * the same record for every node, so it is computed once and the nodes end up
- * sharing the resulting record (xds-protocol.md § Cost: 1,000 nodes holding
+ * sharing the resulting record (docs/xds-protocol.md § Cost: 1,000 nodes holding
  * the same 10,000 endpoints keep one map, not 1,000). The result is held
  * weakly: a record nobody holds any more goes, whatever still points at it.
  */

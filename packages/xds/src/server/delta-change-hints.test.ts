@@ -1,5 +1,5 @@
 // Change hints: caches say which names changed, once per change, and a Delta
-// stream checks only those against what its client holds (xds-protocol.md §
+// stream checks only those against what its client holds (docs/xds-protocol.md §
 // Cost), falling back to the full walk for work a hint does not describe.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";

@@ -18,7 +18,7 @@ export interface DeltaEncoderMetrics extends EncoderMetrics {
  * wrapper is encoded once per resource version (here "body" means that
  * wrapper) and shared by every stream and response that carries it; only the
  * small per-response fields (system version, type, nonce, removed names) are
- * encoded per response (xds-protocol.md § Cost; go-control-plane #238, #1324).
+ * encoded per response (docs/xds-protocol.md § Cost; go-control-plane #238, #1324).
  */
 export class DeltaResponseEncoder {
   readonly metrics: DeltaEncoderMetrics = {
@@ -58,7 +58,7 @@ export class DeltaResponseEncoder {
   /**
    * The `resources` entry of a TTL heartbeat: name, version and ttl without the
    * resource body. Envoy then only refreshes the TTL of the version it holds
-   * (xDS protocol, "TTL"; xds-protocol.md § TTL, heartbeats).
+   * (xDS protocol, "TTL"; docs/xds-protocol.md § TTL, heartbeats).
    */
   heartbeat(resource: EncodedResource): Uint8Array {
     let w = this.#heartbeats.get(resource);

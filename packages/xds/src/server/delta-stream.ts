@@ -138,7 +138,7 @@ export class DeltaStream extends XdsStream {
       this.#s.report.acked({ ...base, version: state.lastSentVersion, nonce: request.responseNonce });
     }
     // Subscription changes apply whatever the nonce, stale included: Envoy
-    // relies on it (xds-protocol.md § nonces). initial_resource_versions only
+    // relies on it (docs/xds-protocol.md § nonces). initial_resource_versions only
     // counts on the first request of the type on this stream.
     // Names are kept as the cache's own strings (the resource's name) rather
     // than the ones just decoded: 1,000 streams subscribed to the same 10,000
@@ -197,7 +197,7 @@ export class DeltaStream extends XdsStream {
       // Make before break: a resource the client holds (a cluster, its
       // endpoints, a listener) is removed only after the types after it
       // (listeners, routes, including those the warming gate holds) were sent,
-      // in a later response (xds-protocol.md § Ordering; go-control-plane #526,
+      // in a later response (docs/xds-protocol.md § Ordering; go-control-plane #526,
       // #705, #800). Envoy ignores EDS removals, but other clients (gRPC) act on them.
       const held = removed.filter((name) => state.subscription.clientVersions.has(name));
       if (held.length > 0) {

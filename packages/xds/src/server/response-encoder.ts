@@ -58,7 +58,7 @@ export class SotwResponseEncoder {
 
   constructor(options: { controlPlaneId?: string } = {}) {
     // DiscoveryResponse.control_plane (6) = ControlPlane { identifier (1) }: each
-    // Envoy then reports which replica configured it (xds-protocol.md § Operability).
+    // Envoy then reports which replica configured it (docs/xds-protocol.md § Operability).
     this.#controlPlane = options.controlPlaneId ? lengthDelimited(6, stringField(1, options.controlPlaneId)) : new Uint8Array(0);
   }
 
@@ -104,7 +104,7 @@ export class SotwResponseEncoder {
   /**
    * The body and its shared nonce, built once and written as is to every stream
    * that may use it: a fan-out of a 1.4 MiB body to 1,000 streams copies nothing
-   * (xds-protocol.md § Cost), where `withNonce` copies the body per stream.
+   * (docs/xds-protocol.md § Cost), where `withNonce` copies the body per stream.
    */
   withSharedNonce(body: Uint8Array): Buffer {
     const entry = this.#shared.get(body);

@@ -65,7 +65,7 @@ export interface RestFetcher {
  * request carries the node and the full list of names, so selection is the SotW
  * one applied afresh; what a stream would remember (the last answer) is kept
  * per node and type, so that an unchanged set is answered 304, and a NACKed
- * set is not sent again on every poll (xds-protocol.md § NACK: do not resend
+ * set is not sent again on every poll (docs/xds-protocol.md § ACK and NACK: do not resend
  * the same bytes in a loop).
  */
 export function createRestFetcher(options: RestFetcherOptions): RestFetcher {

@@ -1,4 +1,4 @@
-// The SotW rules of shared/design/xds-protocol.md, each driven through a raw
+// The SotW rules of docs/xds-protocol.md, each driven through a raw
 // client on the wire against the real server.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";

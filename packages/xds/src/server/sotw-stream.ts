@@ -86,7 +86,7 @@ export class SotwStream extends XdsStream {
 
   onRequest(bytes: Uint8Array): void {
     // Past the first request, an ACK whose encoded names are those of the
-    // request that built the subscription skips decoding them (xds-protocol.md § Cost).
+    // request that built the subscription skips decoding them (docs/xds-protocol.md § Cost).
     const raw = this.#opened ? readRawSotwRequest(bytes) : undefined;
     if (raw) {
       const typeUrl = this.#s.admit({ typeUrl: raw.typeUrl }, "DiscoveryRequest");
@@ -121,7 +121,7 @@ export class SotwStream extends XdsStream {
       stale: kind === "stale",
     });
     // A stale request answers an older response; a newer one is already on its
-    // way, so it must not trigger anything (xds-protocol.md § nonces).
+    // way, so it must not trigger anything (docs/xds-protocol.md § nonces).
     if (kind === "stale") return;
     if ((kind === "ack" || kind === "nack") && state) state.nacked = kind === "nack";
     if (kind === "nack") {
@@ -163,7 +163,7 @@ export class SotwStream extends XdsStream {
     if (type.fullState && state.lastSent && !state.initial && this.policy.holdRemovals(typeUrl)) {
       // Make before break: keep resources about to disappear until what
       // replaces them (routes, listeners) was sent, then remove them in a later
-      // response (xds-protocol.md § Ordering; go-control-plane #526, #705, #800).
+      // response (docs/xds-protocol.md § Ordering; go-control-plane #526, #705, #800).
       const kept = state.lastSent.filter((r) => !available.items.has(r.name));
       if (kept.length > 0) {
         selection = withKept(selection, kept);

@@ -14,7 +14,7 @@ export interface StreamError {
 /**
  * The few things a stream handler needs from the transport, so that a raw
  * node:http2 transport can replace @grpc/grpc-js if profiling asks for it
- * (architecture.md).
+ * (docs/architecture.md).
  */
 export interface StreamTransport {
   /** Writes one pre-encoded message; false means "wait for drain before more". */
