@@ -49,7 +49,8 @@ export async function runProxyConfig(
     return 0;
   }
   if (options.output === "yaml") {
-    out(stringify(config));
+    // No folding: a redacted digest or a PEM certificate stays one greppable line.
+    out(stringify(config, { lineWidth: 0 }));
     return 0;
   }
   out(`node ${config.nodeId} (cluster ${config.cluster || "-"}, group ${config.group}, ${config.connected ? "connected" : "not connected"})\n`);
