@@ -9,6 +9,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { parse } from "yaml";
 import type { Json } from "../harness/config-dump.ts";
 import { dynamicClusters, dynamicListeners, dynamicRoutes } from "../harness/config-dump.ts";
 import { freePort } from "../harness/free-port.ts";
@@ -28,7 +29,8 @@ type Status = {
 
 const object = (kind: string, name: string, spec: Json) => ({ apiVersion: "tcp.dev/v1alpha1", kind, metadata: { name }, spec });
 
-test("proxy-config matches Envoy's config_dump; a Listener Envoy cannot bind is the only object NACKED", { timeout: 120_000 }, async (t) => {
+for (const mode of ["sotw", "delta"] as const) {
+test(`proxy-config matches Envoy's config_dump; a Listener Envoy cannot bind is the only object NACKED (${mode})`, { timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "cp-e2e-proxy-config-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const upstream = await startHttpUpstream({ name: "service1", t });
@@ -46,7 +48,11 @@ test("proxy-config matches Envoy's config_dump; a Listener Envoy cannot bind is 
     object("Listener", "secure", { protocol: "HTTPS", address: "127.0.0.1", port: httpsPort, tls: { certificate: cert.cert, key: cert.key } }),
     object("Route", "all", { listeners: ["web", "secure"], routes: [{ match: { prefix: "/" }, backends: [{ service: "backend" }] }] }),
   ]);
-  const envoy = await startEnvoy({ bootstrap: xdsBootstrap({ xdsPort: cp.xdsPort, mode: "ads", nodeId: "edge-1" }) as Json, name: "cp-proxy-config", t });
+  const bootstrap =
+    mode === "sotw"
+      ? (xdsBootstrap({ xdsPort: cp.xdsPort, mode: "ads", nodeId: "edge-1" }) as Json)
+      : (parse(await (await fetch(`${server}/api/v1/bootstrap?node=edge-1&delta=true&adminPort=0`)).text()) as Json);
+  const envoy = await startEnvoy({ bootstrap, name: `cp-proxy-config-${mode}`, t });
   await waitUntil(async () => (await httpGet(`http://127.0.0.1:${httpPort}/`)).body === "served by service1\n", { timeoutMs: 15_000, description: "Envoy routes to service1" });
   const status = async () => (await (await fetch(`${server}/api/v1/status`)).json()) as Status;
   await waitUntil(async () => (await status()).nodes.find((n) => n.nodeId === "edge-1")?.state === "SYNCED", { timeoutMs: 10_000, description: "edge-1 SYNCED" });
@@ -119,3 +125,4 @@ test("proxy-config matches Envoy's config_dump; a Listener Envoy cannot bind is 
     description: "every object 1/1 after the fix",
   });
 });
+}
