@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { create, fromBinary, toJson, type JsonValue } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { ClientResourceStatus } from "@ts-control-plane/envoy-api/envoy/admin/v3/config_dump_shared_pb";
 import { ClientStatusRequestSchema, ConfigStatus } from "@ts-control-plane/envoy-api/envoy/service/status/v3/csds_pb";
 import { NodeMatcherSchema } from "@ts-control-plane/envoy-api/envoy/type/matcher/v3/node_pb";
@@ -95,7 +96,7 @@ export function buildProxyConfig(nodeId: string, sources: CsdsSources, options: 
       name: g.name,
       version: g.versionInfo,
       state,
-      ...(g.lastUpdated !== undefined ? { lastUpdated: new Date(Number(g.lastUpdated.seconds) * 1000 + Math.floor(g.lastUpdated.nanos / 1e6)).toISOString() } : {}),
+      ...(g.lastUpdated !== undefined ? { lastUpdated: timestampDate(g.lastUpdated).toISOString() } : {}),
       ...(state === "NACKED" && nack !== undefined ? { nack: { version: nack.version, message: nack.message } } : {}),
       ...(owners !== undefined ? { objects: owners } : {}),
       ...(body !== undefined ? { config: redactSecrets(body) } : {}),
