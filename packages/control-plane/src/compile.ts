@@ -23,6 +23,8 @@ export interface NodeGroupConfig {
   resources: Message[];
   /** objectKeys that contributed. */
   objects: string[];
+  /** typeUrl -> Envoy resource name -> the objectKeys that produced it (see BuiltResource.objects). */
+  resourceObjects: ReadonlyMap<string, ReadonlyMap<string, readonly string[]>>;
 }
 
 export interface CompileResult {
@@ -207,7 +209,13 @@ function fastPath(prev: State, objects: readonly ModelObject[], memo: BuildMemo,
 }
 
 function toConfig(g: { graph: GraphGroup; built: BuiltResource[] }): NodeGroupConfig {
-  return { name: g.graph.name, selector: { ...g.graph.selector }, resources: g.built.map((r) => r.message), objects: [...g.graph.objects] };
+  const resourceObjects = new Map<string, Map<string, readonly string[]>>();
+  for (const r of g.built) {
+    let byName = resourceObjects.get(r.typeUrl);
+    if (byName === undefined) resourceObjects.set(r.typeUrl, (byName = new Map()));
+    byName.set(r.name, r.objects);
+  }
+  return { name: g.graph.name, selector: { ...g.graph.selector }, resources: g.built.map((r) => r.message), objects: [...g.graph.objects], resourceObjects };
 }
 
 function pgvDiagnostic(r: BuiltResource, v: Violation, owner: string): Diagnostic {

@@ -7,6 +7,7 @@ import { createReconciler } from "./reconciler/reconciler.ts";
 import { createFileSources } from "./sources/file-sources.ts";
 import { formatDiagnostic } from "./sources/format-diagnostic.ts";
 import { readConfigFile } from "./sources/read-config-file.ts";
+import { buildProxyConfig } from "./status/proxy-config.ts";
 import { buildStatusReport } from "./status/status-report.ts";
 import { openObjectStore } from "./store/object-store.ts";
 
@@ -128,6 +129,11 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       reconciler,
       xds: { host: options.xdsHost, port: xdsPort },
       log,
+      proxyConfig: (nodeId, opts) =>
+        buildProxyConfig(nodeId, { status: xds.status, cache, resourceVersions: xds.resourceVersions }, {
+          ...opts,
+          resourceObjects: (group) => reconciler.state().groups.find((g) => g.name === group)?.resourceObjects,
+        }),
       status: () => {
         const state = reconciler.state();
         return buildStatusReport({

@@ -4,6 +4,7 @@ import { stringify } from "yaml";
 import type { Diagnostic, ModelObject } from "../model/model-object.ts";
 import type { ChangeOutcome, Reconciler } from "../reconciler/reconciler.ts";
 import { type ParsedConfig, parseConfigText, withSource } from "../sources/read-config-file.ts";
+import { type ProxyConfig, type ProxyConfigOptions, proxyConfigTypes } from "../status/proxy-config.ts";
 import type { StatusReport } from "../status/status-report.ts";
 import type { ObjectStore, StoredObject } from "../store/object-store.ts";
 import { StoreError } from "../store/store-error.ts";
@@ -14,6 +15,8 @@ export interface AdminServerOptions {
   readonly store: ObjectStore;
   readonly reconciler: Reconciler;
   readonly status: () => StatusReport;
+  /** What the xDS server sent one proxy (status/proxy-config.ts), for /api/v1/proxies/{node}/config. */
+  readonly proxyConfig?: (nodeId: string, options: Omit<ProxyConfigOptions, "resourceObjects">) => ProxyConfig | undefined;
   /** The xDS address Envoys should use, for /api/v1/bootstrap. */
   readonly xds: { readonly host: string; readonly port: number };
   /** Largest accepted request body; 4 MiB by default. */
@@ -195,6 +198,22 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     throw new ApiError(ApiErrorCode.MethodNotAllowed, `${method} is not allowed on an object; use GET, PUT or DELETE`);
   }
 
+  /** GET /api/v1/proxies/{node}/config?type=clusters|listeners|routes|endpoints|secrets|all&contents=false */
+  function proxyConfigReply(ctx: Ctx): Reply {
+    const [node, what, ...rest] = ctx.segments.slice(3);
+    if (node === undefined || what !== "config" || rest.length > 0) throw new ApiError(ApiErrorCode.NotFound, `no such path ${ctx.url.pathname}; use /api/v1/proxies/{node}/config`);
+    if (options.proxyConfig === undefined) throw new ApiError(ApiErrorCode.NotFound, "this admin server has no xDS server to ask");
+    const type = ctx.url.searchParams.get("type") ?? "all";
+    const typeUrl = proxyConfigTypes.get(type);
+    if (type !== "all" && typeUrl === undefined) {
+      throw new ApiError(ApiErrorCode.BadRequest, `type must be one of ${[...proxyConfigTypes.keys(), "all"].join(", ")}, not ${JSON.stringify(type)}`);
+    }
+    const contents = ctx.url.searchParams.get("contents") !== "false";
+    const config = options.proxyConfig(node, { withContents: contents, ...(typeUrl !== undefined ? { typeUrls: new Set([typeUrl]) } : {}) });
+    if (config === undefined) throw new ApiError(ApiErrorCode.NotFound, `proxy ${JSON.stringify(node)} is not known to the xDS server (never connected, or forgotten); \`tcp status\` lists the proxies`);
+    return { json: config };
+  }
+
   async function route(ctx: Ctx): Promise<Reply> {
     const method = ctx.req.method ?? "GET";
     const path = ctx.segments.join("/");
@@ -234,6 +253,9 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       case "status":
         only("GET");
         return { json: options.status() };
+      case "proxies":
+        only("GET");
+        return proxyConfigReply(ctx);
       case "history": {
         only("GET");
         const n = intParam(ctx.segments[3], "revision");

@@ -73,6 +73,28 @@ describe("tcp CLI", () => {
     assert.match((await cli(["status"], env)).out, /revision 3/);
   });
 
+  it("proxy-config: names what is wrong with its arguments, and an unknown node", async () => {
+    const none = await cli(["proxy-config"], env);
+    assert.equal(none.code, 2);
+    assert.match(none.err, /proxy-config needs a NODE/);
+    const typo = await cli(["proxy-config", "edge-1", "listners"], env);
+    assert.equal(typo.code, 2);
+    assert.match(typo.err, /unknown type "listners" \(did you mean listeners\?\)/);
+    const unknown = await cli(["proxy-config", "edge-9", "cluster"], env);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.err, /proxy "edge-9" is not known to the xDS server .*tcp status/);
+    const api = await fetch(`${env["CONTROL_PLANE_SERVER"]}/api/v1/proxies/edge-9/config?type=frobs`);
+    assert.equal(api.status, 400);
+    assert.match(((await api.json()) as { error: { message: string } }).error.message, /type must be one of clusters, listeners, routes, endpoints, secrets, all/);
+  });
+
+  it("get shows each object's STATUS: '-' while no proxy receives it", async () => {
+    assert.equal((await cli(["apply", "-f", "-"], env, service(8083))).code, 0);
+    const r = await cli(["get"], env);
+    assert.match(r.out, /^KIND\/NAME +REVISION +SOURCE +STATUS\n/);
+    assert.match(r.out, /Service\/s1 +\d+ +cli +-\n/);
+  });
+
   it("says when the control plane cannot be reached, with exit code 3", async () => {
     const r = await cli(["get"], { CONTROL_PLANE_SERVER: "http://127.0.0.1:1" });
     assert.equal(r.code, 3);

@@ -8,6 +8,8 @@ import type { StatusReport } from "../status/status-report.ts";
 import type { RevisionInfo, RevisionChange } from "../store/object-store.ts";
 import { AdminApiError, createAdminClient } from "./admin-client.ts";
 import { type CliArgs, flag, intFlag, parseCliArgs } from "./cli-args.ts";
+import { objectStatus, rejectionLines } from "./object-status.ts";
+import { runProxyConfig } from "./proxy-config-command.ts";
 import { type Inputs, readInputs, readStdin } from "./read-inputs.ts";
 
 export const defaultServer = "http://127.0.0.1:9000";
@@ -25,6 +27,8 @@ commands:
   bootstrap --node ID [--cluster C] [--admin-port 9901] [--delta]
                                    print an Envoy bootstrap for this control plane
   status [-o json]                 what every Envoy acknowledged or rejected
+  proxy-config NODE [clusters|listeners|routes|endpoints|secrets|all] [-o yaml|json]
+                                   what one Envoy was sent: versions, ACKED/NACKED, bodies (secrets redacted)
   history [N] [--limit N] [-o json]
                                    accepted changes, newest first; or every object of revision N
   rollback --to N [--dry-run]      make the configuration equal to revision N again
@@ -178,7 +182,10 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
       const items: Item[] = name === undefined ? (await client.request<{ items: Item[] }>("GET", path)).items : [await client.request<Item>("GET", path)];
       if (output === "json") io.out(`${JSON.stringify(name === undefined ? items.map((i) => i.object) : items[0]?.object, null, 2)}\n`);
       else if (output === "yaml") io.out(items.map((i) => stringify(i.object)).join("---\n"));
-      else table(io, ["KIND/NAME", "REVISION", "SOURCE"], items.map((i) => [i.key, String(i.revision), i.source]));
+      else {
+        const objects = new Map((await client.request<StatusReport>("GET", "/api/v1/status")).objects.map((o) => [o.object, o]));
+        table(io, ["KIND/NAME", "REVISION", "SOURCE", "STATUS"], items.map((i) => [i.key, String(i.revision), i.source, objectStatus(objects.get(i.key))]));
+      }
       return 0;
     }
     case "delete": {
@@ -229,10 +236,13 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
       }
       if (s.objects.length > 0) {
         io.out("\n");
-        table(io, ["OBJECT", "GROUPS", "ACKNOWLEDGED"], s.objects.map((o) => [o.object, o.groups.join(","), `${o.acknowledged}/${o.targets}`]));
+        table(io, ["OBJECT", "GROUPS", "ACKNOWLEDGED", "STATUS"], s.objects.map((o) => [o.object, o.groups.join(","), `${o.acknowledged}/${o.targets}`, objectStatus(o)]));
+        for (const o of s.objects) for (const line of rejectionLines(o)) io.out(`${line}\n`);
       }
       return 0;
     }
+    case "proxy-config":
+      return runProxyConfig({ positionals: args.positionals, output }, client, io.out);
     case "history": {
       const [which, ...extra] = args.positionals;
       if (extra.length > 0) throw new UsageError("history takes at most one revision number");

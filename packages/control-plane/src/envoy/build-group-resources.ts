@@ -25,7 +25,7 @@ export function buildGroupResources(group: GraphGroup, memo: BuildMemo = createB
   for (const l of group.listeners) out.push(...memoized(memo.listeners, l.name, graphKey(l), () => buildListenerResources(l)));
   for (const r of group.raw) {
     const owner = `RawResource/${r.name}`;
-    out.push({ typeUrl: r.spec.typeUrl, name: r.spec.name, message: r.spec.message, owner: () => owner });
+    out.push({ typeUrl: r.spec.typeUrl, name: r.spec.name, message: r.spec.message, owner: () => owner, objects: [owner] });
   }
   return out.sort(compareResources);
 }

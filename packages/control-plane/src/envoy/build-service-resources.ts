@@ -7,11 +7,13 @@ import type { BuiltResource } from "./built-resource.ts";
 
 /** The Cluster of a Service and, for Static ones, the ClusterLoadAssignment EDS serves for it. */
 export function buildServiceResources(service: GraphService): BuiltResource[] {
-  const owner = (): string => `Service/${service.name}`;
+  const self = `Service/${service.name}`;
+  const owner = (): string => self;
+  const objects = [self];
   const name = clusterName(service.name);
-  const out: BuiltResource[] = [{ typeUrl: TypeUrl.Cluster, name, message: buildCluster(service), owner }];
+  const out: BuiltResource[] = [{ typeUrl: TypeUrl.Cluster, name, message: buildCluster(service), owner, objects }];
   if (service.spec.discovery === "Static") {
-    out.push({ typeUrl: TypeUrl.Endpoint, name, message: buildLoadAssignment(name, service.spec.endpoints), owner });
+    out.push({ typeUrl: TypeUrl.Endpoint, name, message: buildLoadAssignment(name, service.spec.endpoints), owner, objects });
   }
   return out;
 }

@@ -7,4 +7,9 @@ export interface BuiltResource {
   readonly message: Message;
   /** objectKey blamed for a problem found in this resource, by field path (see ownerOf). */
   readonly owner: (violationPath: string) => string;
+  /**
+   * objectKeys that produced this resource, sorted: the objects an Envoy NACK
+   * naming this resource points at (status/nack-objects.ts).
+   */
+  readonly objects: readonly string[];
 }

@@ -91,3 +91,61 @@ describe("status report", () => {
     assert.equal(delivered?.error, undefined);
   });
 });
+
+describe("status report: NACKs on the right object", () => {
+  const resourceObjects = new Map([
+    [TypeUrl.Cluster, new Map([["svc", ["Service/svc"]]])],
+    [TypeUrl.Listener, new Map([["web", ["Listener/web"]], ["tcp_busy", ["Listener/tcp_busy"]]])],
+    [TypeUrl.Route, new Map([["web", ["Listener/web", "Route/r"]]])],
+  ]);
+  const groups = [{ name: "default", objects: ["Listener/tcp_busy", "Listener/web", "Route/r", "Service/svc"], resourceObjects }];
+  const versions = { [TypeUrl.Cluster]: "c1", [TypeUrl.Listener]: "l2", [TypeUrl.Route]: "r1" };
+  const nackedProxy = (message: string) => {
+    const status = new StatusRegistry();
+    status.streamOpened(node("envoy-a"), "default");
+    for (const [url, v] of Object.entries(versions)) {
+      status.sent("envoy-a", url, v, "1");
+      status.acked("envoy-a", url, v);
+    }
+    status.sent("envoy-a", TypeUrl.Listener, "l3", "2");
+    status.nacked("envoy-a", TypeUrl.Listener, { version: "l3", nonce: "2", message, code: 13 });
+    return status;
+  };
+  const report = (status: StatusRegistry) =>
+    buildStatusReport({ revision: 1, proxies: status.nodes(), groupOf: () => "default", snapshotOf: () => snapshot({ ...versions, [TypeUrl.Listener]: "l3" }), groups });
+
+  it("marks rejected only the object whose listener Envoy names; the others stay acknowledged", () => {
+    const message = "Error adding/updating listener(s) tcp_busy: cannot bind '127.0.0.1:4321': Address already in use\n";
+    const objects = report(nackedProxy(message)).objects;
+    assert.deepEqual(
+      objects.map((o) => [o.object, o.acknowledged, o.targets, o.rejected?.proxies]),
+      [
+        ["Listener/tcp_busy", 0, 1, 1],
+        ["Listener/web", 1, 1, undefined],
+        ["Route/r", 1, 1, undefined],
+        ["Service/svc", 1, 1, undefined],
+      ],
+    );
+    assert.deepEqual(objects[0]?.rejected?.nacks, [{ nodeId: "envoy-a", type: "LDS", message, resources: ["tcp_busy"], named: true }]);
+  });
+
+  it("falls back to every object with a resource of the type when Envoy's message names none, and says so", () => {
+    const objects = report(nackedProxy("something Envoy did not like")).objects;
+    assert.deepEqual(
+      objects.map((o) => [o.object, o.acknowledged, o.rejected?.nacks[0]?.named]),
+      [
+        ["Listener/tcp_busy", 0, false],
+        ["Listener/web", 0, false],
+        ["Route/r", 1, undefined],
+        ["Service/svc", 1, undefined],
+      ],
+    );
+  });
+
+  it("a proxy not yet acknowledging another type acknowledges no object", () => {
+    const status = nackedProxy("Error adding/updating listener(s) tcp_busy: cannot bind");
+    status.sent("envoy-a", TypeUrl.Cluster, "c2", "3");
+    const r = buildStatusReport({ revision: 1, proxies: status.nodes(), groupOf: () => "default", snapshotOf: () => snapshot({ ...versions, [TypeUrl.Cluster]: "c2", [TypeUrl.Listener]: "l3" }), groups });
+    assert.deepEqual(r.objects.map((o) => [o.object, o.acknowledged, o.rejected?.proxies]), [["Listener/tcp_busy", 0, 1], ["Listener/web", 0, undefined], ["Route/r", 0, undefined], ["Service/svc", 0, undefined]]);
+  });
+});

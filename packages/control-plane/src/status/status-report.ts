@@ -1,4 +1,5 @@
 import { type NodeStatus, type TypeStatus, TypeUrl } from "@ts-control-plane/xds";
+import { nackedResourceNames } from "./nack-resources.ts";
 
 /** What the report needs of a snapshot (the library's Snapshot satisfies it). */
 export interface SnapshotView {
@@ -53,8 +54,33 @@ export interface ObjectReport {
   readonly groups: readonly string[];
   /** Connected proxies whose node group this object contributes to. */
   readonly targets: number;
-  /** Of those, the proxies that acknowledged the current version of every type of their group. */
+  /**
+   * Of those, the proxies that acknowledged the current version of every type
+   * of their group, or whose only NACKs name other objects' resources (Envoy
+   * applies the listeners and clusters of an update it rejects in part).
+   */
   readonly acknowledged: number;
+  /** Set when connected proxies NACKed a response that holds one of this object's Envoy resources. */
+  readonly rejected?: ObjectRejection;
+}
+
+/** Which proxies rejected an object, and Envoy's words. */
+export interface ObjectRejection {
+  /** How many proxies. */
+  readonly proxies: number;
+  readonly nacks: readonly {
+    readonly nodeId: string;
+    readonly type: string;
+    /** Envoy's error_detail.message. */
+    readonly message: string;
+    /** This object's Envoy resources the message names; empty when `named` is false. */
+    readonly resources: readonly string[];
+    /**
+     * False when Envoy's message named no resource we sent: every object with
+     * a resource of that type is marked rejected, since which one Envoy meant is unknown.
+     */
+    readonly named: boolean;
+  }[];
 }
 
 export interface StatusReport {
@@ -72,9 +98,20 @@ export interface StatusInputs {
   /** The node group the proxy matches now; by default the same as groupOf. */
   readonly matchingGroupOf?: (proxy: NodeStatus) => string | undefined;
   readonly snapshotOf: (group: string) => SnapshotView | undefined;
-  /** Node groups with the object keys that contributed to them. */
-  readonly groups: readonly { readonly name: string; readonly objects: readonly string[] }[];
+  /**
+   * Node groups with the object keys that contributed to them and, to put a
+   * NACK on the right object, which objects produced each Envoy resource
+   * (typeUrl -> resource name -> objectKeys). Without resourceObjects a NACK
+   * marks no object rejected; the node's objects are merely not acknowledged.
+   */
+  readonly groups: readonly {
+    readonly name: string;
+    readonly objects: readonly string[];
+    readonly resourceObjects?: ReadonlyMap<string, ReadonlyMap<string, readonly string[]>>;
+  }[];
 }
+
+type Nack = ObjectRejection["nacks"][number];
 
 const shortNames: ReadonlyMap<string, string> = new Map([
   [TypeUrl.Cluster, "CDS"],
@@ -105,6 +142,11 @@ export function typeState(t: TypeStatus | undefined, currentVersion: string | un
 export function buildStatusReport(inputs: StatusInputs): StatusReport {
   const nodes: NodeReport[] = [];
   const syncedByGroup = new Map<string, { targets: number; acknowledged: number }>();
+  const groupsByName = new Map(inputs.groups.map((g) => [g.name, g]));
+  /** object -> proxy (node id) -> the object's share of that proxy's NACKs. */
+  const rejections = new Map<string, Map<string, Nack[]>>();
+  /** group -> object -> proxies of the group that acknowledged everything but other objects' rejected resources. */
+  const partlyAcked = new Map<string, Map<string, number>>();
   for (const proxy of inputs.proxies) {
     const group = inputs.groupOf(proxy);
     const snapshot = group === undefined ? undefined : inputs.snapshotOf(group);
@@ -155,6 +197,23 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
       counts.targets++;
       if (state === "SYNCED") counts.acknowledged++;
       syncedByGroup.set(group, counts);
+      const resourceObjects = groupsByName.get(group)?.resourceObjects;
+      if (state === "NACKED" && !moved && resourceObjects !== undefined) {
+        const blamed = blameNacks(proxy.nodeId, types, resourceObjects);
+        for (const [object, nacks] of blamed) {
+          const byProxy = rejections.get(object) ?? new Map<string, Nack[]>();
+          byProxy.set(proxy.nodeId, nacks);
+          rejections.set(object, byProxy);
+        }
+        // The rest of a partly rejected update was applied: other objects count as acknowledged,
+        // provided every type is acknowledged or NACKed at the current version.
+        const current = types.every((t) => t.state === "SYNCED" || (t.state === "NACKED" && t.sentVersion === t.currentVersion));
+        if (current) {
+          const acked = partlyAcked.get(group) ?? new Map<string, number>();
+          for (const object of groupsByName.get(group)?.objects ?? []) if (!blamed.has(object)) acked.set(object, (acked.get(object) ?? 0) + 1);
+          partlyAcked.set(group, acked);
+        }
+      }
     }
   }
   const objectGroups = new Map<string, string[]>();
@@ -169,11 +228,38 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
       for (const g of groups) {
         const c = syncedByGroup.get(g);
         targets += c?.targets ?? 0;
-        acknowledged += c?.acknowledged ?? 0;
+        acknowledged += (c?.acknowledged ?? 0) + (partlyAcked.get(g)?.get(object) ?? 0);
       }
-      return { object, groups, targets, acknowledged };
+      const byProxy = rejections.get(object);
+      if (byProxy === undefined) return { object, groups, targets, acknowledged };
+      const nacks = [...byProxy.keys()].sort().flatMap((id) => byProxy.get(id) ?? []);
+      return { object, groups, targets, acknowledged, rejected: { proxies: byProxy.size, nacks } };
     });
   return { revision: inputs.revision, nodes, objects };
+}
+
+/**
+ * The objects a node's NACKs point at: those that produced a resource Envoy's
+ * message names or, when it names none we sent, every object with a resource
+ * of the NACKed type (said with `named: false`).
+ */
+function blameNacks(nodeId: string, types: readonly TypeReport[], resourceObjects: ReadonlyMap<string, ReadonlyMap<string, readonly string[]>>): Map<string, Nack[]> {
+  const blamed = new Map<string, Nack[]>();
+  for (const t of types) {
+    if (t.state !== "NACKED" || t.nack === undefined) continue;
+    const byName = resourceObjects.get(t.typeUrl) ?? new Map<string, readonly string[]>();
+    const names = nackedResourceNames(t.nack.message, byName.keys());
+    const named = names.length > 0;
+    const perObject = new Map<string, string[]>();
+    for (const name of named ? names : [...byName.keys()]) {
+      for (const object of byName.get(name) ?? []) perObject.set(object, [...(perObject.get(object) ?? []), name]);
+    }
+    for (const [object, resources] of perObject) {
+      const nack: Nack = { nodeId, type: t.type, message: t.nack.message, resources: named ? resources.sort() : [], named };
+      blamed.set(object, [...(blamed.get(object) ?? []), nack]);
+    }
+  }
+  return blamed;
 }
 
 /** The fields the admin API has always shown (the record also keeps Envoy's gRPC code). */

@@ -62,3 +62,18 @@ test("nodes that got the same responses share a record; one that gets another re
   assert.equal(record.versionOf("y", TypeUrl.Endpoint, "b"), "v2");
   assert.equal(record.versionOf("x", TypeUrl.Endpoint, "b"), "v1");
 });
+
+test("a Delta node's resources keep their own versions (Resource.version), as Envoy shows them", async () => {
+  const cache = createSnapshotCache();
+  const record = new CsdsResourceVersions({ cache });
+  const snapshot = createSnapshot({ version: "sys-1", resources: [endpoints("a"), endpoints("b")] });
+  const [a, b] = [...snapshot.resources(TypeUrl.Endpoint).values()];
+  assert.ok(a && b);
+  record.recordDeltaResponse({ nodeId: "d", typeUrl: TypeUrl.Endpoint, resources: [a, b] });
+  assert.equal(record.versionOf("d", TypeUrl.Endpoint, "a"), a.version);
+  assert.notEqual(a.version, "sys-1");
+  const [b2] = [...createSnapshot({ version: "sys-2", resources: [endpoints("b", [9])] }).resources(TypeUrl.Endpoint).values()];
+  assert.ok(b2);
+  record.recordDeltaResponse({ nodeId: "d", typeUrl: TypeUrl.Endpoint, resources: [b2] });
+  assert.deepEqual([record.versionOf("d", TypeUrl.Endpoint, "a"), record.versionOf("d", TypeUrl.Endpoint, "b")], [a.version, b2.version]);
+});

@@ -91,6 +91,27 @@ export class CsdsResourceVersions {
     this.#advance(sent.nodeId, sent.typeUrl, sent.versionInfo, undefined, sent.resources, () => sent.resources);
   }
 
+  /**
+   * Records a Delta response part: each resource carries its own version
+   * (Resource.version), and that is what Envoy's /config_dump shows for it
+   * (not the response's system_version_info, which is all the status record
+   * knows). Without this, CSDS reported a Delta node's resources at the type's
+   * last system version and disagreed with Envoy.
+   */
+  recordDeltaResponse(sent: { nodeId: string; typeUrl: string; resources: readonly EncodedResource[] }): void {
+    if (sent.resources.length === 0) return;
+    let types = this.#byNode.get(sent.nodeId);
+    if (!types) this.#byNode.set(sent.nodeId, (types = new Map()));
+    const previous = types.get(sent.typeUrl) ?? emptyRecord;
+    let next: Map<string, Tracked> | undefined;
+    for (const r of sent.resources) {
+      if (previous.get(r.name)?.versionInfo === r.version) continue;
+      next ??= new Map(previous);
+      next.set(r.name, { contentVersion: r.version, versionInfo: r.version });
+    }
+    if (next) types.set(sent.typeUrl, next);
+  }
+
   #advance(nodeId: string, typeUrl: string, versionInfo: string, source: object | undefined, sentKey: object, resources: () => readonly EncodedResource[]): void {
     let types = this.#byNode.get(nodeId);
     if (!types) this.#byNode.set(nodeId, (types = new Map()));

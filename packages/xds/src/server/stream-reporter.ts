@@ -1,4 +1,5 @@
 import type { ResponseErrorInfo, StatusRegistry } from "../cache/node-status.ts";
+import type { EncodedResource } from "../resource/encoded-resource.ts";
 import type { CsdsResourceVersions } from "./csds-resource-versions.ts";
 import type { DeltaResponseEvent } from "./delta-stream.ts";
 import type { SotwResponseEvent } from "./sotw-stream.ts";
@@ -17,7 +18,7 @@ export interface StreamReporterOptions {
   readonly status: StatusRegistry;
   /** The application's hooks, called after the server's own records are up to date. */
   readonly hooks?: XdsHooks;
-  /** CSDS per-resource versions, learnt from SotW responses (Delta versions are per resource already). */
+  /** CSDS per-resource versions, learnt from SotW responses and Delta resources as sent. */
   readonly resourceVersions?: CsdsResourceVersions;
 }
 
@@ -109,8 +110,9 @@ export class StreamReporter {
    * The type's next response clears it; other parts of the same response
    * (same version) do not.
    */
-  sentDelta(event: DeltaResponseEvent, options: { maxResponseBytes: number }): void {
+  sentDelta(event: DeltaResponseEvent, options: { maxResponseBytes: number; resources?: readonly EncodedResource[] }): void {
     this.status.sent(event.nodeId, event.typeUrl, event.version, event.nonce);
+    if (options.resources !== undefined) this.#versions?.recordDeltaResponse({ nodeId: event.nodeId, typeUrl: event.typeUrl, resources: options.resources });
     const max = options.maxResponseBytes;
     if (event.bytes > max) {
       this.status.responseFailed(event.nodeId, event.typeUrl, {
