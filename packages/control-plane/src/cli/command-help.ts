@@ -66,13 +66,15 @@ examples:
   tcp status
   tcp status --check || echo "not every Envoy runs the current configuration"
   tcp status --watch --interval 1s`,
-  history: `usage: tcp history [--limit N] [-o json]
+  history: `usage: tcp history [KIND/NAME...] [--limit N] [-o json]
        tcp history N [-o json]
 
-Accepted changes, newest first; or every object as it was at revision N.
+Accepted changes, newest first (of the last --limit, 50 by default), only those
+that changed the objects named; or every object as it was at revision N.
 
 examples:
   tcp history --limit 5
+  tcp history Service/backend
   tcp history 3 > at-3.yaml`,
   rollback: `usage: tcp rollback --to N [--dry-run]
 

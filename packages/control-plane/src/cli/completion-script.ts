@@ -64,7 +64,7 @@ ${flagCases}
   esac
   if [[ "$cur" == -* ]]; then
     COMPREPLY=($(compgen -W "$flags" -- "$cur"))
-  elif [[ "$cmd" == get || "$cmd" == delete ]] && [[ $COMP_CWORD -eq 2 ]]; then
+  elif [[ "$cmd" == get || "$cmd" == delete || "$cmd" == history ]] && [[ $COMP_CWORD -eq 2 ]]; then
     COMPREPLY=($(compgen -W "${kindWords.join(" ")}" -- "$cur"))
   fi
 }

@@ -146,6 +146,12 @@ describe("tcp CLI, kubectl habits", () => {
 
     const stdin = await cli(["delete", "-f", "-"], env, service("b", 8082));
     assert.match(stdin.out, new RegExp(`^deleted Service/b: revision ${rev + 2}\n`));
+    // history by object: the revisions that changed it, as KIND/NAME or KIND NAME.
+    const h = await cli(["history", "svc", "b"], env);
+    assert.equal(h.code, 0, h.err);
+    assert.deepEqual(h.out.trim().split("\n").slice(1).map((l) => l.split(/ +/)[0]), [String(rev + 2), "1"]);
+    assert.equal((await cli(["history", "Route/r", "-o", "json"], env)).out.match(/"revision"/g)?.length, 2);
+    assert.match((await cli(["history", "svc"], env)).err, /history takes a revision number or objects as KIND\/NAME/);
     assert.match((await cli(["delete", "svc"], env)).err, /delete needs a name: tcp delete Service\/NAME/);
     assert.match((await cli(["delete", "-f", "-", "svc/a"], env, service("a", 1))).err, /either -f FILE or KIND\/NAME/);
   });

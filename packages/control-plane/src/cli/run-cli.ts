@@ -12,6 +12,7 @@ import { deleteCommand } from "./delete-command.ts";
 import { diffCommand } from "./diff-command.ts";
 import { getCommand } from "./get-command.ts";
 import { type CliIo, changesLine, localErrors, printDiagnostics } from "./cli-io.ts";
+import { parseObjectRefs, refKey } from "./kind-names.ts";
 import { readInputs, readStdin } from "./read-inputs.ts";
 import { parseInterval, statusCommand } from "./status-command.ts";
 import { formatTable } from "./table.ts";
@@ -189,8 +190,11 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
     }
     case "history": {
       const [which, ...extra] = args.positionals;
-      if (extra.length > 0) throw new UsageError("history takes at most one revision number");
-      if (which !== undefined) {
+      // `history Service/x` (or `history svc x`): the revisions that changed that object.
+      const refs = which !== undefined && !/^\d+$/.test(which) ? parseObjectRefs(args.positionals) : [];
+      if (refs.some((r) => r.name === undefined)) throw new UsageError("history takes a revision number or objects as KIND/NAME, e.g. history Service/backend");
+      if (refs.length === 0 && extra.length > 0) throw new UsageError("history takes at most one revision number");
+      if (which !== undefined && refs.length === 0) {
         if (!/^\d+$/.test(which)) throw new UsageError(`history takes a revision number, got ${JSON.stringify(which)}`);
         const r = await client.request<RevisionInfo & { objects: Record<string, unknown>[] }>("GET", `/api/v1/history/${which}`);
         if (output === "json") io.out(`${JSON.stringify(r, null, 2)}\n`);
@@ -199,8 +203,10 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
       }
       const limit = intFlag(args, "--limit");
       const h = await client.request<{ items: RevisionInfo[] }>("GET", `/api/v1/history${limit === undefined ? "" : `?limit=${limit}`}`);
-      if (output === "json") io.out(`${JSON.stringify(h.items, null, 2)}\n`);
-      else table(io, ["REVISION", "TIME", "SOURCE", "SUMMARY"], h.items.map((r) => [String(r.revision), r.createdAt, r.source, r.summary]));
+      const keys = new Set(refs.map(refKey));
+      const items = keys.size === 0 ? h.items : h.items.filter((r) => r.changes.some((c) => keys.has(c.key)));
+      if (output === "json") io.out(`${JSON.stringify(items, null, 2)}\n`);
+      else table(io, ["REVISION", "TIME", "SOURCE", "SUMMARY"], items.map((r) => [String(r.revision), r.createdAt, r.source, r.summary]));
       return 0;
     }
     case "rollback": {
@@ -228,6 +234,6 @@ function table(io: CliIo, header: readonly string[], rows: readonly (readonly st
 function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   const onInterrupt = () => controller.abort();
-  process.once("SIGINT", onInterrupt);
+  process.on("SIGINT", onInterrupt);
   return { signal: controller.signal, dispose: () => process.off("SIGINT", onInterrupt) };
 }
