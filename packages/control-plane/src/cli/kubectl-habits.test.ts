@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -98,6 +99,15 @@ describe("tcp CLI, kubectl habits", () => {
     assert.match(bash.out, /status\) flags="-o --check --watch --interval --server --help"/);
     assert.match((await cli(["completion", "zsh"])).out, /^#compdef tcp\n[\s\S]*bashcompinit[\s\S]*complete -F _tcp tcp/);
     assert.match((await cli(["completion", "fish"])).err, /completion takes bash or zsh, not "fish"/);
+    // The script completes in a real bash: kinds after get, flags of status, -o values of get.
+    const script = join(dir, "tcp.bash");
+    writeFileSync(script, bash.out);
+    const complete = (words: string[]) =>
+      execFileSync("bash", ["-c", `source ${script}; COMP_WORDS=(${words.join(" ")}); COMP_CWORD=${words.length - 1}; _tcp; echo "\${COMPREPLY[*]}"`], { encoding: "utf8" }).trim();
+    assert.equal(complete(["tcp", "get", "s"]), "service services svc");
+    assert.equal(complete(["tcp", "st"]), "status");
+    assert.equal(complete(["tcp", "status", "--c"]), "--check");
+    assert.equal(complete(["tcp", "get", "-o", "w"]), "wide");
   });
 
   it("diffs field by field and exits 1 when something would change, 0 when nothing would, 2 when refused", async () => {
