@@ -38,8 +38,8 @@ commands:
                                    print an Envoy bootstrap for this control plane
   status [-o json] [--check] [--watch [--interval 2s]]
                                    what every Envoy acknowledged or rejected; --check exits 1 unless all SYNCED
-  history [N] [--limit N] [-o json]
-                                   accepted changes, newest first; or every object of revision N
+  history [N | KIND/NAME...] [--limit N] [-o json]
+                                   accepted changes, newest first (of those objects); or every object of revision N
   rollback --to N [--dry-run]      make the configuration equal to revision N again
   version                          CLI version, and the server's when it answers
   completion bash|zsh              print a shell completion script
