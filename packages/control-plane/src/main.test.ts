@@ -58,5 +58,7 @@ test("the admin API's status is the xDS server's own per-node record: a NACK the
     node = (await status()).nodes.find((n) => n.nodeId === "edge-1");
   }
   assert.equal(node?.connected, false, "a disconnected proxy keeps its last status");
-  assert.equal(node?.state, "NACKED");
+  // Disconnected is STALE (docs/admin-api.md); what it last rejected stays on record.
+  assert.equal(node?.state, "STALE");
+  assert.equal(node?.types.find((x) => x.type === "CDS")?.nack?.message, "cluster example_proxy_cluster: bad");
 });

@@ -10,6 +10,7 @@ import type { ObjectStore, StoredObject } from "../store/object-store.ts";
 import { StoreError } from "../store/store-error.ts";
 import { ApiError, ApiErrorCode } from "./api-error.ts";
 import { envoyBootstrapYaml } from "./envoy-bootstrap.ts";
+import { packageVersion } from "./package-version.ts";
 
 export interface AdminServerOptions {
   readonly store: ObjectStore;
@@ -214,6 +215,28 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     return { json: config };
   }
 
+  /**
+   * POST /api/v1/delete `{ "keys": ["Service/a", ...] }`: one revision, refused as a
+   * whole when a key does not exist or a remaining object still references one.
+   */
+  async function deleteMany(ctx: Ctx): Promise<Reply> {
+    if ((ctx.req.method ?? "GET") !== "POST") throw new ApiError(ApiErrorCode.MethodNotAllowed, `${ctx.req.method} ${ctx.url.pathname} is not allowed; use POST`);
+    let body: { keys?: unknown };
+    try {
+      body = JSON.parse(await readBody(ctx.req)) as typeof body;
+    } catch {
+      throw new ApiError(ApiErrorCode.BadRequest, 'the body must be JSON like {"keys": ["Service/a"]}');
+    }
+    const keys = body.keys;
+    if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k): k is string => typeof k === "string" && /^[^/]+\/[^/]+$/.test(k))) {
+      throw new ApiError(ApiErrorCode.BadRequest, 'keys must be a non-empty list of "KIND/NAME" strings');
+    }
+    const missing = keys.filter((k) => store.get(k) === undefined);
+    if (missing.length > 0) throw new ApiError(ApiErrorCode.NotFound, `${missing.join(", ")} ${missing.length === 1 ? "does" : "do"} not exist; nothing was deleted`);
+    const source = changeSource(ctx, "api");
+    return outcomeReply(wrapStore(() => reconciler.change({ deletes: [...new Set(keys)], source, dryRun: flag(ctx, "dryRun") })), source);
+  }
+
   async function route(ctx: Ctx): Promise<Reply> {
     const method = ctx.req.method ?? "GET";
     const path = ctx.segments.join("/");
@@ -250,6 +273,11 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         }
         return { json: { revision: store.currentRevision(), changes: d.changes, groups: d.groups, diagnostics: d.diagnostics } };
       }
+      case "version":
+        only("GET");
+        return { json: { version: packageVersion, revision: store.currentRevision() } };
+      case "delete":
+        return deleteMany(ctx);
       case "status":
         only("GET");
         return { json: options.status() };

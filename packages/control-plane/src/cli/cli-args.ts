@@ -23,10 +23,16 @@ const valueFlags: ReadonlyMap<string, string> = new Map([
   ["--to", "--to"],
   ["--limit", "--limit"],
   ["--expected-revision", "--expected-revision"],
+  ["--interval", "--interval"],
+  // Hidden: bounds `status --watch` in tests.
+  ["--max-polls", "--max-polls"],
 ]);
 const booleanFlags: ReadonlyMap<string, string> = new Map([
   ["--dry-run", "--dry-run"],
   ["--delta", "--delta"],
+  ["--check", "--check"],
+  ["--watch", "--watch"],
+  ["-w", "--watch"],
   ["-h", "--help"],
   ["--help", "--help"],
 ]);

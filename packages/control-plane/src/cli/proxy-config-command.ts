@@ -4,18 +4,6 @@ import { didYouMean } from "../model/did-you-mean.ts";
 import type { ProxyConfig } from "../status/proxy-config.ts";
 import type { AdminClient } from "./admin-client.ts";
 
-/** The command's help, for per-command --help. */
-export const proxyConfigUsage = `usage: tcp proxy-config NODE [clusters|listeners|routes|endpoints|secrets|all] [-o table|yaml|json]
-
-What the control plane sent one Envoy (by node id): each resource's name, type, version and
-ACKED / NACKED / SENT (not acknowledged yet); -o yaml|json add each resource as Envoy's JSON,
-with private keys and other inline secrets shown as <redacted sha256:...>.
-
-examples:
-  tcp proxy-config edge-1
-  tcp proxy-config edge-1 listeners
-  tcp proxy-config edge-1 clusters -o yaml`;
-
 /** The type argument, singular or plural, as the admin API's ?type= takes it. */
 const typeAliases: ReadonlyMap<string, string> = new Map([
   ["all", "all"],

@@ -35,7 +35,7 @@ describe("tcp CLI", () => {
     assert.equal(r.code, 2);
     assert.match(r.err, /unknown command "frobnicate"/);
     assert.match((await cli(["rollback"], env)).err, /rollback needs --to N/);
-    assert.match((await cli(["get", "-o", "xml"], env)).err, /-o takes yaml, json or table/);
+    assert.match((await cli(["get", "-o", "xml"], env)).err, /-o takes yaml, json, table, wide, name/);
     assert.equal((await cli(["--help"])).code, 0);
   });
 
@@ -62,8 +62,8 @@ describe("tcp CLI", () => {
     assert.match((await cli(["get", "Service", "s1", "-o", "yaml"], env)).out, /port: 8081/);
     assert.match((await cli(["get"], env)).out, /Service\/s1 +1 +cli/);
     const diff = await cli(["diff", "-f", "-"], env, service(8082));
-    assert.equal(diff.code, 0, diff.err);
-    assert.match(diff.out, /no Envoy resource would change|node group default:/);
+    assert.equal(diff.code, 1, diff.err);
+    assert.match(diff.out, /spec\.endpoints\[0\]\.port: 8081 → 8082\nnode group default:/);
     assert.match((await cli(["history"], env)).out, /1 +\S+ +cli +created Service\/s1/);
     assert.match((await cli(["history", "1"], env)).out, /^# revision 1 at .* by cli: created Service\/s1\napiVersion: tcp\.dev\/v1alpha1\n/);
     assert.equal((await cli(["delete", "Service", "s1", "--expected-revision", "7"], env)).code, 1);

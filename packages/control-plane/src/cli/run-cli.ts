@@ -3,14 +3,23 @@ import { compile } from "../compile.ts";
 import { runServe, UsageError } from "../main.ts";
 import type { Diagnostic } from "../model/model-object.ts";
 import { formatDiagnostic } from "../sources/format-diagnostic.ts";
-import { withSource } from "../sources/read-config-file.ts";
-import type { StatusReport } from "../status/status-report.ts";
 import type { RevisionInfo, RevisionChange } from "../store/object-store.ts";
 import { AdminApiError, createAdminClient } from "./admin-client.ts";
 import { type CliArgs, flag, intFlag, parseCliArgs } from "./cli-args.ts";
-import { objectStatus, rejectionLines } from "./object-status.ts";
+import { commandHelp } from "./command-help.ts";
+import { completionScript } from "./completion-script.ts";
+import { deleteCommand } from "./delete-command.ts";
+import { diffCommand } from "./diff-command.ts";
+import { getCommand } from "./get-command.ts";
+import { type CliIo, changesLine, localErrors, printDiagnostics } from "./cli-io.ts";
+import { parseObjectRefs, refKey } from "./kind-names.ts";
 import { runProxyConfig } from "./proxy-config-command.ts";
-import { type Inputs, readInputs, readStdin } from "./read-inputs.ts";
+import { readInputs, readStdin } from "./read-inputs.ts";
+import { parseInterval, statusCommand } from "./status-command.ts";
+import { formatTable } from "./table.ts";
+import { versionCommand } from "./version-command.ts";
+
+export type { CliIo } from "./cli-io.ts";
 
 export const defaultServer = "http://127.0.0.1:9000";
 
@@ -20,30 +29,31 @@ commands:
   serve [--xds-port 18000] [--admin-port 9000] [--data-dir DIR] [--config FILE|DIR]...
                                    run the control plane (see docs/cli.md for every flag)
   apply -f FILE|DIR|- [--dry-run]  create or update the objects in the files
-  get [KIND [NAME]] [-o yaml|json] list objects, or show one
-  delete KIND NAME [--expected-revision N]
+  get [KIND [NAME...] | KIND/NAME...] [-o table|wide|name|yaml|json]
+                                   list objects, or show some (KIND: svc, services, Service, ...)
+  delete KIND/NAME... | KIND NAME... | -f FILE|DIR|- [--expected-revision N] [--dry-run]
+                                   delete objects, in one revision
   validate -f FILE|DIR|-           check files offline (no server needed); exit 1 on errors
-  diff -f FILE|DIR|-               which Envoy resources would change, per node group
+  diff -f FILE|DIR|-               changed fields and Envoy resources; exit 1 when something would change
   bootstrap --node ID [--cluster C] [--admin-port 9901] [--delta]
                                    print an Envoy bootstrap for this control plane
-  status [-o json]                 what every Envoy acknowledged or rejected
+  status [-o json] [--check] [--watch [--interval 2s]]
+                                   what every Envoy acknowledged or rejected; --check exits 1 unless all SYNCED
   proxy-config NODE [clusters|listeners|routes|endpoints|secrets|all] [-o yaml|json]
                                    what one Envoy was sent: versions, ACKED/NACKED, bodies (secrets redacted)
-  history [N] [--limit N] [-o json]
-                                   accepted changes, newest first; or every object of revision N
+  history [N | KIND/NAME...] [--limit N] [-o json]
+                                   accepted changes, newest first (of those objects); or every object of revision N
   rollback --to N [--dry-run]      make the configuration equal to revision N again
+  version                          CLI version, and the server's when it answers
+  completion bash|zsh              print a shell completion script
+
+\`tcp <command> --help\` prints a command's usage with examples.
 
 global flags:
   --server URL   the admin API (default ${defaultServer}, env CONTROL_PLANE_SERVER)
 
-exit codes: 0 ok, 1 refused or invalid, 2 usage error, 3 control plane unreachable`;
-
-export interface CliIo {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly stdin: () => Promise<string>;
-}
+exit codes: 0 ok, 1 refused or invalid, 2 usage error, 3 control plane unreachable
+(diff: 0 nothing would change, 1 something would, 2 refused or usage error)`;
 
 const processIo: CliIo = {
   out: (t) => process.stdout.write(t),
@@ -58,14 +68,17 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   try {
     args = parseCliArgs(argv);
     if (args.command === "serve") return await runServe(args.rest);
+    const help = args.command === "help" ? args.positionals[0] : args.flags.has("--help") ? args.command : undefined;
     if (args.command === undefined || args.command === "help" || args.flags.has("--help")) {
-      io.out(`${usage}\n`);
+      io.out(`${(help !== undefined ? commandHelp[help] : undefined) ?? usage}\n`);
       return args.command === undefined && !args.flags.has("--help") ? 2 : 0;
     }
     return await dispatch(args, io);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.err(`error: ${error.message}\n\n${usage}\n`);
+      const command = argv.find((a) => !a.startsWith("-"));
+      const more = command !== undefined && commandHelp[command] !== undefined ? `run 'tcp ${command} --help' for its usage and examples` : usage;
+      io.err(`error: ${error.message}\n\n${more}\n`);
       return 2;
     }
     if (error instanceof AdminApiError) {
@@ -77,43 +90,14 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   }
 }
 
-function printDiagnostics(io: CliIo, diagnostics: readonly Diagnostic[], inputs?: Inputs): void {
-  const printed = new Set<string>();
-  for (const d of diagnostics) {
-    let located = d;
-    // Positions from the server refer to the JSON the CLI sent; the local files know the real ones.
-    const { source: _remote, ...bare } = d;
-    for (const p of inputs?.parsed ?? []) {
-      const l = withSource(bare, p.locate);
-      if (l !== bare) {
-        located = l;
-        break;
-      }
-    }
-    const line = formatDiagnostic(located);
-    if (printed.has(line)) continue;
-    printed.add(line);
-    io.err(`${line}\n`);
-  }
-}
-
-function localErrors(io: CliIo, inputs: Inputs): boolean {
-  const diagnostics = inputs.parsed.flatMap((p) => p.diagnostics);
-  printDiagnostics(io, diagnostics, inputs);
-  return diagnostics.some((d) => d.severity === "error");
-}
-
-function changesLine(changes: readonly RevisionChange[]): string {
-  return changes.map((c) => `  ${c.action} ${c.key}`).join("\n");
-}
-
 async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
   const server = flag(args, "--server") ?? io.env["CONTROL_PLANE_SERVER"] ?? defaultServer;
   const client = createAdminClient({ server, source: "cli" });
   const files = args.flags.get("--file") ?? [];
   const dryRun = args.flags.has("--dry-run");
   const output = flag(args, "--output");
-  if (output !== undefined && !["yaml", "json", "table"].includes(output)) throw new UsageError(`-o takes yaml, json or table, not ${JSON.stringify(output)}`);
+  const outputs = args.command === "get" ? ["yaml", "json", "table", "wide", "name"] : ["yaml", "json", "table"];
+  if (output !== undefined && !outputs.includes(output)) throw new UsageError(`-o takes ${outputs.join(", ")}, not ${JSON.stringify(output)}`);
   const noPositionals = () => {
     if (args.positionals.length > 0) throw new UsageError(`${args.command} takes no arguments, got ${JSON.stringify(args.positionals.join(" "))}`);
   };
@@ -133,30 +117,15 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
       io.out(`valid: ${inputs.objects.length} objects, ${result.groups.length} node groups\n`);
       return 0;
     }
-    case "apply":
-    case "diff": {
+    case "diff":
+      noPositionals();
+      return diffCommand(client, io, { files, ...(output !== undefined ? { output } : {}) });
+    case "apply": {
       noPositionals();
       const inputs = await readInputs(files, io.stdin);
       if (localErrors(io, inputs)) return 1;
       const body = JSON.stringify({ items: inputs.objects });
       try {
-        if (args.command === "diff") {
-          const d = await client.request<{ groups: { group: string; resources: { typeUrl: string; name: string; action: string }[] }[]; changes: RevisionChange[] }>(
-            "POST",
-            "/api/v1/diff",
-            { body },
-          );
-          if (output === "json") io.out(`${JSON.stringify(d, null, 2)}\n`);
-          else if (d.groups.length === 0) io.out(`no Envoy resource would change (${d.changes.length} object changes)\n`);
-          else {
-            const mark: Record<string, string> = { added: "+", changed: "~", removed: "-" };
-            for (const g of d.groups) {
-              io.out(`node group ${g.group}:\n`);
-              for (const r of g.resources) io.out(`  ${mark[r.action] ?? "?"} ${r.typeUrl.split(".").pop()} ${r.name}\n`);
-            }
-          }
-          return 0;
-        }
         const r = await client.request<{ changed: boolean; revision: number; changes: RevisionChange[]; diagnostics: Diagnostic[] }>(
           "POST",
           `/api/v1/apply${dryRun ? "?dryRun=true" : ""}`,
@@ -174,28 +143,11 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
         return 1;
       }
     }
-    case "get": {
-      const [kind, name, ...extra] = args.positionals;
-      if (extra.length > 0) throw new UsageError("get takes at most KIND and NAME");
-      const path = `/api/v1/objects${kind === undefined ? "" : `/${encodeURIComponent(kind)}`}${name === undefined ? "" : `/${encodeURIComponent(name)}`}`;
-      type Item = { key: string; revision: number; source: string; object: Record<string, unknown> };
-      const items: Item[] = name === undefined ? (await client.request<{ items: Item[] }>("GET", path)).items : [await client.request<Item>("GET", path)];
-      if (output === "json") io.out(`${JSON.stringify(name === undefined ? items.map((i) => i.object) : items[0]?.object, null, 2)}\n`);
-      else if (output === "yaml") io.out(items.map((i) => stringify(i.object)).join("---\n"));
-      else {
-        const objects = new Map((await client.request<StatusReport>("GET", "/api/v1/status")).objects.map((o) => [o.object, o]));
-        table(io, ["KIND/NAME", "REVISION", "SOURCE", "STATUS"], items.map((i) => [i.key, String(i.revision), i.source, objectStatus(objects.get(i.key))]));
-      }
-      return 0;
-    }
+    case "get":
+      return getCommand(client, io, { positionals: args.positionals, ...(output !== undefined ? { output } : {}) });
     case "delete": {
-      const [kind, name, ...extra] = args.positionals;
-      if (kind === undefined || name === undefined || extra.length > 0) throw new UsageError("delete takes KIND NAME");
       const expected = intFlag(args, "--expected-revision");
-      const q = [dryRun ? "dryRun=true" : "", expected !== undefined ? `expectedRevision=${expected}` : ""].filter(Boolean).join("&");
-      const r = await client.request<{ revision: number }>("DELETE", `/api/v1/objects/${encodeURIComponent(kind)}/${encodeURIComponent(name)}${q ? `?${q}` : ""}`);
-      io.out(dryRun ? `valid (dry run): ${kind}/${name} can be deleted\n` : `deleted ${kind}/${name}: revision ${r.revision}\n`);
-      return 0;
+      return deleteCommand(client, io, { positionals: args.positionals, files, dryRun, ...(expected !== undefined ? { expectedRevision: expected } : {}) });
     }
     case "bootstrap": {
       noPositionals();
@@ -212,41 +164,42 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
     }
     case "status": {
       noPositionals();
-      const s = await client.request<StatusReport>("GET", "/api/v1/status");
-      if (output === "json") {
-        io.out(`${JSON.stringify(s, null, 2)}\n`);
-        return 0;
+      const interval = flag(args, "--interval");
+      const maxPolls = intFlag(args, "--max-polls");
+      const watch = args.flags.has("--watch");
+      if (!watch && (interval !== undefined || maxPolls !== undefined)) throw new UsageError("--interval goes with --watch");
+      const stop = watch && io.signal === undefined ? interruptSignal() : undefined;
+      try {
+        return await statusCommand(client, io.out, io.err, {
+          ...(output !== undefined ? { output } : {}),
+          check: args.flags.has("--check"),
+          watch,
+          ...(interval !== undefined ? { intervalMs: parseInterval(interval) } : {}),
+          ...(maxPolls !== undefined ? { maxPolls } : {}),
+          ...(io.signal !== undefined ? { signal: io.signal } : stop !== undefined ? { signal: stop.signal } : {}),
+        });
+      } finally {
+        stop?.dispose();
       }
-      if (output === "yaml") {
-        io.out(stringify(s));
-        return 0;
-      }
-      io.out(`revision ${s.revision}\n`);
-      table(
-        io,
-        ["NODE", "GROUP", "CONNECTED", "STATE", "TYPES"],
-        s.nodes.map((n) => [n.nodeId, n.group ?? "-", n.connected ? "yes" : "no", n.state, n.types.map((t) => `${t.type}:${t.state}`).join(" ")]),
-      );
-      for (const n of s.nodes) {
-        for (const t of n.types) {
-          if (t.state === "NACKED" && t.nack !== undefined) io.out(`${n.nodeId} rejected ${t.type}: ${t.nack.message}\n`);
-          if (t.error !== undefined) io.out(`${n.nodeId} not sent ${t.type} (${t.error.code}): ${t.error.message}\n`);
-        }
-        if (n.matchesGroup !== undefined) io.out(`${n.nodeId} now matches node group ${n.matchesGroup}; it is moving there\n`);
-      }
-      if (s.objects.length > 0) {
-        io.out("\n");
-        table(io, ["OBJECT", "GROUPS", "ACKNOWLEDGED", "STATUS"], s.objects.map((o) => [o.object, o.groups.join(","), `${o.acknowledged}/${o.targets}`, objectStatus(o)]));
-        for (const o of s.objects) for (const line of rejectionLines(o)) io.out(`${line}\n`);
-      }
+    }
+    case "version":
+      noPositionals();
+      return versionCommand(client, io, { server, ...(output !== undefined ? { output } : {}) });
+    case "completion": {
+      const [shell, ...extra] = args.positionals;
+      if (extra.length > 0) throw new UsageError("completion takes one shell: bash or zsh");
+      io.out(completionScript(shell));
       return 0;
     }
     case "proxy-config":
       return runProxyConfig({ positionals: args.positionals, output }, client, io.out);
     case "history": {
       const [which, ...extra] = args.positionals;
-      if (extra.length > 0) throw new UsageError("history takes at most one revision number");
-      if (which !== undefined) {
+      // `history Service/x` (or `history svc x`): the revisions that changed that object.
+      const refs = which !== undefined && !/^\d+$/.test(which) ? parseObjectRefs(args.positionals) : [];
+      if (refs.some((r) => r.name === undefined)) throw new UsageError("history takes a revision number or objects as KIND/NAME, e.g. history Service/backend");
+      if (refs.length === 0 && extra.length > 0) throw new UsageError("history takes at most one revision number");
+      if (which !== undefined && refs.length === 0) {
         if (!/^\d+$/.test(which)) throw new UsageError(`history takes a revision number, got ${JSON.stringify(which)}`);
         const r = await client.request<RevisionInfo & { objects: Record<string, unknown>[] }>("GET", `/api/v1/history/${which}`);
         if (output === "json") io.out(`${JSON.stringify(r, null, 2)}\n`);
@@ -255,8 +208,10 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
       }
       const limit = intFlag(args, "--limit");
       const h = await client.request<{ items: RevisionInfo[] }>("GET", `/api/v1/history${limit === undefined ? "" : `?limit=${limit}`}`);
-      if (output === "json") io.out(`${JSON.stringify(h.items, null, 2)}\n`);
-      else table(io, ["REVISION", "TIME", "SOURCE", "SUMMARY"], h.items.map((r) => [String(r.revision), r.createdAt, r.source, r.summary]));
+      const keys = new Set(refs.map(refKey));
+      const items = keys.size === 0 ? h.items : h.items.filter((r) => r.changes.some((c) => keys.has(c.key)));
+      if (output === "json") io.out(`${JSON.stringify(items, null, 2)}\n`);
+      else table(io, ["REVISION", "TIME", "SOURCE", "SUMMARY"], items.map((r) => [String(r.revision), r.createdAt, r.source, r.summary]));
       return 0;
     }
     case "rollback": {
@@ -277,6 +232,13 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
 }
 
 function table(io: CliIo, header: readonly string[], rows: readonly (readonly string[])[]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  for (const row of [header, ...rows]) io.out(`${row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  ")}\n`);
+  io.out(formatTable(header, rows));
+}
+
+/** An AbortSignal that SIGINT (Ctrl-C) aborts, while the command runs. */
+function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onInterrupt = () => controller.abort();
+  process.on("SIGINT", onInterrupt);
+  return { signal: controller.signal, dispose: () => process.off("SIGINT", onInterrupt) };
 }

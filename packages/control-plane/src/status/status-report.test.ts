@@ -71,6 +71,21 @@ describe("status report", () => {
     assert.equal(moved.nodes[0]?.matchesGroup, "edge");
   });
 
+  it("never reports a disconnected node SYNCED, even on what it had acknowledged (docs/admin-api.md: STALE)", () => {
+    const status = new StatusRegistry();
+    status.streamOpened(node("envoy-a"), "default");
+    status.sent("envoy-a", TypeUrl.Cluster, "v1", "1");
+    status.acked("envoy-a", TypeUrl.Cluster, "v1");
+    const inputs = { revision: 1, groupOf: () => "default", snapshotOf: () => snapshot({ [TypeUrl.Cluster]: "v1" }), groups: [{ name: "default", objects: ["Service/a"] }] };
+    assert.equal(buildStatusReport({ ...inputs, proxies: status.nodes() }).nodes[0]?.state, "SYNCED");
+    status.streamClosed("envoy-a");
+    const report = buildStatusReport({ ...inputs, proxies: status.nodes() });
+    assert.equal(report.nodes[0]?.connected, false);
+    assert.equal(report.nodes[0]?.state, "STALE");
+    assert.deepEqual(report.nodes[0]?.types.map((t) => [t.type, t.state, t.ackedVersion]), [["CDS", "STALE", "v1"]]);
+    assert.deepEqual(report.objects, [{ object: "Service/a", groups: ["default"], targets: 0, acknowledged: 0 }]);
+  });
+
   it("shows why a response was not delivered (too large) until one that fits is sent", () => {
     const status = new StatusRegistry();
     status.streamOpened(node("envoy-a"), "default");

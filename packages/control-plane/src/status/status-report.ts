@@ -38,7 +38,7 @@ export interface NodeReport {
   readonly connected: boolean;
   readonly streams: number;
   readonly lastSeen: string;
-  /** SYNCED when every type is; NACKED when any type is; STALE otherwise. */
+  /** SYNCED when every type is; NACKED when any type is; STALE otherwise, and always when disconnected. */
   readonly state: SyncState;
   /**
    * Set when the node now matches another node group than the one its stream
@@ -129,9 +129,13 @@ const typeOrder = [...shortNames.keys()];
 /**
  * SYNCED = acked version equals what we sent and equals the current snapshot;
  * NACKED = the latest response was NACKed, as the xDS server's record says
- * (TypeStatus.nacked: one place decides it, for every stream variant).
+ * (TypeStatus.nacked: one place decides it, for every stream variant);
+ * STALE = anything else, and always for a proxy with no stream open.
  */
-export function typeState(t: TypeStatus | undefined, currentVersion: string | undefined): SyncState {
+export function typeState(t: TypeStatus | undefined, currentVersion: string | undefined, options: { connected?: boolean } = {}): SyncState {
+  // A proxy with no stream cannot be known to run anything: what it last acknowledged
+  // may be gone (Envoy restarted) and it will not get changes until it reconnects.
+  if (options.connected === false) return "STALE";
   if (t?.nacked === true) return "NACKED";
   if (t !== undefined && currentVersion !== undefined && t.ackedVersion === t.sentVersion && t.sentVersion === currentVersion) {
     return "SYNCED";
@@ -151,6 +155,7 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
     const group = inputs.groupOf(proxy);
     const snapshot = group === undefined ? undefined : inputs.snapshotOf(group);
     const byType = new Map(proxy.types.map((t) => [t.typeUrl, t]));
+    const connected = proxy.streams > 0;
     const typeUrls = new Set<string>(byType.keys());
     if (snapshot !== undefined) for (const url of typeOrder) if (snapshot.resources(url).size > 0) typeUrls.add(url);
     const types: TypeReport[] = [...typeUrls]
@@ -161,7 +166,7 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
         return {
           type: shortNames.get(typeUrl) ?? typeUrl,
           typeUrl,
-          state: typeState(t, currentVersion),
+          state: typeState(t, currentVersion, { connected }),
           ...(currentVersion !== undefined ? { currentVersion } : {}),
           ...(t?.sentVersion !== undefined ? { sentVersion: t.sentVersion } : {}),
           ...(t?.ackedVersion !== undefined ? { ackedVersion: t.ackedVersion } : {}),
@@ -180,7 +185,6 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
       : !moved && types.length > 0 && types.every((t) => t.state === "SYNCED")
         ? "SYNCED"
         : "STALE";
-    const connected = proxy.streams > 0;
     nodes.push({
       nodeId: proxy.nodeId,
       cluster: proxy.nodeCluster,

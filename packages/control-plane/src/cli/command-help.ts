@@ -1,0 +1,108 @@
+/** Per-command usage for `tcp <command> --help`: what it does, its flags and examples. */
+export const commandHelp: Readonly<Record<string, string>> = {
+  serve: `usage: tcp serve [--xds-host 127.0.0.1] [--xds-port 18000] [--admin-host 127.0.0.1] [--admin-port 9000]
+                 [--data-dir ./.data] [--config FILE|DIR]... [--debounce-ms 50] [--no-example]
+
+Runs the control plane: store, xDS server and admin API (see docs/cli.md).
+
+examples:
+  tcp serve --config conf/
+  CONTROL_PLANE_XDS_PORT=18001 tcp serve --no-example`,
+  apply: `usage: tcp apply -f FILE|DIR|- [-f ...] [--dry-run]
+
+Creates or updates every object in the files as one revision.
+
+examples:
+  tcp apply -f conf/
+  tcp apply -f service.yaml --dry-run
+  cat service.yaml | tcp apply -f -`,
+  get: `usage: tcp get [KIND [NAME...] | KIND/NAME...] [-o table|wide|name|yaml|json]
+
+Lists objects, or shows some. KIND is case-insensitive, singular, plural or short
+(svc, rt, lis, ng, al, trace, raw).
+
+examples:
+  tcp get
+  tcp get services
+  tcp get svc backend -o yaml
+  tcp get Service/backend Route/main -o json
+  tcp get -o name`,
+  delete: `usage: tcp delete KIND NAME... | KIND/NAME... | -f FILE|DIR|- [--expected-revision N] [--dry-run]
+
+Deletes the objects, all in one revision; refused as a whole (exit 1) when
+another object still references one of them.
+
+examples:
+  tcp delete Service/backend
+  tcp delete svc backend --expected-revision 7
+  tcp delete -f conf/old-services.yaml --dry-run`,
+  validate: `usage: tcp validate -f FILE|DIR|-
+
+Checks files offline (no server needed); exit 1 on errors.
+
+examples:
+  tcp validate -f conf/`,
+  diff: `usage: tcp diff -f FILE|DIR|- [-o json]
+
+What applying the files would change: each object's changed fields, then the
+Envoy resources per node group. Exit 0 when nothing would change, 1 when
+something would (as kubectl diff), 2 or more on error.
+
+examples:
+  tcp diff -f conf/ && echo "nothing to apply"`,
+  bootstrap: `usage: tcp bootstrap --node ID [--cluster C] [--admin-port 9901] [--delta]
+
+Prints an Envoy bootstrap for this control plane.
+
+examples:
+  tcp bootstrap --node edge-1 > envoy.yaml && envoy -c envoy.yaml`,
+  "proxy-config": `usage: tcp proxy-config NODE [clusters|listeners|routes|endpoints|secrets|all] [-o table|yaml|json]
+
+What the control plane sent one Envoy (by node id): each resource's name, type, version and
+ACKED / NACKED / SENT (not acknowledged yet); -o yaml|json add each resource as Envoy's JSON,
+with private keys and other inline secrets shown as <redacted sha256:...>.
+
+examples:
+  tcp proxy-config edge-1
+  tcp proxy-config edge-1 listeners
+  tcp proxy-config edge-1 clusters -o yaml`,
+  status: `usage: tcp status [-o table|json|yaml] [--check] [--watch [--interval 2s]]
+
+What every Envoy acknowledged or rejected. --check exits 1 while any connected
+Envoy is NACKED or STALE (disconnected ones are listed, not counted), 0 when all
+are SYNCED. --watch prints again whenever the report changes, until Ctrl-C.
+
+examples:
+  tcp status
+  tcp status --check || echo "not every Envoy runs the current configuration"
+  tcp status --watch --interval 1s`,
+  history: `usage: tcp history [KIND/NAME...] [--limit N] [-o json]
+       tcp history N [-o json]
+
+Accepted changes, newest first (of the last --limit, 50 by default), only those
+that changed the objects named; or every object as it was at revision N.
+
+examples:
+  tcp history --limit 5
+  tcp history Service/backend
+  tcp history 3 > at-3.yaml`,
+  rollback: `usage: tcp rollback --to N [--dry-run]
+
+Makes the configuration equal to revision N again, as a new revision.
+
+examples:
+  tcp rollback --to 3 --dry-run`,
+  version: `usage: tcp version [-o json]
+
+The CLI's version and, when the control plane answers, the server's version and
+store revision.`,
+  completion: `usage: tcp completion bash|zsh
+
+Prints a shell completion script (commands, kinds, flags).
+
+examples:
+  source <(tcp completion bash)
+  tcp completion zsh > "\${fpath[1]}/_tcp"`,
+};
+
+export const commands: readonly string[] = Object.keys(commandHelp);
