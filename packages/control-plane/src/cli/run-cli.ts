@@ -73,8 +73,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   }
 }
 
-function printDiagnostics(io: CliIo, diagnostics: readonly Diagnostic[], inputs?: Inputs): void {
+/** Prints each diagnostic once; returns how many errors were printed, so a summary counts what the user sees. */
+function printDiagnostics(io: CliIo, diagnostics: readonly Diagnostic[], inputs?: Inputs): number {
   const printed = new Set<string>();
+  let errors = 0;
   for (const d of diagnostics) {
     let located = d;
     // Positions from the server refer to the JSON the CLI sent; the local files know the real ones.
@@ -89,14 +91,15 @@ function printDiagnostics(io: CliIo, diagnostics: readonly Diagnostic[], inputs?
     const line = formatDiagnostic(located);
     if (printed.has(line)) continue;
     printed.add(line);
+    if (located.severity === "error") errors++;
     io.err(`${line}\n`);
   }
+  return errors;
 }
 
-function localErrors(io: CliIo, inputs: Inputs): boolean {
-  const diagnostics = inputs.parsed.flatMap((p) => p.diagnostics);
-  printDiagnostics(io, diagnostics, inputs);
-  return diagnostics.some((d) => d.severity === "error");
+/** Prints what reading the files found; returns the number of errors (0: go on). */
+function localErrors(io: CliIo, inputs: Inputs): number {
+  return printDiagnostics(io, inputs.diagnostics, inputs);
 }
 
 function changesLine(changes: readonly RevisionChange[]): string {
@@ -118,10 +121,13 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
     case "validate": {
       noPositionals();
       const inputs = await readInputs(files, io.stdin);
-      if (localErrors(io, inputs)) return 1;
+      const readErrors = localErrors(io, inputs);
+      if (readErrors > 0) {
+        io.err(`invalid: ${readErrors} error${readErrors === 1 ? "" : "s"} in the input (references between objects are checked once ${readErrors === 1 ? "it is" : "they are"} fixed)\n`);
+        return 1;
+      }
       const result = compile(inputs.objects);
-      printDiagnostics(io, result.diagnostics, inputs);
-      const errors = result.diagnostics.filter((d) => d.severity === "error").length;
+      const errors = printDiagnostics(io, result.diagnostics, inputs);
       if (errors > 0 || result.rejected.length > 0) {
         io.err(`invalid: ${result.rejected.length} of ${inputs.objects.length} objects refused, ${errors} errors\n`);
         return 1;
@@ -133,7 +139,7 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
     case "diff": {
       noPositionals();
       const inputs = await readInputs(files, io.stdin);
-      if (localErrors(io, inputs)) return 1;
+      if (localErrors(io, inputs) > 0) return 1;
       const body = JSON.stringify({ items: inputs.objects });
       try {
         if (args.command === "diff") {
