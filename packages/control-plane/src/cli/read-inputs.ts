@@ -1,9 +1,9 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
+import { UsageError } from "../main.ts";
 import type { Diagnostic, ModelObject } from "../model/model-object.ts";
 import { listConfigFiles } from "../sources/list-config-files.ts";
 import { type ParsedConfig, parseConfigText, readConfigFile } from "../sources/read-config-file.ts";
-import { UsageError } from "../main.ts";
 
 export interface Inputs {
   readonly parsed: readonly ParsedConfig[];

@@ -1,5 +1,5 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { parseDocuments } from "./parse-documents.ts";
 
 const text = `apiVersion: tcp.dev/v1alpha1
