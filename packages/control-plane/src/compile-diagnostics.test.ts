@@ -1,7 +1,7 @@
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { test } from "node:test";
 import { compile } from "./compile.ts";
 import type { Diagnostic, ModelObject } from "./model/model-object.ts";
 

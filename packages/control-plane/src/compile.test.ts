@@ -1,12 +1,12 @@
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { test } from "node:test";
 import { resourceType, typeUrlOf } from "@ts-control-plane/xds";
-import { type CompileResult, compile, createCompiler, matchNodeGroup } from "./compile.ts";
+import { compile, createCompiler, matchNodeGroup, type CompileResult } from "./compile.ts";
 import { resourceToJson } from "./envoy/resource-json.ts";
-import type { ModelObject } from "./model/model-object.ts";
 import { parseDocuments } from "./model/parse-documents.ts";
+import type { ModelObject } from "./model/model-object.ts";
 
 const root = join(import.meta.dirname, "..", "..", "..");
 const examples = join(root, "examples", "control-plane");

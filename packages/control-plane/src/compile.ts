@@ -1,13 +1,13 @@
 import type { Message } from "@bufbuild/protobuf";
 import { TypeUrl, type Violation } from "@ts-control-plane/xds";
-import { type BuildMemo, buildGroupResources, compareResources, createBuildMemo, graphKey } from "./envoy/build-group-resources.ts";
+import { buildGroupResources, compareResources, createBuildMemo, graphKey, type BuildMemo } from "./envoy/build-group-resources.ts";
 import { buildServiceResources } from "./envoy/build-service-resources.ts";
 import type { BuiltResource } from "./envoy/built-resource.ts";
 import { checkResource } from "./envoy/check-resource.ts";
 import { buildGraph } from "./graph/build-graph.ts";
 import type { GraphGroup, GraphService } from "./graph/graph.ts";
-import { type Diagnostic, type ModelObject, objectKey } from "./model/model-object.ts";
-import { type ValidObject, validateObject } from "./model/validate-object.ts";
+import { objectKey, type Diagnostic, type ModelObject } from "./model/model-object.ts";
+import { validateObject, type ValidObject } from "./model/validate-object.ts";
 
 /** Which Envoys a node group is for. Every field given must match (AND); within a list, any item (OR). */
 export interface NodeSelector {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type RunningControlPlane, serve } from "../main.ts";
+import { serve, type RunningControlPlane } from "../main.ts";
 import { runCli } from "./run-cli.ts";
 
 const service = (port: number) =>

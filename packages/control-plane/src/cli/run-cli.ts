@@ -5,7 +5,7 @@ import type { Diagnostic } from "../model/model-object.ts";
 import { formatDiagnostic } from "../sources/format-diagnostic.ts";
 import { withSource } from "../sources/read-config-file.ts";
 import type { StatusReport } from "../status/status-report.ts";
-import type { RevisionChange, RevisionInfo } from "../store/object-store.ts";
+import type { RevisionInfo, RevisionChange } from "../store/object-store.ts";
 import { AdminApiError, createAdminClient } from "./admin-client.ts";
 import { type CliArgs, flag, intFlag, parseCliArgs } from "./cli-args.ts";
 import { type Inputs, readInputs, readStdin } from "./read-inputs.ts";

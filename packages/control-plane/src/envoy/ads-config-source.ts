@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { ApiVersion, type ConfigSource, ConfigSourceSchema } from "@ts-control-plane/envoy-api/envoy/config/core/v3/config_source_pb";
+import { ApiVersion, ConfigSourceSchema, type ConfigSource } from "@ts-control-plane/envoy-api/envoy/config/core/v3/config_source_pb";
 
 /**
  * Every dynamic reference (EDS of a cluster, RDS of a listener) is fetched over the same

@@ -1,15 +1,15 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { anyPack } from "@bufbuild/protobuf/wkt";
 import {
-  type Cluster,
   Cluster_DiscoveryType,
   Cluster_DnsLookupFamily,
   Cluster_LbPolicy,
   ClusterSchema,
+  type Cluster,
 } from "@ts-control-plane/envoy-api/envoy/config/cluster/v3/cluster_pb";
 import { RoutingPriority } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
 import { UpstreamTlsContextSchema } from "@ts-control-plane/envoy-api/envoy/extensions/transport_sockets/tls/v3/tls_pb";
 import { HttpProtocolOptionsSchema } from "@ts-control-plane/envoy-api/envoy/extensions/upstreams/http/v3/http_protocol_options_pb";
+import { anyPack } from "@bufbuild/protobuf/wkt";
 import type { GraphService } from "../graph/graph.ts";
 import { clusterName } from "../graph/resource-names.ts";
 import type { ServiceSpec } from "../model/service-spec.ts";

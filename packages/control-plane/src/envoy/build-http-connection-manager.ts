@@ -2,9 +2,9 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { ZipkinConfig_CollectorEndpointVersion, ZipkinConfigSchema } from "@ts-control-plane/envoy-api/envoy/config/trace/v3/zipkin_pb";
 import { RouterSchema } from "@ts-control-plane/envoy-api/envoy/extensions/filters/http/router/v3/router_pb";
 import {
-  type HttpConnectionManager,
   HttpConnectionManager_CodecType,
   HttpConnectionManagerSchema,
+  type HttpConnectionManager,
 } from "@ts-control-plane/envoy-api/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb";
 import { UuidRequestIdConfigSchema } from "@ts-control-plane/envoy-api/envoy/extensions/request_id/uuid/v3/uuid_pb";
 import type { GraphListener, GraphTracing } from "../graph/graph.ts";

@@ -1,8 +1,8 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
 import { SocketAddress_Protocol } from "@ts-control-plane/envoy-api/envoy/config/core/v3/address_pb";
+import { ListenerSchema, type Listener } from "@ts-control-plane/envoy-api/envoy/config/listener/v3/listener_pb";
 import type { FilterChainSchema } from "@ts-control-plane/envoy-api/envoy/config/listener/v3/listener_components_pb";
-import { type Listener, ListenerSchema } from "@ts-control-plane/envoy-api/envoy/config/listener/v3/listener_pb";
 import { HttpConnectionManagerSchema } from "@ts-control-plane/envoy-api/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb";
 import { TcpProxySchema } from "@ts-control-plane/envoy-api/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb";
 import { RouteSchema as UdpRouteSchema } from "@ts-control-plane/envoy-api/envoy/extensions/filters/udp/udp_proxy/v3/route_pb";

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { type ClusterLoadAssignment, ClusterLoadAssignmentSchema } from "@ts-control-plane/envoy-api/envoy/config/endpoint/v3/endpoint_pb";
+import { ClusterLoadAssignmentSchema, type ClusterLoadAssignment } from "@ts-control-plane/envoy-api/envoy/config/endpoint/v3/endpoint_pb";
 import type { Endpoint } from "../model/service-spec.ts";
 import { socketAddress } from "./socket-address.ts";
 

@@ -1,6 +1,6 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { RouteConfigurationSchema, type RouteConfiguration } from "@ts-control-plane/envoy-api/envoy/config/route/v3/route_pb";
 import type { HeaderMatcherSchema, RouteAction_HashPolicySchema, RouteSchema } from "@ts-control-plane/envoy-api/envoy/config/route/v3/route_components_pb";
-import { type RouteConfiguration, RouteConfigurationSchema } from "@ts-control-plane/envoy-api/envoy/config/route/v3/route_pb";
 import type { GraphListener } from "../graph/graph.ts";
 import { clusterName, routeConfigName } from "../graph/resource-names.ts";
 import type { HeaderMatch, RouteRule } from "../model/route-spec.ts";

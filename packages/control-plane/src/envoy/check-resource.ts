@@ -1,5 +1,5 @@
 import type { Message } from "@bufbuild/protobuf";
-import { resourceType, typeUrlOf, type Violation, validateMessage } from "@ts-control-plane/xds";
+import { resourceType, typeUrlOf, validateMessage, type Violation } from "@ts-control-plane/xds";
 
 /**
  * Checks one generated resource against the protoc-gen-validate rules Envoy enforces on

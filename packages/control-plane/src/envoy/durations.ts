@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { type Duration, DurationSchema } from "@bufbuild/protobuf/wkt";
+import { DurationSchema, type Duration } from "@bufbuild/protobuf/wkt";
 
 /** A protobuf Duration from whole milliseconds. */
 export function durationFromMs(ms: number): Duration {

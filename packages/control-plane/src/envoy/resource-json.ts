@@ -1,5 +1,5 @@
-import { type JsonValue, type Message, toJson } from "@bufbuild/protobuf";
-import { envoyRegistry, resourceType, typeUrlOf, XdsError, XdsErrorCode } from "@ts-control-plane/xds";
+import { toJson, type JsonValue, type Message } from "@bufbuild/protobuf";
+import { resourceType, typeUrlOf, envoyRegistry, XdsError, XdsErrorCode } from "@ts-control-plane/xds";
 
 /**
  * A generated resource as Envoy's own proto3 JSON (snake_case field names, `@type` on

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { type Address, AddressSchema, SocketAddress_Protocol } from "@ts-control-plane/envoy-api/envoy/config/core/v3/address_pb";
+import { AddressSchema, SocketAddress_Protocol, type Address } from "@ts-control-plane/envoy-api/envoy/config/core/v3/address_pb";
 
 export function socketAddress(address: string, port: number, protocol: SocketAddress_Protocol = SocketAddress_Protocol.TCP): Address {
   return create(AddressSchema, {

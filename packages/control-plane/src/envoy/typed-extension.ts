@@ -1,5 +1,5 @@
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
-import { type Any, anyPack } from "@bufbuild/protobuf/wkt";
+import { anyPack, type Any } from "@bufbuild/protobuf/wkt";
 
 /**
  * `{ name, typed_config }`, the shape shared by filters, listener filters, access logs,

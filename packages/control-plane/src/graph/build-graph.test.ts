@@ -1,7 +1,7 @@
-import assert from "node:assert/strict";
 import { test } from "node:test";
+import assert from "node:assert/strict";
 import type { ModelObject } from "../model/model-object.ts";
-import { type ValidObject, validateObject } from "../model/validate-object.ts";
+import { validateObject, type ValidObject } from "../model/validate-object.ts";
 import { buildGraph } from "./build-graph.ts";
 
 const o = (kind: string, name: string, spec: Record<string, unknown>): ModelObject => ({ apiVersion: "tcp.dev/v1alpha1", kind, metadata: { name }, spec });

@@ -1,14 +1,14 @@
-import { Kind } from "../model/kinds.ts";
-import type { ListenerSpec } from "../model/listener-spec.ts";
 import type { Diagnostic } from "../model/model-object.ts";
+import { Kind } from "../model/kinds.ts";
+import type { ValidObject } from "../model/validate-object.ts";
+import type { ListenerSpec } from "../model/listener-spec.ts";
 import type { RouteSpec } from "../model/route-spec.ts";
 import type { TracingSpec } from "../model/tracing-spec.ts";
-import type { ValidObject } from "../model/validate-object.ts";
-import { assignGroups, type GroupPlan } from "./assign-groups.ts";
-import { checkRawResources } from "./check-raw-resources.ts";
-import { findDomainConflicts, findListenerConflicts } from "./find-conflicts.ts";
 import type { Graph, GraphGroup, GraphListener, GraphVirtualHost } from "./graph.ts";
 import { References } from "./references.ts";
+import { assignGroups, type GroupPlan } from "./assign-groups.ts";
+import { findListenerConflicts, findDomainConflicts } from "./find-conflicts.ts";
+import { checkRawResources } from "./check-raw-resources.ts";
 
 export interface GraphResult {
   graph: Graph;

@@ -1,7 +1,7 @@
-import { type Document, isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from "yaml";
 import { checkEnvelope } from "./check-envelope.ts";
 import { parsePath } from "./field-path.ts";
-import { type Diagnostic, type ModelObject, objectKey, type SourceRef } from "./model-object.ts";
+import { objectKey, type Diagnostic, type ModelObject, type SourceRef } from "./model-object.ts";
 
 export interface ParseOptions {
   /** The file name to put in every SourceRef. */

@@ -1,4 +1,4 @@
-import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
+import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
 
 /** Result of checking a certificate chain and key written inline as PEM. */
 export type PemProblem = { field: "certificate" | "key"; code: string; message: string; hint: string };

@@ -1,6 +1,6 @@
 import { fromJson, type JsonValue, type Message } from "@bufbuild/protobuf";
 import { AnySchema, anyUnpack } from "@bufbuild/protobuf/wkt";
-import { envoyRegistry, resourceType, resourceTypes } from "@ts-control-plane/xds";
+import { resourceType, resourceTypes, envoyRegistry } from "@ts-control-plane/xds";
 import type { PathSegment } from "./field-path.ts";
 import type { SpecReader } from "./spec-reader.ts";
 

@@ -1,14 +1,14 @@
-import { type AccessLogSpec, validateAccessLog } from "./access-log-spec.ts";
+import { validateAccessLog, type AccessLogSpec } from "./access-log-spec.ts";
 import { didYouMean } from "./did-you-mean.ts";
 import { API_VERSION, isKind, Kind, kinds } from "./kinds.ts";
-import { type ListenerSpec, validateListener } from "./listener-spec.ts";
-import { type Diagnostic, type ModelObject, objectKey } from "./model-object.ts";
-import { type NodeGroupSpec, validateNodeGroup } from "./node-group-spec.ts";
-import { type RawResourceSpec, validateRawResource } from "./raw-resource-spec.ts";
-import { type RouteSpec, validateRoute } from "./route-spec.ts";
-import { type ServiceSpec, validateService } from "./service-spec.ts";
+import { validateListener, type ListenerSpec } from "./listener-spec.ts";
+import { objectKey, type Diagnostic, type ModelObject } from "./model-object.ts";
+import { validateNodeGroup, type NodeGroupSpec } from "./node-group-spec.ts";
+import { validateRawResource, type RawResourceSpec } from "./raw-resource-spec.ts";
+import { validateRoute, type RouteSpec } from "./route-spec.ts";
+import { validateService, type ServiceSpec } from "./service-spec.ts";
 import { SpecReader } from "./spec-reader.ts";
-import { type TracingSpec, validateTracing } from "./tracing-spec.ts";
+import { validateTracing, type TracingSpec } from "./tracing-spec.ts";
 
 /** An object whose spec passed its own checks (references to other objects are checked later, in the graph). */
 export type ValidObject =

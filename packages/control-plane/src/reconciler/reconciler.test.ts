@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { createSnapshotCache, TypeUrl } from "@ts-control-plane/xds";
+import { TypeUrl, createSnapshotCache } from "@ts-control-plane/xds";
 import { parseDocuments } from "../model/parse-documents.ts";
 import { openObjectStore } from "../store/object-store.ts";
-import { createReconciler, UNMATCHED_GROUP } from "./reconciler.ts";
+import { UNMATCHED_GROUP, createReconciler } from "./reconciler.ts";
 
 const examples = new URL("../../../../examples/control-plane/", import.meta.url);
 const example = (name: string) => parseDocuments(readFileSync(new URL(name, examples), "utf8")).objects;

@@ -1,5 +1,5 @@
 import { createSnapshot, type Snapshot, type SnapshotCache } from "@ts-control-plane/xds";
-import { type CompileResult, type Compiler, createCompiler, matchNodeGroup, type NodeGroupConfig } from "../compile.ts";
+import { createCompiler, matchNodeGroup, type CompileResult, type Compiler, type NodeGroupConfig } from "../compile.ts";
 import type { Diagnostic, ModelObject } from "../model/model-object.ts";
 import type { ChangeSet, ObjectStore, RevisionChange, RevisionInfo } from "../store/object-store.ts";
 import { rollbackChange } from "../store/rollback-change.ts";
