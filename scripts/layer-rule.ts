@@ -45,8 +45,10 @@ export const repositoryRule: LayerRule = {
       dir: "packages/control-plane/src",
       // compile.ts: model to Envoy resources, for the reconciler and the CLI's
       // validate; main.ts: the server's composition root, which the CLI's
-      // `serve` runs; index.ts: the package's public face.
-      layers: ["model", "graph", "envoy", "compile.ts", "store", "sources", "status", "reconciler", "admin", "main.ts", "cli", "index.ts"],
+      // `serve` runs; index.ts: the package's public face. startup: the errors
+      // `serve` explains (data directory in use, port in use), below the store
+      // that takes the data directory's lock.
+      layers: ["model", "graph", "envoy", "compile.ts", "startup", "store", "sources", "status", "reconciler", "admin", "main.ts", "cli", "index.ts"],
     },
   ],
   library: { packageDir: "packages/xds", srcDir: "packages/xds/src", testingDir: "packages/xds/testing", name: "@ts-control-plane/xds" },

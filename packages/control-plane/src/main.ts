@@ -7,8 +7,10 @@ import { createReconciler } from "./reconciler/reconciler.ts";
 import { createFileSources } from "./sources/file-sources.ts";
 import { formatDiagnostic } from "./sources/format-diagnostic.ts";
 import { readConfigFile } from "./sources/read-config-file.ts";
+import { bindPort } from "./startup/bind-port.ts";
 import { buildProxyConfig } from "./status/proxy-config.ts";
 import { buildStatusReport } from "./status/status-report.ts";
+import { lockDataDir } from "./store/data-dir-lock.ts";
 import { openObjectStore } from "./store/object-store.ts";
 
 export interface ServeOptions {
@@ -60,7 +62,15 @@ const forgetDisconnectedAfterMs = 3_600_000;
  */
 export async function serve(options: ServeOptions): Promise<RunningControlPlane> {
   const log = options.log ?? timestamped;
-  const store = openObjectStore({ file: join(options.dataDir, "control-plane.db") });
+  // Two control planes on one store would each serve their own view and overwrite each other's revisions.
+  const lock = lockDataDir(options.dataDir);
+  let store: ReturnType<typeof openObjectStore>;
+  try {
+    store = openObjectStore({ file: join(options.dataDir, "control-plane.db") });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   // The cache key is the node group; the reconciler knows the groups.
   const cache = createSnapshotCache({
     ads: true,
@@ -75,7 +85,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
     ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
     log,
   });
-  const cleanups: (() => Promise<void> | void)[] = [() => store.close(), () => reconciler.close()];
+  const cleanups: (() => Promise<void> | void)[] = [() => lock.release(), () => store.close(), () => reconciler.close()];
   const close = async () => {
     for (const c of cleanups.reverse()) {
       try {
@@ -121,7 +131,13 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       controlPlaneId: options.controlPlaneId ?? "ts-control-plane",
     });
     rekeyStreams = () => xds.rekey();
-    const xdsPort = await xds.listen({ host: options.xdsHost, port: options.xdsPort });
+    const xdsPort = await bindPort(() => xds.listen({ host: options.xdsHost, port: options.xdsPort }), {
+      what: "xDS",
+      host: options.xdsHost,
+      port: options.xdsPort,
+      flags: "--xds-port (env CONTROL_PLANE_XDS_PORT)",
+      hostFlags: "--xds-host (env CONTROL_PLANE_XDS_HOST)",
+    });
     cleanups.push(() => xds.close({ graceMs: 200 }));
 
     const admin = createAdminServer({
@@ -147,7 +163,13 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
         });
       },
     });
-    const adminPort = await admin.listen({ host: options.adminHost, port: options.adminPort });
+    const adminPort = await bindPort(() => admin.listen({ host: options.adminHost, port: options.adminPort }), {
+      what: "admin API",
+      host: options.adminHost,
+      port: options.adminPort,
+      flags: "--admin-port (env CONTROL_PLANE_ADMIN_PORT)",
+      hostFlags: "--admin-host (env CONTROL_PLANE_ADMIN_HOST)",
+    });
     cleanups.push(() => admin.close());
     // Tests and scripts wait for this exact line.
     log(`control plane ready: xds=${options.xdsHost}:${xdsPort} admin=http://${options.adminHost}:${adminPort} revision=${store.currentRevision()}`);

@@ -80,6 +80,34 @@ describe("admin API", () => {
     assert.ok(lines.some((l) => l.startsWith("refused change from api: Service/s1 spec.endpoints[0].port")));
   });
 
+  // Issue 12: JSON bodies get the same strict checks as YAML files; an empty body is not "unchanged".
+  it("refuses unknown keys outside spec in a JSON body, with the path and a did-you-mean", async () => {
+    const body = JSON.stringify({ items: [{ apiVersion: "tcp.dev/v1alpha1", kind: "Service", metadata: { name: "j1", namespace: "x" }, spec: {}, endpoints: [] }] });
+    const r = await call("POST", "/api/v1/apply", body);
+    assert.equal(r.status, 422);
+    const ds = (r.json.error?.["diagnostics"] ?? []) as { code: string; path: string; hint: string }[];
+    assert.deepEqual(
+      ds.map((d) => [d.code, d.path]),
+      [
+        ["schema.unknown_field", "metadata.namespace"],
+        ["schema.unknown_field", "endpoints"],
+      ],
+    );
+    assert.equal(ds[1]?.hint, "'endpoints' is a field of Service spec: indent it under spec:");
+    assert.equal((await call("GET", "/api/v1/objects/Service/j1")).status, 404);
+  });
+
+  it("refuses a body with no objects at apply, validate and diff", async () => {
+    for (const path of ["/api/v1/apply", "/api/v1/validate", "/api/v1/diff"]) {
+      for (const body of ["", "# only a comment\n", "---\n", "[]", '{"items": []}']) {
+        const r = await call("POST", path, body);
+        assert.equal(r.status, 422, `${path} ${JSON.stringify(body)}`);
+        assert.equal(r.json.error?.["message"], "the request body holds no objects");
+        assert.equal(((r.json.error?.["diagnostics"] ?? []) as { code: string }[])[0]?.code, "input.empty");
+      }
+    }
+  });
+
   it("validates and dry-runs without storing anything", async () => {
     assert.equal((await call("POST", "/api/v1/validate", service("s9", 1))).status, 200);
     assert.equal((await call("POST", "/api/v1/validate", service("s9", 0))).status, 422);

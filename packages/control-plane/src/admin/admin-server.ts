@@ -81,6 +81,19 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     const parsed = parseConfigText(docs, { baseDir, readFiles: false });
     const errors = parsed.diagnostics.filter((d) => d.severity === "error");
     if (errors.length > 0) throw new ApiError(ApiErrorCode.Refused, "the request body has errors", { diagnostics: parsed.diagnostics });
+    // An empty body (or only comments, or `[]`) is a mistake, not a no-op that answers "unchanged" (issue 12).
+    if (parsed.objects.length === 0) {
+      throw new ApiError(ApiErrorCode.Refused, "the request body holds no objects", {
+        diagnostics: [
+          {
+            severity: "error",
+            code: "input.empty",
+            message: "the request body holds no objects",
+            hint: 'send multi-document YAML, one JSON object, a JSON array or {"items": [...]} with at least one object',
+          },
+        ],
+      });
+    }
     return { objects: parsed.objects, locate: parsed.locate };
   }
 

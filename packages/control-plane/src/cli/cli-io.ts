@@ -13,8 +13,10 @@ export interface CliIo {
   readonly signal?: AbortSignal;
 }
 
-export function printDiagnostics(io: CliIo, diagnostics: readonly Diagnostic[], inputs?: Inputs): void {
+/** Prints each diagnostic once; returns how many errors were printed, so a summary counts what the user sees. */
+export function printDiagnostics(io: CliIo, diagnostics: readonly Diagnostic[], inputs?: Inputs): number {
   const printed = new Set<string>();
+  let errors = 0;
   for (const d of diagnostics) {
     let located = d;
     // Positions from the server refer to the JSON the CLI sent; the local files know the real ones.
@@ -29,14 +31,15 @@ export function printDiagnostics(io: CliIo, diagnostics: readonly Diagnostic[], 
     const line = formatDiagnostic(located);
     if (printed.has(line)) continue;
     printed.add(line);
+    if (located.severity === "error") errors++;
     io.err(`${line}\n`);
   }
+  return errors;
 }
 
-export function localErrors(io: CliIo, inputs: Inputs): boolean {
-  const diagnostics = inputs.parsed.flatMap((p) => p.diagnostics);
-  printDiagnostics(io, diagnostics, inputs);
-  return diagnostics.some((d) => d.severity === "error");
+/** Prints what reading the files found (parse diagnostics, empty inputs); returns the number of errors (0: go on). */
+export function localErrors(io: CliIo, inputs: Inputs): number {
+  return printDiagnostics(io, inputs.diagnostics, inputs);
 }
 
 export function changesLine(changes: readonly RevisionChange[]): string {

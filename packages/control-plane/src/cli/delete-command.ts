@@ -22,7 +22,7 @@ export async function deleteCommand(client: AdminClient, io: CliIo, options: Del
   if (options.files.length > 0) {
     if (options.positionals.length > 0) throw new UsageError("delete takes either -f FILE or KIND/NAME arguments, not both");
     const inputs = await readInputs(options.files, io.stdin);
-    if (localErrors(io, inputs)) return 1;
+    if (localErrors(io, inputs) > 0) return 1;
     keys = inputs.objects.map((o) => `${o.kind}/${o.metadata.name}`);
     if (keys.length === 0) throw new UsageError(`${options.files.join(", ")} name no objects to delete`);
   } else {

@@ -19,7 +19,7 @@ export const DiffExit = { Same: 0, Changes: 1, Error: 2 } as const;
  */
 export async function diffCommand(client: AdminClient, io: CliIo, options: { files: readonly string[]; output?: string }): Promise<number> {
   const inputs = await readInputs(options.files, io.stdin);
-  if (localErrors(io, inputs)) return DiffExit.Error;
+  if (localErrors(io, inputs) > 0) return DiffExit.Error;
   let d: DiffAnswer;
   try {
     d = await client.request<DiffAnswer>("POST", "/api/v1/diff", { body: JSON.stringify({ items: inputs.objects }) });

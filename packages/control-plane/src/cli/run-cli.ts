@@ -106,10 +106,13 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
     case "validate": {
       noPositionals();
       const inputs = await readInputs(files, io.stdin);
-      if (localErrors(io, inputs)) return 1;
+      const readErrors = localErrors(io, inputs);
+      if (readErrors > 0) {
+        io.err(`invalid: ${readErrors} error${readErrors === 1 ? "" : "s"} in the input (references between objects are checked once ${readErrors === 1 ? "it is" : "they are"} fixed)\n`);
+        return 1;
+      }
       const result = compile(inputs.objects);
-      printDiagnostics(io, result.diagnostics, inputs);
-      const errors = result.diagnostics.filter((d) => d.severity === "error").length;
+      const errors = printDiagnostics(io, result.diagnostics, inputs);
       if (errors > 0 || result.rejected.length > 0) {
         io.err(`invalid: ${result.rejected.length} of ${inputs.objects.length} objects refused, ${errors} errors\n`);
         return 1;
@@ -123,7 +126,7 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
     case "apply": {
       noPositionals();
       const inputs = await readInputs(files, io.stdin);
-      if (localErrors(io, inputs)) return 1;
+      if (localErrors(io, inputs) > 0) return 1;
       const body = JSON.stringify({ items: inputs.objects });
       try {
         const r = await client.request<{ changed: boolean; revision: number; changes: RevisionChange[]; diagnostics: Diagnostic[] }>(

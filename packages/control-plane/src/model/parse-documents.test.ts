@@ -1,5 +1,5 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { parseDocuments } from "./parse-documents.ts";
 
 const text = `apiVersion: tcp.dev/v1alpha1
@@ -58,4 +58,51 @@ test("syntax errors, non-mappings, unidentified and duplicate documents are diag
 test("empty input is no objects", () => {
   assert.deepEqual(parseDocuments("").objects, []);
   assert.deepEqual(parseDocuments("# only a comment\n").diagnostics, []);
+});
+
+// Issue 12: keys outside spec used to be dropped without a word.
+test("an endpoints block de-indented out of spec is refused, with a hint to indent it", () => {
+  const r = parseDocuments("apiVersion: tcp.dev/v1alpha1\nkind: Service\nmetadata: { name: web }\nspec:\nendpoints:\n  - { address: 127.0.0.1, port: 8081 }\n", {
+    file: "svc.yaml",
+  });
+  assert.deepEqual(
+    r.diagnostics.map((d) => [d.severity, d.code, d.object, d.path, d.source?.line, d.hint]),
+    [["error", "schema.unknown_field", "Service/web", "endpoints", 6, "'endpoints' is a field of Service spec: indent it under spec:"]],
+  );
+});
+
+test("unknown keys at the top level and under metadata are errors with a path, a position and a did-you-mean", () => {
+  const r = parseDocuments(
+    "apiVersion: tcp.dev/v1alpha1\nkind: Service\nmetadata:\n  name: web\n  namespace: default\n  annotations: { a: b }\n  lables: { x: y }\nspek: {}\n",
+    { file: "svc.yaml" },
+  );
+  assert.deepEqual(
+    r.diagnostics.map((d) => [d.path, `${d.source?.file}:${d.source?.line}:${d.source?.column}`, d.hint]),
+    [
+      ["metadata.namespace", "svc.yaml:5:14", "objects have no namespace; remove it; allowed fields here: labels, name"],
+      ["metadata.annotations", "svc.yaml:6:16", "remove it; allowed fields here: labels, name"],
+      ["metadata.lables", "svc.yaml:7:11", "did you mean 'labels'?"],
+      ["spek", "svc.yaml:8:7", "did you mean 'spec'?"],
+    ],
+  );
+  assert.ok(r.diagnostics.every((d) => d.severity === "error" && d.code === "schema.unknown_field"));
+});
+
+test("the same checks apply to JSON input", () => {
+  const r = parseDocuments('{"apiVersion":"tcp.dev/v1alpha1","kind":"Service","metadata":{"name":"web"},"spec":{},"endpoints":[]}');
+  assert.deepEqual(
+    r.diagnostics.map((d) => [d.code, d.path, d.source?.line]),
+    [["schema.unknown_field", "endpoints", 1]],
+  );
+});
+
+test("labels must be a mapping of scalars", () => {
+  const r = parseDocuments("apiVersion: tcp.dev/v1alpha1\nkind: Service\nmetadata: { name: a, labels: [x] }\n---\napiVersion: tcp.dev/v1alpha1\nkind: Service\nmetadata: { name: b, labels: { x: { y: 1 } } }\n");
+  assert.deepEqual(
+    r.diagnostics.map((d) => [d.object, d.code, d.path]),
+    [
+      ["Service/a", "schema.type", "metadata.labels"],
+      ["Service/b", "schema.type", "metadata.labels.x"],
+    ],
+  );
 });

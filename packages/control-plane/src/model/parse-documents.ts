@@ -1,4 +1,5 @@
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from "yaml";
+import { checkEnvelope } from "./check-envelope.ts";
 import { parsePath } from "./field-path.ts";
 import { objectKey, type Diagnostic, type ModelObject, type SourceRef } from "./model-object.ts";
 
@@ -116,8 +117,11 @@ export function parseDocuments(text: string, options: ParseOptions = {}): ParseR
     });
     sources.set(key, at(start));
     docsByKey.set(key, doc);
+    const envelope = checkEnvelope(value, kind, key).map((d) => ({ ...d, source: locate(key, d.path) ?? at(start) }));
+    envelope.sort((a, b) => (a.source.line ?? 0) - (b.source.line ?? 0) || (a.source.column ?? 0) - (b.source.column ?? 0));
+    diagnostics.push(...envelope);
   }
-  const locate = (key: string, path?: string): SourceRef | undefined => {
+  function locate(key: string, path?: string): SourceRef | undefined {
     const doc = docsByKey.get(key);
     if (doc === undefined) return undefined;
     const segments = path === undefined ? [] : parsePath(path);
@@ -143,7 +147,7 @@ export function parseDocuments(text: string, options: ParseOptions = {}): ParseR
       } else break;
     }
     return at(offset);
-  };
+  }
   return { objects, diagnostics, sources, locate };
 }
 

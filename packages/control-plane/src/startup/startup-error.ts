@@ -1,0 +1,21 @@
+/** Stable codes for why `serve` could not start; each message names the fix. */
+export const StartupErrorCode = {
+  /** Another control plane holds the data directory's lock. */
+  DataDirInUse: "data_dir_in_use",
+  /** The xDS or admin port is taken by another process. */
+  PortInUse: "port_in_use",
+  /** The host is not an address of this machine, or the port needs privileges. */
+  CannotListen: "cannot_listen",
+} as const;
+export type StartupErrorCode = (typeof StartupErrorCode)[keyof typeof StartupErrorCode];
+
+/** An expected startup failure: printed as one line with its fix, without a stack trace. */
+export class StartupError extends Error {
+  override readonly name = "StartupError";
+  readonly code: StartupErrorCode;
+
+  constructor(code: StartupErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
