@@ -27,7 +27,7 @@ export const usage = `usage: tcp <command> [flags]
 
 commands:
   serve [--xds-port 18000] [--admin-port 9000] [--data-dir DIR] [--config FILE|DIR]...
-                                   run the control plane (see docs/cli.md for every flag)
+                                   run the control plane (see docs/cli/serve.md for every flag)
   apply -f FILE|DIR|- [--dry-run]  create or update the objects in the files
   get [KIND [NAME...] | KIND/NAME...] [-o table|wide|name|yaml|json]
                                    list objects, or show some (KIND: svc, services, Service, ...)
