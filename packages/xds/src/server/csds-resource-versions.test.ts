@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createSnapshot } from "../cache/snapshot.ts";
 import { createSnapshotCache } from "../cache/snapshot-cache.ts";
+import { HeldVersions } from "../protocol/held-versions.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
 import { edsCluster, endpoints } from "../../testing/fixtures.ts";
 import { CsdsResourceVersions } from "./csds-resource-versions.ts";
@@ -63,17 +64,23 @@ test("nodes that got the same responses share a record; one that gets another re
   assert.equal(record.versionOf("x", TypeUrl.Endpoint, "b"), "v1");
 });
 
-test("a Delta node's resources keep their own versions (Resource.version), as Envoy shows them", async () => {
+test("a Delta node's resources keep their own versions (Resource.version), as Envoy shows them, read from what its stream holds", async () => {
   const cache = createSnapshotCache();
   const record = new CsdsResourceVersions({ cache });
   const snapshot = createSnapshot({ version: "sys-1", resources: [endpoints("a"), endpoints("b")] });
   const [a, b] = [...snapshot.resources(TypeUrl.Endpoint).values()];
   assert.ok(a && b);
-  record.recordDeltaResponse({ nodeId: "d", typeUrl: TypeUrl.Endpoint, resources: [a, b] });
+  const held = HeldVersions.empty.with([
+    [a.name, a.version],
+    [b.name, b.version],
+  ]);
+  record.recordDeltaHeld({ nodeId: "d", typeUrl: TypeUrl.Endpoint, held });
   assert.equal(record.versionOf("d", TypeUrl.Endpoint, "a"), a.version);
   assert.notEqual(a.version, "sys-1");
   const [b2] = [...createSnapshot({ version: "sys-2", resources: [endpoints("b", [9])] }).resources(TypeUrl.Endpoint).values()];
   assert.ok(b2);
-  record.recordDeltaResponse({ nodeId: "d", typeUrl: TypeUrl.Endpoint, resources: [b2] });
+  record.recordDeltaHeld({ nodeId: "d", typeUrl: TypeUrl.Endpoint, held: held.with([[b2.name, b2.version]]) });
   assert.deepEqual([record.versionOf("d", TypeUrl.Endpoint, "a"), record.versionOf("d", TypeUrl.Endpoint, "b")], [a.version, b2.version]);
+  record.retainOnly(new Set());
+  assert.equal(record.versionOf("d", TypeUrl.Endpoint, "a"), undefined, "forgotten with the node");
 });

@@ -58,6 +58,8 @@ export class CsdsResourceVersions {
   /** nodeId -> typeUrl -> record (name -> tracked), shared between nodes in the same state. */
   readonly #byNode = new Map<string, Map<string, Record>>();
   readonly #transitions = new WeakMap<Record, Transition>();
+  /** nodeId -> typeUrl -> what the node's Delta stream holds (name -> version), by reference. */
+  readonly #delta = new Map<string, Map<string, ReadonlyMap<string, string>>>();
 
   /** @param options - The cache the tracked nodes are served from. */
   constructor(options: { cache: ConfigWatcher }) {
@@ -92,24 +94,19 @@ export class CsdsResourceVersions {
   }
 
   /**
-   * Records a Delta response part: each resource carries its own version
-   * (Resource.version), and that is what Envoy's /config_dump shows for it
-   * (not the response's system_version_info, which is all the status record
-   * knows). Without this, CSDS reported a Delta node's resources at the type's
-   * last system version and disagreed with Envoy.
+   * What a Delta node holds of a type, as its stream last recorded it: each
+   * resource at its own version (Resource.version), which is what Envoy's
+   * /config_dump shows for it (not the response's system_version_info, all the
+   * status record knows). `held` is the stream's own immutable map of what it
+   * sent (protocol/held-versions.ts), shared by streams with the same history,
+   * so this keeps a reference, never a copy: copying 10,000 names per node per
+   * change is what a 1,000-node Delta fan-out cannot afford
+   * (docs/xds-protocol.md § Cost).
    */
-  recordDeltaResponse(sent: { nodeId: string; typeUrl: string; resources: readonly EncodedResource[] }): void {
-    if (sent.resources.length === 0) return;
-    let types = this.#byNode.get(sent.nodeId);
-    if (!types) this.#byNode.set(sent.nodeId, (types = new Map()));
-    const previous = types.get(sent.typeUrl) ?? emptyRecord;
-    let next: Map<string, Tracked> | undefined;
-    for (const r of sent.resources) {
-      if (previous.get(r.name)?.versionInfo === r.version) continue;
-      next ??= new Map(previous);
-      next.set(r.name, { contentVersion: r.version, versionInfo: r.version });
-    }
-    if (next) types.set(sent.typeUrl, next);
+  recordDeltaHeld(sent: { nodeId: string; typeUrl: string; held: ReadonlyMap<string, string> }): void {
+    let types = this.#delta.get(sent.nodeId);
+    if (!types) this.#delta.set(sent.nodeId, (types = new Map()));
+    types.set(sent.typeUrl, sent.held);
   }
 
   #advance(nodeId: string, typeUrl: string, versionInfo: string, source: object | undefined, sentKey: object, resources: () => readonly EncodedResource[]): void {
@@ -130,6 +127,8 @@ export class CsdsResourceVersions {
    * node; undefined when it was never sent to the node.
    */
   versionOf(nodeId: string, typeUrl: string, name: string): string | undefined {
+    const held = this.#delta.get(nodeId)?.get(typeUrl);
+    if (held !== undefined) return held.get(name);
     return this.#byNode.get(nodeId)?.get(typeUrl)?.get(name)?.versionInfo;
   }
 
@@ -139,11 +138,12 @@ export class CsdsResourceVersions {
    * unmodified resources and keeps their older versions, and so must we.
    */
   retainOnly(nodeIds: ReadonlySet<string>): void {
-    for (const id of this.#byNode.keys()) if (!nodeIds.has(id)) this.forget(id);
+    for (const id of [...this.#byNode.keys(), ...this.#delta.keys()]) if (!nodeIds.has(id)) this.forget(id);
   }
 
   /** Drops what is tracked for a node (e.g. once the status registry forgot it). */
   forget(nodeId: string): void {
     this.#byNode.delete(nodeId);
+    this.#delta.delete(nodeId);
   }
 }

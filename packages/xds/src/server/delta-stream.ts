@@ -255,7 +255,7 @@ export class DeltaStream extends XdsStream {
         parts: parts.length,
       };
       // A part over the limit is one resource that cannot be split: the reporter puts it in status.
-      this.#s.report.sentDelta(responseEvent, { maxResponseBytes: this.#o.maxResponseBytes ?? defaultMaxResponseBytes, resources: partResources });
+      this.#s.report.sentDelta(responseEvent, { maxResponseBytes: this.#o.maxResponseBytes ?? defaultMaxResponseBytes, held: state.subscription.clientVersions });
       writable = this.#o.transport.write(message) && writable;
     });
     if (this.#s.ads && typeUrl === TypeUrl.Cluster) {

@@ -1,5 +1,4 @@
 import type { ResponseErrorInfo, StatusRegistry } from "../cache/node-status.ts";
-import type { EncodedResource } from "../resource/encoded-resource.ts";
 import type { CsdsResourceVersions } from "./csds-resource-versions.ts";
 import type { DeltaResponseEvent } from "./delta-stream.ts";
 import type { SotwResponseEvent } from "./sotw-stream.ts";
@@ -110,9 +109,9 @@ export class StreamReporter {
    * The type's next response clears it; other parts of the same response
    * (same version) do not.
    */
-  sentDelta(event: DeltaResponseEvent, options: { maxResponseBytes: number; resources?: readonly EncodedResource[] }): void {
+  sentDelta(event: DeltaResponseEvent, options: { maxResponseBytes: number; held?: ReadonlyMap<string, string> }): void {
     this.status.sent(event.nodeId, event.typeUrl, event.version, event.nonce);
-    if (options.resources !== undefined) this.#versions?.recordDeltaResponse({ nodeId: event.nodeId, typeUrl: event.typeUrl, resources: options.resources });
+    if (options.held !== undefined) this.#versions?.recordDeltaHeld({ nodeId: event.nodeId, typeUrl: event.typeUrl, held: options.held });
     const max = options.maxResponseBytes;
     if (event.bytes > max) {
       this.status.responseFailed(event.nodeId, event.typeUrl, {
