@@ -4,28 +4,19 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type RunningControlPlane, serve } from "../main.ts";
-import { runCli } from "./run-cli.ts";
+import type { RunningControlPlane } from "../main.ts";
+import { cli, serveForTests, serviceYaml } from "./cli-test-kit.ts";
 
-const service = (name: string, port: number) =>
-  `apiVersion: tcp.dev/v1alpha1\nkind: Service\nmetadata:\n  name: ${name}\nspec:\n  endpoints:\n    - address: 127.0.0.1\n      port: ${port}\n`;
+const service = serviceYaml;
 const route = (name: string, to: string) =>
   `apiVersion: tcp.dev/v1alpha1\nkind: Route\nmetadata:\n  name: ${name}\nspec:\n  listeners: [l]\n  domains: ["*"]\n  routes:\n    - match: { prefix: / }\n      backends:\n        - service: ${to}\n`;
-
-async function cli(args: string[], env: Record<string, string> = {}, stdin = "") {
-  let out = "";
-  let err = "";
-  const code = await runCli(args, { out: (t) => (out += t), err: (t) => (err += t), env, stdin: async () => stdin });
-  return { code, out, err };
-}
 
 describe("tcp CLI, kubectl habits", () => {
   const dir = mkdtempSync(join(tmpdir(), "cp-habits-"));
   let cp: RunningControlPlane;
   let env: Record<string, string>;
   before(async () => {
-    cp = await serve({ xdsHost: "127.0.0.1", xdsPort: 0, adminHost: "127.0.0.1", adminPort: 0, dataDir: join(dir, "data"), configPaths: [], debounceMs: 5, log: () => {} });
-    env = { CONTROL_PLANE_SERVER: `http://127.0.0.1:${cp.adminPort}` };
+    ({ cp, env } = await serveForTests(dir));
     const r = await cli(["apply", "-f", "-"], env, `${service("a", 8081)}---\n${service("b", 8082)}`);
     assert.equal(r.code, 0, r.err);
   });

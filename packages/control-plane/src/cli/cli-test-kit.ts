@@ -1,0 +1,23 @@
+// What the CLI's tests share: running `tcp` in-process with captured output,
+// a Service document, and a control plane on ephemeral ports to talk to.
+import { join } from "node:path";
+import { type RunningControlPlane, serve } from "../main.ts";
+import { runCli } from "./run-cli.ts";
+
+/** Runs `tcp ARGS` in-process; returns its exit code and what it printed. */
+export async function cli(args: string[], env: Record<string, string> = {}, stdin = ""): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const code = await runCli(args, { out: (t) => (out += t), err: (t) => (err += t), env, stdin: async () => stdin });
+  return { code, out, err };
+}
+
+/** A Service with one endpoint on 127.0.0.1:PORT, as YAML. */
+export const serviceYaml = (name: string, port: number): string =>
+  `apiVersion: tcp.dev/v1alpha1\nkind: Service\nmetadata:\n  name: ${name}\nspec:\n  endpoints:\n    - address: 127.0.0.1\n      port: ${port}\n`;
+
+/** A control plane with its store under DIR/data, xDS and admin on ephemeral loopback ports, and the env that points the CLI at it. */
+export async function serveForTests(dir: string): Promise<{ cp: RunningControlPlane; env: Record<string, string> }> {
+  const cp = await serve({ xdsHost: "127.0.0.1", xdsPort: 0, adminHost: "127.0.0.1", adminPort: 0, dataDir: join(dir, "data"), configPaths: [], debounceMs: 5, log: () => {} });
+  return { cp, env: { CONTROL_PLANE_SERVER: `http://127.0.0.1:${cp.adminPort}` } };
+}
