@@ -163,6 +163,19 @@ export function parseDocuments(text: string, options: ParseOptions = {}): ParseR
     });
     sources.set(key, at(start));
     docsByKey.set(key, doc);
+    // Before the object is stored as JSON, where Infinity and NaN become null ("port is required").
+    for (const path of nonFinitePaths(value)) {
+      const last = path[path.length - 1];
+      diagnostics.push({
+        severity: "error",
+        code: "schema.range",
+        message: `${typeof last === "string" ? last : formatPath(path)} is not a finite number (out of range)`,
+        hint: "write a number within the field's range, such as a port from 1 to 65535",
+        object: key,
+        path: formatPath(path),
+        source: locate(key, formatPath(path)) ?? at(start),
+      });
+    }
     const envelope = checkEnvelope(value, kind, key).map((d) => ({ ...d, source: locate(key, d.path) ?? at(start) }));
     envelope.sort((a, b) => (a.source.line ?? 0) - (b.source.line ?? 0) || (a.source.column ?? 0) - (b.source.column ?? 0));
     diagnostics.push(...envelope);
@@ -195,6 +208,19 @@ export function parseDocuments(text: string, options: ParseOptions = {}): ParseR
     return at(offset);
   }
   return { objects, diagnostics, sources, locate };
+}
+
+/** Paths of the numbers that are Infinity or NaN (1e309, .inf, .nan), found without recursion. */
+function nonFinitePaths(root: unknown): PathSegment[][] {
+  const out: PathSegment[][] = [];
+  const stack: [unknown, PathSegment[]][] = [[root, []]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [v, path] = next;
+    if (typeof v === "number" && !Number.isFinite(v)) out.push(path);
+    else if (Array.isArray(v)) for (const [i, item] of v.entries()) stack.push([item, [...path, i]]);
+    else if (isRecord(v)) for (const [k, item] of Object.entries(v)) stack.push([item, [...path, k]]);
+  }
+  return out.reverse();
 }
 
 /** The path (`spec.routes[0].match`) of the deepest node whose range holds offset, walked without recursion. */
