@@ -173,6 +173,10 @@ spec:
     assert.match(text, /port_value: 18000/);
     assert.match(text, /port_value: 19901/);
     assert.equal((await call("GET", "/api/v1/bootstrap")).status, 400);
+    // Issue 14: a newline in the node id used to inject a top-level key.
+    const injected = await call("GET", "/api/v1/bootstrap?node=edge-1%0Alayered_runtime:%20{}");
+    assert.equal(injected.status, 400);
+    assert.match(String(injected.json.error?.["message"]), /^node must be 1-256 characters/);
     assert.equal((await call("GET", "/healthz")).json["status"], "ok");
     assert.equal((await call("GET", "/api/v2/nothing")).status, 404);
     assert.equal((await call("GET", "/api/v1/apply")).status, 405);
