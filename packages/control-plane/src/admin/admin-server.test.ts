@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -229,5 +230,28 @@ spec:
       assert.deepEqual(((r.json.error?.["diagnostics"] ?? []) as { code: string; path: string }[]).map((d) => [d.code, d.path]), [["yaml.duplicate_key", path]]);
     }
     assert.equal((await call("GET", "/api/v1/objects/Service/dup")).status, 404);
+  });
+  it("answers 4xx, not 500, for other caller mistakes: huge numbers, duplicate or null JSON, a request target that is not a URL", async () => {
+    const limit = await call("GET", "/api/v1/history?limit=99999999999999999999");
+    assert.equal(limit.status, 400);
+    assert.match(String(limit.json.error?.["message"]), /^limit must be a whole number from 0 to/);
+    assert.equal((await call("GET", "/api/v1/bootstrap?node=a&adminPort=99999")).status, 400);
+    const dup = await call("POST", "/api/v1/rollback", '{"to": 1, "to": 2}');
+    assert.equal(dup.status, 400);
+    assert.match(String(dup.json.error?.["message"]), /duplicate key/);
+    assert.equal((await call("POST", "/api/v1/rollback", "null")).status, 400);
+    assert.equal((await call("POST", "/api/v1/delete", "null")).status, 400);
+    assert.equal((await call("POST", "/api/v1/delete", '{"keys": ["Service/s1"], "keys": ["Service/x"]}')).status, 400);
+    const socket = connect({ host: "127.0.0.1", port: Number(new URL(base).port) });
+    socket.write("GET http://[bad HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+    const answer = await new Promise<string>((resolve) => {
+      let text = "";
+      socket.on("data", (d) => {
+        text += d.toString();
+      });
+      socket.on("close", () => resolve(text));
+    });
+    assert.match(answer, /^HTTP\/1.1 400 /);
+    assert.match(answer, /is not a valid URL path/);
   });
 });

@@ -16,7 +16,8 @@ import { envoyBootstrapYaml } from "./envoy-bootstrap.ts";
 import { internalError } from "./internal-error.ts";
 import { packageVersion } from "./package-version.ts";
 import { readBody as readLimitedBody } from "./read-body.ts";
-import { pathSegments } from "./request-path.ts";
+import { parseJsonBody } from "./json-body.ts";
+import { pathSegments, requestUrl } from "./request-path.ts";
 
 export interface AdminServerOptions {
   readonly store: ObjectStore;
@@ -99,9 +100,10 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
 
   function intParam(value: string | null | undefined, name: string): number | undefined {
     if (value === null || value === undefined || value === "") return undefined;
-    const n = Number(value.replace(/^"|"$/g, ""));
-    if (!Number.isInteger(n) || n < 0) throw new ApiError(ApiErrorCode.BadRequest, `${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
-    return n;
+    // Digits only, and few enough to be exact: 1e20 would reach SQLite as a float ("datatype mismatch", a 500) (issue 14).
+    const digits = value.replace(/^"|"$/g, "");
+    if (!/^[0-9]{1,15}$/.test(digits)) throw new ApiError(ApiErrorCode.BadRequest, `${name} must be a whole number from 0 to 999999999999999, got ${JSON.stringify(value)}`);
+    return Number(digits);
   }
 
   function expectedRevision(ctx: Ctx): number | undefined {
@@ -224,13 +226,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
    */
   async function deleteMany(ctx: Ctx): Promise<Reply> {
     if ((ctx.req.method ?? "GET") !== "POST") throw new ApiError(ApiErrorCode.MethodNotAllowed, `${ctx.req.method} ${ctx.url.pathname} is not allowed; use POST`);
-    let body: { keys?: unknown };
-    try {
-      body = JSON.parse(await readBody(ctx.req)) as typeof body;
-    } catch {
-      throw new ApiError(ApiErrorCode.BadRequest, 'the body must be JSON like {"keys": ["Service/a"]}');
-    }
-    const keys = body.keys;
+    const body = parseJsonBody(await readBody(ctx.req), '{"keys": ["Service/a"]}') as { keys?: unknown } | null;
+    const keys = body?.keys;
     if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k): k is string => typeof k === "string" && /^[^/]+\/[^/]+$/.test(k))) {
       throw new ApiError(ApiErrorCode.BadRequest, 'keys must be a non-empty list of "KIND/NAME" strings');
     }
@@ -301,14 +298,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       case "rollback": {
         only("POST");
         const text = await readBody(ctx.req);
-        let body: { to?: unknown; dryRun?: unknown } = {};
-        if (text.trim() !== "") {
-          try {
-            body = JSON.parse(text) as typeof body;
-          } catch {
-            throw new ApiError(ApiErrorCode.BadRequest, 'the body must be JSON like {"to": 3}');
-          }
-        }
+        const parsed = text.trim() === "" ? {} : parseJsonBody(text, '{"to": 3}');
+        const body = (typeof parsed === "object" && parsed !== null ? parsed : {}) as { to?: unknown; dryRun?: unknown };
         const to = intParam(ctx.url.searchParams.get("to") ?? (body.to === undefined ? undefined : String(body.to)), "to");
         if (to === undefined) throw new ApiError(ApiErrorCode.BadRequest, 'say which revision to roll back to: {"to": N} or ?to=N');
         const by = changeSource(ctx, "");
@@ -322,6 +313,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         if (node === null || node === "") throw new ApiError(ApiErrorCode.BadRequest, "say which node the bootstrap is for: ?node=ID");
         const cluster = ctx.url.searchParams.get("cluster");
         const adminPort = intParam(ctx.url.searchParams.get("adminPort"), "adminPort");
+        if (adminPort !== undefined && adminPort > 65535) throw new ApiError(ApiErrorCode.BadRequest, `adminPort must be a port from 0 to 65535, got ${adminPort}`);
         const host = ["0.0.0.0", "::", ""].includes(options.xds.host) ? "127.0.0.1" : options.xds.host;
         const text = envoyBootstrapYaml({
           nodeId: node,
@@ -341,7 +333,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let reply: Reply;
     try {
-      const url = new URL(req.url ?? "/", "http://admin");
+      const url = requestUrl(req.url ?? "/");
       reply = await route({ req, url, segments: pathSegments(url.pathname) });
     } catch (error) {
       const e = error instanceof ApiError ? error : internalError(error, { method: req.method ?? "", url: req.url ?? "", log });

@@ -13,3 +13,12 @@ export function pathSegments(pathname: string): string[] {
       }
     });
 }
+
+/** The request's URL; a request target that is not a URL at all (`GET http://[bad`) is the caller's mistake: 400. */
+export function requestUrl(target: string): URL {
+  try {
+    return new URL(target, "http://admin");
+  } catch {
+    throw new ApiError(ApiErrorCode.BadRequest, `the request target ${JSON.stringify(target.slice(0, 200))} is not a valid URL path`);
+  }
+}
