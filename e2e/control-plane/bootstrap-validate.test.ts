@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
 import { parse } from "yaml";
-import { startControlPlane } from "./control-plane-process.ts";
+import { runCliProcess, startControlPlane } from "./control-plane-process.ts";
 
 const run = promisify(execFile);
 
@@ -39,4 +39,8 @@ test("the bootstrap endpoint serves YAML Envoy validates, and refuses a node id 
   assert.match(body.error.message, /^node must be 1-256 characters of .*, not "edge-1\\nlayered_runtime/);
   const badCluster = await fetch(`${cp.adminUrl}/api/v1/bootstrap?node=edge-1&cluster=a%20b`);
   assert.equal(badCluster.status, 400);
+  const cli = await runCliProcess(["bootstrap", "--node", "edge 1"], { server: cp.adminUrl });
+  assert.notEqual(cli.code, 0);
+  assert.equal(cli.stdout, "");
+  assert.match(cli.stderr, /node must be 1-256 characters/);
 });
