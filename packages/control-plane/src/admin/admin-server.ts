@@ -14,9 +14,9 @@ import { createBodyBudget } from "./body-budget.ts";
 import { bodyDocuments } from "./body-documents.ts";
 import { envoyBootstrapYaml } from "./envoy-bootstrap.ts";
 import { internalError } from "./internal-error.ts";
+import { parseJsonBody } from "./json-body.ts";
 import { packageVersion } from "./package-version.ts";
 import { readBody as readLimitedBody } from "./read-body.ts";
-import { parseJsonBody } from "./json-body.ts";
 import { pathSegments, requestUrl } from "./request-path.ts";
 
 export interface AdminServerOptions {
