@@ -62,3 +62,35 @@ test("the admin API's status is the xDS server's own per-node record: a NACK the
   assert.equal(node?.state, "STALE");
   assert.equal(node?.types.find((x) => x.type === "CDS")?.nack?.message, "cluster example_proxy_cluster: bad");
 });
+
+// Issue 14: a NACK message is the xDS client's text; a newline in it must not forge a log line.
+test("a NACK message holding a newline is logged as exactly one line", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "cp-main-"));
+  const written: string[] = [];
+  const cp = await serve({
+    xdsHost: "127.0.0.1",
+    xdsPort: 0,
+    adminHost: "127.0.0.1",
+    adminPort: 0,
+    dataDir: dir,
+    configPaths: [],
+    examplePath: defaultExamplePath,
+    debounceMs: 5,
+    // What a log sink sees, joined as a file would be: every call is one line.
+    log: (l) => written.push(`${l}\n`),
+  });
+  const client = new RawXdsClient({ port: cp.xdsPort, nodeId: "edge-1\r\nx" });
+  t.after(async () => {
+    client.close();
+    await cp.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  client.send({ typeUrl: TypeUrl.Cluster });
+  const response = await client.next();
+  client.send({ typeUrl: TypeUrl.Cluster, responseNonce: response.nonce, errorMessage: "bad\n2026-01-01 forged line" });
+  const nackLines = () => written.join("").split("\n").filter((l) => l.includes("NACK from"));
+  for (let i = 0; i < 100 && nackLines().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  const lines = written.join("").split("\n");
+  assert.deepEqual(nackLines(), [`NACK from edge-1\\r\\nx for Cluster (rejected version "${response.versionInfo}", nonce ${response.nonce}): bad\\n2026-01-01 forged line`]);
+  assert.ok(!lines.some((l) => l.startsWith("2026-01-01 forged line")), lines.join("\n"));
+});

@@ -12,6 +12,7 @@ import { buildProxyConfig } from "./status/proxy-config.ts";
 import { buildStatusReport } from "./status/status-report.ts";
 import { lockDataDir } from "./store/data-dir-lock.ts";
 import { openObjectStore } from "./store/object-store.ts";
+import { oneLineLog } from "./log/one-line.ts";
 
 export interface ServeOptions {
   readonly xdsHost: string;
@@ -61,7 +62,8 @@ const forgetDisconnectedAfterMs = 3_600_000;
  * served, so Envoys reconnecting after a restart get the very same versions.
  */
 export async function serve(options: ServeOptions): Promise<RunningControlPlane> {
-  const log = options.log ?? timestamped;
+  // One event, one line: values from outside (NACK messages, node ids, names) cannot forge lines (issue 14).
+  const log = oneLineLog(options.log ?? timestamped);
   // Two control planes on one store would each serve their own view and overwrite each other's revisions.
   const lock = lockDataDir(options.dataDir);
   let store: ReturnType<typeof openObjectStore>;

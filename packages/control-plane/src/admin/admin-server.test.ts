@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -173,11 +174,84 @@ spec:
     assert.match(text, /port_value: 18000/);
     assert.match(text, /port_value: 19901/);
     assert.equal((await call("GET", "/api/v1/bootstrap")).status, 400);
+    // Issue 14: a newline in the node id used to inject a top-level key.
+    const injected = await call("GET", "/api/v1/bootstrap?node=edge-1%0Alayered_runtime:%20{}");
+    assert.equal(injected.status, 400);
+    assert.match(String(injected.json.error?.["message"]), /^node must be 1-256 characters/);
     assert.equal((await call("GET", "/healthz")).json["status"], "ok");
     assert.equal((await call("GET", "/api/v2/nothing")).status, 404);
     assert.equal((await call("GET", "/api/v1/apply")).status, 405);
     const bad = await call("POST", "/api/v1/apply", "kind: [unclosed");
     assert.equal(bad.status, 422);
     assert.equal(((bad.json.error?.["diagnostics"] ?? []) as { code: string }[])[0]?.code, "yaml.syntax");
+  });
+  // Issue 14: bad input is the caller's mistake, answered 4xx naming the problem.
+  it("answers 400 for a bad URL escape in the path", async () => {
+    const r = await call("GET", "/api/v1/objects/Service/%ZZ");
+    assert.equal(r.status, 400);
+    assert.match(String(r.json.error?.["message"]), /^bad URL escape in path segment "%ZZ"/);
+  });
+
+  it("answers 400 for too many YAML aliases, naming the limit", async () => {
+    const body = `x: &a [1]\n${service("al", 80).replace("spec:\n", `spec:\n  l: [${Array(5000).fill("*a").join(",")}]\n`)}`;
+    const r = await call("POST", "/api/v1/apply", body);
+    assert.equal(r.status, 400);
+    assert.match(String(r.json.error?.["message"]), /too many YAML aliases.*\(limit 100\)/);
+  });
+
+  it("answers 400 for a JSON or YAML body nested 200,000 deep", async () => {
+    for (const body of [`${"[".repeat(200_000)}${"]".repeat(200_000)}`, `{"items": [${'{"a":'.repeat(200_000)}1${"}".repeat(200_000)}]}`, `${"- ".repeat(200_000)}x\n`]) {
+      const r = await call("POST", "/api/v1/validate", body);
+      assert.equal(r.status, 400);
+      assert.match(String(r.json.error?.["message"]), /nested too deep \(limit 100/);
+    }
+  });
+
+  it("says a port of 1e309 is not a finite number, in JSON as in YAML", async () => {
+    const json = '[{"apiVersion": "tcp.dev/v1alpha1", "kind": "Service", "metadata": {"name": "inf"}, "spec": {"endpoints": [{"address": "127.0.0.1", "port": 1e309}]}}]';
+    for (const body of [json, service("inf", "1e309")]) {
+      const r = await call("POST", "/api/v1/validate", body);
+      assert.equal(r.status, 422);
+      const [d] = (r.json.error?.["diagnostics"] ?? []) as { path: string; message: string }[];
+      assert.deepEqual([d?.path, d?.message], ["spec.endpoints[0].port", "port is not a finite number (out of range)"]);
+    }
+  });
+
+  it("refuses duplicate keys in JSON bodies with the key's path, inside lists too", async () => {
+    const obj = (endpoint: string) => `{"apiVersion": "tcp.dev/v1alpha1", "kind": "Service", "metadata": {"name": "dup"}, "spec": {"endpoints": [${endpoint}]}}`;
+    const cases: [string, string][] = [
+      [`[${obj('{"address": "127.0.0.1", "port": 80, "port": 81}')}]`, "[0].spec.endpoints[0].port"],
+      [`{"items": [${obj('{"address": "127.0.0.1", "port": 80}')}, ${obj('{"address": "a", "address": "b", "port": 1}')}]}`, "items[1].spec.endpoints[0].address"],
+      [obj('{"address": "127.0.0.1", "port": 80, "port": 81}'), "spec.endpoints[0].port"],
+    ];
+    for (const [body, path] of cases) {
+      const r = await call("POST", "/api/v1/apply", body);
+      assert.equal(r.status, 422, body);
+      assert.deepEqual(((r.json.error?.["diagnostics"] ?? []) as { code: string; path: string }[]).map((d) => [d.code, d.path]), [["yaml.duplicate_key", path]]);
+    }
+    assert.equal((await call("GET", "/api/v1/objects/Service/dup")).status, 404);
+  });
+  it("answers 4xx, not 500, for other caller mistakes: huge numbers, duplicate or null JSON, a request target that is not a URL", async () => {
+    const limit = await call("GET", "/api/v1/history?limit=99999999999999999999");
+    assert.equal(limit.status, 400);
+    assert.match(String(limit.json.error?.["message"]), /^limit must be a whole number from 0 to/);
+    assert.equal((await call("GET", "/api/v1/bootstrap?node=a&adminPort=99999")).status, 400);
+    const dup = await call("POST", "/api/v1/rollback", '{"to": 1, "to": 2}');
+    assert.equal(dup.status, 400);
+    assert.match(String(dup.json.error?.["message"]), /duplicate key/);
+    assert.equal((await call("POST", "/api/v1/rollback", "null")).status, 400);
+    assert.equal((await call("POST", "/api/v1/delete", "null")).status, 400);
+    assert.equal((await call("POST", "/api/v1/delete", '{"keys": ["Service/s1"], "keys": ["Service/x"]}')).status, 400);
+    const socket = connect({ host: "127.0.0.1", port: Number(new URL(base).port) });
+    socket.write("GET http://[bad HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+    const answer = await new Promise<string>((resolve) => {
+      let text = "";
+      socket.on("data", (d) => {
+        text += d.toString();
+      });
+      socket.on("close", () => resolve(text));
+    });
+    assert.match(answer, /^HTTP\/1.1 400 /);
+    assert.match(answer, /is not a valid URL path/);
   });
 });

@@ -8,9 +8,16 @@ import { type ProxyConfig, type ProxyConfigOptions, proxyConfigTypes } from "../
 import type { StatusReport } from "../status/status-report.ts";
 import type { ObjectStore, StoredObject } from "../store/object-store.ts";
 import { StoreError } from "../store/store-error.ts";
+import { oneLineLog } from "../log/one-line.ts";
 import { ApiError, ApiErrorCode } from "./api-error.ts";
+import { createBodyBudget } from "./body-budget.ts";
+import { bodyDocuments } from "./body-documents.ts";
 import { envoyBootstrapYaml } from "./envoy-bootstrap.ts";
+import { internalError } from "./internal-error.ts";
+import { parseJsonBody } from "./json-body.ts";
 import { packageVersion } from "./package-version.ts";
+import { readBody as readLimitedBody } from "./read-body.ts";
+import { pathSegments, requestUrl } from "./request-path.ts";
 
 export interface AdminServerOptions {
   readonly store: ObjectStore;
@@ -22,6 +29,10 @@ export interface AdminServerOptions {
   readonly xds: { readonly host: string; readonly port: number };
   /** Largest accepted request body; 4 MiB by default. */
   readonly maxBodyBytes?: number;
+  /** Bytes of all request bodies being received at once; 64 MiB by default (503 with Retry-After beyond). */
+  readonly bodyBudgetBytes?: number;
+  /** Time for a whole request body to arrive; 30 s by default (408 beyond). */
+  readonly bodyTimeoutMs?: number;
   /** One line per accepted or refused change. */
   readonly log?: (line: string) => void;
 }
@@ -37,49 +48,29 @@ interface Ctx {
   readonly segments: readonly string[];
 }
 
-type Reply = { status?: number; json?: unknown; text?: string; contentType?: string };
+type Reply = { status?: number; json?: unknown; text?: string; contentType?: string; headers?: Readonly<Record<string, string>> };
 
 const sourcePattern = /^[A-Za-z0-9:_./@-]{1,200}$/;
 
 /** The admin HTTP API (node:http only). Every error is JSON `{ error: { code, message, diagnostics } }`. */
 export function createAdminServer(options: AdminServerOptions): AdminServer {
   const { store, reconciler } = options;
-  const log = options.log ?? (() => {});
-  const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  const log = oneLineLog(options.log ?? (() => {}));
+  const bodyLimits = {
+    maxBytes: options.maxBodyBytes ?? 4 * 1024 * 1024,
+    budget: createBodyBudget({ totalBytes: options.bodyBudgetBytes ?? 64 * 1024 * 1024 }),
+    timeoutMs: options.bodyTimeoutMs ?? 30_000,
+  };
   const baseDir = process.cwd();
-
-  async function readBody(req: IncomingMessage): Promise<string> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > maxBody) throw new ApiError(ApiErrorCode.PayloadTooLarge, `request body is larger than ${maxBody} bytes`);
-      chunks.push(chunk as Buffer);
-    }
-    return Buffer.concat(chunks).toString("utf8");
-  }
+  const readBody = (req: IncomingMessage): Promise<string> => readLimitedBody(req, bodyLimits);
 
   /** Objects from a body: multi-document YAML, one JSON object, a JSON array, or `{ "items": [...] }`. */
   function objectsOf(text: string): { objects: ModelObject[]; locate: ParsedConfig["locate"] } {
-    let docs = text;
-    const trimmed = text.trimStart();
-    if (trimmed.startsWith("[") || trimmed.startsWith("{")) {
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = undefined; // not JSON after all: let the YAML parser report where it breaks
-      }
-      const items = Array.isArray(json)
-        ? json
-        : json !== null && typeof json === "object" && Array.isArray((json as { items?: unknown }).items)
-          ? (json as { items: unknown[] }).items
-          : undefined;
-      // JSON is YAML: one document per item keeps one diagnostic position per object.
-      if (items !== undefined) docs = items.map((i) => JSON.stringify(i)).join("\n---\n");
-    }
-    const parsed = parseConfigText(docs, { baseDir, readFiles: false });
+    const parsed = parseConfigText(bodyDocuments(text), { baseDir, readFiles: false });
     const errors = parsed.diagnostics.filter((d) => d.severity === "error");
+    // A body too deep or too alias-laden to read at all is malformed (400), not a refused change (issue 14).
+    const unreadable = errors.find((d) => d.code === "input.too_deep" || d.code === "yaml.aliases");
+    if (unreadable !== undefined) throw new ApiError(ApiErrorCode.BadRequest, `the request body is ${unreadable.message}`, { diagnostics: parsed.diagnostics });
     if (errors.length > 0) throw new ApiError(ApiErrorCode.Refused, "the request body has errors", { diagnostics: parsed.diagnostics });
     // An empty body (or only comments, or `[]`) is a mistake, not a no-op that answers "unchanged" (issue 12).
     if (parsed.objects.length === 0) {
@@ -109,9 +100,10 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
 
   function intParam(value: string | null | undefined, name: string): number | undefined {
     if (value === null || value === undefined || value === "") return undefined;
-    const n = Number(value.replace(/^"|"$/g, ""));
-    if (!Number.isInteger(n) || n < 0) throw new ApiError(ApiErrorCode.BadRequest, `${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
-    return n;
+    // Digits only, and few enough to be exact: 1e20 would reach SQLite as a float ("datatype mismatch", a 500) (issue 14).
+    const digits = value.replace(/^"|"$/g, "");
+    if (!/^[0-9]{1,15}$/.test(digits)) throw new ApiError(ApiErrorCode.BadRequest, `${name} must be a whole number from 0 to 999999999999999, got ${JSON.stringify(value)}`);
+    return Number(digits);
   }
 
   function expectedRevision(ctx: Ctx): number | undefined {
@@ -234,13 +226,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
    */
   async function deleteMany(ctx: Ctx): Promise<Reply> {
     if ((ctx.req.method ?? "GET") !== "POST") throw new ApiError(ApiErrorCode.MethodNotAllowed, `${ctx.req.method} ${ctx.url.pathname} is not allowed; use POST`);
-    let body: { keys?: unknown };
-    try {
-      body = JSON.parse(await readBody(ctx.req)) as typeof body;
-    } catch {
-      throw new ApiError(ApiErrorCode.BadRequest, 'the body must be JSON like {"keys": ["Service/a"]}');
-    }
-    const keys = body.keys;
+    const body = parseJsonBody(await readBody(ctx.req), '{"keys": ["Service/a"]}') as { keys?: unknown } | null;
+    const keys = body?.keys;
     if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k): k is string => typeof k === "string" && /^[^/]+\/[^/]+$/.test(k))) {
       throw new ApiError(ApiErrorCode.BadRequest, 'keys must be a non-empty list of "KIND/NAME" strings');
     }
@@ -311,14 +298,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       case "rollback": {
         only("POST");
         const text = await readBody(ctx.req);
-        let body: { to?: unknown; dryRun?: unknown } = {};
-        if (text.trim() !== "") {
-          try {
-            body = JSON.parse(text) as typeof body;
-          } catch {
-            throw new ApiError(ApiErrorCode.BadRequest, 'the body must be JSON like {"to": 3}');
-          }
-        }
+        const parsed = text.trim() === "" ? {} : parseJsonBody(text, '{"to": 3}');
+        const body = (typeof parsed === "object" && parsed !== null ? parsed : {}) as { to?: unknown; dryRun?: unknown };
         const to = intParam(ctx.url.searchParams.get("to") ?? (body.to === undefined ? undefined : String(body.to)), "to");
         if (to === undefined) throw new ApiError(ApiErrorCode.BadRequest, 'say which revision to roll back to: {"to": N} or ?to=N');
         const by = changeSource(ctx, "");
@@ -332,6 +313,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         if (node === null || node === "") throw new ApiError(ApiErrorCode.BadRequest, "say which node the bootstrap is for: ?node=ID");
         const cluster = ctx.url.searchParams.get("cluster");
         const adminPort = intParam(ctx.url.searchParams.get("adminPort"), "adminPort");
+        if (adminPort !== undefined && adminPort > 65535) throw new ApiError(ApiErrorCode.BadRequest, `adminPort must be a port from 0 to 65535, got ${adminPort}`);
         const host = ["0.0.0.0", "::", ""].includes(options.xds.host) ? "127.0.0.1" : options.xds.host;
         const text = envoyBootstrapYaml({
           nodeId: node,
@@ -351,16 +333,11 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let reply: Reply;
     try {
-      const url = new URL(req.url ?? "/", "http://admin");
-      const segments = url.pathname.split("/").filter((s) => s !== "").map(decodeURIComponent);
-      reply = await route({ req, url, segments });
+      const url = requestUrl(req.url ?? "/");
+      reply = await route({ req, url, segments: pathSegments(url.pathname) });
     } catch (error) {
-      const e =
-        error instanceof ApiError
-          ? error
-          : new ApiError(ApiErrorCode.Internal, error instanceof Error ? error.message : String(error));
-      if (e.code === ApiErrorCode.Internal) log(`admin API error on ${req.method} ${req.url}: ${error instanceof Error ? error.stack : String(error)}`);
-      reply = { status: e.status, json: e.toJson() };
+      const e = error instanceof ApiError ? error : internalError(error, { method: req.method ?? "", url: req.url ?? "", log });
+      reply = { status: e.status, json: e.toJson(), headers: e.headers };
       // Drain what is left of a refused body, so the client sees the answer instead of a reset.
       req.resume();
     }
@@ -369,6 +346,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     res.writeHead(reply.status ?? 200, {
       "content-type": reply.contentType ?? (wantsYaml ? "application/yaml" : "application/json"),
       "cache-control": "no-store",
+      ...reply.headers,
     });
     res.end(body);
   }

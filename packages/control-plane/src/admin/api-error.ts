@@ -6,10 +6,14 @@ export const ApiErrorCode = {
   NotFound: "not_found",
   MethodNotAllowed: "method_not_allowed",
   Conflict: "conflict",
+  /** The request body did not arrive in time. */
+  RequestTimeout: "request_timeout",
   PayloadTooLarge: "payload_too_large",
   /** The change was validated and refused: see the diagnostics. */
   Refused: "refused",
   Internal: "internal",
+  /** Too many request bodies are being received at once: retry after the Retry-After header's seconds. */
+  Unavailable: "unavailable",
 } as const;
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
 
@@ -18,9 +22,11 @@ const statusOf: Record<ApiErrorCode, number> = {
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  request_timeout: 408,
   payload_too_large: 413,
   refused: 422,
   internal: 500,
+  unavailable: 503,
 };
 
 export class ApiError extends Error {
@@ -28,12 +34,19 @@ export class ApiError extends Error {
   readonly code: ApiErrorCode;
   readonly diagnostics: readonly Diagnostic[];
   readonly extra: Readonly<Record<string, unknown>>;
+  /** HTTP headers the answer carries (Retry-After, Connection: close). */
+  readonly headers: Readonly<Record<string, string>>;
 
-  constructor(code: ApiErrorCode, message: string, options: { diagnostics?: readonly Diagnostic[]; extra?: Record<string, unknown> } = {}) {
+  constructor(
+    code: ApiErrorCode,
+    message: string,
+    options: { diagnostics?: readonly Diagnostic[]; extra?: Record<string, unknown>; headers?: Record<string, string> } = {},
+  ) {
     super(message);
     this.code = code;
     this.diagnostics = options.diagnostics ?? [];
     this.extra = options.extra ?? {};
+    this.headers = options.headers ?? {};
   }
 
   get status(): number {

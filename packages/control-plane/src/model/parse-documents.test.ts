@@ -106,3 +106,27 @@ test("labels must be a mapping of scalars", () => {
     ],
   );
 });
+
+// Issue 14: hostile input becomes a diagnostic, never an exception.
+test("a duplicate key is refused with its path, in YAML and in JSON (inside lists too)", () => {
+  const yaml = parseDocuments("apiVersion: tcp.dev/v1alpha1\nkind: Service\nmetadata:\n  name: a\nspec:\n  endpoints:\n    - address: x\n      port: 1\n      port: 2\n");
+  const json = parseDocuments('{"apiVersion": "tcp.dev/v1alpha1", "kind": "Service", "metadata": {"name": "a"}, "spec": {"endpoints": [{"port": 1, "port": 2}]}}');
+  for (const r of [yaml, json]) {
+    assert.deepEqual(r.objects, []);
+    assert.deepEqual(r.diagnostics.map((d) => [d.code, d.path]), [["yaml.duplicate_key", "spec.endpoints[0].port"]]);
+  }
+  assert.equal(yaml.diagnostics[0]?.source?.line, 9);
+});
+
+test("too many aliases are refused, naming the limit", () => {
+  const r = parseDocuments(`x: &a [1]\nkind: Service\nmetadata: {name: a}\nspec:\n  l: [${Array(5000).fill("*a").join(",")}]\n`);
+  assert.deepEqual(r.diagnostics.map((d) => d.code), ["yaml.aliases"]);
+  assert.match(r.diagnostics[0]?.message ?? "", /too many YAML aliases.*\(limit 100\)/);
+});
+
+test("input nested 200,000 deep is refused before parsing, in YAML and JSON", () => {
+  for (const deep of [`${"[".repeat(200_000)}${"]".repeat(200_000)}`, `${'{"a":'.repeat(200_000)}1${"}".repeat(200_000)}`, `${"- ".repeat(200_000)}x\n`]) {
+    const r = parseDocuments(deep);
+    assert.deepEqual(r.diagnostics.map((d) => [d.code, d.message]), [["input.too_deep", "nested too deep (limit 100 levels of mappings and lists)"]]);
+  }
+});

@@ -1,7 +1,11 @@
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from "yaml";
 import { checkEnvelope } from "./check-envelope.ts";
-import { parsePath } from "./field-path.ts";
+import { formatPath, parsePath, type PathSegment } from "./field-path.ts";
 import { objectKey, type Diagnostic, type ModelObject, type SourceRef } from "./model-object.ts";
+import { findTooDeep } from "./nesting-depth.ts";
+
+/** Alias expansions allowed per document: YAML's "billion laughs" must not exhaust memory (issue 14). */
+export const maxAliasCount = 100;
 
 export interface ParseOptions {
   /** The file name to put in every SourceRef. */
@@ -28,7 +32,6 @@ export interface ParseResult {
  */
 export function parseDocuments(text: string, options: ParseOptions = {}): ParseResult {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const objects: ModelObject[] = [];
   const diagnostics: Diagnostic[] = [];
   const sources = new Map<string, SourceRef>();
@@ -37,12 +40,41 @@ export function parseDocuments(text: string, options: ParseOptions = {}): ParseR
     const { line, col } = lineCounter.linePos(offset);
     return options.file === undefined ? { line, column: col } : { file: options.file, line, column: col };
   };
+  // Before any recursive processing: the parser, toJS and JSON.stringify recurse per level.
+  const deep = findTooDeep(text);
+  if (deep !== undefined) {
+    const upTo = text.slice(0, deep.offset);
+    const line = upTo.split("\n").length;
+    const column = deep.offset - upTo.lastIndexOf("\n");
+    diagnostics.push({
+      severity: "error",
+      code: "input.too_deep",
+      message: `nested too deep (limit ${deep.limit} levels of mappings and lists)`,
+      hint: `flatten the structure; no object needs more than ${deep.limit} levels`,
+      source: options.file === undefined ? { line, column } : { file: options.file, line, column },
+    });
+    return { objects, diagnostics, sources, locate: () => undefined };
+  }
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   // parseAllDocuments returns an EmptyStream (not an array) for empty input.
   const list: Document[] = Array.isArray(docs) ? docs : [];
   for (const doc of list) {
     const start = doc.contents?.range?.[0] ?? doc.range?.[0] ?? 0;
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
+        if (e.code === "DUPLICATE_KEY") {
+          // JSON bodies too (issue 14): the last duplicate must not silently win; the path names it.
+          const path = pathAt(doc.contents, e.pos[0]);
+          diagnostics.push({
+            severity: "error",
+            code: "yaml.duplicate_key",
+            message: `duplicate key ${path === "" ? "" : `${path} `}(map keys must be unique)`,
+            hint: "remove one of the two; which one should win is yours to say",
+            ...(path === "" ? {} : { path }),
+            source: at(e.pos[0]),
+          });
+          continue;
+        }
         diagnostics.push({
           severity: "error",
           code: "yaml.syntax",
@@ -65,7 +97,21 @@ export function parseDocuments(text: string, options: ParseOptions = {}): ParseR
       });
       continue;
     }
-    const value = doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
+    let value: Record<string, unknown>;
+    try {
+      value = doc.toJS({ maxAliasCount }) as Record<string, unknown>;
+    } catch (error) {
+      // The yaml library throws (does not report) when aliases expand past maxAliasCount.
+      if (!(error instanceof Error) || !/alias/i.test(error.message)) throw error;
+      diagnostics.push({
+        severity: "error",
+        code: "yaml.aliases",
+        message: `too many YAML aliases: the document expands aliases (*name) more than ${maxAliasCount} times (limit ${maxAliasCount})`,
+        hint: "write the repeated values out, or use fewer aliases",
+        source: at(start),
+      });
+      continue;
+    }
     const kind = value["kind"];
     const metadata = value["metadata"];
     const name = isRecord(metadata) ? metadata["name"] : undefined;
@@ -117,6 +163,19 @@ export function parseDocuments(text: string, options: ParseOptions = {}): ParseR
     });
     sources.set(key, at(start));
     docsByKey.set(key, doc);
+    // Before the object is stored as JSON, where Infinity and NaN become null ("port is required").
+    for (const path of nonFinitePaths(value)) {
+      const last = path[path.length - 1];
+      diagnostics.push({
+        severity: "error",
+        code: "schema.range",
+        message: `${typeof last === "string" ? last : formatPath(path)} is not a finite number (out of range)`,
+        hint: "write a number within the field's range, such as a port from 1 to 65535",
+        object: key,
+        path: formatPath(path),
+        source: locate(key, formatPath(path)) ?? at(start),
+      });
+    }
     const envelope = checkEnvelope(value, kind, key).map((d) => ({ ...d, source: locate(key, d.path) ?? at(start) }));
     envelope.sort((a, b) => (a.source.line ?? 0) - (b.source.line ?? 0) || (a.source.column ?? 0) - (b.source.column ?? 0));
     diagnostics.push(...envelope);
@@ -149,6 +208,45 @@ export function parseDocuments(text: string, options: ParseOptions = {}): ParseR
     return at(offset);
   }
   return { objects, diagnostics, sources, locate };
+}
+
+/** Paths of the numbers that are Infinity or NaN (1e309, .inf, .nan), found without recursion. */
+function nonFinitePaths(root: unknown): PathSegment[][] {
+  const out: PathSegment[][] = [];
+  const stack: [unknown, PathSegment[]][] = [[root, []]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [v, path] = next;
+    if (typeof v === "number" && !Number.isFinite(v)) out.push(path);
+    else if (Array.isArray(v)) for (const [i, item] of v.entries()) stack.push([item, [...path, i]]);
+    else if (isRecord(v)) for (const [k, item] of Object.entries(v)) stack.push([item, [...path, k]]);
+  }
+  return out.reverse();
+}
+
+/** The path (`spec.routes[0].match`) of the deepest node whose range holds offset, walked without recursion. */
+function pathAt(root: unknown, offset: number): string {
+  const path: PathSegment[] = [];
+  let node: unknown = root;
+  const holds = (n: unknown): boolean => {
+    const r = (n as { range?: [number, number, number] } | null)?.range;
+    return r !== undefined && r[0] <= offset && offset < r[2];
+  };
+  for (;;) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => holds(p.key) || holds(p.value));
+      const key = pair?.key;
+      if (pair === undefined || !isScalar(key)) break;
+      path.push(String(key.value));
+      if (holds(key)) break;
+      node = pair.value;
+    } else if (isSeq(node)) {
+      const index = node.items.findIndex((item) => holds(item));
+      if (index < 0) break;
+      path.push(index);
+      node = node.items[index];
+    } else break;
+  }
+  return formatPath(path);
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

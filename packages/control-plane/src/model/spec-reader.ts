@@ -84,6 +84,11 @@ export class SpecReader {
     const max = options.max ?? 4_294_967_295;
     if (this.missing(rec, key, path, options, `a whole number from ${min} to ${max}`)) return undefined;
     const v = rec[key];
+    // 1e309 reads as Infinity and .nan as NaN: say so, rather than "not a whole number" (issue 14).
+    if (typeof v === "number" && !Number.isFinite(v)) {
+      this.error([...path, key], "schema.range", `${key} is not a finite number (out of range ${min}..${max})`, `set ${key} to a number from ${min} to ${max}`);
+      return undefined;
+    }
     if (typeof v !== "number" || !Number.isInteger(v)) {
       this.error([...path, key], "schema.type", `${key} must be a whole number, not ${typeName(v)}`, `write ${key} as a number from ${min} to ${max}, without quotes`);
       return undefined;

@@ -4,6 +4,7 @@ import type { Diagnostic, ModelObject } from "../model/model-object.ts";
 import type { ChangeSet, ObjectStore, RevisionChange, RevisionInfo } from "../store/object-store.ts";
 import { rollbackChange } from "../store/rollback-change.ts";
 import { diffSnapshots, type GroupDiff } from "./diff-snapshots.ts";
+import { oneLineLog } from "../log/one-line.ts";
 
 /** The cache key of a node that matches no node group: it gets no snapshot, so its requests wait. */
 export const UNMATCHED_GROUP = "(unmatched)";
@@ -122,7 +123,7 @@ function selectorsOf(groups: readonly NodeGroupConfig[]): string {
 export function createReconciler(options: ReconcilerOptions): Reconciler {
   const { store, cache } = options;
   const debounceMs = options.debounceMs ?? 50;
-  const log = options.log ?? (() => {});
+  const log = oneLineLog(options.log ?? (() => {}));
   const compiler = createCompiler();
   let pushed: PushedState = { revision: 0, groups: [], snapshots: new Map(), rejected: [] };
   /** Compile of the stored objects as of `current.revision`: the baseline a change is judged against. */

@@ -6,6 +6,7 @@ import { StoreError } from "../store/store-error.ts";
 import { formatDiagnostic } from "./format-diagnostic.ts";
 import { isConfigFile, listConfigFiles } from "./list-config-files.ts";
 import { type ParsedConfig, readConfigFile, withSource } from "./read-config-file.ts";
+import { oneLineLog } from "../log/one-line.ts";
 
 export interface ApplyVerdict {
   readonly accepted: boolean;
@@ -60,7 +61,7 @@ export const fileSource = (file: string): string => `file:${file}`;
  * watch on the file itself.
  */
 export function createFileSources(options: FileSourcesOptions): FileSources {
-  const log = options.log ?? ((line: string) => console.log(line));
+  const log = oneLineLog(options.log ?? ((line: string) => console.log(line)));
   const debounceMs = options.debounceMs ?? 100;
   const roots = options.paths.map((p) => resolve(p));
   const watchers: FSWatcher[] = [];
