@@ -9,6 +9,8 @@ export const ApiErrorCode = {
   PayloadTooLarge: "payload_too_large",
   /** The change was validated and refused: see the diagnostics. */
   Refused: "refused",
+  /** The store's disk is full (SQLITE_FULL); nothing was changed, retry once space is freed (HTTP 507). */
+  DiskFull: "disk_full",
   Internal: "internal",
 } as const;
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
@@ -20,6 +22,7 @@ const statusOf: Record<ApiErrorCode, number> = {
   conflict: 409,
   payload_too_large: 413,
   refused: 422,
+  disk_full: 507,
   internal: 500,
 };
 
