@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, rmSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -88,6 +88,17 @@ describe("opening the store for serve", () => {
     store.close();
     assert.match(lines.join("\n"), /--allow-empty-store: the store .* is empty/);
     openServeStore({ dataDir }).close();
+  });
+
+  it("refuses a store truncated half-way, naming the file", () => {
+    const dataDir = join(root, `d${n++}`);
+    const store = openServeStore({ dataDir });
+    for (let i = 0; i < 40; i++) store.commit({ upserts: [{ ...service(`s${i}`), metadata: { name: `s${i}`, labels: { pad: "x".repeat(2000) } } }], source: "test" });
+    store.close();
+    const file = join(dataDir, "control-plane.db");
+    for (const s of ["-wal", "-shm"]) rmSync(file + s, { force: true });
+    truncateSync(file, Math.floor(statSync(file).size / 2));
+    assert.throws(() => openServeStore({ dataDir }), refused("store_corrupt", file, "tcp restore"));
   });
 
   it("refuses a damaged store; allowEmptyStore moves it aside, keeping it", () => {
