@@ -259,7 +259,9 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
   function writeState(revision: number): void {
     if (options.stateFile === undefined) return;
     try {
-      writeStoreState(options.stateFile, { revision, objects: Number((db.prepare("SELECT COUNT(*) AS n FROM objects").get() as Record<string, unknown>)["n"]) });
+      // The kept objects are current after a commit; counting rows would scan the table on every change.
+      const objects = cached?.revision === revision ? cached.byKey.size : Number((db.prepare("SELECT COUNT(*) AS n FROM objects").get() as Record<string, unknown>)["n"]);
+      writeStoreState(options.stateFile, { revision, objects });
     } catch {
       // The next commit writes it again; startup also rewrites it.
     }
@@ -315,7 +317,6 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
           else q.upsert.run(c.key, c.body ?? "", revision, change.objectSources?.[c.key] ?? change.source);
         }
         db.exec("COMMIT");
-        writeState(revision);
         if (cached !== undefined && cached.revision === revision - 1) {
           for (const c of changes) {
             if (c.action === "deleted") cached.byKey.delete(c.key);
@@ -326,6 +327,7 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
           }
           cached.revision = revision;
         } else cached = undefined;
+        writeState(revision);
         return { changed: true, revision: toInfo(q.revision.get(revision) ?? {}) };
       } catch (error) {
         // SQLite rolls a transaction back by itself on SQLITE_FULL; a second ROLLBACK would
