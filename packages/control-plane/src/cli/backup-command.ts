@@ -1,6 +1,7 @@
 import { serveDefaults, UsageError } from "../main.ts";
 import { backupStore, restoreStore } from "../store/store-backup.ts";
 import { StoreError } from "../store/store-error.ts";
+import { objectCount } from "../store/store-state-marker.ts";
 import { StartupError } from "../startup/startup-error.ts";
 import type { CliIo } from "./cli-io.ts";
 
@@ -30,7 +31,7 @@ export function backupCommand(io: CliIo, options: StoreFileCommandOptions): numb
   const to = oneFile("backup", options.positionals);
   try {
     const b = backupStore({ dataDir: dataDirOf(io, options), to });
-    io.out(`backed up revision ${b.revision} (${b.objects} objects) to ${b.file}\n`);
+    io.out(`backed up revision ${b.revision} (${objectCount(b.objects)}) to ${b.file}\n`);
     return 0;
   } catch (error) {
     return refusal(io, error);
@@ -42,7 +43,7 @@ export function restoreCommand(io: CliIo, options: StoreFileCommandOptions): num
   const from = oneFile("restore", options.positionals);
   try {
     const r = restoreStore({ dataDir: dataDirOf(io, options), from });
-    io.out(`restored revision ${r.revision} (${r.objects} objects) into ${r.file}${r.previous !== undefined ? `; the previous store is kept as ${r.previous}` : ""}\n`);
+    io.out(`restored revision ${r.revision} (${objectCount(r.objects)}) into ${r.file}${r.previous !== undefined ? `; the previous store is kept as ${r.previous}` : ""}\n`);
     return 0;
   } catch (error) {
     return refusal(io, error);

@@ -37,7 +37,7 @@ export function openServeStore(options: OpenServeStoreOptions): ObjectStore {
     store = openObjectStore({ file, stateFile });
   } catch (error) {
     if (!(error instanceof StoreError)) throw error;
-    if (options.allowEmptyStore !== true) throw new StartupError(StartupErrorCode.StoreCorrupt, `${error.message}. To recover: ${recover} (the damaged file is kept aside)`);
+    if (options.allowEmptyStore !== true) throw new StartupError(StartupErrorCode.StoreCorrupt, `${error.message}. To recover: ${recover} (which moves the damaged file aside, never deletes it)`);
     const aside = moveAside(file, "damaged");
     log(`--allow-empty-store: ${error.message}; moved it to ${aside} and started an empty store`);
     store = openObjectStore({ file, stateFile });

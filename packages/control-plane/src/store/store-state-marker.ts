@@ -52,5 +52,8 @@ export function previousRunHadObjects(read: StoreStateRead): boolean {
 export function describeStoreState(read: StoreStateRead): string {
   if (!read.found) return "no previous run";
   if (read.state === undefined) return "a previous run whose record cannot be read";
-  return `revision ${read.state.revision} with ${read.state.objects} objects (recorded ${read.state.writtenAt})`;
+  return `revision ${read.state.revision} with ${objectCount(read.state.objects)} (recorded ${read.state.writtenAt})`;
 }
+
+/** "1 object", "3 objects". */
+export const objectCount = (n: number): string => `${n} object${n === 1 ? "" : "s"}`;
