@@ -3,6 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createSnapshotCache, createXdsServer, StatusRegistry } from "@ts-control-plane/xds";
 import { createAdminServer } from "./admin/admin-server.ts";
+import { oneLineLog } from "./log/one-line.ts";
 import { createReconciler } from "./reconciler/reconciler.ts";
 import { createFileSources } from "./sources/file-sources.ts";
 import { formatDiagnostic } from "./sources/format-diagnostic.ts";
@@ -11,8 +12,8 @@ import { bindPort } from "./startup/bind-port.ts";
 import { buildProxyConfig } from "./status/proxy-config.ts";
 import { buildStatusReport } from "./status/status-report.ts";
 import { lockDataDir } from "./store/data-dir-lock.ts";
-import { openObjectStore } from "./store/object-store.ts";
-import { oneLineLog } from "./log/one-line.ts";
+import type { ObjectStore } from "./store/object-store.ts";
+import { openServeStore } from "./store/open-serve-store.ts";
 
 export interface ServeOptions {
   readonly xdsHost: string;
@@ -27,6 +28,8 @@ export interface ServeOptions {
   /** Loaded when the store is empty and no --config is given, so a bare `npm start` serves something useful. */
   readonly examplePath?: string | undefined;
   readonly debounceMs?: number;
+  /** Start even when the store is empty or damaged although the last run had objects (issue 14); see docs/cli/serve.md. */
+  readonly allowEmptyStore?: boolean;
   readonly controlPlaneId?: string;
   readonly log?: (line: string) => void;
 }
@@ -66,9 +69,9 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
   const log = oneLineLog(options.log ?? timestamped);
   // Two control planes on one store would each serve their own view and overwrite each other's revisions.
   const lock = lockDataDir(options.dataDir);
-  let store: ReturnType<typeof openObjectStore>;
+  let store: ObjectStore;
   try {
-    store = openObjectStore({ file: join(options.dataDir, "control-plane.db") });
+    store = openServeStore({ dataDir: options.dataDir, allowEmptyStore: options.allowEmptyStore === true, log });
   } catch (error) {
     lock.release();
     throw error;
@@ -201,6 +204,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   let dataDir = env["CONTROL_PLANE_DATA_DIR"] ?? serveDefaults.dataDir;
   let debounceMs: number | undefined;
   let example = true;
+  let allowEmptyStore = false;
   const configPaths: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
@@ -236,6 +240,9 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
       case "--no-example":
         example = false;
         break;
+      case "--allow-empty-store":
+        allowEmptyStore = true;
+        break;
       default:
         throw new UsageError(`unknown flag ${JSON.stringify(arg)} for serve`);
     }
@@ -249,11 +256,12 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     configPaths,
     examplePath: example ? defaultExamplePath : undefined,
     ...(debounceMs !== undefined ? { debounceMs } : {}),
+    ...(allowEmptyStore ? { allowEmptyStore } : {}),
   };
 }
 
 export const serveUsage = `usage: serve [--xds-host 127.0.0.1] [--xds-port 18000] [--admin-host 127.0.0.1] [--admin-port 9000]
-             [--data-dir ./.data] [--config FILE|DIR]... [--debounce-ms 50] [--no-example]
+             [--data-dir ./.data] [--config FILE|DIR]... [--debounce-ms 50] [--no-example] [--allow-empty-store]
   env: CONTROL_PLANE_XDS_HOST, CONTROL_PLANE_XDS_PORT, CONTROL_PLANE_ADMIN_HOST, CONTROL_PLANE_ADMIN_PORT, CONTROL_PLANE_DATA_DIR`;
 
 /** Runs `serve` until SIGINT/SIGTERM, then shuts down gracefully. */

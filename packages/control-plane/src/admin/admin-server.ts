@@ -1,14 +1,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { stringify } from "yaml";
+import { oneLineLog } from "../log/one-line.ts";
 import type { Diagnostic, ModelObject } from "../model/model-object.ts";
 import type { ChangeOutcome, Reconciler } from "../reconciler/reconciler.ts";
 import { type ParsedConfig, parseConfigText, withSource } from "../sources/read-config-file.ts";
 import { type ProxyConfig, type ProxyConfigOptions, proxyConfigTypes } from "../status/proxy-config.ts";
 import type { StatusReport } from "../status/status-report.ts";
 import type { ObjectStore, StoredObject } from "../store/object-store.ts";
-import { StoreError } from "../store/store-error.ts";
-import { oneLineLog } from "../log/one-line.ts";
+import { StoreError, type StoreErrorCode } from "../store/store-error.ts";
 import { ApiError, ApiErrorCode } from "./api-error.ts";
 import { createBodyBudget } from "./body-budget.ts";
 import { bodyDocuments } from "./body-documents.ts";
@@ -49,6 +49,15 @@ interface Ctx {
 }
 
 type Reply = { status?: number; json?: unknown; text?: string; contentType?: string; headers?: Readonly<Record<string, string>> };
+
+const apiCodeOf: Record<StoreErrorCode, ApiErrorCode> = {
+  conflict: ApiErrorCode.Conflict,
+  not_found: ApiErrorCode.NotFound,
+  invalid_argument: ApiErrorCode.BadRequest,
+  disk_full: ApiErrorCode.DiskFull,
+  store_corrupt: ApiErrorCode.Internal,
+  store_schema_unsupported: ApiErrorCode.Internal,
+};
 
 const sourcePattern = /^[A-Za-z0-9:_./@-]{1,200}$/;
 
@@ -143,9 +152,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       return fn();
     } catch (error) {
       if (error instanceof StoreError) {
-        const code =
-          error.code === "conflict" ? ApiErrorCode.Conflict : error.code === "not_found" ? ApiErrorCode.NotFound : ApiErrorCode.BadRequest;
-        throw new ApiError(code, error.message);
+        throw new ApiError(apiCodeOf[error.code], error.message);
       }
       throw error;
     }

@@ -11,6 +11,8 @@ export const ApiErrorCode = {
   PayloadTooLarge: "payload_too_large",
   /** The change was validated and refused: see the diagnostics. */
   Refused: "refused",
+  /** The store's disk is full (SQLITE_FULL); nothing was changed, retry once space is freed (HTTP 507). */
+  DiskFull: "disk_full",
   Internal: "internal",
   /** Too many request bodies are being received at once: retry after the Retry-After header's seconds. */
   Unavailable: "unavailable",
@@ -25,6 +27,7 @@ const statusOf: Record<ApiErrorCode, number> = {
   request_timeout: 408,
   payload_too_large: 413,
   refused: 422,
+  disk_full: 507,
   internal: 500,
   unavailable: 503,
 };

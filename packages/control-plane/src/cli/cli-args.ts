@@ -24,6 +24,7 @@ const valueFlags: ReadonlyMap<string, string> = new Map([
   ["--limit", "--limit"],
   ["--expected-revision", "--expected-revision"],
   ["--interval", "--interval"],
+  ["--data-dir", "--data-dir"],
   // Hidden: bounds `status --watch` in tests.
   ["--max-polls", "--max-polls"],
 ]);

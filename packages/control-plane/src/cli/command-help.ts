@@ -2,6 +2,7 @@
 export const commandHelp: Readonly<Record<string, string>> = {
   serve: `usage: tcp serve [--xds-host 127.0.0.1] [--xds-port 18000] [--admin-host 127.0.0.1] [--admin-port 9000]
                  [--data-dir ./.data] [--config FILE|DIR]... [--debounce-ms 50] [--no-example]
+                 [--allow-empty-store]
 
 Runs the control plane: store, xDS server and admin API (see docs/cli/serve.md).
 
@@ -92,6 +93,20 @@ Makes the configuration equal to revision N again, as a new revision.
 
 examples:
   tcp rollback --to 3 --dry-run`,
+  backup: `usage: tcp backup FILE [--data-dir ./.data]
+
+Writes a consistent copy of the store (every revision) to FILE, also while the
+control plane runs, and checks the copy (see docs/cli/backup.md).
+
+examples:
+  tcp backup /backups/cp-$(date +%F).db --data-dir /var/lib/tcp`,
+  restore: `usage: tcp restore FILE [--data-dir ./.data]
+
+Replaces the store of a stopped control plane with a backup, after checking it;
+the previous store is kept beside it (see docs/cli/restore.md).
+
+examples:
+  tcp restore /backups/cp-2026-12-01.db --data-dir /var/lib/tcp`,
   version: `usage: tcp version [-o json]
 
 The CLI's version and, when the control plane answers, the server's version and

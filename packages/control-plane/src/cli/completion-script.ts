@@ -4,7 +4,7 @@ import { kindWords } from "./kind-names.ts";
 
 /** Flags per command, for completion (the global --server and --help go everywhere). */
 const commandFlags: Readonly<Record<string, readonly string[]>> = {
-  serve: ["--xds-host", "--xds-port", "--admin-host", "--admin-port", "--data-dir", "--config", "--debounce-ms", "--no-example"],
+  serve: ["--xds-host", "--xds-port", "--admin-host", "--admin-port", "--data-dir", "--config", "--debounce-ms", "--no-example", "--allow-empty-store"],
   apply: ["-f", "--dry-run"],
   get: ["-o"],
   delete: ["-f", "--expected-revision", "--dry-run"],
@@ -15,6 +15,8 @@ const commandFlags: Readonly<Record<string, readonly string[]>> = {
   "proxy-config": ["-o"],
   history: ["--limit", "-o"],
   rollback: ["--to", "--dry-run"],
+  backup: ["--data-dir"],
+  restore: ["--data-dir"],
   version: ["-o"],
   completion: [],
 };

@@ -6,6 +6,7 @@ import { formatDiagnostic } from "../sources/format-diagnostic.ts";
 import type { RevisionInfo, RevisionChange } from "../store/object-store.ts";
 import { AdminApiError, createAdminClient } from "./admin-client.ts";
 import { type CliArgs, flag, intFlag, parseCliArgs } from "./cli-args.ts";
+import { backupCommand, restoreCommand } from "./backup-command.ts";
 import { commandHelp } from "./command-help.ts";
 import { completionScript } from "./completion-script.ts";
 import { deleteCommand } from "./delete-command.ts";
@@ -44,6 +45,8 @@ commands:
   history [N | KIND/NAME...] [--limit N] [-o json]
                                    accepted changes, newest first (of those objects); or every object of revision N
   rollback --to N [--dry-run]      make the configuration equal to revision N again
+  backup FILE [--data-dir DIR]     a consistent copy of the store, also while serve runs
+  restore FILE [--data-dir DIR]    replace a stopped control plane's store with a checked backup
   version                          CLI version, and the server's when it answers
   completion bash|zsh              print a shell completion script
 
@@ -184,6 +187,11 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
       } finally {
         stop?.dispose();
       }
+    }
+    case "backup":
+    case "restore": {
+      const options = { positionals: args.positionals, dataDir: flag(args, "--data-dir") };
+      return args.command === "backup" ? backupCommand(io, options) : restoreCommand(io, options);
     }
     case "version":
       noPositionals();

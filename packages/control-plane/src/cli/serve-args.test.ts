@@ -29,6 +29,11 @@ describe("serve flags", () => {
     assert.equal(o.debounceMs, 10);
   });
 
+  it("starts empty on purpose only with --allow-empty-store (issue 14)", () => {
+    assert.equal(parseServeArgs([], {}).allowEmptyStore, undefined);
+    assert.equal(parseServeArgs(["--allow-empty-store"], {}).allowEmptyStore, true);
+  });
+
   it("refuses unknown flags, missing values and bad ports with a usage error", () => {
     assert.throws(() => parseServeArgs(["--port", "1"], {}), (e: unknown) => e instanceof UsageError && /unknown flag "--port"/.test(e.message));
     assert.throws(() => parseServeArgs(["--config"], {}), (e: unknown) => e instanceof UsageError && /--config needs a value/.test(e.message));

@@ -1,7 +1,7 @@
 import { createSnapshot, type Snapshot, type SnapshotCache } from "@ts-control-plane/xds";
 import { createCompiler, matchNodeGroup, type CompileResult, type Compiler, type NodeGroupConfig } from "../compile.ts";
 import type { Diagnostic, ModelObject } from "../model/model-object.ts";
-import type { ChangeSet, ObjectStore, RevisionChange, RevisionInfo } from "../store/object-store.ts";
+import type { ChangePreview, ChangeSet, ObjectStore, RevisionChange, RevisionInfo } from "../store/object-store.ts";
 import { rollbackChange } from "../store/rollback-change.ts";
 import { diffSnapshots, type GroupDiff } from "./diff-snapshots.ts";
 import { oneLineLog } from "../log/one-line.ts";
@@ -205,20 +205,29 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
 
   function change(request: ChangeRequest): ChangeOutcome {
     const dryRun = request.dryRun ?? false;
-    const preview = store.preview(request);
-    const changedKeys = new Set(preview.changes.map((c) => c.key));
-    const { refused, diagnostics, built } = judge(preview.objects, changedKeys);
+    let verdict: { preview: ChangePreview; judged: ReturnType<typeof judge> } | undefined;
+    const decide = (preview: ChangePreview): boolean => {
+      const judged = judge(preview.objects, new Set(preview.changes.map((c) => c.key)));
+      verdict = { preview, judged };
+      return judged.refused.length === 0 && judged.built.problems.length === 0;
+    };
+    if (dryRun) decide(store.preview(request));
+    // Judged inside the store's write transaction: what is checked is exactly what is written,
+    // even if another writer changed the store since (issue 14: no dangling reference).
+    const committed = dryRun ? undefined : store.commit(request, { accept: decide });
+    if (verdict === undefined) throw new Error("the store did not judge the change");
+    const { preview, judged } = verdict;
+    const { refused, diagnostics, built } = judged;
     const accepted = refused.length === 0 && built.problems.length === 0;
-    if (!accepted || dryRun || preview.changes.length === 0) {
-      return { accepted, dryRun, changed: accepted && preview.changes.length > 0, changes: preview.changes, diagnostics, rejected: refused };
+    if (committed === undefined || !committed.changed) {
+      return { accepted, dryRun, changed: accepted && dryRun && preview.changes.length > 0, changes: preview.changes, diagnostics, rejected: refused };
     }
-    const committed = store.commit(request);
     current = { revision: store.currentRevision(), built };
     schedule();
     return {
       accepted: true,
       dryRun: false,
-      changed: committed.changed,
+      changed: true,
       ...(committed.revision !== undefined ? { revision: committed.revision } : {}),
       changes: committed.revision?.changes ?? [],
       diagnostics,

@@ -94,7 +94,7 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
       verdict = {
         accepted: false,
         changed: false,
-        diagnostics: [{ severity: "error", code: `store.${error.code}`, message: error.message, hint: "give every object a unique kind and name across all files" }],
+        diagnostics: [{ severity: "error", code: `store.${error.code}`, message: error.message, hint: storeHint(error) }],
       };
     }
     const located = verdict.diagnostics.map((d) => {
@@ -258,4 +258,9 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
       for (const w of waiters) w();
     },
   };
+}
+
+/** A duplicate key is the usual store refusal of a batch of files; a full disk needs space, not an edit. */
+function storeHint(error: StoreError): string {
+  return error.code === "disk_full" ? "free space on the store's disk, then save the file again" : "give every object a unique kind and name across all files";
 }

@@ -6,6 +6,10 @@ export const StartupErrorCode = {
   PortInUse: "port_in_use",
   /** The host is not an address of this machine, or the port needs privileges. */
   CannotListen: "cannot_listen",
+  /** The store is missing, empty or emptied while the last run had objects (issue 14): restore it or pass --allow-empty-store. */
+  StoreLost: "store_lost",
+  /** The store fails its integrity check (quick_check, schema, a row that does not parse). */
+  StoreCorrupt: "store_corrupt",
 } as const;
 export type StartupErrorCode = (typeof StartupErrorCode)[keyof typeof StartupErrorCode];
 

@@ -3,7 +3,9 @@ import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { ModelObject } from "../model/model-object.ts";
 import { canonicalJson } from "./canonical-json.ts";
+import { checkStoreDb, sqliteResultCode, storeSchemaVersion } from "./check-store-db.ts";
 import { StoreError, StoreErrorCode } from "./store-error.ts";
+import { writeStoreState } from "./store-state-marker.ts";
 
 /** One object as stored now. */
 export interface StoredObject {
@@ -42,9 +44,24 @@ export interface ChangeSet {
 }
 
 export interface CommitResult {
-  /** False when the change set equals what is stored: no revision was created. */
+  /** False when the change set equals what is stored, or `accept` refused it: no revision was created. */
   readonly changed: boolean;
   readonly revision: RevisionInfo | undefined;
+}
+
+/** What a change would leave: the full object set and the effective changes. */
+export interface ChangePreview {
+  readonly objects: ModelObject[];
+  readonly changes: RevisionChange[];
+}
+
+export interface CommitOptions {
+  /**
+   * Judges the change inside the write transaction, against the objects as they are at that
+   * moment; false refuses it and nothing is written. Validation and write are one step, so a
+   * concurrent delete can never slip between them and leave a dangling reference (issue 14).
+   */
+  readonly accept?: (preview: ChangePreview) => boolean;
 }
 
 export interface ObjectStore {
@@ -57,10 +74,13 @@ export interface ObjectStore {
   history(options?: { limit?: number }): RevisionInfo[];
   revision(revision: number): RevisionInfo | undefined;
   /** What the change would do, without writing (same checks as commit, including conflicts). */
-  preview(change: ChangeSet): { objects: ModelObject[]; changes: RevisionChange[] };
-  commit(change: ChangeSet): CommitResult;
+  preview(change: ChangeSet): ChangePreview;
+  /** Throws StoreError `disk_full` when SQLite reports SQLITE_FULL; the store stays usable. */
+  commit(change: ChangeSet, options?: CommitOptions): CommitResult;
   close(): void;
 }
+
+const SQLITE_FULL = 13;
 
 const objectKey = (o: { kind: string; metadata: { name: string } }): string => `${o.kind}/${o.metadata.name}`;
 
@@ -69,13 +89,39 @@ const objectKey = (o: { kind: string; metadata: { name: string } }): string => `
  * object versions table keeps each object's body per revision, so the full set of
  * any revision can be rebuilt (history, rollback) without storing copies.
  */
-export function openObjectStore(options: { file: string }): ObjectStore {
-  if (options.file !== ":memory:") mkdirSync(dirname(options.file), { recursive: true });
-  const db = new DatabaseSync(options.file);
-  // WAL keeps readers off the writer's back and survives a kill -9 between commits.
-  db.exec("PRAGMA journal_mode = WAL");
-  db.exec("PRAGMA synchronous = NORMAL");
-  db.exec("PRAGMA busy_timeout = 5000");
+export interface ObjectStoreOptions {
+  readonly file: string;
+  /** Rewritten after each commit with the revision and object count (store-state-marker.ts), so a later start can tell a lost store from a new one. */
+  readonly stateFile?: string;
+  /**
+   * A ceiling on the database size in pages (PRAGMA max_page_count), read before each commit.
+   * Past it SQLite answers SQLITE_FULL exactly as on a full disk, which is how the tests drive
+   * the full-disk path deterministically and then give the space back.
+   */
+  readonly maxPageCount?: () => number | undefined;
+}
+
+export function openObjectStore(options: ObjectStoreOptions): ObjectStore {
+  const { file } = options;
+  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+  const db = new DatabaseSync(file);
+  try {
+    // The check comes first: journal_mode on a file that is not a database fails with a bare "file is not a database".
+    checkStoreDb(db, file);
+    // WAL keeps readers off the writer's back and survives a kill -9 between commits.
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    db.exec("PRAGMA busy_timeout = 5000");
+    createSchema(db);
+  } catch (error) {
+    db.close();
+    if (error instanceof StoreError) throw error;
+    throw new StoreError(StoreErrorCode.Corrupt, `the store ${file} cannot be opened: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return storeOn(db, options);
+}
+
+function createSchema(db: DatabaseSync): void {
   db.exec(`
     CREATE TABLE IF NOT EXISTS revisions (
       revision INTEGER PRIMARY KEY,
@@ -97,7 +143,12 @@ export function openObjectStore(options: { file: string }): ObjectStore {
       source TEXT NOT NULL
     );
   `);
+  // Version 0 (no user_version) had exactly these tables: recording the version is the whole migration.
+  db.exec(`PRAGMA user_version = ${storeSchemaVersion}`);
+}
 
+function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
+  const { file } = options;
   const q = {
     current: db.prepare("SELECT COALESCE(MAX(revision), 0) AS r FROM revisions"),
     list: db.prepare("SELECT key, body, revision, source FROM objects ORDER BY key"),
@@ -119,9 +170,20 @@ export function openObjectStore(options: { file: string }): ObjectStore {
   };
 
   const currentRevision = (): number => Number((q.current.get() as { r: number }).r);
+  /** A body that fails to parse names the object and revision, not "Unexpected end of JSON input". */
+  const parse = (row: Record<string, unknown>, revision: unknown): ModelObject => {
+    try {
+      return JSON.parse(String(row["body"])) as ModelObject;
+    } catch (error) {
+      throw new StoreError(
+        StoreErrorCode.Corrupt,
+        `the store ${file} is damaged: the body of ${String(row["key"])} (revision ${String(revision)}) does not parse (${error instanceof Error ? error.message : String(error)}); restore it from a backup with \`tcp restore\``,
+      );
+    }
+  };
   const toStored = (row: Record<string, unknown>): StoredObject => ({
     key: String(row["key"]),
-    object: JSON.parse(String(row["body"])) as ModelObject,
+    object: parse(row, row["revision"]),
     revision: Number(row["revision"]),
     source: String(row["source"]),
   });
@@ -193,6 +255,18 @@ export function openObjectStore(options: { file: string }): ObjectStore {
     return { changes, objects };
   }
 
+  /** The marker is a hint for the next start: a failure to write it (a full disk) must not undo a commit. */
+  function writeState(revision: number): void {
+    if (options.stateFile === undefined) return;
+    try {
+      // The kept objects are current after a commit; counting rows would scan the table on every change.
+      const objects = cached?.revision === revision ? cached.byKey.size : Number((db.prepare("SELECT COUNT(*) AS n FROM objects").get() as Record<string, unknown>)["n"]);
+      writeStoreState(options.stateFile, { revision, objects });
+    } catch {
+      // The next commit writes it again; startup also rewrites it.
+    }
+  }
+
   function summarize(changes: readonly RevisionChange[]): string {
     const parts = changes.slice(0, 5).map((c) => `${c.action} ${c.key}`);
     if (changes.length > 5) parts.push(`and ${changes.length - 5} more`);
@@ -207,7 +281,7 @@ export function openObjectStore(options: { file: string }): ObjectStore {
       if (!Number.isInteger(revision) || revision < 0 || revision > currentRevision()) {
         throw new StoreError(StoreErrorCode.NotFound, `revision ${revision} does not exist (latest is ${currentRevision()})`);
       }
-      return q.at.all(revision).map((row) => JSON.parse(String(row["body"])) as ModelObject);
+      return q.at.all(revision).map((row) => parse(row, `at most ${revision}`));
     },
     history(opts = {}) {
       return q.history.all(opts.limit ?? 100).map(toInfo);
@@ -220,10 +294,16 @@ export function openObjectStore(options: { file: string }): ObjectStore {
       const { changes, objects } = plan(change);
       return { objects: [...objects.values()], changes: changes.map(({ key, action }) => ({ key, action })) };
     },
-    commit(change) {
+    commit(change, commitOptions = {}) {
+      const maxPages = options.maxPageCount?.();
+      if (maxPages !== undefined) db.exec(`PRAGMA max_page_count = ${Math.max(1, Math.floor(maxPages))}`);
       db.exec("BEGIN IMMEDIATE");
       try {
         const { changes, objects } = plan(change);
+        if (commitOptions.accept !== undefined && !commitOptions.accept({ objects: [...objects.values()], changes: changes.map(({ key, action }) => ({ key, action })) })) {
+          db.exec("ROLLBACK");
+          return { changed: false, revision: undefined };
+        }
         if (changes.length === 0) {
           db.exec("COMMIT");
           return { changed: false, revision: undefined };
@@ -247,9 +327,18 @@ export function openObjectStore(options: { file: string }): ObjectStore {
           }
           cached.revision = revision;
         } else cached = undefined;
+        writeState(revision);
         return { changed: true, revision: toInfo(q.revision.get(revision) ?? {}) };
       } catch (error) {
-        db.exec("ROLLBACK");
+        // SQLite rolls a transaction back by itself on SQLITE_FULL; a second ROLLBACK would
+        // replace the real cause with "cannot rollback - no transaction is active" (issue 14).
+        if (db.isTransaction) db.exec("ROLLBACK");
+        if (sqliteResultCode(error) === SQLITE_FULL) {
+          throw new StoreError(
+            StoreErrorCode.DiskFull,
+            `disk full: the store ${file} cannot grow (SQLITE_FULL), nothing was changed; free space on its disk and send the change again`,
+          );
+        }
         throw error;
       }
     },

@@ -6,6 +6,12 @@ export const StoreErrorCode = {
   NotFound: "not_found",
   /** An argument is out of its domain (HTTP 400). */
   InvalidArgument: "invalid_argument",
+  /** The database file fails its integrity check or holds a row that does not parse (issue 14). */
+  Corrupt: "store_corrupt",
+  /** The database was written by a newer control plane (its schema version is higher than ours). */
+  UnsupportedSchema: "store_schema_unsupported",
+  /** SQLITE_FULL: the disk (or the store's size limit) is full; nothing was written (HTTP 507, issue 14). */
+  DiskFull: "disk_full",
 } as const;
 export type StoreErrorCode = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
 
