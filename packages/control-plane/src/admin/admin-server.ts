@@ -8,7 +8,11 @@ import { type ProxyConfig, type ProxyConfigOptions, proxyConfigTypes } from "../
 import type { StatusReport } from "../status/status-report.ts";
 import type { ObjectStore, StoredObject } from "../store/object-store.ts";
 import { StoreError } from "../store/store-error.ts";
+import { type AdminAuth, authorize, type Caller, requiredRole } from "./admin-auth.ts";
 import { ApiError, ApiErrorCode } from "./api-error.ts";
+import { changeSource as sourceOf } from "./change-source.ts";
+import { allowedHosts, checkRequestOrigin } from "./request-origin.ts";
+import { tokenRoutes } from "./token-routes.ts";
 import { envoyBootstrapYaml } from "./envoy-bootstrap.ts";
 import { packageVersion } from "./package-version.ts";
 
@@ -24,6 +28,10 @@ export interface AdminServerOptions {
   readonly maxBodyBytes?: number;
   /** One line per accepted or refused change. */
   readonly log?: (line: string) => void;
+  /** Who may call (admin-auth.ts); nobody is asked for a token by default. */
+  readonly auth?: AdminAuth;
+  /** Host names, besides loopback and the bind address, this API answers to (request-origin.ts). */
+  readonly allowedHosts?: readonly string[];
 }
 
 export interface AdminServer {
@@ -35,11 +43,10 @@ interface Ctx {
   readonly req: IncomingMessage;
   readonly url: URL;
   readonly segments: readonly string[];
+  readonly caller: Caller;
 }
 
 type Reply = { status?: number; json?: unknown; text?: string; contentType?: string };
-
-const sourcePattern = /^[A-Za-z0-9:_./@-]{1,200}$/;
 
 /** The admin HTTP API (node:http only). Every error is JSON `{ error: { code, message, diagnostics } }`. */
 export function createAdminServer(options: AdminServerOptions): AdminServer {
@@ -97,13 +104,9 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     return { objects: parsed.objects, locate: parsed.locate };
   }
 
-  function changeSource(ctx: Ctx, fallback: string): string {
-    const s = ctx.req.headers["x-change-source"];
-    const value = Array.isArray(s) ? s[0] : s;
-    if (value === undefined) return fallback;
-    if (!sourcePattern.test(value)) throw new ApiError(ApiErrorCode.BadRequest, "X-Change-Source must be 1-200 characters of [A-Za-z0-9:_./@-]");
-    return value;
-  }
+  const changeSource = (ctx: Ctx, fallback: string): string => sourceOf(ctx.req, ctx.caller, fallback);
+  const auth = options.auth ?? { mode: "none" };
+  let hosts: ReadonlySet<string> = new Set();
 
   const flag = (ctx: Ctx, name: string): boolean => ["true", "1", "yes"].includes(ctx.url.searchParams.get(name) ?? "");
 
@@ -326,6 +329,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         const outcome = wrapStore(() => reconciler.rollback(to, { dryRun: flag(ctx, "dryRun") || body.dryRun === true, source }));
         return outcomeReply(outcome, source);
       }
+      case "tokens":
+        return tokenRoutes({ method, segments: ctx.segments, auth, readBody: () => readBody(ctx.req), log, identity: ctx.caller.identity });
       case "bootstrap": {
         only("GET");
         const node = ctx.url.searchParams.get("node");
@@ -353,7 +358,10 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     try {
       const url = new URL(req.url ?? "/", "http://admin");
       const segments = url.pathname.split("/").filter((s) => s !== "").map(decodeURIComponent);
-      reply = await route({ req, url, segments });
+      // Origin and credentials are checked before anything reads the store (issue 13).
+      checkRequestOrigin(req, hosts);
+      const caller = authorize(req, auth, requiredRole(req.method ?? "GET", segments));
+      reply = await route({ req, url, segments, caller });
     } catch (error) {
       const e =
         error instanceof ApiError
@@ -383,7 +391,9 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         server.once("error", reject);
         server.listen({ host: opts.host ?? "127.0.0.1", port: opts.port }, () => {
           server.off("error", reject);
-          resolve((server.address() as AddressInfo).port);
+          const port = (server.address() as AddressInfo).port;
+          hosts = allowedHosts({ port, bindHost: opts.host ?? "127.0.0.1", ...(options.allowedHosts !== undefined ? { extra: options.allowedHosts } : {}) });
+          resolve(port);
         });
       });
     },
