@@ -6,6 +6,8 @@ export const StartupErrorCode = {
   PortInUse: "port_in_use",
   /** The host is not an address of this machine, or the port needs privileges. */
   CannotListen: "cannot_listen",
+  /** The admin API would listen beyond loopback with no authentication. */
+  AdminUnprotected: "admin_unprotected",
 } as const;
 export type StartupErrorCode = (typeof StartupErrorCode)[keyof typeof StartupErrorCode];
 
