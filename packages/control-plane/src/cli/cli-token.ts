@@ -1,0 +1,25 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { serveDefaults } from "../main.ts";
+import { type CliArgs, flag } from "./cli-args.ts";
+
+/** The file `serve --admin-auth token` writes the first admin token to, in its data directory. */
+export const adminTokenFile = "admin-token";
+
+/**
+ * The bearer token the CLI sends: --token, else TCP_TOKEN, else the admin token a control
+ * plane on this machine wrote to its data directory (--data-dir, CONTROL_PLANE_DATA_DIR,
+ * ./.data); none when there is none (authentication off).
+ */
+export function resolveToken(args: CliArgs, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const given = flag(args, "--token") ?? env["TCP_TOKEN"];
+  if (given !== undefined && given !== "") return given;
+  const file = join(flag(args, "--data-dir") ?? env["CONTROL_PLANE_DATA_DIR"] ?? serveDefaults.dataDir, adminTokenFile);
+  if (!existsSync(file)) return undefined;
+  try {
+    const text = readFileSync(file, "utf8").trim();
+    return text === "" ? undefined : text;
+  } catch {
+    return undefined; // another user's file (mode 0600): go without, and let the server say 401
+  }
+}
