@@ -97,7 +97,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
 
 async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
   const server = flag(args, "--server") ?? io.env["CONTROL_PLANE_SERVER"] ?? defaultServer;
-  const token = resolveToken(args, io.env);
+  const token = resolveToken(args, io.env, server);
   const client = createAdminClient({ server, source: "cli", ...(token !== undefined ? { token } : {}) });
   const files = args.flags.get("--file") ?? [];
   const dryRun = args.flags.has("--dry-run");

@@ -7,7 +7,9 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type ServeOptions, serve } from "../main.ts";
 import { StartupError } from "../startup/startup-error.ts";
+import { parseCliArgs } from "./cli-args.ts";
 import { cli, serviceYaml } from "./cli-test-kit.ts";
+import { resolveToken } from "./cli-token.ts";
 
 // Issue 13: the admin API never listens beyond this machine without authentication, and
 // token mode works with no setup for the CLI on the same machine.
@@ -107,6 +109,10 @@ describe("serve --admin-auth token with the CLI", () => {
 
     assert.equal((await cli(["token", "revoke", "ci"], local)).code, 0);
     assert.match((await cli(["get"], ciEnv)).err, /the token is not known/);
+
+    // The local admin token goes only to a control plane on loopback.
+    assert.equal(resolveToken(parseCliArgs(["get"]), { CONTROL_PLANE_DATA_DIR: dataDir }, "http://cp.example:9000"), undefined);
+    assert.equal(resolveToken(parseCliArgs(["get"]), { CONTROL_PLANE_DATA_DIR: dataDir }, "http://[::1]:9000"), adminToken);
 
     // A restart keeps the tokens and does not write a new admin token.
     await cp.close();
