@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startTestAdmin, type TestAdmin } from "./admin-test-server.ts";
-import type { Role } from "./token-store.ts";
+import { openTokenStore, type Role, TokenFileError } from "./token-store.ts";
 
 // Issue 13: bearer tokens with roles. Every endpoint, every kind of caller: allowed, 401 or 403.
 
@@ -121,5 +125,29 @@ describe("admin API without authentication", () => {
     const tokens = await admin.send({ path: "/api/v1/tokens" });
     assert.equal(tokens.status, 400);
     assert.match((tokens.json["error"] as { message: string }).message, /--admin-auth token/);
+  });
+});
+
+describe("token store file", () => {
+  it("answers 401 with WWW-Authenticate: Bearer, and refuses to start from a damaged token file, naming it and the fix", async (t) => {
+    const admin = await startTestAdmin({ auth: "token" });
+    t.after(() => admin.close());
+    const header = await new Promise<string | undefined>((resolve, reject) => {
+      request({ host: "127.0.0.1", port: admin.port, path: "/api/v1/status" }, (res) => {
+        res.resume();
+        resolve(res.headers["www-authenticate"]);
+      })
+        .on("error", reject)
+        .end();
+    });
+    assert.equal(header, 'Bearer realm="tcp-admin"');
+
+    const dir = mkdtempSync(join(tmpdir(), "cp-tokens-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, "admin-tokens.json");
+    for (const text of ["{not json", '{"tokens": [{"name": "x", "role": "root", "createdAt": "", "sha256": ""}]}']) {
+      writeFileSync(file, text);
+      assert.throws(() => openTokenStore({ file }), (e: unknown) => e instanceof TokenFileError && e.message.includes(file) && e.message.includes("remove it (which revokes every token"));
+    }
   });
 });

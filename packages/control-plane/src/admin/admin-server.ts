@@ -377,6 +377,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     res.writeHead(reply.status ?? 200, {
       "content-type": reply.contentType ?? (wantsYaml ? "application/yaml" : "application/json"),
       "cache-control": "no-store",
+      // RFC 6750 § 3: a 401 says which scheme to use.
+      ...(reply.status === 401 ? { "www-authenticate": 'Bearer realm="tcp-admin"' } : {}),
     });
     res.end(body);
   }

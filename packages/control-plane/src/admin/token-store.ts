@@ -37,7 +37,7 @@ const namePattern = /^[A-Za-z0-9_.-]{1,64}$/;
  * crash leaves the old or the new list, never half of one.
  */
 export function openTokenStore(options: { readonly file: string }): TokenStore {
-  let tokens: StoredToken[] = existsSync(options.file) ? (JSON.parse(readFileSync(options.file, "utf8")) as { tokens: StoredToken[] }).tokens : [];
+  let tokens: StoredToken[] = existsSync(options.file) ? readTokens(options.file) : [];
   const save = () => {
     const tmp = `${options.file}.tmp`;
     writeFileSync(tmp, `${JSON.stringify({ tokens }, null, 2)}\n`, { mode: 0o600 });
@@ -64,11 +64,40 @@ export function openTokenStore(options: { readonly file: string }): TokenStore {
       return true;
     },
     verify(token) {
+      // Compared by hash: timing can tell an attacker about the hash of what they sent, never about a stored token.
       const hash = sha256(token);
       const found = tokens.find((t) => t.sha256 === hash);
       return found === undefined ? undefined : info(found);
     },
   };
+}
+
+function readTokens(file: string): StoredToken[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    parsed = error;
+  }
+  const list = parsed !== null && typeof parsed === "object" ? (parsed as { tokens?: unknown }).tokens : undefined;
+  const valid = (t: unknown): t is StoredToken =>
+    t !== null &&
+    typeof t === "object" &&
+    typeof (t as StoredToken).name === "string" &&
+    roles.includes((t as StoredToken).role) &&
+    typeof (t as StoredToken).createdAt === "string" &&
+    /^[0-9a-f]{64}$/.test(String((t as StoredToken).sha256));
+  if (!Array.isArray(list) || !list.every(valid)) {
+    // Starting without the tokens would lock every caller out, or, worse, let a bad edit pass unnoticed.
+    throw new TokenFileError(`${file} is not a token list written by this control plane: restore it from a backup, or remove it (which revokes every token; the next start writes a new admin token)`);
+  }
+  return list;
+}
+
+/** The token file cannot be read as a token list. */
+export class TokenFileError extends Error {
+  override readonly name = "TokenFileError";
+  readonly code = "token_file_invalid";
 }
 
 function sha256(text: string): string {
