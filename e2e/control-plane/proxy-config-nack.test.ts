@@ -39,7 +39,7 @@ test(`proxy-config matches Envoy's config_dump; a Listener Envoy cannot bind is 
   const cp = await startControlPlane({ dataDir: join(dir, "data"), t });
   const server = cp.adminUrl;
   const apply = async (objects: readonly Json[]) => {
-    const r = await fetch(`${server}/api/v1/apply`, { method: "POST", headers: { "content-type": "application/yaml" }, body: JSON.stringify(objects) });
+    const r = await fetch(`${server}/api/v1/apply`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(objects) });
     assert.equal(r.status, 200, await r.clone().text());
   };
   await apply([

@@ -107,7 +107,7 @@ test("scenario 2: switch service1 -> service2 via admin API, CLI and a watched f
 
   // 4. Rollback to the first revision brings service1 back.
   t0 = Date.now();
-  const rollback = await fetch(`${server}/api/v1/rollback`, { method: "POST", headers: { "content-type": "application/yaml" }, body: JSON.stringify({ to: 1 }) });
+  const rollback = await fetch(`${server}/api/v1/rollback`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ to: 1 }) });
   assert.equal(rollback.status, 200, await rollback.clone().text());
   await nextFrom(loop, "service1");
   took("rollback -> first answer from service1:");
