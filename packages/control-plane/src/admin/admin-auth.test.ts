@@ -4,7 +4,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startTestAdmin, type TestAdmin } from "./admin-test-server.ts";
+import { startTestAdmin, type TestAdmin } from "./start-test-admin.ts";
 import { openTokenStore, type Role, TokenFileError } from "./token-store.ts";
 
 // Issue 13: bearer tokens with roles. Every endpoint, every kind of caller: allowed, 401 or 403.

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { startTestAdmin, type TestAdmin } from "./admin-test-server.ts";
+import { startTestAdmin, type TestAdmin } from "./start-test-admin.ts";
 import { allowedHosts } from "./request-origin.ts";
 
 // Issue 13: with or without tokens, a browser page must not be able to drive the admin API

@@ -6,7 +6,7 @@ import { formatDiagnostic } from "../sources/format-diagnostic.ts";
 import type { RevisionInfo, RevisionChange } from "../store/object-store.ts";
 import { AdminApiError, createAdminClient } from "./admin-client.ts";
 import { type CliArgs, flag, intFlag, parseCliArgs } from "./cli-args.ts";
-import { resolveToken } from "./cli-token.ts";
+import { resolveToken } from "./resolve-token.ts";
 import { commandHelp } from "./command-help.ts";
 import { completionScript } from "./completion-script.ts";
 import { deleteCommand } from "./delete-command.ts";

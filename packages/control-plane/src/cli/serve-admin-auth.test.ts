@@ -9,7 +9,7 @@ import { type ServeOptions, serve } from "../main.ts";
 import { StartupError } from "../startup/startup-error.ts";
 import { parseCliArgs } from "./cli-args.ts";
 import { cli, serviceYaml } from "./cli-test-kit.ts";
-import { resolveToken } from "./cli-token.ts";
+import { resolveToken } from "./resolve-token.ts";
 
 // Issue 13: the admin API never listens beyond this machine without authentication, and
 // token mode works with no setup for the CLI on the same machine.

@@ -1,11 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { adminTokenFile } from "../admin/ensure-admin-token.ts";
 import { serveDefaults } from "../main.ts";
 import { isLoopbackHost } from "../startup/check-admin-exposure.ts";
 import { type CliArgs, flag } from "./cli-args.ts";
-
-/** The file `serve --admin-auth token` writes the first admin token to, in its data directory. */
-export const adminTokenFile = "admin-token";
 
 /**
  * The bearer token the CLI sends: --token, else TCP_TOKEN, else the admin token a control
