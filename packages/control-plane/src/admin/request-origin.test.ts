@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { networkInterfaces } from "node:os";
 import { after, before, describe, it } from "node:test";
 import { startTestAdmin, type TestAdmin } from "./start-test-admin.ts";
 import { allowedHosts } from "./request-origin.ts";
@@ -71,7 +72,8 @@ describe("admin API request origin checks", () => {
 
 describe("allowedHosts", () => {
   it("adds the port to names without one, keeps given ports, brackets IPv6 and skips wildcards", () => {
-    assert.deepEqual([...allowedHosts({ port: 9000, bindHost: "0.0.0.0", extra: ["cp.example", "proxy:8443", "fd00::1"] })], [
+    const wildcard = [...allowedHosts({ port: 9000, bindHost: "0.0.0.0", extra: ["cp.example", "proxy:8443", "fd00::1"] })];
+    assert.deepEqual(wildcard.slice(0, 6), [
       "127.0.0.1:9000",
       "localhost:9000",
       "[::1]:9000",
@@ -79,6 +81,10 @@ describe("allowedHosts", () => {
       "proxy:8443",
       "[fd00::1]:9000",
     ]);
+    // Bound to every interface: every address of this machine, never a name.
+    for (const a of Object.values(networkInterfaces()).flat()) {
+      if (a !== undefined && !a.address.includes("%")) assert.ok(wildcard.includes(a.family === "IPv6" ? `[${a.address}]:9000` : `${a.address}:9000`), a.address);
+    }
     assert.ok(allowedHosts({ port: 9000, bindHost: "10.0.0.5" }).has("10.0.0.5:9000"));
   });
 });

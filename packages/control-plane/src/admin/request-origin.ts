@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { isIP } from "node:net";
+import { networkInterfaces } from "node:os";
 import { ApiError, ApiErrorCode } from "./api-error.ts";
 
 /** Media types a state-changing request may carry; none of them can be sent cross-site without a CORS preflight. */
@@ -10,12 +11,18 @@ const wildcardHosts = new Set(["", "0.0.0.0", "::", "[::]"]);
 
 /**
  * The Host header values the admin API answers to: the loopback names, the bind address
- * (unless it is a wildcard) and the operator's extra names (`--admin-allowed-host`), each
- * with the port when it has none. A name without a port also matches on port 80, since
+ * (for a wildcard, every address of this machine's interfaces) and the operator's extra
+ * names (`--admin-allowed-host`), each with the port when it has none. Addresses are safe
+ * to allow: a DNS rebinding page can only send its own name. A name without a port also matches on port 80, since
  * browsers leave the default port out of Host.
  */
 export function allowedHosts(options: { readonly port: number; readonly bindHost: string; readonly extra?: readonly string[] }): ReadonlySet<string> {
-  const names = ["127.0.0.1", "localhost", "[::1]", ...(wildcardHosts.has(options.bindHost) ? [] : [options.bindHost]), ...(options.extra ?? [])];
+  const bound = wildcardHosts.has(options.bindHost)
+    ? Object.values(networkInterfaces())
+        .flat()
+        .flatMap((a) => (a === undefined || a.address.includes("%") ? [] : [a.address]))
+    : [options.bindHost];
+  const names = ["127.0.0.1", "localhost", "[::1]", ...(options.extra ?? []), ...bound];
   const out = new Set<string>();
   for (const raw of names) {
     const name = raw.toLowerCase();
