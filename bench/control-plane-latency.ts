@@ -136,7 +136,7 @@ async function measureChange(rig: LatencyRig, change: Change, options: Options, 
   const check = await httpGet(probeUrl, { agent });
   if (check.body !== change.before) throw new Error(`before the change ${change.probe} answered ${check.status} ${JSON.stringify(check.body)}, expected ${JSON.stringify(change.before)}`);
   const t0 = performance.now();
-  const res = await fetch(rig.controlPlane.adminUrl + change.path, { method: change.method, body: JSON.stringify(change.body) });
+  const res = await fetch(rig.controlPlane.adminUrl + change.path, { method: change.method, headers: { "content-type": "application/json" }, body: JSON.stringify(change.body) });
   const answer = await res.text();
   const apiMs = performance.now() - t0;
   if (res.status !== 200 || !(JSON.parse(answer) as { changed?: boolean }).changed) throw new Error(`${change.method} ${change.path} answered ${res.status}: ${answer}`);

@@ -67,7 +67,7 @@ export interface LatencyRigOptions {
 const applyBatch = 1000;
 
 async function apply(adminUrl: string, objects: readonly unknown[]): Promise<void> {
-  const res = await fetch(`${adminUrl}/api/v1/apply`, { method: "POST", body: JSON.stringify(objects) });
+  const res = await fetch(`${adminUrl}/api/v1/apply`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(objects) });
   if (res.status !== 200) throw new Error(`apply answered ${res.status}: ${(await res.text()).slice(0, 2000)}`);
 }
 

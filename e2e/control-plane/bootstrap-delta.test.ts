@@ -41,7 +41,7 @@ test("bootstrap --delta boots an Envoy on Delta ADS that gets, acknowledges and 
   );
   assert.deepEqual(node.types.map((x) => [x.type, x.state]), [["CDS", "SYNCED"], ["EDS", "SYNCED"], ["LDS", "SYNCED"], ["RDS", "SYNCED"]]);
 
-  const put = await fetch(`${server}/api/v1/objects/Service/example_proxy_cluster`, { method: "PUT", body: serviceYaml(service2.port) });
+  const put = await fetch(`${server}/api/v1/objects/Service/example_proxy_cluster`, { method: "PUT", headers: { "content-type": "application/yaml" }, body: serviceYaml(service2.port) });
   assert.equal(put.status, 200, await put.clone().text());
   await waitUntil(async () => (await httpGet(url)).body === "served by service2\n", { timeoutMs: 15_000, description: "Envoy routes to service2" });
 });

@@ -67,7 +67,7 @@ test("node groups: each Envoy gets its group's configuration, and status reports
     service("web", service1.port),
     service("db", service2.port),
   ].join("---\n");
-  const applied = await fetch(`${cp.adminUrl}/api/v1/apply`, { method: "POST", body });
+  const applied = await fetch(`${cp.adminUrl}/api/v1/apply`, { method: "POST", headers: { "content-type": "application/yaml" }, body });
   assert.equal(applied.status, 200, await applied.clone().text());
 
   const edge = await startEnvoy({ bootstrap: xdsBootstrap({ xdsPort: cp.xdsPort, mode: "ads", nodeId: "edge-1", nodeCluster: "edge" }) as Json, name: "cp-group-edge", t });
@@ -95,7 +95,7 @@ test("node groups: each Envoy gets its group's configuration, and status reports
   // A change to the edge group's service: the internal Envoy's versions do not move.
   const internalBefore = (await internal.textStats("version_text$")).entries();
   const before = new Map(internalBefore);
-  const put = await fetch(`${cp.adminUrl}/api/v1/objects/Service/web`, { method: "PUT", body: service("web", service3.port) });
+  const put = await fetch(`${cp.adminUrl}/api/v1/objects/Service/web`, { method: "PUT", headers: { "content-type": "application/yaml" }, body: service("web", service3.port) });
   assert.equal(put.status, 200, await put.clone().text());
   await waitUntil(async () => (await httpGet(`http://127.0.0.1:${publicPort}/`)).body === "served by service3\n", { timeoutMs: 15_000, description: "edge follows" });
   assert.deepEqual(new Map((await internal.textStats("version_text$")).entries()), before);
@@ -118,7 +118,7 @@ test("node groups: when selectors change, a connected Envoy moves to its new gro
       service("green-service", service2.port),
     ].join("---\n");
   const apply = async (body: string) => {
-    const r = await fetch(`${cp.adminUrl}/api/v1/apply`, { method: "POST", body });
+    const r = await fetch(`${cp.adminUrl}/api/v1/apply`, { method: "POST", headers: { "content-type": "application/yaml" }, body });
     assert.equal(r.status, 200, await r.clone().text());
   };
   await apply(objects("edge", "other"));

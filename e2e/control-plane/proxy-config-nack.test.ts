@@ -39,7 +39,7 @@ test(`proxy-config matches Envoy's config_dump; a Listener Envoy cannot bind is 
   const cp = await startControlPlane({ dataDir: join(dir, "data"), t });
   const server = cp.adminUrl;
   const apply = async (objects: readonly Json[]) => {
-    const r = await fetch(`${server}/api/v1/apply`, { method: "POST", body: JSON.stringify(objects) });
+    const r = await fetch(`${server}/api/v1/apply`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(objects) });
     assert.equal(r.status, 200, await r.clone().text());
   };
   await apply([
@@ -119,7 +119,7 @@ test(`proxy-config matches Envoy's config_dump; a Listener Envoy cannot bind is 
   assert.deepEqual(listeners.resources.filter((r) => r.state === "ACKED").map((r) => [r.name, r.version]), applied.sort());
 
   // Fixed: every object acknowledged again.
-  assert.equal((await fetch(`${server}/api/v1/objects/Listener/tcp_busy`, { method: "DELETE" })).status, 200);
+  assert.equal((await fetch(`${server}/api/v1/objects/Listener/tcp_busy`, { method: "DELETE", headers: { "content-type": "application/json" } })).status, 200);
   await waitUntil(async () => (await status()).objects.every((o) => o.rejected === undefined && o.acknowledged === o.targets && o.targets === 1), {
     timeoutMs: 10_000,
     description: "every object 1/1 after the fix",

@@ -46,7 +46,7 @@ test("control plane restart: Envoy keeps serving, reconnects and reconverges on 
   const listenerPort = await freePort();
 
   const first = await startControlPlane({ dataDir, t });
-  const apply = await fetch(`${first.adminUrl}/api/v1/apply`, { method: "POST", body: scenario2Yaml({ listenerPort, upstreamPort: service1.port }) });
+  const apply = await fetch(`${first.adminUrl}/api/v1/apply`, { method: "POST", headers: { "content-type": "application/yaml" }, body: scenario2Yaml({ listenerPort, upstreamPort: service1.port }) });
   assert.equal(apply.status, 200, await apply.clone().text());
   const envoy = await startEnvoy({ bootstrap: xdsBootstrap({ xdsPort: first.xdsPort, mode: "ads", nodeId: "edge-1" }) as Json, name: "cp-restart", t });
   const url = `http://127.0.0.1:${listenerPort}/`;
@@ -77,7 +77,7 @@ test("control plane restart: Envoy keeps serving, reconnects and reconverges on 
   assert.deepEqual(versions(await envoy.configDump()), dumpBefore, "config_dump versions unchanged across the restart");
 
   // And it follows the restarted control plane.
-  const put = await fetch(`${second.adminUrl}/api/v1/objects/Service/example_proxy_cluster`, { method: "PUT", body: serviceYaml(service2.port) });
+  const put = await fetch(`${second.adminUrl}/api/v1/objects/Service/example_proxy_cluster`, { method: "PUT", headers: { "content-type": "application/yaml" }, body: serviceYaml(service2.port) });
   assert.equal(put.status, 200, await put.clone().text());
   await Promise.race([
     loop.next((r) => r.body === "served by service2\n"),

@@ -68,6 +68,7 @@ test("scenario 2: switch service1 -> service2 via admin API, CLI and a watched f
   t0 = Date.now();
   const put = await fetch(`${server}/api/v1/objects/Service/example_proxy_cluster?expectedRevision=${current.revision}`, {
     method: "PUT",
+    headers: { "content-type": "application/yaml" },
     body: serviceYaml(service2.port),
   });
   assert.equal(put.status, 200, await put.clone().text());
@@ -106,7 +107,7 @@ test("scenario 2: switch service1 -> service2 via admin API, CLI and a watched f
 
   // 4. Rollback to the first revision brings service1 back.
   t0 = Date.now();
-  const rollback = await fetch(`${server}/api/v1/rollback`, { method: "POST", body: JSON.stringify({ to: 1 }) });
+  const rollback = await fetch(`${server}/api/v1/rollback`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ to: 1 }) });
   assert.equal(rollback.status, 200, await rollback.clone().text());
   await nextFrom(loop, "service1");
   took("rollback -> first answer from service1:");
@@ -114,6 +115,7 @@ test("scenario 2: switch service1 -> service2 via admin API, CLI and a watched f
   // 5. Two endpoints with round robin: consecutive answers alternate.
   const both = await fetch(`${server}/api/v1/objects/Service/example_proxy_cluster`, {
     method: "PUT",
+    headers: { "content-type": "application/yaml" },
     body: `${serviceYaml(service1.port)}\n    - address: 127.0.0.1\n      port: ${service2.port}\n`,
   });
   assert.equal(both.status, 200, await both.clone().text());

@@ -36,7 +36,7 @@ test("scenario 5: UDP proxy from scenario-5.yaml applied through the admin API: 
   );
 
   const cp = await startControlPlane({ dataDir: join(dir, "data"), t });
-  const apply = await fetch(`${cp.adminUrl}/api/v1/apply`, { method: "POST", body: readFileSync(config, "utf8") });
+  const apply = await fetch(`${cp.adminUrl}/api/v1/apply`, { method: "POST", headers: { "content-type": "application/yaml" }, body: readFileSync(config, "utf8") });
   const applied = (await apply.json()) as { accepted: boolean; revision: number; changes: { key: string; action: string }[] };
   assert.equal(apply.status, 200, JSON.stringify(applied));
   assert.deepEqual(applied.changes.map((c) => `${c.action} ${c.key}`).sort(), ["created Listener/listener_0", "created Service/udp_service"]);

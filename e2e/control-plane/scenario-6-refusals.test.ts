@@ -62,7 +62,7 @@ test("scenario 6: refused changes keep the fleet on its last good configuration;
   const rev0 = await revision();
 
   // Admin API: a regex Envoy's RE2 would reject.
-  const api = await fetch(`${server}/api/v1/apply`, { method: "POST", body: badRoute("(?=lookahead)") });
+  const api = await fetch(`${server}/api/v1/apply`, { method: "POST", headers: { "content-type": "application/yaml" }, body: badRoute("(?=lookahead)") });
   assert.equal(api.status, 422);
   const body = (await api.json()) as { error: { code: string; message: string; diagnostics: { object: string; path: string; message: string; hint: string }[] } };
   assert.equal(body.error.code, "refused");
@@ -81,7 +81,7 @@ test("scenario 6: refused changes keep the fleet on its last good configuration;
   assert.match(cli.stderr, new RegExp(`${cliFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:9:16: error: Route/route_0 spec\\.routes\\[0\\]\\.match\\.regex: .*hint: `));
 
   // Deleting what a route still uses would break it: refused too.
-  const del = await fetch(`${server}/api/v1/objects/Service/example_proxy_cluster`, { method: "DELETE" });
+  const del = await fetch(`${server}/api/v1/objects/Service/example_proxy_cluster`, { method: "DELETE", headers: { "content-type": "application/json" } });
   assert.equal(del.status, 422, await del.clone().text());
 
   // A watched file broken by the operator: refused, its previous objects stay live.
@@ -98,7 +98,7 @@ test("scenario 6: refused changes keep the fleet on its last good configuration;
   t.after(() => new Promise<void>((resolve) => holder.close(() => resolve())));
   const heldPort = (holder.address() as { port: number }).port;
   const tcp = `apiVersion: tcp.dev/v1alpha1\nkind: Listener\nmetadata:\n  name: tcp_busy\nspec:\n  protocol: TCP\n  address: 127.0.0.1\n  port: ${heldPort}\n  service: example_proxy_cluster\n`;
-  const accepted = await fetch(`${server}/api/v1/apply`, { method: "POST", body: tcp });
+  const accepted = await fetch(`${server}/api/v1/apply`, { method: "POST", headers: { "content-type": "application/yaml" }, body: tcp });
   assert.equal(accepted.status, 200, await accepted.clone().text());
   const nacked = await waitUntil(
     async () => {
@@ -118,7 +118,7 @@ test("scenario 6: refused changes keep the fleet on its last good configuration;
   assert.equal(later.nodes.find((n) => n.nodeId === "edge-1")?.types.find((x) => x.type === "LDS")?.nacks, nacks);
 
   // Removing the listener makes the node SYNCED again.
-  assert.equal((await fetch(`${server}/api/v1/objects/Listener/tcp_busy`, { method: "DELETE" })).status, 200);
+  assert.equal((await fetch(`${server}/api/v1/objects/Listener/tcp_busy`, { method: "DELETE", headers: { "content-type": "application/json" } })).status, 200);
   await waitUntil(
     async () => ((await (await fetch(`${server}/api/v1/status`)).json()) as Status).nodes.find((n) => n.nodeId === "edge-1")?.state === "SYNCED",
     { timeoutMs: 10_000, description: "edge-1 SYNCED after the fix" },

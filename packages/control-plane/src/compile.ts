@@ -34,6 +34,12 @@ export interface CompileResult {
   groups: NodeGroupConfig[];
 }
 
+/** Operator settings of the translation (serve flags), not part of any object. */
+export interface CompileOptions {
+  /** RawResources may name files on Envoy's host (DataSource filename); refused by default (issue 13). */
+  readonly allowRawFilename?: boolean;
+}
+
 /** A compiler that remembers its last input, so the next compile redoes only what changed. */
 export interface Compiler {
   compile(objects: readonly ModelObject[]): CompileResult;
@@ -46,8 +52,8 @@ export interface Compiler {
  * Envoy resources per node group -> protoc-gen-validate check. Deterministic: the same
  * set of objects, in any order, gives the same result. Never throws on user input.
  */
-export function compile(objects: readonly ModelObject[]): CompileResult {
-  return createCompiler().compile(objects);
+export function compile(objects: readonly ModelObject[], options: CompileOptions = {}): CompileResult {
+  return createCompiler(options).compile(objects);
 }
 
 interface Remembered {
@@ -70,7 +76,7 @@ interface State {
  * of everything else, the graph and the conflict checks entirely (the fast path), since
  * endpoints are referenced by nothing and cannot create or break a reference.
  */
-export function createCompiler(): Compiler {
+export function createCompiler(options: CompileOptions = {}): Compiler {
   const memo = createBuildMemo();
   const verdicts = new WeakMap<Message, Violation[]>();
   let state: State | undefined;
@@ -92,13 +98,13 @@ export function createCompiler(): Compiler {
         return fast.result;
       }
       lastPath = "full";
-      state = fullCompile(objects, memo, check);
+      state = fullCompile(objects, memo, check, options);
       return state.result;
     },
   };
 }
 
-function fullCompile(objects: readonly ModelObject[], memo: BuildMemo, check: (m: Message) => Violation[]): State {
+function fullCompile(objects: readonly ModelObject[], memo: BuildMemo, check: (m: Message) => Violation[], options: CompileOptions): State {
   const diagnostics: Diagnostic[] = [];
   const remembered = new Map<string, Remembered>();
   const valid: ValidObject[] = [];
@@ -126,7 +132,7 @@ function fullCompile(objects: readonly ModelObject[], memo: BuildMemo, check: (m
   // references to it, so the graph is rebuilt without it (a few rounds at most).
   const pgv: Diagnostic[] = [];
   for (;;) {
-    const g = buildGraph(valid, { refused });
+    const g = buildGraph(valid, { refused, allowRawFilename: options.allowRawFilename === true });
     const groups = g.graph.groups.map((graph) => ({ graph, built: buildGroupResources(graph, memo) }));
     const blamed = new Map<string, Diagnostic>();
     const seen = new Set<Message>();

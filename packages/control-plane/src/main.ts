@@ -2,13 +2,17 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createSnapshotCache, createXdsServer, StatusRegistry } from "@ts-control-plane/xds";
+import type { AdminAuth } from "./admin/admin-auth.ts";
 import { createAdminServer } from "./admin/admin-server.ts";
 import { oneLineLog } from "./log/one-line.ts";
+import { ensureAdminToken } from "./admin/ensure-admin-token.ts";
+import { openTokenStore } from "./admin/token-store.ts";
 import { createReconciler } from "./reconciler/reconciler.ts";
 import { createFileSources } from "./sources/file-sources.ts";
 import { formatDiagnostic } from "./sources/format-diagnostic.ts";
 import { readConfigFile } from "./sources/read-config-file.ts";
 import { bindPort } from "./startup/bind-port.ts";
+import { checkAdminExposure } from "./startup/check-admin-exposure.ts";
 import { buildProxyConfig } from "./status/proxy-config.ts";
 import { buildStatusReport } from "./status/status-report.ts";
 import { lockDataDir } from "./store/data-dir-lock.ts";
@@ -32,6 +36,12 @@ export interface ServeOptions {
   readonly allowEmptyStore?: boolean;
   readonly controlPlaneId?: string;
   readonly log?: (line: string) => void;
+  /** "token": bearer tokens with roles (docs/admin-api.md § Authentication); "none" (default) only on loopback. */
+  readonly adminAuth?: "none" | "token";
+  /** Extra Host names the admin API answers to (--admin-allowed-host), e.g. behind a proxy. */
+  readonly adminAllowedHosts?: readonly string[];
+  /** Lets RawResources name files on Envoy's host (DataSource filename); refused by default. */
+  readonly allowRawFilename?: boolean;
 }
 
 export interface RunningControlPlane {
@@ -67,6 +77,7 @@ const forgetDisconnectedAfterMs = 3_600_000;
 export async function serve(options: ServeOptions): Promise<RunningControlPlane> {
   // One event, one line: values from outside (NACK messages, node ids, names) cannot forge lines (issue 14).
   const log = oneLineLog(options.log ?? timestamped);
+  checkAdminExposure({ adminHost: options.adminHost, adminAuth: options.adminAuth ?? "none" });
   // Two control planes on one store would each serve their own view and overwrite each other's revisions.
   const lock = lockDataDir(options.dataDir);
   let store: ObjectStore;
@@ -87,6 +98,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
     store,
     cache,
     onGroupsChanged: () => rekeyStreams(),
+    compile: { allowRawFilename: options.allowRawFilename === true },
     ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
     log,
   });
@@ -145,7 +157,16 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
     });
     cleanups.push(() => xds.close({ graceMs: 200 }));
 
+    let auth: AdminAuth = { mode: "none" };
+    if (options.adminAuth === "token") {
+      const tokens = openTokenStore({ file: join(options.dataDir, "admin-tokens.json") });
+      const written = ensureAdminToken(tokens, { dataDir: options.dataDir });
+      if (written !== undefined) log(`admin API authentication is on: wrote the first admin token to ${written} (the CLI on this machine reads it)`);
+      auth = { mode: "token", tokens };
+    }
     const admin = createAdminServer({
+      auth,
+      ...(options.adminAllowedHosts !== undefined ? { allowedHosts: options.adminAllowedHosts } : {}),
       store,
       reconciler,
       xds: { host: options.xdsHost, port: xdsPort },
@@ -205,6 +226,14 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   let debounceMs: number | undefined;
   let example = true;
   let allowEmptyStore = false;
+  let adminAuth: "none" | "token" = "none";
+  const authValue = (v: string, from: string): "none" | "token" => {
+    if (v !== "none" && v !== "token") throw new UsageError(`${from} takes none or token, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  if (env["CONTROL_PLANE_ADMIN_AUTH"] !== undefined) adminAuth = authValue(env["CONTROL_PLANE_ADMIN_AUTH"], "CONTROL_PLANE_ADMIN_AUTH");
+  const adminAllowedHosts: string[] = [];
+  let allowRawFilename = false;
   const configPaths: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
@@ -243,6 +272,15 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
       case "--allow-empty-store":
         allowEmptyStore = true;
         break;
+      case "--admin-auth":
+        adminAuth = authValue(value(), flag);
+        break;
+      case "--admin-allowed-host":
+        adminAllowedHosts.push(value());
+        break;
+      case "--allow-raw-filename":
+        allowRawFilename = true;
+        break;
       default:
         throw new UsageError(`unknown flag ${JSON.stringify(arg)} for serve`);
     }
@@ -257,12 +295,17 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     examplePath: example ? defaultExamplePath : undefined,
     ...(debounceMs !== undefined ? { debounceMs } : {}),
     ...(allowEmptyStore ? { allowEmptyStore } : {}),
+    ...(adminAuth !== "none" ? { adminAuth } : {}),
+    ...(adminAllowedHosts.length > 0 ? { adminAllowedHosts } : {}),
+    ...(allowRawFilename ? { allowRawFilename } : {}),
   };
 }
 
 export const serveUsage = `usage: serve [--xds-host 127.0.0.1] [--xds-port 18000] [--admin-host 127.0.0.1] [--admin-port 9000]
              [--data-dir ./.data] [--config FILE|DIR]... [--debounce-ms 50] [--no-example] [--allow-empty-store]
-  env: CONTROL_PLANE_XDS_HOST, CONTROL_PLANE_XDS_PORT, CONTROL_PLANE_ADMIN_HOST, CONTROL_PLANE_ADMIN_PORT, CONTROL_PLANE_DATA_DIR`;
+             [--admin-auth none|token] [--admin-allowed-host NAME]... [--allow-raw-filename]
+  env: CONTROL_PLANE_XDS_HOST, CONTROL_PLANE_XDS_PORT, CONTROL_PLANE_ADMIN_HOST, CONTROL_PLANE_ADMIN_PORT, CONTROL_PLANE_DATA_DIR,
+       CONTROL_PLANE_ADMIN_AUTH`;
 
 /** Runs `serve` until SIGINT/SIGTERM, then shuts down gracefully. */
 export async function runServe(argv: readonly string[]): Promise<number> {

@@ -45,7 +45,9 @@ describe("admin API", () => {
     rmSync(dir, { recursive: true, force: true });
   });
   const call = async (method: string, path: string, body?: string, headers: Record<string, string> = {}) => {
-    const r = await fetch(base + path, { method, headers, ...(body === undefined ? {} : { body }) });
+    // State-changing requests carry a JSON or YAML type (request-origin.ts); YAML covers JSON bodies too.
+    const typed = method === "GET" ? headers : { "content-type": "application/yaml", ...headers };
+    const r = await fetch(base + path, { method, headers: typed, ...(body === undefined ? {} : { body }) });
     return { status: r.status, json: (await r.json()) as Record<string, unknown> & { error?: Record<string, unknown> } };
   };
 

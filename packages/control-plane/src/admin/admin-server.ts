@@ -9,9 +9,13 @@ import { type ProxyConfig, type ProxyConfigOptions, proxyConfigTypes } from "../
 import type { StatusReport } from "../status/status-report.ts";
 import type { ObjectStore, StoredObject } from "../store/object-store.ts";
 import { StoreError, type StoreErrorCode } from "../store/store-error.ts";
-import { ApiError, ApiErrorCode } from "./api-error.ts";
 import { createBodyBudget } from "./body-budget.ts";
 import { bodyDocuments } from "./body-documents.ts";
+import { type AdminAuth, authorize, type Caller, requiredRole } from "./admin-auth.ts";
+import { ApiError, ApiErrorCode } from "./api-error.ts";
+import { changeSource as sourceOf } from "./change-source.ts";
+import { allowedHosts, checkRequestOrigin } from "./request-origin.ts";
+import { tokenRoutes } from "./token-routes.ts";
 import { envoyBootstrapYaml } from "./envoy-bootstrap.ts";
 import { internalError } from "./internal-error.ts";
 import { parseJsonBody } from "./json-body.ts";
@@ -35,6 +39,10 @@ export interface AdminServerOptions {
   readonly bodyTimeoutMs?: number;
   /** One line per accepted or refused change. */
   readonly log?: (line: string) => void;
+  /** Who may call (admin-auth.ts); nobody is asked for a token by default. */
+  readonly auth?: AdminAuth;
+  /** Host names, besides loopback and the bind address, this API answers to (request-origin.ts). */
+  readonly allowedHosts?: readonly string[];
 }
 
 export interface AdminServer {
@@ -46,6 +54,7 @@ interface Ctx {
   readonly req: IncomingMessage;
   readonly url: URL;
   readonly segments: readonly string[];
+  readonly caller: Caller;
 }
 
 type Reply = { status?: number; json?: unknown; text?: string; contentType?: string; headers?: Readonly<Record<string, string>> };
@@ -58,8 +67,6 @@ const apiCodeOf: Record<StoreErrorCode, ApiErrorCode> = {
   store_corrupt: ApiErrorCode.Internal,
   store_schema_unsupported: ApiErrorCode.Internal,
 };
-
-const sourcePattern = /^[A-Za-z0-9:_./@-]{1,200}$/;
 
 /** The admin HTTP API (node:http only). Every error is JSON `{ error: { code, message, diagnostics } }`. */
 export function createAdminServer(options: AdminServerOptions): AdminServer {
@@ -97,13 +104,9 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     return { objects: parsed.objects, locate: parsed.locate };
   }
 
-  function changeSource(ctx: Ctx, fallback: string): string {
-    const s = ctx.req.headers["x-change-source"];
-    const value = Array.isArray(s) ? s[0] : s;
-    if (value === undefined) return fallback;
-    if (!sourcePattern.test(value)) throw new ApiError(ApiErrorCode.BadRequest, "X-Change-Source must be 1-200 characters of [A-Za-z0-9:_./@-]");
-    return value;
-  }
+  const changeSource = (ctx: Ctx, fallback: string): string => sourceOf(ctx.req, ctx.caller, fallback);
+  const auth = options.auth ?? { mode: "none" };
+  let hosts: ReadonlySet<string> = new Set();
 
   const flag = (ctx: Ctx, name: string): boolean => ["true", "1", "yes"].includes(ctx.url.searchParams.get(name) ?? "");
 
@@ -314,6 +317,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         const outcome = wrapStore(() => reconciler.rollback(to, { dryRun: flag(ctx, "dryRun") || body.dryRun === true, source }));
         return outcomeReply(outcome, source);
       }
+      case "tokens":
+        return tokenRoutes({ method, segments: ctx.segments, auth, readBody: () => readBody(ctx.req), log, identity: ctx.caller.identity });
       case "bootstrap": {
         only("GET");
         const node = ctx.url.searchParams.get("node");
@@ -341,7 +346,11 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     let reply: Reply;
     try {
       const url = requestUrl(req.url ?? "/");
-      reply = await route({ req, url, segments: pathSegments(url.pathname) });
+      const segments = pathSegments(url.pathname);
+      // Origin and credentials are checked before anything reads the store (issue 13).
+      checkRequestOrigin(req, hosts);
+      const caller = authorize(req, auth, requiredRole(req.method ?? "GET", segments));
+      reply = await route({ req, url, segments, caller });
     } catch (error) {
       const e = error instanceof ApiError ? error : internalError(error, { method: req.method ?? "", url: req.url ?? "", log });
       reply = { status: e.status, json: e.toJson(), headers: e.headers };
@@ -354,6 +363,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       "content-type": reply.contentType ?? (wantsYaml ? "application/yaml" : "application/json"),
       "cache-control": "no-store",
       ...reply.headers,
+      // RFC 6750 § 3: a 401 says which scheme to use.
+      ...(reply.status === 401 ? { "www-authenticate": 'Bearer realm="tcp-admin"' } : {}),
     });
     res.end(body);
   }
@@ -368,7 +379,9 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         server.once("error", reject);
         server.listen({ host: opts.host ?? "127.0.0.1", port: opts.port }, () => {
           server.off("error", reject);
-          resolve((server.address() as AddressInfo).port);
+          const port = (server.address() as AddressInfo).port;
+          hosts = allowedHosts({ port, bindHost: opts.host ?? "127.0.0.1", ...(options.allowedHosts !== undefined ? { extra: options.allowedHosts } : {}) });
+          resolve(port);
         });
       });
     },

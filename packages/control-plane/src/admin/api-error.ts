@@ -3,12 +3,18 @@ import type { Diagnostic } from "../model/model-object.ts";
 /** Stable error codes of the admin API, each with its HTTP status. */
 export const ApiErrorCode = {
   BadRequest: "bad_request",
+  /** No credentials, or credentials that match no token. */
+  Unauthorized: "unauthorized",
+  /** A refused Host or Origin (DNS rebinding, cross-site requests), or a role too low. */
+  Forbidden: "forbidden",
   NotFound: "not_found",
   MethodNotAllowed: "method_not_allowed",
   Conflict: "conflict",
   /** The request body did not arrive in time. */
   RequestTimeout: "request_timeout",
   PayloadTooLarge: "payload_too_large",
+  /** A state-changing request without a JSON or YAML content type (what a cross-site form sends). */
+  UnsupportedMediaType: "unsupported_media_type",
   /** The change was validated and refused: see the diagnostics. */
   Refused: "refused",
   /** The store's disk is full (SQLITE_FULL); nothing was changed, retry once space is freed (HTTP 507). */
@@ -21,11 +27,14 @@ export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
 
 const statusOf: Record<ApiErrorCode, number> = {
   bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
   request_timeout: 408,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   refused: 422,
   disk_full: 507,
   internal: 500,

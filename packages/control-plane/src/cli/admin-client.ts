@@ -20,7 +20,7 @@ export interface AdminClient {
 }
 
 /** A small fetch-based client of the admin API; every error answer becomes an AdminApiError. */
-export function createAdminClient(options: { server: string; source?: string; timeoutMs?: number }): AdminClient {
+export function createAdminClient(options: { server: string; source?: string; token?: string; timeoutMs?: number }): AdminClient {
   const base = options.server.replace(/\/+$/, "");
   return {
     async request<T>(method: string, path: string, opts: { body?: string; contentType?: string; text?: boolean } = {}): Promise<T> {
@@ -29,7 +29,9 @@ export function createAdminClient(options: { server: string; source?: string; ti
         response = await fetch(base + path, {
           method,
           headers: {
-            ...(opts.body !== undefined ? { "content-type": opts.contentType ?? "application/json" } : {}),
+            // The admin API refuses a state-changing request without a JSON or YAML type, even bodiless ones (request-origin.ts).
+            ...(opts.body !== undefined || method !== "GET" ? { "content-type": opts.contentType ?? "application/json" } : {}),
+            ...(options.token !== undefined ? { authorization: `Bearer ${options.token}` } : {}),
             ...(options.source !== undefined ? { "x-change-source": options.source } : {}),
           },
           ...(opts.body !== undefined ? { body: opts.body } : {}),

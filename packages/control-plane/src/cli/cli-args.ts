@@ -24,7 +24,10 @@ const valueFlags: ReadonlyMap<string, string> = new Map([
   ["--limit", "--limit"],
   ["--expected-revision", "--expected-revision"],
   ["--interval", "--interval"],
+  ["--token", "--token"],
   ["--data-dir", "--data-dir"],
+  ["--name", "--name"],
+  ["--role", "--role"],
   // Hidden: bounds `status --watch` in tests.
   ["--max-polls", "--max-polls"],
 ]);

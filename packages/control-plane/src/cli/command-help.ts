@@ -107,6 +107,21 @@ the previous store is kept beside it (see docs/cli/restore.md).
 
 examples:
   tcp restore /backups/cp-2026-12-01.db --data-dir /var/lib/tcp`,
+  token: `usage: tcp token create --name NAME --role read|write|admin [-o json]
+       tcp token list [-o json]
+       tcp token revoke NAME
+
+Manages the admin API's bearer tokens (needs a control plane started with
+--admin-auth token, and a token with role admin). read: get, status, diff,
+validate, history, bootstrap, proxy-config; write: also apply, delete,
+rollback; admin: also tokens. create prints the value once, on stdout; only its
+hash is kept. The CLI sends --token, else TCP_TOKEN, else
+<data-dir>/admin-token.
+
+examples:
+  TCP_TOKEN=$(tcp token create --name ci --role write)
+  tcp token list
+  tcp token revoke ci`,
   version: `usage: tcp version [-o json]
 
 The CLI's version and, when the control plane answers, the server's version and

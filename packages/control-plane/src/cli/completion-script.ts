@@ -4,7 +4,7 @@ import { kindWords } from "./kind-names.ts";
 
 /** Flags per command, for completion (the global --server and --help go everywhere). */
 const commandFlags: Readonly<Record<string, readonly string[]>> = {
-  serve: ["--xds-host", "--xds-port", "--admin-host", "--admin-port", "--data-dir", "--config", "--debounce-ms", "--no-example", "--allow-empty-store"],
+  serve: ["--xds-host", "--xds-port", "--admin-host", "--admin-port", "--data-dir", "--config", "--debounce-ms", "--no-example", "--allow-empty-store", "--admin-auth", "--admin-allowed-host", "--allow-raw-filename"],
   apply: ["-f", "--dry-run"],
   get: ["-o"],
   delete: ["-f", "--expected-revision", "--dry-run"],
@@ -17,6 +17,7 @@ const commandFlags: Readonly<Record<string, readonly string[]>> = {
   rollback: ["--to", "--dry-run"],
   backup: ["--data-dir"],
   restore: ["--data-dir"],
+  token: ["--name", "--role", "-o"],
   version: ["-o"],
   completion: [],
 };
@@ -27,6 +28,7 @@ const outputs: Readonly<Record<string, string>> = {
   diff: "json",
   "proxy-config": "table yaml json",
   history: "json",
+  token: "json",
   version: "json",
 };
 

@@ -7,6 +7,7 @@ import type { RevisionInfo, RevisionChange } from "../store/object-store.ts";
 import { AdminApiError, createAdminClient } from "./admin-client.ts";
 import { type CliArgs, flag, intFlag, parseCliArgs } from "./cli-args.ts";
 import { backupCommand, restoreCommand } from "./backup-command.ts";
+import { resolveToken } from "./resolve-token.ts";
 import { commandHelp } from "./command-help.ts";
 import { completionScript } from "./completion-script.ts";
 import { deleteCommand } from "./delete-command.ts";
@@ -18,6 +19,7 @@ import { runProxyConfig } from "./proxy-config-command.ts";
 import { readInputs, readStdin } from "./read-inputs.ts";
 import { parseInterval, statusCommand } from "./status-command.ts";
 import { formatTable } from "./table.ts";
+import { tokenCommand } from "./token-command.ts";
 import { versionCommand } from "./version-command.ts";
 
 export type { CliIo } from "./cli-io.ts";
@@ -47,6 +49,8 @@ commands:
   rollback --to N [--dry-run]      make the configuration equal to revision N again
   backup FILE [--data-dir DIR]     a consistent copy of the store, also while serve runs
   restore FILE [--data-dir DIR]    replace a stopped control plane's store with a checked backup
+  token create --name N --role read|write|admin | token list | token revoke NAME
+                                   manage the admin API's bearer tokens (serve --admin-auth token)
   version                          CLI version, and the server's when it answers
   completion bash|zsh              print a shell completion script
 
@@ -54,6 +58,7 @@ commands:
 
 global flags:
   --server URL   the admin API (default ${defaultServer}, env CONTROL_PLANE_SERVER)
+  --token T      bearer token (env TCP_TOKEN; else <--data-dir, default ./.data>/admin-token)
 
 exit codes: 0 ok, 1 refused or invalid, 2 usage error, 3 control plane unreachable
 (diff: 0 nothing would change, 1 something would, 2 refused or usage error)`;
@@ -95,7 +100,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
 
 async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
   const server = flag(args, "--server") ?? io.env["CONTROL_PLANE_SERVER"] ?? defaultServer;
-  const client = createAdminClient({ server, source: "cli" });
+  const token = resolveToken(args, io.env, server);
+  const client = createAdminClient({ server, source: "cli", ...(token !== undefined ? { token } : {}) });
   const files = args.flags.get("--file") ?? [];
   const dryRun = args.flags.has("--dry-run");
   const output = flag(args, "--output");
@@ -193,6 +199,8 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
       const options = { positionals: args.positionals, dataDir: flag(args, "--data-dir") };
       return args.command === "backup" ? backupCommand(io, options) : restoreCommand(io, options);
     }
+    case "token":
+      return tokenCommand(client, io, { positionals: args.positionals, name: flag(args, "--name"), role: flag(args, "--role"), output });
     case "version":
       noPositionals();
       return versionCommand(client, io, { server, ...(output !== undefined ? { output } : {}) });

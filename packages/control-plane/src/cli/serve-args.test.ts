@@ -34,6 +34,16 @@ describe("serve flags", () => {
     assert.equal(parseServeArgs(["--allow-empty-store"], {}).allowEmptyStore, true);
   });
 
+  it("takes the admin API's security settings: --admin-auth, --admin-allowed-host (repeatable), --allow-raw-filename", () => {
+    const o = parseServeArgs(["--admin-auth", "token", "--admin-allowed-host", "cp.example", "--admin-allowed-host=proxy:8443", "--allow-raw-filename"], {});
+    assert.equal(o.adminAuth, "token");
+    assert.deepEqual(o.adminAllowedHosts, ["cp.example", "proxy:8443"]);
+    assert.equal(o.allowRawFilename, true);
+    assert.equal(parseServeArgs([], { CONTROL_PLANE_ADMIN_AUTH: "token" }).adminAuth, "token");
+    assert.equal(parseServeArgs(["--admin-auth", "none"], { CONTROL_PLANE_ADMIN_AUTH: "token" }).adminAuth, undefined);
+    assert.throws(() => parseServeArgs(["--admin-auth", "basic"], {}), (e: unknown) => e instanceof UsageError && /--admin-auth takes none or token, got "basic"/.test(e.message));
+  });
+
   it("refuses unknown flags, missing values and bad ports with a usage error", () => {
     assert.throws(() => parseServeArgs(["--port", "1"], {}), (e: unknown) => e instanceof UsageError && /unknown flag "--port"/.test(e.message));
     assert.throws(() => parseServeArgs(["--config"], {}), (e: unknown) => e instanceof UsageError && /--config needs a value/.test(e.message));

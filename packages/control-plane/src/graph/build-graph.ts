@@ -25,7 +25,7 @@ type Of<K extends ValidObject["kind"]> = Extract<ValidObject, { kind: K }>;
  * is refused on its own with a diagnostic; everything else keeps flowing. Conflicts are
  * settled by name order so the outcome never depends on input order.
  */
-export function buildGraph(objects: readonly ValidObject[], options: { refused: ReadonlySet<string> }): GraphResult {
+export function buildGraph(objects: readonly ValidObject[], options: { refused: ReadonlySet<string>; allowRawFilename?: boolean }): GraphResult {
   const byKind = new Map<Kind, Map<string, ValidObject>>();
   for (const o of [...objects].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     let m = byKind.get(o.kind);
@@ -55,7 +55,7 @@ export function buildGraph(objects: readonly ValidObject[], options: { refused: 
     ];
     const groups = found.length > 0 ? [] : plans.map((p) => assembleGroup(p, refs, all));
     if (found.length === 0) {
-      found.push(...checkRawResources(groups));
+      found.push(...checkRawResources(groups, { allowFilename: options.allowRawFilename === true }));
     }
     if (found.length === 0) {
       const rejected = new Set([...refs.dropped].filter((k) => !options.refused.has(k)));

@@ -1,6 +1,7 @@
 import { resourceType, TypeUrl } from "@ts-control-plane/xds";
 import type { Diagnostic } from "../model/model-object.ts";
 import type { GraphGroup } from "./graph.ts";
+import { findFilenameSources } from "./find-filename-sources.ts";
 import { clusterName, listenerName, routeConfigName } from "./resource-names.ts";
 
 /**
@@ -8,10 +9,27 @@ import { clusterName, listenerName, routeConfigName } from "./resource-names.ts"
  * resource (or another raw one) of the same type, since Envoy NACKs duplicate names in a
  * response; and every EDS and RDS name they reference present in the same group
  * (docs/xds-protocol.md § Consistency before sending: a dangling name is a silent 503 later).
+ * And, unless the operator allows it (`serve --allow-raw-filename`), no DataSource naming a
+ * file: whoever may write objects must not make Envoy read files on its host (issue 13).
  */
-export function checkRawResources(groups: readonly GraphGroup[]): Diagnostic[] {
+export function checkRawResources(groups: readonly GraphGroup[], options: { readonly allowFilename?: boolean } = {}): Diagnostic[] {
   const out = new Map<string, Diagnostic>();
   for (const g of groups) {
+    if (options.allowFilename !== true) {
+      for (const r of g.raw) {
+        const key = `RawResource/${r.name}`;
+        const [first, ...more] = findFilenameSources(r.spec.message);
+        if (first === undefined || out.has(key)) continue;
+        out.set(key, {
+          severity: "error",
+          code: "raw.filename",
+          message: `the ${shortType(r.spec.typeUrl)} makes Envoy read the file ${JSON.stringify(first.filename)} on its host${more.length > 0 ? ` (and ${more.length} more file${more.length === 1 ? "" : "s"})` : ""}, which is refused`,
+          hint: "write the content inline (inline_string or inline_bytes), or start the control plane with --allow-raw-filename to allow files",
+          object: key,
+          path: `spec.resource.${first.path}.filename`,
+        });
+      }
+    }
     const names = new Map<string, Map<string, string>>(); // typeUrl -> name -> owner objectKey
     const add = (typeUrl: string, name: string, owner: string): string | undefined => {
       let m = names.get(typeUrl);

@@ -1,5 +1,5 @@
 import { createSnapshot, type Snapshot, type SnapshotCache } from "@ts-control-plane/xds";
-import { createCompiler, matchNodeGroup, type CompileResult, type Compiler, type NodeGroupConfig } from "../compile.ts";
+import { createCompiler, matchNodeGroup, type CompileOptions, type CompileResult, type Compiler, type NodeGroupConfig } from "../compile.ts";
 import type { Diagnostic, ModelObject } from "../model/model-object.ts";
 import type { ChangePreview, ChangeSet, ObjectStore, RevisionChange, RevisionInfo } from "../store/object-store.ts";
 import { rollbackChange } from "../store/rollback-change.ts";
@@ -55,6 +55,8 @@ export interface ReconcilerOptions {
    * server should re-key its streams.
    */
   readonly onGroupsChanged?: () => void;
+  /** Operator settings of the translation (compile.ts). */
+  readonly compile?: CompileOptions;
 }
 
 export interface NodeIdentity {
@@ -124,7 +126,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   const { store, cache } = options;
   const debounceMs = options.debounceMs ?? 50;
   const log = oneLineLog(options.log ?? (() => {}));
-  const compiler = createCompiler();
+  const compiler = createCompiler(options.compile ?? {});
   let pushed: PushedState = { revision: 0, groups: [], snapshots: new Map(), rejected: [] };
   /** Compile of the stored objects as of `current.revision`: the baseline a change is judged against. */
   let current: { revision: number; built: Built } | undefined;

@@ -1,0 +1,24 @@
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { TokenStore } from "./token-store.ts";
+
+/** The file, in the data directory, holding the first admin token for the CLI on this machine. */
+export const adminTokenFile = "admin-token";
+
+/**
+ * Zero-config token mode: when no token has role admin (first start), one named `admin`
+ * is created and its value written to <dataDir>/admin-token, readable by its owner only,
+ * where the CLI on this machine finds it. Returns the file when it wrote one.
+ */
+export function ensureAdminToken(tokens: TokenStore, options: { readonly dataDir: string }): string | undefined {
+  if (tokens.list().some((t) => t.role === "admin")) return undefined;
+  const taken = new Set(tokens.list().map((t) => t.name));
+  let name = "admin";
+  for (let i = 2; taken.has(name); i++) name = `admin-${i}`;
+  const { token } = tokens.create({ name, role: "admin" });
+  const file = join(options.dataDir, adminTokenFile);
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600); // the mode above applies only to a new file
+
+  return file;
+}
