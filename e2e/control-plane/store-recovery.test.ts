@@ -57,7 +57,7 @@ test("a store truncated to 0 bytes is refused at start, Envoy keeps serving, tcp
   const listenerPort = await freePort();
 
   const first = await startControlPlane({ dataDir, t });
-  const apply = await fetch(`${first.adminUrl}/api/v1/apply`, { method: "POST", body: scenario2Yaml({ listenerPort, upstreamPort: service1.port }) });
+  const apply = await fetch(`${first.adminUrl}/api/v1/apply`, { method: "POST", headers: { "content-type": "application/yaml" }, body: scenario2Yaml({ listenerPort, upstreamPort: service1.port }) });
   assert.equal(apply.status, 200, await apply.clone().text());
   await startEnvoy({ bootstrap: xdsBootstrap({ xdsPort: first.xdsPort, mode: "ads", nodeId: "edge-1" }) as Json, name: "cp-store-recovery", t });
   const url = `http://127.0.0.1:${listenerPort}/`;

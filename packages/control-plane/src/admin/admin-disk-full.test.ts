@@ -44,7 +44,7 @@ it("answers 507 disk_full on SQLITE_FULL and recovers when space returns", async
     store.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const apply = (body: string) => fetch(`${base}/api/v1/apply`, { method: "POST", body });
+  const apply = (body: string) => fetch(`${base}/api/v1/apply`, { method: "POST", headers: { "content-type": "application/yaml" }, body });
 
   const first = await apply(service("small"));
   assert.equal(first.status, 200, await first.clone().text());

@@ -28,6 +28,8 @@ describe("admin API request limits", () => {
     },
   });
   let port = 0;
+  // State-changing requests must carry a type a cross-site form cannot send (request-origin.ts).
+  const yaml = { "content-type": "application/yaml" };
   before(async () => {
     await reconciler.start();
     port = await admin.listen({ host: "127.0.0.1", port: 0 });
@@ -42,7 +44,7 @@ describe("admin API request limits", () => {
   /** A raw HTTP request whose body is sent in part; resolves with everything the server answered once it closes or answers. */
   const partial = (contentLength: number, sent: string) => {
     const socket = connect({ host: "127.0.0.1", port });
-    socket.write(`POST /api/v1/validate HTTP/1.1\r\nhost: x\r\ncontent-length: ${contentLength}\r\n\r\n${sent}`);
+    socket.write(`POST /api/v1/validate HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/yaml\r\ncontent-length: ${contentLength}\r\n\r\n${sent}`);
     let answer = "";
     const answered = new Promise<string>((resolve) => {
       socket.on("data", (d) => {
@@ -56,7 +58,7 @@ describe("admin API request limits", () => {
   };
 
   it("answers 413 for a body past the per-body limit", async () => {
-    const r = await fetch(`http://127.0.0.1:${port}/api/v1/validate`, { method: "POST", body: "#".repeat(5000) });
+    const r = await fetch(`http://127.0.0.1:${port}/api/v1/validate`, { method: "POST", headers: yaml, body: "#".repeat(5000) });
     assert.equal(r.status, 413);
   });
 
@@ -65,7 +67,7 @@ describe("admin API request limits", () => {
     // Until the server has taken the held bytes, a second body fits: wait for the 503, bounded.
     let refused: Response | undefined;
     for (let i = 0; i < 200 && refused === undefined; i++) {
-      const r = await fetch(`http://127.0.0.1:${port}/api/v1/validate`, { method: "POST", body: "#".repeat(300) });
+      const r = await fetch(`http://127.0.0.1:${port}/api/v1/validate`, { method: "POST", headers: yaml, body: "#".repeat(300) });
       if (r.status === 503) refused = r;
       else {
         await r.arrayBuffer();
@@ -80,7 +82,7 @@ describe("admin API request limits", () => {
     held.socket.write("#".repeat(100));
     assert.match(await held.answered, /^HTTP\/1.1 422/, "the held body, complete, is answered");
     held.socket.destroy();
-    const again = await fetch(`http://127.0.0.1:${port}/api/v1/validate`, { method: "POST", body: "#".repeat(300) });
+    const again = await fetch(`http://127.0.0.1:${port}/api/v1/validate`, { method: "POST", headers: yaml, body: "#".repeat(300) });
     assert.equal(again.status, 422, "the budget was given back");
   });
 
@@ -93,7 +95,7 @@ describe("admin API request limits", () => {
     assert.match(answer, /connection: close/i);
     assert.match(answer, /did not arrive within 1000 ms/);
     assert.ok(Date.now() - started < 5000);
-    const r = await fetch(`http://127.0.0.1:${port}/api/v1/validate`, { method: "POST", body: "#".repeat(300) });
+    const r = await fetch(`http://127.0.0.1:${port}/api/v1/validate`, { method: "POST", headers: yaml, body: "#".repeat(300) });
     assert.equal(r.status, 422, "the slow body gave its budget back");
   });
 
