@@ -62,3 +62,19 @@ test("the admin API's status is the xDS server's own per-node record: a NACK the
   assert.equal(node?.state, "STALE");
   assert.equal(node?.types.find((x) => x.type === "CDS")?.nack?.message, "cluster example_proxy_cluster: bad");
 });
+
+test("serve: bad xDS TLS files are refused at start naming the file; plaintext on a non-loopback host warns loudly", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "cp-main-tls-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const base = { xdsPort: 0, adminHost: "127.0.0.1", adminPort: 0, configPaths: [], debounceMs: 5 } as const;
+  const missing = join(dir, "missing.pem");
+  await assert.rejects(
+    serve({ ...base, xdsHost: "127.0.0.1", dataDir: join(dir, "a"), xdsTls: { certFile: missing, keyFile: missing }, log: () => {} }),
+    (e: unknown) => e instanceof Error && e.message.startsWith(`${missing}: cannot read the server certificate (ENOENT)`),
+  );
+  const lines: string[] = [];
+  const cp = await serve({ ...base, xdsHost: "0.0.0.0", dataDir: join(dir, "b"), log: (l) => lines.push(l) });
+  await cp.close();
+  assert.ok(lines.some((l) => /^WARNING: xDS is served WITHOUT TLS on 0\.0\.0\.0/.test(l)), lines.join("\n"));
+  assert.ok(!lines.some((l) => l.includes("xDS TLS:")));
+});
