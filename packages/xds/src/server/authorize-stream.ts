@@ -38,9 +38,11 @@ export type XdsAuthorizeDecision =
 
 /**
  * Decides whether a stream may be served as this node. Called once per stream
- * on its first request, and again on a later request that carries a node with
- * another id or cluster. A refusal ends the stream with PERMISSION_DENIED and
- * the reason before anything is sent. It must not throw (a throw is a refusal).
+ * on its first request, again on a later request that carries a node with
+ * another id or cluster, and for every open stream on `XdsServer.rekey()`
+ * (the answer may depend on configuration that changed). A refusal ends the
+ * stream with PERMISSION_DENIED and the reason, before anything is sent when
+ * the stream is new. It must not throw (a throw is a refusal).
  *
  * @param node - the node the request carries.
  * @param peer - the verified client certificate; undefined without mTLS.
@@ -85,21 +87,25 @@ export function peerCertificateOf(cert: PeerCertificate | undefined): XdsPeerCer
 }
 
 /**
- * The per-stream check StreamSession runs: asks `authorize` for the first node
- * and again whenever a request carries a node with another id or cluster;
- * returns the refusal reason, or undefined when allowed.
+ * The per-stream check StreamSession runs: asks `authorize` for the first node,
+ * again whenever a request carries a node with another id or cluster, and
+ * whenever `recheck` is set (a rekey); returns the refusal reason, or
+ * undefined when allowed.
  */
-export function streamAuthorizer(authorize: XdsAuthorize, peer: () => XdsPeerCertificate | undefined): (node: Node) => string | undefined {
+export function streamAuthorizer(authorize: XdsAuthorize, peer: () => XdsPeerCertificate | undefined): (node: Node, options?: { recheck: boolean }) => string | undefined {
   let allowed: { id: string; cluster: string } | undefined;
-  return (node) => {
-    if (allowed !== undefined && allowed.id === node.id && allowed.cluster === node.cluster) return undefined;
+  return (node, options) => {
+    if (options?.recheck !== true && allowed !== undefined && allowed.id === node.id && allowed.cluster === node.cluster) return undefined;
     let decision: XdsAuthorizeDecision;
     try {
       decision = authorize(node, peer());
     } catch (error) {
       return `authorization failed: ${error instanceof Error ? error.message : String(error)}`;
     }
-    if (!decision.allowed) return decision.reason;
+    if (!decision.allowed) {
+      allowed = undefined;
+      return decision.reason;
+    }
     allowed = { id: node.id, cluster: node.cluster };
     return undefined;
   };

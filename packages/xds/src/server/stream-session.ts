@@ -26,9 +26,10 @@ export interface StreamSessionOptions {
   /**
    * Whether this node may be served on this stream: undefined allows, a string
    * is the refusal reason (authorize-stream.ts). Asked before the stream opens,
-   * and for every later request that carries a node.
+   * for every later request that carries a node, and on every rekey with
+   * `recheck` (what the node may be can have changed with the configuration).
    */
-  readonly authorize?: (node: Node) => string | undefined;
+  readonly authorize?: (node: Node, options?: { recheck: boolean }) => string | undefined;
 }
 
 /**
@@ -128,6 +129,13 @@ export class StreamSession {
    */
   rekey(): void {
     if (this.#closed || !this.#node) return;
+    // A configuration change may no longer allow this certificate as this
+    // node (its group's identities, or the group it maps to, changed): ask again.
+    const refusal = this.#o.authorize?.(this.#node, { recheck: true });
+    if (refusal !== undefined) {
+      this.fail(StatusCode.PermissionDenied, refusal);
+      return;
+    }
     let key: string;
     try {
       key = this.#o.watcher.keyOf(this.#node);

@@ -181,3 +181,41 @@ describe("xDS over mTLS", () => {
     assert.equal(update.resources.length, 2);
   });
 });
+
+describe("re-authorization on rekey", () => {
+  test("an open stream its node is no longer allowed as ends with PERMISSION_DENIED at the next rekey; allowed ones stay", async () => {
+    const pki = await TestPki.create();
+    const server = await pki.issue({ name: "server", commonName: "localhost", sans: serverSans });
+    const cert = await pki.issue({ name: "edge", commonName: "edge", sans: ["URI:spiffe://example.org/ns/edge/sa/envoy"] });
+    const cache = createSnapshotCache();
+    await cache.setSnapshot("edge-1", createSnapshot({ resources: [edsCluster("a"), endpoints("a", [1])] }));
+    await cache.setSnapshot("edge-2", createSnapshot({ resources: [edsCluster("a"), endpoints("a", [1])] }));
+    let allowedNodes = new Set(["edge-1", "edge-2"]);
+    const xds = createXdsServer({
+      cache,
+      tls: { ...server, clientCaFile: pki.caFile, watchIntervalMs: 0 },
+      authorize: (node) => (allowedNodes.has(node.id) ? { allowed: true } : { allowed: false, reason: `node ${node.id} is no longer allowed` }),
+    });
+    const port = await xds.listen({ port: 0 });
+    const creds = grpc.credentials.createSsl(await readFile(pki.caFile), await readFile(cert.keyFile), await readFile(cert.certFile));
+    const one = new RawXdsClient({ port, nodeId: "edge-1", credentials: creds });
+    const two = new RawXdsClient({ port, nodeId: "edge-2", credentials: creds });
+    try {
+      for (const c of [one, two]) {
+        c.send({ typeUrl: TypeUrl.Cluster });
+        await c.next(5000);
+      }
+      allowedNodes = new Set(["edge-1"]);
+      xds.rekey();
+      const end = await two.ended;
+      assert.equal(end.code, grpc.status.PERMISSION_DENIED);
+      assert.equal(end.details, "node edge-2 is no longer allowed");
+      assert.equal(xds.metrics.openStreams, 1, "the allowed stream stays open");
+    } finally {
+      one.close();
+      two.close();
+      await xds.close({ graceMs: 100 });
+      await pki.dispose();
+    }
+  });
+});

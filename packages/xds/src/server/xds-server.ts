@@ -115,6 +115,8 @@ export interface XdsServer {
    * Asks the cache again which key serves each connected node and moves streams
    * whose key changed; call it after changing what `nodeKey` returns (e.g. node
    * group selectors), or connected nodes keep their old key until they reconnect.
+   * With `authorize`, every open stream is authorized again first, and one
+   * now refused ends with PERMISSION_DENIED.
    */
   rekey(): void;
   /**

@@ -26,7 +26,7 @@ export interface XdsStreamOptions {
    */
   readonly warmingTimeoutMs?: number;
   /** Refuses a node on this stream (a reason) or allows it (undefined); see StreamSessionOptions.authorize. */
-  readonly authorize?: (node: Node) => string | undefined;
+  readonly authorize?: (node: Node, options?: { recheck: boolean }) => string | undefined;
 }
 
 /** The fields every per-type hook event of a stream starts with. */
