@@ -4,9 +4,10 @@
 // client certificate, or one from another CA, fails the TLS handshake; one with
 // a valid certificate for group "edge" that claims a node of group "internal"
 // is refused with PERMISSION_DENIED, receives zero resources, and status
-// carries the refusal with its reason.
+// carries the refusal with its reason. Rotating the server's certificate files
+// keeps the connected Envoy's stream: it still gets changes, on the same connection.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -173,4 +174,17 @@ test("xDS over mTLS: allowed identities are configured; no or foreign certificat
   }
   assert.deepEqual(status.nodes.map((n) => n.nodeId), ["edge-1"]);
   assert.equal(status.refusals?.length, 1, "handshake failures never reach authorization");
+
+  // Rotation: new server certificate files in place; the edge Envoy keeps its connection and stream.
+  const connections = async () => (await edge.stats("^cluster\\.xds_cluster\\.upstream_cx_total$")).get("cluster.xds_cluster.upstream_cx_total");
+  const before = await connections();
+  const rotated = await pki.issue({ name: "xds-server-2", commonName: "localhost", sans: ["DNS:localhost", "IP:127.0.0.1"] });
+  writeFileSync(server.keyFile, readFileSync(rotated.keyFile));
+  writeFileSync(server.certFile, readFileSync(rotated.certFile));
+  await cp.waitForLog(/xDS TLS: re-read /, { timeoutMs: 10_000 });
+  const web2 = await startHttpUpstream({ name: "web2", t });
+  const changed = await fetch(`${cp.adminUrl}/api/v1/apply`, { method: "POST", body: objects(publicPort, web2.port) });
+  assert.equal(changed.status, 200, await changed.clone().text());
+  await waitUntil(async () => (await httpGet(`http://127.0.0.1:${publicPort}/`)).body === "served by web2\n", { timeoutMs: 15_000, description: "the edge Envoy follows a change after the rotation" });
+  assert.equal(await connections(), before, "no reconnect: the stream opened before the rotation carried the change");
 });
