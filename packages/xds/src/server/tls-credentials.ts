@@ -111,9 +111,11 @@ export interface TlsCredentials {
  * Built on @grpc/grpc-js's certificate-provider credentials, which call
  * `setSecureContext` on the listening server at each update.
  *
- * @throws XdsError `invalid_tls` when the files are wrong at start.
+ * @throws XdsError `invalid_tls` when the files are wrong at start; `invalid_argument` for a negative or non-finite `watchIntervalMs`.
  */
 export function createTlsCredentials(options: XdsTlsOptions): TlsCredentials {
+  const interval = options.watchIntervalMs ?? 1000;
+  if (!(Number.isFinite(interval) && interval >= 0)) throw new XdsError(XdsErrorCode.InvalidArgument, `tls.watchIntervalMs must be a finite number >= 0, not ${interval}`);
   let material = loadTlsFiles(options);
   const identityListeners = new Set<grpc.experimental.IdentityCertificateUpdateListener>();
   const caListeners = new Set<grpc.experimental.CaCertificateUpdateListener>();
@@ -145,7 +147,6 @@ export function createTlsCredentials(options: XdsTlsOptions): TlsCredentials {
   // as (identity, ca): the first is the identity provider, the second the CA.
   const credentials = grpc.experimental.createCertificateProviderServerCredentials(provider, mtls ? provider : null, mtls);
   const files = [options.certFile, options.keyFile, ...(options.clientCaFile === undefined ? [] : [options.clientCaFile])];
-  const interval = options.watchIntervalMs ?? 1000;
   let settle: NodeJS.Timeout | undefined;
   const reload = (): void => {
     // A rotation writes the certificate and the key one after the other: wait

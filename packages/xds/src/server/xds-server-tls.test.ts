@@ -17,10 +17,20 @@ import { edsCluster, endpoints } from "../../testing/fixtures.ts";
 import { RawXdsClient } from "../../testing/raw-xds-client.ts";
 import { TestPki, type TestCertFiles } from "../../testing/test-pki.ts";
 import type { XdsPeerCertificate } from "./authorize-stream.ts";
-import { loadTlsFiles } from "./tls-credentials.ts";
+import { createTlsCredentials, loadTlsFiles } from "./tls-credentials.ts";
 import { createXdsServer, type XdsServer } from "./xds-server.ts";
 
 const serverSans = ["DNS:localhost", "IP:127.0.0.1"];
+
+/** The fingerprint of the certificate a TLS handshake with the server presents ("" when the handshake fails). */
+const serverFingerprint = (port: number): Promise<string> =>
+  new Promise<string>((resolve, reject) => {
+    const s = tlsConnect({ port, host: "127.0.0.1", rejectUnauthorized: false, ALPNProtocols: ["h2"] }, () => {
+      resolve(s.getPeerX509Certificate()?.fingerprint256 ?? "");
+      s.destroy();
+    });
+    s.on("error", reject);
+  }).catch(() => "");
 
 const refused = (fn: () => unknown, file: string, reason: RegExp): void => {
   assert.throws(fn, (e: unknown) => e instanceof XdsError && e.code === "invalid_tls" && e.details[0] === file && reason.test(e.message) && e.message.startsWith(file));
@@ -56,6 +66,7 @@ describe("TLS files are checked at start", () => {
     const xds = createXdsServer({ cache: createSnapshotCache(), tls: { certFile: server.certFile, keyFile: other.keyFile } });
     await assert.rejects(xds.listen({ port: 0 }), (e: unknown) => e instanceof XdsError && e.code === "invalid_tls");
     await xds.close();
+    assert.throws(() => createTlsCredentials({ ...server, watchIntervalMs: -1 }), (e: unknown) => e instanceof XdsError && e.code === "invalid_argument");
   });
 });
 
@@ -151,25 +162,26 @@ describe("xDS over mTLS", () => {
     }
   });
 
-  test("rotated files serve new handshakes while open streams stay", async () => {
+  test("rotated files serve new handshakes while open streams stay; files that fail the checks are refused and the previous ones stay", async () => {
     const cert = await pki.issue({ name: "edge-1c", commonName: "edge", sans: ["URI:spiffe://example.org/ns/edge/sa/edge-1"] });
     const open = client("edge-1", await credsFor(pki, cert));
     open.send({ typeUrl: TypeUrl.Cluster });
     const first = await open.next(5000);
     const next = await pki.issue({ name: "server-2", commonName: "localhost", sans: serverSans });
+    // A key that does not match: refused, the previous files keep serving.
+    const served = new X509Certificate(await readFile(serving.certFile)).fingerprint256;
     await writeFile(serving.keyFile, await readFile(next.keyFile));
+    const refusedBy = Date.now() + 5000;
+    while (!reloads.some((r) => /does not match the certificate/.test(r)) && Date.now() < refusedBy) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(reloads.some((r) => r.startsWith(`${serving.keyFile}: the key does not match the certificate`)), reloads.join("\n"));
+    assert.equal(await serverFingerprint(port), served, "the previous certificate still serves");
+    // Then the certificate that goes with that key.
     await writeFile(serving.certFile, await readFile(next.certFile));
     const want = new X509Certificate(await readFile(next.certFile)).fingerprint256;
     const deadline = Date.now() + 5000;
     let got = "";
     while (got !== want && Date.now() < deadline) {
-      got = await new Promise<string>((resolve, reject) => {
-        const s = tlsConnect({ port, host: "127.0.0.1", rejectUnauthorized: false, ALPNProtocols: ["h2"] }, () => {
-          resolve(s.getPeerX509Certificate()?.fingerprint256 ?? "");
-          s.destroy();
-        });
-        s.on("error", reject);
-      }).catch(() => "");
+      got = await serverFingerprint(port);
       if (got !== want) await new Promise((r) => setTimeout(r, 50));
     }
     assert.equal(got, want, "new handshakes present the rotated certificate");
