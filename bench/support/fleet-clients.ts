@@ -5,7 +5,8 @@
 // name, ACKs every response, and only scans responses (resources are counted,
 // never decoded).
 //
-// argv: --port P --clients N --resources R --protocol delta|sotw. IPC:
+// argv: --port P --clients N --resources R --protocol delta|sotw
+// [--ca FILE --cert FILE --key FILE] (mTLS: every client presents that certificate). IPC:
 //   child → { type: "connecting", at }        modules loaded, about to open the streams
 //   child → { type: "initial", at }           every client holds R clusters and R assignments
 //   parent → { type: "expect", typeUrl, version }, child → { type: "armed" }
@@ -13,6 +14,7 @@
 //            type and (system) version: per client its arrival time, resources and message bytes
 //   child → { type: "failed", message }       a stream ended or a response was not what was expected
 //   parent → { type: "exit" }
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { TypeUrl } from "@ts-control-plane/xds";
@@ -36,7 +38,9 @@ const paths: Record<FleetProtocol, string> = {
 };
 const identity = (b: Buffer): Buffer => b;
 
-const { values } = parseArgs({ options: { port: { type: "string" }, clients: { type: "string" }, resources: { type: "string" }, protocol: { type: "string" } } });
+const { values } = parseArgs({
+  options: { port: { type: "string" }, clients: { type: "string" }, resources: { type: "string" }, protocol: { type: "string" }, ca: { type: "string" }, cert: { type: "string" }, key: { type: "string" } },
+});
 const port = Number(values.port);
 const clientCount = Number(values.clients);
 const resourceCount = Number(values.resources);
@@ -45,6 +49,11 @@ if (!process.send || !(port > 0) || !(clientCount > 0) || !(resourceCount > 0) |
   console.error("usage: fork fleet-clients.ts --port P --clients N --resources R --protocol delta|sotw (with an IPC channel)");
   process.exit(2);
 }
+// Read once; each client still makes its own connection and TLS handshake.
+const channelCredentials =
+  values.ca === undefined || values.cert === undefined || values.key === undefined
+    ? grpc.credentials.createInsecure()
+    : grpc.credentials.createSsl(readFileSync(values.ca), readFileSync(values.key), readFileSync(values.cert));
 const send = (message: FleetChildMessage): void => {
   process.send?.(message);
 };
@@ -94,7 +103,7 @@ interface LeanClient {
 function connect(index: number): LeanClient {
   // A local subchannel pool gives each client its own connection; grpc-js
   // would otherwise share one connection among channels to the same target.
-  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+  const client = new grpc.Client(`127.0.0.1:${port}`, channelCredentials, {
     "grpc.use_local_subchannel_pool": 1,
     "grpc.max_receive_message_length": -1,
   });

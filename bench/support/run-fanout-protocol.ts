@@ -22,6 +22,19 @@ export interface ProtocolRunOptions {
   readonly timeoutMs: number;
   /** Writes a V8 CPU profile of the server, from setSnapshot to the last ACK, to this file. */
   readonly cpuProfilePath?: string;
+  /** Serve over mTLS (mtls-connect.ts): the server's files and CA, and the one certificate every client presents. */
+  readonly mtls?: MtlsFiles;
+}
+
+/** PEM files of an mTLS run: the CA both sides trust, the server's pair and the clients' pair. */
+export interface MtlsFiles {
+  readonly caFile: string;
+  readonly serverCertFile: string;
+  readonly serverKeyFile: string;
+  readonly clientCertFile: string;
+  readonly clientKeyFile: string;
+  /** The identity the clients' certificate carries; `authorize` checks it, as the control plane does. */
+  readonly clientIdentity: string;
 }
 
 export interface EncodeCounters {
@@ -67,6 +80,10 @@ export interface ProtocolResult {
   readonly change: EncodeCounters;
   /** Nodes whose status shows the changed EDS version ACKed (should equal clients). */
   readonly statusAcked: number;
+  /** From the client process opening its streams until the server saw every client's ACK of the initial CDS and EDS (connect, handshake, config). */
+  readonly initialAckedMs: number;
+  /** Server CPU (user + system) from the client process starting until every initial ACK. */
+  readonly initialCpuMs: number;
 }
 
 function counters(server: XdsServer, protocol: FleetProtocol): EncodeCounters {
@@ -92,7 +109,19 @@ export async function runFanoutProtocol(options: ProtocolRunOptions): Promise<Pr
   // Every client has its own node id; all share one node group (cache key), as
   // a fleet of identical proxies does.
   const cache = createSnapshotCache({ nodeKey: () => groupKey });
-  const server = createXdsServer({ cache, controlPlaneId: "bench", hooks: { onAck: (e) => acks.onAck(e) } });
+  const mtls = options.mtls;
+  const server = createXdsServer({
+    cache,
+    controlPlaneId: "bench",
+    hooks: { onAck: (e) => acks.onAck(e) },
+    ...(mtls === undefined
+      ? {}
+      : {
+          tls: { certFile: mtls.serverCertFile, keyFile: mtls.serverKeyFile, clientCaFile: mtls.caFile, watchIntervalMs: 0 },
+          // The control plane's check is a lookup of the identity; this one costs the same.
+          authorize: (_node, peer) => (peer?.identity === mtls.clientIdentity ? { allowed: true } : { allowed: false, reason: `unexpected identity ${peer?.identity}` }),
+        }),
+  });
   let fleet: ReturnType<typeof forkProcess<FleetParentMessage, FleetChildMessage>> | undefined;
   try {
     const port = await server.listen({ host: "127.0.0.1", port: 0 });
@@ -103,17 +132,30 @@ export async function runFanoutProtocol(options: ProtocolRunOptions): Promise<Pr
     const setupMs = now() - setupStart;
     const baseline = await settledMemory();
     const m0 = counters(server, protocol);
+    const initialCpu0 = process.cpuUsage();
 
     fleet = forkProcess<FleetParentMessage, FleetChildMessage>(
       new URL("./fleet-clients.ts", import.meta.url),
-      ["--port", String(port), "--clients", String(clients), "--resources", String(endpoints), "--protocol", protocol],
+      [
+        "--port",
+        String(port),
+        "--clients",
+        String(clients),
+        "--resources",
+        String(endpoints),
+        "--protocol",
+        protocol,
+        ...(mtls === undefined ? [] : ["--ca", mtls.caFile, "--cert", mtls.clientCertFile, "--key", mtls.clientKeyFile]),
+      ],
       { exitMessage: { type: "exit" } },
     );
     const connecting = await fleet.next("connecting", { timeoutMs });
     const initial = await fleet.next("initial", { timeoutMs });
-    await acks.waitFor({ typeUrl: TypeUrl.Endpoint, version: v1.typeVersion(TypeUrl.Endpoint), count: clients, timeoutMs });
-    await acks.waitFor({ typeUrl: TypeUrl.Cluster, version: v1.typeVersion(TypeUrl.Cluster), count: clients, timeoutMs });
+    const initialEdsAcks = await acks.waitFor({ typeUrl: TypeUrl.Endpoint, version: v1.typeVersion(TypeUrl.Endpoint), count: clients, timeoutMs });
+    const initialCdsAcks = await acks.waitFor({ typeUrl: TypeUrl.Cluster, version: v1.typeVersion(TypeUrl.Cluster), count: clients, timeoutMs });
+    const initialCpu = process.cpuUsage(initialCpu0);
     const initialMs = initial.at - connecting.at;
+    const initialAckedMs = Math.max(...initialEdsAcks, ...initialCdsAcks) - connecting.at;
     const connected = await settledMemory();
     const m1 = counters(server, protocol);
 
@@ -171,6 +213,8 @@ export async function runFanoutProtocol(options: ProtocolRunOptions): Promise<Pr
       initial: minus(m1, m0),
       change,
       statusAcked,
+      initialAckedMs: Math.round(initialAckedMs),
+      initialCpuMs: Math.round((initialCpu.user + initialCpu.system) / 1000),
     };
   } finally {
     await fleet?.stop();

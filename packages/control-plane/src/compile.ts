@@ -19,6 +19,8 @@ export interface NodeSelector {
 export interface NodeGroupConfig {
   name: string;
   selector: NodeSelector;
+  /** Client certificate identities allowed to connect as this group (mTLS); any when absent. */
+  identities?: readonly string[];
   /** Typed protobuf-es Envoy messages, sorted (ADS push order, then name), with stable names. */
   resources: Message[];
   /** objectKeys that contributed. */
@@ -221,7 +223,7 @@ function toConfig(g: { graph: GraphGroup; built: BuiltResource[] }): NodeGroupCo
     if (byName === undefined) resourceObjects.set(r.typeUrl, (byName = new Map()));
     byName.set(r.name, r.objects);
   }
-  return { name: g.graph.name, selector: { ...g.graph.selector }, resources: g.built.map((r) => r.message), objects: [...g.graph.objects], resourceObjects };
+  return { name: g.graph.name, selector: { ...g.graph.selector }, ...(g.graph.identities === undefined ? {} : { identities: [...g.graph.identities] }), resources: g.built.map((r) => r.message), objects: [...g.graph.objects], resourceObjects };
 }
 
 function pgvDiagnostic(r: BuiltResource, v: Violation, owner: string): Diagnostic {

@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { TypeUrl } from "@ts-control-plane/xds";
-import { RawXdsClient } from "@ts-control-plane/xds/testing";
+import * as grpc from "@grpc/grpc-js";
+import { readFile } from "node:fs/promises";
+import { RawXdsClient, TestPki } from "@ts-control-plane/xds/testing";
 import { defaultExamplePath, serve } from "./main.ts";
 import type { StatusReport } from "./status/status-report.ts";
 
@@ -93,4 +95,61 @@ test("a NACK message holding a newline is logged as exactly one line", async (t)
   const lines = written.join("").split("\n");
   assert.deepEqual(nackLines(), [`NACK from edge-1\\r\\nx for Cluster (rejected version "${response.versionInfo}", nonce ${response.nonce}): bad\\n2026-01-01 forged line`]);
   assert.ok(!lines.some((l) => l.startsWith("2026-01-01 forged line")), lines.join("\n"));
+});
+
+test("serve: bad xDS TLS files are refused at start naming the file; plaintext on a non-loopback host warns loudly", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "cp-main-tls-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const base = { xdsPort: 0, adminHost: "127.0.0.1", adminPort: 0, configPaths: [], debounceMs: 5 } as const;
+  const missing = join(dir, "missing.pem");
+  await assert.rejects(
+    serve({ ...base, xdsHost: "127.0.0.1", dataDir: join(dir, "a"), xdsTls: { certFile: missing, keyFile: missing }, log: () => {} }),
+    (e: unknown) => e instanceof Error && e.message.startsWith(`${missing}: cannot read the server certificate (ENOENT)`),
+  );
+  const lines: string[] = [];
+  const cp = await serve({ ...base, xdsHost: "0.0.0.0", dataDir: join(dir, "b"), log: (l) => lines.push(l) });
+  await cp.close();
+  assert.ok(lines.some((l) => /^WARNING: xDS is served WITHOUT TLS on 0\.0\.0\.0/.test(l)), lines.join("\n"));
+  assert.ok(!lines.some((l) => l.includes("xDS TLS:")));
+});
+
+test("serve over mTLS: changing a NodeGroup's identities ends an open stream that is no longer allowed, and status shows the refusal", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "cp-main-mtls-"));
+  const pki = await TestPki.create();
+  t.after(async () => {
+    await pki.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const server = await pki.issue({ name: "server", commonName: "localhost", sans: ["DNS:localhost", "IP:127.0.0.1"] });
+  const cert = await pki.issue({ name: "edge", commonName: "edge", sans: ["URI:spiffe://example.org/ns/edge/sa/envoy"] });
+  const lines: string[] = [];
+  const cp = await serve({
+    xdsHost: "127.0.0.1",
+    xdsPort: 0,
+    adminHost: "127.0.0.1",
+    adminPort: 0,
+    dataDir: join(dir, "data"),
+    configPaths: [],
+    debounceMs: 5,
+    xdsTls: { certFile: server.certFile, keyFile: server.keyFile, clientCaFile: pki.caFile },
+    log: (l) => lines.push(l),
+  });
+  const group = (identity: string) =>
+    `apiVersion: tcp.dev/v1alpha1\nkind: NodeGroup\nmetadata:\n  name: edge\nspec:\n  selector: {}\n  identities: ["${identity}"]\n---\napiVersion: tcp.dev/v1alpha1\nkind: Service\nmetadata:\n  name: web\nspec:\n  endpoints:\n    - address: 127.0.0.1\n      port: 8080\n`;
+  const apply = async (body: string) => assert.equal((await fetch(`http://127.0.0.1:${cp.adminPort}/api/v1/apply`, { method: "POST", headers: { "content-type": "application/yaml" }, body })).status, 200);
+  await apply(group("spiffe://example.org/ns/edge/sa/envoy"));
+  const client = new RawXdsClient({ port: cp.xdsPort, nodeId: "edge-1", credentials: grpc.credentials.createSsl(await readFile(pki.caFile), await readFile(cert.keyFile), await readFile(cert.certFile)) });
+  t.after(async () => {
+    client.close();
+    await cp.close();
+  });
+  client.send({ typeUrl: TypeUrl.Cluster });
+  assert.equal((await client.next(5000)).resources.length, 1);
+  await apply(group("dns:other.example.org"));
+  const end = await client.ended;
+  assert.equal(end.code, grpc.status.PERMISSION_DENIED);
+  assert.match(end.details, /identity "spiffe:\/\/example\.org\/ns\/edge\/sa\/envoy" may not connect as node "edge-1" of node group "edge"/);
+  const status = (await (await fetch(`http://127.0.0.1:${cp.adminPort}/api/v1/status`)).json()) as StatusReport;
+  assert.deepEqual(status.refusals?.map((r) => [r.nodeId, r.group, r.identity, r.count]), [["edge-1", "edge", "spiffe://example.org/ns/edge/sa/envoy", 1]]);
+  assert.ok(lines.some((l) => l.startsWith("xDS refused node edge-1")));
 });

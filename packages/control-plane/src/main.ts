@@ -15,6 +15,9 @@ import { bindPort } from "./startup/bind-port.ts";
 import { checkAdminExposure } from "./startup/check-admin-exposure.ts";
 import { buildProxyConfig } from "./status/proxy-config.ts";
 import { buildStatusReport } from "./status/status-report.ts";
+import { authorizeNodeGroup } from "./status/authorize-node-group.ts";
+import { NodeRefusals } from "./status/node-refusals.ts";
+import { isLoopbackHost } from "./startup/is-loopback-host.ts";
 import { lockDataDir } from "./store/data-dir-lock.ts";
 import type { ObjectStore } from "./store/object-store.ts";
 import { openServeStore } from "./store/open-serve-store.ts";
@@ -42,6 +45,12 @@ export interface ServeOptions {
   readonly adminAllowedHosts?: readonly string[];
   /** Lets RawResources name files on Envoy's host (DataSource filename); refused by default. */
   readonly allowRawFilename?: boolean;
+  /**
+   * xDS over TLS: the server's certificate and key; with clientCaFile, mTLS
+   * (client certificates required, and NodeGroup spec.identities enforced).
+   * Re-read when the files change. Plaintext when absent.
+   */
+  readonly xdsTls?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string | undefined } | undefined;
 }
 
 export interface RunningControlPlane {
@@ -137,9 +146,31 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
     }
     await reconciler.flush();
 
+    const tls = options.xdsTls;
+    if (tls === undefined && !isLoopbackHost(options.xdsHost)) {
+      // Plaintext xDS off this machine lets anyone who reaches the port read every secret and route, and pose as any proxy.
+      log(`WARNING: xDS is served WITHOUT TLS on ${options.xdsHost}, reachable from other machines: anyone who reaches it can read the whole configuration (secrets included) and connect as any proxy. Give --xds-tls-cert, --xds-tls-key and --xds-client-ca (docs/cli/serve.md)`);
+    }
+    const refusals = new NodeRefusals();
     const xds = createXdsServer({
       cache,
       status: new StatusRegistry({ forgetAfterMs: forgetDisconnectedAfterMs }),
+      ...(tls === undefined
+        ? {}
+        : {
+            tls: {
+              certFile: tls.certFile,
+              keyFile: tls.keyFile,
+              ...(tls.clientCaFile === undefined ? {} : { clientCaFile: tls.clientCaFile }),
+              onReload: (o) => log(o.ok ? `xDS TLS: re-read ${tls.certFile} and ${tls.keyFile}${tls.clientCaFile === undefined ? "" : ` and ${tls.clientCaFile}`}; new connections use them` : `xDS TLS: the changed files were refused, the previous ones stay in use: ${o.error.message}`),
+            },
+          }),
+      authorize: authorizeNodeGroup({
+        groups: () => reconciler.state().groups,
+        groupOf: (node) => reconciler.nodeGroupOf(node),
+        refusals,
+        log,
+      }),
       hooks: {
         // The event's version is the one Envoy rejected (what we sent with that nonce).
         onNack: (e) => log(`NACK from ${e.nodeId} for ${e.typeUrl.split(".").pop()} (rejected version "${e.version}", nonce ${e.nonce}): ${e.message}`),
@@ -156,6 +187,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       hostFlags: "--xds-host (env CONTROL_PLANE_XDS_HOST)",
     });
     cleanups.push(() => xds.close({ graceMs: 200 }));
+    if (tls !== undefined) log(`xDS TLS: ${tls.clientCaFile === undefined ? "server certificate only (clients are not verified)" : `mTLS, client certificates must chain to ${tls.clientCaFile}`}; certificate ${tls.certFile}`);
 
     let auth: AdminAuth = { mode: "none" };
     if (options.adminAuth === "token") {
@@ -186,6 +218,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
           matchingGroupOf: (p) => reconciler.nodeGroupOf({ id: p.nodeId, cluster: p.nodeCluster, metadata: p.node?.metadata }),
           snapshotOf: (g) => state.snapshots.get(g),
           groups: state.groups,
+          refusals: refusals.list(),
         });
       },
     });
@@ -234,6 +267,9 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   if (env["CONTROL_PLANE_ADMIN_AUTH"] !== undefined) adminAuth = authValue(env["CONTROL_PLANE_ADMIN_AUTH"], "CONTROL_PLANE_ADMIN_AUTH");
   const adminAllowedHosts: string[] = [];
   let allowRawFilename = false;
+  let tlsCert = env["CONTROL_PLANE_XDS_TLS_CERT"] || undefined;
+  let tlsKey = env["CONTROL_PLANE_XDS_TLS_KEY"] || undefined;
+  let clientCa = env["CONTROL_PLANE_XDS_CLIENT_CA"] || undefined;
   const configPaths: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
@@ -281,9 +317,24 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
       case "--allow-raw-filename":
         allowRawFilename = true;
         break;
+      case "--xds-tls-cert":
+        tlsCert = value();
+        break;
+      case "--xds-tls-key":
+        tlsKey = value();
+        break;
+      case "--xds-client-ca":
+        clientCa = value();
+        break;
       default:
         throw new UsageError(`unknown flag ${JSON.stringify(arg)} for serve`);
     }
+  }
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw new UsageError(`xDS TLS needs both --xds-tls-cert and --xds-tls-key (env CONTROL_PLANE_XDS_TLS_CERT, CONTROL_PLANE_XDS_TLS_KEY); only ${tlsCert === undefined ? "the key" : "the certificate"} was given`);
+  }
+  if (clientCa !== undefined && tlsCert === undefined) {
+    throw new UsageError("--xds-client-ca (env CONTROL_PLANE_XDS_CLIENT_CA) needs --xds-tls-cert and --xds-tls-key: mTLS is TLS with client certificates");
   }
   return {
     xdsHost,
@@ -298,14 +349,16 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     ...(adminAuth !== "none" ? { adminAuth } : {}),
     ...(adminAllowedHosts.length > 0 ? { adminAllowedHosts } : {}),
     ...(allowRawFilename ? { allowRawFilename } : {}),
+    ...(tlsCert !== undefined && tlsKey !== undefined ? { xdsTls: { certFile: tlsCert, keyFile: tlsKey, ...(clientCa === undefined ? {} : { clientCaFile: clientCa }) } } : {}),
   };
 }
 
 export const serveUsage = `usage: serve [--xds-host 127.0.0.1] [--xds-port 18000] [--admin-host 127.0.0.1] [--admin-port 9000]
              [--data-dir ./.data] [--config FILE|DIR]... [--debounce-ms 50] [--no-example] [--allow-empty-store]
              [--admin-auth none|token] [--admin-allowed-host NAME]... [--allow-raw-filename]
+             [--xds-tls-cert FILE --xds-tls-key FILE [--xds-client-ca FILE]]
   env: CONTROL_PLANE_XDS_HOST, CONTROL_PLANE_XDS_PORT, CONTROL_PLANE_ADMIN_HOST, CONTROL_PLANE_ADMIN_PORT, CONTROL_PLANE_DATA_DIR,
-       CONTROL_PLANE_ADMIN_AUTH`;
+       CONTROL_PLANE_ADMIN_AUTH, CONTROL_PLANE_XDS_TLS_CERT, CONTROL_PLANE_XDS_TLS_KEY, CONTROL_PLANE_XDS_CLIENT_CA`;
 
 /** Runs `serve` until SIGINT/SIGTERM, then shuts down gracefully. */
 export async function runServe(argv: readonly string[]): Promise<number> {

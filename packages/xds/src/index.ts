@@ -21,6 +21,8 @@ export { createSnapshotCache, type SnapshotCache, type SnapshotCacheOptions } fr
 export type { ConfigWatcher, ChangeListener, TypeChange, TypeResources } from "./cache/config-watcher.ts";
 export { StatusRegistry, type StatusRegistryOptions, type NodeStatus, type TypeStatus, type NackInfo } from "./cache/node-status.ts";
 export { createXdsServer, type XdsServer, type XdsServerOptions } from "./server/xds-server.ts";
+export { peerCertificateOf, type XdsAuthorize, type XdsAuthorizeDecision, type XdsPeerCertificate } from "./server/authorize-stream.ts";
+export { createTlsCredentials, loadTlsFiles, type TlsCredentials, type TlsMaterial, type XdsTlsOptions } from "./server/tls-credentials.ts";
 export type { XdsHooks, HookName, StreamEvent, StreamOpenEvent, StreamRekeyEvent, StreamCloseEvent, RequestEvent, ResponseEvent, AckEvent, NackEvent } from "./server/xds-hooks.ts";
 export { envoyRegistry } from "./resource/envoy-registry.ts";
 export { envoyFromJson, envoyToJson } from "./resource/envoy-json.ts";

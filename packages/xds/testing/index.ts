@@ -26,3 +26,4 @@ export * as envoyJsonFixtures from "./envoy-fixtures.ts";
 export { fieldRules, oneofRequired } from "../src/validate/rule-options.ts";
 export { hasRule } from "../src/validate/rule-presence.ts";
 export { OPAQUE_ANY_FIELDS } from "../src/validate/opaque-any-fields.ts";
+export { TestPki, type TestCertFiles, type TestCertOptions } from "./test-pki.ts";

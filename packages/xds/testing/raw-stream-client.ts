@@ -14,6 +14,8 @@ export interface RawStreamClientOptions<Res extends DescMessage> {
   readonly responseSchema: Res;
   /** A one-line description of a response, for assertion messages. */
   readonly describe: (response: MessageShape<Res>) => string;
+  /** Channel credentials, e.g. `grpc.credentials.createSsl(ca, key, cert)` for mTLS; plaintext by default. */
+  readonly credentials?: grpc.ChannelCredentials;
 }
 
 /**
@@ -38,7 +40,7 @@ export class RawStreamClient<Res extends DescMessage> {
   constructor(options: RawStreamClientOptions<Res>) {
     this.#defaultNode = options.nodeId ?? "test-node";
     this.#describe = options.describe;
-    this.#client = new grpc.Client(`127.0.0.1:${options.port}`, grpc.credentials.createInsecure());
+    this.#client = new grpc.Client(`127.0.0.1:${options.port}`, options.credentials ?? grpc.credentials.createInsecure());
     const identity = (b: Buffer): Buffer => b;
     this.#call = this.#client.makeBidiStreamRequest(options.path, identity, identity);
     this.#call.on("data", (b: Buffer) => {

@@ -1,3 +1,4 @@
+import type * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import {
   DiscoveryRequestSchema,
@@ -29,7 +30,7 @@ export interface RawRequest {
 
 /** A SotW xDS client on the wire for tests (ADS unless another path is given). */
 export class RawXdsClient extends RawStreamClient<typeof DiscoveryResponseSchema> {
-  constructor(options: { port: number; path?: string; nodeId?: string }) {
+  constructor(options: { port: number; path?: string; nodeId?: string; credentials?: grpc.ChannelCredentials }) {
     super({
       ...options,
       path: options.path ?? adsPath,

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { adminTokenFile } from "../admin/ensure-admin-token.ts";
 import { serveDefaults } from "../main.ts";
-import { isLoopbackHost } from "../startup/check-admin-exposure.ts";
+import { isLoopbackHost } from "../startup/is-loopback-host.ts";
 import { type CliArgs, flag } from "./cli-args.ts";
 
 /**

@@ -50,4 +50,12 @@ describe("serve flags", () => {
     assert.throws(() => parseServeArgs(["--admin-port", "70000"], {}), UsageError);
     assert.throws(() => parseServeArgs([], { CONTROL_PLANE_XDS_PORT: "x" }), UsageError);
   });
+
+  it("takes xDS TLS files from flags or the environment, and refuses a certificate without its key or a CA without TLS", () => {
+    assert.deepEqual(parseServeArgs(["--xds-tls-cert", "c.pem", "--xds-tls-key=k.pem", "--xds-client-ca", "ca.pem"], {}).xdsTls, { certFile: "c.pem", keyFile: "k.pem", clientCaFile: "ca.pem" });
+    assert.deepEqual(parseServeArgs([], { CONTROL_PLANE_XDS_TLS_CERT: "c.pem", CONTROL_PLANE_XDS_TLS_KEY: "k.pem" }).xdsTls, { certFile: "c.pem", keyFile: "k.pem" });
+    assert.equal(parseServeArgs([], {}).xdsTls, undefined);
+    assert.throws(() => parseServeArgs(["--xds-tls-cert", "c.pem"], {}), (e: unknown) => e instanceof UsageError && /needs both --xds-tls-cert and --xds-tls-key.*only the certificate/.test(e.message));
+    assert.throws(() => parseServeArgs(["--xds-client-ca", "ca.pem"], {}), (e: unknown) => e instanceof UsageError && /--xds-client-ca .* needs --xds-tls-cert and --xds-tls-key/.test(e.message));
+  });
 });

@@ -9,7 +9,7 @@ import { defaultExamplePath, serve } from "../main.ts";
 import type { NodeReport, StatusReport } from "../status/status-report.ts";
 import type { AdminClient } from "./admin-client.ts";
 import { runCli } from "./run-cli.ts";
-import { parseInterval, statusCommand } from "./status-command.ts";
+import { parseInterval, render, statusCommand } from "./status-command.ts";
 
 async function cli(args: string[], env: Record<string, string>) {
   let out = "";
@@ -143,5 +143,29 @@ describe("tcp status --check and --watch", () => {
     assert.equal(watched.code, 0, watched.err);
     assert.equal(watched.out.match(/^revision /gm)?.length, 1, "an unchanged report prints once");
     assert.match((await cli(["status", "--interval", "1s"], env)).err, /--interval goes with --watch/);
+  });
+});
+
+describe("status refusals", () => {
+  it("prints one line per refused node id, with the count, when and why", () => {
+    const report: StatusReport = {
+      revision: 2,
+      nodes: [],
+      objects: [],
+      refusals: [
+        {
+          nodeId: "internal-1",
+          cluster: "internal",
+          group: "internal",
+          identity: "spiffe://example.org/ns/edge/sa/envoy",
+          fingerprint256: "AA:BB",
+          reason: 'identity "spiffe://example.org/ns/edge/sa/envoy" may not connect as node "internal-1" of node group "internal": add it to the NodeGroup\'s spec.identities, or give the proxy a certificate that group allows',
+          at: "2026-12-04T01:00:00.123Z",
+          count: 3,
+        },
+      ],
+    };
+    assert.match(render(report, undefined), /^internal-1 refused \(3 times, last 2026-12-04T01:00:00Z\): identity "spiffe:\/\/example\.org\/ns\/edge\/sa\/envoy" may not connect as node "internal-1"/m);
+    assert.doesNotMatch(render({ revision: 1, nodes: [], objects: [] }, undefined), /refused/);
   });
 });

@@ -94,6 +94,8 @@ export function render(s: StatusReport, output: string | undefined): string {
     }
     if (n.matchesGroup !== undefined) text += `${n.nodeId} now matches node group ${n.matchesGroup}; it is moving there\n`;
   }
+  // Refused proxies never opened a stream, so they are not nodes: say why they get nothing.
+  for (const r of s.refusals ?? []) text += `${r.nodeId} refused (${r.count} time${r.count === 1 ? "" : "s"}, last ${r.at.replace(/\.\d+Z$/, "Z")}): ${r.reason}\n`;
   if (s.objects.length > 0) {
     text += "\n";
     text += formatTable(["OBJECT", "GROUPS", "ACKNOWLEDGED", "STATUS"], s.objects.map((o) => [o.object, o.groups.join(","), `${o.acknowledged}/${o.targets}`, objectStatus(o)]));

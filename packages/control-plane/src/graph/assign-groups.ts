@@ -12,6 +12,8 @@ export interface GroupPlan {
   raw: string[];
   /** True when the group takes every object, not only what its listeners reach. */
   whole: boolean;
+  /** Client certificate identities allowed to connect as this group (NodeGroupSpec.identities); any when absent. */
+  identities?: readonly string[];
 }
 
 /** The name of the implicit group when no NodeGroup exists: it matches every node. */
@@ -40,6 +42,7 @@ export function assignGroups(input: {
       listeners: g.spec.listeners === undefined ? [...input.listeners] : [...new Set(g.spec.listeners)].filter((l) => alive.has(l)).sort(),
       raw: g.spec.rawResources === undefined ? [...input.raw] : [...new Set(g.spec.rawResources)].filter((r) => aliveRaw.has(r)).sort(),
       whole: g.spec.listeners === undefined,
+      ...(g.spec.identities === undefined ? {} : { identities: g.spec.identities }),
     }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

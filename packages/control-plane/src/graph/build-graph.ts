@@ -212,7 +212,7 @@ function assembleGroup(plan: GroupPlan, refs: References, all: <K extends ValidO
     objects.add(`RawResource/${n}`);
     return [{ name: n, spec: r.spec }];
   });
-  return { name: plan.name, selector: plan.selector, listeners, services: graphServices, raw, objects: [...objects].sort() };
+  return { name: plan.name, selector: plan.selector, ...(plan.identities === undefined ? {} : { identities: plan.identities }), listeners, services: graphServices, raw, objects: [...objects].sort() };
 }
 
 function graphListener(

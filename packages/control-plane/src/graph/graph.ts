@@ -60,6 +60,8 @@ export interface GraphRaw {
 export interface GraphGroup {
   readonly name: string;
   readonly selector: NodeSelectorSpec;
+  /** Client certificate identities allowed to connect as this group; any when absent. */
+  readonly identities?: readonly string[];
   /** Sorted by name. */
   readonly listeners: readonly GraphListener[];
   /** Sorted by name; every service a listener, route or tracing of the group references, plus unreferenced ones for whole-config groups. */

@@ -14,11 +14,28 @@ export interface NodeGroupSpec {
   listeners?: string[];
   /** RawResources this group serves; every raw resource when absent. */
   rawResources?: string[];
+  /**
+   * Client certificate identities that may connect as a node of this group
+   * when the xDS server requires client certificates (mTLS): a URI SAN as
+   * written (`spiffe://example.org/ns/edge/sa/envoy`), `dns:` + a DNS SAN, or
+   * `cn:` + a subject common name. A certificate's identity is its first URI
+   * SAN, else its first DNS SAN, else its CN. Absent: any certificate the
+   * client CA verified. Sorted, deduplicated.
+   */
+  identities?: string[];
+}
+
+/** Why an identity is not one a certificate can have; undefined when it is well formed. */
+export function identityProblem(identity: string): string | undefined {
+  if (identity.startsWith("dns:")) return /^dns:[^\s]+$/.test(identity) ? undefined : "a DNS name must follow dns: and has no spaces";
+  if (identity.startsWith("cn:")) return identity.length > 3 ? undefined : "a common name must follow cn:";
+  if (/^[a-z][a-z0-9+.-]*:\/\/./i.test(identity)) return undefined;
+  return "it is neither a URI SAN (scheme://...), dns:NAME nor cn:NAME";
 }
 
 export function validateNodeGroup(spec: Record<string, unknown>, r: SpecReader): NodeGroupSpec | undefined {
   const path: PathSegment[] = ["spec"];
-  const rec = r.mapping(spec, path, ["selector", "listeners", "rawResources"]);
+  const rec = r.mapping(spec, path, ["selector", "listeners", "rawResources", "identities"]);
   if (rec === undefined) return undefined;
   const selector: NodeSelectorSpec = {};
   if (rec["selector"] === undefined) {
@@ -37,10 +54,18 @@ export function validateNodeGroup(spec: Record<string, unknown>, r: SpecReader):
   }
   const listeners = r.stringList(rec, "listeners", path);
   const rawResources = r.stringList(rec, "rawResources", path);
+  const identities = r.stringList(rec, "identities", path, { minItems: 1 });
+  identities?.forEach((identity, i) => {
+    const problem = identityProblem(identity);
+    if (problem !== undefined) {
+      r.error([...path, "identities", i], "nodeGroup.identity", `identity ${JSON.stringify(identity)} is not valid: ${problem}`, `write a URI SAN such as "spiffe://example.org/ns/edge/sa/envoy", "dns:edge.example.org" or "cn:edge"`);
+    }
+  });
   if (r.failed) return undefined;
   const out: NodeGroupSpec = { selector };
   // As written, so that diagnostics on references can name the index.
   if (listeners !== undefined) out.listeners = listeners;
   if (rawResources !== undefined) out.rawResources = rawResources;
+  if (identities !== undefined) out.identities = [...new Set(identities)].sort();
   return out;
 }

@@ -50,9 +50,10 @@ export interface ReconcilerOptions {
   readonly debounceMs?: number;
   readonly log?: (line: string) => void;
   /**
-   * Called after a push that changed node groups (added, removed, or other
-   * selectors): connected nodes may now belong to another group, so the xDS
-   * server should re-key its streams.
+   * Called after a push that changed node groups (added, removed, other
+   * selectors or identities): connected nodes may now belong to another group,
+   * or no longer be allowed in theirs, so the xDS server should re-key (and
+   * re-authorize) its streams.
    */
   readonly onGroupsChanged?: () => void;
   /** Operator settings of the translation (compile.ts). */
@@ -114,7 +115,8 @@ function build(compiler: Compiler, objects: readonly ModelObject[]): Built {
 }
 
 function selectorsOf(groups: readonly NodeGroupConfig[]): string {
-  return JSON.stringify(groups.map((g) => [g.name, g.selector]));
+  // Identities too: a change to who may be a group must re-authorize open streams (XdsServer.rekey).
+  return JSON.stringify(groups.map((g) => [g.name, g.selector, g.identities ?? null]));
 }
 
 /**

@@ -1,12 +1,5 @@
-import { isIP } from "node:net";
+import { isLoopbackHost } from "./is-loopback-host.ts";
 import { StartupError, StartupErrorCode } from "./startup-error.ts";
-
-/** True for names that only this machine can reach: 127.0.0.0/8, ::1, localhost. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
-  if (h === "localhost" || h === "::1") return true;
-  return isIP(h) === 4 && h.startsWith("127.");
-}
 
 /**
  * Without tokens the admin API trusts whoever reaches it, which is safe only when that is

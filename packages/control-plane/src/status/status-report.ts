@@ -1,5 +1,6 @@
 import { type NodeStatus, type TypeStatus, TypeUrl } from "@ts-control-plane/xds";
 import { nackedResourceNames } from "./nack-resources.ts";
+import type { NodeRefusal } from "./node-refusals.ts";
 
 /** What the report needs of a snapshot (the library's Snapshot satisfies it). */
 export interface SnapshotView {
@@ -87,6 +88,8 @@ export interface StatusReport {
   readonly revision: number;
   readonly nodes: readonly NodeReport[];
   readonly objects: readonly ObjectReport[];
+  /** xDS streams refused (mTLS identity not allowed for the node's group), the latest per node id; present when the server records them. */
+  readonly refusals?: readonly NodeRefusal[];
 }
 
 export interface StatusInputs {
@@ -98,6 +101,8 @@ export interface StatusInputs {
   /** The node group the proxy matches now; by default the same as groupOf. */
   readonly matchingGroupOf?: (proxy: NodeStatus) => string | undefined;
   readonly snapshotOf: (group: string) => SnapshotView | undefined;
+  /** Refused streams (status/node-refusals.ts), reported as they are. */
+  readonly refusals?: readonly NodeRefusal[];
   /**
    * Node groups with the object keys that contributed to them and, to put a
    * NACK on the right object, which objects produced each Envoy resource
@@ -239,7 +244,7 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
       const nacks = [...byProxy.keys()].sort().flatMap((id) => byProxy.get(id) ?? []);
       return { object, groups, targets, acknowledged, rejected: { proxies: byProxy.size, nacks } };
     });
-  return { revision: inputs.revision, nodes, objects };
+  return { revision: inputs.revision, nodes, objects, ...(inputs.refusals === undefined ? {} : { refusals: inputs.refusals }) };
 }
 
 /**

@@ -13,6 +13,8 @@ export const XdsErrorCode = {
   InvalidArgument: "invalid_argument",
   /** An operation was used in a state that does not allow it. */
   InvalidState: "invalid_state",
+  /** A TLS certificate, key or CA file is missing, malformed, expired, or the key does not match the certificate. */
+  InvalidTls: "invalid_tls",
 } as const;
 /** One of the {@link XdsErrorCode} values. */
 export type XdsErrorCode = (typeof XdsErrorCode)[keyof typeof XdsErrorCode];

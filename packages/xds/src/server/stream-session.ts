@@ -23,6 +23,13 @@ export interface StreamSessionOptions {
   /** TTL heartbeats: called every heartbeatIntervalMs while the stream is open (off when undefined or 0). */
   readonly heartbeatIntervalMs?: number;
   readonly onHeartbeat?: () => void;
+  /**
+   * Whether this node may be served on this stream: undefined allows, a string
+   * is the refusal reason (authorize-stream.ts). Asked before the stream opens,
+   * for every later request that carries a node, and on every rekey with
+   * `recheck` (what the node may be can have changed with the configuration).
+   */
+  readonly authorize?: (node: Node, options?: { recheck: boolean }) => string | undefined;
 }
 
 /**
@@ -97,7 +104,12 @@ export class StreamSession {
     // Only the first request of a stream is guaranteed to carry the node.
     if (!this.#node) {
       if (!request.node) return this.#reject(`the first ${messageName} on a stream must carry 'node'`);
+      if (!this.#permit(request.node)) return undefined;
       if (!this.#open(request.node)) return undefined;
+    } else if (request.node && !this.#permit(request.node)) {
+      // A node that changes mid-stream is asked again: a certificate allowed
+      // for one node group must not switch to another on an open stream.
+      return undefined;
     }
     let typeUrl = request.typeUrl;
     if (this.ads) {
@@ -117,6 +129,13 @@ export class StreamSession {
    */
   rekey(): void {
     if (this.#closed || !this.#node) return;
+    // A configuration change may no longer allow this certificate as this
+    // node (its group's identities, or the group it maps to, changed): ask again.
+    const refusal = this.#o.authorize?.(this.#node, { recheck: true });
+    if (refusal !== undefined) {
+      this.fail(StatusCode.PermissionDenied, refusal);
+      return;
+    }
     let key: string;
     try {
       key = this.#o.watcher.keyOf(this.#node);
@@ -153,6 +172,14 @@ export class StreamSession {
   #reject(details: string): undefined {
     this.fail(StatusCode.InvalidArgument, details);
     return undefined;
+  }
+
+  /** Asks `authorize`; a refusal ends the stream with PERMISSION_DENIED before anything is sent. */
+  #permit(node: Node): boolean {
+    const refusal = this.#o.authorize?.(node);
+    if (refusal === undefined) return true;
+    this.fail(StatusCode.PermissionDenied, refusal);
+    return false;
   }
 
   #open(node: Node): boolean {

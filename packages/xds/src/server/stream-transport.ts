@@ -1,6 +1,7 @@
 /** gRPC status codes the server uses (subset of grpc's Status). */
 export const StatusCode = {
   InvalidArgument: 3,
+  PermissionDenied: 7,
   ResourceExhausted: 8,
   Internal: 13,
   Unavailable: 14,

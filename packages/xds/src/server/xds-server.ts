@@ -12,6 +12,8 @@ import { SotwStream } from "./sotw-stream.ts";
 import { StreamReporter } from "./stream-reporter.ts";
 import { StatusCode, type StreamTransport } from "./stream-transport.ts";
 import type { XdsHooks } from "./xds-hooks.ts";
+import { peerCertificateOf, streamAuthorizer, type XdsAuthorize } from "./authorize-stream.ts";
+import { createTlsCredentials, type TlsCredentials, type XdsTlsOptions } from "./tls-credentials.ts";
 
 /** Options of {@link createXdsServer}. */
 export interface XdsServerOptions {
@@ -78,6 +80,18 @@ export interface XdsServerOptions {
    * xDS, so standard tools can ask what each node has. Default true.
    */
   readonly csds?: boolean;
+  /**
+   * Serve over TLS (`listen` only): certificate and key, and with
+   * `clientCaFile` mTLS, where a client without a certificate from that CA
+   * fails the handshake. The files are re-read when they change. Plaintext
+   * when absent.
+   */
+  readonly tls?: XdsTlsOptions;
+  /**
+   * Which node each stream may be served as, given the verified client
+   * certificate (authorize-stream.ts). Absent: every node is allowed.
+   */
+  readonly authorize?: XdsAuthorize;
 }
 
 /** A running xDS server, as returned by {@link createXdsServer}. */
@@ -101,6 +115,8 @@ export interface XdsServer {
    * Asks the cache again which key serves each connected node and moves streams
    * whose key changed; call it after changing what `nodeKey` returns (e.g. node
    * group selectors), or connected nodes keep their old key until they reconnect.
+   * With `authorize`, every open stream is authorized again first, and one
+   * now refused ends with PERMISSION_DENIED.
    */
   rekey(): void;
   /**
@@ -143,6 +159,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
   const streams = new Set<SotwStream | DeltaStream>();
   let nextStreamId = 0;
   let grpcServer: grpc.Server | undefined;
+  let tls: TlsCredentials | undefined;
 
   function handle(method: DiscoveryMethod, call: grpc.ServerDuplexStream<Buffer, Buffer>): void {
     const transport: StreamTransport = {
@@ -153,7 +170,8 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
         else call.end();
       },
     };
-    const common = { id: ++nextStreamId, transport, watcher: options.cache, reporter, ...(method.typeUrl === undefined ? {} : { typeUrl: method.typeUrl }) };
+    const authorize = options.authorize === undefined ? {} : { authorize: streamAuthorizer(options.authorize, () => peerCertificateOf(call.getAuthContext().sslPeerCertificate)) };
+    const common = { id: ++nextStreamId, transport, watcher: options.cache, reporter, ...authorize, ...(method.typeUrl === undefined ? {} : { typeUrl: method.typeUrl }) };
     // Delta and SotW share the cache, the reporter, heartbeat, size and warming options; each has its own encoder.
     const heartbeat = {
       ...(options.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: options.heartbeatIntervalMs }),
@@ -223,15 +241,26 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
         "grpc.max_send_message_length": -1,
       });
       register(server);
-      const bound = await new Promise<number>((resolve, reject) => {
-        server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p)));
-      });
+      // Checked before binding: bad certificate files are refused at start, naming the file.
+      const secure = options.tls === undefined ? undefined : createTlsCredentials(options.tls);
+      let bound: number;
+      try {
+        bound = await new Promise<number>((resolve, reject) => {
+          server.bindAsync(`${host}:${port}`, secure?.credentials ?? grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p)));
+        });
+      } catch (error) {
+        secure?.close();
+        throw error;
+      }
+      tls = secure;
       grpcServer = server;
       return bound;
     },
     async close({ graceMs = 500 } = {}) {
       const server = grpcServer;
       grpcServer = undefined;
+      tls?.close();
+      tls = undefined;
       if (!server) return;
       // xDS streams never end by themselves: without this, shutdown would wait
       // out the whole grace period and then reset them (Envoy logs INTERNAL).

@@ -1,3 +1,4 @@
+import type { Node } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
 import type { ConfigWatcher, TypeChange } from "../cache/config-watcher.ts";
 import { AdsSchedule, defaultWarmingTimeoutMs } from "../protocol/ads-schedule.ts";
 import type { TypeResources } from "../protocol/sotw-selection.ts";
@@ -24,6 +25,8 @@ export interface XdsStreamOptions {
    * clusters just sent (protocol/ads-schedule.ts). Default 5 s.
    */
   readonly warmingTimeoutMs?: number;
+  /** Refuses a node on this stream (a reason) or allows it (undefined); see StreamSessionOptions.authorize. */
+  readonly authorize?: (node: Node, options?: { recheck: boolean }) => string | undefined;
 }
 
 /** The fields every per-type hook event of a stream starts with. */
