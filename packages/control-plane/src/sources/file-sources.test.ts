@@ -101,4 +101,47 @@ describe("file sources", () => {
       store.close();
     }
   });
+
+  // Issue 14: lost files are not an operator's delete; an empty fleet takes an explicit `tcp delete`.
+  it("keeps the objects live when every config file vanishes or the --config directory itself is gone", async () => {
+    const store = openObjectStore({ file: join(root, "db-lost", "control-plane.db") });
+    const lines: string[] = [];
+    const start = (conf: string) =>
+      createFileSources({ paths: [conf], store, apply: validatingApply(store), debounceMs: 20, missingGraceMs: 100, log: (l) => lines.push(l) });
+    const conf = join(root, "lost");
+    mkdirSync(conf);
+    writeFileSync(join(conf, "a.yaml"), service("a", 8081));
+    writeFileSync(join(conf, "b.yaml"), service("b", 8082));
+    const sources = start(conf);
+    try {
+      assert.equal(sources.start()[0]?.accepted, true);
+      const revision = store.currentRevision();
+      unlinkSync(join(conf, "a.yaml"));
+      unlinkSync(join(conf, "b.yaml"));
+      await eventually(`refusal logged (${lines.join("; ")})`, () => lines.some((l) => l.includes("[files.would_delete_everything]")));
+      await sources.settle();
+      assert.deepEqual(store.list().map((o) => o.key), ["Service/a", "Service/b"]);
+      assert.equal(store.currentRevision(), revision);
+      assert.ok(lines.some((l) => /would delete all 2 stored objects/.test(l) && /tcp delete/.test(l)), lines.join("\n"));
+
+      writeFileSync(join(conf, "a.yaml"), service("a", 8081));
+      writeFileSync(join(conf, "b.yaml"), service("b", 8082));
+      await sources.settle();
+      rmSync(conf, { recursive: true, force: true });
+      await eventually(`missing directory logged (${lines.join("; ")})`, () => lines.some((l) => l.startsWith(`config path ${conf} is missing`)));
+      await sources.settle();
+      assert.deepEqual(store.list().map((o) => o.key), ["Service/a", "Service/b"]);
+    } finally {
+      sources.close();
+    }
+    // At start too: a --config directory that is gone deletes nothing.
+    const again = start(conf);
+    try {
+      again.start();
+      assert.deepEqual(store.list().map((o) => o.key), ["Service/a", "Service/b"]);
+    } finally {
+      again.close();
+      store.close();
+    }
+  });
 });

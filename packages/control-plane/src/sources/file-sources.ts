@@ -1,5 +1,5 @@
-import { type FSWatcher, readdirSync, statSync, watch } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { existsSync, type FSWatcher, readdirSync, statSync, watch } from "node:fs";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import type { Diagnostic } from "../model/model-object.ts";
 import type { ChangeSet, ObjectStore } from "../store/object-store.ts";
 import { StoreError } from "../store/store-error.ts";
@@ -71,7 +71,9 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
   let closed = false;
   const missingGraceMs = options.missingGraceMs ?? 1000;
   /** Missing files waiting out the grace period: file -> its re-check timer. */
-  const missing = new Map<string, NodeJS.Timeout>();
+  const missing = new Map<string, number>();
+  /** One timer for the earliest deadline in `missing`. */
+  let missingTimer: NodeJS.Timeout | undefined;
 
   function tryApply(parsed: readonly ParsedConfig[]): FileApplyResult {
     const files = parsed.map((p) => p.file ?? "");
@@ -88,7 +90,10 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
     const source = files.length === 1 ? fileSource(files[0] ?? "") : `file:${files.length} files`;
     let verdict: ApplyVerdict;
     try {
-      verdict = options.apply({ upserts, deletes, objectSources, source });
+      verdict =
+        upserts.length === 0 && deletes.length > 0 && deletes.length >= options.store.list().length
+          ? wouldEmpty(files, deletes.length)
+          : options.apply({ upserts, deletes, objectSources, source });
     } catch (error) {
       if (!(error instanceof StoreError)) throw error;
       verdict = {
@@ -124,24 +129,30 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
     }
   }
 
+  /** The --config path a file was found under. */
+  function rootOf(file: string): string | undefined {
+    return roots.find((r) => file === r || file.startsWith(r + sep));
+  }
+
   function process(files: readonly string[], opts: { graceForMissing: boolean }): FileApplyResult[] {
     const parsed: ParsedConfig[] = [];
     for (const file of files) {
       const p = readConfigFile(file);
       const pendingCheck = missing.get(file);
+      const root = rootOf(file);
+      if (!p.exists && root !== undefined && root !== file && !existsSync(root)) {
+        // The whole --config directory is gone (unmounted volume, a deleted checkout): that is a lost
+        // source, not an operator's edit, so its objects stay live (issue 14: never an empty fleet by accident).
+        log(`config path ${root} is missing: the objects from ${file} stay live; recreate the directory, or remove them with tcp delete`);
+        continue;
+      }
       if (p.exists) {
-        if (pendingCheck !== undefined) clearTimeout(pendingCheck);
         missing.delete(file);
         parsed.push(p);
       } else if (opts.graceForMissing && pendingCheck === undefined) {
         // Look again once the grace period is over; delete its objects only if it is still gone.
-        missing.set(
-          file,
-          setTimeout(() => {
-            missing.delete(file);
-            if (!closed) recheckMissing(file);
-          }, missingGraceMs),
-        );
+        missing.set(file, Date.now() + missingGraceMs);
+        scheduleMissing();
       } else if (!opts.graceForMissing) parsed.push(p);
     }
     const results: FileApplyResult[] = [];
@@ -153,7 +164,9 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
     }
     if (good.length > 0) {
       const together = tryApply(good);
-      if (together.accepted || good.length === 1) results.push(together);
+      // Vanished files are refused as a whole: one by one they would still empty the store.
+      const emptying = together.diagnostics.some((d) => d.code === wouldEmptyCode);
+      if (together.accepted || good.length === 1 || emptying) results.push(together);
       // Together they break something: apply file by file, so one bad file does not hold back the others.
       else for (const p of good) results.push(tryApply([p]));
     }
@@ -161,9 +174,24 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
     return results;
   }
 
-  function recheckMissing(file: string): void {
+  function scheduleMissing(): void {
+    if (missingTimer !== undefined || missing.size === 0 || closed) return;
+    const due = Math.max(0, Math.min(...missing.values()) - Date.now());
+    missingTimer = setTimeout(() => {
+      missingTimer = undefined;
+      // Files that went missing together are judged together: deleting all of them at once
+      // may be what empties the store, which file-by-file checks would never see.
+      const now = Date.now() + debounceMs;
+      const files = [...missing].filter(([, deadline]) => deadline <= now).map(([file]) => file).sort();
+      for (const file of files) missing.delete(file);
+      if (!closed) recheckMissing(files);
+      scheduleMissing();
+    }, due);
+  }
+
+  function recheckMissing(files: readonly string[]): void {
     try {
-      process([file], { graceForMissing: false });
+      process(files, { graceForMissing: false });
     } catch (error) {
       log(`reading config files failed: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -250,13 +278,35 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
       closed = true;
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
-      for (const t of missing.values()) clearTimeout(t);
+      if (missingTimer !== undefined) clearTimeout(missingTimer);
+      missingTimer = undefined;
       missing.clear();
       for (const w of watchers) w.close();
       const waiters = settleWaiters;
       settleWaiters = [];
       for (const w of waiters) w();
     },
+  };
+}
+
+const wouldEmptyCode = "files.would_delete_everything";
+
+/**
+ * Files that vanished would delete every stored object and push an empty configuration to
+ * every Envoy: that takes an explicit `tcp delete`, never a side effect of lost files (issue 14).
+ */
+function wouldEmpty(files: readonly string[], count: number): ApplyVerdict {
+  return {
+    accepted: false,
+    changed: false,
+    diagnostics: [
+      {
+        severity: "error",
+        code: wouldEmptyCode,
+        message: `${files.join(", ")} ${files.length === 1 ? "is" : "are"} gone, which would delete all ${count} stored object${count === 1 ? "" : "s"} and leave every proxy with an empty configuration; they stay live`,
+        hint: "restore the files, or delete the objects on purpose with tcp delete",
+      },
+    ],
   };
 }
 
