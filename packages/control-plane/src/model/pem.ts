@@ -42,3 +42,25 @@ export function checkCertificateAndKey(certificate: string, key: string): PemPro
   }
   return problems;
 }
+
+const certificateBlock = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/**
+ * Checks a CA bundle (one or more PEM certificates) the way Envoy will when it loads a
+ * validation context: every block must parse, and there must be at least one. Node's
+ * X509Certificate reads only the first block, so the blocks are split first.
+ */
+export function checkCaBundle(bundle: string): Omit<PemProblem, "field">[] {
+  const blocks = bundle.match(certificateBlock) ?? [];
+  const hint = "paste one or more whole PEM blocks, each from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----";
+  if (blocks.length === 0) return [{ code: "tls.invalid_ca", message: "caCertificates holds no PEM-encoded certificate", hint }];
+  const problems: Omit<PemProblem, "field">[] = [];
+  blocks.forEach((b, i) => {
+    try {
+      new X509Certificate(b);
+    } catch {
+      problems.push({ code: "tls.invalid_ca", message: `certificate ${i + 1} of caCertificates is not a valid X.509 certificate`, hint });
+    }
+  });
+  return problems;
+}
