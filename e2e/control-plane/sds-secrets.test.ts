@@ -2,11 +2,14 @@
 // certificate comes from a Secret serves; under a request loop the Secret is updated to a
 // new certificate through the admin API, and Envoy swaps it in without touching the
 // listener: zero failed requests, the new certificate is presented, and
-// listener_manager.listener_modified stays 0 with nothing draining.
+// listener_manager.listener_modified stays 0 with nothing draining. And mTLS from Secrets
+// both ways: a listener requiring client certificates, a cluster verifying its upstream and
+// presenting a client certificate.
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:https";
+import { createServer as createHttpsServer, request } from "node:https";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { test } from "node:test";
@@ -151,4 +154,83 @@ test("SDS: a Secret rotated under load: zero failed requests, the new certificat
   t.diagnostic(`sds: ${JSON.stringify(Object.fromEntries(sds))}`);
   assert.equal(sds.get("sds.web-cert.update_success"), 2);
   assert.equal(sds.get("sds.web-cert.update_rejected"), 0);
+});
+
+test("SDS: mTLS both ways from Secrets: clients need a certificate the CA Secret verifies; upstream TLS verifies the upstream and presents Envoy's client Secret", { timeout: 90_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "cp-e2e-sds-mtls-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const pki = await TestPki.create({ commonName: "sds mtls CA" });
+  t.after(() => pki.dispose());
+  const issue = async (name: string, commonName: string) => {
+    const f = await pki.issue({ name, commonName, sans: ["DNS:localhost", "IP:127.0.0.1"] });
+    return { cert: readFileSync(f.certFile, "utf8"), key: readFileSync(f.keyFile, "utf8") };
+  };
+  const listenerCert = await issue("listener", "localhost");
+  const client = await issue("client", "downstream-client");
+  const envoyClient = await issue("envoy-client", "envoy-as-client");
+  const upstreamCert = await issue("upstream", "localhost");
+  const ca = readFileSync(pki.caFile, "utf8");
+
+  // The upstream speaks TLS and requires a client certificate signed by the CA.
+  const seenClients: string[] = [];
+  const upstream = createHttpsServer({ cert: upstreamCert.cert, key: upstreamCert.key, ca, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+    seenClients.push(String((req.socket as TLSSocket).getPeerCertificate().subject?.CN));
+    res.end("secure upstream\n");
+  });
+  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+  t.after(() => new Promise<void>((r) => upstream.close(() => r())));
+  const upstreamPort = (upstream.address() as AddressInfo).port;
+
+  const port = await freePort();
+  const config = join(dir, "mtls.yaml");
+  writeFileSync(
+    config,
+    [
+      object("Secret", "listener-cert", { tlsCertificate: { certificate: listenerCert.cert, key: listenerCert.key } }),
+      object("Secret", "ca", { validationContext: { caCertificates: ca } }),
+      object("Secret", "envoy-client", { tlsCertificate: { certificate: envoyClient.cert, key: envoyClient.key } }),
+      object("Listener", "mtls", { protocol: "HTTPS", address: "127.0.0.1", port, tls: { secret: "listener-cert", clientValidationSecret: "ca" } }),
+      object("Route", "web", { listeners: ["mtls"], routes: [{ match: { prefix: "/" }, backends: [{ service: "secure" }] }] }),
+      object("Service", "secure", { endpoints: [{ address: "127.0.0.1", port: upstreamPort }], tls: { sni: "localhost", validationSecret: "ca", clientSecret: "envoy-client" } }),
+    ]
+      .map((o) => stringify(o))
+      .join("---\n"),
+  );
+  const cp = await startControlPlane({ dataDir: join(dir, "data"), config: [config], t });
+  const boot = await runCliProcess(["bootstrap", "--node", "sds-mtls-1"], { server: cp.adminUrl });
+  assert.equal(boot.code, 0, boot.stderr);
+  const envoy = await startEnvoy({ bootstrap: parse(boot.stdout) as Json, name: "cp-sds-mtls", t });
+
+  const url = `https://127.0.0.1:${port}/`;
+  const get = (withCert: boolean) =>
+    new Promise<{ status: number; body: string; error?: string }>((resolve) => {
+      const req = request(url, { ca, servername: "localhost", agent: false, timeout: 2000, ...(withCert ? { cert: client.cert, key: client.key } : {}) }, (res) => {
+        let body = "";
+        res.on("data", (c: Buffer) => (body += c.toString("utf8")));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on("error", (e) => resolve({ status: 0, body, error: e.message }));
+      });
+      req.on("timeout", () => req.destroy(new Error("timed out")));
+      req.on("error", (e) => resolve({ status: 0, body: "", error: e.message }));
+      req.end();
+    });
+  const ok = await waitUntil(
+    async () => {
+      const a = await get(true);
+      return a.status === 200 && a;
+    },
+    { timeoutMs: 20_000, description: "Envoy serves a client with a CA-signed certificate" },
+  );
+  assert.equal(ok.body, "secure upstream\n", "the answer came through Envoy's TLS connection to the upstream");
+  assert.ok(seenClients.length > 0 && seenClients.every((cn) => cn === "envoy-as-client"), `the upstream saw Envoy's client Secret: ${seenClients.join(", ")}`);
+
+  const seen = seenClients.length;
+  const refused = await get(false);
+  t.diagnostic(`without a client certificate: ${JSON.stringify(refused)}`);
+  assert.notEqual(refused.status, 200, "a client without a certificate is refused");
+  assert.equal(seenClients.length, seen, "and never reaches the upstream");
+  const stats = await envoy.stats(`^(listener\\.127\\.0\\.0\\.1_${port}\\.ssl\\.fail_verify_no_cert|cluster\\.secure\\.ssl\\.handshake)$`);
+  t.diagnostic(JSON.stringify(Object.fromEntries(stats)));
+  assert.ok((stats.get(`listener.127.0.0.1_${port}.ssl.fail_verify_no_cert`) ?? 0) >= 1, "Envoy counts the missing client certificate");
+  assert.ok((stats.get("cluster.secure.ssl.handshake") ?? 0) >= 1, "Envoy's upstream connection is TLS");
 });
