@@ -207,3 +207,14 @@ function schemaOf(m: Message): DescMessage {
   assert.ok(schema, m.$typeName);
   return schema;
 }
+
+test("compile with the runtime's clock warns about an expired Secret certificate without refusing anything", () => {
+  const objects = [https({ secret: "web-cert" }), certSecret(), service(), route()];
+  const farFuture = Date.now() + 365 * 24 * 3600 * 1000;
+  const r = compile(objects, { now: () => farFuture });
+  const d = r.diagnostics.find((x) => x.code === "tls.expired");
+  assert.deepEqual(d && { severity: d.severity, object: d.object, path: d.path }, { severity: "warning", object: "Secret/web-cert", path: "spec.tlsCertificate.certificate" });
+  assert.deepEqual(r.rejected, []);
+  assert.deepEqual(secretsOf(group(r)).map((s) => s.name), ["web-cert"]);
+  assert.equal(compile(objects).diagnostics.filter((x) => x.code === "tls.expired").length, 0, "no clock, no expiry check");
+});

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -41,4 +42,18 @@ test("bad PEM, a key of another certificate, unknown fields and unread files are
     { code: "schema.unknown_field", path: "spec.validationContext.caCertificate" },
     { code: "schema.required", path: "spec.validationContext.caCertificates" },
   ]);
+});
+
+test("with a clock, a certificate outside its validity window is a warning on its path (a Secret's and an inline listener's alike)", () => {
+  const { validFrom, validTo } = new X509Certificate(cert);
+  const later = Date.parse(validTo) + 1000;
+  const earlier = Date.parse(validFrom) - 1000;
+  const expired = validateObject({ apiVersion: "tcp.dev/v1alpha1", kind: "Secret", metadata: { name: "s" }, spec: { tlsCertificate: { certificate: cert, key } } }, { nowMs: later });
+  assert.ok(expired.valid, "still accepted: a stored certificate that expires must not drop what uses it");
+  assert.deepEqual(expired.diagnostics.map((d) => ({ severity: d.severity, code: d.code, path: d.path })), [{ severity: "warning", code: "tls.expired", path: "spec.tlsCertificate.certificate" }]);
+  assert.match(expired.diagnostics[0]?.hint ?? "", /renew the certificate/);
+  const listener = validateObject({ apiVersion: "tcp.dev/v1alpha1", kind: "Listener", metadata: { name: "l" }, spec: { protocol: "HTTPS", port: 443, tls: { certificate: cert, key } } }, { nowMs: earlier });
+  assert.deepEqual(listener.diagnostics.map((d) => ({ severity: d.severity, code: d.code, path: d.path })), [{ severity: "warning", code: "tls.not_yet_valid", path: "spec.tls.certificate" }]);
+  // Without a clock nothing time-dependent is checked: the result depends on the object alone.
+  assert.deepEqual(secret({ tlsCertificate: { certificate: cert, key } }).diagnostics, []);
 });

@@ -1,5 +1,5 @@
 import type { PathSegment } from "./field-path.ts";
-import { checkCaBundle, checkCertificateAndKey } from "./pem.ts";
+import { checkCaBundle, checkCertificateAndKey, checkValidity } from "./pem.ts";
 import type { SpecReader } from "./spec-reader.ts";
 
 /** A certificate chain and its private key, inline PEM by the time compile() sees it. */
@@ -78,6 +78,9 @@ export function readCertificateAndKey(rec: Record<string, unknown>, path: PathSe
     r.error([...path, "key"], "schema.required", `${where} needs a key`, `set ${where}.key (inline PEM) or ${where}.keyFile`);
   }
   if (certificate === undefined || key === undefined) return undefined;
-  for (const p of checkCertificateAndKey(certificate, key)) r.error([...path, p.field], p.code, p.message, p.hint);
+  const problems = checkCertificateAndKey(certificate, key);
+  for (const p of problems) r.error([...path, p.field], p.code, p.message, p.hint);
+  const validity = problems.length > 0 || r.nowMs === undefined ? undefined : checkValidity(certificate, r.nowMs);
+  if (validity !== undefined) r.warn([...path, "certificate"], validity.code, validity.message, validity.hint);
   return { certificate, key };
 }

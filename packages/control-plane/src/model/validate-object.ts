@@ -26,9 +26,9 @@ export type ValidObject =
 const namePattern = /^[A-Za-z0-9]([A-Za-z0-9_.-]{0,251}[A-Za-z0-9])?$/;
 
 /** Validates one object on its own. Returns undefined (with error diagnostics) when it must be refused. */
-export function validateObject(o: ModelObject): { valid?: ValidObject; diagnostics: Diagnostic[] } {
+export function validateObject(o: ModelObject, options: { nowMs?: number } = {}): { valid?: ValidObject; diagnostics: Diagnostic[] } {
   const key = objectKey(o);
-  const r = new SpecReader(key);
+  const r = new SpecReader(key, options);
   if (o.apiVersion !== API_VERSION) {
     r.error(["apiVersion"], "object.api_version", `apiVersion '${o.apiVersion}' is not supported`, `set apiVersion: ${API_VERSION}`);
   }
