@@ -40,6 +40,11 @@ export interface CompileResult {
 export interface CompileOptions {
   /** RawResources may name files on Envoy's host (DataSource filename); refused by default (issue 13). */
   readonly allowRawFilename?: boolean;
+  /**
+   * The clock for certificate expiry (a warning, tls.expired). Without it compile() reads no
+   * clock and its result depends on the objects alone; the runtime passes Date.now.
+   */
+  readonly now?: () => number;
 }
 
 /** A compiler that remembers its last input, so the next compile redoes only what changed. */
@@ -111,6 +116,7 @@ function fullCompile(objects: readonly ModelObject[], memo: BuildMemo, check: (m
   const remembered = new Map<string, Remembered>();
   const valid: ValidObject[] = [];
   const refused = new Set<string>();
+  const clock = options.now === undefined ? {} : { nowMs: options.now() };
   for (const o of objects) {
     const key = objectKey(o);
     if (remembered.has(key)) {
@@ -125,7 +131,7 @@ function fullCompile(objects: readonly ModelObject[], memo: BuildMemo, check: (m
       continue;
     }
     remembered.set(key, { object: o, fingerprint: fingerprint(o) });
-    const v = validateObject(o);
+    const v = validateObject(o, clock);
     diagnostics.push(...v.diagnostics);
     if (v.valid === undefined) refused.add(key);
     else valid.push(v.valid);

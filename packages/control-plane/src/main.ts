@@ -107,7 +107,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
     store,
     cache,
     onGroupsChanged: () => rekeyStreams(),
-    compile: { allowRawFilename: options.allowRawFilename === true },
+    compile: { allowRawFilename: options.allowRawFilename === true, now: Date.now },
     ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
     log,
   });

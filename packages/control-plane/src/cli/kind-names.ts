@@ -11,6 +11,7 @@ export const kindAliases: Readonly<Record<Kind, readonly string[]>> = {
   [Kind.AccessLog]: ["accesslogs", "al"],
   [Kind.NodeGroup]: ["nodegroups", "ng"],
   [Kind.RawResource]: ["rawresources", "raw"],
+  [Kind.Secret]: ["secrets", "sec"],
 };
 
 const byName = new Map<string, Kind>();

@@ -95,7 +95,7 @@ describe("tcp CLI, kubectl habits", () => {
     writeFileSync(script, bash.out);
     const complete = (words: string[]) =>
       execFileSync("bash", ["-c", `source ${script}; COMP_WORDS=(${words.join(" ")}); COMP_CWORD=${words.length - 1}; _tcp; echo "\${COMPREPLY[*]}"`], { encoding: "utf8" }).trim();
-    assert.equal(complete(["tcp", "get", "s"]), "service services svc");
+    assert.equal(complete(["tcp", "get", "s"]), "sec secret secrets service services svc");
     assert.equal(complete(["tcp", "st"]), "status");
     assert.equal(complete(["tcp", "status", "--c"]), "--check");
     assert.equal(complete(["tcp", "get", "-o", "w"]), "wide");

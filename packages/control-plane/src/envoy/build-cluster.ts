@@ -16,6 +16,7 @@ import type { ServiceSpec } from "../model/service-spec.ts";
 import { adsConfigSource } from "./ads-config-source.ts";
 import { buildLoadAssignment } from "./build-load-assignment.ts";
 import { durationFromMs } from "./durations.ts";
+import { sdsSecretConfig } from "./sds-secret-config.ts";
 import { typedExtension } from "./typed-extension.ts";
 
 const lbPolicy: Record<ServiceSpec["lbPolicy"], Cluster_LbPolicy> = {
@@ -98,7 +99,20 @@ export function buildCluster(service: GraphService): Cluster {
     };
   }
   if (s.tls !== undefined) {
-    const tls = create(UpstreamTlsContextSchema, s.tls.sni === undefined ? {} : { sni: s.tls.sni });
+    const { sni, validationSecret, clientSecret } = s.tls;
+    // No common_tls_context without a Secret: a Service with only sni keeps the very bytes it had.
+    const secrets = clientSecret !== undefined || validationSecret !== undefined;
+    const tls = create(UpstreamTlsContextSchema, {
+      ...(sni === undefined ? {} : { sni }),
+      ...(secrets
+        ? {
+            commonTlsContext: {
+              ...(clientSecret === undefined ? {} : { tlsCertificateSdsSecretConfigs: [sdsSecretConfig(clientSecret)] }),
+              ...(validationSecret === undefined ? {} : { validationContextType: { case: "validationContextSdsSecretConfig" as const, value: sdsSecretConfig(validationSecret) } }),
+            },
+          }
+        : {}),
+    });
     init.transportSocket = typedExtension("envoy.transport_sockets.tls", UpstreamTlsContextSchema, tls);
   }
   return create(ClusterSchema, init);

@@ -1,7 +1,9 @@
-import { pushOrder } from "@ts-control-plane/xds";
-import type { GraphGroup, GraphListener, GraphService } from "../graph/graph.ts";
+import { pushOrder, TypeUrl } from "@ts-control-plane/xds";
+import type { GraphGroup, GraphListener, GraphSecret, GraphService } from "../graph/graph.ts";
+import { secretName } from "../graph/resource-names.ts";
 import { buildListenerResources } from "./build-listener-resources.ts";
 import { buildServiceResources } from "./build-service-resources.ts";
+import { buildSecret } from "./build-secret.ts";
 import type { BuiltResource } from "./built-resource.ts";
 
 /**
@@ -12,10 +14,11 @@ import type { BuiltResource } from "./built-resource.ts";
 export interface BuildMemo {
   readonly listeners: Map<string, { key: string; resources: BuiltResource[] }>;
   readonly services: Map<string, { key: string; resources: BuiltResource[] }>;
+  readonly secrets: Map<string, { key: string; resources: BuiltResource[] }>;
 }
 
 export function createBuildMemo(): BuildMemo {
-  return { listeners: new Map(), services: new Map() };
+  return { listeners: new Map(), services: new Map(), secrets: new Map() };
 }
 
 /** Every resource of one group, sorted in ADS push order (CDS, EDS, LDS, RDS, ...) then by name. */
@@ -23,11 +26,17 @@ export function buildGroupResources(group: GraphGroup, memo: BuildMemo = createB
   const out: BuiltResource[] = [];
   for (const s of group.services) out.push(...memoized(memo.services, s.name, graphKey(s), () => buildServiceResources(s)));
   for (const l of group.listeners) out.push(...memoized(memo.listeners, l.name, graphKey(l), () => buildListenerResources(l)));
+  for (const x of group.secrets) out.push(...memoized(memo.secrets, x.name, graphKey(x), () => [secretResource(x)]));
   for (const r of group.raw) {
     const owner = `RawResource/${r.name}`;
     out.push({ typeUrl: r.spec.typeUrl, name: r.spec.name, message: r.spec.message, owner: () => owner, objects: [owner] });
   }
   return out.sort(compareResources);
+}
+
+function secretResource(x: GraphSecret): BuiltResource {
+  const self = `Secret/${x.name}`;
+  return { typeUrl: TypeUrl.Secret, name: secretName(x.name), message: buildSecret(x), owner: () => self, objects: [self] };
 }
 
 export function compareResources(a: BuiltResource, b: BuiltResource): number {
@@ -51,6 +60,6 @@ function memoized(
 }
 
 /** A stable fingerprint of a graph node: everything its builder reads. */
-export function graphKey(node: GraphListener | GraphService): string {
+export function graphKey(node: GraphListener | GraphService | GraphSecret): string {
   return JSON.stringify(node);
 }

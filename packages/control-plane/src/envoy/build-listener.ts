@@ -12,6 +12,7 @@ import type { GraphListener } from "../graph/graph.ts";
 import { clusterName, listenerName } from "../graph/resource-names.ts";
 import { buildAccessLogs } from "./build-access-logs.ts";
 import { buildHttpConnectionManager } from "./build-http-connection-manager.ts";
+import { sdsSecretConfig } from "./sds-secret-config.ts";
 import { socketAddress } from "./socket-address.ts";
 import { typedExtension } from "./typed-extension.ts";
 
@@ -54,21 +55,30 @@ export function buildListener(l: GraphListener): Listener {
     const hcm = typedExtension("envoy.filters.network.http_connection_manager", HttpConnectionManagerSchema, buildHttpConnectionManager(l));
     if (l.tls === undefined) chain.push({ filters: [hcm] });
     else {
-      // TLS is inline in the listener rather than fetched as an SDS Secret: Envoy checks
-      // inline certificates when it loads the listener and NACKs a bad one, whereas an SDS
-      // failure is not a NACK, the listener just never warms (docs/xds-protocol.md § Stream
-      // state: an ACK is not "live"). The cost: a certificate change replaces the listener.
       const tls = create(DownstreamTlsContextSchema, {
+        ...(l.tls.clientValidationSecret === undefined ? {} : { requireClientCertificate: true }),
         commonTlsContext: {
           // Offer HTTP/2 as well: the connection manager's codec is AUTO, but without ALPN
           // a TLS client never learns that h2 is available and stays on HTTP/1.1.
           alpnProtocols: ["h2", "http/1.1"],
-          tlsCertificates: [
-            {
-              certificateChain: { specifier: { case: "inlineString", value: l.tls.certificate } },
-              privateKey: { specifier: { case: "inlineString", value: l.tls.key } },
-            },
-          ],
+          ...("secret" in l.tls
+            ? // Over SDS (a Secret object): the listener holds only the name, so rotating the
+              // certificate changes the Secret alone and Envoy keeps the listener (no drain).
+              { tlsCertificateSdsSecretConfigs: [sdsSecretConfig(l.tls.secret)] }
+            : {
+                // Inline stays inline: Envoy checks inline certificates when it loads the listener
+                // and NACKs a bad one, whereas an SDS failure is not a NACK, the listener just never
+                // warms (docs/xds-protocol.md § Stream state). The cost: a change replaces the listener.
+                tlsCertificates: [
+                  {
+                    certificateChain: { specifier: { case: "inlineString", value: l.tls.certificate } },
+                    privateKey: { specifier: { case: "inlineString", value: l.tls.key } },
+                  },
+                ],
+              }),
+          ...(l.tls.clientValidationSecret === undefined
+            ? {}
+            : { validationContextType: { case: "validationContextSdsSecretConfig", value: sdsSecretConfig(l.tls.clientValidationSecret) } }),
         },
       });
       chain.push({ filters: [hcm], transportSocket: typedExtension("envoy.transport_sockets.tls", DownstreamTlsContextSchema, tls) });

@@ -1,7 +1,10 @@
 import type { Diagnostic } from "../model/model-object.ts";
 import { Kind } from "../model/kinds.ts";
 import type { ValidObject } from "../model/validate-object.ts";
+import { formatPath, type PathSegment } from "../model/field-path.ts";
 import type { ListenerSpec } from "../model/listener-spec.ts";
+import { secretShapeOf, type SecretShape, type SecretSpec } from "../model/secret-spec.ts";
+import type { ServiceSpec } from "../model/service-spec.ts";
 import type { RouteSpec } from "../model/route-spec.ts";
 import type { TracingSpec } from "../model/tracing-spec.ts";
 import type { Graph, GraphGroup, GraphListener, GraphVirtualHost } from "./graph.ts";
@@ -71,6 +74,16 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
     if (!ok) refs.dropped.add(key);
   };
   // Dependency order: what is referenced is settled before what references it.
+  const secrets = new Map(all(Kind.Secret).map((x) => [x.name, x.spec]));
+  for (const sv of all(Kind.Service)) {
+    const key = `Service/${sv.name}`;
+    if (!refs.alive(Kind.Service, sv.name) || sv.spec.tls === undefined) continue;
+    let ok = true;
+    const { validationSecret, clientSecret } = sv.spec.tls;
+    if (validationSecret !== undefined) ok = checkSecret(refs, secrets, { from: key, path: ["spec", "tls", "validationSecret"], name: validationSecret, shape: "validationContext" }, diagnostics) && ok;
+    if (clientSecret !== undefined) ok = checkSecret(refs, secrets, { from: key, path: ["spec", "tls", "clientSecret"], name: clientSecret, shape: "tlsCertificate" }, diagnostics) && ok;
+    drop(key, ok);
+  }
   for (const t of all(Kind.Tracing)) {
     if (!refs.alive(Kind.Tracing, t.name)) continue;
     drop(`Tracing/${t.name}`, refs.check(`Tracing/${t.name}`, ["spec", "zipkin", "service"], Kind.Service, t.spec.zipkin.service, diagnostics));
@@ -84,6 +97,11 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
     l.spec.accessLogs.forEach((a, i) => {
       ok = refs.check(key, ["spec", "accessLogs", i], Kind.AccessLog, a, diagnostics) && ok;
     });
+    const tls = l.spec.tls;
+    if (tls !== undefined && "secret" in tls) ok = checkSecret(refs, secrets, { from: key, path: ["spec", "tls", "secret"], name: tls.secret, shape: "tlsCertificate" }, diagnostics) && ok;
+    if (tls?.clientValidationSecret !== undefined) {
+      ok = checkSecret(refs, secrets, { from: key, path: ["spec", "tls", "clientValidationSecret"], name: tls.clientValidationSecret, shape: "validationContext" }, diagnostics) && ok;
+    }
     drop(key, ok);
   }
   const listenerSpecs = new Map(all(Kind.Listener).map((l) => [l.name, l.spec]));
@@ -148,6 +166,39 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
   }
 }
 
+/** A reference to a Secret: it must exist, be valid, and hold what the field needs (a certificate or a CA bundle). */
+function checkSecret(
+  refs: References,
+  secrets: ReadonlyMap<string, SecretSpec>,
+  ref: { from: string; path: readonly PathSegment[]; name: string; shape: SecretShape },
+  diagnostics: Diagnostic[],
+): boolean {
+  if (!refs.check(ref.from, ref.path, Kind.Secret, ref.name, diagnostics)) return false;
+  const spec = secrets.get(ref.name);
+  if (spec === undefined || secretShapeOf(spec) === ref.shape) return true;
+  const field = String(ref.path.at(-1));
+  diagnostics.push({
+    severity: "error",
+    code: "ref.wrong_secret_type",
+    message: `Secret '${ref.name}' holds ${secretShapeOf(spec)}, but ${field} needs a Secret with ${ref.shape}`,
+    hint: ref.shape === "tlsCertificate" ? `point ${field} at a Secret with tlsCertificate (certificate and key)` : `point ${field} at a Secret with validationContext (caCertificates)`,
+    object: ref.from,
+    path: formatPath(ref.path),
+  });
+  return false;
+}
+
+/** The Secrets a listener or a service uses, by name. */
+function secretsOf(tls: ListenerSpec["tls"] | ServiceSpec["tls"]): string[] {
+  if (tls === undefined) return [];
+  const out: string[] = [];
+  if ("secret" in tls) out.push(tls.secret);
+  if ("clientValidationSecret" in tls && tls.clientValidationSecret !== undefined) out.push(tls.clientValidationSecret);
+  if ("validationSecret" in tls && tls.validationSecret !== undefined) out.push(tls.validationSecret);
+  if ("clientSecret" in tls && tls.clientSecret !== undefined) out.push(tls.clientSecret);
+  return out;
+}
+
 function assembleGroup(plan: GroupPlan, refs: References, all: <K extends ValidObject["kind"]>(k: K) => Of<K>[]): GraphGroup {
   const objects = new Set<string>(plan.nodeGroup === undefined ? [] : [`NodeGroup/${plan.nodeGroup}`]);
   const services = new Set<string>();
@@ -205,6 +256,14 @@ function assembleGroup(plan: GroupPlan, refs: References, all: <K extends ValidO
     objects.add(`Service/${n}`);
     return [{ name: n, spec: s.spec }];
   });
+  const secretObjects = new Map(all(Kind.Secret).map((x) => [x.name, x]));
+  const used = new Set([...listeners.flatMap((l) => secretsOf(l.tls)), ...graphServices.flatMap((x) => secretsOf(x.spec.tls))]);
+  const secrets = [...used].sort().flatMap((n) => {
+    const x = secretObjects.get(n);
+    if (x === undefined) return [];
+    objects.add(`Secret/${n}`);
+    return [{ name: n, spec: x.spec }];
+  });
   const rawObjects = new Map(all(Kind.RawResource).map((r) => [r.name, r]));
   const raw = [...plan.raw].sort().flatMap((n) => {
     const r = rawObjects.get(n);
@@ -212,7 +271,7 @@ function assembleGroup(plan: GroupPlan, refs: References, all: <K extends ValidO
     objects.add(`RawResource/${n}`);
     return [{ name: n, spec: r.spec }];
   });
-  return { name: plan.name, selector: plan.selector, ...(plan.identities === undefined ? {} : { identities: plan.identities }), listeners, services: graphServices, raw, objects: [...objects].sort() };
+  return { name: plan.name, selector: plan.selector, ...(plan.identities === undefined ? {} : { identities: plan.identities }), listeners, services: graphServices, secrets, raw, objects: [...objects].sort() };
 }
 
 function graphListener(

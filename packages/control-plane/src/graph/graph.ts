@@ -3,6 +3,7 @@ import type { ListenerProtocol, ListenerTls } from "../model/listener-spec.ts";
 import type { NodeSelectorSpec } from "../model/node-group-spec.ts";
 import type { RawResourceSpec } from "../model/raw-resource-spec.ts";
 import type { RouteRule } from "../model/route-spec.ts";
+import type { SecretSpec } from "../model/secret-spec.ts";
 import type { ServiceSpec } from "../model/service-spec.ts";
 import type { TracingSpec } from "../model/tracing-spec.ts";
 
@@ -51,6 +52,12 @@ export interface GraphListener {
   readonly virtualHosts: readonly GraphVirtualHost[];
 }
 
+/** A Secret some listener or service of the group uses: sent over SDS. */
+export interface GraphSecret {
+  readonly name: string;
+  readonly spec: SecretSpec;
+}
+
 export interface GraphRaw {
   readonly name: string;
   readonly spec: RawResourceSpec;
@@ -66,6 +73,8 @@ export interface GraphGroup {
   readonly listeners: readonly GraphListener[];
   /** Sorted by name; every service a listener, route or tracing of the group references, plus unreferenced ones for whole-config groups. */
   readonly services: readonly GraphService[];
+  /** Sorted by name; only the Secrets the group's listeners and services use (private keys go only where needed). */
+  readonly secrets: readonly GraphSecret[];
   /** Sorted by name. */
   readonly raw: readonly GraphRaw[];
   /** objectKeys that contributed, sorted. */

@@ -11,3 +11,6 @@ export const routeConfigName = (listener: string): string => listener;
 
 /** The Envoy Listener of a Listener object. */
 export const listenerName = (listener: string): string => listener;
+
+/** The SDS Secret of a Secret object (one per object, whichever listeners and clusters use it). */
+export const secretName = (secret: string): string => secret;

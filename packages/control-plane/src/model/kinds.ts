@@ -10,6 +10,7 @@ export const Kind = {
   AccessLog: "AccessLog",
   NodeGroup: "NodeGroup",
   RawResource: "RawResource",
+  Secret: "Secret",
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 

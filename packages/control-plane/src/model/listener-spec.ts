@@ -1,16 +1,17 @@
 import { isIP } from "node:net";
 import type { PathSegment } from "./field-path.ts";
-import { checkCertificateAndKey } from "./pem.ts";
+import { certificateAndKeyFields, readCertificateAndKey } from "./secret-spec.ts";
 import type { SpecReader } from "./spec-reader.ts";
 
 export const listenerProtocols = ["HTTP", "HTTPS", "TCP", "UDP"] as const;
 export type ListenerProtocol = (typeof listenerProtocols)[number];
 
-/** TLS termination, always inline PEM by the time compile() sees it. */
-export interface ListenerTls {
-  certificate: string;
-  key: string;
-}
+/**
+ * TLS termination: the certificate inline (PEM by the time compile() sees it, sent inside the
+ * Listener) or a Secret object's name (sent over SDS, so rotating it leaves the Listener as is).
+ * clientValidationSecret names a CA bundle Secret: clients must present a certificate it signed.
+ */
+export type ListenerTls = ({ certificate: string; key: string } | { secret: string }) & { clientValidationSecret?: string };
 
 export interface ListenerSpec {
   protocol: ListenerProtocol;
@@ -56,7 +57,7 @@ export function validateListener(spec: Record<string, unknown>, r: SpecReader): 
   const tls = rec["tls"] === undefined ? undefined : readTls(rec["tls"], [...path, "tls"], r);
 
   if (protocol === "HTTPS" && rec["tls"] === undefined) {
-    r.error([...path, "tls"], "schema.required", "an HTTPS listener needs tls", "add tls.certificate and tls.key (or certificateFile and keyFile), or use protocol: HTTP");
+    r.error([...path, "tls"], "schema.required", "an HTTPS listener needs tls", "add tls.secret (a Secret with tlsCertificate), or tls.certificate and tls.key (or certificateFile and keyFile), or use protocol: HTTP");
   }
   if (protocol !== undefined && protocol !== "HTTPS" && rec["tls"] !== undefined) {
     r.error([...path, "tls"], "listener.tls_not_https", `tls is only used by HTTPS listeners, this one is ${protocol}`, "use protocol: HTTPS or remove tls");
@@ -81,24 +82,19 @@ export function validateListener(spec: Record<string, unknown>, r: SpecReader): 
 }
 
 function readTls(value: unknown, path: PathSegment[], r: SpecReader): ListenerTls | undefined {
-  const rec = r.mapping(value, path, ["certificate", "key", "certificateFile", "keyFile"]);
+  const rec = r.mapping(value, path, [...certificateAndKeyFields, "secret", "clientValidationSecret"]);
   if (rec === undefined) return undefined;
-  const certificate = r.string(rec, "certificate", path);
-  const key = r.string(rec, "key", path);
-  // compile() is pure and never reads files: the runtime inlines certificateFile/keyFile
-  // into certificate/key before calling it. A file still here means it was not resolved.
-  for (const [fileField, inline] of [["certificateFile", "certificate"], ["keyFile", "key"]] as const) {
-    if (rec[fileField] !== undefined && rec[inline] === undefined) {
-      r.error([...path, fileField], "tls.file_unresolved", `${fileField} was not read into ${inline}`, `make sure the file exists and is readable by the control plane, or write the PEM inline as ${inline}`);
+  const clientValidationSecret = r.string(rec, "clientValidationSecret", path);
+  const client = clientValidationSecret === undefined ? {} : { clientValidationSecret };
+  if (rec["secret"] !== undefined) {
+    const secret = r.string(rec, "secret", path);
+    const inline = certificateAndKeyFields.filter((f) => rec[f] !== undefined);
+    if (inline.length > 0) {
+      r.error([...path, inline[0] ?? "certificate"], "tls.secret_and_inline", `tls names a Secret and also has ${inline.join(", ")}`, "keep either secret (the certificate comes from that Secret over SDS) or the inline certificate and key, not both");
+      return undefined;
     }
+    return secret === undefined ? undefined : { secret, ...client };
   }
-  if (rec["certificate"] === undefined && rec["certificateFile"] === undefined) {
-    r.error([...path, "certificate"], "schema.required", "tls needs a certificate", "set tls.certificate (inline PEM) or tls.certificateFile");
-  }
-  if (rec["key"] === undefined && rec["keyFile"] === undefined) {
-    r.error([...path, "key"], "schema.required", "tls needs a key", "set tls.key (inline PEM) or tls.keyFile");
-  }
-  if (certificate === undefined || key === undefined) return undefined;
-  for (const p of checkCertificateAndKey(certificate, key)) r.error([...path, p.field], p.code, p.message, p.hint);
-  return { certificate, key };
+  const pair = readCertificateAndKey(rec, path, r);
+  return pair === undefined ? undefined : { ...pair, ...client };
 }

@@ -47,8 +47,12 @@ export interface ServiceSpec {
   healthCheck?: HealthCheck;
   circuitBreakers?: CircuitBreakers;
   outlierDetection?: OutlierDetection;
-  /** Upstream TLS: Envoy originates TLS to the endpoints, with this SNI. */
-  tls?: { sni?: string };
+  /**
+   * Upstream TLS: Envoy originates TLS to the endpoints, with this SNI; it verifies them
+   * against validationSecret's CA bundle and presents clientSecret's certificate (both
+   * Secret objects, over SDS) when given.
+   */
+  tls?: { sni?: string; validationSecret?: string; clientSecret?: string };
 }
 
 const fields = ["discovery", "endpoints", "connectTimeout", "lbPolicy", "protocol", "dnsLookupFamily", "healthCheck", "circuitBreakers", "outlierDetection", "tls"];
@@ -116,10 +120,16 @@ export function validateService(spec: Record<string, unknown>, r: SpecReader): S
   }
   if (rec["tls"] !== undefined) {
     const tp = [...path, "tls"];
-    const t = r.mapping(rec["tls"], tp, ["sni"]);
+    const t = r.mapping(rec["tls"], tp, ["sni", "validationSecret", "clientSecret"]);
     if (t !== undefined) {
       const sni = r.string(t, "sni", tp);
-      out.tls = sni === undefined ? {} : { sni };
+      const validationSecret = r.string(t, "validationSecret", tp);
+      const clientSecret = r.string(t, "clientSecret", tp);
+      out.tls = {
+        ...(sni === undefined ? {} : { sni }),
+        ...(validationSecret === undefined ? {} : { validationSecret }),
+        ...(clientSecret === undefined ? {} : { clientSecret }),
+      };
     }
   }
   return r.failed ? undefined : out;

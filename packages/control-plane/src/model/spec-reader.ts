@@ -16,9 +16,12 @@ export interface FieldOptions {
 export class SpecReader {
   readonly object: string;
   readonly diagnostics: Diagnostic[] = [];
+  /** The time checks that need a clock compare with (certificate expiry); those checks are skipped without it. */
+  readonly nowMs: number | undefined;
 
-  constructor(object: string) {
+  constructor(object: string, options: { nowMs?: number } = {}) {
     this.object = object;
+    this.nowMs = options.nowMs;
   }
 
   get failed(): boolean {

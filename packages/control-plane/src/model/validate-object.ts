@@ -6,6 +6,7 @@ import { objectKey, type Diagnostic, type ModelObject } from "./model-object.ts"
 import { validateNodeGroup, type NodeGroupSpec } from "./node-group-spec.ts";
 import { validateRawResource, type RawResourceSpec } from "./raw-resource-spec.ts";
 import { validateRoute, type RouteSpec } from "./route-spec.ts";
+import { validateSecret, type SecretSpec } from "./secret-spec.ts";
 import { validateService, type ServiceSpec } from "./service-spec.ts";
 import { SpecReader } from "./spec-reader.ts";
 import { validateTracing, type TracingSpec } from "./tracing-spec.ts";
@@ -18,15 +19,16 @@ export type ValidObject =
   | { kind: "Tracing"; name: string; spec: TracingSpec }
   | { kind: "AccessLog"; name: string; spec: AccessLogSpec }
   | { kind: "NodeGroup"; name: string; spec: NodeGroupSpec }
-  | { kind: "RawResource"; name: string; spec: RawResourceSpec };
+  | { kind: "RawResource"; name: string; spec: RawResourceSpec }
+  | { kind: "Secret"; name: string; spec: SecretSpec };
 
 // Names become Envoy resource names and stat prefixes: keep them to characters that are safe in both.
 const namePattern = /^[A-Za-z0-9]([A-Za-z0-9_.-]{0,251}[A-Za-z0-9])?$/;
 
 /** Validates one object on its own. Returns undefined (with error diagnostics) when it must be refused. */
-export function validateObject(o: ModelObject): { valid?: ValidObject; diagnostics: Diagnostic[] } {
+export function validateObject(o: ModelObject, options: { nowMs?: number } = {}): { valid?: ValidObject; diagnostics: Diagnostic[] } {
   const key = objectKey(o);
-  const r = new SpecReader(key);
+  const r = new SpecReader(key, options);
   if (o.apiVersion !== API_VERSION) {
     r.error(["apiVersion"], "object.api_version", `apiVersion '${o.apiVersion}' is not supported`, `set apiVersion: ${API_VERSION}`);
   }
@@ -70,6 +72,10 @@ function validateSpec(kind: Kind, name: string, spec: Record<string, unknown>, r
     }
     case Kind.RawResource: {
       const s = validateRawResource(spec, r);
+      return s && { kind, name, spec: s };
+    }
+    case Kind.Secret: {
+      const s = validateSecret(spec, r);
       return s && { kind, name, spec: s };
     }
   }
