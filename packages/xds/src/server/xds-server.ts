@@ -24,6 +24,16 @@ export interface XdsServerOptions {
   /** Largest request accepted; larger ones end their stream with RESOURCE_EXHAUSTED. Default 4 MiB. */
   readonly maxReceiveMessageBytes?: number;
   /**
+   * Largest `node` (encoded: id, cluster, metadata, locality, extensions...)
+   * a request may carry; default 64 KiB, an integer >= 1024. A stream whose
+   * request carries a bigger one ends with RESOURCE_EXHAUSTED and a message
+   * naming both sizes, before the node is decoded: status, hooks and CSDS
+   * never see it, so clients cannot make the server hold megabytes of metadata
+   * each (docs/xds-protocol.md § Bounded memory). Checked on every request
+   * the server decodes (the first one always).
+   */
+  readonly maxNodeBytes?: number;
+  /**
    * Resources that carry a TTL (encodeResource's ttlMs) are refreshed at this
    * interval on every stream that holds them, so Envoy keeps them while this
    * server lives and drops them at TTL expiry when it is gone. Keep it well
@@ -132,6 +142,10 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
   if (warming !== undefined && !(Number.isFinite(warming) && warming >= 0)) {
     throw new XdsError(XdsErrorCode.InvalidArgument, `warmingTimeoutMs must be a finite number >= 0, not ${warming}`);
   }
+  const maxNode = options.maxNodeBytes;
+  if (maxNode !== undefined && !(Number.isInteger(maxNode) && maxNode >= 1024)) {
+    throw new XdsError(XdsErrorCode.InvalidArgument, `maxNodeBytes must be an integer >= 1024, not ${maxNode}`);
+  }
   const status = options.status ?? new StatusRegistry();
   // CSDS must report the version that last changed each resource, not the
   // type's latest: Envoy keeps an unchanged resource at its older version.
@@ -159,6 +173,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       ...(options.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: options.heartbeatIntervalMs }),
       ...(maxResponse === undefined ? {} : { maxResponseBytes: maxResponse }),
       ...(warming === undefined ? {} : { warmingTimeoutMs: warming }),
+      ...(maxNode === undefined ? {} : { maxNodeBytes: maxNode }),
     };
     const stream = method.variant === "delta" ? new DeltaStream({ ...common, encoder: deltaEncoder, ...heartbeat }) : new SotwStream({ ...common, encoder, ...heartbeat });
     streams.add(stream);

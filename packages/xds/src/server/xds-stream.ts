@@ -24,6 +24,8 @@ export interface XdsStreamOptions {
    * clusters just sent (protocol/ads-schedule.ts). Default 5 s.
    */
   readonly warmingTimeoutMs?: number;
+  /** Largest encoded `node` a request may carry (XdsServerOptions.maxNodeBytes). */
+  readonly maxNodeBytes?: number;
 }
 
 /** The fields every per-type hook event of a stream starts with. */
