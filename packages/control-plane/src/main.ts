@@ -157,7 +157,8 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
           proxies: xds.status.nodes(),
           // The stream's own key: a stream keeps the group it opened with until re-keyed.
           groupOf: (p) => p.cacheKey,
-          matchingGroupOf: (p) => reconciler.nodeGroupOf({ id: p.nodeId, cluster: p.nodeCluster, metadata: p.node?.metadata }),
+          // A disconnected proxy keeps no metadata (slim status record) and is served nothing: it stays in its last group.
+          matchingGroupOf: (p) => (p.streams === 0 ? p.cacheKey : reconciler.nodeGroupOf({ id: p.nodeId, cluster: p.nodeCluster, metadata: p.node?.metadata })),
           snapshotOf: (g) => state.snapshots.get(g),
           groups: state.groups,
         });

@@ -150,6 +150,8 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
   // CSDS must report the version that last changed each resource, not the
   // type's latest: Envoy keeps an unchanged resource at its older version.
   const resourceVersions = new CsdsResourceVersions({ cache: options.cache });
+  // A node the registry forgets (maxDisconnected, forgetAfterMs) takes its versions with it.
+  const stopForgetting = status.onForget((nodeId) => resourceVersions.forget(nodeId));
   // Streams report here: the server's own records first, then the application's hooks.
   const reporter = new StreamReporter({ status, resourceVersions, ...(options.hooks === undefined ? {} : { hooks: options.hooks }) });
   const encoder = new SotwResponseEncoder(options.controlPlaneId === undefined ? {} : { controlPlaneId: options.controlPlaneId });
@@ -247,6 +249,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
     async close({ graceMs = 500 } = {}) {
       const server = grpcServer;
       grpcServer = undefined;
+      stopForgetting();
       if (!server) return;
       // xDS streams never end by themselves: without this, shutdown would wait
       // out the whole grace period and then reset them (Envoy logs INTERNAL).
