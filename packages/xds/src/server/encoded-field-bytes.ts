@@ -1,7 +1,8 @@
 /**
- * How many bytes the top-level field `fieldNumber` takes in an encoded
- * message (tags and lengths included, every occurrence summed: protobuf merges
- * repeated occurrences of a message field), read without decoding anything.
+ * How many bytes the value of the top-level field `fieldNumber` takes in an
+ * encoded message (for a message field: its own encoded size, tag and length
+ * prefix excluded; every occurrence summed, as protobuf merges repeated
+ * occurrences of a message field), read without decoding anything.
  * The server checks a request's `node` with it before decoding, so an
  * oversized node is refused without ever being materialised (issue 14:
  * bounded memory under hostile clients). Undefined for bytes that are not a
@@ -11,10 +12,10 @@ export function encodedFieldBytes(bytes: Uint8Array, fieldNumber: number): numbe
   let total = 0;
   let pos = 0;
   while (pos < bytes.length) {
-    const start = pos;
     const tag = readVarint(bytes, pos);
     if (!tag) return undefined;
     pos = tag.end;
+    let start = pos;
     switch (tag.value & 7) {
       case 0: {
         const v = readVarint(bytes, pos, 10);
@@ -28,6 +29,7 @@ export function encodedFieldBytes(bytes: Uint8Array, fieldNumber: number): numbe
       case 2: {
         const length = readVarint(bytes, pos);
         if (!length) return undefined;
+        start = length.end;
         pos = length.end + length.value;
         break;
       }

@@ -2,7 +2,7 @@
 // SotW and Delta, and nothing of it stays in status (issue 14).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { NodeSchema, type Node } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
 import { DeltaDiscoveryRequestSchema, DiscoveryRequestSchema } from "@ts-control-plane/envoy-api/envoy/service/discovery/v3/discovery_pb";
 import { createLinearCache } from "../cache/linear-cache.ts";
@@ -27,14 +27,14 @@ async function serve(t: { after: (fn: () => Promise<void>) => void }, options: O
   return { server, port, opened: () => opened };
 }
 
-test("SotW: a node over the default 64 KiB ends the stream with RESOURCE_EXHAUSTED naming both sizes; status never sees it", async (t) => {
+test("SotW: a node over the default 256 KiB ends the stream with RESOURCE_EXHAUSTED naming both sizes; status never sees it", async (t) => {
   const { server, port, opened } = await serve(t);
   const c = new RawXdsClient({ port });
   t.after(() => c.close());
-  c.write(DiscoveryRequestSchema, create(DiscoveryRequestSchema, { typeUrl: TypeUrl.Endpoint, node: nodeWith("big", 70_000) }));
+  c.write(DiscoveryRequestSchema, create(DiscoveryRequestSchema, { typeUrl: TypeUrl.Endpoint, node: nodeWith("big", 300_000) }));
   const status = await c.ended;
   assert.equal(status.code, resourceExhausted);
-  assert.match(status.details, /the node in this DiscoveryRequest is 700\d\d bytes encoded, over the server's limit of 65536 \(maxNodeBytes\)/);
+  assert.match(status.details, /the node in this DiscoveryRequest is 3000\d\d bytes encoded, over the server's limit of 262144 \(maxNodeBytes\)/);
   assert.equal(server.status.node("big"), undefined);
   assert.deepEqual(server.status.nodes(), []);
   assert.equal(opened(), 0, "onStreamOpen never saw the node");
@@ -75,10 +75,13 @@ test("maxNodeBytes must be an integer >= 1024", () => {
   assert.throws(() => createXdsServer({ cache, maxNodeBytes: 100 }), (e) => e instanceof XdsError && /maxNodeBytes must be an integer >= 1024, not 100/.test(e.message));
 });
 
-test("encodedFieldBytes counts a field on the wire, every occurrence, and gives up on malformed bytes", () => {
+test("encodedFieldBytes counts a field's value bytes on the wire, every occurrence, and gives up on malformed bytes", () => {
+  const node = nodeWith("n", 1000);
+  const request = toBinary(DiscoveryRequestSchema, create(DiscoveryRequestSchema, { typeUrl: TypeUrl.Endpoint, node }));
+  assert.equal(encodedFieldBytes(request, 2), toBinary(NodeSchema, node).length, "what the error message reports is the node's own encoded size");
   const one = new Uint8Array([0x0a, 0x02, 0x61, 0x62, 0x12, 0x01, 0x63, 0x08, 0x96, 0x01, 0x12, 0x00]);
-  assert.equal(encodedFieldBytes(one, 2), 5);
-  assert.equal(encodedFieldBytes(one, 1), 7, "a length-delimited and a varint occurrence");
+  assert.equal(encodedFieldBytes(one, 2), 1, "two occurrences, values of 1 and 0 bytes");
+  assert.equal(encodedFieldBytes(one, 1), 4, "a 2-byte string and a 2-byte varint");
   assert.equal(encodedFieldBytes(one, 7), 0);
   assert.equal(encodedFieldBytes(new Uint8Array([0x0a, 0x05, 0x61]), 1), undefined);
 });

@@ -28,8 +28,13 @@ export interface StreamSessionOptions {
   readonly maxNodeBytes?: number;
 }
 
-/** 64 KiB: far above what Envoy sends (id, cluster, metadata, locality, extensions), far below what a hostile client can stuff into 4 MiB. */
-export const defaultMaxNodeBytes = 64 * 1024;
+/**
+ * 256 KiB. Envoy 1.40's own node is about 60 KB, nearly all of it the list of
+ * its extensions (measured: e2e/xds-core/node-size.test.ts), so 64 KiB would
+ * leave no room for metadata; 256 KiB leaves plenty and is still a sixteenth
+ * of what a client could put in a 4 MiB request.
+ */
+export const defaultMaxNodeBytes = 256 * 1024;
 
 /**
  * What SotW and Delta streams share: who the node is, which cache key serves
