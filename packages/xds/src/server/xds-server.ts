@@ -2,7 +2,8 @@ import * as grpc from "@grpc/grpc-js";
 import type { ConfigWatcher } from "../cache/config-watcher.ts";
 import { StatusRegistry } from "../cache/node-status.ts";
 import { CsdsResourceVersions } from "./csds-resource-versions.ts";
-import { registerCsds } from "./csds-service.ts";
+import type { CsdsLimits } from "./csds-response.ts";
+import { checkCsdsLimits, registerCsds } from "./csds-service.ts";
 import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
 import { DeltaResponseEncoder, type DeltaEncoderMetrics } from "./delta-response-encoder.ts";
 import { DeltaStream } from "./delta-stream.ts";
@@ -25,7 +26,8 @@ export interface XdsServerOptions {
   readonly maxReceiveMessageBytes?: number;
   /**
    * Largest `node` (encoded: id, cluster, metadata, locality, extensions...)
-   * a request may carry; default 64 KiB, an integer >= 1024. A stream whose
+   * a request may carry; default 256 KiB, an integer >= 1024 (Envoy's own node
+   * is about 60 KB, mostly its list of extensions). A stream whose
    * request carries a bigger one ends with RESOURCE_EXHAUSTED and a message
    * naming both sizes, before the node is decoded: status, hooks and CSDS
    * never see it, so clients cannot make the server hold megabytes of metadata
@@ -85,9 +87,12 @@ export interface XdsServerOptions {
   readonly status?: StatusRegistry;
   /**
    * Serve CSDS (envoy.service.status.v3.ClientStatusDiscoveryService) beside
-   * xDS, so standard tools can ask what each node has. Default true.
+   * xDS, so standard tools can ask what each node has. Default true; limits
+   * turn it on with their own bounds on one answer (default 1000 nodes and
+   * 4 MiB): a request over them is refused with RESOURCE_EXHAUSTED and told
+   * to ask in parts (docs/xds-protocol.md § Bounded memory).
    */
-  readonly csds?: boolean;
+  readonly csds?: boolean | CsdsLimits;
 }
 
 /** A running xDS server, as returned by {@link createXdsServer}. */
@@ -146,6 +151,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
   if (maxNode !== undefined && !(Number.isInteger(maxNode) && maxNode >= 1024)) {
     throw new XdsError(XdsErrorCode.InvalidArgument, `maxNodeBytes must be an integer >= 1024, not ${maxNode}`);
   }
+  if (typeof options.csds === "object") checkCsdsLimits(options.csds);
   const status = options.status ?? new StatusRegistry();
   // CSDS must report the version that last changed each resource, not the
   // type's latest: Envoy keeps an unchanged resource at its older version.
@@ -217,7 +223,8 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       }
       server.addService(def, impl);
     }
-    if (options.csds ?? true) registerCsds(server, { status, cache: options.cache, resourceVersions });
+    const csds = options.csds ?? true;
+    if (csds !== false) registerCsds(server, { status, cache: options.cache, resourceVersions }, csds === true ? {} : { limits: csds });
   }
 
   return {
