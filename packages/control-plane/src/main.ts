@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createSnapshotCache, createXdsServer, StatusRegistry } from "@ts-control-plane/xds";
+import { createSnapshotCache, createXdsServer, StatusRegistry, type CsdsLimits } from "@ts-control-plane/xds";
 import { createAdminServer } from "./admin/admin-server.ts";
 import { createReconciler } from "./reconciler/reconciler.ts";
 import { createFileSources } from "./sources/file-sources.ts";
@@ -28,6 +28,23 @@ export interface ServeOptions {
   readonly debounceMs?: number;
   readonly controlPlaneId?: string;
   readonly log?: (line: string) => void;
+  /**
+   * Bounds on what untrusted xDS clients can make the server hold (issue 14;
+   * docs/xds-protocol.md § Bounded memory); the library's defaults when absent.
+   */
+  readonly xdsLimits?: XdsLimits;
+}
+
+/** The xDS server's memory bounds, as the control plane passes them on. */
+export interface XdsLimits {
+  /** Largest encoded node a request may carry (XdsServerOptions.maxNodeBytes). */
+  readonly maxNodeBytes?: number;
+  /** Disconnected proxies kept in status, oldest forgotten first (StatusRegistry maxDisconnected). */
+  readonly maxDisconnected?: number;
+  /** Disconnected proxies leave status after this long; default one hour. */
+  readonly forgetDisconnectedAfterMs?: number;
+  /** Most nodes and bytes in one CSDS answer. */
+  readonly csds?: CsdsLimits;
 }
 
 export interface RunningControlPlane {
@@ -51,7 +68,7 @@ const timestamped = (line: string): void => {
 };
 
 /** Disconnected proxies leave status after an hour, so node id churn cannot grow memory forever. */
-const forgetDisconnectedAfterMs = 3_600_000;
+const defaultForgetDisconnectedAfterMs = 3_600_000;
 
 /**
  * The composition root: store -> reconciler -> snapshot cache -> xDS server,
@@ -120,9 +137,15 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
     }
     await reconciler.flush();
 
+    const limits = options.xdsLimits ?? {};
     const xds = createXdsServer({
       cache,
-      status: new StatusRegistry({ forgetAfterMs: forgetDisconnectedAfterMs }),
+      status: new StatusRegistry({
+        forgetAfterMs: limits.forgetDisconnectedAfterMs ?? defaultForgetDisconnectedAfterMs,
+        ...(limits.maxDisconnected === undefined ? {} : { maxDisconnected: limits.maxDisconnected }),
+      }),
+      ...(limits.maxNodeBytes === undefined ? {} : { maxNodeBytes: limits.maxNodeBytes }),
+      ...(limits.csds === undefined ? {} : { csds: limits.csds }),
       hooks: {
         // The event's version is the one Envoy rejected (what we sent with that nonce).
         onNack: (e) => log(`NACK from ${e.nodeId} for ${e.typeUrl.split(".").pop()} (rejected version "${e.version}", nonce ${e.nonce}): ${e.message}`),
