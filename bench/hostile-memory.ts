@@ -97,7 +97,7 @@ export async function runHostileMemory(options: { nodes: number; metadataKib: nu
       before,
       during,
       after: measure(),
-      outcome: `${c1.served} served, ${c1.refused} refused; ${server.status.nodes().length} slim records kept`,
+      outcome: `${c1.served} served, ${c1.refused} refused; ${server.status.nodes().filter((n) => n.node === undefined).length} slim records kept`,
     });
 
     // 2. Nodes over maxNodeBytes.
