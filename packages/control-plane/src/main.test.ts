@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import { DiscoveryRequestSchema } from "@ts-control-plane/envoy-api/envoy/service/discovery/v3/discovery_pb";
 import { TypeUrl } from "@ts-control-plane/xds";
 import * as grpc from "@grpc/grpc-js";
 import { readFile } from "node:fs/promises";
@@ -152,4 +154,45 @@ test("serve over mTLS: changing a NodeGroup's identities ends an open stream tha
   const status = (await (await fetch(`http://127.0.0.1:${cp.adminPort}/api/v1/status`)).json()) as StatusReport;
   assert.deepEqual(status.refusals?.map((r) => [r.nodeId, r.group, r.identity, r.count]), [["edge-1", "edge", "spiffe://example.org/ns/edge/sa/envoy", 1]]);
   assert.ok(lines.some((l) => l.startsWith("xDS refused node edge-1")));
+});
+
+test("xdsLimits reach the xDS server: a node over maxNodeBytes is refused, and a disconnected proxy stays in its last group", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "cp-main-"));
+  const cp = await serve({
+    xdsHost: "127.0.0.1",
+    xdsPort: 0,
+    adminHost: "127.0.0.1",
+    adminPort: 0,
+    dataDir: dir,
+    configPaths: [],
+    examplePath: defaultExamplePath,
+    debounceMs: 5,
+    log: () => {},
+    xdsLimits: { maxNodeBytes: 2048, maxDisconnected: 5 },
+  });
+  const big = new RawXdsClient({ port: cp.xdsPort });
+  const small = new RawXdsClient({ port: cp.xdsPort, nodeId: "edge-1" });
+  t.after(async () => {
+    big.close();
+    small.close();
+    await cp.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  big.write(DiscoveryRequestSchema, create(DiscoveryRequestSchema, { typeUrl: TypeUrl.Cluster, node: { id: "big", metadata: { blob: "x".repeat(3000) } } }));
+  const ended = await big.ended;
+  assert.equal(ended.code, 8);
+  assert.match(ended.details, /over the server's limit of 2048 \(maxNodeBytes\)/);
+
+  small.send({ typeUrl: TypeUrl.Cluster });
+  small.ack(await small.next());
+  small.close();
+  const status = async () => (await (await fetch(`http://127.0.0.1:${cp.adminPort}/api/v1/status`)).json()) as StatusReport;
+  let node: StatusReport["nodes"][number] | undefined;
+  for (let i = 0; i < 100 && node?.connected !== false; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    node = (await status()).nodes.find((n) => n.nodeId === "edge-1");
+  }
+  assert.equal(node?.connected, false);
+  assert.equal(node?.matchesGroup, undefined, "without its metadata (slim record) it is not judged against the selectors again");
+  assert.deepEqual((await status()).nodes.map((n) => n.nodeId), ["edge-1"], "the refused node is nowhere");
 });

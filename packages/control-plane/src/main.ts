@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createSnapshotCache, createXdsServer, StatusRegistry } from "@ts-control-plane/xds";
+import { createSnapshotCache, createXdsServer, StatusRegistry, type CsdsLimits } from "@ts-control-plane/xds";
 import type { AdminAuth } from "./admin/admin-auth.ts";
 import { createAdminServer } from "./admin/admin-server.ts";
 import { oneLineLog } from "./log/one-line.ts";
@@ -51,6 +51,23 @@ export interface ServeOptions {
    * Re-read when the files change. Plaintext when absent.
    */
   readonly xdsTls?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string | undefined } | undefined;
+  /**
+   * Bounds on what untrusted xDS clients can make the server hold (issue 14;
+   * docs/xds-protocol.md § Bounded memory); the library's defaults when absent.
+   */
+  readonly xdsLimits?: XdsLimits;
+}
+
+/** The xDS server's memory bounds, as the control plane passes them on. */
+export interface XdsLimits {
+  /** Largest encoded node a request may carry (XdsServerOptions.maxNodeBytes). */
+  readonly maxNodeBytes?: number;
+  /** Disconnected proxies kept in status, oldest forgotten first (StatusRegistry maxDisconnected). */
+  readonly maxDisconnected?: number;
+  /** Disconnected proxies leave status after this long; default one hour. */
+  readonly forgetDisconnectedAfterMs?: number;
+  /** Most nodes and bytes in one CSDS answer. */
+  readonly csds?: CsdsLimits;
 }
 
 export interface RunningControlPlane {
@@ -74,7 +91,7 @@ const timestamped = (line: string): void => {
 };
 
 /** Disconnected proxies leave status after an hour, so node id churn cannot grow memory forever. */
-const forgetDisconnectedAfterMs = 3_600_000;
+const defaultForgetDisconnectedAfterMs = 3_600_000;
 
 /**
  * The composition root: store -> reconciler -> snapshot cache -> xDS server,
@@ -152,9 +169,15 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       log(`WARNING: xDS is served WITHOUT TLS on ${options.xdsHost}, reachable from other machines: anyone who reaches it can read the whole configuration (secrets included) and connect as any proxy. Give --xds-tls-cert, --xds-tls-key and --xds-client-ca (docs/cli/serve.md)`);
     }
     const refusals = new NodeRefusals();
+    const limits = options.xdsLimits ?? {};
     const xds = createXdsServer({
       cache,
-      status: new StatusRegistry({ forgetAfterMs: forgetDisconnectedAfterMs }),
+      status: new StatusRegistry({
+        forgetAfterMs: limits.forgetDisconnectedAfterMs ?? defaultForgetDisconnectedAfterMs,
+        ...(limits.maxDisconnected === undefined ? {} : { maxDisconnected: limits.maxDisconnected }),
+      }),
+      ...(limits.maxNodeBytes === undefined ? {} : { maxNodeBytes: limits.maxNodeBytes }),
+      ...(limits.csds === undefined ? {} : { csds: limits.csds }),
       ...(tls === undefined
         ? {}
         : {
@@ -215,7 +238,8 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
           proxies: xds.status.nodes(),
           // The stream's own key: a stream keeps the group it opened with until re-keyed.
           groupOf: (p) => p.cacheKey,
-          matchingGroupOf: (p) => reconciler.nodeGroupOf({ id: p.nodeId, cluster: p.nodeCluster, metadata: p.node?.metadata }),
+          // A disconnected proxy keeps no metadata (slim status record) and is served nothing: it stays in its last group.
+          matchingGroupOf: (p) => (p.streams === 0 ? p.cacheKey : reconciler.nodeGroupOf({ id: p.nodeId, cluster: p.nodeCluster, metadata: p.node?.metadata })),
           snapshotOf: (g) => state.snapshots.get(g),
           groups: state.groups,
           refusals: refusals.list(),

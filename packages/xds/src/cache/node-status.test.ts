@@ -124,3 +124,47 @@ test("forgotten by time, a node no longer counts against maxDisconnected", () =>
   s.streamClosed("b");
   assert.deepEqual(s.nodes().map((n) => n.nodeId), ["b"], "the bound of 1 holds b: a is already gone");
 });
+
+test("a disconnected node keeps a slim record: no node metadata, no subscriptions; versions, NACKs and times stay", () => {
+  const s = new StatusRegistry();
+  const node = create(NodeSchema, { id: "n", cluster: "edge", metadata: { blob: "x".repeat(10_000) } });
+  s.streamOpened(node, "group");
+  s.subscribed("n", "t", ["a", "b"]);
+  s.sent("n", "t", "v1", "1");
+  s.nacked("n", "t", { version: "v1", nonce: "1", message: "bad", code: 3 });
+  assert.equal(s.node("n")?.node?.metadata?.["blob"], "x".repeat(10_000), "kept while connected");
+  assert.equal(s.streamClosed("n"), true, "the last stream");
+  const n = s.node("n");
+  assert.equal(n?.node, undefined);
+  assert.deepEqual([n?.nodeId, n?.nodeCluster, n?.cacheKey], ["n", "edge", "group"]);
+  assert.deepEqual([n?.types[0]?.sentVersion, n?.types[0]?.lastNack?.message, n?.types[0]?.subscribed], ["v1", "bad", []]);
+  // Coming back introduces the node again.
+  s.streamOpened(node, "group");
+  assert.equal(s.node("n")?.node?.id, "n");
+  assert.equal(s.streamClosed("missing"), false);
+});
+
+test("onForget tells of every node forgotten, whatever forgot it; maxDisconnected must be an integer >= 0", () => {
+  let now = 0;
+  const s = new StatusRegistry({ now: () => new Date(now), maxDisconnected: 1, forgetAfterMs: 100 });
+  const forgotten: string[] = [];
+  const stop = s.onForget((id) => forgotten.push(id));
+  for (const id of ["a", "b"]) {
+    s.streamOpened({ id, cluster: "" }, id);
+    s.streamClosed(id);
+  }
+  assert.deepEqual(forgotten, ["a"], "over maxDisconnected: the oldest disconnected");
+  now = 200;
+  s.nodes();
+  assert.deepEqual(forgotten, ["a", "b"], "past forgetAfterMs");
+  s.streamOpened({ id: "c", cluster: "" }, "c");
+  s.streamClosed("c");
+  s.pruneDisconnected();
+  assert.deepEqual(forgotten, ["a", "b", "c"]);
+  stop();
+  s.streamOpened({ id: "d", cluster: "" }, "d");
+  s.streamClosed("d");
+  s.pruneDisconnected();
+  assert.equal(forgotten.length, 3, "unsubscribed");
+  assert.throws(() => new StatusRegistry({ maxDisconnected: -1 }), /maxDisconnected must be an integer >= 0, not -1/);
+});

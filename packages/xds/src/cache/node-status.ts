@@ -58,7 +58,7 @@ export interface TypeStatus {
   readonly responses: number;
   /** NACKs received for the type. */
   readonly nacks: number;
-  /** Resource names the node subscribes to ("*" for wildcard). */
+  /** Resource names the node subscribes to ("*" for wildcard); empty once the node has no stream open (a disconnected node subscribes to nothing). */
   readonly subscribed: readonly string[];
 }
 
@@ -68,7 +68,12 @@ export interface NodeStatus {
   readonly nodeId: string;
   /** The node's cluster (`node.cluster`). */
   readonly nodeCluster: string;
-  /** The node as it introduced itself (metadata, locality, user agent), when known. */
+  /**
+   * The node as it introduced itself (metadata, locality, user agent), while
+   * it has a stream open (or was seen over REST): a disconnected node keeps a
+   * slim record (id, cluster, key, times, per-type versions and NACKs) so that
+   * churn of nodes with large metadata cannot hold that metadata (issue 14).
+   */
   readonly node?: Node;
   /** The cache key the node is served from (its node group). */
   readonly cacheKey: string;
@@ -141,11 +146,16 @@ export class StatusRegistry {
   readonly #now: () => Date;
   readonly #maxDisconnected: number;
   readonly #forgetAfterMs: number | undefined;
+  readonly #forgetListeners = new Set<(nodeId: string) => void>();
   #disconnected = 0;
 
   constructor(options: StatusRegistryOptions = {}) {
     this.#now = options.now ?? (() => new Date());
-    this.#maxDisconnected = options.maxDisconnected ?? 10_000;
+    const max = options.maxDisconnected ?? 10_000;
+    if (!(Number.isInteger(max) && max >= 0)) {
+      throw new XdsError(XdsErrorCode.InvalidArgument, `maxDisconnected must be an integer >= 0, not ${max}`);
+    }
+    this.#maxDisconnected = max;
     const forget = options.forgetAfterMs;
     if (forget !== undefined && !(Number.isFinite(forget) && forget >= 0)) {
       throw new XdsError(XdsErrorCode.InvalidArgument, `forgetAfterMs must be a finite number >= 0, not ${forget}`);
@@ -203,14 +213,32 @@ export class StatusRegistry {
     this.#entry(nodeId).cacheKey = cacheKey;
   }
 
-  /** Records a stream of the node closing. */
-  streamClosed(nodeId: string): void {
+  /**
+   * Calls `listener` with the id of every node the registry forgets (over
+   * maxDisconnected, past forgetAfterMs, pruneDisconnected), so records kept
+   * beside it (CSDS resource versions) go with it. Returns the unsubscribe.
+   */
+  onForget(listener: (nodeId: string) => void): () => void {
+    this.#forgetListeners.add(listener);
+    return () => this.#forgetListeners.delete(listener);
+  }
+
+  /**
+   * Records a stream of the node closing; true when it was the node's last
+   * stream: the node is disconnected, and keeps only its slim record.
+   */
+  streamClosed(nodeId: string): boolean {
     const e = this.#nodes.get(nodeId);
-    if (!e || e.streams === 0) return;
+    if (!e || e.streams === 0) return false;
     e.streams--;
     // Seen until now: forgetAfterMs counts from the disconnect.
     e.lastSeenAt = this.#now();
-    if (e.streams > 0) return;
+    if (e.streams > 0) return false;
+    // Slim record: what the node said about itself (metadata can be tens of
+    // KiB) and what it subscribed to (thousands of names) go; versions,
+    // NACKs and errors stay, that is what operators ask about a node that left.
+    delete e.node;
+    for (const t of e.types.values()) t.subscribed = [];
     // Move it to the end of the map: the map's order is then oldest disconnect first.
     this.#nodes.delete(nodeId);
     this.#nodes.set(nodeId, e);
@@ -218,11 +246,9 @@ export class StatusRegistry {
     this.#disconnected++;
     for (const [id, other] of this.#nodes) {
       if (this.#disconnected <= this.#maxDisconnected) break;
-      if (other.streams === 0) {
-        this.#nodes.delete(id);
-        this.#disconnected--;
-      }
+      if (other.streams === 0) this.#forget(id, other);
     }
+    return true;
   }
 
   /** Records the names the node subscribes to for a type ("*" for wildcard). */
@@ -278,8 +304,7 @@ export class StatusRegistry {
 
   /** Forgets nodes with no open stream, e.g. on a timer; status of connected nodes stays. */
   pruneDisconnected(): void {
-    for (const [id, e] of this.#nodes) if (e.streams === 0) this.#nodes.delete(id);
-    this.#disconnected = 0;
+    for (const [id, e] of this.#nodes) if (e.streams === 0) this.#forget(id, e);
   }
 
   /** Nodes without a stream last seen before this time (ms) are forgotten; undefined: none. */
@@ -294,6 +319,7 @@ export class StatusRegistry {
   #forget(nodeId: string, e: NodeEntry): void {
     this.#nodes.delete(nodeId);
     if (e.disconnected) this.#disconnected--;
+    for (const listener of this.#forgetListeners) listener(nodeId);
   }
 
   #entry(nodeId: string): NodeEntry {

@@ -141,6 +141,15 @@ export class CsdsResourceVersions {
     for (const id of [...this.#byNode.keys(), ...this.#delta.keys()]) if (!nodeIds.has(id)) this.forget(id);
   }
 
+  /**
+   * Drops the reference to what a node's Delta streams held, once the last
+   * of them closed: the map belongs to the stream, and a disconnected node
+   * must not keep it alive (issue 14). SotW records stay (see retainOnly).
+   */
+  forgetDeltaHeld(nodeId: string): void {
+    this.#delta.delete(nodeId);
+  }
+
   /** Drops what is tracked for a node (e.g. once the status registry forgot it). */
   forget(nodeId: string): void {
     this.#byNode.delete(nodeId);

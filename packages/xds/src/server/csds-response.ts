@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { AnySchema, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ClientResourceStatus, UpdateFailureStateSchema } from "@ts-control-plane/envoy-api/envoy/admin/v3/config_dump_shared_pb";
 import { NodeSchema } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
@@ -44,16 +44,104 @@ export interface CsdsSources {
  * Throws XdsError "invalid_argument" for node matchers it cannot evaluate.
  */
 export function buildCsdsResponse(request: ClientStatusRequest, sources: CsdsSources): ClientStatusResponse {
+  const config = selectNodes(request, sources).map((node) => clientConfigFor(node, request, sources));
+  return create(ClientStatusResponseSchema, { config });
+}
+
+/**
+ * How much one CSDS answer may carry (createCsdsService, XdsServerOptions.csds),
+ * so that one FetchClientStatus over a large fleet cannot make the server
+ * build, and the client receive, an unbounded message (issue 14). CSDS has no
+ * paging; a request over a limit is refused with a message that says how to
+ * ask in parts (node_matchers on node_id), never answered with a silent subset.
+ */
+export interface CsdsLimits {
+  /** Most nodes (ClientConfig entries) in one response; default 1000. */
+  readonly maxNodes?: number;
+  /**
+   * Most bytes of one encoded response; default 4 MiB, the receive limit gRPC
+   * clients (grpcurl, buf curl, grpc-go) keep by default.
+   */
+  readonly maxResponseBytes?: number;
+}
+
+/** The default {@link CsdsLimits}. */
+export const defaultCsdsLimits: Readonly<Required<CsdsLimits>> = { maxNodes: 1000, maxResponseBytes: 4 * 1024 * 1024 };
+
+/** What {@link encodeCsdsResponse} answers: the encoded ClientStatusResponse, or why it was refused. */
+export type CsdsAnswer =
+  | {
+      /** The encoded envoy.service.status.v3.ClientStatusResponse. */
+      readonly bytes: Uint8Array;
+    }
+  | {
+      /** Which limit the request ran into, and how to ask instead (for gRPC RESOURCE_EXHAUSTED). */
+      readonly refused: string;
+    };
+
+/**
+ * {@link buildCsdsResponse}, encoded, within {@link CsdsLimits}: each node's
+ * ClientConfig is encoded as it is built and the response is their
+ * concatenation (ClientStatusResponse is only `repeated ClientConfig config = 1`),
+ * so a response over maxResponseBytes stops being built at the node that
+ * passes the limit, and nothing is encoded twice.
+ *
+ * Throws XdsError "invalid_argument" for node matchers it cannot evaluate.
+ */
+export function encodeCsdsResponse(request: ClientStatusRequest, sources: CsdsSources, limits: CsdsLimits = {}): CsdsAnswer {
+  const maxNodes = limits.maxNodes ?? defaultCsdsLimits.maxNodes;
+  const maxBytes = limits.maxResponseBytes ?? defaultCsdsLimits.maxResponseBytes;
+  const nodes = selectNodes(request, sources);
+  const askInParts = "ask in parts with node_matchers on node_id (exact for one node, or one prefix or safe_regex at a time)";
+  if (nodes.length > maxNodes) {
+    return { refused: `${nodes.length} nodes match this ClientStatusRequest, over the limit of ${maxNodes} per response (maxNodes): ${askInParts}` };
+  }
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (const [i, node] of nodes.entries()) {
+    const body = toBinary(ClientConfigSchema, clientConfigFor(node, request, sources));
+    const head = lengthDelimitedHeader(1, body.length);
+    total += head.length + body.length;
+    if (total > maxBytes) {
+      const contents = request.excludeResourceContents ? "" : "set exclude_resource_contents, or ";
+      return {
+        refused: `this ClientStatusResponse passes the limit of ${maxBytes} bytes (maxResponseBytes) at node ${i + 1} of ${nodes.length} (${JSON.stringify(node.nodeId)}): ${contents}${askInParts}`,
+      };
+    }
+    parts.push(head, body);
+  }
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    bytes.set(p, at);
+    at += p.length;
+  }
+  return { bytes };
+}
+
+/** The known nodes the request's node_matchers select, sorted by node id; prunes CSDS versions of nodes status forgot. */
+function selectNodes(request: ClientStatusRequest, sources: CsdsSources): NodeStatus[] {
   const matches = compileNodeMatchers(request.nodeMatchers);
-  const config: ClientConfig[] = [];
   const nodes = sources.status.nodes();
   sources.resourceVersions?.retainOnly(new Set(nodes.map((n) => n.nodeId)));
-  for (const node of nodes) {
-    if (!matches({ id: node.nodeId })) continue;
-    const versionOf = (typeUrl: string, name: string) => sources.resourceVersions?.versionOf(node.nodeId, typeUrl, name);
-    config.push(clientConfigOf(node, sources.cache, { withContents: !request.excludeResourceContents, versionOf }));
+  return nodes.filter((node) => matches({ id: node.nodeId }));
+}
+
+function clientConfigFor(node: NodeStatus, request: ClientStatusRequest, sources: CsdsSources): ClientConfig {
+  const versionOf = (typeUrl: string, name: string) => sources.resourceVersions?.versionOf(node.nodeId, typeUrl, name);
+  return clientConfigOf(node, sources.cache, { withContents: !request.excludeResourceContents, versionOf });
+}
+
+/** The tag and length of a length-delimited field, as protobuf encodes them. */
+function lengthDelimitedHeader(fieldNumber: number, length: number): Uint8Array {
+  const out = [(fieldNumber << 3) | 2];
+  let n = length;
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
   }
-  return create(ClientStatusResponseSchema, { config });
+  out.push(n);
+  return Uint8Array.from(out);
 }
 
 interface ResourceOptions {

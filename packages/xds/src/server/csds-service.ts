@@ -8,7 +8,7 @@ import {
   type ClientStatusResponse,
 } from "@ts-control-plane/envoy-api/envoy/service/status/v3/csds_pb";
 import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
-import { buildCsdsResponse, type CsdsSources } from "./csds-response.ts";
+import { encodeCsdsResponse, type CsdsLimits, type CsdsSources } from "./csds-response.ts";
 import { StatusCode } from "./stream-transport.ts";
 
 /** A @grpc/grpc-js service definition and implementation, for `server.addService(definition, implementation)`. */
@@ -21,18 +21,24 @@ export interface CsdsService {
 
 const serviceName = ClientStatusDiscoveryService.typeName;
 const identity = (b: Buffer): Buffer => b;
-const serializeResponse = (r: ClientStatusResponse): Buffer => Buffer.from(toBinary(ClientStatusResponseSchema, r));
-const deserializeResponse = (b: Buffer): ClientStatusResponse => fromBinary(ClientStatusResponseSchema, b);
+/** The server writes the bytes encodeCsdsResponse built; a message (from a client built on this definition, or an embedder) is encoded here. */
+type CsdsResponse = Uint8Array | ClientStatusResponse;
+const serializeResponse = (r: CsdsResponse): Buffer =>
+  r instanceof Uint8Array ? Buffer.from(r.buffer, r.byteOffset, r.byteLength) : Buffer.from(toBinary(ClientStatusResponseSchema, r));
+const deserializeResponse = (b: Buffer): CsdsResponse => fromBinary(ClientStatusResponseSchema, b);
 
 /**
  * envoy.service.status.v3.ClientStatusDiscoveryService (CSDS): FetchClientStatus
  * answers once, StreamClientStatus answers every request of the stream, both
- * with {@link buildCsdsResponse}. CSDS is not a hot path, so responses are
+ * with {@link encodeCsdsResponse}. CSDS is not a hot path, so responses are
  * encoded with protobuf-es per request. Requests are decoded here rather than
- * by grpc-js so that a malformed one is INVALID_ARGUMENT with a reason.
+ * by grpc-js so that a malformed one is INVALID_ARGUMENT with a reason; a
+ * request whose answer would pass `limits` (default `defaultCsdsLimits`)
+ * is RESOURCE_EXHAUSTED with what to ask instead.
  */
-export function createCsdsService(sources: CsdsSources): CsdsService {
-  const method = (name: string, requestStream: boolean, responseStream: boolean): grpc.MethodDefinition<Buffer, ClientStatusResponse> => ({
+export function createCsdsService(sources: CsdsSources, options: { limits?: CsdsLimits } = {}): CsdsService {
+  const limits = checkCsdsLimits(options.limits ?? {});
+  const method = (name: string, requestStream: boolean, responseStream: boolean): grpc.MethodDefinition<Buffer, CsdsResponse> => ({
     path: `/${serviceName}/${name}`,
     requestStream,
     responseStream,
@@ -46,7 +52,7 @@ export function createCsdsService(sources: CsdsSources): CsdsService {
     FetchClientStatus: method(ClientStatusDiscoveryService.method.fetchClientStatus.name, false, false),
   };
 
-  const answer = (bytes: Buffer): { response: ClientStatusResponse } | { error: Partial<grpc.StatusObject> } => {
+  const answer = (bytes: Buffer): { response: Uint8Array } | { error: Partial<grpc.StatusObject> } => {
     let request: ClientStatusRequest;
     try {
       request = fromBinary(ClientStatusRequestSchema, bytes);
@@ -54,7 +60,9 @@ export function createCsdsService(sources: CsdsSources): CsdsService {
       return { error: { code: StatusCode.InvalidArgument, details: `malformed ClientStatusRequest: ${(error as Error).message}` } };
     }
     try {
-      return { response: buildCsdsResponse(request, sources) };
+      const result = encodeCsdsResponse(request, sources, limits);
+      if ("refused" in result) return { error: { code: StatusCode.ResourceExhausted, details: result.refused } };
+      return { response: result.bytes };
     } catch (error) {
       if (error instanceof XdsError && error.code === XdsErrorCode.InvalidArgument) return { error: { code: StatusCode.InvalidArgument, details: error.message } };
       return { error: { code: StatusCode.Internal, details: `CSDS failed: ${(error as Error).message}` } };
@@ -62,12 +70,12 @@ export function createCsdsService(sources: CsdsSources): CsdsService {
   };
 
   const implementation: grpc.UntypedServiceImplementation = {
-    FetchClientStatus: (call: grpc.ServerUnaryCall<Buffer, ClientStatusResponse>, callback: grpc.sendUnaryData<ClientStatusResponse>) => {
+    FetchClientStatus: (call: grpc.ServerUnaryCall<Buffer, CsdsResponse>, callback: grpc.sendUnaryData<CsdsResponse>) => {
       const result = answer(call.request);
       if ("response" in result) callback(null, result.response);
       else callback(result.error);
     },
-    StreamClientStatus: (call: grpc.ServerDuplexStream<Buffer, ClientStatusResponse>) => {
+    StreamClientStatus: (call: grpc.ServerDuplexStream<Buffer, CsdsResponse>) => {
       let ended = false;
       call.on("data", (bytes: Buffer) => {
         if (ended) return;
@@ -93,8 +101,17 @@ export function createCsdsService(sources: CsdsSources): CsdsService {
   return { definition, implementation };
 }
 
+/** The limits, checked: each an integer >= 1; else XdsError "invalid_argument". */
+export function checkCsdsLimits(limits: CsdsLimits): CsdsLimits {
+  for (const key of ["maxNodes", "maxResponseBytes"] as const) {
+    const v = limits[key];
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new XdsError(XdsErrorCode.InvalidArgument, `CSDS ${key} must be an integer >= 1, not ${v}`);
+  }
+  return limits;
+}
+
 /** Adds CSDS to a @grpc/grpc-js server (the xDS server's, or any other). */
-export function registerCsds(server: grpc.Server, sources: CsdsSources): void {
-  const service = createCsdsService(sources);
+export function registerCsds(server: grpc.Server, sources: CsdsSources, options: { limits?: CsdsLimits } = {}): void {
+  const service = createCsdsService(sources, options);
   server.addService(service.definition, service.implementation);
 }

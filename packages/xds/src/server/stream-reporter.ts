@@ -56,7 +56,10 @@ export class StreamReporter {
    * server ended it, with the error.
    */
   streamClosed(event: StreamCloseEvent, options: { opened: boolean }): void {
-    if (options.opened) this.status.streamClosed(event.nodeId);
+    // Its last stream gone, a node keeps a slim record (issue 14): what a
+    // Delta stream held goes with the stream; a reconnect says again what it
+    // has (initial_resource_versions).
+    if (options.opened && this.status.streamClosed(event.nodeId)) this.#versions?.forgetDeltaHeld(event.nodeId);
     callHook(this.#hooks, "onStreamClose", event);
   }
 

@@ -2,6 +2,7 @@ import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/proto
 import type { Node } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
 import type { ChangeListener, ConfigWatcher } from "../cache/config-watcher.ts";
 import { resourceType } from "../resource/resource-types.ts";
+import { encodedFieldBytes } from "./encoded-field-bytes.ts";
 import type { StreamReporter } from "./stream-reporter.ts";
 import { StatusCode, type StreamError, type StreamTransport } from "./stream-transport.ts";
 
@@ -30,7 +31,17 @@ export interface StreamSessionOptions {
    * `recheck` (what the node may be can have changed with the configuration).
    */
   readonly authorize?: (node: Node, options?: { recheck: boolean }) => string | undefined;
+  /** Largest encoded `node` a request may carry (XdsServerOptions.maxNodeBytes); default {@link defaultMaxNodeBytes}. */
+  readonly maxNodeBytes?: number;
 }
+
+/**
+ * 256 KiB. Envoy 1.40's own node is about 60 KB, nearly all of it the list of
+ * its extensions (measured: e2e/xds-core/node-size.test.ts), so 64 KiB would
+ * leave no room for metadata; 256 KiB leaves plenty and is still a sixteenth
+ * of what a client could put in a 4 MiB request.
+ */
+export const defaultMaxNodeBytes = 256 * 1024;
 
 /**
  * What SotW and Delta streams share: who the node is, which cache key serves
@@ -84,6 +95,18 @@ export class StreamSession {
   ): { request: MessageShape<Desc>; typeUrl: string } | undefined {
     if (this.#closed) return undefined;
     const messageName = schema.typeName.slice(schema.typeName.lastIndexOf(".") + 1);
+    // Measured on the wire, before decoding: an oversized node is never
+    // materialised, let alone kept in status (issue 14).
+    const nodeField = schema.field["node"];
+    const maxNode = this.#o.maxNodeBytes ?? defaultMaxNodeBytes;
+    const nodeBytes = nodeField === undefined ? undefined : encodedFieldBytes(bytes, nodeField.number);
+    if (nodeBytes !== undefined && nodeBytes > maxNode) {
+      this.fail(
+        StatusCode.ResourceExhausted,
+        `the node in this ${messageName} is ${nodeBytes} bytes encoded, over the server's limit of ${maxNode} (maxNodeBytes): send less node metadata, or raise the limit`,
+      );
+      return undefined;
+    }
     let request: MessageShape<Desc>;
     try {
       request = fromBinary(schema, bytes);

@@ -2,7 +2,8 @@ import * as grpc from "@grpc/grpc-js";
 import type { ConfigWatcher } from "../cache/config-watcher.ts";
 import { StatusRegistry } from "../cache/node-status.ts";
 import { CsdsResourceVersions } from "./csds-resource-versions.ts";
-import { registerCsds } from "./csds-service.ts";
+import type { CsdsLimits } from "./csds-response.ts";
+import { checkCsdsLimits, registerCsds } from "./csds-service.ts";
 import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
 import { DeltaResponseEncoder, type DeltaEncoderMetrics } from "./delta-response-encoder.ts";
 import { DeltaStream } from "./delta-stream.ts";
@@ -25,6 +26,17 @@ export interface XdsServerOptions {
   readonly controlPlaneId?: string;
   /** Largest request accepted; larger ones end their stream with RESOURCE_EXHAUSTED. Default 4 MiB. */
   readonly maxReceiveMessageBytes?: number;
+  /**
+   * Largest `node` (encoded: id, cluster, metadata, locality, extensions...)
+   * a request may carry; default 256 KiB, an integer >= 1024 (Envoy's own node
+   * is about 60 KB, mostly its list of extensions). A stream whose
+   * request carries a bigger one ends with RESOURCE_EXHAUSTED and a message
+   * naming both sizes, before the node is decoded: status, hooks and CSDS
+   * never see it, so clients cannot make the server hold megabytes of metadata
+   * each (docs/xds-protocol.md § Bounded memory). Checked on every request
+   * the server decodes (the first one always).
+   */
+  readonly maxNodeBytes?: number;
   /**
    * Resources that carry a TTL (encodeResource's ttlMs) are refreshed at this
    * interval on every stream that holds them, so Envoy keeps them while this
@@ -77,9 +89,12 @@ export interface XdsServerOptions {
   readonly status?: StatusRegistry;
   /**
    * Serve CSDS (envoy.service.status.v3.ClientStatusDiscoveryService) beside
-   * xDS, so standard tools can ask what each node has. Default true.
+   * xDS, so standard tools can ask what each node has. Default true; limits
+   * turn it on with their own bounds on one answer (default 1000 nodes and
+   * 4 MiB): a request over them is refused with RESOURCE_EXHAUSTED and told
+   * to ask in parts (docs/xds-protocol.md § Bounded memory).
    */
-  readonly csds?: boolean;
+  readonly csds?: boolean | CsdsLimits;
   /**
    * Serve over TLS (`listen` only): certificate and key, and with
    * `clientCaFile` mTLS, where a client without a certificate from that CA
@@ -148,10 +163,17 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
   if (warming !== undefined && !(Number.isFinite(warming) && warming >= 0)) {
     throw new XdsError(XdsErrorCode.InvalidArgument, `warmingTimeoutMs must be a finite number >= 0, not ${warming}`);
   }
+  const maxNode = options.maxNodeBytes;
+  if (maxNode !== undefined && !(Number.isInteger(maxNode) && maxNode >= 1024)) {
+    throw new XdsError(XdsErrorCode.InvalidArgument, `maxNodeBytes must be an integer >= 1024, not ${maxNode}`);
+  }
+  if (typeof options.csds === "object") checkCsdsLimits(options.csds);
   const status = options.status ?? new StatusRegistry();
   // CSDS must report the version that last changed each resource, not the
   // type's latest: Envoy keeps an unchanged resource at its older version.
   const resourceVersions = new CsdsResourceVersions({ cache: options.cache });
+  // A node the registry forgets (maxDisconnected, forgetAfterMs) takes its versions with it.
+  const stopForgetting = status.onForget((nodeId) => resourceVersions.forget(nodeId));
   // Streams report here: the server's own records first, then the application's hooks.
   const reporter = new StreamReporter({ status, resourceVersions, ...(options.hooks === undefined ? {} : { hooks: options.hooks }) });
   const encoder = new SotwResponseEncoder(options.controlPlaneId === undefined ? {} : { controlPlaneId: options.controlPlaneId });
@@ -177,6 +199,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       ...(options.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: options.heartbeatIntervalMs }),
       ...(maxResponse === undefined ? {} : { maxResponseBytes: maxResponse }),
       ...(warming === undefined ? {} : { warmingTimeoutMs: warming }),
+      ...(maxNode === undefined ? {} : { maxNodeBytes: maxNode }),
     };
     const stream = method.variant === "delta" ? new DeltaStream({ ...common, encoder: deltaEncoder, ...heartbeat }) : new SotwStream({ ...common, encoder, ...heartbeat });
     streams.add(stream);
@@ -218,7 +241,8 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       }
       server.addService(def, impl);
     }
-    if (options.csds ?? true) registerCsds(server, { status, cache: options.cache, resourceVersions });
+    const csds = options.csds ?? true;
+    if (csds !== false) registerCsds(server, { status, cache: options.cache, resourceVersions }, csds === true ? {} : { limits: csds });
   }
 
   return {
@@ -261,6 +285,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       grpcServer = undefined;
       tls?.close();
       tls = undefined;
+      stopForgetting();
       if (!server) return;
       // xDS streams never end by themselves: without this, shutdown would wait
       // out the whole grace period and then reset them (Envoy logs INTERNAL).

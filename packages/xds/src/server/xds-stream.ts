@@ -27,6 +27,8 @@ export interface XdsStreamOptions {
   readonly warmingTimeoutMs?: number;
   /** Refuses a node on this stream (a reason) or allows it (undefined); see StreamSessionOptions.authorize. */
   readonly authorize?: (node: Node, options?: { recheck: boolean }) => string | undefined;
+  /** Largest encoded `node` a request may carry (XdsServerOptions.maxNodeBytes). */
+  readonly maxNodeBytes?: number;
 }
 
 /** The fields every per-type hook event of a stream starts with. */
