@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { createSnapshotCache, createXdsServer, StatusRegistry } from "@ts-control-plane/xds";
 import type { AdminAuth } from "./admin/admin-auth.ts";
 import { createAdminServer } from "./admin/admin-server.ts";
+import { redactingLog } from "./admin/redact-secrets.ts";
 import { oneLineLog } from "./log/one-line.ts";
 import { ensureAdminToken } from "./admin/ensure-admin-token.ts";
 import { openTokenStore } from "./admin/token-store.ts";
@@ -85,7 +86,8 @@ const forgetDisconnectedAfterMs = 3_600_000;
  */
 export async function serve(options: ServeOptions): Promise<RunningControlPlane> {
   // One event, one line: values from outside (NACK messages, node ids, names) cannot forge lines (issue 14).
-  const log = oneLineLog(options.log ?? timestamped);
+  // Every log line goes out with private keys redacted (NACK messages can quote them, issue 13).
+  const log = oneLineLog(redactingLog(options.log ?? timestamped));
   checkAdminExposure({ adminHost: options.adminHost, adminAuth: options.adminAuth ?? "none" });
   // Two control planes on one store would each serve their own view and overwrite each other's revisions.
   const lock = lockDataDir(options.dataDir);

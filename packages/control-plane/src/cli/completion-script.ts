@@ -13,7 +13,7 @@ const commandFlags: Readonly<Record<string, readonly string[]>> = {
   bootstrap: ["--node", "--cluster", "--admin-port", "--delta"],
   status: ["-o", "--check", "--watch", "--interval"],
   "proxy-config": ["-o"],
-  history: ["--limit", "-o"],
+  history: ["--limit", "--before", "--keep", "-o"],
   rollback: ["--to", "--dry-run"],
   backup: ["--data-dir"],
   restore: ["--data-dir"],

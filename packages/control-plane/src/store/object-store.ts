@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { ModelObject } from "../model/model-object.ts";
@@ -28,6 +28,15 @@ export interface RevisionInfo {
   readonly source: string;
   readonly summary: string;
   readonly changes: readonly RevisionChange[];
+}
+
+export interface PurgeResult {
+  /** Revisions deleted from history. */
+  readonly revisions: number;
+  /** Object versions deleted. */
+  readonly versions: number;
+  /** The oldest revision left. */
+  readonly oldest: number;
 }
 
 export interface ChangeSet {
@@ -73,6 +82,14 @@ export interface ObjectStore {
   objectsAt(revision: number): ModelObject[];
   history(options?: { limit?: number }): RevisionInfo[];
   revision(revision: number): RevisionInfo | undefined;
+  /** The oldest revision history still holds (1 until a purge; 0 for an empty store). */
+  oldestRevision(): number;
+  /**
+   * Deletes every revision older than `before` (1 <= before <= current) and the object versions
+   * only those revisions needed; the objects of `before` and later stay exactly as they were.
+   * Then VACUUMs, so the bytes of purged versions (a rotated key) are gone from the file.
+   */
+  purge(options: { before: number }): PurgeResult;
   /** What the change would do, without writing (same checks as commit, including conflicts). */
   preview(change: ChangeSet): ChangePreview;
   /** Throws StoreError `disk_full` when SQLite reports SQLITE_FULL; the store stays usable. */
@@ -103,7 +120,7 @@ export interface ObjectStoreOptions {
 
 export function openObjectStore(options: ObjectStoreOptions): ObjectStore {
   const { file } = options;
-  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+  if (file !== ":memory:") ownerOnly(file);
   const db = new DatabaseSync(file);
   try {
     // The check comes first: journal_mode on a file that is not a database fails with a bare "file is not a database".
@@ -119,6 +136,17 @@ export function openObjectStore(options: ObjectStoreOptions): ObjectStore {
     throw new StoreError(StoreErrorCode.Corrupt, `the store ${file} cannot be opened: ${error instanceof Error ? error.message : String(error)}`);
   }
   return storeOn(db, options);
+}
+
+/**
+ * The data directory 0700 and the database 0600 whatever the umask (issue 13: the store holds
+ * keys). SQLite gives its -wal and -shm files the mode of the database, so creating the
+ * database 0600 first covers them; files of an older run are tightened too.
+ */
+function ownerOnly(file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  if (!existsSync(file)) closeSync(openSync(file, "a", 0o600));
+  for (const suffix of ["", "-wal", "-shm"]) if (existsSync(file + suffix)) chmodSync(file + suffix, 0o600);
 }
 
 function createSchema(db: DatabaseSync): void {
@@ -160,16 +188,26 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
       ORDER BY v.key`),
     history: db.prepare("SELECT revision, created_at, source, summary FROM revisions ORDER BY revision DESC LIMIT ?"),
     revision: db.prepare("SELECT revision, created_at, source, summary FROM revisions WHERE revision = ?"),
-    changesOf: db.prepare("SELECT key, action FROM object_versions WHERE revision = ? ORDER BY key"),
+    changesOf: db.prepare("SELECT key, action FROM object_versions WHERE revision = ? AND action <> 'kept' ORDER BY key"),
     insertRevision: db.prepare("INSERT INTO revisions (revision, created_at, source, summary) VALUES (?, ?, ?, ?)"),
     insertVersion: db.prepare("INSERT INTO object_versions (revision, key, action, body) VALUES (?, ?, ?, ?)"),
     upsert: db.prepare(
       "INSERT INTO objects (key, body, revision, source) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET body = excluded.body, revision = excluded.revision, source = excluded.source",
     ),
     delete: db.prepare("DELETE FROM objects WHERE key = ?"),
+    oldest: db.prepare("SELECT COALESCE(MIN(revision), 0) AS r FROM revisions"),
+    // A version older than `before` is still needed when it is what `before` shows of its object:
+    // the newest version of that key at or below `before`, and not a deletion.
+    purgeVersions: db.prepare(`
+      DELETE FROM object_versions WHERE revision < :before AND (action = 'deleted' OR EXISTS (
+        SELECT 1 FROM object_versions w WHERE w.key = object_versions.key AND w.revision > object_versions.revision AND w.revision <= :before))`),
+    // What is left below `before` moves to `before` as 'kept': present in objectsAt, not a change of that revision.
+    keepVersions: db.prepare("UPDATE object_versions SET revision = :before, action = 'kept' WHERE revision < :before"),
+    purgeRevisions: db.prepare("DELETE FROM revisions WHERE revision < :before"),
   };
 
   const currentRevision = (): number => Number((q.current.get() as { r: number }).r);
+  const oldestRevision = (): number => Number((q.oldest.get() as { r: number }).r);
   /** A body that fails to parse names the object and revision, not "Unexpected end of JSON input". */
   const parse = (row: Record<string, unknown>, revision: unknown): ModelObject => {
     try {
@@ -281,6 +319,7 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
       if (!Number.isInteger(revision) || revision < 0 || revision > currentRevision()) {
         throw new StoreError(StoreErrorCode.NotFound, `revision ${revision} does not exist (latest is ${currentRevision()})`);
       }
+      if (revision > 0 && revision < oldestRevision()) throw purgedError(revision, oldestRevision());
       return q.at.all(revision).map((row) => parse(row, `at most ${revision}`));
     },
     history(opts = {}) {
@@ -289,6 +328,30 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
     revision(revision) {
       const row = q.revision.get(revision);
       return row === undefined ? undefined : toInfo(row);
+    },
+    oldestRevision,
+    purge({ before }) {
+      const current = currentRevision();
+      if (!Number.isInteger(before) || before < 1 || before > current) {
+        throw new StoreError(StoreErrorCode.InvalidArgument, `purge needs a revision from 1 to ${current} (the latest) to keep history from, got ${before}`);
+      }
+      db.exec("BEGIN IMMEDIATE");
+      let revisions = 0;
+      let versions = 0;
+      try {
+        versions = Number(q.purgeVersions.run({ before }).changes);
+        q.keepVersions.run({ before });
+        revisions = Number(q.purgeRevisions.run({ before }).changes);
+        db.exec("COMMIT");
+      } catch (error) {
+        if (db.isTransaction) db.exec("ROLLBACK");
+        throw error;
+      }
+      // Deleted rows stay in free pages and in the WAL until rewritten: VACUUM rewrites the file,
+      // and the TRUNCATE checkpoint empties the WAL, so purged keys are gone from disk.
+      db.exec("VACUUM");
+      db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      return { revisions, versions, oldest: oldestRevision() };
     },
     preview(change) {
       const { changes, objects } = plan(change);
@@ -344,4 +407,8 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
     },
     close: () => db.close(),
   };
+}
+
+function purgedError(revision: number, oldest: number): StoreError {
+  return new StoreError(StoreErrorCode.Purged, `revision ${revision} was purged from history (the oldest kept is ${oldest}); it can no longer be shown or rolled back to`);
 }
