@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { createSnapshotCache, createXdsServer, StatusRegistry } from "@ts-control-plane/xds";
 import type { AdminAuth } from "./admin/admin-auth.ts";
 import { createAdminServer } from "./admin/admin-server.ts";
-import { redactingLog } from "./admin/redact-secrets.ts";
+import { redactingLog } from "./log/redact-secrets.ts";
 import { oneLineLog } from "./log/one-line.ts";
 import { ensureAdminToken } from "./admin/ensure-admin-token.ts";
 import { openTokenStore } from "./admin/token-store.ts";

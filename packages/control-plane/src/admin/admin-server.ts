@@ -21,7 +21,7 @@ import { internalError } from "./internal-error.ts";
 import { parseJsonBody } from "./json-body.ts";
 import { packageVersion } from "./package-version.ts";
 import { readBody as readLimitedBody } from "./read-body.ts";
-import { findRedactedPlaceholder, redactingLog, redactSecrets, redactText } from "./redact-secrets.ts";
+import { findRedactedPlaceholder, redactingLog, redactSecrets, redactText } from "../log/redact-secrets.ts";
 import { pathSegments, requestUrl } from "./request-path.ts";
 
 export interface AdminServerOptions {
