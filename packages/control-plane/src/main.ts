@@ -5,6 +5,7 @@ import { createSnapshotCache, createXdsServer, StatusRegistry } from "@ts-contro
 import type { AdminAuth } from "./admin/admin-auth.ts";
 import { createAdminServer } from "./admin/admin-server.ts";
 import { redactingLog } from "./log/redact-secrets.ts";
+import { redactResource } from "./status/redact-resource.ts";
 import { oneLineLog } from "./log/one-line.ts";
 import { ensureAdminToken } from "./admin/ensure-admin-token.ts";
 import { openTokenStore } from "./admin/token-store.ts";
@@ -179,6 +180,8 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
         onHookError: (error, hook) => log(`xDS hook ${hook} failed: ${error instanceof Error ? error.message : String(error)}`),
       },
       controlPlaneId: options.controlPlaneId ?? "ts-control-plane",
+      // CSDS answers debugging tools: they get resources with private keys redacted (issue 13).
+      csds: { redact: redactResource },
     });
     rekeyStreams = () => xds.rekey();
     const xdsPort = await bindPort(() => xds.listen({ host: options.xdsHost, port: options.xdsPort }), {

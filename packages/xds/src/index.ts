@@ -32,7 +32,7 @@ export type { DeltaRequestEvent, DeltaResponseEvent } from "./server/delta-strea
 export type { DeltaEncoderMetrics } from "./server/delta-response-encoder.ts";
 export { validateMessage, type Violation, type ValidateOptions } from "./validate/validate-message.ts";
 export { registerCsds, createCsdsService, type CsdsService } from "./server/csds-service.ts";
-export { buildCsdsResponse, type CsdsSources } from "./server/csds-response.ts";
+export { buildCsdsResponse, type CsdsRedact, type CsdsResource, type CsdsSources } from "./server/csds-response.ts";
 export { CsdsResourceVersions } from "./server/csds-resource-versions.ts";
 export { createRestGateway, type RestGateway, type RestGatewayOptions } from "./server/rest-gateway.ts";
 export { restDiscoveryPaths } from "./server/rest-paths.ts";

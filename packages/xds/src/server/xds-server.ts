@@ -2,6 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { ConfigWatcher } from "../cache/config-watcher.ts";
 import { StatusRegistry } from "../cache/node-status.ts";
 import { CsdsResourceVersions } from "./csds-resource-versions.ts";
+import type { CsdsRedact } from "./csds-response.ts";
 import { registerCsds } from "./csds-service.ts";
 import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
 import { DeltaResponseEncoder, type DeltaEncoderMetrics } from "./delta-response-encoder.ts";
@@ -77,9 +78,16 @@ export interface XdsServerOptions {
   readonly status?: StatusRegistry;
   /**
    * Serve CSDS (envoy.service.status.v3.ClientStatusDiscoveryService) beside
-   * xDS, so standard tools can ask what each node has. Default true.
+   * xDS, so standard tools can ask what each node has. Default true; an
+   * object serves it with options, e.g. `{ redact }` to replace private keys
+   * in what CSDS shows (see CsdsSources.redact). xDS responses are unchanged.
    */
-  readonly csds?: boolean;
+  readonly csds?:
+    | boolean
+    | {
+        /** Rewrites each resource CSDS shows (see CsdsSources.redact); xDS responses are unchanged. */
+        readonly redact?: CsdsRedact;
+      };
   /**
    * Serve over TLS (`listen` only): certificate and key, and with
    * `clientCaFile` mTLS, where a client without a certificate from that CA
@@ -218,7 +226,8 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       }
       server.addService(def, impl);
     }
-    if (options.csds ?? true) registerCsds(server, { status, cache: options.cache, resourceVersions });
+    const csds = options.csds ?? true;
+    if (csds !== false) registerCsds(server, { status, cache: options.cache, resourceVersions, ...(csds !== true && csds.redact ? { redact: csds.redact } : {}) });
   }
 
   return {
