@@ -127,3 +127,21 @@ describe("admin API: nothing leaks", () => {
     assert.equal(bad.status, 400);
   });
 });
+
+describe("admin API: token values are never logged", () => {
+  it("logs a token's name and role when it is created, used or refused, never its value", async () => {
+    const admin = await startTestAdmin({ auth: "token" });
+    try {
+      const root = admin.tokens.create({ name: "root", role: "admin" }).token;
+      const made = await admin.send({ method: "POST", path: "/api/v1/tokens", headers: { "content-type": "application/json", authorization: `Bearer ${root}` }, body: JSON.stringify({ name: "ci", role: "read" }) });
+      assert.equal(made.status, 201);
+      const ci = String(made.json["token"]);
+      assert.equal((await admin.send({ method: "POST", path: "/api/v1/apply", headers: { "content-type": "application/json", authorization: `Bearer ${ci}` }, body: "{}" })).status, 403);
+      assert.equal((await admin.send({ method: "GET", path: "/api/v1/objects", headers: { authorization: `Bearer ${ci}x` } })).status, 401);
+      assert.match(admin.lines.join("\n"), /token ci \(role read\) created by token:root/);
+      for (const value of [root, ci]) assert.ok(!admin.lines.some((l) => l.includes(value)), "no token value in the log");
+    } finally {
+      await admin.close();
+    }
+  });
+});
