@@ -22,6 +22,8 @@ import { NodeRefusals } from "./status/node-refusals.ts";
 import { isLoopbackHost } from "./startup/is-loopback-host.ts";
 import { lockDataDir } from "./store/data-dir-lock.ts";
 import type { ObjectStore } from "./store/object-store.ts";
+import { StartupError, StartupErrorCode } from "./startup/startup-error.ts";
+import { type BodyCipher, createBodyCipher, readStoreKeyFile } from "./store/body-cipher.ts";
 import { openServeStore } from "./store/open-serve-store.ts";
 
 export interface ServeOptions {
@@ -47,6 +49,8 @@ export interface ServeOptions {
   readonly adminAllowedHosts?: readonly string[];
   /** Lets RawResources name files on Envoy's host (DataSource filename); refused by default. */
   readonly allowRawFilename?: boolean;
+  /** A file with the 32-byte key that encrypts object bodies in the store (`--store-key-file`, store/body-cipher.ts). */
+  readonly storeKeyFile?: string;
   /**
    * xDS over TLS: the server's certificate and key; with clientCaFile, mTLS
    * (client certificates required, and NodeGroup spec.identities enforced).
@@ -94,7 +98,12 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
   const lock = lockDataDir(options.dataDir);
   let store: ObjectStore;
   try {
-    store = openServeStore({ dataDir: options.dataDir, allowEmptyStore: options.allowEmptyStore === true, log });
+    store = openServeStore({
+      dataDir: options.dataDir,
+      allowEmptyStore: options.allowEmptyStore === true,
+      log,
+      ...(options.storeKeyFile !== undefined ? { cipher: storeCipher(options.storeKeyFile) } : {}),
+    });
   } catch (error) {
     lock.release();
     throw error;
@@ -275,6 +284,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   let tlsCert = env["CONTROL_PLANE_XDS_TLS_CERT"] || undefined;
   let tlsKey = env["CONTROL_PLANE_XDS_TLS_KEY"] || undefined;
   let clientCa = env["CONTROL_PLANE_XDS_CLIENT_CA"] || undefined;
+  let storeKeyFile = env["CONTROL_PLANE_STORE_KEY_FILE"] || undefined;
   const configPaths: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
@@ -331,6 +341,9 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
       case "--xds-client-ca":
         clientCa = value();
         break;
+      case "--store-key-file":
+        storeKeyFile = value();
+        break;
       default:
         throw new UsageError(`unknown flag ${JSON.stringify(arg)} for serve`);
     }
@@ -354,16 +367,26 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     ...(adminAuth !== "none" ? { adminAuth } : {}),
     ...(adminAllowedHosts.length > 0 ? { adminAllowedHosts } : {}),
     ...(allowRawFilename ? { allowRawFilename } : {}),
+    ...(storeKeyFile !== undefined ? { storeKeyFile } : {}),
     ...(tlsCert !== undefined && tlsKey !== undefined ? { xdsTls: { certFile: tlsCert, keyFile: tlsKey, ...(clientCa === undefined ? {} : { clientCaFile: clientCa }) } } : {}),
   };
+}
+
+function storeCipher(file: string): BodyCipher {
+  try {
+    return createBodyCipher(readStoreKeyFile(file));
+  } catch (error) {
+    throw new StartupError(StartupErrorCode.StoreKey, error instanceof Error ? error.message : String(error));
+  }
 }
 
 export const serveUsage = `usage: serve [--xds-host 127.0.0.1] [--xds-port 18000] [--admin-host 127.0.0.1] [--admin-port 9000]
              [--data-dir ./.data] [--config FILE|DIR]... [--debounce-ms 50] [--no-example] [--allow-empty-store]
              [--admin-auth none|token] [--admin-allowed-host NAME]... [--allow-raw-filename]
-             [--xds-tls-cert FILE --xds-tls-key FILE [--xds-client-ca FILE]]
+             [--xds-tls-cert FILE --xds-tls-key FILE [--xds-client-ca FILE]] [--store-key-file FILE]
   env: CONTROL_PLANE_XDS_HOST, CONTROL_PLANE_XDS_PORT, CONTROL_PLANE_ADMIN_HOST, CONTROL_PLANE_ADMIN_PORT, CONTROL_PLANE_DATA_DIR,
-       CONTROL_PLANE_ADMIN_AUTH, CONTROL_PLANE_XDS_TLS_CERT, CONTROL_PLANE_XDS_TLS_KEY, CONTROL_PLANE_XDS_CLIENT_CA`;
+       CONTROL_PLANE_ADMIN_AUTH, CONTROL_PLANE_XDS_TLS_CERT, CONTROL_PLANE_XDS_TLS_KEY, CONTROL_PLANE_XDS_CLIENT_CA,
+       CONTROL_PLANE_STORE_KEY_FILE`;
 
 /** Runs `serve` until SIGINT/SIGTERM, then shuts down gracefully. */
 export async function runServe(argv: readonly string[]): Promise<number> {

@@ -68,6 +68,7 @@ const apiCodeOf: Record<StoreErrorCode, ApiErrorCode> = {
   store_corrupt: ApiErrorCode.Internal,
   store_schema_unsupported: ApiErrorCode.Internal,
   purged: ApiErrorCode.Gone,
+  store_key: ApiErrorCode.Internal,
 };
 
 /** The admin HTTP API (node:http only). Every error is JSON `{ error: { code, message, diagnostics } }`. */

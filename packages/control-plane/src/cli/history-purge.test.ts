@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -81,5 +82,37 @@ describe("tcp history purge", () => {
     for (const line of [...keyLines(a.key), ...keyLines(b.key)]) assert.ok(!lines.join("\n").includes(line), "nor the log");
     assert.equal(statSync(dataDir()).mode & 0o777, 0o700);
     assert.equal(statSync(join(dataDir(), "control-plane.db")).mode & 0o777, 0o600);
+  });
+});
+
+describe("serve --store-key-file", () => {
+  it("keeps keys encrypted in the store file, and refuses to start without the key", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cp-store-key-"));
+    try {
+      const keyFile = join(dir, "store.key");
+      writeFileSync(keyFile, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
+      const pem = generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+      const options = { xdsHost: "127.0.0.1", xdsPort: 0, adminHost: "127.0.0.1", adminPort: 0, dataDir: join(dir, "data"), configPaths: [], debounceMs: 5, log: () => {} };
+      const cp = await serve({ ...options, storeKeyFile: keyFile });
+      try {
+        const env = { CONTROL_PLANE_SERVER: `http://127.0.0.1:${cp.adminPort}` };
+        const raw = {
+          apiVersion: "tcp.dev/v1alpha1",
+          kind: "RawResource",
+          metadata: { name: "s" },
+          spec: { resource: { "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret", name: "s", tls_certificate: { private_key: { inline_string: pem } } } },
+        };
+        const applied = await cli(["apply", "-f", "-"], env, JSON.stringify(raw));
+        assert.equal(applied.code, 0, applied.err);
+      } finally {
+        await cp.close();
+      }
+      for (const line of keyLines(pem)) assert.ok(!storeBytes(join(dir, "data")).includes(line), `encrypted at rest: ${line}`);
+      await assert.rejects(serve(options), /holds encrypted objects: start with the key they were written with/);
+      const again = await serve({ ...options, storeKeyFile: keyFile });
+      await again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

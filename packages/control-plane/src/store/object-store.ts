@@ -2,6 +2,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { ModelObject } from "../model/model-object.ts";
+import { type BodyCipher, isSealedBody } from "./body-cipher.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import { checkStoreDb, sqliteResultCode, storeSchemaVersion } from "./check-store-db.ts";
 import { StoreError, StoreErrorCode } from "./store-error.ts";
@@ -116,6 +117,11 @@ export interface ObjectStoreOptions {
    * the full-disk path deterministically and then give the space back.
    */
   readonly maxPageCount?: () => number | undefined;
+  /**
+   * Encrypts every body written from now on (body-cipher.ts); bodies written before stay
+   * readable. Without it, a store holding encrypted bodies refuses to read them.
+   */
+  readonly cipher?: BodyCipher;
 }
 
 export function openObjectStore(options: ObjectStoreOptions): ObjectStore {
@@ -206,13 +212,25 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
     purgeRevisions: db.prepare("DELETE FROM revisions WHERE revision < :before"),
   };
 
+  const cipher = options.cipher;
+  /** The body as written by the caller (canonical JSON), from the column. */
+  const bodyOf = (row: Record<string, unknown>): string => {
+    const stored = String(row["body"]);
+    if (cipher !== undefined) return cipher.open(stored);
+    if (isSealedBody(stored)) {
+      throw new StoreError(StoreErrorCode.Key, `the store ${file} holds encrypted objects: start with the key they were written with (serve --store-key-file)`);
+    }
+    return stored;
+  };
+  const seal = (body: string | null): string | null => (body === null || cipher === undefined ? body : cipher.seal(body));
   const currentRevision = (): number => Number((q.current.get() as { r: number }).r);
   const oldestRevision = (): number => Number((q.oldest.get() as { r: number }).r);
   /** A body that fails to parse names the object and revision, not "Unexpected end of JSON input". */
   const parse = (row: Record<string, unknown>, revision: unknown): ModelObject => {
     try {
-      return JSON.parse(String(row["body"])) as ModelObject;
+      return JSON.parse(bodyOf(row)) as ModelObject;
     } catch (error) {
+      if (error instanceof StoreError) throw error;
       throw new StoreError(
         StoreErrorCode.Corrupt,
         `the store ${file} is damaged: the body of ${String(row["key"])} (revision ${String(revision)}) does not parse (${error instanceof Error ? error.message : String(error)}); restore it from a backup with \`tcp restore\``,
@@ -250,7 +268,11 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
     const revision = currentRevision();
     if (cached === undefined || cached.revision !== revision) {
       const byKey = new Map<string, StoredObject & { body: string }>();
-      for (const row of q.list.all()) byKey.set(String(row["key"]), { ...toStored(row), body: String(row["body"]) });
+      for (const row of q.list.all()) {
+        // Opened once: with a cipher each open is two AES-GCM decryptions.
+        const body = bodyOf(row);
+        byKey.set(String(row["key"]), { ...toStored({ ...row, body }), body });
+      }
       cached = { revision, byKey };
     }
     return cached.byKey;
@@ -375,9 +397,10 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
         const summary = change.summary ?? summarize(changes);
         q.insertRevision.run(revision, new Date().toISOString(), change.source, summary);
         for (const c of changes) {
-          q.insertVersion.run(revision, c.key, c.action, c.body ?? null);
+          const stored = seal(c.body ?? null);
+          q.insertVersion.run(revision, c.key, c.action, stored);
           if (c.action === "deleted") q.delete.run(c.key);
-          else q.upsert.run(c.key, c.body ?? "", revision, change.objectSources?.[c.key] ?? change.source);
+          else q.upsert.run(c.key, stored ?? "", revision, change.objectSources?.[c.key] ?? change.source);
         }
         db.exec("COMMIT");
         if (cached !== undefined && cached.revision === revision - 1) {

@@ -14,6 +14,8 @@ export const StoreErrorCode = {
   DiskFull: "disk_full",
   /** The revision was purged from history (`tcp history purge`); it cannot be shown or rolled back to (HTTP 410). */
   Purged: "purged",
+  /** Bodies are encrypted and no store key, or another one, was given (`serve --store-key-file`). */
+  Key: "store_key",
 } as const;
 export type StoreErrorCode = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
 
