@@ -323,8 +323,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         only("GET");
         const n = intParam(ctx.segments[3], "revision");
         if (n !== undefined) {
-          if (n > 0 && n < store.oldestRevision()) wrapStore(() => store.objectsAt(n));
-          const info = store.revision(n);
+          const info = wrapStore(() => store.revision(n));
           if (info === undefined) throw new ApiError(ApiErrorCode.NotFound, `revision ${n} does not exist (latest is ${store.currentRevision()})`);
           return { json: { ...info, objects: store.objectsAt(n) } };
         }

@@ -82,6 +82,7 @@ export interface ObjectStore {
   /** The full object set as it was right after revision `revision`. */
   objectsAt(revision: number): ModelObject[];
   history(options?: { limit?: number }): RevisionInfo[];
+  /** Undefined for a revision that never existed; throws StoreError `purged` for one purged from history. */
   revision(revision: number): RevisionInfo | undefined;
   /** The oldest revision history still holds (1 until a purge; 0 for an empty store). */
   oldestRevision(): number;
@@ -348,6 +349,7 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
       return q.history.all(opts.limit ?? 100).map(toInfo);
     },
     revision(revision) {
+      if (revision > 0 && revision < oldestRevision()) throw purgedError(revision, oldestRevision());
       const row = q.revision.get(revision);
       return row === undefined ? undefined : toInfo(row);
     },
