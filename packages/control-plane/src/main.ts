@@ -4,6 +4,8 @@ import { fileURLToPath } from "node:url";
 import { createSnapshotCache, createXdsServer, StatusRegistry, type CsdsLimits } from "@ts-control-plane/xds";
 import type { AdminAuth } from "./admin/admin-auth.ts";
 import { createAdminServer } from "./admin/admin-server.ts";
+import { redactingLog } from "./log/redact-secrets.ts";
+import { redactResource } from "./status/redact-resource.ts";
 import { oneLineLog } from "./log/one-line.ts";
 import { ensureAdminToken } from "./admin/ensure-admin-token.ts";
 import { openTokenStore } from "./admin/token-store.ts";
@@ -20,6 +22,8 @@ import { NodeRefusals } from "./status/node-refusals.ts";
 import { isLoopbackHost } from "./startup/is-loopback-host.ts";
 import { lockDataDir } from "./store/data-dir-lock.ts";
 import type { ObjectStore } from "./store/object-store.ts";
+import { StartupError, StartupErrorCode } from "./startup/startup-error.ts";
+import { type BodyCipher, createBodyCipher, readStoreKeyFile } from "./store/body-cipher.ts";
 import { openServeStore } from "./store/open-serve-store.ts";
 
 export interface ServeOptions {
@@ -45,6 +49,8 @@ export interface ServeOptions {
   readonly adminAllowedHosts?: readonly string[];
   /** Lets RawResources name files on Envoy's host (DataSource filename); refused by default. */
   readonly allowRawFilename?: boolean;
+  /** A file with the 32-byte key that encrypts object bodies in the store (`--store-key-file`, store/body-cipher.ts). */
+  readonly storeKeyFile?: string;
   /**
    * xDS over TLS: the server's certificate and key; with clientCaFile, mTLS
    * (client certificates required, and NodeGroup spec.identities enforced).
@@ -102,13 +108,19 @@ const defaultForgetDisconnectedAfterMs = 3_600_000;
  */
 export async function serve(options: ServeOptions): Promise<RunningControlPlane> {
   // One event, one line: values from outside (NACK messages, node ids, names) cannot forge lines (issue 14).
-  const log = oneLineLog(options.log ?? timestamped);
+  // Every log line goes out with private keys redacted (NACK messages can quote them, issue 13).
+  const log = oneLineLog(redactingLog(options.log ?? timestamped));
   checkAdminExposure({ adminHost: options.adminHost, adminAuth: options.adminAuth ?? "none" });
   // Two control planes on one store would each serve their own view and overwrite each other's revisions.
   const lock = lockDataDir(options.dataDir);
   let store: ObjectStore;
   try {
-    store = openServeStore({ dataDir: options.dataDir, allowEmptyStore: options.allowEmptyStore === true, log });
+    store = openServeStore({
+      dataDir: options.dataDir,
+      allowEmptyStore: options.allowEmptyStore === true,
+      log,
+      ...(options.storeKeyFile !== undefined ? { cipher: storeCipher(options.storeKeyFile) } : {}),
+    });
   } catch (error) {
     lock.release();
     throw error;
@@ -177,7 +189,6 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
         ...(limits.maxDisconnected === undefined ? {} : { maxDisconnected: limits.maxDisconnected }),
       }),
       ...(limits.maxNodeBytes === undefined ? {} : { maxNodeBytes: limits.maxNodeBytes }),
-      ...(limits.csds === undefined ? {} : { csds: limits.csds }),
       ...(tls === undefined
         ? {}
         : {
@@ -200,6 +211,8 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
         onHookError: (error, hook) => log(`xDS hook ${hook} failed: ${error instanceof Error ? error.message : String(error)}`),
       },
       controlPlaneId: options.controlPlaneId ?? "ts-control-plane",
+      // CSDS answers debugging tools: they get resources with private keys redacted (issue 13).
+      csds: { ...limits.csds, redact: redactResource },
     });
     rekeyStreams = () => xds.rekey();
     const xdsPort = await bindPort(() => xds.listen({ host: options.xdsHost, port: options.xdsPort }), {
@@ -294,6 +307,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   let tlsCert = env["CONTROL_PLANE_XDS_TLS_CERT"] || undefined;
   let tlsKey = env["CONTROL_PLANE_XDS_TLS_KEY"] || undefined;
   let clientCa = env["CONTROL_PLANE_XDS_CLIENT_CA"] || undefined;
+  let storeKeyFile = env["CONTROL_PLANE_STORE_KEY_FILE"] || undefined;
   const configPaths: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
@@ -350,6 +364,9 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
       case "--xds-client-ca":
         clientCa = value();
         break;
+      case "--store-key-file":
+        storeKeyFile = value();
+        break;
       default:
         throw new UsageError(`unknown flag ${JSON.stringify(arg)} for serve`);
     }
@@ -373,16 +390,26 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     ...(adminAuth !== "none" ? { adminAuth } : {}),
     ...(adminAllowedHosts.length > 0 ? { adminAllowedHosts } : {}),
     ...(allowRawFilename ? { allowRawFilename } : {}),
+    ...(storeKeyFile !== undefined ? { storeKeyFile } : {}),
     ...(tlsCert !== undefined && tlsKey !== undefined ? { xdsTls: { certFile: tlsCert, keyFile: tlsKey, ...(clientCa === undefined ? {} : { clientCaFile: clientCa }) } } : {}),
   };
+}
+
+function storeCipher(file: string): BodyCipher {
+  try {
+    return createBodyCipher(readStoreKeyFile(file));
+  } catch (error) {
+    throw new StartupError(StartupErrorCode.StoreKey, error instanceof Error ? error.message : String(error));
+  }
 }
 
 export const serveUsage = `usage: serve [--xds-host 127.0.0.1] [--xds-port 18000] [--admin-host 127.0.0.1] [--admin-port 9000]
              [--data-dir ./.data] [--config FILE|DIR]... [--debounce-ms 50] [--no-example] [--allow-empty-store]
              [--admin-auth none|token] [--admin-allowed-host NAME]... [--allow-raw-filename]
-             [--xds-tls-cert FILE --xds-tls-key FILE [--xds-client-ca FILE]]
+             [--xds-tls-cert FILE --xds-tls-key FILE [--xds-client-ca FILE]] [--store-key-file FILE]
   env: CONTROL_PLANE_XDS_HOST, CONTROL_PLANE_XDS_PORT, CONTROL_PLANE_ADMIN_HOST, CONTROL_PLANE_ADMIN_PORT, CONTROL_PLANE_DATA_DIR,
-       CONTROL_PLANE_ADMIN_AUTH, CONTROL_PLANE_XDS_TLS_CERT, CONTROL_PLANE_XDS_TLS_KEY, CONTROL_PLANE_XDS_CLIENT_CA`;
+       CONTROL_PLANE_ADMIN_AUTH, CONTROL_PLANE_XDS_TLS_CERT, CONTROL_PLANE_XDS_TLS_KEY, CONTROL_PLANE_XDS_CLIENT_CA,
+       CONTROL_PLANE_STORE_KEY_FILE`;
 
 /** Runs `serve` until SIGINT/SIGTERM, then shuts down gracefully. */
 export async function runServe(argv: readonly string[]): Promise<number> {

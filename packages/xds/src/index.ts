@@ -20,7 +20,7 @@ export { createSnapshot, type Snapshot, type SnapshotOptions } from "./cache/sna
 export { createSnapshotCache, type SnapshotCache, type SnapshotCacheOptions } from "./cache/snapshot-cache.ts";
 export type { ConfigWatcher, ChangeListener, TypeChange, TypeResources } from "./cache/config-watcher.ts";
 export { StatusRegistry, type StatusRegistryOptions, type NodeStatus, type TypeStatus, type NackInfo } from "./cache/node-status.ts";
-export { createXdsServer, type XdsServer, type XdsServerOptions } from "./server/xds-server.ts";
+export { createXdsServer, type XdsCsdsOptions, type XdsServer, type XdsServerOptions } from "./server/xds-server.ts";
 export { peerCertificateOf, type XdsAuthorize, type XdsAuthorizeDecision, type XdsPeerCertificate } from "./server/authorize-stream.ts";
 export { createTlsCredentials, loadTlsFiles, type TlsCredentials, type TlsMaterial, type XdsTlsOptions } from "./server/tls-credentials.ts";
 export type { XdsHooks, HookName, StreamEvent, StreamOpenEvent, StreamRekeyEvent, StreamCloseEvent, RequestEvent, ResponseEvent, AckEvent, NackEvent } from "./server/xds-hooks.ts";
@@ -32,7 +32,7 @@ export type { DeltaRequestEvent, DeltaResponseEvent } from "./server/delta-strea
 export type { DeltaEncoderMetrics } from "./server/delta-response-encoder.ts";
 export { validateMessage, type Violation, type ValidateOptions } from "./validate/validate-message.ts";
 export { registerCsds, createCsdsService, type CsdsService } from "./server/csds-service.ts";
-export { buildCsdsResponse, encodeCsdsResponse, defaultCsdsLimits, type CsdsSources, type CsdsLimits, type CsdsAnswer } from "./server/csds-response.ts";
+export { buildCsdsResponse, encodeCsdsResponse, defaultCsdsLimits, type CsdsAnswer, type CsdsLimits, type CsdsRedact, type CsdsResource, type CsdsSources } from "./server/csds-response.ts";
 export { CsdsResourceVersions } from "./server/csds-resource-versions.ts";
 export { createRestGateway, type RestGateway, type RestGatewayOptions } from "./server/rest-gateway.ts";
 export { restDiscoveryPaths } from "./server/rest-paths.ts";

@@ -30,6 +30,7 @@ const endpoints: [string, string, string | undefined, Role | undefined][] = [
   ["POST", "/api/v1/rollback", JSON.stringify({ to: 1, dryRun: true }), "write"],
   ["POST", "/api/v1/delete?dryRun=true", JSON.stringify({ keys: ["Service/a"] }), "write"],
   ["DELETE", "/api/v1/objects/Service/a?dryRun=true", undefined, "write"],
+  ["POST", "/api/v1/history/purge", JSON.stringify({ keep: 1000 }), "write"],
   ["GET", "/api/v1/tokens", undefined, "admin"],
   ["POST", "/api/v1/tokens", JSON.stringify({ name: "made", role: "read" }), "admin"],
   ["DELETE", "/api/v1/tokens/made", undefined, "admin"],

@@ -21,6 +21,8 @@ export function requiredRole(method: string, segments: readonly string[]): Role 
   if (what === "tokens") return "admin";
   if (what === "apply" || what === "delete" || what === "rollback") return "write";
   if (what === "objects" && method !== "GET" && method !== "HEAD") return "write";
+  // Purging history deletes revisions for good: a change, not a read.
+  if (what === "history" && segments[3] === "purge") return "write";
   return "read";
 }
 

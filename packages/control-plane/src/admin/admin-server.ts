@@ -21,6 +21,7 @@ import { internalError } from "./internal-error.ts";
 import { parseJsonBody } from "./json-body.ts";
 import { packageVersion } from "./package-version.ts";
 import { readBody as readLimitedBody } from "./read-body.ts";
+import { findRedactedPlaceholder, redactingLog, redactSecrets, redactText } from "../log/redact-secrets.ts";
 import { pathSegments, requestUrl } from "./request-path.ts";
 
 export interface AdminServerOptions {
@@ -66,12 +67,15 @@ const apiCodeOf: Record<StoreErrorCode, ApiErrorCode> = {
   disk_full: ApiErrorCode.DiskFull,
   store_corrupt: ApiErrorCode.Internal,
   store_schema_unsupported: ApiErrorCode.Internal,
+  purged: ApiErrorCode.Gone,
+  store_key: ApiErrorCode.Internal,
 };
 
 /** The admin HTTP API (node:http only). Every error is JSON `{ error: { code, message, diagnostics } }`. */
 export function createAdminServer(options: AdminServerOptions): AdminServer {
   const { store, reconciler } = options;
-  const log = oneLineLog(options.log ?? (() => {}));
+  // Log lines quote diagnostics and NACK messages, which can quote a key (issue 13).
+  const log = oneLineLog(redactingLog(options.log ?? (() => {})));
   const bodyLimits = {
     maxBytes: options.maxBodyBytes ?? 4 * 1024 * 1024,
     budget: createBodyBudget({ totalBytes: options.bodyBudgetBytes ?? 64 * 1024 * 1024 }),
@@ -101,6 +105,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         ],
       });
     }
+    refuseRedactedValues(parsed.objects);
     return { objects: parsed.objects, locate: parsed.locate };
   }
 
@@ -247,6 +252,25 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     return outcomeReply(wrapStore(() => reconciler.change({ deletes: [...new Set(keys)], source, dryRun: flag(ctx, "dryRun") })), source);
   }
 
+  /**
+   * POST /api/v1/history/purge `{"before": N}` or `{"keep": N}`: deletes the revisions older than N
+   * (or all but the newest N) and VACUUMs, so a rotated key is gone from the store file (issue 13).
+   */
+  async function purgeHistory(ctx: Ctx): Promise<Reply> {
+    if ((ctx.req.method ?? "GET") !== "POST") throw new ApiError(ApiErrorCode.MethodNotAllowed, `${ctx.req.method} ${ctx.url.pathname} is not allowed; use POST`);
+    const example = '{"before": 10} or {"keep": 5}';
+    const body = parseJsonBody(await readBody(ctx.req), example);
+    const { before, keep } = (typeof body === "object" && body !== null ? body : {}) as { before?: unknown; keep?: unknown };
+    if ((before === undefined) === (keep === undefined)) throw new ApiError(ApiErrorCode.BadRequest, `say either before or keep: ${example}`);
+    const current = store.currentRevision();
+    const n = intParam(String(before ?? keep), before !== undefined ? "before" : "keep") ?? 0;
+    if (keep !== undefined && n < 1) throw new ApiError(ApiErrorCode.BadRequest, "keep must be at least 1: the current revision always stays");
+    const from = before !== undefined ? n : Math.max(1, current - n + 1);
+    const result = wrapStore(() => store.purge({ before: from }));
+    log(`history purged by ${ctx.caller.identity ?? "an unauthenticated caller"}: ${result.revisions} revisions before ${from} deleted`);
+    return { json: { revision: current, ...result } };
+  }
+
   async function route(ctx: Ctx): Promise<Reply> {
     const method = ctx.req.method ?? "GET";
     const path = ctx.segments.join("/");
@@ -295,10 +319,11 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         only("GET");
         return proxyConfigReply(ctx);
       case "history": {
+        if (ctx.segments[3] === "purge") return purgeHistory(ctx);
         only("GET");
         const n = intParam(ctx.segments[3], "revision");
         if (n !== undefined) {
-          const info = store.revision(n);
+          const info = wrapStore(() => store.revision(n));
           if (info === undefined) throw new ApiError(ApiErrorCode.NotFound, `revision ${n} does not exist (latest is ${store.currentRevision()})`);
           return { json: { ...info, objects: store.objectsAt(n) } };
         }
@@ -358,7 +383,10 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       req.resume();
     }
     const wantsYaml = reply.json !== undefined && (req.headers.accept ?? "").includes("yaml");
-    const body = reply.text ?? (wantsYaml ? stringify(reply.json) : `${JSON.stringify(reply.json, null, 2)}\n`);
+    // The output boundary: every answer, success or error, JSON, YAML or text, goes out
+    // with its private keys replaced by placeholders (redact-secrets.ts, issue 13).
+    const json = redactSecrets(reply.json);
+    const body = reply.text !== undefined ? redactText(reply.text) : wantsYaml ? stringify(json) : `${JSON.stringify(json, null, 2)}\n`;
     res.writeHead(reply.status ?? 200, {
       "content-type": reply.contentType ?? (wantsYaml ? "application/yaml" : "application/json"),
       "cache-control": "no-store",
@@ -392,6 +420,27 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       });
     },
   };
+}
+
+/**
+ * An object read back (get, history) and applied as it was would replace a real key by its
+ * placeholder: refused, with the path of the placeholder and the fix (issue 13).
+ */
+function refuseRedactedValues(objects: readonly ModelObject[]): void {
+  const diagnostics: Diagnostic[] = [];
+  for (const object of objects) {
+    const path = findRedactedPlaceholder(object);
+    if (path === undefined) continue;
+    diagnostics.push({
+      severity: "error",
+      code: "secret.redacted_value",
+      object: `${object.kind}/${object.metadata.name}`,
+      path,
+      message: "this is a redacted value, not a key: the admin API never answers private keys",
+      hint: "send the real key (from your own files or secret manager) or omit the field",
+    });
+  }
+  if (diagnostics.length > 0) throw new ApiError(ApiErrorCode.Refused, "the request body holds redacted values; nothing was changed", { diagnostics });
 }
 
 function summarize(diagnostics: readonly Diagnostic[]): string {

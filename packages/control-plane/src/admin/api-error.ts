@@ -10,6 +10,8 @@ export const ApiErrorCode = {
   NotFound: "not_found",
   MethodNotAllowed: "method_not_allowed",
   Conflict: "conflict",
+  /** What was asked for existed and was deleted on purpose (a purged revision). */
+  Gone: "gone",
   /** The request body did not arrive in time. */
   RequestTimeout: "request_timeout",
   PayloadTooLarge: "payload_too_large",
@@ -32,6 +34,7 @@ const statusOf: Record<ApiErrorCode, number> = {
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  gone: 410,
   request_timeout: 408,
   payload_too_large: 413,
   unsupported_media_type: 415,

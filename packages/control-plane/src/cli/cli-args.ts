@@ -22,6 +22,8 @@ const valueFlags: ReadonlyMap<string, string> = new Map([
   ["--admin-port", "--admin-port"],
   ["--to", "--to"],
   ["--limit", "--limit"],
+  ["--before", "--before"],
+  ["--keep", "--keep"],
   ["--expected-revision", "--expected-revision"],
   ["--interval", "--interval"],
   ["--token", "--token"],

@@ -2,7 +2,7 @@
 export const commandHelp: Readonly<Record<string, string>> = {
   serve: `usage: tcp serve [--xds-host 127.0.0.1] [--xds-port 18000] [--admin-host 127.0.0.1] [--admin-port 9000]
                  [--data-dir ./.data] [--config FILE|DIR]... [--debounce-ms 50] [--no-example]
-                 [--allow-empty-store]
+                 [--allow-empty-store] [--store-key-file FILE]
 
 Runs the control plane: store, xDS server and admin API (see docs/cli/serve.md).
 
@@ -79,14 +79,18 @@ examples:
   tcp status --watch --interval 1s`,
   history: `usage: tcp history [KIND/NAME...] [--limit N] [-o json]
        tcp history N [-o json]
+       tcp history purge --before N | --keep N
 
 Accepted changes, newest first (of the last --limit, 50 by default), only those
-that changed the objects named; or every object as it was at revision N.
+that changed the objects named; or every object as it was at revision N
+(private keys shown as <redacted sha256:...>). purge deletes older revisions
+for good (a rotated key) and compacts the store file; needs role write.
 
 examples:
   tcp history --limit 5
   tcp history Service/backend
-  tcp history 3 > at-3.yaml`,
+  tcp history 3 > at-3.yaml
+  tcp history purge --keep 10`,
   rollback: `usage: tcp rollback --to N [--dry-run]
 
 Makes the configuration equal to revision N again, as a new revision.
@@ -114,7 +118,7 @@ examples:
 Manages the admin API's bearer tokens (needs a control plane started with
 --admin-auth token, and a token with role admin). read: get, status, diff,
 validate, history, bootstrap, proxy-config; write: also apply, delete,
-rollback; admin: also tokens. create prints the value once, on stdout; only its
+rollback, history purge; admin: also tokens. create prints the value once, on stdout; only its
 hash is kept. The CLI sends --token, else TCP_TOKEN, else
 <data-dir>/admin-token.
 

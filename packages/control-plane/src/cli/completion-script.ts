@@ -4,7 +4,7 @@ import { kindWords } from "./kind-names.ts";
 
 /** Flags per command, for completion (the global --server and --help go everywhere). */
 const commandFlags: Readonly<Record<string, readonly string[]>> = {
-  serve: ["--xds-host", "--xds-port", "--admin-host", "--admin-port", "--data-dir", "--config", "--debounce-ms", "--no-example", "--allow-empty-store", "--admin-auth", "--admin-allowed-host", "--allow-raw-filename", "--xds-tls-cert", "--xds-tls-key", "--xds-client-ca"],
+  serve: ["--xds-host", "--xds-port", "--admin-host", "--admin-port", "--data-dir", "--config", "--debounce-ms", "--no-example", "--allow-empty-store", "--admin-auth", "--admin-allowed-host", "--allow-raw-filename", "--xds-tls-cert", "--xds-tls-key", "--xds-client-ca", "--store-key-file"],
   apply: ["-f", "--dry-run"],
   get: ["-o"],
   delete: ["-f", "--expected-revision", "--dry-run"],
@@ -13,7 +13,7 @@ const commandFlags: Readonly<Record<string, readonly string[]>> = {
   bootstrap: ["--node", "--cluster", "--admin-port", "--delta"],
   status: ["-o", "--check", "--watch", "--interval"],
   "proxy-config": ["-o"],
-  history: ["--limit", "-o"],
+  history: ["--limit", "--before", "--keep", "-o"],
   rollback: ["--to", "--dry-run"],
   backup: ["--data-dir"],
   restore: ["--data-dir"],

@@ -46,6 +46,8 @@ commands:
                                    what one Envoy was sent: versions, ACKED/NACKED, bodies (secrets redacted)
   history [N | KIND/NAME...] [--limit N] [-o json]
                                    accepted changes, newest first (of those objects); or every object of revision N
+  history purge --before N | --keep N
+                                   delete older revisions for good (a rotated key), then compact the store file
   rollback --to N [--dry-run]      make the configuration equal to revision N again
   backup FILE [--data-dir DIR]     a consistent copy of the store, also while serve runs
   restore FILE [--data-dir DIR]    replace a stopped control plane's store with a checked backup
@@ -214,6 +216,18 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
       return runProxyConfig({ positionals: args.positionals, output }, client, io.out);
     case "history": {
       const [which, ...extra] = args.positionals;
+      if (which === "purge") {
+        if (extra.length > 0) throw new UsageError("history purge takes no arguments besides --before N or --keep N");
+        const before = intFlag(args, "--before");
+        const keep = intFlag(args, "--keep");
+        if ((before === undefined) === (keep === undefined)) throw new UsageError("history purge needs exactly one of --before N (delete revisions older than N) or --keep N (keep the newest N)");
+        const r = await client.request<{ revisions: number; versions: number; oldest: number }>("POST", "/api/v1/history/purge", {
+          body: JSON.stringify(before !== undefined ? { before } : { keep }),
+        });
+        if (output === "json") io.out(`${JSON.stringify(r, null, 2)}\n`);
+        else io.out(`purged ${r.revisions} revisions (${r.versions} object versions); history now starts at revision ${r.oldest}\n`);
+        return 0;
+      }
       // `history Service/x` (or `history svc x`): the revisions that changed that object.
       const refs = which !== undefined && !/^\d+$/.test(which) ? parseObjectRefs(args.positionals) : [];
       if (refs.some((r) => r.name === undefined)) throw new UsageError("history takes a revision number or objects as KIND/NAME, e.g. history Service/backend");

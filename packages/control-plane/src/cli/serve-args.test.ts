@@ -29,6 +29,12 @@ describe("serve flags", () => {
     assert.equal(o.debounceMs, 10);
   });
 
+  it("--store-key-file (or CONTROL_PLANE_STORE_KEY_FILE) names the key that encrypts the store", () => {
+    assert.equal(parseServeArgs(["--store-key-file", "/etc/cp/store.key"], {}).storeKeyFile, "/etc/cp/store.key");
+    assert.equal(parseServeArgs([], { CONTROL_PLANE_STORE_KEY_FILE: "/run/k" }).storeKeyFile, "/run/k");
+    assert.equal(parseServeArgs([], {}).storeKeyFile, undefined);
+  });
+
   it("starts empty on purpose only with --allow-empty-store (issue 14)", () => {
     assert.equal(parseServeArgs([], {}).allowEmptyStore, undefined);
     assert.equal(parseServeArgs(["--allow-empty-store"], {}).allowEmptyStore, true);

@@ -10,6 +10,8 @@ export const StartupErrorCode = {
   StoreLost: "store_lost",
   /** The store fails its integrity check (quick_check, schema, a row that does not parse). */
   StoreCorrupt: "store_corrupt",
+  /** The store key file (--store-key-file) is unreadable or malformed, or the store's bodies do not decrypt with it. */
+  StoreKey: "store_key",
   /** The admin API would listen beyond loopback with no authentication. */
   AdminUnprotected: "admin_unprotected",
 } as const;

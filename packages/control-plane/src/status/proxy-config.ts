@@ -1,10 +1,10 @@
-import { createHash } from "node:crypto";
 import { create, fromBinary, toJson, type JsonValue } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { ClientResourceStatus } from "@ts-control-plane/envoy-api/envoy/admin/v3/config_dump_shared_pb";
 import { ClientStatusRequestSchema, ConfigStatus } from "@ts-control-plane/envoy-api/envoy/service/status/v3/csds_pb";
 import { NodeMatcherSchema } from "@ts-control-plane/envoy-api/envoy/type/matcher/v3/node_pb";
 import { buildCsdsResponse, type CsdsSources, envoyRegistry, type NodeStatus, resourceType, TypeUrl } from "@ts-control-plane/xds";
+import { redactSecrets } from "../log/redact-secrets.ts";
 import { nackedResourceNames } from "./nack-resources.ts";
 
 /** The resource types `proxy-config` filters on, as istioctl names them, with their xDS type URLs. */
@@ -133,34 +133,4 @@ function decode(typeUrl: string, bytes: Uint8Array): JsonValue | undefined {
   const type = resourceType(typeUrl);
   if (type === undefined) return undefined;
   return toJson(type.schema, fromBinary(type.schema, bytes), { registry: envoyRegistry(), useProtoFieldName: true });
-}
-
-/**
- * Fields whose DataSource holds key material, not a certificate: TLS private
- * keys, key passwords, session ticket keys, generic and HMAC secrets, OAuth2
- * client secrets.
- */
-const secretKeys = new Set(["private_key", "password", "keys", "secret", "hmac_secret", "token_secret", "client_secret", "pkcs12"]);
-const inlineKeys = new Set(["inline_string", "inline_bytes"]);
-
-/**
- * The resource with every inline key material replaced by
- * `<redacted sha256:HEX>` (the digest of the value as sent, so two proxies can
- * be compared without showing the key). Files and SDS references are kept:
- * they name where a key is, not the key.
- */
-export function redactSecrets(value: JsonValue, inSecret = false): JsonValue {
-  if (Array.isArray(value)) return value.map((v) => redactSecrets(v, inSecret));
-  if (value === null || typeof value !== "object") return value;
-  const out: Record<string, JsonValue> = {};
-  for (const [key, v] of Object.entries(value)) {
-    if (v === undefined) continue;
-    if (inSecret && inlineKeys.has(key) && typeof v === "string") out[key] = redacted(key === "inline_bytes" ? Buffer.from(v, "base64") : Buffer.from(v, "utf8"));
-    else out[key] = redactSecrets(v, inSecret || secretKeys.has(key));
-  }
-  return out;
-}
-
-function redacted(bytes: Buffer): string {
-  return `<redacted sha256:${createHash("sha256").update(bytes).digest("hex")}>`;
 }

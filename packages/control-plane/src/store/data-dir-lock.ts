@@ -29,7 +29,8 @@ interface LockOwner {
  */
 export function lockDataDir(dataDir: string): DataDirLock {
   const dir = resolve(dataDir);
-  mkdirSync(dir, { recursive: true });
+  // Owner-only: the directory holds the store (keys included) and the admin tokens (issue 13).
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, "control-plane.lock");
   const held = heldHere.get(file);
   // Our own pid in a lock we did not take is a stale one; in one we took, it is a second serve() in this process.
@@ -39,7 +40,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
   for (let attempt = 0; attempt < 3; attempt++) {
     let fd: number;
     try {
-      fd = openSync(file, "wx", 0o644);
+      fd = openSync(file, "wx", 0o600);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const { owner, text } = readOwner(file);

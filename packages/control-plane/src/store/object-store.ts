@@ -1,7 +1,8 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { ModelObject } from "../model/model-object.ts";
+import { type BodyCipher, isSealedBody } from "./body-cipher.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import { checkStoreDb, sqliteResultCode, storeSchemaVersion } from "./check-store-db.ts";
 import { StoreError, StoreErrorCode } from "./store-error.ts";
@@ -28,6 +29,15 @@ export interface RevisionInfo {
   readonly source: string;
   readonly summary: string;
   readonly changes: readonly RevisionChange[];
+}
+
+export interface PurgeResult {
+  /** Revisions deleted from history. */
+  readonly revisions: number;
+  /** Object versions deleted. */
+  readonly versions: number;
+  /** The oldest revision left. */
+  readonly oldest: number;
 }
 
 export interface ChangeSet {
@@ -72,7 +82,16 @@ export interface ObjectStore {
   /** The full object set as it was right after revision `revision`. */
   objectsAt(revision: number): ModelObject[];
   history(options?: { limit?: number }): RevisionInfo[];
+  /** Undefined for a revision that never existed; throws StoreError `purged` for one purged from history. */
   revision(revision: number): RevisionInfo | undefined;
+  /** The oldest revision history still holds (1 until a purge; 0 for an empty store). */
+  oldestRevision(): number;
+  /**
+   * Deletes every revision older than `before` (1 <= before <= current) and the object versions
+   * only those revisions needed; the objects of `before` and later stay exactly as they were.
+   * Then VACUUMs, so the bytes of purged versions (a rotated key) are gone from the file.
+   */
+  purge(options: { before: number }): PurgeResult;
   /** What the change would do, without writing (same checks as commit, including conflicts). */
   preview(change: ChangeSet): ChangePreview;
   /** Throws StoreError `disk_full` when SQLite reports SQLITE_FULL; the store stays usable. */
@@ -99,11 +118,16 @@ export interface ObjectStoreOptions {
    * the full-disk path deterministically and then give the space back.
    */
   readonly maxPageCount?: () => number | undefined;
+  /**
+   * Encrypts every body written from now on (body-cipher.ts); bodies written before stay
+   * readable. Without it, a store holding encrypted bodies refuses to read them.
+   */
+  readonly cipher?: BodyCipher;
 }
 
 export function openObjectStore(options: ObjectStoreOptions): ObjectStore {
   const { file } = options;
-  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+  if (file !== ":memory:") ownerOnly(file);
   const db = new DatabaseSync(file);
   try {
     // The check comes first: journal_mode on a file that is not a database fails with a bare "file is not a database".
@@ -119,6 +143,17 @@ export function openObjectStore(options: ObjectStoreOptions): ObjectStore {
     throw new StoreError(StoreErrorCode.Corrupt, `the store ${file} cannot be opened: ${error instanceof Error ? error.message : String(error)}`);
   }
   return storeOn(db, options);
+}
+
+/**
+ * The data directory 0700 and the database 0600 whatever the umask (issue 13: the store holds
+ * keys). SQLite gives its -wal and -shm files the mode of the database, so creating the
+ * database 0600 first covers them; files of an older run are tightened too.
+ */
+function ownerOnly(file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  if (!existsSync(file)) closeSync(openSync(file, "a", 0o600));
+  for (const suffix of ["", "-wal", "-shm"]) if (existsSync(file + suffix)) chmodSync(file + suffix, 0o600);
 }
 
 function createSchema(db: DatabaseSync): void {
@@ -160,21 +195,43 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
       ORDER BY v.key`),
     history: db.prepare("SELECT revision, created_at, source, summary FROM revisions ORDER BY revision DESC LIMIT ?"),
     revision: db.prepare("SELECT revision, created_at, source, summary FROM revisions WHERE revision = ?"),
-    changesOf: db.prepare("SELECT key, action FROM object_versions WHERE revision = ? ORDER BY key"),
+    changesOf: db.prepare("SELECT key, action FROM object_versions WHERE revision = ? AND action <> 'kept' ORDER BY key"),
     insertRevision: db.prepare("INSERT INTO revisions (revision, created_at, source, summary) VALUES (?, ?, ?, ?)"),
     insertVersion: db.prepare("INSERT INTO object_versions (revision, key, action, body) VALUES (?, ?, ?, ?)"),
     upsert: db.prepare(
       "INSERT INTO objects (key, body, revision, source) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET body = excluded.body, revision = excluded.revision, source = excluded.source",
     ),
     delete: db.prepare("DELETE FROM objects WHERE key = ?"),
+    oldest: db.prepare("SELECT COALESCE(MIN(revision), 0) AS r FROM revisions"),
+    // A version older than `before` is still needed when it is what `before` shows of its object:
+    // the newest version of that key at or below `before`, and not a deletion.
+    purgeVersions: db.prepare(`
+      DELETE FROM object_versions WHERE revision < :before AND (action = 'deleted' OR EXISTS (
+        SELECT 1 FROM object_versions w WHERE w.key = object_versions.key AND w.revision > object_versions.revision AND w.revision <= :before))`),
+    // What is left below `before` moves to `before` as 'kept': present in objectsAt, not a change of that revision.
+    keepVersions: db.prepare("UPDATE object_versions SET revision = :before, action = 'kept' WHERE revision < :before"),
+    purgeRevisions: db.prepare("DELETE FROM revisions WHERE revision < :before"),
   };
 
+  const cipher = options.cipher;
+  /** The body as written by the caller (canonical JSON), from the column. */
+  const bodyOf = (row: Record<string, unknown>): string => {
+    const stored = String(row["body"]);
+    if (cipher !== undefined) return cipher.open(stored);
+    if (isSealedBody(stored)) {
+      throw new StoreError(StoreErrorCode.Key, `the store ${file} holds encrypted objects: start with the key they were written with (serve --store-key-file)`);
+    }
+    return stored;
+  };
+  const seal = (body: string | null): string | null => (body === null || cipher === undefined ? body : cipher.seal(body));
   const currentRevision = (): number => Number((q.current.get() as { r: number }).r);
+  const oldestRevision = (): number => Number((q.oldest.get() as { r: number }).r);
   /** A body that fails to parse names the object and revision, not "Unexpected end of JSON input". */
   const parse = (row: Record<string, unknown>, revision: unknown): ModelObject => {
     try {
-      return JSON.parse(String(row["body"])) as ModelObject;
+      return JSON.parse(bodyOf(row)) as ModelObject;
     } catch (error) {
+      if (error instanceof StoreError) throw error;
       throw new StoreError(
         StoreErrorCode.Corrupt,
         `the store ${file} is damaged: the body of ${String(row["key"])} (revision ${String(revision)}) does not parse (${error instanceof Error ? error.message : String(error)}); restore it from a backup with \`tcp restore\``,
@@ -212,7 +269,11 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
     const revision = currentRevision();
     if (cached === undefined || cached.revision !== revision) {
       const byKey = new Map<string, StoredObject & { body: string }>();
-      for (const row of q.list.all()) byKey.set(String(row["key"]), { ...toStored(row), body: String(row["body"]) });
+      for (const row of q.list.all()) {
+        // Opened once: with a cipher each open is two AES-GCM decryptions.
+        const body = bodyOf(row);
+        byKey.set(String(row["key"]), { ...toStored({ ...row, body }), body });
+      }
       cached = { revision, byKey };
     }
     return cached.byKey;
@@ -281,14 +342,40 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
       if (!Number.isInteger(revision) || revision < 0 || revision > currentRevision()) {
         throw new StoreError(StoreErrorCode.NotFound, `revision ${revision} does not exist (latest is ${currentRevision()})`);
       }
+      if (revision > 0 && revision < oldestRevision()) throw purgedError(revision, oldestRevision());
       return q.at.all(revision).map((row) => parse(row, `at most ${revision}`));
     },
     history(opts = {}) {
       return q.history.all(opts.limit ?? 100).map(toInfo);
     },
     revision(revision) {
+      if (revision > 0 && revision < oldestRevision()) throw purgedError(revision, oldestRevision());
       const row = q.revision.get(revision);
       return row === undefined ? undefined : toInfo(row);
+    },
+    oldestRevision,
+    purge({ before }) {
+      const current = currentRevision();
+      if (!Number.isInteger(before) || before < 1 || before > current) {
+        throw new StoreError(StoreErrorCode.InvalidArgument, `purge needs a revision from 1 to ${current} (the latest) to keep history from, got ${before}`);
+      }
+      db.exec("BEGIN IMMEDIATE");
+      let revisions = 0;
+      let versions = 0;
+      try {
+        versions = Number(q.purgeVersions.run({ before }).changes);
+        q.keepVersions.run({ before });
+        revisions = Number(q.purgeRevisions.run({ before }).changes);
+        db.exec("COMMIT");
+      } catch (error) {
+        if (db.isTransaction) db.exec("ROLLBACK");
+        throw error;
+      }
+      // Deleted rows stay in free pages and in the WAL until rewritten: VACUUM rewrites the file,
+      // and the TRUNCATE checkpoint empties the WAL, so purged keys are gone from disk.
+      db.exec("VACUUM");
+      db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      return { revisions, versions, oldest: oldestRevision() };
     },
     preview(change) {
       const { changes, objects } = plan(change);
@@ -312,9 +399,10 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
         const summary = change.summary ?? summarize(changes);
         q.insertRevision.run(revision, new Date().toISOString(), change.source, summary);
         for (const c of changes) {
-          q.insertVersion.run(revision, c.key, c.action, c.body ?? null);
+          const stored = seal(c.body ?? null);
+          q.insertVersion.run(revision, c.key, c.action, stored);
           if (c.action === "deleted") q.delete.run(c.key);
-          else q.upsert.run(c.key, c.body ?? "", revision, change.objectSources?.[c.key] ?? change.source);
+          else q.upsert.run(c.key, stored ?? "", revision, change.objectSources?.[c.key] ?? change.source);
         }
         db.exec("COMMIT");
         if (cached !== undefined && cached.revision === revision - 1) {
@@ -344,4 +432,8 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
     },
     close: () => db.close(),
   };
+}
+
+function purgedError(revision: number, oldest: number): StoreError {
+  return new StoreError(StoreErrorCode.Purged, `revision ${revision} was purged from history (the oldest kept is ${oldest}); it can no longer be shown or rolled back to`);
 }

@@ -1,5 +1,6 @@
 import { existsSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
+import type { BodyCipher } from "./body-cipher.ts";
 import { type ObjectStore, openObjectStore } from "./object-store.ts";
 import { StoreError } from "./store-error.ts";
 import { describeStoreState, previousRunHadObjects, readStoreState, storeStateFileName, writeStoreState } from "./store-state-marker.ts";
@@ -10,6 +11,8 @@ export interface OpenServeStoreOptions {
   /** Start with an empty configuration even though the last run had one (`serve --allow-empty-store`). */
   readonly allowEmptyStore?: boolean;
   readonly log?: (line: string) => void;
+  /** Encrypts object bodies at rest (`serve --store-key-file`, body-cipher.ts). */
+  readonly cipher?: BodyCipher;
 }
 
 /** `<dataDir>/control-plane.db`, the embedded store's file. */
@@ -34,16 +37,25 @@ export function openServeStore(options: OpenServeStoreOptions): ObjectStore {
   const found = describeFile(file);
   let store: ObjectStore;
   try {
-    store = openObjectStore({ file, stateFile });
+    store = openObjectStore({ file, stateFile, ...(options.cipher !== undefined ? { cipher: options.cipher } : {}) });
   } catch (error) {
     if (!(error instanceof StoreError)) throw error;
     if (options.allowEmptyStore !== true) throw new StartupError(StartupErrorCode.StoreCorrupt, `${error.message}. To recover: ${recover} (which moves the damaged file aside, never deletes it)`);
     const aside = moveAside(file, "damaged");
     log(`--allow-empty-store: ${error.message}; moved it to ${aside} and started an empty store`);
-    store = openObjectStore({ file, stateFile });
+    store = openObjectStore({ file, stateFile, ...(options.cipher !== undefined ? { cipher: options.cipher } : {}) });
   }
 
-  const objects = store.list().length;
+  let objects: number;
+  try {
+    objects = store.list().length;
+  } catch (error) {
+    store.close();
+    // Encrypted bodies without the key, or with another one: refused, and never moved aside.
+    if (error instanceof StoreError && error.code === "store_key") throw new StartupError(StartupErrorCode.StoreKey, error.message);
+    if (error instanceof StoreError) throw new StartupError(StartupErrorCode.StoreCorrupt, `${error.message}. To recover: ${recover}`);
+    throw error;
+  }
   if (objects === 0 && previousRunHadObjects(marker)) {
     if (options.allowEmptyStore !== true) {
       store.close();

@@ -12,6 +12,10 @@ export const StoreErrorCode = {
   UnsupportedSchema: "store_schema_unsupported",
   /** SQLITE_FULL: the disk (or the store's size limit) is full; nothing was written (HTTP 507, issue 14). */
   DiskFull: "disk_full",
+  /** The revision was purged from history (`tcp history purge`); it cannot be shown or rolled back to (HTTP 410). */
+  Purged: "purged",
+  /** Bodies are encrypted and no store key, or another one, was given (`serve --store-key-file`). */
+  Key: "store_key",
 } as const;
 export type StoreErrorCode = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
 

@@ -39,7 +39,7 @@ export function readStoreState(file: string): StoreStateRead {
  */
 export function writeStoreState(file: string, state: Omit<StoreState, "writtenAt">): void {
   const tmp = `${file}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify({ ...state, writtenAt: new Date().toISOString() })}\n`, { mode: 0o644 });
+  writeFileSync(tmp, `${JSON.stringify({ ...state, writtenAt: new Date().toISOString() })}\n`, { mode: 0o600 });
   renameSync(tmp, file);
 }
 

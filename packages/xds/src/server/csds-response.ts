@@ -29,7 +29,27 @@ export interface CsdsSources {
    * without it every resource reports its type's last sent version_info.
    */
   readonly resourceVersions?: CsdsResourceVersions;
+  /**
+   * Rewrites each resource before CSDS shows it, e.g. to replace private keys: CSDS answers
+   * debugging tools, which must not receive what only a proxy needs. Gets the resource as
+   * the cache holds it (encoded once, shared with xDS responses: never change `bytes` in
+   * place) and returns the bytes to show. Absent: resources are shown as they are sent.
+   */
+  readonly redact?: CsdsRedact;
 }
+
+/** One resource as CSDS would show it, given to {@link CsdsSources.redact}. */
+export interface CsdsResource {
+  /** Its type URL, e.g. `type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret`. */
+  readonly typeUrl: string;
+  /** Its resource name. */
+  readonly name: string;
+  /** Its encoded protobuf bytes, as xDS sends them. */
+  readonly bytes: Uint8Array;
+}
+
+/** Returns the bytes CSDS shows for a resource (see {@link CsdsSources.redact}). */
+export type CsdsRedact = (resource: CsdsResource) => Uint8Array;
 
 /**
  * The CSDS answer for a ClientStatusRequest, built from the control plane's own
@@ -129,7 +149,7 @@ function selectNodes(request: ClientStatusRequest, sources: CsdsSources): NodeSt
 
 function clientConfigFor(node: NodeStatus, request: ClientStatusRequest, sources: CsdsSources): ClientConfig {
   const versionOf = (typeUrl: string, name: string) => sources.resourceVersions?.versionOf(node.nodeId, typeUrl, name);
-  return clientConfigOf(node, sources.cache, { withContents: !request.excludeResourceContents, versionOf });
+  return clientConfigOf(node, sources.cache, { withContents: !request.excludeResourceContents, versionOf, ...(sources.redact ? { redact: sources.redact } : {}) });
 }
 
 /** The tag and length of a length-delimited field, as protobuf encodes them. */
@@ -147,6 +167,7 @@ function lengthDelimitedHeader(fieldNumber: number, length: number): Uint8Array 
 interface ResourceOptions {
   readonly withContents: boolean;
   readonly versionOf: (typeUrl: string, name: string) => string | undefined;
+  readonly redact?: CsdsRedact;
 }
 
 function clientConfigOf(node: NodeStatus, cache: ConfigWatcher, options: ResourceOptions): ClientConfig {
@@ -186,7 +207,9 @@ function resourceConfigOf(
     // SotW versions are per type; Envoy shows each resource with the version
     // that last changed it, which the resource-version record knows when given.
     versionInfo: (resource && options.versionOf(type.typeUrl, name)) ?? type.sentVersion ?? "",
-    ...(resource && options.withContents ? { xdsConfig: create(AnySchema, { typeUrl: resource.typeUrl, value: resource.bytes }) } : {}),
+    ...(resource && options.withContents
+      ? { xdsConfig: create(AnySchema, { typeUrl: resource.typeUrl, value: options.redact ? options.redact({ typeUrl: resource.typeUrl, name, bytes: resource.bytes }) : resource.bytes }) }
+      : {}),
     ...(type.sentAt ? { lastUpdated: timestampFromDate(type.sentAt) } : {}),
     configStatus: type.nacked ? ConfigStatus.ERROR : !sent ? ConfigStatus.NOT_SENT : acked ? ConfigStatus.SYNCED : ConfigStatus.STALE,
     clientStatus: clientStatusOf(type, { exists: resource !== undefined, acked, sent }),

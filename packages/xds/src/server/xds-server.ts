@@ -2,7 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { ConfigWatcher } from "../cache/config-watcher.ts";
 import { StatusRegistry } from "../cache/node-status.ts";
 import { CsdsResourceVersions } from "./csds-resource-versions.ts";
-import type { CsdsLimits } from "./csds-response.ts";
+import type { CsdsLimits, CsdsRedact } from "./csds-response.ts";
 import { checkCsdsLimits, registerCsds } from "./csds-service.ts";
 import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
 import { DeltaResponseEncoder, type DeltaEncoderMetrics } from "./delta-response-encoder.ts";
@@ -15,6 +15,12 @@ import { StatusCode, type StreamTransport } from "./stream-transport.ts";
 import type { XdsHooks } from "./xds-hooks.ts";
 import { peerCertificateOf, streamAuthorizer, type XdsAuthorize } from "./authorize-stream.ts";
 import { createTlsCredentials, type TlsCredentials, type XdsTlsOptions } from "./tls-credentials.ts";
+
+/** CSDS served beside xDS: bounds on one answer, and a rewrite of what it shows (XdsServerOptions.csds). */
+export interface XdsCsdsOptions extends CsdsLimits {
+  /** Rewrites each resource CSDS shows (see CsdsSources.redact); xDS responses are unchanged. */
+  readonly redact?: CsdsRedact;
+}
 
 /** Options of {@link createXdsServer}. */
 export interface XdsServerOptions {
@@ -89,12 +95,14 @@ export interface XdsServerOptions {
   readonly status?: StatusRegistry;
   /**
    * Serve CSDS (envoy.service.status.v3.ClientStatusDiscoveryService) beside
-   * xDS, so standard tools can ask what each node has. Default true; limits
-   * turn it on with their own bounds on one answer (default 1000 nodes and
-   * 4 MiB): a request over them is refused with RESOURCE_EXHAUSTED and told
-   * to ask in parts (docs/xds-protocol.md § Bounded memory).
+   * xDS, so standard tools can ask what each node has. Default true; an
+   * object serves it with options: limits on one answer (default 1000 nodes
+   * and 4 MiB; a request over them is refused with RESOURCE_EXHAUSTED and told
+   * to ask in parts, docs/xds-protocol.md § Bounded memory), and `redact` to
+   * replace private keys in what CSDS shows (see CsdsSources.redact). xDS
+   * responses are unchanged.
    */
-  readonly csds?: boolean | CsdsLimits;
+  readonly csds?: boolean | XdsCsdsOptions;
   /**
    * Serve over TLS (`listen` only): certificate and key, and with
    * `clientCaFile` mTLS, where a client without a certificate from that CA
@@ -242,7 +250,10 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       server.addService(def, impl);
     }
     const csds = options.csds ?? true;
-    if (csds !== false) registerCsds(server, { status, cache: options.cache, resourceVersions }, csds === true ? {} : { limits: csds });
+    if (csds !== false) {
+      const { redact, ...limits } = csds === true ? {} : csds;
+      registerCsds(server, { status, cache: options.cache, resourceVersions, ...(redact ? { redact } : {}) }, { limits });
+    }
   }
 
   return {
