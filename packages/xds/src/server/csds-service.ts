@@ -75,7 +75,7 @@ export function createCsdsService(sources: CsdsSources, options: CsdsServiceOpti
   const limits = checkCsdsLimits(options.limits ?? {});
   const authorize = options.authorize;
   // Asked before the request is decoded: a refused caller learns nothing, not even whether its request was well formed.
-  const refusalOf = (call: grpc.ServerSurfaceCall): Partial<grpc.StatusObject> | undefined => {
+  const refusalOf = (call: grpc.ServerUnaryCall<Buffer, CsdsResponse> | grpc.ServerDuplexStream<Buffer, CsdsResponse>): Partial<grpc.StatusObject> | undefined => {
     if (authorize === undefined) return undefined;
     let refusal: CsdsRefusal | undefined;
     try {
