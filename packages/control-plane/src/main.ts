@@ -4,6 +4,8 @@ import { fileURLToPath } from "node:url";
 import { createSnapshotCache, createXdsServer, StatusRegistry, type CsdsLimits } from "@ts-control-plane/xds";
 import type { AdminAuth } from "./admin/admin-auth.ts";
 import { createAdminServer } from "./admin/admin-server.ts";
+import { authorizeCsds } from "./admin/authorize-csds.ts";
+import { identityProblem } from "./model/node-group-spec.ts";
 import { redactingLog } from "./log/redact-secrets.ts";
 import { redactResource } from "./status/redact-resource.ts";
 import { oneLineLog } from "./log/one-line.ts";
@@ -57,6 +59,12 @@ export interface ServeOptions {
    * Re-read when the files change. Plaintext when absent.
    */
   readonly xdsTls?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string | undefined } | undefined;
+  /**
+   * Client certificate identities of operators that may read CSDS over mTLS
+   * (`--csds-identity`). With security on (adminAuth "token" or a client CA),
+   * CSDS needs one of these or an admin token of role read (issue 13).
+   */
+  readonly csdsIdentities?: readonly string[];
   /**
    * Bounds on what untrusted xDS clients can make the server hold (issue 14;
    * docs/xds-protocol.md § Bounded memory); the library's defaults when absent.
@@ -180,6 +188,16 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       // Plaintext xDS off this machine lets anyone who reaches the port read every secret and route, and pose as any proxy.
       log(`WARNING: xDS is served WITHOUT TLS on ${options.xdsHost}, reachable from other machines: anyone who reaches it can read the whole configuration (secrets included) and connect as any proxy. Give --xds-tls-cert, --xds-tls-key and --xds-client-ca (docs/cli/serve.md)`);
     }
+    let auth: AdminAuth = { mode: "none" };
+    if (options.adminAuth === "token") {
+      const tokens = openTokenStore({ file: join(options.dataDir, "admin-tokens.json") });
+      const written = ensureAdminToken(tokens, { dataDir: options.dataDir });
+      if (written !== undefined) log(`admin API authentication is on: wrote the first admin token to ${written} (the CLI on this machine reads it)`);
+      auth = { mode: "token", tokens };
+    }
+    // Security is on with admin tokens or mTLS: then CSDS, which shows every proxy's configuration, needs what the admin API's read role needs.
+    const csdsSecured = auth.mode === "token" || tls?.clientCaFile !== undefined;
+    const csdsAuthorize = csdsSecured ? { authorize: authorizeCsds({ tokens: auth.mode === "token" ? auth.tokens : undefined, identities: options.csdsIdentities ?? [] }) } : {};
     const refusals = new NodeRefusals();
     const limits = options.xdsLimits ?? {};
     const xds = createXdsServer({
@@ -212,7 +230,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       },
       controlPlaneId: options.controlPlaneId ?? "ts-control-plane",
       // CSDS answers debugging tools: they get resources with private keys redacted (issue 13).
-      csds: { ...limits.csds, redact: redactResource },
+      csds: { ...limits.csds, redact: redactResource, ...csdsAuthorize },
     });
     rekeyStreams = () => xds.rekey();
     const xdsPort = await bindPort(() => xds.listen({ host: options.xdsHost, port: options.xdsPort }), {
@@ -223,15 +241,12 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       hostFlags: "--xds-host (env CONTROL_PLANE_XDS_HOST)",
     });
     cleanups.push(() => xds.close({ graceMs: 200 }));
+    if (csdsSecured) {
+      const ways = [...(auth.mode === "token" ? ["an admin token of role read"] : []), ...(options.csdsIdentities ?? []).map((i) => `certificate identity ${JSON.stringify(i)}`)];
+      log(`CSDS needs ${ways.length === 0 ? "an operator identity, and none is listed (--csds-identity): nobody can read it" : ways.join(" or ")}`);
+    }
     if (tls !== undefined) log(`xDS TLS: ${tls.clientCaFile === undefined ? "server certificate only (clients are not verified)" : `mTLS, client certificates must chain to ${tls.clientCaFile}`}; certificate ${tls.certFile}`);
 
-    let auth: AdminAuth = { mode: "none" };
-    if (options.adminAuth === "token") {
-      const tokens = openTokenStore({ file: join(options.dataDir, "admin-tokens.json") });
-      const written = ensureAdminToken(tokens, { dataDir: options.dataDir });
-      if (written !== undefined) log(`admin API authentication is on: wrote the first admin token to ${written} (the CLI on this machine reads it)`);
-      auth = { mode: "token", tokens };
-    }
     const admin = createAdminServer({
       auth,
       ...(options.adminAllowedHosts !== undefined ? { allowedHosts: options.adminAllowedHosts } : {}),
@@ -308,6 +323,14 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   let tlsKey = env["CONTROL_PLANE_XDS_TLS_KEY"] || undefined;
   let clientCa = env["CONTROL_PLANE_XDS_CLIENT_CA"] || undefined;
   let storeKeyFile = env["CONTROL_PLANE_STORE_KEY_FILE"] || undefined;
+  const csdsIdentity = (v: string, from: string): string => {
+    const problem = identityProblem(v);
+    if (problem !== undefined) throw new UsageError(`${from}: identity ${JSON.stringify(v)} is not valid: ${problem}; write a URI SAN such as spiffe://example.org/ops/alice, dns:NAME or cn:NAME`);
+    return v;
+  };
+  // Flags replace the environment's list rather than add to it, as for every other flag.
+  const envCsdsIdentities = (env["CONTROL_PLANE_CSDS_IDENTITIES"] ?? "").split(",").map((v) => v.trim()).filter((v) => v !== "").map((v) => csdsIdentity(v, "CONTROL_PLANE_CSDS_IDENTITIES"));
+  const flagCsdsIdentities: string[] = [];
   const configPaths: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
@@ -367,6 +390,9 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
       case "--store-key-file":
         storeKeyFile = value();
         break;
+      case "--csds-identity":
+        flagCsdsIdentities.push(csdsIdentity(value(), flag));
+        break;
       default:
         throw new UsageError(`unknown flag ${JSON.stringify(arg)} for serve`);
     }
@@ -376,6 +402,10 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   }
   if (clientCa !== undefined && tlsCert === undefined) {
     throw new UsageError("--xds-client-ca (env CONTROL_PLANE_XDS_CLIENT_CA) needs --xds-tls-cert and --xds-tls-key: mTLS is TLS with client certificates");
+  }
+  const csdsIdentities = [...new Set(flagCsdsIdentities.length > 0 ? flagCsdsIdentities : envCsdsIdentities)];
+  if (csdsIdentities.length > 0 && clientCa === undefined) {
+    throw new UsageError("--csds-identity (env CONTROL_PLANE_CSDS_IDENTITIES) needs --xds-client-ca: an identity is read from a verified client certificate, so it needs mTLS");
   }
   return {
     xdsHost,
@@ -391,6 +421,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     ...(adminAllowedHosts.length > 0 ? { adminAllowedHosts } : {}),
     ...(allowRawFilename ? { allowRawFilename } : {}),
     ...(storeKeyFile !== undefined ? { storeKeyFile } : {}),
+    ...(csdsIdentities.length > 0 ? { csdsIdentities } : {}),
     ...(tlsCert !== undefined && tlsKey !== undefined ? { xdsTls: { certFile: tlsCert, keyFile: tlsKey, ...(clientCa === undefined ? {} : { clientCaFile: clientCa }) } } : {}),
   };
 }
@@ -406,10 +437,10 @@ function storeCipher(file: string): BodyCipher {
 export const serveUsage = `usage: serve [--xds-host 127.0.0.1] [--xds-port 18000] [--admin-host 127.0.0.1] [--admin-port 9000]
              [--data-dir ./.data] [--config FILE|DIR]... [--debounce-ms 50] [--no-example] [--allow-empty-store]
              [--admin-auth none|token] [--admin-allowed-host NAME]... [--allow-raw-filename]
-             [--xds-tls-cert FILE --xds-tls-key FILE [--xds-client-ca FILE]] [--store-key-file FILE]
+             [--xds-tls-cert FILE --xds-tls-key FILE [--xds-client-ca FILE [--csds-identity ID]...]] [--store-key-file FILE]
   env: CONTROL_PLANE_XDS_HOST, CONTROL_PLANE_XDS_PORT, CONTROL_PLANE_ADMIN_HOST, CONTROL_PLANE_ADMIN_PORT, CONTROL_PLANE_DATA_DIR,
        CONTROL_PLANE_ADMIN_AUTH, CONTROL_PLANE_XDS_TLS_CERT, CONTROL_PLANE_XDS_TLS_KEY, CONTROL_PLANE_XDS_CLIENT_CA,
-       CONTROL_PLANE_STORE_KEY_FILE`;
+       CONTROL_PLANE_STORE_KEY_FILE, CONTROL_PLANE_CSDS_IDENTITIES (comma-separated)`;
 
 /** Runs `serve` until SIGINT/SIGTERM, then shuts down gracefully. */
 export async function runServe(argv: readonly string[]): Promise<number> {

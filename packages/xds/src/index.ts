@@ -31,7 +31,7 @@ export { createMuxCache, type MuxCache, type MuxCacheOptions } from "./cache/mux
 export type { DeltaRequestEvent, DeltaResponseEvent } from "./server/delta-stream.ts";
 export type { DeltaEncoderMetrics } from "./server/delta-response-encoder.ts";
 export { validateMessage, type Violation, type ValidateOptions } from "./validate/validate-message.ts";
-export { registerCsds, createCsdsService, type CsdsService } from "./server/csds-service.ts";
+export { registerCsds, createCsdsService, type CsdsAuthorize, type CsdsCaller, type CsdsRefusal, type CsdsService, type CsdsServiceOptions } from "./server/csds-service.ts";
 export { buildCsdsResponse, encodeCsdsResponse, defaultCsdsLimits, type CsdsAnswer, type CsdsLimits, type CsdsRedact, type CsdsResource, type CsdsSources } from "./server/csds-response.ts";
 export { CsdsResourceVersions } from "./server/csds-resource-versions.ts";
 export { createRestGateway, type RestGateway, type RestGatewayOptions } from "./server/rest-gateway.ts";

@@ -9,7 +9,42 @@ import {
 } from "@ts-control-plane/envoy-api/envoy/service/status/v3/csds_pb";
 import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
 import { encodeCsdsResponse, type CsdsLimits, type CsdsSources } from "./csds-response.ts";
+import { peerCertificateOf, type XdsPeerCertificate } from "./authorize-stream.ts";
 import { StatusCode } from "./stream-transport.ts";
+
+/** Who is calling CSDS, as {@link CsdsAuthorize} sees it. */
+export interface CsdsCaller {
+  /** The verified client certificate; undefined without mTLS. */
+  readonly peer: XdsPeerCertificate | undefined;
+  /** The call's request metadata (e.g. `authorization: Bearer TOKEN`). */
+  readonly metadata: grpc.Metadata;
+}
+
+/** Why {@link CsdsAuthorize} refused a call: the gRPC status (UNAUTHENTICATED 16 or PERMISSION_DENIED 7) and its details. */
+export interface CsdsRefusal {
+  /** "unauthenticated": the caller gave no (known) credentials; "permission_denied": known, but not allowed. */
+  readonly code: "unauthenticated" | "permission_denied";
+  /** The status details the caller receives: say what is missing and how to get it. */
+  readonly message: string;
+}
+
+/**
+ * Decides whether a CSDS call may be answered: undefined allows it, a
+ * {@link CsdsRefusal} ends it with that status before any request is read, so
+ * nothing of the status is returned. Called once per FetchClientStatus call
+ * and once per StreamClientStatus stream, when it opens (credentials are
+ * per call in gRPC: a stream cannot change them). A throw is a
+ * PERMISSION_DENIED refusal. Without it every call is answered.
+ */
+export type CsdsAuthorize = (caller: CsdsCaller) => CsdsRefusal | undefined;
+
+/** Options of {@link createCsdsService} and {@link registerCsds}. */
+export interface CsdsServiceOptions {
+  /** Bounds on one answer; `defaultCsdsLimits` when absent. */
+  readonly limits?: CsdsLimits;
+  /** Who may read status; everyone when absent. */
+  readonly authorize?: CsdsAuthorize;
+}
 
 /** A @grpc/grpc-js service definition and implementation, for `server.addService(definition, implementation)`. */
 export interface CsdsService {
@@ -36,8 +71,21 @@ const deserializeResponse = (b: Buffer): CsdsResponse => fromBinary(ClientStatus
  * request whose answer would pass `limits` (default `defaultCsdsLimits`)
  * is RESOURCE_EXHAUSTED with what to ask instead.
  */
-export function createCsdsService(sources: CsdsSources, options: { limits?: CsdsLimits } = {}): CsdsService {
+export function createCsdsService(sources: CsdsSources, options: CsdsServiceOptions = {}): CsdsService {
   const limits = checkCsdsLimits(options.limits ?? {});
+  const authorize = options.authorize;
+  // Asked before the request is decoded: a refused caller learns nothing, not even whether its request was well formed.
+  const refusalOf = (call: grpc.ServerUnaryCall<Buffer, CsdsResponse> | grpc.ServerDuplexStream<Buffer, CsdsResponse>): Partial<grpc.StatusObject> | undefined => {
+    if (authorize === undefined) return undefined;
+    let refusal: CsdsRefusal | undefined;
+    try {
+      refusal = authorize({ peer: peerCertificateOf(call.getAuthContext().sslPeerCertificate), metadata: call.metadata });
+    } catch (error) {
+      return { code: StatusCode.PermissionDenied, details: `CSDS authorization failed: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    if (refusal === undefined) return undefined;
+    return { code: refusal.code === "unauthenticated" ? StatusCode.Unauthenticated : StatusCode.PermissionDenied, details: refusal.message };
+  };
   const method = (name: string, requestStream: boolean, responseStream: boolean): grpc.MethodDefinition<Buffer, CsdsResponse> => ({
     path: `/${serviceName}/${name}`,
     requestStream,
@@ -71,12 +119,23 @@ export function createCsdsService(sources: CsdsSources, options: { limits?: Csds
 
   const implementation: grpc.UntypedServiceImplementation = {
     FetchClientStatus: (call: grpc.ServerUnaryCall<Buffer, CsdsResponse>, callback: grpc.sendUnaryData<CsdsResponse>) => {
+      const refused = refusalOf(call);
+      if (refused !== undefined) {
+        callback(refused);
+        return;
+      }
       const result = answer(call.request);
       if ("response" in result) callback(null, result.response);
       else callback(result.error);
     },
     StreamClientStatus: (call: grpc.ServerDuplexStream<Buffer, CsdsResponse>) => {
-      let ended = false;
+      const refused = refusalOf(call);
+      let ended = refused !== undefined;
+      if (refused !== undefined) {
+        // The stream is ended before a single request is read.
+        call.emit("error", refused);
+        return;
+      }
       call.on("data", (bytes: Buffer) => {
         if (ended) return;
         const result = answer(bytes);
@@ -111,7 +170,7 @@ export function checkCsdsLimits(limits: CsdsLimits): CsdsLimits {
 }
 
 /** Adds CSDS to a @grpc/grpc-js server (the xDS server's, or any other). */
-export function registerCsds(server: grpc.Server, sources: CsdsSources, options: { limits?: CsdsLimits } = {}): void {
+export function registerCsds(server: grpc.Server, sources: CsdsSources, options: CsdsServiceOptions = {}): void {
   const service = createCsdsService(sources, options);
   server.addService(service.definition, service.implementation);
 }

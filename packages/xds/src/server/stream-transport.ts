@@ -5,6 +5,7 @@ export const StatusCode = {
   ResourceExhausted: 8,
   Internal: 13,
   Unavailable: 14,
+  Unauthenticated: 16,
 } as const;
 
 export interface StreamError {

@@ -3,7 +3,7 @@ import type { ConfigWatcher } from "../cache/config-watcher.ts";
 import { StatusRegistry } from "../cache/node-status.ts";
 import { CsdsResourceVersions } from "./csds-resource-versions.ts";
 import type { CsdsLimits, CsdsRedact } from "./csds-response.ts";
-import { checkCsdsLimits, registerCsds } from "./csds-service.ts";
+import { type CsdsAuthorize, checkCsdsLimits, registerCsds } from "./csds-service.ts";
 import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
 import { DeltaResponseEncoder, type DeltaEncoderMetrics } from "./delta-response-encoder.ts";
 import { DeltaStream } from "./delta-stream.ts";
@@ -20,6 +20,8 @@ import { createTlsCredentials, type TlsCredentials, type XdsTlsOptions } from ".
 export interface XdsCsdsOptions extends CsdsLimits {
   /** Rewrites each resource CSDS shows (see CsdsSources.redact); xDS responses are unchanged. */
   readonly redact?: CsdsRedact;
+  /** Who may read status (see CsdsAuthorize); everyone when absent. */
+  readonly authorize?: CsdsAuthorize;
 }
 
 /** Options of {@link createXdsServer}. */
@@ -251,8 +253,8 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
     }
     const csds = options.csds ?? true;
     if (csds !== false) {
-      const { redact, ...limits } = csds === true ? {} : csds;
-      registerCsds(server, { status, cache: options.cache, resourceVersions, ...(redact ? { redact } : {}) }, { limits });
+      const { redact, authorize, ...limits } = csds === true ? {} : csds;
+      registerCsds(server, { status, cache: options.cache, resourceVersions, ...(redact ? { redact } : {}) }, { limits, ...(authorize ? { authorize } : {}) });
     }
   }
 
