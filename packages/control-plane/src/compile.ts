@@ -7,6 +7,7 @@ import { checkResource } from "./envoy/check-resource.ts";
 import { buildGraph } from "./graph/build-graph.ts";
 import type { GraphGroup, GraphService } from "./graph/graph.ts";
 import { objectKey, type Diagnostic, type ModelObject } from "./model/model-object.ts";
+import { certificateTimeCodes } from "./model/pem.ts";
 import { validateObject, type ValidObject } from "./model/validate-object.ts";
 
 /** Which Envoys a node group is for. Every field given must match (AND); within a list, any item (OR). */
@@ -98,7 +99,10 @@ export function createCompiler(options: CompileOptions = {}): Compiler {
       return lastPath;
     },
     compile(objects) {
-      const fast = state === undefined ? undefined : fastPath(state, objects, memo, check);
+      // A certificate's validity depends on the clock, which the fast paths do not read: a result that
+      // holds an expired / not-yet-valid verdict is compiled again, so a certificate that became valid is seen.
+      const timeBound = options.now !== undefined && state?.result.diagnostics.some((d) => certificateTimeCodes.has(d.code)) === true;
+      const fast = state === undefined || timeBound ? undefined : fastPath(state, objects, memo, check);
       if (fast !== undefined) {
         lastPath = fast === state ? "unchanged" : "endpoints";
         state = fast;

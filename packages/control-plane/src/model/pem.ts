@@ -43,6 +43,9 @@ export function checkCertificateAndKey(certificate: string, key: string): PemPro
   return problems;
 }
 
+/** The codes of {@link checkValidity}: they depend on the clock, not only on the objects. */
+export const certificateTimeCodes: ReadonlySet<string> = new Set(["tls.expired", "tls.not_yet_valid"]);
+
 /**
  * A certificate outside its validity window at `nowMs`: Envoy serves it as given and every
  * client refuses it. Reported as a warning by the caller, never a refusal: a certificate that

@@ -1,6 +1,7 @@
 import { createSnapshot, type Snapshot, type SnapshotCache } from "@ts-control-plane/xds";
 import { createCompiler, matchNodeGroup, type CompileOptions, type CompileResult, type Compiler, type NodeGroupConfig } from "../compile.ts";
 import type { Diagnostic, ModelObject } from "../model/model-object.ts";
+import { certificateTimeCodes } from "../model/pem.ts";
 import type { ChangePreview, ChangeSet, ObjectStore, RevisionChange, RevisionInfo } from "../store/object-store.ts";
 import { rollbackChange } from "../store/rollback-change.ts";
 import { diffSnapshots, type GroupDiff } from "./diff-snapshots.ts";
@@ -197,11 +198,17 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   function judge(objects: readonly ModelObject[], changed: ReadonlySet<string>): { built: Built; refused: string[]; diagnostics: Diagnostic[] } {
     const before = new Set(baseline().result.rejected);
     const built = build(compiler, objects);
+    // A certificate outside its validity window is a warning in compile() (time passing must never take a
+    // serving listener down), but the object that brings it is refused: clients would refuse it at once.
+    const outOfDate = built.result.diagnostics.filter((d) => d.object !== undefined && changed.has(d.object) && certificateTimeCodes.has(d.code));
+    const timeRefused = new Set(outOfDate.map((d) => d.object ?? ""));
     // Refuse when the change breaks an object: one it touches, or one that compiled before.
-    const refused = built.result.rejected.filter((key) => changed.has(key) || !before.has(key));
+    const refused = [...new Set([...built.result.rejected.filter((key) => changed.has(key) || !before.has(key)), ...timeRefused])].sort();
     const relevant = new Set([...refused, ...changed]);
     const diagnostics = [
-      ...built.result.diagnostics.filter((d) => d.object === undefined || relevant.has(d.object)),
+      ...built.result.diagnostics
+        .filter((d) => d.object === undefined || relevant.has(d.object))
+        .map((d) => (outOfDate.includes(d) ? { ...d, severity: "error" as const, message: `${d.message}: a change may not bring a certificate clients refuse` } : d)),
       ...built.problems,
     ];
     return { built, refused, diagnostics };
