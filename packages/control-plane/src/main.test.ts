@@ -12,18 +12,16 @@ import { RawXdsClient, TestPki } from "@ts-control-plane/xds/testing";
 import { defaultExamplePath, serve } from "./main.ts";
 import type { StatusReport } from "./status/status-report.ts";
 
+/** Both servers on loopback, on free ports, no watched files, a short debounce: what every test here starts from. */
+const onLoopback = { xdsHost: "127.0.0.1", xdsPort: 0, adminHost: "127.0.0.1", adminPort: 0, configPaths: [], debounceMs: 5 } as const;
+
 test("the admin API's status is the xDS server's own per-node record: a NACK the library recorded shows there", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "cp-main-"));
   const lines: string[] = [];
   const cp = await serve({
-    xdsHost: "127.0.0.1",
-    xdsPort: 0,
-    adminHost: "127.0.0.1",
-    adminPort: 0,
+    ...onLoopback,
     dataDir: dir,
-    configPaths: [],
     examplePath: defaultExamplePath,
-    debounceMs: 5,
     log: (l) => lines.push(l),
   });
   const client = new RawXdsClient({ port: cp.xdsPort, nodeId: "edge-1" });
@@ -72,14 +70,9 @@ test("a NACK message holding a newline is logged as exactly one line", async (t)
   const dir = mkdtempSync(join(tmpdir(), "cp-main-"));
   const written: string[] = [];
   const cp = await serve({
-    xdsHost: "127.0.0.1",
-    xdsPort: 0,
-    adminHost: "127.0.0.1",
-    adminPort: 0,
+    ...onLoopback,
     dataDir: dir,
-    configPaths: [],
     examplePath: defaultExamplePath,
-    debounceMs: 5,
     // What a log sink sees, joined as a file would be: every call is one line.
     log: (l) => written.push(`${l}\n`),
   });
@@ -102,14 +95,13 @@ test("a NACK message holding a newline is logged as exactly one line", async (t)
 test("serve: bad xDS TLS files are refused at start naming the file; plaintext on a non-loopback host warns loudly", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "cp-main-tls-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const base = { xdsPort: 0, adminHost: "127.0.0.1", adminPort: 0, configPaths: [], debounceMs: 5 } as const;
   const missing = join(dir, "missing.pem");
   await assert.rejects(
-    serve({ ...base, xdsHost: "127.0.0.1", dataDir: join(dir, "a"), xdsTls: { certFile: missing, keyFile: missing }, log: () => {} }),
+    serve({ ...onLoopback, dataDir: join(dir, "a"), xdsTls: { certFile: missing, keyFile: missing }, log: () => {} }),
     (e: unknown) => e instanceof Error && e.message.startsWith(`${missing}: cannot read the server certificate (ENOENT)`),
   );
   const lines: string[] = [];
-  const cp = await serve({ ...base, xdsHost: "0.0.0.0", dataDir: join(dir, "b"), log: (l) => lines.push(l) });
+  const cp = await serve({ ...onLoopback, xdsHost: "0.0.0.0", dataDir: join(dir, "b"), log: (l) => lines.push(l) });
   await cp.close();
   assert.ok(lines.some((l) => /^WARNING: xDS is served WITHOUT TLS on 0\.0\.0\.0/.test(l)), lines.join("\n"));
   assert.ok(!lines.some((l) => l.includes("xDS TLS:")));
@@ -126,13 +118,8 @@ test("serve over mTLS: changing a NodeGroup's identities ends an open stream tha
   const cert = await pki.issue({ name: "edge", commonName: "edge", sans: ["URI:spiffe://example.org/ns/edge/sa/envoy"] });
   const lines: string[] = [];
   const cp = await serve({
-    xdsHost: "127.0.0.1",
-    xdsPort: 0,
-    adminHost: "127.0.0.1",
-    adminPort: 0,
+    ...onLoopback,
     dataDir: join(dir, "data"),
-    configPaths: [],
-    debounceMs: 5,
     xdsTls: { certFile: server.certFile, keyFile: server.keyFile, clientCaFile: pki.caFile },
     log: (l) => lines.push(l),
   });
@@ -159,14 +146,9 @@ test("serve over mTLS: changing a NodeGroup's identities ends an open stream tha
 test("xdsLimits reach the xDS server: a node over maxNodeBytes is refused, and a disconnected proxy stays in its last group", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "cp-main-"));
   const cp = await serve({
-    xdsHost: "127.0.0.1",
-    xdsPort: 0,
-    adminHost: "127.0.0.1",
-    adminPort: 0,
+    ...onLoopback,
     dataDir: dir,
-    configPaths: [],
     examplePath: defaultExamplePath,
-    debounceMs: 5,
     log: () => {},
     xdsLimits: { maxNodeBytes: 2048, maxDisconnected: 5 },
   });
