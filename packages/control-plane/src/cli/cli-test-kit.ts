@@ -1,7 +1,7 @@
 // What the CLI's tests share: running `tcp` in-process with captured output,
 // a Service document, and a control plane on ephemeral ports to talk to.
 import { join } from "node:path";
-import { type RunningControlPlane, serve } from "../main.ts";
+import { type RunningControlPlane, type ServeOptions, serve } from "../main.ts";
 import { runCli } from "./run-cli.ts";
 
 /** Runs `tcp ARGS` in-process; returns its exit code and what it printed. */
@@ -16,8 +16,21 @@ export async function cli(args: string[], env: Record<string, string> = {}, stdi
 export const serviceYaml = (name: string, port: number): string =>
   `apiVersion: tcp.dev/v1alpha1\nkind: Service\nmetadata:\n  name: ${name}\nspec:\n  endpoints:\n    - address: 127.0.0.1\n      port: ${port}\n`;
 
+/** Serve options for tests: the store in DATADIR, xDS and admin on ephemeral loopback ports, no files, no log; MORE wins. */
+export const serveOptions = (dataDir: string, more: Partial<ServeOptions> = {}): ServeOptions => ({
+  xdsHost: "127.0.0.1",
+  xdsPort: 0,
+  adminHost: "127.0.0.1",
+  adminPort: 0,
+  dataDir,
+  configPaths: [],
+  debounceMs: 5,
+  log: () => {},
+  ...more,
+});
+
 /** A control plane with its store under DIR/data, xDS and admin on ephemeral loopback ports, and the env that points the CLI at it. */
 export async function serveForTests(dir: string): Promise<{ cp: RunningControlPlane; env: Record<string, string> }> {
-  const cp = await serve({ xdsHost: "127.0.0.1", xdsPort: 0, adminHost: "127.0.0.1", adminPort: 0, dataDir: join(dir, "data"), configPaths: [], debounceMs: 5, log: () => {} });
+  const cp = await serve(serveOptions(join(dir, "data")));
   return { cp, env: { CONTROL_PLANE_SERVER: `http://127.0.0.1:${cp.adminPort}` } };
 }

@@ -5,26 +5,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { type ServeOptions, serve } from "../main.ts";
+import { serve } from "../main.ts";
 import { StartupError } from "../startup/startup-error.ts";
 import { parseCliArgs } from "./cli-args.ts";
-import { cli, serviceYaml } from "./cli-test-kit.ts";
+import { cli, serveOptions as options, serviceYaml } from "./cli-test-kit.ts";
 import { resolveToken } from "./resolve-token.ts";
 
 // Issue 13: the admin API never listens beyond this machine without authentication, and
 // token mode works with no setup for the CLI on the same machine.
 
-const options = (dataDir: string, more: Partial<ServeOptions> = {}): ServeOptions => ({
-  xdsHost: "127.0.0.1",
-  xdsPort: 0,
-  adminHost: "127.0.0.1",
-  adminPort: 0,
-  dataDir,
-  configPaths: [],
-  debounceMs: 5,
-  log: () => {},
-  ...more,
-});
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), "cp-auth-"));

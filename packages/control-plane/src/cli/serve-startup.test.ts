@@ -6,23 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { type ServeOptions, serve } from "../main.ts";
+import { serve } from "../main.ts";
 import { StartupError } from "../startup/startup-error.ts";
+import { serveOptions as options } from "./cli-test-kit.ts";
 
 // Issue 12: a second control plane on a data directory in use, or a port in use, refuses to start
 // with a message that names the other process or the flag to change.
 
-const options = (dataDir: string, ports: Partial<Pick<ServeOptions, "xdsPort" | "adminPort">> = {}): ServeOptions => ({
-  xdsHost: "127.0.0.1",
-  xdsPort: 0,
-  adminHost: "127.0.0.1",
-  adminPort: 0,
-  dataDir,
-  configPaths: [],
-  debounceMs: 5,
-  log: () => {},
-  ...ports,
-});
 
 async function holdPort(): Promise<{ port: number; server: Server }> {
   const server = createServer();
