@@ -1,5 +1,5 @@
-import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { writePrivateFile } from "../store/write-private-file.ts";
 import type { TokenStore } from "./token-store.ts";
 
 /** The file, in the data directory, holding the first admin token for the CLI on this machine. */
@@ -17,8 +17,6 @@ export function ensureAdminToken(tokens: TokenStore, options: { readonly dataDir
   for (let i = 2; taken.has(name); i++) name = `admin-${i}`;
   const { token } = tokens.create({ name, role: "admin" });
   const file = join(options.dataDir, adminTokenFile);
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600); // the mode above applies only to a new file
-
+  writePrivateFile(file, `${token}\n`);
   return file;
 }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { writePrivateFile } from "../store/write-private-file.ts";
 import { ApiError, ApiErrorCode } from "./api-error.ts";
 
 /** What a token may do: read < write < admin (docs/admin-api.md § Authentication). */
@@ -38,11 +39,7 @@ const namePattern = /^[A-Za-z0-9_.-]{1,64}$/;
  */
 export function openTokenStore(options: { readonly file: string }): TokenStore {
   let tokens: StoredToken[] = existsSync(options.file) ? readTokens(options.file) : [];
-  const save = () => {
-    const tmp = `${options.file}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify({ tokens }, null, 2)}\n`, { mode: 0o600 });
-    renameSync(tmp, options.file);
-  };
+  const save = () => writePrivateFile(options.file, `${JSON.stringify({ tokens }, null, 2)}\n`);
   const info = (t: StoredToken): TokenInfo => ({ name: t.name, role: t.role, createdAt: t.createdAt });
   return {
     create({ name, role }) {

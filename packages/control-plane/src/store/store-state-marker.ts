@@ -1,4 +1,5 @@
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { writePrivateFile } from "./write-private-file.ts";
 
 /** What the last run left in the store, written next to the database after each commit (issue 14). */
 export interface StoreState {
@@ -38,9 +39,7 @@ export function readStoreState(file: string): StoreStateRead {
  * at worst an empty store on purpose then needs --allow-empty-store once.
  */
 export function writeStoreState(file: string, state: Omit<StoreState, "writtenAt">): void {
-  const tmp = `${file}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify({ ...state, writtenAt: new Date().toISOString() })}\n`, { mode: 0o600 });
-  renameSync(tmp, file);
+  writePrivateFile(file, `${JSON.stringify({ ...state, writtenAt: new Date().toISOString() })}\n`);
 }
 
 /** True when the marker says the last run had objects, or cannot be read (so it may have had). */
