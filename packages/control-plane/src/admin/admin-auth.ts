@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { ApiError, ApiErrorCode } from "./api-error.ts";
-import { type Role, roles, type TokenStore } from "./token-store.ts";
+import { bearerToken, type Role, roleIncludes, type TokenStore } from "./token-store.ts";
 
 /** How the admin API knows its callers: nobody (loopback only), or bearer tokens with roles. */
 export type AdminAuth = { readonly mode: "none" } | { readonly mode: "token"; readonly tokens: TokenStore };
@@ -29,23 +29,22 @@ export function requiredRole(method: string, segments: readonly string[]): Role 
 /** Checks the bearer token against the role the request needs: 401 without a known token, 403 when its role is too low. */
 export function authorize(req: IncomingMessage, auth: AdminAuth, needed: Role | undefined): Caller {
   if (auth.mode === "none" || needed === undefined) return { identity: undefined };
-  const header = req.headers.authorization ?? "";
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  const value = bearerToken(req.headers.authorization);
   const what = `${req.method ?? "GET"} ${new URL(req.url ?? "/", "http://admin").pathname}`;
-  if (match?.[1] === undefined) {
+  if (value === undefined) {
     throw new ApiError(
       ApiErrorCode.Unauthorized,
       `${what} needs a token with role ${needed}: send Authorization: Bearer TOKEN (the CLI takes --token, TCP_TOKEN or <data-dir>/admin-token)`,
       { extra: { requiredRole: needed } },
     );
   }
-  const token = auth.tokens.verify(match[1]);
+  const token = auth.tokens.verify(value);
   if (token === undefined) {
     throw new ApiError(ApiErrorCode.Unauthorized, `the token is not known (revoked, or never created); ${what} needs a token with role ${needed}`, {
       extra: { requiredRole: needed },
     });
   }
-  if (roles.indexOf(token.role) < roles.indexOf(needed)) {
+  if (!roleIncludes(token.role, needed)) {
     throw new ApiError(ApiErrorCode.Forbidden, `token ${JSON.stringify(token.name)} has role ${token.role}; ${what} needs role ${needed}`, {
       extra: { requiredRole: needed, role: token.role },
     });

@@ -1,5 +1,6 @@
 import type { CsdsAuthorize } from "@ts-control-plane/xds";
-import { roles, type TokenStore } from "./token-store.ts";
+import { describePeerIdentity } from "../status/authorize-node-group.ts";
+import { bearerToken, roleIncludes, type TokenStore } from "./token-store.ts";
 
 /** What {@link authorizeCsds} accepts: admin tokens (when `--admin-auth token`) and operator certificate identities. */
 export interface AuthorizeCsdsOptions {
@@ -26,16 +27,15 @@ export function authorizeCsds(options: AuthorizeCsdsOptions): CsdsAuthorize {
     const header = metadata.get("authorization")[0];
     if (header !== undefined) {
       if (options.tokens === undefined) return { code: "unauthenticated", message: `CSDS: admin tokens are off (serve without --admin-auth token), so a bearer token is not accepted; ${how}` };
-      const match = /^Bearer\s+(\S+)\s*$/i.exec(String(header));
-      const token = match?.[1] === undefined ? undefined : options.tokens.verify(match[1]);
+      const value = bearerToken(String(header));
+      const token = value === undefined ? undefined : options.tokens.verify(value);
       if (token === undefined) return { code: "unauthenticated", message: `CSDS: the token is not known (revoked, never created, or not "Bearer TOKEN"); ${how}` };
       // Every role includes read; the check stays so a lower role added later is refused here too.
-      if (roles.indexOf(token.role) < roles.indexOf("read")) return { code: "permission_denied", message: `CSDS: token ${JSON.stringify(token.name)} has role ${token.role}; CSDS needs role read` };
+      if (!roleIncludes(token.role, "read")) return { code: "permission_denied", message: `CSDS: token ${JSON.stringify(token.name)} has role ${token.role}; CSDS needs role read` };
       return undefined;
     }
     if (peer !== undefined) {
-      const shown = peer.identity === "" ? "a certificate with no URI SAN, DNS SAN or CN" : `identity ${JSON.stringify(peer.identity)}`;
-      return { code: "permission_denied", message: `CSDS: ${shown} is not an operator identity; ${how}` };
+      return { code: "permission_denied", message: `CSDS: ${describePeerIdentity(peer)} is not an operator identity; ${how}` };
     }
     return { code: "unauthenticated", message: `CSDS needs credentials: ${how}` };
   };

@@ -7,6 +7,14 @@ import { ApiError, ApiErrorCode } from "./api-error.ts";
 export type Role = "read" | "write" | "admin";
 export const roles: readonly Role[] = ["read", "write", "admin"];
 
+/** Whether a token of ROLE may do what NEEDED allows: each role includes the ones before it. */
+export const roleIncludes = (role: Role, needed: Role): boolean => roles.indexOf(role) >= roles.indexOf(needed);
+
+/** The token of an `Authorization: Bearer TOKEN` value (RFC 6750 § 2.1; the scheme in any case), or undefined. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+}
+
 /** A token as listed: never its value, which is shown once, at creation. */
 export interface TokenInfo {
   readonly name: string;

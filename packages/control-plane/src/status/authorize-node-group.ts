@@ -12,6 +12,11 @@ export interface AuthorizeNodeGroupOptions {
   readonly log: (line: string) => void;
 }
 
+/** A verified client certificate's identity as refusals name it. */
+export function describePeerIdentity(peer: { readonly identity: string }): string {
+  return peer.identity === "" ? "a certificate with no URI SAN, DNS SAN or CN" : `identity ${JSON.stringify(peer.identity)}`;
+}
+
 /**
  * The xDS server's `authorize` for the control plane: with mTLS, a proxy may
  * connect as a node group only with a certificate identity that group's
@@ -29,8 +34,7 @@ export function authorizeNodeGroup(options: AuthorizeNodeGroupOptions): XdsAutho
       options.refusals.clear(node.id);
       return { allowed: true };
     }
-    const shown = peer.identity === "" ? "a certificate with no URI SAN, DNS SAN or CN" : `identity ${JSON.stringify(peer.identity)}`;
-    const reason = `${shown} may not connect as node ${JSON.stringify(node.id)} of node group ${JSON.stringify(group)}: add it to the NodeGroup's spec.identities, or give the proxy a certificate that group allows`;
+    const reason = `${describePeerIdentity(peer)} may not connect as node ${JSON.stringify(node.id)} of node group ${JSON.stringify(group)}: add it to the NodeGroup's spec.identities, or give the proxy a certificate that group allows`;
     const entry = options.refusals.record({ nodeId: node.id, cluster: node.cluster, group: options.groups().some((g) => g.name === group) ? (group ?? null) : null, identity: peer.identity, fingerprint256: peer.fingerprint256, reason });
     options.log(`xDS refused node ${node.id} (cluster ${JSON.stringify(node.cluster)}, certificate ${peer.fingerprint256}), ${entry.count} time(s): ${reason}`);
     return { allowed: false, reason };
