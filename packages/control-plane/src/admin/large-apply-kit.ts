@@ -1,0 +1,141 @@
+// Test and benchmark kit for large applies (issue 14: "large applies are processed
+// without blocking the event loop for more than ~100 ms at a time"): the objects of
+// a large apply, and a watch of what a blocked event loop starves: timers, GET
+// /healthz and an xDS stream. Used by large-apply.test.ts and bench/large-apply.ts;
+// not part of the control plane's API.
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { TypeUrl } from "@ts-control-plane/xds";
+import { RawXdsClient } from "@ts-control-plane/xds/testing";
+import type { ModelObject } from "../model/model-object.ts";
+
+const apiVersion = "tcp.dev/v1alpha1";
+
+/** The listener of largeConfig. */
+export const largeListener = "bulk";
+
+/** The two Services the canary stream alternates between (create them before watching). */
+export const canaryServices: readonly ModelObject[] = ["canary-a", "canary-b"].map((name, i) => ({
+  apiVersion,
+  kind: "Service",
+  metadata: { name },
+  spec: { endpoints: [{ address: "127.0.0.1", port: 9100 + i }] },
+}));
+
+/**
+ * N objects: 1 Listener, R = round(N / 10) Routes of one rule each (each on its own
+ * domain), the rest Services of one static endpoint. Small objects, so 20,000 fit the
+ * admin API's default 4 MiB body as the CLI sends them (`{"items": [...]}`, about 3 MB).
+ * `tag` labels every Service: an apply with another tag changes every one of them.
+ */
+export function largeConfig(objects: number, options: { tag?: string } = {}): ModelObject[] {
+  const routes = Math.max(1, Math.round(objects / 10));
+  const services = Math.max(1, objects - 1 - routes);
+  const out: ModelObject[] = [{ apiVersion, kind: "Listener", metadata: { name: largeListener }, spec: { protocol: "HTTP", port: 10100 } }];
+  for (let i = 0; i < routes; i++) {
+    out.push({
+      apiVersion,
+      kind: "Route",
+      metadata: { name: `r-${i}` },
+      spec: { listeners: [largeListener], domains: [`r-${i}.example.com`], routes: [{ match: { prefix: "/" }, backends: [{ service: `s-${i % services}` }] }] },
+    });
+  }
+  for (let i = 0; i < services; i++) {
+    const n = i + 1;
+    out.push({
+      apiVersion,
+      kind: "Service",
+      metadata: { name: `s-${i}`, ...(options.tag === undefined ? {} : { labels: { tag: options.tag } }) },
+      spec: { endpoints: [{ address: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`, port: 8080 }] },
+    });
+  }
+  return out;
+}
+
+/** What the watch saw: the longest each probe waited. */
+export interface Responsiveness {
+  /** Longest gap between two ticks of a 10 ms interval, minus the 10 ms. */
+  readonly maxTimerGapMs: number;
+  /** perf_hooks.monitorEventLoopDelay max (10 ms resolution). */
+  readonly loopDelayMaxMs: number;
+  /** Slowest GET /healthz (one every 20 ms, one at a time), from when it was due. */
+  readonly healthzMaxMs: number;
+  readonly healthzAnswers: number;
+  /** Slowest xDS answer to the canary's new subscription (one every 20 ms, one at a time), from when it was due. */
+  readonly canaryMaxMs: number;
+  readonly canaryAnswers: number;
+}
+
+export interface ResponsivenessWatch {
+  stop(): Promise<Responsiveness>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Starts the probes; the canary's first answer has arrived when this resolves. */
+export async function watchResponsiveness(options: { adminPort: number; xdsPort: number }): Promise<ResponsivenessWatch> {
+  let stopped = false;
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  let last = performance.now();
+  let maxTimerGapMs = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    maxTimerGapMs = Math.max(maxTimerGapMs, now - last - 10);
+    last = now;
+  }, 10);
+
+  let healthzMaxMs = 0;
+  let healthzAnswers = 0;
+  let healthzStarted: number | undefined;
+  const healthz = (async () => {
+    while (!stopped) {
+      // From when the probe was due, not when a blocked loop got round to sending it: a prober
+      // outside the process sends on time and waits for the whole stall.
+      healthzStarted = performance.now() + 20;
+      await sleep(20);
+      if (stopped) break;
+      const res = await fetch(`http://127.0.0.1:${options.adminPort}/healthz`);
+      await res.text();
+      if (res.status !== 200) throw new Error(`GET /healthz answered ${res.status}`);
+      healthzMaxMs = Math.max(healthzMaxMs, performance.now() - healthzStarted);
+      healthzStarted = undefined;
+      healthzAnswers++;
+    }
+  })();
+
+  // SotW ADS on EDS: each new subscription (canary-a, then canary-b, ...) must be answered from the snapshot.
+  const client = new RawXdsClient({ port: options.xdsPort, nodeId: "canary" });
+  const names = canaryServices.map((s) => s.metadata.name);
+  client.send({ typeUrl: TypeUrl.Endpoint, resourceNames: [names[0] ?? ""] });
+  let response = await client.next(10_000);
+  let canaryMaxMs = 0;
+  let canaryAnswers = 0;
+  let canaryStarted: number | undefined;
+  const canary = (async () => {
+    for (let i = 1; !stopped; i++) {
+      canaryStarted = performance.now() + 20;
+      await sleep(20);
+      if (stopped) break;
+      client.send({ typeUrl: TypeUrl.Endpoint, versionInfo: response.versionInfo, responseNonce: response.nonce, resourceNames: [names[i % names.length] ?? ""] });
+      response = await client.next(30_000);
+      canaryMaxMs = Math.max(canaryMaxMs, performance.now() - canaryStarted);
+      canaryStarted = undefined;
+      canaryAnswers++;
+    }
+  })();
+
+  return {
+    async stop() {
+      stopped = true;
+      // A probe still waiting counts what it has waited so far.
+      const now = performance.now();
+      if (healthzStarted !== undefined && now > healthzStarted) healthzMaxMs = Math.max(healthzMaxMs, now - healthzStarted);
+      if (canaryStarted !== undefined && now > canaryStarted) canaryMaxMs = Math.max(canaryMaxMs, now - canaryStarted);
+      await Promise.all([healthz, canary]);
+      clearInterval(ticker);
+      histogram.disable();
+      client.close();
+      return { maxTimerGapMs, loopDelayMaxMs: histogram.max / 1e6, healthzMaxMs, healthzAnswers, canaryMaxMs, canaryAnswers };
+    },
+  };
+}
