@@ -165,7 +165,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
 
     if (store.currentRevision() === 0 && options.configPaths.length === 0 && options.examplePath !== undefined && existsSync(options.examplePath)) {
       const parsed = readConfigFile(options.examplePath);
-      const outcome = reconciler.change({ upserts: parsed.objects, source: `example:${options.examplePath}` });
+      const outcome = reconciler.changeNow({ upserts: parsed.objects, source: `example:${options.examplePath}` });
       if (outcome.accepted) log(`the store was empty: loaded the example ${options.examplePath} as revision ${outcome.revision?.revision}`);
       else for (const d of [...parsed.diagnostics, ...outcome.diagnostics]) log(`example refused: ${formatDiagnostic(d)}`);
     }
@@ -174,7 +174,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       const fileSources = createFileSources({
         paths: options.configPaths,
         store,
-        apply: (change) => reconciler.change(change),
+        apply: (change) => reconciler.changeNow(change),
         ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs * 2 } : {}),
         log,
       });

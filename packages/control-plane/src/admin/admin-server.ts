@@ -4,7 +4,7 @@ import { stringify } from "yaml";
 import { oneLineLog } from "../log/one-line.ts";
 import type { Diagnostic, ModelObject } from "../model/model-object.ts";
 import type { ChangeOutcome, Reconciler } from "../reconciler/reconciler.ts";
-import { type ParsedConfig, parseConfigText, withSource } from "../sources/read-config-file.ts";
+import { type ParsedConfig, parseConfigTextSliced, withSource } from "../sources/read-config-file.ts";
 import { type ProxyConfig, type ProxyConfigOptions, proxyConfigTypes } from "../status/proxy-config.ts";
 import type { StatusReport } from "../status/status-report.ts";
 import type { ObjectStore, StoredObject } from "../store/object-store.ts";
@@ -23,6 +23,7 @@ import { packageVersion } from "./package-version.ts";
 import { readBody as readLimitedBody } from "./read-body.ts";
 import { findRedactedPlaceholder, redactingLog, redactSecrets, redactText } from "../log/redact-secrets.ts";
 import { pathSegments, requestUrl } from "./request-path.ts";
+import { runSliced, type Steps } from "../model/time-slice.ts";
 
 export interface AdminServerOptions {
   readonly store: ObjectStore;
@@ -85,8 +86,9 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   const readBody = (req: IncomingMessage): Promise<string> => readLimitedBody(req, bodyLimits);
 
   /** Objects from a body: multi-document YAML, one JSON object, a JSON array, or `{ "items": [...] }`. */
-  function objectsOf(text: string): { objects: ModelObject[]; locate: ParsedConfig["locate"] } {
-    const parsed = parseConfigText(bodyDocuments(text), { baseDir, readFiles: false });
+  async function objectsOf(text: string): Promise<{ objects: ModelObject[]; locate: ParsedConfig["locate"] }> {
+    // Parsed in slices: 20,000 objects take about a second to parse, which must not block xDS streams (issue 14).
+    const parsed = await parseConfigTextSliced(await bodyDocuments(text), { baseDir, readFiles: false });
     const errors = parsed.diagnostics.filter((d) => d.severity === "error");
     // A body too deep or too alias-laden to read at all is malformed (400), not a refused change (issue 14).
     const unreadable = errors.find((d) => d.code === "input.too_deep" || d.code === "yaml.aliases");
@@ -105,7 +107,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         ],
       });
     }
-    refuseRedactedValues(parsed.objects);
+    await runSliced(refuseRedactedValues(parsed.objects));
     return { objects: parsed.objects, locate: parsed.locate };
   }
 
@@ -159,10 +161,16 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     try {
       return fn();
     } catch (error) {
-      if (error instanceof StoreError) {
-        throw new ApiError(apiCodeOf[error.code], error.message);
-      }
-      throw error;
+      throw apiErrorOf(error);
+    }
+  }
+
+  /** wrapStore for the reconciler's queued (asynchronous) calls. */
+  async function wrapChange<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw apiErrorOf(error);
     }
   }
 
@@ -184,7 +192,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       return { json: item(s) };
     }
     if (method === "PUT") {
-      const { objects: objs, locate } = objectsOf(await readBody(ctx.req));
+      const { objects: objs, locate } = await objectsOf(await readBody(ctx.req));
       const [object] = objs;
       if (objs.length !== 1 || object === undefined) throw new ApiError(ApiErrorCode.BadRequest, `PUT takes exactly one object, got ${objs.length}`);
       if (object.kind !== kind || object.metadata.name !== name) {
@@ -192,7 +200,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       }
       const expected = expectedRevision(ctx);
       const source = changeSource(ctx, "api");
-      const outcome = wrapStore(() =>
+      const outcome = await wrapChange(() =>
         reconciler.change({
           upserts: [object],
           source,
@@ -206,7 +214,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       if (store.get(key) === undefined) throw new ApiError(ApiErrorCode.NotFound, `${key} does not exist`);
       const expected = expectedRevision(ctx);
       const source = changeSource(ctx, "api");
-      const outcome = wrapStore(() =>
+      const outcome = await wrapChange(() =>
         reconciler.change({
           deletes: [key],
           source,
@@ -249,7 +257,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     const missing = keys.filter((k) => store.get(k) === undefined);
     if (missing.length > 0) throw new ApiError(ApiErrorCode.NotFound, `${missing.join(", ")} ${missing.length === 1 ? "does" : "do"} not exist; nothing was deleted`);
     const source = changeSource(ctx, "api");
-    return outcomeReply(wrapStore(() => reconciler.change({ deletes: [...new Set(keys)], source, dryRun: flag(ctx, "dryRun") })), source);
+    return outcomeReply(await wrapChange(() => reconciler.change({ deletes: [...new Set(keys)], source, dryRun: flag(ctx, "dryRun") })), source);
   }
 
   /**
@@ -287,20 +295,20 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         return objects(ctx);
       case "apply": {
         only("POST");
-        const { objects: objs, locate } = objectsOf(await readBody(ctx.req));
+        const { objects: objs, locate } = await objectsOf(await readBody(ctx.req));
         const source = changeSource(ctx, "api");
-        return outcomeReply(wrapStore(() => reconciler.change({ upserts: objs, source, dryRun: flag(ctx, "dryRun") })), source, locate);
+        return outcomeReply(await wrapChange(() => reconciler.change({ upserts: objs, source, dryRun: flag(ctx, "dryRun") })), source, locate);
       }
       case "validate": {
         only("POST");
-        const { objects: objs, locate } = objectsOf(await readBody(ctx.req));
-        const outcome = wrapStore(() => reconciler.change({ upserts: objs, source: "validate", dryRun: true }));
+        const { objects: objs, locate } = await objectsOf(await readBody(ctx.req));
+        const outcome = await wrapChange(() => reconciler.change({ upserts: objs, source: "validate", dryRun: true }));
         return outcomeReply(outcome, "validate", locate);
       }
       case "diff": {
         only("POST");
-        const { objects: objs, locate } = objectsOf(await readBody(ctx.req));
-        const d = wrapStore(() => reconciler.diff({ upserts: objs, source: "diff" }));
+        const { objects: objs, locate } = await objectsOf(await readBody(ctx.req));
+        const d = await wrapChange(() => reconciler.diff({ upserts: objs, source: "diff" }));
         if (!d.accepted) {
           const diagnostics = d.diagnostics.map((x) => withSource(x, locate));
           throw new ApiError(ApiErrorCode.Refused, "this change would be refused", { diagnostics, extra: { rejected: d.rejected } });
@@ -339,7 +347,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         if (to === undefined) throw new ApiError(ApiErrorCode.BadRequest, 'say which revision to roll back to: {"to": N} or ?to=N');
         const by = changeSource(ctx, "");
         const source = by === "" ? `rollback:${to}` : `${by}:rollback:${to}`;
-        const outcome = wrapStore(() => reconciler.rollback(to, { dryRun: flag(ctx, "dryRun") || body.dryRun === true, source }));
+        const outcome = await wrapChange(() => reconciler.rollback(to, { dryRun: flag(ctx, "dryRun") || body.dryRun === true, source }));
         return outcomeReply(outcome, source);
       }
       case "tokens":
@@ -422,13 +430,19 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   };
 }
 
+/** A store error as the API answers it (conflict 409, not found 404, ...); anything else as it is. */
+function apiErrorOf(error: unknown): unknown {
+  return error instanceof StoreError ? new ApiError(apiCodeOf[error.code], error.message) : error;
+}
+
 /**
  * An object read back (get, history) and applied as it was would replace a real key by its
  * placeholder: refused, with the path of the placeholder and the fix (issue 13).
  */
-function refuseRedactedValues(objects: readonly ModelObject[]): void {
+function* refuseRedactedValues(objects: readonly ModelObject[]): Steps<void> {
   const diagnostics: Diagnostic[] = [];
   for (const object of objects) {
+    yield;
     const path = findRedactedPlaceholder(object);
     if (path === undefined) continue;
     diagnostics.push({

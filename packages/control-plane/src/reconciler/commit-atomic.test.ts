@@ -41,7 +41,7 @@ it("an apply referencing X and a concurrent delete of X never leave a dangling r
     commit(change, options) {
       if (!interleaved && change.upserts?.some((o) => o.kind === "Route")) {
         interleaved = true;
-        const deleted = b.change({ deletes: ["Service/x"], source: "b" });
+        const deleted = b.changeNow({ deletes: ["Service/x"], source: "b" });
         assert.equal(deleted.accepted, true, JSON.stringify(deleted.diagnostics));
       }
       return storeA.commit(change, options);
@@ -49,8 +49,8 @@ it("an apply referencing X and a concurrent delete of X never leave a dangling r
   };
   const a = writer(racing);
   try {
-    assert.equal(a.change({ upserts: [listener, service], source: "a" }).accepted, true);
-    const outcome = a.change({ upserts: [route], source: "a" });
+    assert.equal((await a.change({ upserts: [listener, service], source: "a" })).accepted, true);
+    const outcome = await a.change({ upserts: [route], source: "a" });
     assert.ok(interleaved);
     assert.equal(outcome.accepted, false, "the apply must be judged against the store with X deleted");
     assert.ok(outcome.diagnostics.some((d) => d.severity === "error" && d.message.includes("x")), JSON.stringify(outcome.diagnostics));
@@ -61,8 +61,8 @@ it("an apply referencing X and a concurrent delete of X never leave a dangling r
     assert.deepEqual(keys, ["Listener/l"]);
 
     // The other order: the Route is stored first, so the delete of X is the one refused.
-    assert.equal(a.change({ upserts: [service, route], source: "a" }).accepted, true);
-    const deleteNow = b.change({ deletes: ["Service/x"], source: "b" });
+    assert.equal((await a.change({ upserts: [service, route], source: "a" })).accepted, true);
+    const deleteNow = await b.change({ deletes: ["Service/x"], source: "b" });
     assert.equal(deleteNow.accepted, false);
     assert.deepEqual(storeB.list().map((s) => s.key).sort(), ["Listener/l", "Route/to-x", "Service/x"]);
   } finally {
