@@ -7,7 +7,7 @@
 // loop is the one watched. N objects (packages/control-plane/src/admin/large-apply-kit.ts:
 // 1 Listener, N/10 Routes, the rest Services) go in one POST /api/v1/apply as the CLI
 // sends them (JSON `{"items": [...]}`), while the kit's probes run: a 10 ms interval
-// (its longest gap), monitorEventLoopDelay (max), GET /healthz every 20 ms (slowest
+// (its longest gap, and the thread CPU time spent in it), monitorEventLoopDelay (max), GET /healthz every 20 ms (slowest
 // answer) and an xDS ADS stream that changes its EDS subscription every 20 ms (slowest
 // answer). A 1-object apply (one Service's port moves) is timed before the large apply
 // (nearly empty store) and after it (N objects stored), the median of --small-runs.
@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { canaryServices, largeConfig, watchResponsiveness } from "@ts-control-plane/control-plane/admin/large-apply-kit";
 import { serve } from "@ts-control-plane/control-plane/main";
+import { RawXdsClient } from "@ts-control-plane/xds/testing";
 import { positiveInt, runMain } from "./support/cli.ts";
 import { ms, textTable } from "./support/text-table.ts";
 
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
     const smallEmptyMs = await smallApplies(cp.adminPort, smallRuns, 0);
     const config = largeConfig(objects);
     const bodyBytes = Buffer.byteLength(JSON.stringify({ items: config }));
-    const watch = await watchResponsiveness({ adminPort: cp.adminPort, xdsPort: cp.xdsPort });
+    const watch = await watchResponsiveness({ adminPort: cp.adminPort, canary: new RawXdsClient({ port: cp.xdsPort, nodeId: "canary" }) });
     const started = performance.now();
     const result = await apply(cp.adminPort, config);
     const applyMs = performance.now() - started;
@@ -65,9 +66,11 @@ async function main(): Promise<void> {
         ["measure", "value"],
         ["apply wall time (answered = stored, compiled, pushed)", ms(applyMs)],
         ["max event-loop stall: 10 ms interval gap", ms(seen.maxTimerGapMs)],
+        ["longest block in CPU time (thread CPU between two ticks)", ms(seen.maxBlockCpuMs)],
         ["max event-loop stall: monitorEventLoopDelay max", ms(seen.loopDelayMaxMs)],
         ["GET /healthz slowest answer during the apply", `${ms(seen.healthzMaxMs)} (${seen.healthzAnswers} answers)`],
         ["xDS canary slowest answer during the apply", `${ms(seen.canaryMaxMs)} (${seen.canaryAnswers} answers)`],
+        ["  the same two, in this thread's CPU time", `${ms(seen.healthzMaxCpuMs)} / ${ms(seen.canaryMaxCpuMs)}`],
         ["1-object apply, nearly empty store (median)", ms(smallEmptyMs)],
         [`1-object apply, ${objects} objects stored (median)`, ms(smallStoredMs)],
       ]),
@@ -79,11 +82,14 @@ async function main(): Promise<void> {
         bodyBytes,
         applyMs,
         maxTimerGapMs: seen.maxTimerGapMs,
+        maxBlockCpuMs: seen.maxBlockCpuMs,
         loopDelayMaxMs: seen.loopDelayMaxMs,
         healthzMaxMs: seen.healthzMaxMs,
         healthzAnswers: seen.healthzAnswers,
         canaryMaxMs: seen.canaryMaxMs,
         canaryAnswers: seen.canaryAnswers,
+        healthzMaxCpuMs: seen.healthzMaxCpuMs,
+        canaryMaxCpuMs: seen.canaryMaxCpuMs,
         smallApplyEmptyMs: smallEmptyMs,
         smallApplyStoredMs: smallStoredMs,
         node: process.version,
