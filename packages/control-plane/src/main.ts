@@ -332,6 +332,13 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   const envCsdsIdentities = (env["CONTROL_PLANE_CSDS_IDENTITIES"] ?? "").split(",").map((v) => v.trim()).filter((v) => v !== "").map((v) => csdsIdentity(v, "CONTROL_PLANE_CSDS_IDENTITIES"));
   const flagCsdsIdentities: string[] = [];
   const configPaths: string[] = [];
+  // The library's xDS limits (issue 14; docs/xds-protocol.md § Bounded memory), checked here with the flag's name.
+  const limits: { maxNodeBytes?: number; maxDisconnected?: number; forgetDisconnectedAfterMs?: number; csdsMaxNodes?: number; csdsMaxResponseBytes?: number } = {};
+  const count = (v: string, from: string, min: number, what: string): number => {
+    const n = Number(v);
+    if (!/^[0-9]+$/.test(v) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${from} needs a whole number of ${what} >= ${min}, got ${JSON.stringify(v)}`);
+    return n;
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
     const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
@@ -393,6 +400,21 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
       case "--csds-identity":
         flagCsdsIdentities.push(csdsIdentity(value(), flag));
         break;
+      case "--xds-max-node-bytes":
+        limits.maxNodeBytes = count(value(), flag, 1024, "bytes");
+        break;
+      case "--xds-max-disconnected":
+        limits.maxDisconnected = count(value(), flag, 0, "proxies");
+        break;
+      case "--xds-forget-disconnected-ms":
+        limits.forgetDisconnectedAfterMs = count(value(), flag, 0, "milliseconds");
+        break;
+      case "--csds-max-nodes":
+        limits.csdsMaxNodes = count(value(), flag, 1, "nodes");
+        break;
+      case "--csds-max-response-bytes":
+        limits.csdsMaxResponseBytes = count(value(), flag, 1, "bytes");
+        break;
       default:
         throw new UsageError(`unknown flag ${JSON.stringify(arg)} for serve`);
     }
@@ -404,6 +426,16 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     throw new UsageError("--xds-client-ca (env CONTROL_PLANE_XDS_CLIENT_CA) needs --xds-tls-cert and --xds-tls-key: mTLS is TLS with client certificates");
   }
   const csdsIdentities = [...new Set(flagCsdsIdentities.length > 0 ? flagCsdsIdentities : envCsdsIdentities)];
+  const csdsLimits = {
+    ...(limits.csdsMaxNodes === undefined ? {} : { maxNodes: limits.csdsMaxNodes }),
+    ...(limits.csdsMaxResponseBytes === undefined ? {} : { maxResponseBytes: limits.csdsMaxResponseBytes }),
+  };
+  const xdsLimits: XdsLimits = {
+    ...(limits.maxNodeBytes === undefined ? {} : { maxNodeBytes: limits.maxNodeBytes }),
+    ...(limits.maxDisconnected === undefined ? {} : { maxDisconnected: limits.maxDisconnected }),
+    ...(limits.forgetDisconnectedAfterMs === undefined ? {} : { forgetDisconnectedAfterMs: limits.forgetDisconnectedAfterMs }),
+    ...(Object.keys(csdsLimits).length === 0 ? {} : { csds: csdsLimits }),
+  };
   if (csdsIdentities.length > 0 && clientCa === undefined) {
     throw new UsageError("--csds-identity (env CONTROL_PLANE_CSDS_IDENTITIES) needs --xds-client-ca: an identity is read from a verified client certificate, so it needs mTLS");
   }
@@ -422,6 +454,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     ...(allowRawFilename ? { allowRawFilename } : {}),
     ...(storeKeyFile !== undefined ? { storeKeyFile } : {}),
     ...(csdsIdentities.length > 0 ? { csdsIdentities } : {}),
+    ...(Object.keys(xdsLimits).length > 0 ? { xdsLimits } : {}),
     ...(tlsCert !== undefined && tlsKey !== undefined ? { xdsTls: { certFile: tlsCert, keyFile: tlsKey, ...(clientCa === undefined ? {} : { clientCaFile: clientCa }) } } : {}),
   };
 }
@@ -438,6 +471,8 @@ export const serveUsage = `usage: serve [--xds-host 127.0.0.1] [--xds-port 18000
              [--data-dir ./.data] [--config FILE|DIR]... [--debounce-ms 50] [--no-example] [--allow-empty-store]
              [--admin-auth none|token] [--admin-allowed-host NAME]... [--allow-raw-filename]
              [--xds-tls-cert FILE --xds-tls-key FILE [--xds-client-ca FILE [--csds-identity ID]...]] [--store-key-file FILE]
+             [--xds-max-node-bytes 262144] [--xds-max-disconnected 10000] [--xds-forget-disconnected-ms 3600000]
+             [--csds-max-nodes 1000] [--csds-max-response-bytes 4194304]
   env: CONTROL_PLANE_XDS_HOST, CONTROL_PLANE_XDS_PORT, CONTROL_PLANE_ADMIN_HOST, CONTROL_PLANE_ADMIN_PORT, CONTROL_PLANE_DATA_DIR,
        CONTROL_PLANE_ADMIN_AUTH, CONTROL_PLANE_XDS_TLS_CERT, CONTROL_PLANE_XDS_TLS_KEY, CONTROL_PLANE_XDS_CLIENT_CA,
        CONTROL_PLANE_STORE_KEY_FILE, CONTROL_PLANE_CSDS_IDENTITIES (comma-separated)`;
