@@ -4,7 +4,7 @@ import { buildGroupResources, compareResources, createBuildMemo, graphKey, type 
 import { buildServiceResources } from "./envoy/build-service-resources.ts";
 import type { BuiltResource } from "./envoy/built-resource.ts";
 import { checkResource } from "./envoy/check-resource.ts";
-import { buildGraph } from "./graph/build-graph.ts";
+import { buildGraphSteps } from "./graph/build-graph.ts";
 import type { GraphGroup, GraphService } from "./graph/graph.ts";
 import { objectKey, type Diagnostic, type ModelObject } from "./model/model-object.ts";
 import { certificateTimeCodes } from "./model/pem.ts";
@@ -159,8 +159,7 @@ function* fullCompile(objects: readonly ModelObject[], memo: BuildMemo, check: (
   // references to it, so the graph is rebuilt without it (a few rounds at most).
   const pgv: Diagnostic[] = [];
   for (;;) {
-    const g = buildGraph(valid, { refused, allowRawFilename: options.allowRawFilename === true });
-    yield;
+    const g = yield* buildGraphSteps(valid, { refused, allowRawFilename: options.allowRawFilename === true });
     const groups: { graph: GraphGroup; built: BuiltResource[] }[] = [];
     for (const graph of g.graph.groups) {
       groups.push({ graph, built: yield* buildGroupResources(graph, memo) });

@@ -12,6 +12,7 @@ import { References } from "./references.ts";
 import { assignGroups, type GroupPlan } from "./assign-groups.ts";
 import { findListenerConflicts, findDomainConflicts } from "./find-conflicts.ts";
 import { checkRawResources } from "./check-raw-resources.ts";
+import { runToEnd, type Steps } from "../model/time-slice.ts";
 
 export interface GraphResult {
   graph: Graph;
@@ -28,7 +29,17 @@ type Of<K extends ValidObject["kind"]> = Extract<ValidObject, { kind: K }>;
  * is refused on its own with a diagnostic; everything else keeps flowing. Conflicts are
  * settled by name order so the outcome never depends on input order.
  */
-export function buildGraph(objects: readonly ValidObject[], options: { refused: ReadonlySet<string>; allowRawFilename?: boolean }): GraphResult {
+export function buildGraph(objects: readonly ValidObject[], options: GraphOptions): GraphResult {
+  return runToEnd(buildGraphSteps(objects, options));
+}
+
+export interface GraphOptions {
+  readonly refused: ReadonlySet<string>;
+  readonly allowRawFilename?: boolean;
+}
+
+/** The steps of buildGraph, yielding between its phases (model/time-slice.ts; issue 14). */
+export function* buildGraphSteps(objects: readonly ValidObject[], options: GraphOptions): Steps<GraphResult> {
   const byKind = new Map<Kind, Map<string, ValidObject>>();
   for (const o of [...objects].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     let m = byKind.get(o.kind);
@@ -42,9 +53,11 @@ export function buildGraph(objects: readonly ValidObject[], options: { refused: 
   const conflicts: Diagnostic[] = [];
   let dropped = new Set(options.refused);
   for (;;) {
+    yield;
     const refs = new References(names, dropped);
     const diagnostics: Diagnostic[] = [];
     resolveReferences(refs, all, diagnostics);
+    yield;
     const plans = assignGroups({
       listeners: refs.aliveNames(Kind.Listener),
       raw: refs.aliveNames(Kind.RawResource),
@@ -56,7 +69,11 @@ export function buildGraph(objects: readonly ValidObject[], options: { refused: 
       ...findListenerConflicts(plans, listeners),
       ...findDomainConflicts(routes),
     ];
-    const groups = found.length > 0 ? [] : plans.map((p) => assembleGroup(p, refs, all));
+    const groups: GraphGroup[] = [];
+    for (const p of found.length > 0 ? [] : plans) {
+      yield;
+      groups.push(assembleGroup(p, refs, all));
+    }
     if (found.length === 0) {
       found.push(...checkRawResources(groups, { allowFilename: options.allowRawFilename === true }));
     }

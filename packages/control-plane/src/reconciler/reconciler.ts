@@ -328,7 +328,10 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         return isAccepted(verdict.judged);
       },
     });
-    return outcomeOf(verdict, false, committed);
+    const outcome = outcomeOf(verdict, false, committed);
+    // The push and the caller's reply (20,000 changes to write out) each get a turn of their own too.
+    await setImmediate();
+    return outcome;
   }
 
   function outcomeOf(verdict: Verdict, dryRun: boolean, committed: CommitResult | undefined): ChangeOutcome {
