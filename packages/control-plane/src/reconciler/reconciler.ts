@@ -395,6 +395,8 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       await kick();
     },
     async close() {
+      // A change under way finishes (stored, or refused) before the store can be closed under it.
+      await queue;
       closed = true;
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
