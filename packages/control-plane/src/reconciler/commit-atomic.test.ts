@@ -72,3 +72,32 @@ it("an apply referencing X and a concurrent delete of X never leave a dangling r
     storeB.close();
   }
 });
+
+it("a synchronous change (a watched file) committed while a queued change is judged in slices makes that change be judged again", async () => {
+  const dir2 = mkdtempSync(join(tmpdir(), "cp-commit-sliced-"));
+  const store = openObjectStore({ file: join(dir2, "control-plane.db") });
+  const r = writer(store);
+  try {
+    assert.equal((await r.change({ upserts: [listener, service], source: "a" })).accepted, true);
+    // Enough objects that judging takes many slices: the delete lands in the middle of it.
+    const filler: ModelObject[] = Array.from({ length: 3000 }, (_, i) => ({
+      apiVersion: "tcp.dev/v1alpha1",
+      kind: "Service",
+      metadata: { name: `f-${i}` },
+      spec: { endpoints: [{ address: "127.0.0.1", port: 1000 + (i % 60000) }] },
+    }));
+    const pending = r.change({ upserts: [route, ...filler], source: "api" });
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    const deleted = r.changeNow({ deletes: ["Service/x"], source: "file:x.yaml" });
+    assert.equal(deleted.accepted, true, JSON.stringify(deleted.diagnostics));
+    const outcome = await pending;
+    assert.equal(outcome.accepted, false, "judged again on top of the delete");
+    assert.ok(outcome.rejected.includes("Route/to-x"), JSON.stringify(outcome.rejected));
+    assert.deepEqual(store.list().map((s) => s.key), ["Listener/l"]);
+  } finally {
+    await r.close();
+    store.close();
+    rmSync(dir2, { recursive: true, force: true });
+  }
+});
