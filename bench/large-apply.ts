@@ -1,4 +1,4 @@
-// Large-apply benchmark: `node bench/large-apply.ts [--objects 20000] [--small-runs 5] [--quick]`.
+// Large-apply benchmark: `node bench/large-apply.ts [--objects 20000] [--small-runs 5] [--body json|yaml] [--quick]`.
 // Prints a table for people and, last, one JSON line for machines.
 //
 // Issue 14: a large apply must not block the event loop for more than ~100 ms at a
@@ -6,7 +6,7 @@
 // this process (`serve`, sqlite store in a temp dir, ephemeral ports), so its event
 // loop is the one watched. N objects (packages/control-plane/src/admin/large-apply-kit.ts:
 // 1 Listener, N/10 Routes, the rest Services) go in one POST /api/v1/apply as the CLI
-// sends them (JSON `{"items": [...]}`), while the kit's probes run: a 10 ms interval
+// sends them (JSON `{"items": [...]}`; `--body yaml`: multi-document YAML), while the kit's probes run: a 10 ms interval
 // (its longest gap, and the thread CPU time spent in it), monitorEventLoopDelay (max), GET /healthz every 20 ms (slowest
 // answer) and an xDS ADS stream that changes its EDS subscription every 20 ms (slowest
 // answer). A 1-object apply (one Service's port moves) is timed before the large apply
@@ -15,14 +15,26 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { stringify } from "yaml";
 import { canaryServices, largeConfig, watchResponsiveness } from "@ts-control-plane/control-plane/admin/large-apply-kit";
 import { serve } from "@ts-control-plane/control-plane/main";
 import { RawXdsClient } from "@ts-control-plane/xds/testing";
 import { positiveInt, runMain } from "./support/cli.ts";
 import { ms, textTable } from "./support/text-table.ts";
 
-async function apply(adminPort: number, objects: readonly unknown[]): Promise<{ revision: number; changes: number }> {
-  const res = await fetch(`http://127.0.0.1:${adminPort}/api/v1/apply`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ items: objects }) });
+type BodyFormat = "json" | "yaml";
+
+function bodyOf(objects: readonly unknown[], format: BodyFormat): string {
+  return format === "json" ? JSON.stringify({ items: objects }) : objects.map((o) => stringify(o)).join("---\n");
+}
+
+/** POST /api/v1/apply; give a body made beforehand (a string) to keep its serialization out of what is measured. */
+async function apply(adminPort: number, objects: readonly unknown[] | string, format: BodyFormat = "json"): Promise<{ revision: number; changes: number }> {
+  const res = await fetch(`http://127.0.0.1:${adminPort}/api/v1/apply`, {
+    method: "POST",
+    headers: { "content-type": format === "json" ? "application/json" : "application/yaml" },
+    body: typeof objects === "string" ? objects : bodyOf(objects, format),
+  });
   const body = (await res.json()) as { revision: number; changes: unknown[] };
   if (res.status !== 200) throw new Error(`apply answered ${res.status}: ${JSON.stringify(body).slice(0, 2000)}`);
   return { revision: body.revision, changes: body.changes.length };
@@ -42,7 +54,9 @@ async function smallApplies(adminPort: number, runs: number, offset: number): Pr
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { objects: { type: "string" }, "small-runs": { type: "string" }, quick: { type: "boolean", default: false } } });
+  const { values } = parseArgs({ options: { objects: { type: "string" }, "small-runs": { type: "string" }, body: { type: "string", default: "json" }, quick: { type: "boolean", default: false } } });
+  if (values.body !== "json" && values.body !== "yaml") throw new Error(`--body must be json or yaml, got ${JSON.stringify(values.body)}`);
+  const format: BodyFormat = values.body;
   const objects = positiveInt("objects", values.objects, values.quick ? 500 : 20_000);
   const smallRuns = positiveInt("small-runs", values["small-runs"], values.quick ? 3 : 5);
   const dir = mkdtempSync(join(tmpdir(), "bench-large-apply-"));
@@ -51,16 +65,17 @@ async function main(): Promise<void> {
     await apply(cp.adminPort, canaryServices);
     const smallEmptyMs = await smallApplies(cp.adminPort, smallRuns, 0);
     const config = largeConfig(objects);
-    const bodyBytes = Buffer.byteLength(JSON.stringify({ items: config }));
+    const body = bodyOf(config, format);
+    const bodyBytes = Buffer.byteLength(body);
     const watch = await watchResponsiveness({ adminPort: cp.adminPort, canary: new RawXdsClient({ port: cp.xdsPort, nodeId: "canary" }) });
     const started = performance.now();
-    const result = await apply(cp.adminPort, config);
+    const result = await apply(cp.adminPort, body, format);
     const applyMs = performance.now() - started;
     const seen = await watch.stop();
     if (result.changes !== objects) throw new Error(`the apply made ${result.changes} changes, not ${objects}`);
     const smallStoredMs = await smallApplies(cp.adminPort, smallRuns, 1000);
 
-    console.log(`large apply: ${objects} objects in one POST /api/v1/apply (${(bodyBytes / 1e6).toFixed(2)} MB of JSON), control plane in this process`);
+    console.log(`large apply: ${objects} objects in one POST /api/v1/apply (${(bodyBytes / 1e6).toFixed(2)} MB of ${format === "json" ? "JSON" : "YAML"}), control plane in this process`);
     console.log(
       textTable([
         ["measure", "value"],
@@ -79,6 +94,7 @@ async function main(): Promise<void> {
       JSON.stringify({
         bench: "large-apply",
         objects,
+        body: format,
         bodyBytes,
         applyMs,
         maxTimerGapMs: seen.maxTimerGapMs,
