@@ -1,3 +1,5 @@
+import { changeIdOf } from "../log/change-id.ts";
+import type { LogFields } from "../log/logger.ts";
 import { existsSync, type FSWatcher, readdirSync, statSync, watch } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import type { Diagnostic } from "../model/model-object.ts";
@@ -30,7 +32,8 @@ export interface FileSourcesOptions {
    * deleting its objects in that gap would briefly take listeners off every Envoy.
    */
   readonly missingGraceMs?: number;
-  readonly log?: (line: string) => void;
+  /** One call per event; `fields.changeId` names an accepted change (log/change-id.ts). */
+  readonly log?: (line: string, fields?: LogFields) => void;
 }
 
 export interface FileApplyResult {
@@ -124,7 +127,7 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
       log(`refused change from ${what}: the objects it put there before stay live`);
       for (const d of r.diagnostics) log(`  ${formatDiagnostic(d)}`);
     } else if (r.changed) {
-      log(`accepted change from ${what}: revision ${r.revision ?? "?"}`);
+      log(`accepted change from ${what}: revision ${r.revision ?? "?"}`, r.revision === undefined ? { source: what } : { changeId: changeIdOf(r.revision), source: what });
       for (const d of r.diagnostics) log(`  ${formatDiagnostic(d)}`);
     }
   }
