@@ -59,6 +59,10 @@ test("apply --wait: returns after Envoy's ACK, exits 4 naming a NACK, exits 5 na
   assert.match(nacked.stderr, /edge-1: NACKED: LDS: .*tcp_busy/);
   assert.match(nacked.stderr, /not live: 1 of 1 targeted proxies/);
   assert.match(cp.logs(), /"level":"warn".*"msg":"NACK from edge-1 for Listener/);
+  // tcp status tells the same: the wait read the record status reports.
+  const nackStatus = await runCliProcess(["status", "--check"], { server });
+  assert.equal(nackStatus.code, 1);
+  assert.match(nackStatus.stderr, /check: edge-1 is NACKED: LDS rejected: .*tcp_busy/);
   // The fix, waited for too: deleting it is live.
   const fixed = await runCliProcess(["delete", "Listener/tcp_busy", "--wait"], { server });
   assert.equal(fixed.code, 0, fixed.stderr);
@@ -75,6 +79,9 @@ test("apply --wait: returns after Envoy's ACK, exits 4 naming a NACK, exits 5 na
   assert.match(timedOut.stderr, /quiet-1: did not answer within 2000 ms: CDS /);
   assert.match(timedOut.stdout, /edge-1: acknowledged after \d+ ms/);
   assert.match(timedOut.stderr, /not live: 1 of 2 targeted proxies/);
+  const quietStatus = await runCliProcess(["status", "--check"], { server });
+  assert.match(quietStatus.stderr, /check: quiet-1 is STALE: CDS not acknowledged at the current version/);
+  assert.doesNotMatch(quietStatus.stderr, /edge-1/);
 
   // The API answers the same facts: 200 (the change is stored), live false, per node.
   const r = await fetch(`${server}/api/v1/delete?wait=1s`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ keys: ["Service/extra"] }) });
