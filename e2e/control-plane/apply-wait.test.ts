@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { TypeUrl } from "@ts-control-plane/xds";
+import { parse } from "yaml";
 import { RawXdsClient } from "@ts-control-plane/xds/testing";
 import type { Json } from "../harness/config-dump.ts";
 import { freePort } from "../harness/free-port.ts";
@@ -23,14 +24,19 @@ import { scenario2Yaml } from "./scenario-files.ts";
 const tcpListener = (name: string, port: number) =>
   `apiVersion: tcp.dev/v1alpha1\nkind: Listener\nmetadata:\n  name: ${name}\nspec:\n  protocol: TCP\n  address: 127.0.0.1\n  port: ${port}\n  service: example_proxy_cluster\n`;
 
-test("apply --wait: returns after Envoy's ACK, exits 4 naming a NACK, exits 5 naming a proxy that never answers", { timeout: 120_000 }, async (t) => {
+for (const mode of ["sotw", "delta"] as const) {
+test(`apply --wait: returns after Envoy's ACK, exits 4 naming a NACK, exits 5 naming a proxy that never answers (${mode})`, { timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "cp-e2e-wait-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const upstream = await startHttpUpstream({ name: "service1", t });
   const cp = await startControlPlane({ dataDir: join(dir, "data"), t });
   const server = cp.adminUrl;
   assert.equal((await runCliProcess(["apply", "-f", "-"], { server, input: scenario2Yaml({ listenerPort: await freePort(), upstreamPort: upstream.port }) })).code, 0);
-  await startEnvoy({ bootstrap: xdsBootstrap({ xdsPort: cp.xdsPort, mode: "ads", nodeId: "edge-1" }) as Json, name: "cp-apply-wait", t });
+  const bootstrap =
+    mode === "sotw"
+      ? (xdsBootstrap({ xdsPort: cp.xdsPort, mode: "ads", nodeId: "edge-1" }) as Json)
+      : (parse(await (await fetch(`${server}/api/v1/bootstrap?node=edge-1&delta=true&adminPort=0`)).text()) as Json);
+  await startEnvoy({ bootstrap, name: `cp-apply-wait-${mode}`, t });
   await waitUntil(async () => (await runCliProcess(["status", "--check"], { server })).code === 0, { timeoutMs: 20_000, description: "edge-1 SYNCED" });
 
   // 1. ACK: a new listener; --wait returns once edge-1 acknowledged it.
@@ -40,7 +46,7 @@ test("apply --wait: returns after Envoy's ACK, exits 4 naming a NACK, exits 5 na
   assert.equal(live.code, 0, live.stderr);
   const m = /live: 1 proxy acknowledged (\d+) ms after the apply \(edge-1 after (\d+) ms\)/.exec(live.stdout);
   assert.ok(m !== null, live.stdout);
-  t.diagnostic(`edge-1 ACKed ${m[2]} ms after the apply (CLI round trip ${took} ms)`);
+  t.diagnostic(`${mode}: edge-1 ACKed ${m[2]} ms after the apply (CLI round trip ${took} ms)`);
   const changeId = /\(change (chg-\d+)\)/.exec(live.stdout)?.[1];
   assert.ok(changeId !== undefined, live.stdout);
   // One change id from the API through push to the ACK (JSON lines: the child's stdout is not a terminal).
@@ -90,3 +96,4 @@ test("apply --wait: returns after Envoy's ACK, exits 4 naming a NACK, exits 5 na
   assert.equal(body.live, false);
   assert.deepEqual(body.wait.nodes.map((n) => [n.node, n.result]), [["edge-1", "acked"], ["quiet-1", "timeout"]], JSON.stringify(body.wait));
 });
+}
