@@ -9,8 +9,9 @@ import { identityProblem } from "./model/node-group-spec.ts";
 import { redactingLog } from "./log/redact-secrets.ts";
 import { redactResource } from "./status/redact-resource.ts";
 import { oneLineLog } from "./log/one-line.ts";
-import { createLogger, defaultLogFormat, type LogFields, type LogFormat, type Logger, type LogLevel, lineLogger, logFormats, logLevels } from "./log/logger.ts";
+import { createLogger, defaultLogFormat, type LogFormat, type Logger, type LogLevel, lineLogger, logFormats, logLevels, logTo } from "./log/logger.ts";
 import { waitForChange } from "./reconciler/change-waiter.ts";
+import { changeIdOf } from "./log/change-id.ts";
 import { ensureAdminToken } from "./admin/ensure-admin-token.ts";
 import { openTokenStore } from "./admin/token-store.ts";
 import { createReconciler } from "./reconciler/reconciler.ts";
@@ -130,7 +131,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
   // One event, one line: values from outside (NACK messages, node ids, names) cannot forge lines (issue 14).
   // Every log line goes out with private keys redacted (NACK messages can quote them, issue 13).
   const logger = serveLogger(options);
-  const log = oneLineLog(redactingLog((line: string, fields?: LogFields) => logger.info(line, fields)));
+  const log = oneLineLog(redactingLog(logTo(logger)));
   checkAdminExposure({ adminHost: options.adminHost, adminAuth: options.adminAuth ?? "none" });
   // Two control planes on one store would each serve their own view and overwrite each other's revisions.
   const lock = lockDataDir(options.dataDir);
@@ -179,7 +180,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
     if (store.currentRevision() === 0 && options.configPaths.length === 0 && options.examplePath !== undefined && existsSync(options.examplePath)) {
       const parsed = readConfigFile(options.examplePath);
       const outcome = reconciler.change({ upserts: parsed.objects, source: `example:${options.examplePath}` });
-      if (outcome.accepted) log(`the store was empty: loaded the example ${options.examplePath} as revision ${outcome.revision?.revision}`);
+      if (outcome.accepted) log(`the store was empty: loaded the example ${options.examplePath} as revision ${outcome.revision?.revision}`, outcome.revision === undefined ? {} : { changeId: changeIdOf(outcome.revision.revision) });
       else for (const d of [...parsed.diagnostics, ...outcome.diagnostics]) log(`example refused: ${formatDiagnostic(d)}`);
     }
 

@@ -179,7 +179,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       diagnostics: outcome.diagnostics,
     };
     if (!outcome.accepted) {
-      if (!outcome.dryRun) log(`refused change from ${source}: ${summarize(outcome.diagnostics)}`);
+      if (!outcome.dryRun) log(`refused change from ${source}: ${summarize(outcome.diagnostics)}`, { level: "warn", source });
       throw new ApiError(ApiErrorCode.Refused, refusalMessage(outcome), {
         diagnostics: outcome.diagnostics,
         extra: { rejected: outcome.rejected, dryRun: outcome.dryRun },
@@ -197,7 +197,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         wait.live
           ? `change live: ${wait.targets} targeted proxies acknowledged it in ${wait.elapsedMs} ms`
           : `change not live after ${wait.elapsedMs} ms: ${failed.map((n) => `${n.node} ${n.result}${n.message === undefined ? "" : ` (${n.message})`}`).join(", ")}`,
-        { changeId, live: wait.live },
+        { level: wait.live ? "info" : "warn", changeId, live: wait.live },
       );
       // 200 either way: the change is stored and pushed; `live` says whether every targeted proxy took it (docs/admin-api.md § Waiting for the proxies).
       return { json: { ...body, changeId, live: wait.live, wait } };

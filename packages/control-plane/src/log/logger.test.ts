@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createLogger, defaultLogFormat, lineLogger } from "./logger.ts";
+import { createLogger, defaultLogFormat, lineLogger, logTo } from "./logger.ts";
 
 const key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----";
 const clock = () => new Date("2026-01-02T03:04:05.678Z");
@@ -48,4 +48,21 @@ test("line sink gets the message only; json on a pipe, text on a terminal", () =
   assert.deepEqual(got, ["a\\nb"]);
   assert.equal(defaultLogFormat({ isTTY: true }), "text");
   assert.equal(defaultLogFormat({}), "json");
+});
+
+test("logTo: a module's log(message, fields) picks the level with fields.level, which is not written as a field", () => {
+  const out = capture();
+  const log = logTo(createLogger({ format: "json", level: "info", destination: out.destination, now: clock }));
+  log("accepted", { changeId: "chg-2" });
+  log("refused change from a.yaml", { level: "warn", source: "a.yaml" });
+  log("details", { level: "debug" });
+  log("plain");
+  assert.deepEqual(
+    out.lines().map((l) => JSON.parse(l) as Record<string, unknown>).map((l) => [l["level"], l["msg"], l["source"] ?? l["changeId"] ?? null]),
+    [
+      ["info", "accepted", "chg-2"],
+      ["warn", "refused change from a.yaml", "a.yaml"],
+      ["info", "plain", null],
+    ],
+  );
 });

@@ -7,8 +7,12 @@ export type LogLevel = (typeof logLevels)[number];
 export const logFormats = ["json", "text"] as const;
 export type LogFormat = (typeof logFormats)[number];
 
-/** Structured context of one event: `changeId`, `node`, `type`, ... */
-export type LogFields = Readonly<Record<string, string | number | boolean | undefined>>;
+/**
+ * Structured context of one event: `changeId`, `node`, `type`, ... `level`
+ * is not a field: it picks the event's level where a module logs through a
+ * plain function ({@link logTo}); info when absent.
+ */
+export type LogFields = Readonly<Record<string, string | number | boolean | undefined>> & { readonly level?: LogLevel };
 
 /** One event: a message for people, fields for machines. */
 export type LogFn = (message: string, fields?: LogFields) => void;
@@ -90,6 +94,15 @@ export function createLogger(options: LoggerOptions): Logger {
       write(level, c.message, c.fields);
     };
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+/** One log function for modules that take `log(message, fields)`: `fields.level` picks the logger's method. */
+export function logTo(logger: Logger): LogFn {
+  return (message, fields) => {
+    if (fields === undefined) return logger.info(message);
+    const { level, ...rest } = fields;
+    logger[level ?? "info"](message, rest);
+  };
 }
 
 /**

@@ -161,7 +161,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     const revision = store.currentRevision();
     const built = baseline();
     if (built.result.rejected.length > 0) {
-      log(`revision ${revision}: objects left out of the configuration (kept for you to fix): ${built.result.rejected.join(", ")}`);
+      log(`revision ${revision}: objects left out of the configuration (kept for you to fix): ${built.result.rejected.join(", ")}`, { level: "warn", revision });
     }
     const previous = pushed;
     // Groups whose snapshot could not be built keep their previous one.
@@ -171,6 +171,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       if (!snapshots.has(group.name) && old !== undefined) snapshots.set(group.name, old);
     }
     pushed = { revision, groups: built.result.groups, snapshots, rejected: built.result.rejected };
+    // Revision 0 is the empty store, no change of anyone's.
     const changeId = changeIdOf(revision);
     const changedGroups: string[] = [];
     for (const [name, snapshot] of built.snapshots) {
@@ -185,7 +186,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       if (fresh) changedGroups.push(name);
     }
     await Promise.all([...built.snapshots].map(([name, snapshot]) => cache.setSnapshot(name, snapshot)));
-    log(`revision ${revision} compiled and pushed; new versions for node groups: ${changedGroups.length === 0 ? "none" : changedGroups.sort().join(", ")}`, { changeId, revision });
+    log(`revision ${revision} compiled and pushed; new versions for node groups: ${changedGroups.length === 0 ? "none" : changedGroups.sort().join(", ")}`, revision === 0 ? { revision } : { changeId, revision });
     for (const name of previous.snapshots.keys()) if (!snapshots.has(name)) cache.clearSnapshot(name);
     // New snapshots are in place first, so a node moved to another group finds its configuration there.
     if (selectorsOf(previous.groups) !== selectorsOf(pushed.groups)) options.onGroupsChanged?.();
@@ -200,7 +201,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
           await push();
         } while (!closed && pushed.revision !== store.currentRevision());
       } catch (error) {
-        log(`push failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        log(`push failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, { level: "error" });
       } finally {
         running = undefined;
         const done = waiters;
