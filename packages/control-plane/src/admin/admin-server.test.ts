@@ -256,4 +256,18 @@ spec:
     assert.match(answer, /^HTTP\/1.1 400 /);
     assert.match(answer, /is not a valid URL path/);
   });
+
+  it("answers the change id; refuses a bad ?wait= with 400 before changing anything", async () => {
+    const revision = store.currentRevision();
+    const bad = await call("POST", "/api/v1/apply?wait=soon", service("s9", 8089));
+    assert.equal(bad.status, 400);
+    assert.match(String(bad.json.error?.["message"]), /wait takes a duration from 1ms to 10m such as 30s/);
+    // This server has no xDS server to wait for: said so, and nothing stored either.
+    const none = await call("POST", "/api/v1/apply?wait=1s", service("s9", 8089));
+    assert.equal(none.status, 400);
+    assert.equal(store.currentRevision(), revision);
+    const ok = await call("POST", "/api/v1/apply", service("s9", 8089));
+    assert.equal(ok.json["changeId"], `chg-${revision + 1}`);
+    assert.equal((await call("DELETE", "/api/v1/objects/Service/s9")).status, 200);
+  });
 });

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Snapshot } from "@ts-control-plane/xds";
 import { stringify } from "yaml";
 import { oneLineLog } from "../log/one-line.ts";
 import type { Diagnostic, ModelObject } from "../model/model-object.ts";
@@ -7,6 +8,10 @@ import type { ChangeOutcome, Reconciler } from "../reconciler/reconciler.ts";
 import { type ParsedConfig, parseConfigText, withSource } from "../sources/read-config-file.ts";
 import { type ProxyConfig, type ProxyConfigOptions, proxyConfigTypes } from "../status/proxy-config.ts";
 import type { StatusReport } from "../status/status-report.ts";
+import type { ChangeWaitReport } from "../reconciler/change-waiter.ts";
+import { changeIdOf } from "../log/change-id.ts";
+import type { LogFields } from "../log/logger.ts";
+import { parseDuration } from "../model/duration.ts";
 import type { ObjectStore, StoredObject } from "../store/object-store.ts";
 import { StoreError, type StoreErrorCode } from "../store/store-error.ts";
 import { createBodyBudget } from "./body-budget.ts";
@@ -38,13 +43,31 @@ export interface AdminServerOptions {
   readonly bodyBudgetBytes?: number;
   /** Time for a whole request body to arrive; 30 s by default (408 beyond). */
   readonly bodyTimeoutMs?: number;
-  /** One line per accepted or refused change. */
-  readonly log?: (line: string) => void;
+  /** One line per accepted or refused change; `fields.changeId` names an accepted one (log/change-id.ts). */
+  readonly log?: (line: string, fields?: LogFields) => void;
   /** Who may call (admin-auth.ts); nobody is asked for a token by default. */
   readonly auth?: AdminAuth;
   /** Host names, besides loopback and the bind address, this API answers to (request-origin.ts). */
   readonly allowedHosts?: readonly string[];
+  /**
+   * Waits until the proxies a pushed change targets ACK or NACK it (reconciler/change-waiter.ts),
+   * for `?wait=` on apply, delete and rollback; without it `?wait=` is refused.
+   */
+  readonly waitForChange?: (options: ChangeWaitRequest) => Promise<ChangeWaitReport>;
 }
+
+/** What the admin API hands the waiter once a change is pushed. */
+export interface ChangeWaitRequest {
+  readonly before: ReadonlyMap<string, Snapshot>;
+  readonly after: ReadonlyMap<string, Snapshot>;
+  /** When the change was committed (Date.now()). */
+  readonly startedAt: number;
+  readonly timeoutMs: number;
+}
+
+/** `?wait=` without a duration, and the most a caller may ask for (a held request is a held socket). */
+const defaultWaitMs = 30_000;
+const maxWaitMs = 600_000;
 
 export interface AdminServer {
   listen(options: { host?: string; port: number }): Promise<number>;
@@ -128,8 +151,23 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     return intParam(ctx.url.searchParams.get("expectedRevision") ?? (Array.isArray(header) ? header[0] : header), "expectedRevision");
   }
 
+  /** `?wait=30s` (or `500ms`, `2m`, plain seconds, `true` for 30 s): how long to wait for the proxies' answers. */
+  function waitParam(ctx: Ctx): number | undefined {
+    const value = ctx.url.searchParams.get("wait");
+    if (value === null || value === "false" || value === "0") return undefined;
+    const ms = value === "" || value === "true" ? defaultWaitMs : /^\d+(\.\d+)?$/.test(value) ? Math.round(Number(value) * 1000) : parseDuration(value);
+    if (ms === undefined || ms <= 0 || ms > maxWaitMs) {
+      throw new ApiError(ApiErrorCode.BadRequest, `wait takes a duration from 1ms to 10m such as 30s, 500ms or 2m (plain numbers are seconds), got ${JSON.stringify(value)}`);
+    }
+    if (options.waitForChange === undefined) throw new ApiError(ApiErrorCode.BadRequest, "this admin server has no xDS server to wait for; leave out wait");
+    return ms;
+  }
+
   /** Turns a reconciler outcome into the reply, logging the change; refusals are 422. */
-  async function outcomeReply(raw: ChangeOutcome, source: string, locate?: ParsedConfig["locate"]): Promise<Reply> {
+  async function outcomeReply(raw: ChangeOutcome, source: string, locate?: ParsedConfig["locate"], waitMs?: number): Promise<Reply> {
+    // change() only schedules the push: what the cache holds now is what the proxies had before this change.
+    const before = reconciler.state().snapshots;
+    const startedAt = Date.now();
     // compile() knows objects and field paths; the body's parse knows where they were written.
     const outcome = locate === undefined ? raw : { ...raw, diagnostics: raw.diagnostics.map((d) => withSource(d, locate)) };
     const body = {
@@ -141,17 +179,31 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       diagnostics: outcome.diagnostics,
     };
     if (!outcome.accepted) {
-      if (!outcome.dryRun) log(`refused change from ${source}: ${summarize(outcome.diagnostics)}`);
+      if (!outcome.dryRun) log(`refused change from ${source}: ${summarize(outcome.diagnostics)}`, { level: "warn", source });
       throw new ApiError(ApiErrorCode.Refused, refusalMessage(outcome), {
         diagnostics: outcome.diagnostics,
         extra: { rejected: outcome.rejected, dryRun: outcome.dryRun },
       });
     }
     if (!outcome.dryRun && outcome.changed) {
-      log(`accepted change from ${source}: revision ${outcome.revision?.revision} (${outcome.revision?.summary})`);
+      const changeId = changeIdOf(body.revision);
+      log(`accepted change from ${source}: revision ${outcome.revision?.revision} (${outcome.revision?.summary})`, { changeId, source });
       // Answer once the new snapshots are set, so "applied" means "sent to every connected Envoy".
       await reconciler.flush();
+      if (waitMs === undefined || options.waitForChange === undefined) return { json: { ...body, changeId } };
+      const wait = await options.waitForChange({ before, after: reconciler.state().snapshots, startedAt, timeoutMs: waitMs });
+      const failed = wait.nodes.filter((n) => n.result !== "acked");
+      log(
+        wait.live
+          ? `change live: ${wait.targets} targeted proxies acknowledged it in ${wait.elapsedMs} ms`
+          : `change not live after ${wait.elapsedMs} ms: ${failed.map((n) => `${n.node} ${n.result}${n.message === undefined ? "" : ` (${n.message})`}`).join(", ")}`,
+        { level: wait.live ? "info" : "warn", changeId, live: wait.live },
+      );
+      // 200 either way: the change is stored and pushed; `live` says whether every targeted proxy took it (docs/admin-api.md § Waiting for the proxies).
+      return { json: { ...body, changeId, live: wait.live, wait } };
     }
+    // Nothing new to push: nothing to wait for.
+    if (waitMs !== undefined && !outcome.dryRun) return { json: { ...body, live: true, wait: { live: true, targets: 0, timeoutMs: waitMs, elapsedMs: 0, nodes: [] } } };
     return { json: body };
   }
 
@@ -192,6 +244,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       }
       const expected = expectedRevision(ctx);
       const source = changeSource(ctx, "api");
+      // Read before the change: a bad wait must refuse the request, not answer an error for a stored change.
+      const waitMs = waitParam(ctx);
       const outcome = wrapStore(() =>
         reconciler.change({
           upserts: [object],
@@ -200,12 +254,13 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
           ...(expected !== undefined ? { expectedRevisions: { [key]: expected } } : {}),
         }),
       );
-      return outcomeReply(outcome, source, locate);
+      return outcomeReply(outcome, source, locate, waitMs);
     }
     if (method === "DELETE") {
       if (store.get(key) === undefined) throw new ApiError(ApiErrorCode.NotFound, `${key} does not exist`);
       const expected = expectedRevision(ctx);
       const source = changeSource(ctx, "api");
+      const waitMs = waitParam(ctx);
       const outcome = wrapStore(() =>
         reconciler.change({
           deletes: [key],
@@ -214,7 +269,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
           ...(expected !== undefined ? { expectedRevisions: { [key]: expected } } : {}),
         }),
       );
-      return outcomeReply(outcome, source);
+      return outcomeReply(outcome, source, undefined, waitMs);
     }
     throw new ApiError(ApiErrorCode.MethodNotAllowed, `${method} is not allowed on an object; use GET, PUT or DELETE`);
   }
@@ -249,7 +304,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     const missing = keys.filter((k) => store.get(k) === undefined);
     if (missing.length > 0) throw new ApiError(ApiErrorCode.NotFound, `${missing.join(", ")} ${missing.length === 1 ? "does" : "do"} not exist; nothing was deleted`);
     const source = changeSource(ctx, "api");
-    return outcomeReply(wrapStore(() => reconciler.change({ deletes: [...new Set(keys)], source, dryRun: flag(ctx, "dryRun") })), source);
+    const waitMs = waitParam(ctx);
+    return outcomeReply(wrapStore(() => reconciler.change({ deletes: [...new Set(keys)], source, dryRun: flag(ctx, "dryRun") })), source, undefined, waitMs);
   }
 
   /**
@@ -287,9 +343,10 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         return objects(ctx);
       case "apply": {
         only("POST");
+        const waitMs = waitParam(ctx);
         const { objects: objs, locate } = objectsOf(await readBody(ctx.req));
         const source = changeSource(ctx, "api");
-        return outcomeReply(wrapStore(() => reconciler.change({ upserts: objs, source, dryRun: flag(ctx, "dryRun") })), source, locate);
+        return outcomeReply(wrapStore(() => reconciler.change({ upserts: objs, source, dryRun: flag(ctx, "dryRun") })), source, locate, waitMs);
       }
       case "validate": {
         only("POST");
@@ -339,8 +396,9 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         if (to === undefined) throw new ApiError(ApiErrorCode.BadRequest, 'say which revision to roll back to: {"to": N} or ?to=N');
         const by = changeSource(ctx, "");
         const source = by === "" ? `rollback:${to}` : `${by}:rollback:${to}`;
+        const waitMs = waitParam(ctx);
         const outcome = wrapStore(() => reconciler.rollback(to, { dryRun: flag(ctx, "dryRun") || body.dryRun === true, source }));
-        return outcomeReply(outcome, source);
+        return outcomeReply(outcome, source, undefined, waitMs);
       }
       case "tokens":
         return tokenRoutes({ method, segments: ctx.segments, auth, readBody: () => readBody(ctx.req), log, identity: ctx.caller.identity });

@@ -6,6 +6,8 @@ import type { ChangePreview, ChangeSet, ObjectStore, RevisionChange, RevisionInf
 import { rollbackChange } from "../store/rollback-change.ts";
 import { diffSnapshots, type GroupDiff } from "./diff-snapshots.ts";
 import { oneLineLog } from "../log/one-line.ts";
+import { changeIdOf } from "../log/change-id.ts";
+import type { LogFields } from "../log/logger.ts";
 
 /** The cache key of a node that matches no node group: it gets no snapshot, so its requests wait. */
 export const UNMATCHED_GROUP = "(unmatched)";
@@ -49,7 +51,8 @@ export interface ReconcilerOptions {
   readonly cache: SnapshotCache;
   /** Quiet time before a change set is compiled and pushed; 50 ms by default. */
   readonly debounceMs?: number;
-  readonly log?: (line: string) => void;
+  /** One call per event; `fields.changeId` ties the push to the change (log/change-id.ts). */
+  readonly log?: (line: string, fields?: LogFields) => void;
   /**
    * Called after a push that changed node groups (added, removed, other
    * selectors or identities): connected nodes may now belong to another group,
@@ -81,6 +84,11 @@ export interface Reconciler {
   state(): PushedState;
   /** Resolves once every stored change is compiled and set on the cache (and every watch notified). */
   flush(): Promise<void>;
+  /**
+   * The change id (log/change-id.ts) of the push that first set this version of
+   * a type on a node group, for the logs of ACKs and NACKs; undefined once forgotten.
+   */
+  changeOf(group: string, typeUrl: string, version: string): string | undefined;
   close(): Promise<void>;
 }
 
@@ -137,6 +145,9 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   let running: Promise<void> | undefined;
   let waiters: (() => void)[] = [];
   let closed = false;
+  /** "group typeUrl version" -> change id, the newest last; bounded so years of changes cannot grow it. */
+  const versionChanges = new Map<string, string>();
+  const maxVersionChanges = 10_000;
 
   const baseline = (): Built => {
     const revision = store.currentRevision();
@@ -150,7 +161,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     const revision = store.currentRevision();
     const built = baseline();
     if (built.result.rejected.length > 0) {
-      log(`revision ${revision}: objects left out of the configuration (kept for you to fix): ${built.result.rejected.join(", ")}`);
+      log(`revision ${revision}: objects left out of the configuration (kept for you to fix): ${built.result.rejected.join(", ")}`, { level: "warn", revision });
     }
     const previous = pushed;
     // Groups whose snapshot could not be built keep their previous one.
@@ -160,7 +171,22 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       if (!snapshots.has(group.name) && old !== undefined) snapshots.set(group.name, old);
     }
     pushed = { revision, groups: built.result.groups, snapshots, rejected: built.result.rejected };
+    // Revision 0 is the empty store, no change of anyone's.
+    const changeId = changeIdOf(revision);
+    const changedGroups: string[] = [];
+    for (const [name, snapshot] of built.snapshots) {
+      let fresh = false;
+      for (const typeUrl of snapshot.typeUrls) {
+        const key = `${name} ${typeUrl} ${snapshot.typeVersion(typeUrl)}`;
+        if (versionChanges.has(key)) continue;
+        fresh = true;
+        versionChanges.set(key, changeId);
+        if (versionChanges.size > maxVersionChanges) versionChanges.delete(versionChanges.keys().next().value ?? "");
+      }
+      if (fresh) changedGroups.push(name);
+    }
     await Promise.all([...built.snapshots].map(([name, snapshot]) => cache.setSnapshot(name, snapshot)));
+    log(`revision ${revision} compiled and pushed; new versions for node groups: ${changedGroups.length === 0 ? "none" : changedGroups.sort().join(", ")}`, revision === 0 ? { revision } : { changeId, revision });
     for (const name of previous.snapshots.keys()) if (!snapshots.has(name)) cache.clearSnapshot(name);
     // New snapshots are in place first, so a node moved to another group finds its configuration there.
     if (selectorsOf(previous.groups) !== selectorsOf(pushed.groups)) options.onGroupsChanged?.();
@@ -175,7 +201,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
           await push();
         } while (!closed && pushed.revision !== store.currentRevision());
       } catch (error) {
-        log(`push failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        log(`push failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, { level: "error" });
       } finally {
         running = undefined;
         const done = waiters;
@@ -271,6 +297,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       return matchNodeGroup(pushed.groups, { id: node.id, cluster: node.cluster, ...metadata }) ?? UNMATCHED_GROUP;
     },
     state: () => pushed,
+    changeOf: (group, typeUrl, version) => versionChanges.get(`${group} ${typeUrl} ${version}`),
     async flush() {
       if (timer === undefined && running === undefined && pushed.revision === store.currentRevision()) return;
       if (timer !== undefined) {
