@@ -72,6 +72,8 @@ describe("dashboard files", () => {
     const css = await admin.send({ path: "/dashboard/dashboard.css" });
     assert.equal(css.status, 200);
     assert.equal(css.headers["content-type"], "text/css; charset=utf-8");
+    const icon = await admin.send({ path: "/dashboard/favicon.svg" });
+    assert.equal(icon.headers["content-type"], "image/svg+xml");
   });
 
   it("answers an unknown dashboard file 404 and a POST 405, as JSON errors", async () => {

@@ -10,6 +10,7 @@ const assets: ReadonlyMap<string, { readonly file: string; readonly contentType:
   ["", { file: "index.html", contentType: "text/html; charset=utf-8" }],
   ["dashboard/dashboard.js", { file: "dashboard.js", contentType: "text/javascript; charset=utf-8" }],
   ["dashboard/dashboard.css", { file: "dashboard.css", contentType: "text/css; charset=utf-8" }],
+  ["dashboard/favicon.svg", { file: "favicon.svg", contentType: "image/svg+xml" }],
 ]);
 
 /**
