@@ -192,6 +192,15 @@ test("dashboard with --admin-auth token: asks for a token, goes live with it, an
   assert.match((await page.locator("#flash").textContent()) ?? "", /token "viewer" has role read; POST \/api\/v1\/rollback needs role write/);
   const version = (await (await fetch(`${server}/api/v1/version`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { revision: number };
   assert.equal(version.revision, 2);
+
+  // A live update redraws the history page, and the revisions the reader picked stay picked.
+  // (Not the defaults: after revision 3 those are from 2, to 3.)
+  await page.locator('input[name="from"][value="1"]').check();
+  await page.locator('input[name="to"][value="2"]').check();
+  await call("/api/v1/apply", [object("Service", "backend", { endpoints: [{ address: "127.0.0.1", port: 8082 }] })]);
+  await page.locator('tr[data-revision="3"]').waitFor({ timeout: 10_000 });
+  assert.equal(await page.locator('input[name="from"][value="1"]').isChecked(), true);
+  assert.equal(await page.locator('input[name="to"][value="2"]').isChecked(), true);
   const path = artifactPath("dashboard-7-token-role.png");
   await page.screenshot({ path, fullPage: true });
   t.diagnostic(`screenshot: ${path}`);

@@ -334,10 +334,21 @@ async function render() {
     else if (page === "diff") content = await diffPage(Number(rest[0]), Number(rest[1]));
     else content = [h("h1", {}, "Not found"), h("p", {}, h("a", { href: "#/" }, "Fleet"))];
     if (generation !== rendering) return;
+    // A live update redraws the page the reader is on: what they opened or picked stays so.
+    const name = page === "" ? "fleet" : page;
+    const same = app.dataset.page === name && app.dataset.hash === hash;
     const open = new Set([...app.querySelectorAll("details[open]")].map((d) => d.getAttribute("data-key")));
+    const picked = [...app.querySelectorAll("input[type=radio]:checked")].map((i) => /** @type {HTMLInputElement} */ (i)).map((i) => [i.name, i.value]);
     app.replaceChildren(...content);
-    for (const d of app.querySelectorAll("details")) if (open.has(d.getAttribute("data-key"))) d.setAttribute("open", "");
-    app.dataset.page = page === "" ? "fleet" : page;
+    if (same) {
+      for (const d of app.querySelectorAll("details")) if (open.has(d.getAttribute("data-key"))) d.setAttribute("open", "");
+      for (const [group, value] of picked) {
+        const input = app.querySelector(`input[type=radio][name="${group}"][value="${value}"]`);
+        if (input instanceof HTMLInputElement) input.checked = true;
+      }
+    }
+    app.dataset.page = name;
+    app.dataset.hash = hash;
   } catch (error) {
     if (generation !== rendering) return;
     if (!(error instanceof ApiProblem && (error.status === 401 || error.status === 403))) {
