@@ -23,7 +23,7 @@ import { startControlPlane } from "./control-plane-process.ts";
 
 const object = (kind: string, name: string, spec: Json) => ({ apiVersion: "tcp.dev/v1alpha1", kind, metadata: { name }, spec });
 /** A node id an attacker could choose: rendered as markup, it would run its handler. */
-const evilNode = `<img src=x onerror="document.title='pwned'">edge-2`;
+const evilNode = `<script>document.title='pwned'</script><img src=x onerror="document.title='pwned'">edge-2`;
 
 test("dashboard: SYNCED, then NACKED with Envoy's message, then a rollback from the history page reaches Envoy", { timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "cp-e2e-dashboard-"));
@@ -68,10 +68,18 @@ test("dashboard: SYNCED, then NACKED with Envoy's message, then a rollback from 
   const evilRow = page.locator("tr[data-node]").filter({ hasText: "edge-2" });
   await evilRow.waitFor({ timeout: 10_000 });
   assert.equal(await evilRow.locator("td").first().textContent(), evilNode, "the node id is shown as it is");
-  assert.equal(await page.locator("#app img").count(), 0, "no element was made from the node id");
-  assert.equal(await page.title(), "ts-control-plane", "the onerror handler never ran");
+  assert.equal(await page.locator("#app img, #app script").count(), 0, "no element was made from the node id");
+  assert.equal(await page.title(), "ts-control-plane", "neither the script nor the onerror handler ran");
   await page.locator("#live[data-state=live]").waitFor({ timeout: 5_000 });
   await shot("1-fleet-synced");
+  // Its own page, reached through an escaped link, shows it as text too.
+  await evilRow.locator("a").click();
+  await page.locator('#app[data-page="proxy"]').waitFor();
+  assert.equal(await page.locator("#app h1 .mono").textContent(), evilNode);
+  assert.equal(await page.locator("#app img, #app script").count(), 0);
+  assert.equal(await page.title(), "ts-control-plane");
+  await page.goBack();
+  await edge1.waitFor();
 
   // A listener on a port another process holds: Envoy NACKs it; the page turns NACKED by itself.
   const holder = createServer();
@@ -166,7 +174,7 @@ test("dashboard with --admin-auth token: asks for a token, goes live with it, an
   await page.goto(`${server}/`);
   await page.locator("#token-form").waitFor({ state: "visible", timeout: 10_000 });
   assert.match((await page.locator("#flash").textContent()) ?? "", /needs a token with role read/);
-  assert.equal(await page.locator("#live").getAttribute("data-state"), "token");
+  await page.locator("#live[data-state=token]").waitFor({ timeout: 10_000 });
   await page.locator("#token-input").fill("tcp_not-a-token");
   await page.locator("#token-form button").click();
   await page.locator("#flash", { hasText: "the token is not known" }).waitFor({ timeout: 10_000 });

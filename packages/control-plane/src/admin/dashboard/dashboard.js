@@ -75,8 +75,6 @@ function askForToken(/** @type {string} */ why) {
   const form = byId("token-form");
   form.hidden = false;
   byId("token-button").hidden = false;
-  byId("live").dataset.state = "token";
-  byId("live").textContent = "token needed";
   flash(why, "error");
 }
 
@@ -376,7 +374,12 @@ async function listen() {
     try {
       const res = await fetch("/api/v1/events", { headers: { accept: "text/event-stream", ...authHeaders() } });
       if (res.status === 401 || res.status === 403) {
-        askForToken("This admin API needs a token with role read.");
+        // The API's own words, the same the page's other requests show (no race between two texts).
+        /** @type {any} */
+        const body = await res.json().catch(() => ({}));
+        askForToken(body?.error?.message ?? "This admin API needs a token with role read.");
+        live.dataset.state = "token";
+        live.textContent = "token needed";
         await new Promise((resolve) => byId("token-form").addEventListener("submit", resolve, { once: true }));
         continue;
       }
