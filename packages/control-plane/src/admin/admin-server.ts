@@ -116,7 +116,10 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   const auth = options.auth ?? { mode: "none" };
   let hosts: ReadonlySet<string> = new Set();
   // The dashboard's live updates (GET /api/v1/events, docs/dashboard.md).
-  const events = createChangeEvents({ snapshot: () => ({ revision: store.currentRevision(), status: options.status() }) });
+  const events = createChangeEvents({
+    snapshot: () => ({ revision: store.currentRevision(), status: options.status() }),
+    onError: (message) => log(`live events: cannot read the status: ${message}`),
+  });
 
   const flag = (ctx: Ctx, name: string): boolean => ["true", "1", "yes"].includes(ctx.url.searchParams.get(name) ?? "");
 
