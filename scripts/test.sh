@@ -25,7 +25,7 @@ ensure_chromium() {
   if [[ -x "${CHROMIUM_BIN:-/usr/bin/chromium}" ]]; then return; fi
   echo "[setup] installing Debian's chromium for e2e/control-plane/dashboard.test.ts" >&2
   local out; out="$(mktemp)"
-  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } >"$out" 2>&1; then
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >"$out" 2>&1; then
     tail -20 "$out" >&2; rm -f "$out"
     echo "FAIL: could not install chromium (apt-get install -y chromium, as root); the dashboard's end-to-end test needs it" >&2
     exit 1
