@@ -94,7 +94,7 @@ test("dashboard: SYNCED, then NACKED with Envoy's message, then a rollback from 
   assert.match(message, /^LDS: .*tcp_busy.*(bind|address)/is);
   const status = (await (await fetch(`${server}/api/v1/status`)).json()) as { nodes: { nodeId: string; types: { type: string; nack?: { message: string } }[] }[] };
   const apiMessage = status.nodes.find((n) => n.nodeId === "edge-1")?.types.find((x) => x.nack !== undefined)?.nack?.message;
-  assert.equal(message, `LDS: ${apiMessage}`, "the page shows Envoy's message as the API reports it");
+  assert.equal(message, `LDS: ${apiMessage?.trim()}`, "the page shows Envoy's message as the API reports it");
   await shot("2-fleet-nacked");
 
   // The proxy page: per type, and the resources sent with their JSON.
@@ -126,6 +126,11 @@ test("dashboard: SYNCED, then NACKED with Envoy's message, then a rollback from 
   assert.match((await created.textContent()) ?? "", /created/);
   assert.match((await created.locator("pre").textContent()) ?? "", new RegExp(`\\+ spec: .*"port":${heldPort}`));
   await shot("4-diff");
+  await page.goBack();
+  // Each revision links to its own changes (from the one before it).
+  await page.locator(`a[data-diff="${bad}"]`).click();
+  await page.locator(`#app[data-page="diff"] h1`, { hasText: `Revision ${good} → ${bad}` }).waitFor();
+  assert.equal(await page.locator("section[data-diff-object]").count(), 1);
   await page.goBack();
   const rollbackButton = page.locator(`button[data-rollback="${good}"]`);
   await rollbackButton.waitFor();

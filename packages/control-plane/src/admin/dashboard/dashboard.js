@@ -133,7 +133,7 @@ function fleetPage(status) {
           nodes.map((n) => {
             const nacks = n.types.filter((t) => t.nack !== undefined && t.state === "NACKED");
             const problems = [
-              ...nacks.map((t) => `${t.type}: ${t.nack?.message ?? ""}`),
+              ...nacks.map((t) => `${t.type}: ${(t.nack?.message ?? "").trim()}`),
               ...n.types.flatMap((t) => (t.error === undefined ? [] : [`${t.type}: ${t.error.message}`])),
               ...(n.matchesGroup === undefined ? [] : [`now matches group ${n.matchesGroup}`]),
             ];
@@ -190,7 +190,7 @@ async function proxyPage(nodeId, status) {
         h("td", { class: "mono" }, t.ackedVersion ?? ""),
         h("td", {}, when(t.sentAt)),
         h("td", {}, when(t.ackedAt)),
-        h("td", { class: "nack" }, t.nack === undefined ? "" : `${t.nack.message} (version ${t.nack.version}, ${when(t.nack.at)})`),
+        h("td", { class: "nack" }, t.nack === undefined ? "" : `${t.nack.message.trim()} (version ${t.nack.version}, ${when(t.nack.at)})`),
       ),
     ),
   );
@@ -204,7 +204,7 @@ async function proxyPage(nodeId, status) {
       h("td", { class: "mono" }, r.version),
       h("td", {}, badge(r.state)),
       h("td", {}, (r.objects ?? []).join(", ")),
-      h("td", {}, r.nack === undefined ? "" : h("div", { class: "nack" }, r.nack.message), details),
+      h("td", {}, r.nack === undefined ? "" : h("div", { class: "nack" }, r.nack.message.trim()), details),
     );
   });
   return [
@@ -229,7 +229,7 @@ async function objectsPage(status) {
       list.items.map((o) => {
         const r = reports.get(o.key);
         const programmed = r === undefined ? "not used by any node group" : `programmed by ${r.acknowledged} of ${r.targets} ${r.targets === 1 ? "proxy" : "proxies"}`;
-        const rejected = (r?.rejected?.nacks ?? []).map((n) => `${n.nodeId} (${n.type}): ${n.message}`).join("\n");
+        const rejected = (r?.rejected?.nacks ?? []).map((n) => `${n.nodeId} (${n.type}): ${n.message.trim()}`).join("\n");
         return h(
           "tr",
           { "data-object": o.key },
@@ -277,6 +277,7 @@ async function historyPage() {
       h("td", {}, when(r.createdAt)),
       h("td", { class: "mono" }, r.source),
       h("td", {}, r.summary),
+      h("td", {}, r.revision >= 1 ? h("a", { href: `#/diff/${r.revision - 1}/${r.revision}`, "data-diff": String(r.revision) }, "changes") : ""),
       h("td", {}, r.revision === history.revision ? h("span", { class: "muted" }, "current") : button),
     );
   });
@@ -287,7 +288,7 @@ async function historyPage() {
     if (!(from instanceof HTMLInputElement) || !(to instanceof HTMLInputElement)) return flash("Pick a revision in each of the From and To columns.", "error");
     location.hash = `#/diff/${from.value}/${to.value}`;
   });
-  return [h("h1", {}, "History"), h("p", {}, compare), table(["From", "To", "Revision", "When", "Source", "Summary", ""], rows)];
+  return [h("h1", {}, "History"), h("p", {}, compare), table(["From", "To", "Revision", "When", "Source", "Summary", "Diff", ""], rows)];
 }
 
 /** @param {number} from @param {number} to */
