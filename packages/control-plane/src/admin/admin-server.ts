@@ -28,6 +28,9 @@ import { packageVersion } from "./package-version.ts";
 import { readBody as readLimitedBody } from "./read-body.ts";
 import { findRedactedPlaceholder, redactingLog, redactSecrets, redactText } from "../log/redact-secrets.ts";
 import { pathSegments, requestUrl } from "./request-path.ts";
+import { createChangeEvents } from "./change-events.ts";
+import { dashboardReply, isDashboardPath } from "./dashboard-routes.ts";
+import { revisionDiff } from "./revision-diff.ts";
 
 export interface AdminServerOptions {
   readonly store: ObjectStore;
@@ -135,6 +138,11 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   const changeSource = (ctx: Ctx, fallback: string): string => sourceOf(ctx.req, ctx.caller, fallback);
   const auth = options.auth ?? { mode: "none" };
   let hosts: ReadonlySet<string> = new Set();
+  // The dashboard's live updates (GET /api/v1/events, docs/dashboard.md).
+  const events = createChangeEvents({
+    snapshot: () => ({ revision: store.currentRevision(), status: options.status() }),
+    onError: (message) => log(`live events: cannot read the status: ${message}`),
+  });
 
   const flag = (ctx: Ctx, name: string): boolean => ["true", "1", "yes"].includes(ctx.url.searchParams.get(name) ?? "");
 
@@ -327,12 +335,22 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     return { json: { revision: current, ...result } };
   }
 
+  /** GET /api/v1/history/diff?from=A&to=B (to: the current revision by default): what changed, object by object. */
+  function historyDiff(ctx: Ctx): Reply {
+    if (ctx.segments.length > 4) throw new ApiError(ApiErrorCode.NotFound, `no such path ${ctx.url.pathname}; use /api/v1/history/diff?from=A&to=B`);
+    const from = intParam(ctx.url.searchParams.get("from"), "from");
+    if (from === undefined) throw new ApiError(ApiErrorCode.BadRequest, "say which revision to compare from: ?from=A&to=B (to defaults to the current revision)");
+    const to = intParam(ctx.url.searchParams.get("to"), "to") ?? store.currentRevision();
+    return { json: wrapStore(() => revisionDiff(store, { from, to })) };
+  }
+
   async function route(ctx: Ctx): Promise<Reply> {
     const method = ctx.req.method ?? "GET";
     const path = ctx.segments.join("/");
     const only = (m: string) => {
       if (method !== m) throw new ApiError(ApiErrorCode.MethodNotAllowed, `${method} ${ctx.url.pathname} is not allowed; use ${m}`);
     };
+    if (isDashboardPath(ctx.segments)) return dashboardReply({ method, segments: ctx.segments });
     if (path === "healthz") {
       only("GET");
       return { json: { status: "ok", revision: store.currentRevision() } };
@@ -378,6 +396,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       case "history": {
         if (ctx.segments[3] === "purge") return purgeHistory(ctx);
         only("GET");
+        if (ctx.segments[3] === "diff") return historyDiff(ctx);
         const n = intParam(ctx.segments[3], "revision");
         if (n !== undefined) {
           const info = wrapStore(() => store.revision(n));
@@ -433,6 +452,11 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       // Origin and credentials are checked before anything reads the store (issue 13).
       checkRequestOrigin(req, hosts);
       const caller = authorize(req, auth, requiredRole(req.method ?? "GET", segments));
+      if (segments.length === 3 && segments[0] === "api" && segments[1] === "v1" && segments[2] === "events") {
+        if (req.method !== "GET") throw new ApiError(ApiErrorCode.MethodNotAllowed, `${req.method} ${url.pathname} is not allowed; use GET`);
+        events.attach(req, res);
+        return;
+      }
       reply = await route({ req, url, segments, caller });
     } catch (error) {
       const e = error instanceof ApiError ? error : internalError(error, { method: req.method ?? "", url: req.url ?? "", log });
@@ -472,6 +496,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       });
     },
     close() {
+      events.close();
       return new Promise((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

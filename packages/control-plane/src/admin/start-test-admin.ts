@@ -1,7 +1,7 @@
 // What the admin API's tests share: a real store, reconciler and admin server on an
 // ephemeral loopback port, and raw HTTP requests whose every header the test chooses.
 import { mkdtempSync, rmSync } from "node:fs";
-import { request } from "node:http";
+import { type IncomingHttpHeaders, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSnapshotCache } from "@ts-control-plane/xds";
@@ -17,7 +17,7 @@ export interface TestAdmin {
   readonly tokens: TokenStore;
   readonly lines: string[];
   /** One request with exactly these headers (node:http sets no Host of its own when one is given). */
-  send(options: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; json: Record<string, unknown> }>;
+  send(options: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; json: Record<string, unknown>; headers: IncomingHttpHeaders }>;
   close(): Promise<void>;
 }
 
@@ -56,7 +56,7 @@ export async function startTestAdmin(options: { auth: "none" | "token"; allowedH
             } catch {
               json = { text };
             }
-            resolve({ status: res.statusCode ?? 0, json });
+            resolve({ status: res.statusCode ?? 0, json, headers: res.headers });
           });
         });
         req.on("error", reject);
