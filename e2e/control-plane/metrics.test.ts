@@ -13,6 +13,7 @@ import { parse } from "yaml";
 import type { Json } from "../harness/config-dump.ts";
 import { freePort } from "../harness/free-port.ts";
 import { httpGet } from "../harness/http-get.ts";
+import { PrometheusScrape as Scrape } from "../harness/prometheus-text.ts";
 import { startHttpUpstream } from "../harness/http-upstream.ts";
 import { startEnvoy } from "../harness/start-envoy.ts";
 import { waitUntil } from "../harness/wait-until.ts";
@@ -26,29 +27,6 @@ const ENDPOINTS = "envoy.config.endpoint.v3.ClusterLoadAssignment";
 const LISTENER = "envoy.config.listener.v3.Listener";
 const ROUTE = "envoy.config.route.v3.RouteConfiguration";
 const types = [CLUSTER, ENDPOINTS, LISTENER, ROUTE];
-
-/** One scrape: every sample by name and labels. */
-class Scrape {
-  readonly #samples: { name: string; labels: Record<string, string>; value: number }[] = [];
-  constructor(text: string) {
-    for (const line of text.split("\n")) {
-      if (line === "" || line.startsWith("#")) continue;
-      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-      assert.ok(m, `not a Prometheus text line: ${line}`);
-      const labels: Record<string, string> = {};
-      for (const l of (m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1] ?? ""] = l[2] ?? "";
-      this.#samples.push({ name: m[1] ?? "", labels, value: Number(m[3]) });
-    }
-  }
-  /** The sum of the samples of `name` whose labels include `labels` (0 when none). */
-  get(name: string, labels: Record<string, string> = {}): number {
-    return this.#samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((n, s) => n + s.value, 0);
-  }
-  /** Per type, the value of a per-type series. */
-  perType(name: string, labels: Record<string, string> = {}): Record<string, number> {
-    return Object.fromEntries(types.map((type) => [type, this.get(name, { ...labels, type })]));
-  }
-}
 
 for (const mode of ["sotw", "delta"] as const) {
   test(`/metrics moves by the expected amounts on a change and on an Envoy NACK (${mode})`, { timeout: 120_000 }, async (t) => {
