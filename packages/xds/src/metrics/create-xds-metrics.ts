@@ -28,6 +28,22 @@ export interface XdsMetrics extends XdsMetricsRecorder {
 /** Default buckets of `xds_convergence_seconds`: a loopback Envoy ACKs in milliseconds, a loaded fleet in seconds. */
 export const defaultConvergenceBuckets: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+/** What was sent of one type on one variant. */
+interface SentCounts {
+  readonly labels: Record<string, string>;
+  responses: number;
+  heartbeats: number;
+  resources: number;
+  bytes: number;
+}
+
+/** ACKs and NACKs of one type in one node group. */
+interface AnswerCounts {
+  readonly labels: Record<string, string>;
+  acks: number;
+  nacks: number;
+}
+
 /** What the recorder remembers of an open stream: labels for the events that do not carry them. */
 interface OpenStream {
   readonly nodeId: string;
@@ -80,12 +96,30 @@ export function createXdsMetrics(options: XdsMetricsOptions): XdsMetrics {
   const opens = new Counter({ name: named("xds_stream_opens_total"), help: "xDS streams opened (first request with a node accepted), by variant", labelNames: ["variant"], registers });
   const closes = new Counter({ name: named("xds_stream_closes_total"), help: "xDS streams that had opened and ended, for any reason, by variant", labelNames: ["variant"], registers });
   const errors = new Counter({ name: named("xds_stream_errors_total"), help: "xDS streams the server ended with an error, by variant and gRPC status code", labelNames: ["variant", "code"], registers });
-  const responses = new Counter({ name: named("xds_responses_total"), help: "xDS responses written (a Delta response split in parts counts each part), by resource type and variant", labelNames: ["type", "variant"], registers });
-  const heartbeats = new Counter({ name: named("xds_heartbeats_total"), help: "Of the responses, TTL heartbeats (nothing changed), by resource type and variant", labelNames: ["type", "variant"], registers });
-  const resources = new Counter({ name: named("xds_resources_sent_total"), help: "Resources carried by xDS responses, by resource type and variant", labelNames: ["type", "variant"], registers });
-  const bytes = new Counter({ name: named("xds_response_bytes_total"), help: "Encoded bytes of xDS responses written, by resource type and variant", labelNames: ["type", "variant"], registers });
-  const acks = new Counter({ name: named("xds_acks_total"), help: "Responses accepted by proxies, by resource type and node group", labelNames: ["type", "group"], registers });
-  const nacks = new Counter({ name: named("xds_nacks_total"), help: "Responses rejected by proxies (NACK), by resource type and node group", labelNames: ["type", "group"], registers });
+  // Per-response and per-ACK counts are kept in plain maps and copied into
+  // prom-client when scraped: a stream's event then costs a map lookup and an
+  // addition, not prom-client's label hashing for every counter it moves
+  // (the fan-out benchmarks' --metrics measures what is left).
+  const sent = new Map<string, SentCounts>();
+  const answered = new Map<string, AnswerCounts>();
+  const copied = <C extends { labels: Record<string, string> }>(name: string, help: string, labelNames: string[], from: Map<string, C>, value: (c: C) => number): void => {
+    new Counter({
+      name: named(name),
+      help,
+      labelNames,
+      registers,
+      collect() {
+        this.reset();
+        for (const c of from.values()) this.inc(c.labels, value(c));
+      },
+    });
+  };
+  copied("xds_responses_total", "xDS responses written (a Delta response split in parts counts each part), by resource type and variant", ["type", "variant"], sent, (c) => c.responses);
+  copied("xds_heartbeats_total", "Of the responses, TTL heartbeats (nothing changed), by resource type and variant", ["type", "variant"], sent, (c) => c.heartbeats);
+  copied("xds_resources_sent_total", "Resources carried by xDS responses, by resource type and variant", ["type", "variant"], sent, (c) => c.resources);
+  copied("xds_response_bytes_total", "Encoded bytes of xDS responses written, by resource type and variant", ["type", "variant"], sent, (c) => c.bytes);
+  copied("xds_acks_total", "Responses accepted by proxies, by resource type and node group", ["type", "group"], answered, (c) => c.acks);
+  copied("xds_nacks_total", "Responses rejected by proxies (NACK), by resource type and node group", ["type", "group"], answered, (c) => c.nacks);
   const convergence = new Histogram({
     name: named("xds_convergence_seconds"),
     help: "From a change set on the cache to each proxy's ACK of it (not to the send), by resource type and node group",
@@ -95,6 +129,18 @@ export function createXdsMetrics(options: XdsMetricsOptions): XdsMetrics {
   });
 
   const groupOfStream = (streamId: number): string => streams.get(streamId)?.group ?? "";
+  const sentFor = (typeUrl: string, variant: string): SentCounts => {
+    const key = `${typeUrl}\u0000${variant}`;
+    let c = sent.get(key);
+    if (c === undefined) sent.set(key, (c = { labels: { type: typeLabel(typeUrl), variant }, responses: 0, heartbeats: 0, resources: 0, bytes: 0 }));
+    return c;
+  };
+  const answeredFor = (typeUrl: string, group: string): AnswerCounts => {
+    const key = `${typeUrl}\u0000${group}`;
+    let c = answered.get(key);
+    if (c === undefined) answered.set(key, (c = { labels: { type: typeLabel(typeUrl), group }, acks: 0, nacks: 0 }));
+    return c;
+  };
 
   return {
     names,
@@ -114,19 +160,19 @@ export function createXdsMetrics(options: XdsMetricsOptions): XdsMetrics {
       if (event.error !== undefined) errors.inc({ variant: event.variant, code: String(event.error.code) });
     },
     responseSent(event: ResponseEvent, details: ResponseSentDetails) {
-      const labels = { type: typeLabel(event.typeUrl), variant: event.variant };
-      responses.inc(labels);
-      if (details.heartbeat) heartbeats.inc(labels);
-      resources.inc(labels, event.resourceNames.length);
-      bytes.inc(labels, event.bytes);
+      const c = sentFor(event.typeUrl, event.variant);
+      c.responses++;
+      if (details.heartbeat) c.heartbeats++;
+      c.resources += event.resourceNames.length;
+      c.bytes += event.bytes;
     },
     acked(event: AckEvent, details: AckDetails) {
-      const labels = { type: typeLabel(event.typeUrl), group: groupOfStream(event.streamId) };
-      acks.inc(labels);
-      if (details.convergenceMs !== undefined) convergence.observe(labels, details.convergenceMs / 1000);
+      const c = answeredFor(event.typeUrl, groupOfStream(event.streamId));
+      c.acks++;
+      if (details.convergenceMs !== undefined) convergence.observe(c.labels, details.convergenceMs / 1000);
     },
     nacked(event: NackEvent) {
-      nacks.inc({ type: typeLabel(event.typeUrl), group: groupOfStream(event.streamId) });
+      answeredFor(event.typeUrl, groupOfStream(event.streamId)).nacks++;
     },
   };
 }

@@ -28,6 +28,8 @@ interface TypeClock {
 export class ConvergenceClock {
   readonly #now: () => number;
   readonly #stamps = new WeakMap<object, number>();
+  /** The change being fanned out now: nearly every call is about it, so it skips the WeakMap. */
+  #last: { change: object; at: number } | undefined = undefined;
   readonly #streams = new Map<number, Map<string, TypeClock>>();
 
   constructor(options: { now?: () => number } = {}) {
@@ -41,11 +43,7 @@ export class ConvergenceClock {
    * no clock (its first response later is a subscription, not a change).
    */
   changed(streamId: number, typeUrls: Iterable<string>, change: object | undefined, subscribed: ReadonlySet<string>): void {
-    let at = change === undefined ? undefined : this.#stamps.get(change);
-    if (at === undefined) {
-      at = this.#now();
-      if (change !== undefined) this.#stamps.set(change, at);
-    }
+    const at = change === undefined ? this.#now() : this.#stampOf(change);
     for (const typeUrl of typeUrls) {
       if (!subscribed.has(typeUrl)) continue;
       const clock = this.#clock(streamId, typeUrl);
@@ -92,6 +90,14 @@ export class ConvergenceClock {
   /** The stream ended. */
   closed(streamId: number): void {
     this.#streams.delete(streamId);
+  }
+
+  #stampOf(change: object): number {
+    if (this.#last?.change === change) return this.#last.at;
+    let at = this.#stamps.get(change);
+    if (at === undefined) this.#stamps.set(change, (at = this.#now()));
+    this.#last = { change, at };
+    return at;
   }
 
   #clock(streamId: number, typeUrl: string): TypeClock {
