@@ -15,7 +15,7 @@ export interface XdsMetricsOptions {
    * are a few node groups (the control plane does).
    */
   readonly groupOf?: (cacheKey: string) => string;
-  /** Buckets of the convergence histogram, in seconds; default 1 ms to 30 s. */
+  /** Buckets of the convergence histogram, in seconds; default 0.5 ms to 30 s. */
   readonly convergenceBuckets?: readonly number[];
 }
 
@@ -25,8 +25,8 @@ export interface XdsMetrics extends XdsMetricsRecorder {
   readonly names: readonly string[];
 }
 
-/** Default buckets of `xds_convergence_seconds`: a loopback Envoy ACKs in milliseconds, a loaded fleet in seconds. */
-export const defaultConvergenceBuckets: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Default buckets of `xds_convergence_seconds`: a loopback Envoy ACKs in under a millisecond, a loaded fleet in seconds. */
+export const defaultConvergenceBuckets: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /** What was sent of one type on one variant. */
 interface SentCounts {
