@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { createSnapshotCache, createXdsServer, StatusRegistry, type CsdsLimits } from "@ts-control-plane/xds";
 import type { AdminAuth } from "./admin/admin-auth.ts";
 import { createAdminServer } from "./admin/admin-server.ts";
+import { createControlPlaneMetrics } from "./admin/control-plane-metrics.ts";
 import { authorizeCsds } from "./admin/authorize-csds.ts";
 import { identityProblem } from "./model/node-group-spec.ts";
 import { redactingLog } from "./log/redact-secrets.ts";
@@ -154,9 +155,11 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
   });
   // Set once the xDS server exists: node-group changes move connected nodes at once.
   let rekeyStreams = (): void => {};
+  const metrics = createControlPlaneMetrics({ storedRevision: () => store.currentRevision(), cacheRevision: () => reconciler.state().revision });
   const reconciler = createReconciler({
     store,
     cache,
+    metrics: metrics.reconcile,
     onGroupsChanged: () => rekeyStreams(),
     compile: { allowRawFilename: options.allowRawFilename === true, now: Date.now },
     ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
@@ -227,6 +230,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
     const limits = options.xdsLimits ?? {};
     const xds = createXdsServer({
       cache,
+      metrics: metrics.xds,
       status: new StatusRegistry({
         forgetAfterMs: limits.forgetDisconnectedAfterMs ?? defaultForgetDisconnectedAfterMs,
         ...(limits.maxDisconnected === undefined ? {} : { maxDisconnected: limits.maxDisconnected }),
@@ -294,6 +298,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       ...(options.adminAllowedHosts !== undefined ? { allowedHosts: options.adminAllowedHosts } : {}),
       store,
       reconciler,
+      metrics,
       xds: { host: options.xdsHost, port: xdsPort },
       log,
       waitForChange: (w) =>

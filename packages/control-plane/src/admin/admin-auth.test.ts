@@ -26,6 +26,7 @@ const endpoints: [string, string, string | undefined, Role | undefined][] = [
   ["GET", "/dashboard/dashboard.js", undefined, undefined],
   ["GET", "/api/v1/bootstrap?node=edge-1", undefined, "read"],
   ["GET", "/api/v1/proxies/edge-1/config", undefined, "read"],
+  ["GET", "/metrics", undefined, "read"],
   ["POST", "/api/v1/validate", service(8081), "read"],
   ["POST", "/api/v1/diff", service(8082), "read"],
   ["POST", "/api/v1/apply", service(8083), "write"],

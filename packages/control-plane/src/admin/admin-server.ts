@@ -57,6 +57,8 @@ export interface AdminServerOptions {
    * for `?wait=` on apply, delete and rollback; without it `?wait=` is refused.
    */
   readonly waitForChange?: (options: ChangeWaitRequest) => Promise<ChangeWaitReport>;
+  /** What GET /metrics serves (control-plane-metrics.ts); 404 without. */
+  readonly metrics?: { readonly contentType: string; text(): Promise<string> };
 }
 
 /** What the admin API hands the waiter once a change is pushed. */
@@ -354,6 +356,11 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     if (path === "healthz") {
       only("GET");
       return { json: { status: "ok", revision: store.currentRevision() } };
+    }
+    if (path === "metrics") {
+      only("GET");
+      if (options.metrics === undefined) throw new ApiError(ApiErrorCode.NotFound, "this admin server serves no metrics");
+      return { text: await options.metrics.text(), contentType: options.metrics.contentType };
     }
     if (ctx.segments[0] !== "api" || ctx.segments[1] !== "v1") throw new ApiError(ApiErrorCode.NotFound, `no such path ${ctx.url.pathname}`);
     switch (ctx.segments[2]) {

@@ -8,6 +8,7 @@ import { diffSnapshots, type GroupDiff } from "./diff-snapshots.ts";
 import { oneLineLog } from "../log/one-line.ts";
 import { changeIdOf } from "../log/change-id.ts";
 import type { LogFields } from "../log/logger.ts";
+import type { ReconcileMetrics } from "./reconcile-metrics.ts";
 
 /** The cache key of a node that matches no node group: it gets no snapshot, so its requests wait. */
 export const UNMATCHED_GROUP = "(unmatched)";
@@ -62,6 +63,8 @@ export interface ReconcilerOptions {
   readonly onGroupsChanged?: () => void;
   /** Operator settings of the translation (compile.ts). */
   readonly compile?: CompileOptions;
+  /** Compile, store and push timings (admin/control-plane-metrics.ts); none by default. */
+  readonly metrics?: ReconcileMetrics;
 }
 
 export interface NodeIdentity {
@@ -138,6 +141,13 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   const debounceMs = options.debounceMs ?? 50;
   const log = oneLineLog(options.log ?? (() => {}));
   const compiler = createCompiler(options.compile ?? {});
+  const metrics = options.metrics;
+  const compile = (objects: readonly ModelObject[]): Built => {
+    const started = performance.now();
+    const built = build(compiler, objects);
+    metrics?.compiled(performance.now() - started);
+    return built;
+  };
   let pushed: PushedState = { revision: 0, groups: [], snapshots: new Map(), rejected: [] };
   /** Compile of the stored objects as of `current.revision`: the baseline a change is judged against. */
   let current: { revision: number; built: Built } | undefined;
@@ -152,12 +162,13 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   const baseline = (): Built => {
     const revision = store.currentRevision();
     if (current === undefined || current.revision !== revision) {
-      current = { revision, built: build(compiler, store.list().map((s) => s.object)) };
+      current = { revision, built: compile(store.list().map((s) => s.object)) };
     }
     return current.built;
   };
 
   async function push(): Promise<void> {
+    const started = performance.now();
     const revision = store.currentRevision();
     const built = baseline();
     if (built.result.rejected.length > 0) {
@@ -190,6 +201,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     for (const name of previous.snapshots.keys()) if (!snapshots.has(name)) cache.clearSnapshot(name);
     // New snapshots are in place first, so a node moved to another group finds its configuration there.
     if (selectorsOf(previous.groups) !== selectorsOf(pushed.groups)) options.onGroupsChanged?.();
+    metrics?.pushed(performance.now() - started);
   }
 
   /** Runs pushes one at a time until the pushed revision is the stored one. */
@@ -223,7 +235,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
 
   function judge(objects: readonly ModelObject[], changed: ReadonlySet<string>): { built: Built; refused: string[]; diagnostics: Diagnostic[] } {
     const before = new Set(baseline().result.rejected);
-    const built = build(compiler, objects);
+    const built = compile(objects);
     // A certificate outside its validity window is a warning in compile() (time passing must never take a
     // serving listener down), but the object that brings it is refused: clients would refuse it at once.
     const outOfDate = built.result.diagnostics.filter((d) => d.object !== undefined && changed.has(d.object) && certificateTimeCodes.has(d.code));
@@ -243,15 +255,21 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   function change(request: ChangeRequest): ChangeOutcome {
     const dryRun = request.dryRun ?? false;
     let verdict: { preview: ChangePreview; judged: ReturnType<typeof judge> } | undefined;
+    let judgingMs = 0;
     const decide = (preview: ChangePreview): boolean => {
+      const judgingFrom = performance.now();
       const judged = judge(preview.objects, new Set(preview.changes.map((c) => c.key)));
+      judgingMs += performance.now() - judgingFrom;
       verdict = { preview, judged };
       return judged.refused.length === 0 && judged.built.problems.length === 0;
     };
     if (dryRun) decide(store.preview(request));
     // Judged inside the store's write transaction: what is checked is exactly what is written,
     // even if another writer changed the store since (issue 14: no dangling reference).
+    const commitFrom = performance.now();
     const committed = dryRun ? undefined : store.commit(request, { accept: decide });
+    // Store latency is the transaction's own time: the compile that judges the change inside it is counted as a compile.
+    if (!dryRun) metrics?.committed(performance.now() - commitFrom - judgingMs, { changed: committed?.changed === true });
     if (verdict === undefined) throw new Error("the store did not judge the change");
     const { preview, judged } = verdict;
     const { refused, diagnostics, built } = judged;
