@@ -221,7 +221,12 @@ export class DeltaStream extends XdsStream {
     // The first response of a wildcard subscription goes out even when empty:
     // Envoy waits for it to finish initialising CDS/LDS (as SotW full-state types do).
     const firstWildcard = state.first && state.subscription.wildcard;
-    if (selection.resources.length === 0 && removed.length === 0 && heartbeats.length === 0 && !firstWildcard) return true;
+    if (selection.resources.length === 0 && removed.length === 0 && heartbeats.length === 0 && !firstWildcard) {
+      // Nothing to say: the client holds what we would send (Delta removes what is gone), so
+      // status can tell it is current at this version (TypeStatus.settledVersion, issue 8).
+      if (!state.first && pendingAfter.size === 0) this.#s.report.settled(this.nodeId, typeUrl, available.version);
+      return true;
+    }
     // One logical response, sent in parts when it would exceed maxResponseBytes.
     const systemVersion = available.version;
     const budget = (this.#o.maxResponseBytes ?? defaultMaxResponseBytes) - this.#o.encoder.fixedBytes({ typeUrl, systemVersion, removed });
