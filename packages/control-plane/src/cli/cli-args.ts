@@ -35,6 +35,7 @@ const valueFlags: ReadonlyMap<string, string> = new Map([
 ]);
 const booleanFlags: ReadonlyMap<string, string> = new Map([
   ["--dry-run", "--dry-run"],
+  ["--force", "--force"],
   ["--delta", "--delta"],
   ["--check", "--check"],
   ["--watch", "--watch"],
