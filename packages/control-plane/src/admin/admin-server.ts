@@ -6,6 +6,8 @@ import type { Diagnostic, ModelObject } from "../model/model-object.ts";
 import type { ChangeOutcome, Reconciler } from "../reconciler/reconciler.ts";
 import { type ParsedConfig, parseConfigText, withSource } from "../sources/read-config-file.ts";
 import { fileTakeovers } from "../sources/file-takeover.ts";
+import type { AdminExchange } from "./openapi-check.ts";
+import { openApiDocument } from "./openapi-document.ts";
 import { type ProxyConfig, type ProxyConfigOptions, proxyConfigTypes } from "../status/proxy-config.ts";
 import type { StatusReport } from "../status/status-report.ts";
 import type { ObjectStore, StoredObject } from "../store/object-store.ts";
@@ -45,6 +47,8 @@ export interface AdminServerOptions {
   readonly auth?: AdminAuth;
   /** Host names, besides loopback and the bind address, this API answers to (request-origin.ts). */
   readonly allowedHosts?: readonly string[];
+  /** Sees every answer as it goes out; the tests check each against the OpenAPI document (openapi-check.ts). */
+  readonly onReply?: (exchange: AdminExchange) => void;
 }
 
 export interface AdminServer {
@@ -326,6 +330,9 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         }
         return { json: { revision: store.currentRevision(), changes: d.changes, groups: d.groups, diagnostics: d.diagnostics } };
       }
+      case "openapi.json":
+        only("GET");
+        return { json: openApiDocument };
       case "version":
         only("GET");
         return { json: { version: packageVersion, revision: store.currentRevision() } };
@@ -406,8 +413,10 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     // with its private keys replaced by placeholders (redact-secrets.ts, issue 13).
     const json = redactSecrets(reply.json);
     const body = reply.text !== undefined ? redactText(reply.text) : wantsYaml ? stringify(json) : `${JSON.stringify(json, null, 2)}\n`;
+    const contentType = reply.contentType ?? (wantsYaml ? "application/yaml" : "application/json");
+    options.onReply?.({ method: req.method ?? "GET", path: replyPath(req.url), status: reply.status ?? 200, contentType, ...(reply.text === undefined ? { json } : {}) });
     res.writeHead(reply.status ?? 200, {
-      "content-type": reply.contentType ?? (wantsYaml ? "application/yaml" : "application/json"),
+      "content-type": contentType,
       "cache-control": "no-store",
       ...reply.headers,
       // RFC 6750 § 3: a 401 says which scheme to use.
@@ -460,6 +469,15 @@ function refuseRedactedValues(objects: readonly ModelObject[]): void {
     });
   }
   if (diagnostics.length > 0) throw new ApiError(ApiErrorCode.Refused, "the request body holds redacted values; nothing was changed", { diagnostics });
+}
+
+/** The path of a request URL, for onReply; "" when it cannot be read (the answer is then a 400). */
+function replyPath(url: string | undefined): string {
+  try {
+    return new URL(url ?? "/", "http://admin").pathname;
+  } catch {
+    return "";
+  }
 }
 
 function summarize(diagnostics: readonly Diagnostic[]): string {
