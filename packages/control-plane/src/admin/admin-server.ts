@@ -134,21 +134,6 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   }
 
   /** Turns a reconciler outcome into the reply, logging the change; refusals are 422. */
-  /**
-   * An object a watched file defines is not taken over silently (issue 8): without
-   * `?force=true` the change is refused, naming the file; with it, the warnings to return.
-   */
-  function checkTakeovers(ctx: Ctx, upserts: readonly ModelObject[], source: string, locate: ParsedConfig["locate"] | undefined): Diagnostic[] {
-    const takeovers = wrapStore(() => fileTakeovers(store, { upserts, source }, { force: flag(ctx, "force") }));
-    const refused = takeovers.filter((d) => d.severity === "error");
-    if (refused.length === 0) return takeovers;
-    const one = refused.length === 1;
-    throw new ApiError(ApiErrorCode.Refused, `${one ? "an object" : `${refused.length} objects`} of this change ${one ? "is" : "are"} defined by watched files`, {
-      diagnostics: locate === undefined ? refused : refused.map((d) => withSource(d, locate)),
-      extra: { rejected: refused.map((d) => d.object ?? ""), dryRun: flag(ctx, "dryRun") },
-    });
-  }
-
   async function outcomeReply(raw: ChangeOutcome, source: string, locate?: ParsedConfig["locate"]): Promise<Reply> {
     // compile() knows objects and field paths; the body's parse knows where they were written.
     const outcome = locate === undefined ? raw : { ...raw, diagnostics: raw.diagnostics.map((d) => withSource(d, locate)) };
@@ -212,7 +197,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       }
       const expected = expectedRevision(ctx);
       const source = changeSource(ctx, "api");
-      const takeovers = checkTakeovers(ctx, [object], source, locate);
+      const takeovers = wrapStore(() => fileTakeovers(store, { upserts: [object], source }));
       const outcome = wrapStore(() =>
         reconciler.change({
           upserts: [object],
@@ -310,7 +295,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         only("POST");
         const { objects: objs, locate } = objectsOf(await readBody(ctx.req));
         const source = changeSource(ctx, "api");
-        const takeovers = checkTakeovers(ctx, objs, source, locate);
+        // An object a watched file defines is not taken over silently (issue 8): the reply warns.
+        const takeovers = wrapStore(() => fileTakeovers(store, { upserts: objs, source }));
         const outcome = wrapStore(() => reconciler.change({ upserts: objs, source, dryRun: flag(ctx, "dryRun") }));
         return outcomeReply({ ...outcome, diagnostics: [...takeovers, ...outcome.diagnostics] }, source, locate);
       }

@@ -35,7 +35,6 @@ const valueFlags: ReadonlyMap<string, string> = new Map([
 ]);
 const booleanFlags: ReadonlyMap<string, string> = new Map([
   ["--dry-run", "--dry-run"],
-  ["--force", "--force"],
   ["--delta", "--delta"],
   ["--check", "--check"],
   ["--watch", "--watch"],

@@ -9,11 +9,11 @@ Runs the control plane: store, xDS server and admin API (see docs/cli/serve.md).
 examples:
   tcp serve --config conf/
   CONTROL_PLANE_XDS_PORT=18001 tcp serve --no-example`,
-  apply: `usage: tcp apply -f FILE|DIR|- [-f ...] [--dry-run] [--force]
+  apply: `usage: tcp apply -f FILE|DIR|- [-f ...] [--dry-run]
 
-Creates or updates every object in the files as one revision. An object that a
-file watched by \`tcp serve --config\` defines is refused (edit that file instead);
---force takes it over, with a warning, until the file changes again.
+Creates or updates every object in the files as one revision. Changing an object
+that a file watched by \`tcp serve --config\` defines warns: the file takes it
+back when it changes again (edit that file instead).
 
 examples:
   tcp apply -f conf/

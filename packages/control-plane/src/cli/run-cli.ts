@@ -31,8 +31,7 @@ export const usage = `usage: tcp <command> [flags]
 commands:
   serve [--xds-port 18000] [--admin-port 9000] [--data-dir DIR] [--config FILE|DIR]...
                                    run the control plane (see docs/cli/serve.md for every flag)
-  apply -f FILE|DIR|- [--dry-run] [--force]
-                                   create or update the objects in the files
+  apply -f FILE|DIR|- [--dry-run]  create or update the objects in the files
   get [KIND [NAME...] | KIND/NAME...] [-o table|wide|name|yaml|json]
                                    list objects, or show some (KIND: svc, services, Service, ...)
   delete KIND/NAME... | KIND NAME... | -f FILE|DIR|- [--expected-revision N] [--dry-run]
@@ -101,16 +100,6 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   }
 }
 
-/** `?dryRun=true&force=true`, with only the flags given. */
-function applyQuery(flags: { dryRun: boolean; force: boolean }): string {
-  const q = new URLSearchParams();
-  if (flags.dryRun) q.set("dryRun", "true");
-  // Take over objects a watched file defines (issue 8); without it the server refuses them.
-  if (flags.force) q.set("force", "true");
-  const text = q.toString();
-  return text === "" ? "" : `?${text}`;
-}
-
 async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
   const server = flag(args, "--server") ?? io.env["CONTROL_PLANE_SERVER"] ?? defaultServer;
   const token = resolveToken(args, io.env, server);
@@ -153,7 +142,7 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
       try {
         const r = await client.request<{ changed: boolean; revision: number; changes: RevisionChange[]; diagnostics: Diagnostic[] }>(
           "POST",
-          `/api/v1/apply${applyQuery({ dryRun, force: args.flags.has("--force") })}`,
+          `/api/v1/apply${dryRun ? "?dryRun=true" : ""}`,
           { body },
         );
         printDiagnostics(io, r.diagnostics, inputs);
