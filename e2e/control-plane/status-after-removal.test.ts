@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type TestContext, test } from "node:test";
+import { parse } from "yaml";
 import type { Json } from "../harness/config-dump.ts";
 import { freePort } from "../harness/free-port.ts";
 import { httpGet } from "../harness/http-get.ts";
@@ -58,7 +59,7 @@ const rawListener = (port: number) =>
     },
   });
 
-async function setup(t: TestContext, name: string) {
+async function setup(t: TestContext, name: string, mode: "sotw" | "delta") {
   const dir = mkdtempSync(join(tmpdir(), "cp-e2e-removal-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const upstream = await startHttpUpstream({ name: "service1", t });
@@ -77,7 +78,11 @@ async function setup(t: TestContext, name: string) {
     object("Route", "all", { listeners: ["web"], routes: [{ match: { prefix: "/" }, backends: [{ service: "backend" }] }] }),
   ];
   await call("POST", "apply", base);
-  const envoy = await startEnvoy({ bootstrap: xdsBootstrap({ xdsPort: cp.xdsPort, mode: "ads", nodeId: "edge-1" }) as Json, name, t });
+  const bootstrap =
+    mode === "sotw"
+      ? (xdsBootstrap({ xdsPort: cp.xdsPort, mode: "ads", nodeId: "edge-1" }) as Json)
+      : (parse(await (await fetch(`${server}/api/v1/bootstrap?node=edge-1&delta=true&adminPort=0`)).text()) as Json);
+  const envoy = await startEnvoy({ bootstrap, name: `${name}-${mode}`, t });
   await waitUntil(async () => (await httpGet(`http://127.0.0.1:${httpPort}/`)).body === "served by service1\n", { timeoutMs: 15_000, description: "Envoy routes to service1" });
   const synced = (description: string) =>
     waitUntil(
@@ -97,8 +102,9 @@ async function setup(t: TestContext, name: string) {
   return { call, status, synced, nacked, rawPort, httpPort };
 }
 
-test("a NACK goes once the RawResource Envoy rejected is deleted (bug 1)", { timeout: 60_000 }, async (t) => {
-  const cp = await setup(t, "cp-removal-delete");
+for (const mode of ["sotw", "delta"] as const) {
+test(`a NACK goes once the RawResource Envoy rejected is deleted (bug 1, ${mode})`, { timeout: 60_000 }, async (t) => {
+  const cp = await setup(t, "cp-removal-delete", mode);
   await cp.synced("SYNCED before the bad route table");
   await cp.call("POST", "apply", [badRoutes, rawListener(cp.rawPort)]);
   await cp.nacked();
@@ -110,8 +116,8 @@ test("a NACK goes once the RawResource Envoy rejected is deleted (bug 1)", { tim
   assert.deepEqual(s.objects.map((o) => [o.object, `${o.acknowledged}/${o.targets}`]), [["Listener/web", "1/1"], ["Route/all", "1/1"], ["Service/backend", "1/1"]]);
 });
 
-test("a NACK goes after a rollback to a revision without the rejected RawResource (bug 1)", { timeout: 60_000 }, async (t) => {
-  const cp = await setup(t, "cp-removal-rollback");
+test(`a NACK goes after a rollback to a revision without the rejected RawResource (bug 1, ${mode})`, { timeout: 60_000 }, async (t) => {
+  const cp = await setup(t, "cp-removal-rollback", mode);
   const good = (await cp.status()).revision;
   await cp.call("POST", "apply", [badRoutes, rawListener(cp.rawPort)]);
   await cp.nacked();
@@ -120,8 +126,8 @@ test("a NACK goes after a rollback to a revision without the rejected RawResourc
   assert.ok(s.objects.every((o) => !o.object.startsWith("RawResource/")), JSON.stringify(s.objects));
 });
 
-test("deleting every HTTP object, or a UDP-only config, leaves nothing to send for EDS/RDS: SYNCED, not STALE forever (bug 2)", { timeout: 60_000 }, async (t) => {
-  const cp = await setup(t, "cp-removal-nothing-left");
+test(`deleting every HTTP object, or a UDP-only config, leaves nothing to send for EDS/RDS: SYNCED, not STALE forever (bug 2, ${mode})`, { timeout: 60_000 }, async (t) => {
+  const cp = await setup(t, "cp-removal-nothing-left", mode);
   await cp.synced("SYNCED with the HTTP config");
   await cp.call("POST", "apply", [object("Service", "udp_backend", { endpoints: [{ address: "127.0.0.1", port: cp.rawPort }] }), object("Listener", "udp", { protocol: "UDP", address: "127.0.0.1", port: cp.rawPort, service: "udp_backend" })]);
   for (const key of ["Route/all", "Listener/web", "Service/backend"]) await cp.call("DELETE", `objects/${key}`);
@@ -130,3 +136,4 @@ test("deleting every HTTP object, or a UDP-only config, leaves nothing to send f
   const s = await cp.synced("SYNCED with nothing left");
   assert.deepEqual(s.objects, []);
 });
+}
