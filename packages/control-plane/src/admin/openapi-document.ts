@@ -9,6 +9,13 @@ export type JsonSchema = { readonly [keyword: string]: unknown };
 
 type Role = "none" | "read" | "write" | "admin";
 
+/** A text answer of this media type (without parameters). */
+interface TextAnswer {
+  readonly text: string;
+}
+
+const isText = (answer: JsonSchema | TextAnswer): answer is TextAnswer => typeof answer["text"] === "string";
+
 /** One operation of the admin API. */
 interface Operation {
   readonly method: "get" | "post" | "put" | "delete";
@@ -20,8 +27,8 @@ interface Operation {
   readonly query?: Readonly<Record<string, string>>;
   /** The request body's schema, when it takes one (JSON, or YAML where the text says so). */
   readonly body?: JsonSchema;
-  /** Success status -> schema of the JSON answer, or "yaml" for a YAML text answer. */
-  readonly ok: Readonly<Record<string, JsonSchema | "yaml">>;
+  /** Success status -> schema of the JSON answer, or `{ text: mediaType }` for a text answer (YAML, Prometheus text, HTML). */
+  readonly ok: Readonly<Record<string, JsonSchema | TextAnswer>>;
   /** Error statuses it may answer besides those every operation may (everyError). */
   readonly errors?: readonly number[];
 }
@@ -132,6 +139,11 @@ const bodyErrors = [408, 413, 415, 503];
 const changeErrors = [...bodyErrors, 409, 422, 507];
 const changeQuery = { dryRun: "true: validate and report the changes, store nothing" };
 
+/**
+ * Every operation of the admin API. A new endpoint is one entry here, e.g.
+ * `{ method: "get", path: "/metrics", summary: "Prometheus metrics", role: "read", ok: { "200": { text: "text/plain" } } }`;
+ * until it has one, the tests fail on its answers (openapi-check.ts).
+ */
 const operations: readonly Operation[] = [
   { method: "get", path: "/healthz", summary: "Liveness, with the stored revision", role: "none", ok: { "200": object({ status: { const: "ok" }, revision: int }) } },
   { method: "get", path: "/api/v1/version", summary: "Server version and stored revision", role: "read", ok: { "200": object({ version: str, revision: int }) } },
@@ -234,7 +246,7 @@ const operations: readonly Operation[] = [
     summary: "An Envoy bootstrap (YAML) for a node",
     role: "read",
     query: { node: "the node id (required)", cluster: "the node's cluster", adminPort: "Envoy's admin port", delta: "true: Delta xDS" },
-    ok: { "200": "yaml" },
+    ok: { "200": { text: "application/yaml" } },
   },
 ];
 
@@ -247,9 +259,8 @@ function pathParameters(path: string): unknown[] {
 function buildOperation(op: Operation): Record<string, unknown> {
   const responses: Record<string, unknown> = {};
   for (const [status, schema] of Object.entries(op.ok)) {
-    responses[status] =
-      schema === "yaml"
-        ? { description: "YAML text", content: { "application/yaml": { schema: str } } }
+    responses[status] = isText(schema)
+        ? { description: "Text", content: { [schema.text]: { schema: str } } }
         : // Accept: application/yaml answers the same value as YAML.
           { description: "OK", content: { "application/json": { schema }, "application/yaml": { schema } } };
   }
