@@ -5,6 +5,7 @@ import { createSnapshotCache, createXdsServer, StatusRegistry, type CsdsLimits }
 import type { AdminAuth } from "./admin/admin-auth.ts";
 import { createAdminServer } from "./admin/admin-server.ts";
 import { createControlPlaneMetrics } from "./admin/control-plane-metrics.ts";
+import { type AdminExchange, openApiChecker } from "./admin/openapi-check.ts";
 import { authorizeCsds } from "./admin/authorize-csds.ts";
 import { identityProblem } from "./model/node-group-spec.ts";
 import { redactingLog } from "./log/redact-secrets.ts";
@@ -81,6 +82,13 @@ export interface ServeOptions {
    * docs/xds-protocol.md § Bounded memory); the library's defaults when absent.
    */
   readonly xdsLimits?: XdsLimits;
+  /** Sees every admin API answer as it goes out (AdminServerOptions.onReply); the tests check them against the OpenAPI document. */
+  readonly onAdminReply?: (exchange: AdminExchange) => void;
+  /**
+   * Logs every admin API answer that does not match the OpenAPI document
+   * (env CONTROL_PLANE_CHECK_OPENAPI=1): how the end-to-end tests check a control plane they run as a process.
+   */
+  readonly checkOpenApi?: boolean;
 }
 
 /** The xDS server's memory bounds, as the control plane passes them on. */
@@ -293,8 +301,18 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
     }
     if (tls !== undefined) log(`xDS TLS: ${tls.clientCaFile === undefined ? "server certificate only (clients are not verified)" : `mTLS, client certificates must chain to ${tls.clientCaFile}`}; certificate ${tls.certFile}`);
 
+    const checkOpenApi = options.checkOpenApi === true ? openApiChecker() : undefined;
+    const onReply =
+      checkOpenApi === undefined
+        ? options.onAdminReply
+        : (exchange: AdminExchange) => {
+            options.onAdminReply?.(exchange);
+            const problem = checkOpenApi(exchange);
+            if (problem !== undefined) log(`openapi mismatch: ${problem}`);
+          };
     const admin = createAdminServer({
       auth,
+      ...(onReply !== undefined ? { onReply } : {}),
       ...(options.adminAllowedHosts !== undefined ? { allowedHosts: options.adminAllowedHosts } : {}),
       store,
       reconciler,
@@ -493,6 +511,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     ...(csdsIdentities.length > 0 ? { csdsIdentities } : {}),
     ...(logLevel !== undefined ? { logLevel } : {}),
     ...(logFormat !== undefined ? { logFormat } : {}),
+    ...(env["CONTROL_PLANE_CHECK_OPENAPI"] === "1" ? { checkOpenApi: true } : {}),
     ...(tlsCert !== undefined && tlsKey !== undefined ? { xdsTls: { certFile: tlsCert, keyFile: tlsKey, ...(clientCa === undefined ? {} : { clientCaFile: clientCa }) } } : {}),
   };
 }

@@ -9,6 +9,7 @@ import { createReconciler } from "../reconciler/reconciler.ts";
 import { buildStatusReport } from "../status/status-report.ts";
 import { openObjectStore } from "../store/object-store.ts";
 import { createAdminServer } from "./admin-server.ts";
+import { createOpenApiRecorder } from "./openapi-check.ts";
 
 const service = (name: string, port: number | string) => `apiVersion: tcp.dev/v1alpha1
 kind: Service
@@ -26,7 +27,10 @@ describe("admin API", () => {
   const cache = createSnapshotCache({ ads: true });
   const reconciler = createReconciler({ store, cache, debounceMs: 5 });
   const lines: string[] = [];
+  // Every answer of this suite is checked against the OpenAPI document (issue 9).
+  const openApi = createOpenApiRecorder();
   const admin = createAdminServer({
+    onReply: openApi.onReply,
     store,
     reconciler,
     xds: { host: "127.0.0.1", port: 18000 },
@@ -43,6 +47,7 @@ describe("admin API", () => {
     await reconciler.close();
     store.close();
     rmSync(dir, { recursive: true, force: true });
+    openApi.assertClean();
   });
   const call = async (method: string, path: string, body?: string, headers: Record<string, string> = {}) => {
     // State-changing requests carry a JSON or YAML type (request-origin.ts); YAML covers JSON bodies too.

@@ -6,6 +6,9 @@ import { oneLineLog } from "../log/one-line.ts";
 import type { Diagnostic, ModelObject } from "../model/model-object.ts";
 import type { ChangeOutcome, Reconciler } from "../reconciler/reconciler.ts";
 import { type ParsedConfig, parseConfigText, withSource } from "../sources/read-config-file.ts";
+import { fileTakeovers } from "../sources/file-takeover.ts";
+import type { AdminExchange } from "./openapi-check.ts";
+import { openApiDocument } from "./openapi-document.ts";
 import { type ProxyConfig, type ProxyConfigOptions, proxyConfigTypes } from "../status/proxy-config.ts";
 import type { StatusReport } from "../status/status-report.ts";
 import type { ChangeWaitReport } from "../reconciler/change-waiter.ts";
@@ -59,6 +62,8 @@ export interface AdminServerOptions {
   readonly waitForChange?: (options: ChangeWaitRequest) => Promise<ChangeWaitReport>;
   /** What GET /metrics serves (control-plane-metrics.ts); 404 without. */
   readonly metrics?: { readonly contentType: string; text(): Promise<string> };
+  /** Sees every answer as it goes out; the tests check each against the OpenAPI document (openapi-check.ts). */
+  readonly onReply?: (exchange: AdminExchange) => void;
 }
 
 /** What the admin API hands the waiter once a change is pushed. */
@@ -256,6 +261,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       const source = changeSource(ctx, "api");
       // Read before the change: a bad wait must refuse the request, not answer an error for a stored change.
       const waitMs = waitParam(ctx);
+      const takeovers = wrapStore(() => fileTakeovers(store, { upserts: [object], source }));
       const outcome = wrapStore(() =>
         reconciler.change({
           upserts: [object],
@@ -264,7 +270,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
           ...(expected !== undefined ? { expectedRevisions: { [key]: expected } } : {}),
         }),
       );
-      return outcomeReply(outcome, source, locate, waitMs);
+      return outcomeReply({ ...outcome, diagnostics: [...takeovers, ...outcome.diagnostics] }, source, locate, waitMs);
     }
     if (method === "DELETE") {
       if (store.get(key) === undefined) throw new ApiError(ApiErrorCode.NotFound, `${key} does not exist`);
@@ -371,7 +377,10 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         const waitMs = waitParam(ctx);
         const { objects: objs, locate } = objectsOf(await readBody(ctx.req));
         const source = changeSource(ctx, "api");
-        return outcomeReply(wrapStore(() => reconciler.change({ upserts: objs, source, dryRun: flag(ctx, "dryRun") })), source, locate, waitMs);
+        // An object a watched file defines is not taken over silently (issue 8): the reply warns.
+        const takeovers = wrapStore(() => fileTakeovers(store, { upserts: objs, source }));
+        const outcome = wrapStore(() => reconciler.change({ upserts: objs, source, dryRun: flag(ctx, "dryRun") }));
+        return outcomeReply({ ...outcome, diagnostics: [...takeovers, ...outcome.diagnostics] }, source, locate, waitMs);
       }
       case "validate": {
         only("POST");
@@ -389,6 +398,9 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         }
         return { json: { revision: store.currentRevision(), changes: d.changes, groups: d.groups, diagnostics: d.diagnostics } };
       }
+      case "openapi.json":
+        only("GET");
+        return { json: openApiDocument };
       case "version":
         only("GET");
         return { json: { version: packageVersion, revision: store.currentRevision() } };
@@ -476,8 +488,10 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     // with its private keys replaced by placeholders (redact-secrets.ts, issue 13).
     const json = redactSecrets(reply.json);
     const body = reply.text !== undefined ? redactText(reply.text) : wantsYaml ? stringify(json) : `${JSON.stringify(json, null, 2)}\n`;
+    const contentType = reply.contentType ?? (wantsYaml ? "application/yaml" : "application/json");
+    options.onReply?.({ method: req.method ?? "GET", path: replyPath(req.url), status: reply.status ?? 200, contentType, ...(reply.text === undefined ? { json } : {}) });
     res.writeHead(reply.status ?? 200, {
-      "content-type": reply.contentType ?? (wantsYaml ? "application/yaml" : "application/json"),
+      "content-type": contentType,
       "cache-control": "no-store",
       ...reply.headers,
       // RFC 6750 § 3: a 401 says which scheme to use.
@@ -531,6 +545,15 @@ function refuseRedactedValues(objects: readonly ModelObject[]): void {
     });
   }
   if (diagnostics.length > 0) throw new ApiError(ApiErrorCode.Refused, "the request body holds redacted values; nothing was changed", { diagnostics });
+}
+
+/** The path of a request URL, for onReply; "" when it cannot be read (the answer is then a 400). */
+function replyPath(url: string | undefined): string {
+  try {
+    return new URL(url ?? "/", "http://admin").pathname;
+  } catch {
+    return "";
+  }
 }
 
 function summarize(diagnostics: readonly Diagnostic[]): string {

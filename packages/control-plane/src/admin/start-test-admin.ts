@@ -10,6 +10,7 @@ import { buildStatusReport } from "../status/status-report.ts";
 import { openObjectStore } from "../store/object-store.ts";
 import type { AdminAuth } from "./admin-auth.ts";
 import { createAdminServer } from "./admin-server.ts";
+import { createOpenApiRecorder } from "./openapi-check.ts";
 import { openTokenStore, type TokenStore } from "./token-store.ts";
 
 export interface TestAdmin {
@@ -28,7 +29,10 @@ export async function startTestAdmin(options: { auth: "none" | "token"; allowedH
   const tokens = openTokenStore({ file: join(dir, "admin-tokens.json") });
   const auth: AdminAuth = options.auth === "token" ? { mode: "token", tokens } : { mode: "none" };
   const lines: string[] = [];
+  // Every answer is checked against the OpenAPI document; close() fails the test on a mismatch.
+  const openApi = createOpenApiRecorder();
   const admin = createAdminServer({
+    onReply: openApi.onReply,
     store,
     reconciler,
     auth,
@@ -67,6 +71,7 @@ export async function startTestAdmin(options: { auth: "none" | "token"; allowedH
       await reconciler.close();
       store.close();
       rmSync(dir, { recursive: true, force: true });
+      openApi.assertClean();
     },
   };
 }

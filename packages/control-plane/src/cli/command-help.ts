@@ -13,7 +13,9 @@ examples:
 
 Creates or updates every object in the files as one revision. --wait returns
 once every affected Envoy acknowledged it: exit 4 when one NACKed it, 5 when
-one did not answer in time (each named, with Envoy's message).
+one did not answer in time (each named, with Envoy's message). Changing an
+object that a file watched by \`tcp serve --config\` defines warns: the file
+takes it back when it changes again (edit that file instead).
 
 examples:
   tcp apply -f conf/

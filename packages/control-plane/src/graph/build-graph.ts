@@ -26,9 +26,18 @@ type Of<K extends ValidObject["kind"]> = Extract<ValidObject, { kind: K }>;
  * Resolves the valid objects into the intermediate form. An object whose reference is
  * broken, or which conflicts with another (same port, same domain, same resource name),
  * is refused on its own with a diagnostic; everything else keeps flowing. Conflicts are
- * settled by name order so the outcome never depends on input order.
+ * settled for the objects a change does not touch, then by name order, so the outcome
+ * never depends on input order.
  */
-export function buildGraph(objects: readonly ValidObject[], options: { refused: ReadonlySet<string>; allowRawFilename?: boolean }): GraphResult {
+export function buildGraph(
+  objects: readonly ValidObject[],
+  options: {
+    refused: ReadonlySet<string>;
+    allowRawFilename?: boolean;
+    /** objectKeys a change adds or modifies: they lose conflicts with objects it does not touch (find-conflicts.ts conflictOrder). */
+    changed?: ReadonlySet<string>;
+  },
+): GraphResult {
   const byKind = new Map<Kind, Map<string, ValidObject>>();
   for (const o of [...objects].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     let m = byKind.get(o.kind);
@@ -53,8 +62,8 @@ export function buildGraph(objects: readonly ValidObject[], options: { refused: 
     const listeners = new Map(all(Kind.Listener).map((l) => [l.name, l.spec]));
     const routes = all(Kind.Route).filter((r) => refs.alive(Kind.Route, r.name));
     const found = [
-      ...findListenerConflicts(plans, listeners),
-      ...findDomainConflicts(routes),
+      ...findListenerConflicts(plans, listeners, options.changed),
+      ...findDomainConflicts(routes, options.changed),
     ];
     const groups = found.length > 0 ? [] : plans.map((p) => assembleGroup(p, refs, all));
     if (found.length === 0) {

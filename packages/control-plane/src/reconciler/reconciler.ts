@@ -102,11 +102,11 @@ interface Built {
   readonly problems: Diagnostic[];
 }
 
-function build(compiler: Compiler, objects: readonly ModelObject[]): Built {
+function build(compiler: Compiler, objects: readonly ModelObject[], changed?: ReadonlySet<string>): Built {
   // One incremental compiler for the reconciler's life: an endpoint-only change
   // skips full translation, and unchanged resources keep their message objects,
   // whose encodings the library reuses.
-  const result = compiler.compile(objects);
+  const result = compiler.compile(objects, changed === undefined ? {} : { changed });
   const snapshots = new Map<string, Snapshot>();
   const problems: Diagnostic[] = [];
   for (const group of result.groups) {
@@ -142,9 +142,9 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   const log = oneLineLog(options.log ?? (() => {}));
   const compiler = createCompiler(options.compile ?? {});
   const metrics = options.metrics;
-  const compile = (objects: readonly ModelObject[]): Built => {
+  const compile = (objects: readonly ModelObject[], changed?: ReadonlySet<string>): Built => {
     const started = performance.now();
-    const built = build(compiler, objects);
+    const built = build(compiler, objects, changed);
     metrics?.compiled(performance.now() - started);
     return built;
   };
@@ -235,7 +235,8 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
 
   function judge(objects: readonly ModelObject[], changed: ReadonlySet<string>): { built: Built; refused: string[]; diagnostics: Diagnostic[] } {
     const before = new Set(baseline().result.rejected);
-    const built = compile(objects);
+    // The objects the change touches lose conflicts with live ones: the error is theirs (issue 8).
+    const built = compile(objects, changed);
     // A certificate outside its validity window is a warning in compile() (time passing must never take a
     // serving listener down), but the object that brings it is refused: clients would refuse it at once.
     const outOfDate = built.result.diagnostics.filter((d) => d.object !== undefined && changed.has(d.object) && certificateTimeCodes.has(d.code));

@@ -54,6 +54,11 @@ export interface FileSources {
 
 export const fileSource = (file: string): string => `file:${file}`;
 
+/** The file that put an object in the store, from the object's stored source (fileSource), if a file did. */
+export function owningFile(source: string): string | undefined {
+  return source.startsWith("file:") ? source.slice("file:".length) : undefined;
+}
+
 /**
  * Watched YAML files and directories. Objects from files are applied like API
  * changes (one revision, source "file:<path>"); a file with errors is refused as

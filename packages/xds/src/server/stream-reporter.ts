@@ -108,6 +108,11 @@ export class StreamReporter {
     this.status.subscribed(nodeId, typeUrl, names);
   }
 
+  /** Nothing new to send the node for a type at this cache version (TypeStatus.settledVersion). */
+  settled(nodeId: string, typeUrl: string, version: string): void {
+    this.status.settled(nodeId, typeUrl, version);
+  }
+
   acked(event: AckEvent): void {
     this.status.acked(event.nodeId, event.typeUrl, event.version);
     if (this.#metrics) {
