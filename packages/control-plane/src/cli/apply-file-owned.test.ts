@@ -35,7 +35,7 @@ test("apply warns when it takes over an object a watched file defines, and get s
   assert.match(dry.err, /object\.file_takeover/, "a dry run says so too");
   const applied = await cli(["apply", "-f", mine], env);
   assert.equal(applied.code, 0, applied.err);
-  assert.match(applied.out, /^applied: revision 2\n/);
+  assert.match(applied.out, /^applied: revision 2 \(change chg-2\)\n/);
   assert.match(
     applied.err,
     new RegExp(`^${esc(mine)}:\\d+:\\d+: warning: Service/backend metadata\\.name: Service/backend was defined by the watched file ${esc(watched)}; this change takes it over .*\\(hint: edit ${esc(watched)} instead.*\\[object\\.file_takeover\\]\\n$`),
