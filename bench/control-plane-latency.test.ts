@@ -27,6 +27,7 @@ for (const change of ["backend", "route", "endpoint"]) {
       servedMs: Figures;
       apiMs: Figures;
       unexpectedAnswers: number;
+      convergenceMs: { count: number; p50Ms: number; p95Ms: number };
     };
     assert.equal(result.bench, "control-plane-latency");
     assert.equal(result.change, change);
@@ -39,5 +40,8 @@ for (const change of ["backend", "route", "endpoint"]) {
     // Each change is seen through Envoy after its API call answered, so every quantile is too.
     for (const q of ["p50Ms", "p95Ms", "maxMs"] as const) assert.ok(result.servedMs[q] >= result.apiMs[q], `${q}: ${JSON.stringify(result)}`);
     assert.match(stdout, /Envoy serves the change/);
+    // Each change touches one resource type for the one Envoy: one ACK timed per change.
+    assert.equal(result.convergenceMs.count, 3, JSON.stringify(result.convergenceMs));
+    assert.ok(result.convergenceMs.p50Ms > 0 && result.convergenceMs.p50Ms <= result.convergenceMs.p95Ms, JSON.stringify(result.convergenceMs));
   });
 }

@@ -19,12 +19,16 @@
 // every change is compiled and pushed together with everything else that is stored.
 // Before each change an untimed request checks the old behaviour is still served, so
 // every timed change is a real one. Warm-up changes are made the same way, not counted.
+// The control plane's own view is printed beside it: its convergence histogram
+// (tcp_xds_convergence_seconds, from the change set on the cache to Envoy's ACK),
+// scraped from GET /metrics before the first timed change and after the last.
 import { spawnSync } from "node:child_process";
 import { Agent } from "node:http";
 import { cpus, loadavg } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { httpGet } from "../e2e/harness/http-get.ts";
+import { histogramQuantile, histogramSince, PrometheusScrape, type HistogramView } from "../e2e/harness/prometheus-text.ts";
 import { apiVersion, routeName, routeObject, startLatencyRig, type LatencyRig } from "./support/latency-rig.ts";
 import { summarizeTimings, type Timings } from "./support/summarize-timings.ts";
 import { ms, textTable } from "./support/text-table.ts";
@@ -163,6 +167,18 @@ export interface LatencyResult {
   readonly servedMs: Timings;
   readonly polls: Timings;
   readonly unexpectedAnswers: number;
+  /**
+   * The control plane's tcp_xds_convergence_seconds over the timed changes:
+   * how many ACKs it timed (one per change and resource type it touched) and
+   * its p50/p95 in ms, estimated from the buckets as histogram_quantile does.
+   */
+  readonly convergenceMs: { readonly count: number; readonly p50Ms: number; readonly p95Ms: number };
+}
+
+async function convergence(rig: LatencyRig): Promise<HistogramView> {
+  const res = await fetch(`${rig.controlPlane.adminUrl}/metrics`);
+  if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}: ${await res.text()}`);
+  return new PrometheusScrape(await res.text()).histogram("tcp_xds_convergence_seconds");
 }
 
 export async function runLatency(options: Options): Promise<LatencyResult> {
@@ -171,10 +187,19 @@ export async function runLatency(options: Options): Promise<LatencyResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
     const samples: Sample[] = [];
+    let before: HistogramView | undefined;
     for (let n = 0; n < options.warmup + options.iterations; n++) {
+      if (n === options.warmup) before = await convergence(rig);
       const sample = await measureChange(rig, makeChange(options.change, n, rig), options, agent);
       if (n >= options.warmup) samples.push(sample);
     }
+    // Envoy serving the change can come before the server has read its ACK: wait for the last ACK to be timed.
+    let timed = histogramSince(await convergence(rig), before ?? { buckets: [], count: 0, sum: 0 });
+    for (const deadline = performance.now() + 2000; timed.count < options.iterations && performance.now() < deadline; ) {
+      await sleep(10);
+      timed = histogramSince(await convergence(rig), before ?? { buckets: [], count: 0, sum: 0 });
+    }
+    const round = (seconds: number): number => Math.round(seconds * 10_000) / 10;
     return {
       change: options.change,
       iterations: options.iterations,
@@ -185,6 +210,7 @@ export async function runLatency(options: Options): Promise<LatencyResult> {
       servedMs: summarizeTimings(samples.map((s) => s.servedMs)),
       polls: summarizeTimings(samples.map((s) => s.polls)),
       unexpectedAnswers: samples.reduce((n, s) => n + s.unexpected, 0),
+      convergenceMs: { count: timed.count, p50Ms: round(histogramQuantile(0.5, timed)), p95Ms: round(histogramQuantile(0.95, timed)) },
     };
   } finally {
     agent.destroy();
@@ -211,6 +237,7 @@ export function formatLatency(r: LatencyResult): string {
     ]),
     "",
     `probe requests per change: p50 ${r.polls.medianMs}, max ${r.polls.maxMs}; answers that were neither old nor new: ${r.unexpectedAnswers}`,
+    `control plane's convergence histogram (change on the cache -> Envoy's ACK, GET /metrics): p50 ${r.convergenceMs.p50Ms} ms, p95 ${r.convergenceMs.p95Ms} ms over ${r.convergenceMs.count} ACKs (estimated from its buckets)`,
   ].join("\n");
 }
 
@@ -241,6 +268,7 @@ async function main(): Promise<void> {
       servedMs: { p50Ms, p95Ms, maxMs },
       apiMs: { p50Ms: apiP50, p95Ms: apiP95, maxMs: apiMax },
       pollsP50: result.polls.medianMs,
+      convergenceMs: result.convergenceMs,
       unexpectedAnswers: result.unexpectedAnswers,
       node: process.version,
       envoy: envoyVersion(),

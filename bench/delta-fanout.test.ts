@@ -53,3 +53,12 @@ test("bench/delta-fanout.ts --protocol delta runs Delta only", async () => {
   assert.equal((result["delta"] as Run).clients, 2);
   assert.equal(result["sotw"], undefined);
 });
+
+test("bench/delta-fanout.ts --metrics attaches the metrics: the change's convergence is timed once per client", async () => {
+  const { stdout } = await run(process.execPath, [script, "--quick", "--protocol", "delta", "--clients", "3", "--endpoints", "5", "--metrics"], { timeout: 60_000 });
+  const result = JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as { delta: Run & { metrics: boolean; convergence: { count: number; p50Ms: number; p95Ms: number } } };
+  assert.equal(result.delta.metrics, true);
+  assert.equal(result.delta.convergence.count, 3, "the initial responses are subscriptions, not changes: only the change is timed");
+  assert.ok(result.delta.convergence.p50Ms > 0 && result.delta.convergence.p50Ms <= result.delta.convergence.p95Ms, JSON.stringify(result.delta.convergence));
+  assert.match(stdout, /convergence to ACK/);
+});

@@ -1,6 +1,6 @@
 // Delta versus SotW fan-out benchmark (issue 3):
 //   node bench/delta-fanout.ts [--protocol delta|sotw|both] [--clients N]
-//     [--sotw-clients N] [--endpoints R] [--quick] [--timeout-ms T] [--cpu-profile PREFIX]
+//     [--sotw-clients N] [--endpoints R] [--quick] [--timeout-ms T] [--cpu-profile PREFIX] [--metrics]
 // Defaults: both protocols, N = 1000, R = 10000; --quick: N = 4, R = 20.
 //
 // Shape: one node group (every client has its own node id, all share one cache
@@ -20,7 +20,7 @@ import { positiveInt, runMain } from "./support/cli.ts";
 import type { FleetProtocol } from "./support/fleet-clients.ts";
 import type { ProtocolChildMessage, ProtocolParentMessage } from "./support/fanout-protocol-main.ts";
 import { forkProcess } from "./support/forked-process.ts";
-import type { EncodeCounters, ProtocolResult } from "./support/run-fanout-protocol.ts";
+import { convergenceCell, type EncodeCounters, type ProtocolResult } from "./support/run-fanout-protocol.ts";
 import { textTable } from "./support/text-table.ts";
 
 const full = { clients: 1000, endpoints: 10_000 };
@@ -35,6 +35,8 @@ export interface Options {
   readonly quick: boolean;
   /** Per protocol, a V8 CPU profile of the server during the change: `<prefix>-delta.cpuprofile`, `<prefix>-sotw.cpuprofile`. */
   readonly cpuProfilePrefix?: string;
+  /** Attach the prom-client metrics to the server (their cost shows in the CPU figures; the convergence histogram is reported). */
+  readonly metrics: boolean;
 }
 
 export function parseOptions(argv: readonly string[]): Options {
@@ -48,6 +50,7 @@ export function parseOptions(argv: readonly string[]): Options {
       "timeout-ms": { type: "string" },
       quick: { type: "boolean", default: false },
       "cpu-profile": { type: "string" },
+      metrics: { type: "boolean", default: false },
     },
   });
   const protocol = values.protocol;
@@ -65,6 +68,7 @@ export function parseOptions(argv: readonly string[]): Options {
     endpoints: positiveInt("endpoints", values.endpoints, isQuick ? quick.endpoints : full.endpoints),
     timeoutMs: positiveInt("timeout-ms", values["timeout-ms"], isQuick ? 30_000 : 600_000),
     quick: isQuick,
+    metrics: values.metrics === true,
     ...(values["cpu-profile"] === undefined ? {} : { cpuProfilePrefix: values["cpu-profile"] }),
   };
 }
@@ -72,7 +76,7 @@ export function parseOptions(argv: readonly string[]): Options {
 async function runProtocol(protocol: FleetProtocol, clients: number, options: Options): Promise<ProtocolResult> {
   const child = forkProcess<ProtocolParentMessage, ProtocolChildMessage>(
     new URL("./support/fanout-protocol-main.ts", import.meta.url),
-    ["--protocol", protocol, "--clients", String(clients), "--endpoints", String(options.endpoints), "--timeout-ms", String(options.timeoutMs), ...(options.cpuProfilePrefix === undefined ? [] : ["--cpu-profile", `${options.cpuProfilePrefix}-${protocol}.cpuprofile`])],
+    ["--protocol", protocol, "--clients", String(clients), "--endpoints", String(options.endpoints), "--timeout-ms", String(options.timeoutMs), ...(options.cpuProfilePrefix === undefined ? [] : ["--cpu-profile", `${options.cpuProfilePrefix}-${protocol}.cpuprofile`]), ...(options.metrics ? ["--metrics"] : [])],
     { exitMessage: { type: "exit" } },
   );
   try {
@@ -126,6 +130,10 @@ export function formatResults(results: readonly ProtocolResult[]): string {
     ["server JS heap per stream", (r) => size(r.heapPerStreamBytes)],
     ["server peak RSS", (r) => size(r.rssPeakBytes)],
     ["nodes whose status shows the change ACKed", (r) => `${r.statusAcked} / ${r.clients}`],
+    ["metrics attached", (r) => (r.metrics ? "yes" : "no")],
+    ...(results.some((r) => r.convergence !== undefined)
+      ? ([["change: convergence to ACK (histogram p50 / p95, count)", (r) => convergenceCell(r)]] as Array<[string, (r: ProtocolResult) => string]>)
+      : []),
   ];
   const endpoints = results[0]?.endpoints ?? 0;
   return [

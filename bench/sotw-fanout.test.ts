@@ -37,3 +37,15 @@ test("bench/sotw-fanout.ts --quick prints a table and a JSON line that parses", 
   assert.match(stdout, /received by all clients/);
   assert.match(stdout, /written\/encoded/);
 });
+
+test("bench/sotw-fanout.ts --metrics reports the change's convergence histogram, one ACK per client; without it, none", async () => {
+  const withMetrics = await run(process.execPath, [script, "--quick", "--clients", "3", "--clusters", "5", "--metrics"], { timeout: 60_000 });
+  const result = JSON.parse(withMetrics.stdout.trim().split("\n").at(-1) ?? "") as { metrics: boolean; convergence: { count: number; p50Ms: number; p95Ms: number } };
+  assert.equal(result.metrics, true);
+  assert.equal(result.convergence.count, 3);
+  assert.ok(result.convergence.p50Ms > 0 && result.convergence.p50Ms <= result.convergence.p95Ms, JSON.stringify(result.convergence));
+  const without = await run(process.execPath, [script, "--quick", "--clients", "2", "--clusters", "3"], { timeout: 60_000 });
+  const plain = JSON.parse(without.stdout.trim().split("\n").at(-1) ?? "") as Record<string, unknown>;
+  assert.equal(plain["metrics"], false);
+  assert.equal(plain["convergence"], undefined);
+});

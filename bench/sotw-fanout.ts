@@ -1,5 +1,7 @@
 // SotW fan-out benchmark: `npm run bench -- [--clients N] [--clusters R] [--quick]
-// [--timeout-ms T] [--cpu-profile server-change.cpuprofile]`.
+// [--timeout-ms T] [--cpu-profile server-change.cpuprofile] [--metrics]`.
+// --metrics attaches the prom-client metrics (their cost shows in the CPU
+// figures) and reports the change's convergence histogram.
 // Defaults: N = 100, R = 1000; --quick: N = 4, R = 20.
 //
 // The SotW run of the fan-out harness that delta-fanout.ts also uses
@@ -9,12 +11,12 @@
 // people and, last, one JSON line for machines.
 import { parseArgs } from "node:util";
 import { positiveInt, runMain } from "./support/cli.ts";
-import { runFanoutProtocol, type EncodeCounters, type ProtocolResult } from "./support/run-fanout-protocol.ts";
+import { convergenceCell, runFanoutProtocol, type EncodeCounters, type ProtocolResult } from "./support/run-fanout-protocol.ts";
 import { textTable } from "./support/text-table.ts";
 
 const quick = { clients: 4, clusters: 20 };
 
-function parseOptions(argv: readonly string[]): { clients: number; clusters: number; timeoutMs: number; quick: boolean; cpuProfilePath?: string } {
+function parseOptions(argv: readonly string[]): { clients: number; clusters: number; timeoutMs: number; quick: boolean; metrics: boolean; cpuProfilePath?: string } {
   const { values } = parseArgs({
     args: [...argv],
     options: {
@@ -23,11 +25,13 @@ function parseOptions(argv: readonly string[]): { clients: number; clusters: num
       "timeout-ms": { type: "string" },
       quick: { type: "boolean", default: false },
       "cpu-profile": { type: "string" },
+      metrics: { type: "boolean", default: false },
     },
   });
   const isQuick = values.quick === true;
   return {
     quick: isQuick,
+    metrics: values.metrics === true,
     clients: positiveInt("clients", values.clients, isQuick ? quick.clients : 100),
     clusters: positiveInt("clusters", values.clusters, isQuick ? quick.clusters : 1000),
     timeoutMs: positiveInt("timeout-ms", values["timeout-ms"], isQuick ? 30_000 : 300_000),
@@ -42,6 +46,8 @@ export interface FanoutOptions {
   readonly timeoutMs: number;
   /** Writes a V8 CPU profile of the server, from setSnapshot to the last ACK, to this file. */
   readonly cpuProfilePath?: string;
+  /** Attach the prom-client metrics to the server. */
+  readonly metrics?: boolean;
 }
 
 /** What this benchmark reports; its JSON line keeps these keys, in this order. See ProtocolResult for each figure. */
@@ -61,6 +67,7 @@ export async function runSotwFanout(options: FanoutOptions): Promise<FanoutResul
     endpoints: options.clusters,
     timeoutMs: options.timeoutMs,
     ...(options.cpuProfilePath === undefined ? {} : { cpuProfilePath: options.cpuProfilePath }),
+    metrics: options.metrics === true,
   });
   // Everything but what only the Delta comparison shows, in the harness's order.
   // initialAckedMs and initialCpuMs are mtls-connect.ts's figures.
@@ -95,6 +102,8 @@ export function formatResult(r: FanoutResult): string {
       ["server RSS per connected stream", kib(r.rssPerStreamBytes)],
       ["server JS heap per connected stream", kib(r.heapPerStreamBytes)],
       ["nodes whose status shows the change ACKed", `${r.statusAcked} / ${r.clients}`],
+      ["metrics attached", r.metrics ? "yes" : "no"],
+      ...(r.convergence === undefined ? [] : [["change: convergence to ACK (histogram p50 / p95, count)", convergenceCell(r)]]),
     ]),
     "",
     textTable([

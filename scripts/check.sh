@@ -4,7 +4,7 @@
 # every export of the library (TypeDoc validation; warnings are errors).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-echo "== typecheck"; tsc -p tsconfig.json
+echo "== typecheck"; tsc -p tsconfig.json; tsc -p packages/control-plane/src/admin/dashboard/tsconfig.json
 echo "== lint"; biome lint --error-on-warnings .
 echo "== layers"; node scripts/check-layers.ts
 echo "== repo paths"; node scripts/check-repo-paths.ts

@@ -9,8 +9,9 @@
 // - the library never imports the control plane, and its shipped sources never
 //   import its testing code (only its tests do);
 // - everyone else (control plane, e2e, bench, examples) imports the library only
-//   through its public entries, `@ts-control-plane/xds` and
-//   `@ts-control-plane/xds/testing` (the latter only from tests), never by an
+//   through its public entries, `@ts-control-plane/xds`,
+//   `@ts-control-plane/xds/metrics` and `@ts-control-plane/xds/testing` (the
+//   latter only from tests), never by an
 //   internal path or a relative path into its folder.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -38,7 +39,7 @@ export interface LayerRule {
 
 export const repositoryRule: LayerRule = {
   sources: [
-    { dir: "packages/xds/src", layers: ["resource", "protocol", "validate", "cache", "server", "index.ts"] },
+    { dir: "packages/xds/src", layers: ["resource", "protocol", "validate", "cache", "server", "metrics", "index.ts"] },
     // Test helpers sit above the whole library: they may use any of it.
     { dir: "packages/xds/testing", layers: [""] },
     {
@@ -142,6 +143,8 @@ export function checkLayerRule(root: string, rule: LayerRule = repositoryRule): 
         continue;
       }
       if (spec === rule.library.name) continue;
+      // The prom-client adapter (`./metrics`) is a public entry for everyone.
+      if (spec === `${rule.library.name}/metrics`) continue;
       if (spec === `${rule.library.name}/testing`) {
         // Tests, and the e2e/bench/example trees, may use the test helpers; shipped code may not.
         const testCode = isTest(file) || !inside(rule.packagesDir, file);

@@ -18,7 +18,23 @@ if [[ "$mode" == all || "$mode" == --unit ]]; then
   echo "== unit tests (${#unit[@]} files)"
   node --test --test-reporter=spec --test-concurrency=2 "${unit[@]}"
 fi
+# The dashboard's end-to-end test drives Debian's chromium (no browser download: the
+# network is closed). Installed here when missing; a machine that cannot install it
+# fails the suite rather than skipping the test.
+ensure_chromium() {
+  if [[ -x "${CHROMIUM_BIN:-/usr/bin/chromium}" ]]; then return; fi
+  echo "[setup] installing Debian's chromium for e2e/control-plane/dashboard.test.ts" >&2
+  local out; out="$(mktemp)"
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >"$out" 2>&1; then
+    tail -20 "$out" >&2; rm -f "$out"
+    echo "FAIL: could not install chromium (apt-get install -y chromium, as root); the dashboard's end-to-end test needs it" >&2
+    exit 1
+  fi
+  rm -f "$out"
+  [[ -x /usr/bin/chromium ]] || { echo "FAIL: chromium installed but /usr/bin/chromium is missing" >&2; exit 1; }
+}
 if [[ "$mode" == all || "$mode" == --e2e ]]; then
+  ensure_chromium
   mapfile -t e2e < <(git ls-files -co --exclude-standard -- 'e2e/*.test.ts' | sort)
   echo "== end-to-end tests with a real Envoy $("$ENVOY_BIN" --version | grep -o '[0-9]*\.[0-9]*\.[0-9]*/' | tr -d /) (${#e2e[@]} files)"
   # One file at a time: each starts Envoy processes, upstreams and control planes

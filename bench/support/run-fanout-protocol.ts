@@ -7,6 +7,9 @@
 // written (docs/xds-protocol.md § Cost: encode once, share the bytes). The server
 // and its options are the same for both protocols; only the clients differ.
 import { createSnapshot, createSnapshotCache, createXdsServer, TypeUrl, type XdsServer } from "@ts-control-plane/xds";
+import { createXdsMetrics } from "@ts-control-plane/xds/metrics";
+import { Registry } from "prom-client";
+import { histogramQuantile, PrometheusScrape } from "../../e2e/harness/prometheus-text.ts";
 import { AckTracker } from "./ack-tracker.ts";
 import { addressesOf, encodedAssignment, fanoutResources } from "./fanout-resources.ts";
 import { distribution, now, settledMemory, startCpuProfile, type Distribution } from "./fanout-measure.ts";
@@ -24,6 +27,8 @@ export interface ProtocolRunOptions {
   readonly cpuProfilePath?: string;
   /** Serve over mTLS (mtls-connect.ts): the server's files and CA, and the one certificate every client presents. */
   readonly mtls?: MtlsFiles;
+  /** Run with the prom-client metrics attached (`--metrics`), to measure what they cost. */
+  readonly metrics?: boolean;
 }
 
 /** PEM files of an mTLS run: the CA both sides trust, the server's pair and the clients' pair. */
@@ -84,6 +89,14 @@ export interface ProtocolResult {
   readonly initialAckedMs: number;
   /** Server CPU (user + system) from the client process starting until every initial ACK. */
   readonly initialCpuMs: number;
+  /** Whether the metrics were attached. */
+  readonly metrics: boolean;
+  /**
+   * With metrics: the change's xds_convergence_seconds, in milliseconds (p50
+   * and p95 estimated from the buckets, as histogram_quantile does), and how
+   * many ACKs it timed (should equal clients).
+   */
+  readonly convergence?: { readonly count: number; readonly p50Ms: number; readonly p95Ms: number };
 }
 
 function counters(server: XdsServer, protocol: FleetProtocol): EncodeCounters {
@@ -110,9 +123,11 @@ export async function runFanoutProtocol(options: ProtocolRunOptions): Promise<Pr
   // a fleet of identical proxies does.
   const cache = createSnapshotCache({ nodeKey: () => groupKey });
   const mtls = options.mtls;
+  const registry = options.metrics === true ? new Registry() : undefined;
   const server = createXdsServer({
     cache,
     controlPlaneId: "bench",
+    ...(registry === undefined ? {} : { metrics: createXdsMetrics({ registry }) }),
     hooks: { onAck: (e) => acks.onAck(e) },
     ...(mtls === undefined
       ? {}
@@ -186,6 +201,8 @@ export async function runFanoutProtocol(options: ProtocolRunOptions): Promise<Pr
     // Let in-flight writes (there should be none) land before reading counters.
     await new Promise((resolve) => setTimeout(resolve, 100));
     const change = minus(counters(server, protocol), m1);
+    // Scraped after the CPU figure: what a scrape costs is Prometheus's schedule, not the change's.
+    const convergence = registry === undefined ? undefined : await convergenceOf(registry);
     const statusAcked = server.status
       .nodes()
       .filter((n) => n.cacheKey === groupKey && n.types.some((t) => t.typeUrl === TypeUrl.Endpoint && t.ackedVersion === edsVersion)).length;
@@ -215,9 +232,24 @@ export async function runFanoutProtocol(options: ProtocolRunOptions): Promise<Pr
       statusAcked,
       initialAckedMs: Math.round(initialAckedMs),
       initialCpuMs: Math.round((initialCpu.user + initialCpu.system) / 1000),
+      metrics: registry !== undefined,
+      ...(convergence === undefined ? {} : { convergence }),
     };
   } finally {
     await fleet?.stop();
     await server.close({ graceMs: 200 });
   }
+}
+
+/** The convergence histogram as the run left it: only the change was timed (initial responses are subscriptions). */
+async function convergenceOf(registry: Registry): Promise<{ count: number; p50Ms: number; p95Ms: number }> {
+  const h = new PrometheusScrape(await registry.metrics()).histogram("xds_convergence_seconds");
+  const ms = (seconds: number): number => Math.round(seconds * 10_000) / 10;
+  return { count: h.count, p50Ms: ms(histogramQuantile(0.5, h)), p95Ms: ms(histogramQuantile(0.95, h)) };
+}
+
+/** The convergence figures, as the benchmarks' tables show them. */
+export function convergenceCell(r: { readonly convergence?: ProtocolResult["convergence"] }): string {
+  const c = r.convergence;
+  return c === undefined ? "-" : `${c.p50Ms} / ${c.p95Ms} ms (${c.count})`;
 }

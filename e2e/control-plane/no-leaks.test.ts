@@ -82,6 +82,9 @@ test("no admin endpoint, CLI output, log line or CSDS answer holds a private key
     "/api/v1/history",
     "/api/v1/history/1",
     "/api/v1/history/2",
+    // The dashboard's revision diff: the rotation from key A to key B, and everything since revision 0.
+    "/api/v1/history/diff?from=1&to=2",
+    "/api/v1/history/diff?from=0",
     "/api/v1/status",
     "/api/v1/proxies/edge-1/config",
     "/api/v1/proxies/edge-1/config?type=secrets",

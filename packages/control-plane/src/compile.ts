@@ -50,14 +50,24 @@ export interface CompileOptions {
 }
 
 /** A compiler that remembers its last input, so the next compile redoes only what changed. */
+/** What one compile is for. */
+export interface CompileRequest {
+  /**
+   * objectKeys the change being judged adds or modifies. In a conflict (same port, same
+   * domain) with an object the change does not touch, they are the ones refused, so the
+   * error names the new object, not the live one (issue 8). Without it, name order decides.
+   */
+  readonly changed?: ReadonlySet<string>;
+}
+
 export interface Compiler {
-  compile(objects: readonly ModelObject[]): CompileResult;
+  compile(objects: readonly ModelObject[], request?: CompileRequest): CompileResult;
   /**
    * The same compile, giving the event loop a turn now and then during a full one (issue 14:
    * 20,000 objects must not block xDS streams for half a second). One at a time: the
    * caller must not start another compile on this compiler before it resolves.
    */
-  compileSliced(objects: readonly ModelObject[]): Promise<CompileResult>;
+  compileSliced(objects: readonly ModelObject[], request?: CompileRequest): Promise<CompileResult>;
   /** How the last compile ran: "full", "endpoints" (fast path) or "unchanged". */
   readonly lastPath: "full" | "endpoints" | "unchanged" | undefined;
 }
@@ -82,7 +92,12 @@ interface State {
   rejected: ReadonlySet<string>;
   result: CompileResult;
   groups: { graph: GraphGroup; built: BuiltResource[] }[];
+  /** The `changed` keys the result was compiled for (CompileRequest). */
+  changedKey?: string;
 }
+
+/** Diagnostics whose object depends on who the change touched (CompileRequest.changed). */
+const conflictCodes: ReadonlySet<string> = new Set(["listener.port_conflict", "route.domain_conflict"]);
 
 /**
  * Incremental compiles. Built resources are memoised per listener and service (and their
@@ -105,31 +120,34 @@ export function createCompiler(options: CompileOptions = {}): Compiler {
     get lastPath() {
       return lastPath;
     },
-    compile(objects) {
-      return runToEnd(compileSteps(objects));
+    compile(objects, request = {}) {
+      return runToEnd(compileSteps(objects, request));
     },
-    compileSliced(objects) {
-      return runSliced(compileSteps(objects));
+    compileSliced(objects, request = {}) {
+      return runSliced(compileSteps(objects, request));
     },
   };
   /** One compile: the fast path when it applies, else the full pipeline, which yields between pieces of work. */
-  function* compileSteps(objects: readonly ModelObject[]): Steps<CompileResult> {
+  function* compileSteps(objects: readonly ModelObject[], request: CompileRequest): Steps<CompileResult> {
     // A certificate's validity depends on the clock, which the fast paths do not read: a result that
     // holds an expired / not-yet-valid verdict is compiled again, so a certificate that became valid is seen.
     const timeBound = options.now !== undefined && state?.result.diagnostics.some((d) => certificateTimeCodes.has(d.code)) === true;
-    const fast = state === undefined || timeBound ? undefined : fastPath(state, objects, memo, check);
+    // Who wins a conflict depends on `changed`: a result holding a conflict is reused only for the same one.
+    const changedKey = [...(request.changed ?? [])].sort().join("\n");
+    const conflictBound = state !== undefined && state.changedKey !== changedKey && state.result.diagnostics.some((d) => conflictCodes.has(d.code));
+    const fast = state === undefined || timeBound || conflictBound ? undefined : fastPath(state, objects, memo, check);
     if (fast !== undefined) {
       lastPath = fast === state ? "unchanged" : "endpoints";
-      state = fast;
+      state = { ...fast, changedKey };
       return fast.result;
     }
     lastPath = "full";
-    state = yield* fullCompile(objects, memo, check, options);
+    state = { ...(yield* fullCompile(objects, memo, check, options, request)), changedKey };
     return state.result;
   }
 }
 
-function* fullCompile(objects: readonly ModelObject[], memo: BuildMemo, check: (m: Message) => Violation[], options: CompileOptions): Steps<State> {
+function* fullCompile(objects: readonly ModelObject[], memo: BuildMemo, check: (m: Message) => Violation[], options: CompileOptions, request: CompileRequest): Steps<State> {
   const diagnostics: Diagnostic[] = [];
   const remembered = new Map<string, Remembered>();
   const valid: ValidObject[] = [];
@@ -159,7 +177,7 @@ function* fullCompile(objects: readonly ModelObject[], memo: BuildMemo, check: (
   // references to it, so the graph is rebuilt without it (a few rounds at most).
   const pgv: Diagnostic[] = [];
   for (;;) {
-    const g = yield* buildGraphSteps(valid, { refused, allowRawFilename: options.allowRawFilename === true });
+    const g = yield* buildGraphSteps(valid, { refused, allowRawFilename: options.allowRawFilename === true, ...(request.changed === undefined ? {} : { changed: request.changed }) });
     const groups: { graph: GraphGroup; built: BuiltResource[] }[] = [];
     for (const graph of g.graph.groups) {
       groups.push({ graph, built: yield* buildGroupResources(graph, memo) });

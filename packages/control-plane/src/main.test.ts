@@ -2,18 +2,23 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { DiscoveryRequestSchema } from "@ts-control-plane/envoy-api/envoy/service/discovery/v3/discovery_pb";
 import { TypeUrl } from "@ts-control-plane/xds";
 import * as grpc from "@grpc/grpc-js";
 import { readFile } from "node:fs/promises";
 import { RawXdsClient, TestPki } from "@ts-control-plane/xds/testing";
+import { createOpenApiRecorder } from "./admin/openapi-check.ts";
 import { defaultExamplePath, serve } from "./main.ts";
 import type { StatusReport } from "./status/status-report.ts";
 
-/** Both servers on loopback, on free ports, no watched files, a short debounce: what every test here starts from. */
-const onLoopback = { xdsHost: "127.0.0.1", xdsPort: 0, adminHost: "127.0.0.1", adminPort: 0, configPaths: [], debounceMs: 5 } as const;
+/** Every admin answer of this file is checked against the OpenAPI document (issue 9), once all tests ran. */
+const openApi = createOpenApiRecorder();
+after(() => openApi.assertClean());
+
+/** Both servers on loopback, on free ports, no watched files, a short debounce, admin answers checked: what every test here starts from. */
+const onLoopback = { xdsHost: "127.0.0.1", xdsPort: 0, adminHost: "127.0.0.1", adminPort: 0, configPaths: [], debounceMs: 5, onAdminReply: openApi.onReply } as const;
 
 test("the admin API's status is the xDS server's own per-node record: a NACK the library recorded shows there", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "cp-main-"));

@@ -4,11 +4,16 @@ import { fileURLToPath } from "node:url";
 import { createSnapshotCache, createXdsServer, StatusRegistry, type CsdsLimits } from "@ts-control-plane/xds";
 import type { AdminAuth } from "./admin/admin-auth.ts";
 import { createAdminServer } from "./admin/admin-server.ts";
+import { createControlPlaneMetrics } from "./admin/control-plane-metrics.ts";
+import { type AdminExchange, openApiChecker } from "./admin/openapi-check.ts";
 import { authorizeCsds } from "./admin/authorize-csds.ts";
 import { identityProblem } from "./model/node-group-spec.ts";
 import { redactingLog } from "./log/redact-secrets.ts";
 import { redactResource } from "./status/redact-resource.ts";
 import { oneLineLog } from "./log/one-line.ts";
+import { createLogger, defaultLogFormat, type LogFormat, type Logger, type LogLevel, lineLogger, logFormats, logLevels, logTo } from "./log/logger.ts";
+import { waitForChange } from "./reconciler/change-waiter.ts";
+import { changeIdOf } from "./log/change-id.ts";
 import { ensureAdminToken } from "./admin/ensure-admin-token.ts";
 import { openTokenStore } from "./admin/token-store.ts";
 import { createReconciler } from "./reconciler/reconciler.ts";
@@ -44,7 +49,14 @@ export interface ServeOptions {
   /** Start even when the store is empty or damaged although the last run had objects (issue 14); see docs/cli/serve.md. */
   readonly allowEmptyStore?: boolean;
   readonly controlPlaneId?: string;
+  /** Receives each event's message as one redacted line (embedding, tests); without it, `logger` or one built from logLevel/logFormat writes to standard output. */
   readonly log?: (line: string) => void;
+  /** Where events go (log/logger.ts); wins over log, logLevel and logFormat. */
+  readonly logger?: Logger;
+  /** `--log-level`: info by default. */
+  readonly logLevel?: LogLevel;
+  /** `--log-format`: json when standard output is not a terminal, text when it is. */
+  readonly logFormat?: LogFormat;
   /** "token": bearer tokens with roles (docs/admin-api.md § Authentication); "none" (default) only on loopback. */
   readonly adminAuth?: "none" | "token";
   /** Extra Host names the admin API answers to (--admin-allowed-host), e.g. behind a proxy. */
@@ -70,6 +82,13 @@ export interface ServeOptions {
    * docs/xds-protocol.md § Bounded memory); the library's defaults when absent.
    */
   readonly xdsLimits?: XdsLimits;
+  /** Sees every admin API answer as it goes out (AdminServerOptions.onReply); the tests check them against the OpenAPI document. */
+  readonly onAdminReply?: (exchange: AdminExchange) => void;
+  /**
+   * Logs every admin API answer that does not match the OpenAPI document
+   * (env CONTROL_PLANE_CHECK_OPENAPI=1): how the end-to-end tests check a control plane they run as a process.
+   */
+  readonly checkOpenApi?: boolean;
 }
 
 /** The xDS server's memory bounds, as the control plane passes them on. */
@@ -100,9 +119,12 @@ export const serveDefaults = {
   dataDir: "./.data",
 } as const;
 
-const timestamped = (line: string): void => {
-  process.stdout.write(`${new Date().toISOString()} ${line}\n`);
-};
+/** The logger `serve` writes with: an embedder's, a line sink's, or standard output's (docs/logging.md). */
+function serveLogger(options: Pick<ServeOptions, "log" | "logger" | "logLevel" | "logFormat">): Logger {
+  if (options.logger !== undefined) return options.logger;
+  if (options.log !== undefined) return lineLogger(options.log, options.logLevel === undefined ? {} : { level: options.logLevel });
+  return createLogger({ format: options.logFormat ?? defaultLogFormat(process.stdout), ...(options.logLevel === undefined ? {} : { level: options.logLevel }) });
+}
 
 /** Disconnected proxies leave status after an hour, so node id churn cannot grow memory forever. */
 const defaultForgetDisconnectedAfterMs = 3_600_000;
@@ -117,7 +139,8 @@ const defaultForgetDisconnectedAfterMs = 3_600_000;
 export async function serve(options: ServeOptions): Promise<RunningControlPlane> {
   // One event, one line: values from outside (NACK messages, node ids, names) cannot forge lines (issue 14).
   // Every log line goes out with private keys redacted (NACK messages can quote them, issue 13).
-  const log = oneLineLog(redactingLog(options.log ?? timestamped));
+  const logger = serveLogger(options);
+  const log = oneLineLog(redactingLog(logTo(logger)));
   checkAdminExposure({ adminHost: options.adminHost, adminAuth: options.adminAuth ?? "none" });
   // Two control planes on one store would each serve their own view and overwrite each other's revisions.
   const lock = lockDataDir(options.dataDir);
@@ -140,9 +163,11 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
   });
   // Set once the xDS server exists: node-group changes move connected nodes at once.
   let rekeyStreams = (): void => {};
+  const metrics = createControlPlaneMetrics({ storedRevision: () => store.currentRevision(), cacheRevision: () => reconciler.state().revision });
   const reconciler = createReconciler({
     store,
     cache,
+    metrics: metrics.reconcile,
     onGroupsChanged: () => rekeyStreams(),
     compile: { allowRawFilename: options.allowRawFilename === true, now: Date.now },
     ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
@@ -154,7 +179,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       try {
         await c();
       } catch (error) {
-        log(`shutdown: ${error instanceof Error ? error.message : String(error)}`);
+        logger.error(`shutdown: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
     cleanups.length = 0;
@@ -166,7 +191,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
     if (store.currentRevision() === 0 && options.configPaths.length === 0 && options.examplePath !== undefined && existsSync(options.examplePath)) {
       const parsed = readConfigFile(options.examplePath);
       const outcome = reconciler.changeNow({ upserts: parsed.objects, source: `example:${options.examplePath}` });
-      if (outcome.accepted) log(`the store was empty: loaded the example ${options.examplePath} as revision ${outcome.revision?.revision}`);
+      if (outcome.accepted) log(`the store was empty: loaded the example ${options.examplePath} as revision ${outcome.revision?.revision}`, outcome.revision === undefined ? {} : { changeId: changeIdOf(outcome.revision.revision) });
       else for (const d of [...parsed.diagnostics, ...outcome.diagnostics]) log(`example refused: ${formatDiagnostic(d)}`);
     }
 
@@ -186,7 +211,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
     const tls = options.xdsTls;
     if (tls === undefined && !isLoopbackHost(options.xdsHost)) {
       // Plaintext xDS off this machine lets anyone who reaches the port read every secret and route, and pose as any proxy.
-      log(`WARNING: xDS is served WITHOUT TLS on ${options.xdsHost}, reachable from other machines: anyone who reaches it can read the whole configuration (secrets included) and connect as any proxy. Give --xds-tls-cert, --xds-tls-key and --xds-client-ca (docs/cli/serve.md)`);
+      logger.warn(`WARNING: xDS is served WITHOUT TLS on ${options.xdsHost}, reachable from other machines: anyone who reaches it can read the whole configuration (secrets included) and connect as any proxy. Give --xds-tls-cert, --xds-tls-key and --xds-client-ca (docs/cli/serve.md)`);
     }
     let auth: AdminAuth = { mode: "none" };
     if (options.adminAuth === "token") {
@@ -199,9 +224,21 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
     const csdsSecured = auth.mode === "token" || tls?.clientCaFile !== undefined;
     const csdsAuthorize = csdsSecured ? { authorize: authorizeCsds({ tokens: auth.mode === "token" ? auth.tokens : undefined, identities: options.csdsIdentities ?? [] }) } : {};
     const refusals = new NodeRefusals();
+    // ACKs, NACKs and closed streams change the per-node record: `?wait=` re-reads it then (reconciler/change-waiter.ts).
+    const statusListeners = new Set<() => void>();
+    const statusChanged = (): void => {
+      for (const l of statusListeners) l();
+    };
+    const typeName = (typeUrl: string): string => typeUrl.split(".").pop() ?? typeUrl;
+    /** The change whose push produced the version a node answers, from the group the node's stream follows. */
+    const changeOfAnswer = (nodeId: string, typeUrl: string, version: string): string | undefined => {
+      const group = xds.status.node(nodeId)?.cacheKey;
+      return group === undefined ? undefined : reconciler.changeOf(group, typeUrl, version);
+    };
     const limits = options.xdsLimits ?? {};
     const xds = createXdsServer({
       cache,
+      metrics: metrics.xds,
       status: new StatusRegistry({
         forgetAfterMs: limits.forgetDisconnectedAfterMs ?? defaultForgetDisconnectedAfterMs,
         ...(limits.maxDisconnected === undefined ? {} : { maxDisconnected: limits.maxDisconnected }),
@@ -225,8 +262,25 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       }),
       hooks: {
         // The event's version is the one Envoy rejected (what we sent with that nonce).
-        onNack: (e) => log(`NACK from ${e.nodeId} for ${e.typeUrl.split(".").pop()} (rejected version "${e.version}", nonce ${e.nonce}): ${e.message}`),
-        onHookError: (error, hook) => log(`xDS hook ${hook} failed: ${error instanceof Error ? error.message : String(error)}`),
+        onNack: (e) => {
+          logger.warn(`NACK from ${e.nodeId} for ${typeName(e.typeUrl)} (rejected version "${e.version}", nonce ${e.nonce}): ${e.message}`, {
+            changeId: changeOfAnswer(e.nodeId, e.typeUrl, e.version),
+            node: e.nodeId,
+            type: typeName(e.typeUrl),
+            version: e.version,
+          });
+          statusChanged();
+        },
+        onAck: (e) => {
+          logger.info(`ACK from ${e.nodeId} for ${typeName(e.typeUrl)} version "${e.version}"`, { changeId: changeOfAnswer(e.nodeId, e.typeUrl, e.version), node: e.nodeId, type: typeName(e.typeUrl), version: e.version });
+          statusChanged();
+        },
+        onStreamOpen: (e) => logger.debug(`xDS stream opened by ${e.nodeId}`, { node: e.nodeId }),
+        onStreamClose: (e) => {
+          logger.debug(`xDS stream of ${e.nodeId} closed`, { node: e.nodeId });
+          statusChanged();
+        },
+        onHookError: (error, hook) => logger.error(`xDS hook ${hook} failed: ${error instanceof Error ? error.message : String(error)}`),
       },
       controlPlaneId: options.controlPlaneId ?? "ts-control-plane",
       // CSDS answers debugging tools: they get resources with private keys redacted (issue 13).
@@ -247,13 +301,34 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
     }
     if (tls !== undefined) log(`xDS TLS: ${tls.clientCaFile === undefined ? "server certificate only (clients are not verified)" : `mTLS, client certificates must chain to ${tls.clientCaFile}`}; certificate ${tls.certFile}`);
 
+    const checkOpenApi = options.checkOpenApi === true ? openApiChecker() : undefined;
+    const onReply =
+      checkOpenApi === undefined
+        ? options.onAdminReply
+        : (exchange: AdminExchange) => {
+            options.onAdminReply?.(exchange);
+            const problem = checkOpenApi(exchange);
+            if (problem !== undefined) log(`openapi mismatch: ${problem}`);
+          };
     const admin = createAdminServer({
       auth,
+      ...(onReply !== undefined ? { onReply } : {}),
       ...(options.adminAllowedHosts !== undefined ? { allowedHosts: options.adminAllowedHosts } : {}),
       store,
       reconciler,
+      metrics,
       xds: { host: options.xdsHost, port: xdsPort },
       log,
+      waitForChange: (w) =>
+        waitForChange({
+          ...w,
+          current: () => reconciler.state().snapshots,
+          proxies: () => xds.status.nodes(),
+          onStatusChange: (l) => {
+            statusListeners.add(l);
+            return () => statusListeners.delete(l);
+          },
+        }),
       proxyConfig: (nodeId, opts) =>
         buildProxyConfig(nodeId, { status: xds.status, cache, resourceVersions: xds.resourceVersions }, {
           ...opts,
@@ -339,6 +414,12 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     if (!/^[0-9]+$/.test(v) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${from} needs a whole number of ${what} >= ${min}, got ${JSON.stringify(v)}`);
     return n;
   };
+  const oneOf = <T extends string>(allowed: readonly T[], v: string, from: string): T => {
+    if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`${from} takes ${allowed.join(", ")}, got ${JSON.stringify(v)}`);
+    return v as T;
+  };
+  let logLevel = env["CONTROL_PLANE_LOG_LEVEL"] ? oneOf(logLevels, env["CONTROL_PLANE_LOG_LEVEL"], "CONTROL_PLANE_LOG_LEVEL") : undefined;
+  let logFormat = env["CONTROL_PLANE_LOG_FORMAT"] ? oneOf(logFormats, env["CONTROL_PLANE_LOG_FORMAT"], "CONTROL_PLANE_LOG_FORMAT") : undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
     const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
@@ -415,6 +496,12 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
       case "--csds-max-response-bytes":
         limits.csdsMaxResponseBytes = count(value(), flag, 1, "bytes");
         break;
+      case "--log-level":
+        logLevel = oneOf(logLevels, value(), flag);
+        break;
+      case "--log-format":
+        logFormat = oneOf(logFormats, value(), flag);
+        break;
       default:
         throw new UsageError(`unknown flag ${JSON.stringify(arg)} for serve`);
     }
@@ -455,6 +542,9 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     ...(storeKeyFile !== undefined ? { storeKeyFile } : {}),
     ...(csdsIdentities.length > 0 ? { csdsIdentities } : {}),
     ...(Object.keys(xdsLimits).length > 0 ? { xdsLimits } : {}),
+    ...(logLevel !== undefined ? { logLevel } : {}),
+    ...(logFormat !== undefined ? { logFormat } : {}),
+    ...(env["CONTROL_PLANE_CHECK_OPENAPI"] === "1" ? { checkOpenApi: true } : {}),
     ...(tlsCert !== undefined && tlsKey !== undefined ? { xdsTls: { certFile: tlsCert, keyFile: tlsKey, ...(clientCa === undefined ? {} : { clientCaFile: clientCa }) } } : {}),
   };
 }
@@ -473,9 +563,11 @@ export const serveUsage = `usage: serve [--xds-host 127.0.0.1] [--xds-port 18000
              [--xds-tls-cert FILE --xds-tls-key FILE [--xds-client-ca FILE [--csds-identity ID]...]] [--store-key-file FILE]
              [--xds-max-node-bytes 262144] [--xds-max-disconnected 10000] [--xds-forget-disconnected-ms 3600000]
              [--csds-max-nodes 1000] [--csds-max-response-bytes 4194304]
+             [--log-level debug|info|warn|error] [--log-format json|text]
   env: CONTROL_PLANE_XDS_HOST, CONTROL_PLANE_XDS_PORT, CONTROL_PLANE_ADMIN_HOST, CONTROL_PLANE_ADMIN_PORT, CONTROL_PLANE_DATA_DIR,
        CONTROL_PLANE_ADMIN_AUTH, CONTROL_PLANE_XDS_TLS_CERT, CONTROL_PLANE_XDS_TLS_KEY, CONTROL_PLANE_XDS_CLIENT_CA,
-       CONTROL_PLANE_STORE_KEY_FILE, CONTROL_PLANE_CSDS_IDENTITIES (comma-separated)`;
+       CONTROL_PLANE_STORE_KEY_FILE, CONTROL_PLANE_CSDS_IDENTITIES (comma-separated), CONTROL_PLANE_LOG_LEVEL,
+       CONTROL_PLANE_LOG_FORMAT (json when standard output is not a terminal, text when it is)`;
 
 /** Runs `serve` until SIGINT/SIGTERM, then shuts down gracefully. */
 export async function runServe(argv: readonly string[]): Promise<number> {
@@ -491,16 +583,17 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     process.stderr.write(`error: ${error.message}\n${serveUsage}\n`);
     return 2;
   }
+  const logger = serveLogger(options);
   let running: RunningControlPlane;
   try {
-    running = await serve(options);
+    running = await serve({ ...options, logger });
   } catch (error) {
     process.stderr.write(`error: cannot start the control plane: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
   await new Promise<void>((resolveStop) => {
     const stop = (signal: string) => {
-      timestamped(`${signal}: shutting down`);
+      logger.info(`${signal}: shutting down`);
       process.off("SIGINT", onInt);
       process.off("SIGTERM", onTerm);
       void running.close().then(resolveStop);

@@ -23,6 +23,7 @@ export { StatusRegistry, type StatusRegistryOptions, type NodeStatus, type TypeS
 export { createXdsServer, type XdsCsdsOptions, type XdsServer, type XdsServerOptions } from "./server/xds-server.ts";
 export { peerCertificateOf, type XdsAuthorize, type XdsAuthorizeDecision, type XdsPeerCertificate } from "./server/authorize-stream.ts";
 export { createTlsCredentials, loadTlsFiles, type TlsCredentials, type TlsMaterial, type XdsTlsOptions } from "./server/tls-credentials.ts";
+export type { XdsMetricsRecorder, ResponseSentDetails, AckDetails } from "./server/xds-metrics-recorder.ts";
 export type { XdsHooks, HookName, StreamEvent, StreamOpenEvent, StreamRekeyEvent, StreamCloseEvent, RequestEvent, ResponseEvent, AckEvent, NackEvent } from "./server/xds-hooks.ts";
 export { envoyRegistry } from "./resource/envoy-registry.ts";
 export { envoyFromJson, envoyToJson } from "./resource/envoy-json.ts";

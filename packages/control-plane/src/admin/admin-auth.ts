@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { ApiError, ApiErrorCode } from "./api-error.ts";
+import { isDashboardPath } from "./dashboard-routes.ts";
 import { bearerToken, type Role, roleIncludes, type TokenStore } from "./token-store.ts";
 
 /** How the admin API knows its callers: nobody (loopback only), or bearer tokens with roles. */
@@ -17,6 +18,9 @@ export interface Caller {
  */
 export function requiredRole(method: string, segments: readonly string[]): Role | undefined {
   if (segments.length === 1 && segments[0] === "healthz") return undefined;
+  // The dashboard's own files (`/`, `/dashboard/...`) hold no data: a browser must load the
+  // page before it can ask for a token; everything the page shows comes from the API below.
+  if (isDashboardPath(segments)) return undefined;
   const what = segments[0] === "api" && segments[1] === "v1" ? segments[2] : undefined;
   if (what === "tokens") return "admin";
   if (what === "apply" || what === "delete" || what === "rollback") return "write";

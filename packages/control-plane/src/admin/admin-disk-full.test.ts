@@ -9,6 +9,7 @@ import { createReconciler } from "../reconciler/reconciler.ts";
 import { buildStatusReport } from "../status/status-report.ts";
 import { openObjectStore } from "../store/object-store.ts";
 import { createAdminServer } from "./admin-server.ts";
+import { createOpenApiRecorder } from "./openapi-check.ts";
 
 // Issue 14: a full disk answers 507 "disk full", not 500 "cannot rollback - no transaction is active",
 // and the next change succeeds once there is space again. PRAGMA max_page_count makes SQLite
@@ -31,7 +32,9 @@ it("answers 507 disk_full on SQLITE_FULL and recovers when space returns", async
   let limit: number | undefined;
   const store = openObjectStore({ file, maxPageCount: () => limit });
   const reconciler = createReconciler({ store, cache: createSnapshotCache({ ads: true }), debounceMs: 5 });
+  const openApi = createOpenApiRecorder();
   const admin = createAdminServer({
+    onReply: openApi.onReply,
     store,
     reconciler,
     xds: { host: "127.0.0.1", port: 18000 },
@@ -43,6 +46,7 @@ it("answers 507 disk_full on SQLITE_FULL and recovers when space returns", async
     await reconciler.close();
     store.close();
     rmSync(dir, { recursive: true, force: true });
+    openApi.assertClean();
   });
   const apply = (body: string) => fetch(`${base}/api/v1/apply`, { method: "POST", headers: { "content-type": "application/yaml" }, body });
 

@@ -9,6 +9,7 @@ import { createReconciler } from "../reconciler/reconciler.ts";
 import { buildStatusReport } from "../status/status-report.ts";
 import { openObjectStore } from "../store/object-store.ts";
 import { createAdminServer } from "./admin-server.ts";
+import { createOpenApiRecorder } from "./openapi-check.ts";
 
 const service = (name: string, port: number | string) => `apiVersion: tcp.dev/v1alpha1
 kind: Service
@@ -26,7 +27,10 @@ describe("admin API", () => {
   const cache = createSnapshotCache({ ads: true });
   const reconciler = createReconciler({ store, cache, debounceMs: 5 });
   const lines: string[] = [];
+  // Every answer of this suite is checked against the OpenAPI document (issue 9).
+  const openApi = createOpenApiRecorder();
   const admin = createAdminServer({
+    onReply: openApi.onReply,
     store,
     reconciler,
     xds: { host: "127.0.0.1", port: 18000 },
@@ -43,6 +47,7 @@ describe("admin API", () => {
     await reconciler.close();
     store.close();
     rmSync(dir, { recursive: true, force: true });
+    openApi.assertClean();
   });
   const call = async (method: string, path: string, body?: string, headers: Record<string, string> = {}) => {
     // State-changing requests carry a JSON or YAML type (request-origin.ts); YAML covers JSON bodies too.
@@ -255,5 +260,19 @@ spec:
     });
     assert.match(answer, /^HTTP\/1.1 400 /);
     assert.match(answer, /is not a valid URL path/);
+  });
+
+  it("answers the change id; refuses a bad ?wait= with 400 before changing anything", async () => {
+    const revision = store.currentRevision();
+    const bad = await call("POST", "/api/v1/apply?wait=soon", service("s9", 8089));
+    assert.equal(bad.status, 400);
+    assert.match(String(bad.json.error?.["message"]), /wait takes a duration from 1ms to 10m such as 30s/);
+    // This server has no xDS server to wait for: said so, and nothing stored either.
+    const none = await call("POST", "/api/v1/apply?wait=1s", service("s9", 8089));
+    assert.equal(none.status, 400);
+    assert.equal(store.currentRevision(), revision);
+    const ok = await call("POST", "/api/v1/apply", service("s9", 8089));
+    assert.equal(ok.json["changeId"], `chg-${revision + 1}`);
+    assert.equal((await call("DELETE", "/api/v1/objects/Service/s9")).status, 200);
   });
 });

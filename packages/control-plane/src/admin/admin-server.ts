@@ -1,12 +1,20 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Snapshot } from "@ts-control-plane/xds";
 import { stringify } from "yaml";
 import { oneLineLog } from "../log/one-line.ts";
 import type { Diagnostic, ModelObject } from "../model/model-object.ts";
 import type { ChangeOutcome, Reconciler } from "../reconciler/reconciler.ts";
 import { type ParsedConfig, parseConfigTextSliced, withSource } from "../sources/read-config-file.ts";
+import { fileTakeovers } from "../sources/file-takeover.ts";
+import type { AdminExchange } from "./openapi-check.ts";
+import { openApiDocument } from "./openapi-document.ts";
 import { type ProxyConfig, type ProxyConfigOptions, proxyConfigTypes } from "../status/proxy-config.ts";
 import type { StatusReport } from "../status/status-report.ts";
+import type { ChangeWaitReport } from "../reconciler/change-waiter.ts";
+import { changeIdOf } from "../log/change-id.ts";
+import type { LogFields } from "../log/logger.ts";
+import { parseDuration } from "../model/duration.ts";
 import type { ObjectStore, StoredObject } from "../store/object-store.ts";
 import { StoreError, type StoreErrorCode } from "../store/store-error.ts";
 import { createBodyBudget } from "./body-budget.ts";
@@ -24,6 +32,9 @@ import { readBody as readLimitedBody } from "./read-body.ts";
 import { findRedactedPlaceholder, redactingLog, redactSecrets, redactText } from "../log/redact-secrets.ts";
 import { pathSegments, requestUrl } from "./request-path.ts";
 import { runSliced, type Steps } from "../model/time-slice.ts";
+import { createChangeEvents } from "./change-events.ts";
+import { dashboardReply, isDashboardPath } from "./dashboard-routes.ts";
+import { revisionDiff } from "./revision-diff.ts";
 
 export interface AdminServerOptions {
   readonly store: ObjectStore;
@@ -39,13 +50,44 @@ export interface AdminServerOptions {
   readonly bodyBudgetBytes?: number;
   /** Time for a whole request body to arrive; 30 s by default (408 beyond). */
   readonly bodyTimeoutMs?: number;
-  /** One line per accepted or refused change. */
-  readonly log?: (line: string) => void;
+  /** One line per accepted or refused change; `fields.changeId` names an accepted one (log/change-id.ts). */
+  readonly log?: (line: string, fields?: LogFields) => void;
   /** Who may call (admin-auth.ts); nobody is asked for a token by default. */
   readonly auth?: AdminAuth;
   /** Host names, besides loopback and the bind address, this API answers to (request-origin.ts). */
   readonly allowedHosts?: readonly string[];
+  /**
+   * Waits until the proxies a pushed change targets ACK or NACK it (reconciler/change-waiter.ts),
+   * for `?wait=` on apply, delete and rollback; without it `?wait=` is refused.
+   */
+  readonly waitForChange?: (options: ChangeWaitRequest) => Promise<ChangeWaitReport>;
+  /** What GET /metrics serves (control-plane-metrics.ts); 404 without. */
+  readonly metrics?: { readonly contentType: string; text(): Promise<string> };
+  /** Sees every answer as it goes out; the tests check each against the OpenAPI document (openapi-check.ts). */
+  readonly onReply?: (exchange: AdminExchange) => void;
 }
+
+/** What the admin API hands the waiter once a change is pushed. */
+export interface ChangeWaitRequest {
+  readonly before: ReadonlyMap<string, Snapshot>;
+  readonly after: ReadonlyMap<string, Snapshot>;
+  /** When the change was committed (Date.now()). */
+  readonly startedAt: number;
+  readonly timeoutMs: number;
+}
+
+/** How outcomeReply answers: who made the change, where its objects were written, how long to wait for the proxies. */
+interface OutcomeReplyOptions {
+  readonly source: string;
+  readonly locate?: ParsedConfig["locate"] | undefined;
+  readonly waitMs?: number | undefined;
+  /** The cache's snapshots before the change (pushedBefore), for the wait. */
+  readonly before?: ReadonlyMap<string, Snapshot>;
+}
+
+/** `?wait=` without a duration, and the most a caller may ask for (a held request is a held socket). */
+const defaultWaitMs = 30_000;
+const maxWaitMs = 600_000;
 
 export interface AdminServer {
   listen(options: { host?: string; port: number }): Promise<number>;
@@ -114,6 +156,11 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   const changeSource = (ctx: Ctx, fallback: string): string => sourceOf(ctx.req, ctx.caller, fallback);
   const auth = options.auth ?? { mode: "none" };
   let hosts: ReadonlySet<string> = new Set();
+  // The dashboard's live updates (GET /api/v1/events, docs/dashboard.md).
+  const events = createChangeEvents({
+    snapshot: () => ({ revision: store.currentRevision(), status: options.status() }),
+    onError: (message) => log(`live events: cannot read the status: ${message}`),
+  });
 
   const flag = (ctx: Ctx, name: string): boolean => ["true", "1", "yes"].includes(ctx.url.searchParams.get(name) ?? "");
 
@@ -130,8 +177,29 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     return intParam(ctx.url.searchParams.get("expectedRevision") ?? (Array.isArray(header) ? header[0] : header), "expectedRevision");
   }
 
+  /** `?wait=30s` (or `500ms`, `2m`, plain seconds, `true` for 30 s): how long to wait for the proxies' answers. */
+  function waitParam(ctx: Ctx): number | undefined {
+    const value = ctx.url.searchParams.get("wait");
+    if (value === null || value === "false" || value === "0") return undefined;
+    const ms = value === "" || value === "true" ? defaultWaitMs : /^\d+(\.\d+)?$/.test(value) ? Math.round(Number(value) * 1000) : parseDuration(value);
+    if (ms === undefined || ms <= 0 || ms > maxWaitMs) {
+      throw new ApiError(ApiErrorCode.BadRequest, `wait takes a duration from 1ms to 10m such as 30s, 500ms or 2m (plain numbers are seconds), got ${JSON.stringify(value)}`);
+    }
+    if (options.waitForChange === undefined) throw new ApiError(ApiErrorCode.BadRequest, "this admin server has no xDS server to wait for; leave out wait");
+    return ms;
+  }
+
+  /**
+   * What the cache holds before a change: read before the change is even queued, since a change
+   * resolves after its commit and the push may already have run by then (issue 14 slices it).
+   */
+  const pushedBefore = (): ReadonlyMap<string, Snapshot> => reconciler.state().snapshots;
+
   /** Turns a reconciler outcome into the reply, logging the change; refusals are 422. */
-  async function outcomeReply(raw: ChangeOutcome, source: string, locate?: ParsedConfig["locate"]): Promise<Reply> {
+  async function outcomeReply(raw: ChangeOutcome, reply: OutcomeReplyOptions): Promise<Reply> {
+    const { source, locate, waitMs } = reply;
+    const before = reply.before ?? pushedBefore();
+    const startedAt = Date.now();
     // compile() knows objects and field paths; the body's parse knows where they were written.
     const outcome = locate === undefined ? raw : { ...raw, diagnostics: raw.diagnostics.map((d) => withSource(d, locate)) };
     const body = {
@@ -143,17 +211,31 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       diagnostics: outcome.diagnostics,
     };
     if (!outcome.accepted) {
-      if (!outcome.dryRun) log(`refused change from ${source}: ${summarize(outcome.diagnostics)}`);
+      if (!outcome.dryRun) log(`refused change from ${source}: ${summarize(outcome.diagnostics)}`, { level: "warn", source });
       throw new ApiError(ApiErrorCode.Refused, refusalMessage(outcome), {
         diagnostics: outcome.diagnostics,
         extra: { rejected: outcome.rejected, dryRun: outcome.dryRun },
       });
     }
     if (!outcome.dryRun && outcome.changed) {
-      log(`accepted change from ${source}: revision ${outcome.revision?.revision} (${outcome.revision?.summary})`);
+      const changeId = changeIdOf(body.revision);
+      log(`accepted change from ${source}: revision ${outcome.revision?.revision} (${outcome.revision?.summary})`, { changeId, source });
       // Answer once the new snapshots are set, so "applied" means "sent to every connected Envoy".
       await reconciler.flush();
+      if (waitMs === undefined || options.waitForChange === undefined) return { json: { ...body, changeId } };
+      const wait = await options.waitForChange({ before, after: reconciler.state().snapshots, startedAt, timeoutMs: waitMs });
+      const failed = wait.nodes.filter((n) => n.result !== "acked");
+      log(
+        wait.live
+          ? `change live: ${wait.targets} targeted proxies acknowledged it in ${wait.elapsedMs} ms`
+          : `change not live after ${wait.elapsedMs} ms: ${failed.map((n) => `${n.node} ${n.result}${n.message === undefined ? "" : ` (${n.message})`}`).join(", ")}`,
+        { level: wait.live ? "info" : "warn", changeId, live: wait.live },
+      );
+      // 200 either way: the change is stored and pushed; `live` says whether every targeted proxy took it (docs/admin-api.md § Waiting for the proxies).
+      return { json: { ...body, changeId, live: wait.live, wait } };
     }
+    // Nothing new to push: nothing to wait for.
+    if (waitMs !== undefined && !outcome.dryRun) return { json: { ...body, live: true, wait: { live: true, targets: 0, timeoutMs: waitMs, elapsedMs: 0, nodes: [] } } };
     return { json: body };
   }
 
@@ -200,6 +282,10 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       }
       const expected = expectedRevision(ctx);
       const source = changeSource(ctx, "api");
+      // Read before the change: a bad wait must refuse the request, not answer an error for a stored change.
+      const waitMs = waitParam(ctx);
+      const takeovers = wrapStore(() => fileTakeovers(store, { upserts: [object], source }));
+      const before = pushedBefore();
       const outcome = await wrapChange(() =>
         reconciler.change({
           upserts: [object],
@@ -208,12 +294,14 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
           ...(expected !== undefined ? { expectedRevisions: { [key]: expected } } : {}),
         }),
       );
-      return outcomeReply(outcome, source, locate);
+      return outcomeReply({ ...outcome, diagnostics: [...takeovers, ...outcome.diagnostics] }, { source, locate, waitMs, before });
     }
     if (method === "DELETE") {
       if (store.get(key) === undefined) throw new ApiError(ApiErrorCode.NotFound, `${key} does not exist`);
       const expected = expectedRevision(ctx);
       const source = changeSource(ctx, "api");
+      const waitMs = waitParam(ctx);
+      const before = pushedBefore();
       const outcome = await wrapChange(() =>
         reconciler.change({
           deletes: [key],
@@ -222,7 +310,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
           ...(expected !== undefined ? { expectedRevisions: { [key]: expected } } : {}),
         }),
       );
-      return outcomeReply(outcome, source);
+      return outcomeReply(outcome, { source, waitMs, before });
     }
     throw new ApiError(ApiErrorCode.MethodNotAllowed, `${method} is not allowed on an object; use GET, PUT or DELETE`);
   }
@@ -257,7 +345,9 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     const missing = keys.filter((k) => store.get(k) === undefined);
     if (missing.length > 0) throw new ApiError(ApiErrorCode.NotFound, `${missing.join(", ")} ${missing.length === 1 ? "does" : "do"} not exist; nothing was deleted`);
     const source = changeSource(ctx, "api");
-    return outcomeReply(await wrapChange(() => reconciler.change({ deletes: [...new Set(keys)], source, dryRun: flag(ctx, "dryRun") })), source);
+    const waitMs = waitParam(ctx);
+    const before = pushedBefore();
+    return outcomeReply(await wrapChange(() => reconciler.change({ deletes: [...new Set(keys)], source, dryRun: flag(ctx, "dryRun") })), { source, waitMs, before });
   }
 
   /**
@@ -279,15 +369,30 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     return { json: { revision: current, ...result } };
   }
 
+  /** GET /api/v1/history/diff?from=A&to=B (to: the current revision by default): what changed, object by object. */
+  function historyDiff(ctx: Ctx): Reply {
+    if (ctx.segments.length > 4) throw new ApiError(ApiErrorCode.NotFound, `no such path ${ctx.url.pathname}; use /api/v1/history/diff?from=A&to=B`);
+    const from = intParam(ctx.url.searchParams.get("from"), "from");
+    if (from === undefined) throw new ApiError(ApiErrorCode.BadRequest, "say which revision to compare from: ?from=A&to=B (to defaults to the current revision)");
+    const to = intParam(ctx.url.searchParams.get("to"), "to") ?? store.currentRevision();
+    return { json: wrapStore(() => revisionDiff(store, { from, to })) };
+  }
+
   async function route(ctx: Ctx): Promise<Reply> {
     const method = ctx.req.method ?? "GET";
     const path = ctx.segments.join("/");
     const only = (m: string) => {
       if (method !== m) throw new ApiError(ApiErrorCode.MethodNotAllowed, `${method} ${ctx.url.pathname} is not allowed; use ${m}`);
     };
+    if (isDashboardPath(ctx.segments)) return dashboardReply({ method, segments: ctx.segments });
     if (path === "healthz") {
       only("GET");
       return { json: { status: "ok", revision: store.currentRevision() } };
+    }
+    if (path === "metrics") {
+      only("GET");
+      if (options.metrics === undefined) throw new ApiError(ApiErrorCode.NotFound, "this admin server serves no metrics");
+      return { text: await options.metrics.text(), contentType: options.metrics.contentType };
     }
     if (ctx.segments[0] !== "api" || ctx.segments[1] !== "v1") throw new ApiError(ApiErrorCode.NotFound, `no such path ${ctx.url.pathname}`);
     switch (ctx.segments[2]) {
@@ -295,15 +400,20 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         return objects(ctx);
       case "apply": {
         only("POST");
+        const waitMs = waitParam(ctx);
         const { objects: objs, locate } = await objectsOf(await readBody(ctx.req));
         const source = changeSource(ctx, "api");
-        return outcomeReply(await wrapChange(() => reconciler.change({ upserts: objs, source, dryRun: flag(ctx, "dryRun") })), source, locate);
+        // An object a watched file defines is not taken over silently (issue 8): the reply warns.
+        const takeovers = wrapStore(() => fileTakeovers(store, { upserts: objs, source }));
+        const before = pushedBefore();
+        const outcome = await wrapChange(() => reconciler.change({ upserts: objs, source, dryRun: flag(ctx, "dryRun") }));
+        return outcomeReply({ ...outcome, diagnostics: [...takeovers, ...outcome.diagnostics] }, { source, locate, waitMs, before });
       }
       case "validate": {
         only("POST");
         const { objects: objs, locate } = await objectsOf(await readBody(ctx.req));
         const outcome = await wrapChange(() => reconciler.change({ upserts: objs, source: "validate", dryRun: true }));
-        return outcomeReply(outcome, "validate", locate);
+        return outcomeReply(outcome, { source: "validate", locate });
       }
       case "diff": {
         only("POST");
@@ -315,6 +425,9 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         }
         return { json: { revision: store.currentRevision(), changes: d.changes, groups: d.groups, diagnostics: d.diagnostics } };
       }
+      case "openapi.json":
+        only("GET");
+        return { json: openApiDocument };
       case "version":
         only("GET");
         return { json: { version: packageVersion, revision: store.currentRevision() } };
@@ -329,6 +442,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       case "history": {
         if (ctx.segments[3] === "purge") return purgeHistory(ctx);
         only("GET");
+        if (ctx.segments[3] === "diff") return historyDiff(ctx);
         const n = intParam(ctx.segments[3], "revision");
         if (n !== undefined) {
           const info = wrapStore(() => store.revision(n));
@@ -347,8 +461,10 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         if (to === undefined) throw new ApiError(ApiErrorCode.BadRequest, 'say which revision to roll back to: {"to": N} or ?to=N');
         const by = changeSource(ctx, "");
         const source = by === "" ? `rollback:${to}` : `${by}:rollback:${to}`;
+        const waitMs = waitParam(ctx);
+        const before = pushedBefore();
         const outcome = await wrapChange(() => reconciler.rollback(to, { dryRun: flag(ctx, "dryRun") || body.dryRun === true, source }));
-        return outcomeReply(outcome, source);
+        return outcomeReply(outcome, { source, waitMs, before });
       }
       case "tokens":
         return tokenRoutes({ method, segments: ctx.segments, auth, readBody: () => readBody(ctx.req), log, identity: ctx.caller.identity });
@@ -383,6 +499,11 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       // Origin and credentials are checked before anything reads the store (issue 13).
       checkRequestOrigin(req, hosts);
       const caller = authorize(req, auth, requiredRole(req.method ?? "GET", segments));
+      if (segments.length === 3 && segments[0] === "api" && segments[1] === "v1" && segments[2] === "events") {
+        if (req.method !== "GET") throw new ApiError(ApiErrorCode.MethodNotAllowed, `${req.method} ${url.pathname} is not allowed; use GET`);
+        events.attach(req, res);
+        return;
+      }
       reply = await route({ req, url, segments, caller });
     } catch (error) {
       const e = error instanceof ApiError ? error : internalError(error, { method: req.method ?? "", url: req.url ?? "", log });
@@ -395,8 +516,10 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     // with its private keys replaced by placeholders (redact-secrets.ts, issue 13).
     const json = redactSecrets(reply.json);
     const body = reply.text !== undefined ? redactText(reply.text) : wantsYaml ? stringify(json) : `${JSON.stringify(json, null, 2)}\n`;
+    const contentType = reply.contentType ?? (wantsYaml ? "application/yaml" : "application/json");
+    options.onReply?.({ method: req.method ?? "GET", path: replyPath(req.url), status: reply.status ?? 200, contentType, ...(reply.text === undefined ? { json } : {}) });
     res.writeHead(reply.status ?? 200, {
-      "content-type": reply.contentType ?? (wantsYaml ? "application/yaml" : "application/json"),
+      "content-type": contentType,
       "cache-control": "no-store",
       ...reply.headers,
       // RFC 6750 § 3: a 401 says which scheme to use.
@@ -422,6 +545,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       });
     },
     close() {
+      events.close();
       return new Promise((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -455,6 +579,15 @@ function* refuseRedactedValues(objects: readonly ModelObject[]): Steps<void> {
     });
   }
   if (diagnostics.length > 0) throw new ApiError(ApiErrorCode.Refused, "the request body holds redacted values; nothing was changed", { diagnostics });
+}
+
+/** The path of a request URL, for onReply; "" when it cannot be read (the answer is then a 400). */
+function replyPath(url: string | undefined): string {
+  try {
+    return new URL(url ?? "/", "http://admin").pathname;
+  } catch {
+    return "";
+  }
 }
 
 function summarize(diagnostics: readonly Diagnostic[]): string {

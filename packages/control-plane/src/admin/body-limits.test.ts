@@ -8,6 +8,7 @@ import { createSnapshotCache } from "@ts-control-plane/xds";
 import { createReconciler } from "../reconciler/reconciler.ts";
 import { openObjectStore } from "../store/object-store.ts";
 import { createAdminServer } from "./admin-server.ts";
+import { createOpenApiRecorder } from "./openapi-check.ts";
 
 // Issue 14: request bodies are bounded in size, in total at once and in time; and our own bugs are 500 with an id.
 describe("admin API request limits", () => {
@@ -15,7 +16,9 @@ describe("admin API request limits", () => {
   const store = openObjectStore({ file: join(dir, "control-plane.db") });
   const reconciler = createReconciler({ store, cache: createSnapshotCache({ ads: true }), debounceMs: 5 });
   const lines: string[] = [];
+  const openApi = createOpenApiRecorder();
   const admin = createAdminServer({
+    onReply: openApi.onReply,
     store,
     reconciler,
     xds: { host: "127.0.0.1", port: 18000 },
@@ -39,6 +42,7 @@ describe("admin API request limits", () => {
     await reconciler.close();
     store.close();
     rmSync(dir, { recursive: true, force: true });
+    openApi.assertClean();
   });
 
   /** A raw HTTP request whose body is sent in part; resolves with everything the server answered once it closes or answers. */

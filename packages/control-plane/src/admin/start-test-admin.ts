@@ -1,7 +1,7 @@
 // What the admin API's tests share: a real store, reconciler and admin server on an
 // ephemeral loopback port, and raw HTTP requests whose every header the test chooses.
 import { mkdtempSync, rmSync } from "node:fs";
-import { request } from "node:http";
+import { type IncomingHttpHeaders, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSnapshotCache } from "@ts-control-plane/xds";
@@ -10,6 +10,7 @@ import { buildStatusReport } from "../status/status-report.ts";
 import { openObjectStore } from "../store/object-store.ts";
 import type { AdminAuth } from "./admin-auth.ts";
 import { createAdminServer } from "./admin-server.ts";
+import { createOpenApiRecorder } from "./openapi-check.ts";
 import { openTokenStore, type TokenStore } from "./token-store.ts";
 
 export interface TestAdmin {
@@ -17,7 +18,7 @@ export interface TestAdmin {
   readonly tokens: TokenStore;
   readonly lines: string[];
   /** One request with exactly these headers (node:http sets no Host of its own when one is given). */
-  send(options: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; json: Record<string, unknown> }>;
+  send(options: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; json: Record<string, unknown>; headers: IncomingHttpHeaders }>;
   close(): Promise<void>;
 }
 
@@ -28,7 +29,10 @@ export async function startTestAdmin(options: { auth: "none" | "token"; allowedH
   const tokens = openTokenStore({ file: join(dir, "admin-tokens.json") });
   const auth: AdminAuth = options.auth === "token" ? { mode: "token", tokens } : { mode: "none" };
   const lines: string[] = [];
+  // Every answer is checked against the OpenAPI document; close() fails the test on a mismatch.
+  const openApi = createOpenApiRecorder();
   const admin = createAdminServer({
+    onReply: openApi.onReply,
     store,
     reconciler,
     auth,
@@ -56,7 +60,7 @@ export async function startTestAdmin(options: { auth: "none" | "token"; allowedH
             } catch {
               json = { text };
             }
-            resolve({ status: res.statusCode ?? 0, json });
+            resolve({ status: res.statusCode ?? 0, json, headers: res.headers });
           });
         });
         req.on("error", reject);
@@ -67,6 +71,7 @@ export async function startTestAdmin(options: { auth: "none" | "token"; allowedH
       await reconciler.close();
       store.close();
       rmSync(dir, { recursive: true, force: true });
+      openApi.assertClean();
     },
   };
 }

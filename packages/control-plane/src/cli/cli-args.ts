@@ -30,6 +30,7 @@ const valueFlags: ReadonlyMap<string, string> = new Map([
   ["--data-dir", "--data-dir"],
   ["--name", "--name"],
   ["--role", "--role"],
+  ["--timeout", "--timeout"],
   // Hidden: bounds `status --watch` in tests.
   ["--max-polls", "--max-polls"],
 ]);
@@ -38,6 +39,7 @@ const booleanFlags: ReadonlyMap<string, string> = new Map([
   ["--delta", "--delta"],
   ["--check", "--check"],
   ["--watch", "--watch"],
+  ["--wait", "--wait"],
   ["-w", "--watch"],
   ["-h", "--help"],
   ["--help", "--help"],

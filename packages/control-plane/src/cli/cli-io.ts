@@ -42,6 +42,22 @@ export function localErrors(io: CliIo, inputs: Inputs): number {
   return printDiagnostics(io, inputs.diagnostics, inputs);
 }
 
+/**
+ * Ends the process quietly when the reader of its output goes away (`tcp status | head -1`):
+ * like any Unix filter, the CLI stops writing, with no EPIPE stack trace, and exits with the
+ * code it already had (0 unless set), since the reader has what it wanted (issue 8).
+ * Other stream errors are left alone: they are real faults.
+ */
+export function stopOnClosedPipe(streams: readonly NodeJS.WriteStream[], exit: (code: number) => void): void {
+  for (const stream of streams) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") throw error;
+      const code = process.exitCode;
+      exit(typeof code === "number" ? code : 0);
+    });
+  }
+}
+
 export function changesLine(changes: readonly RevisionChange[]): string {
   return changes.map((c) => `  ${c.action} ${c.key}`).join("\n");
 }

@@ -1,8 +1,14 @@
 // What the CLI's tests share: running `tcp` in-process with captured output,
 // a Service document, and a control plane on ephemeral ports to talk to.
 import { join } from "node:path";
+import { after } from "node:test";
 import { type RunningControlPlane, type ServeOptions, serve } from "../main.ts";
+import { createOpenApiRecorder } from "../admin/openapi-check.ts";
 import { runCli } from "./run-cli.ts";
+
+/** One recorder for the test file's process: checked once every test has run (below). */
+const openApi = createOpenApiRecorder();
+after(() => openApi.assertClean());
 
 /** Runs `tcp ARGS` in-process; returns its exit code and what it printed. */
 export async function cli(args: string[], env: Record<string, string> = {}, stdin = ""): Promise<{ code: number; out: string; err: string }> {
@@ -16,8 +22,12 @@ export async function cli(args: string[], env: Record<string, string> = {}, stdi
 export const serviceYaml = (name: string, port: number): string =>
   `apiVersion: tcp.dev/v1alpha1\nkind: Service\nmetadata:\n  name: ${name}\nspec:\n  endpoints:\n    - address: 127.0.0.1\n      port: ${port}\n`;
 
-/** Serve options for tests: the store in DATADIR, xDS and admin on ephemeral loopback ports, no files, no log; MORE wins. */
+/**
+ * Serve options for tests: the store in DATADIR, xDS and admin on ephemeral loopback ports, no files, no log,
+ * and every admin answer checked against the OpenAPI document (a mismatch fails the test when the process exits); MORE wins.
+ */
 export const serveOptions = (dataDir: string, more: Partial<ServeOptions> = {}): ServeOptions => ({
+  onAdminReply: openApi.onReply,
   xdsHost: "127.0.0.1",
   xdsPort: 0,
   adminHost: "127.0.0.1",

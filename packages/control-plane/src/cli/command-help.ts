@@ -5,18 +5,24 @@ export const commandHelp: Readonly<Record<string, string>> = {
                  [--allow-empty-store] [--store-key-file FILE]
                  [--xds-max-node-bytes N] [--xds-max-disconnected N] [--xds-forget-disconnected-ms N]
                  [--csds-max-nodes N] [--csds-max-response-bytes N]
+                 [--log-level info] [--log-format json|text]
 
 Runs the control plane: store, xDS server and admin API (see docs/cli/serve.md).
 
 examples:
   tcp serve --config conf/
   CONTROL_PLANE_XDS_PORT=18001 tcp serve --no-example`,
-  apply: `usage: tcp apply -f FILE|DIR|- [-f ...] [--dry-run]
+  apply: `usage: tcp apply -f FILE|DIR|- [-f ...] [--dry-run] [--wait [--timeout 30s]]
 
-Creates or updates every object in the files as one revision.
+Creates or updates every object in the files as one revision. --wait returns
+once every affected Envoy acknowledged it: exit 4 when one NACKed it, 5 when
+one did not answer in time (each named, with Envoy's message). Changing an
+object that a file watched by \`tcp serve --config\` defines warns: the file
+takes it back when it changes again (edit that file instead).
 
 examples:
   tcp apply -f conf/
+  tcp apply -f conf/ --wait --timeout 1m
   tcp apply -f service.yaml --dry-run
   cat service.yaml | tcp apply -f -`,
   get: `usage: tcp get [KIND [NAME...] | KIND/NAME...] [-o table|wide|name|yaml|json]
@@ -30,7 +36,7 @@ examples:
   tcp get svc backend -o yaml
   tcp get Service/backend Route/main -o json
   tcp get -o name`,
-  delete: `usage: tcp delete KIND NAME... | KIND/NAME... | -f FILE|DIR|- [--expected-revision N] [--dry-run]
+  delete: `usage: tcp delete KIND NAME... | KIND/NAME... | -f FILE|DIR|- [--expected-revision N] [--dry-run] [--wait [--timeout 30s]]
 
 Deletes the objects, all in one revision; refused as a whole (exit 1) when
 another object still references one of them.
@@ -93,7 +99,7 @@ examples:
   tcp history Service/backend
   tcp history 3 > at-3.yaml
   tcp history purge --keep 10`,
-  rollback: `usage: tcp rollback --to N [--dry-run]
+  rollback: `usage: tcp rollback --to N [--dry-run] [--wait [--timeout 30s]]
 
 Makes the configuration equal to revision N again, as a new revision.
 

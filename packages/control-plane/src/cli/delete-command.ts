@@ -4,6 +4,8 @@ import type { AdminClient } from "./admin-client.ts";
 import { type CliIo, changesLine, localErrors } from "./cli-io.ts";
 import { parseObjectRefs, refKey } from "./kind-names.ts";
 import { readInputs } from "./read-inputs.ts";
+import type { ChangeWaitReport } from "../reconciler/change-waiter.ts";
+import { printWait } from "./wait-flags.ts";
 
 export interface DeleteOptions {
   readonly positionals: readonly string[];
@@ -11,6 +13,8 @@ export interface DeleteOptions {
   readonly files: readonly string[];
   readonly dryRun: boolean;
   readonly expectedRevision?: number;
+  /** The `wait=` query (wait-flags.ts), "" without --wait. */
+  readonly wait?: string;
 }
 
 /**
@@ -33,19 +37,21 @@ export async function deleteCommand(client: AdminClient, io: CliIo, options: Del
     keys = refs.map(refKey);
   }
   keys = [...new Set(keys)];
+  const wait = options.dryRun ? "" : (options.wait ?? "");
   const [only] = keys;
   if (keys.length === 1 && only !== undefined) {
     // One object: DELETE on it, which also takes --expected-revision.
-    const q = [options.dryRun ? "dryRun=true" : "", options.expectedRevision !== undefined ? `expectedRevision=${options.expectedRevision}` : ""].filter(Boolean).join("&");
+    const q = [options.dryRun ? "dryRun=true" : "", options.expectedRevision !== undefined ? `expectedRevision=${options.expectedRevision}` : "", wait].filter(Boolean).join("&");
     const [kind = "", name = ""] = only.split("/");
-    const r = await client.request<{ revision: number }>("DELETE", `/api/v1/objects/${encodeURIComponent(kind)}/${encodeURIComponent(name)}${q ? `?${q}` : ""}`);
+    const r = await client.request<{ revision: number; wait?: ChangeWaitReport }>("DELETE", `/api/v1/objects/${encodeURIComponent(kind)}/${encodeURIComponent(name)}${q ? `?${q}` : ""}`);
     io.out(options.dryRun ? `valid (dry run): ${only} can be deleted\n` : `deleted ${only}: revision ${r.revision}\n`);
-    return 0;
+    return printWait(io, r.wait);
   }
   if (options.expectedRevision !== undefined) throw new UsageError("--expected-revision goes with one object; delete them one at a time");
-  const r = await client.request<{ changed: boolean; revision: number; changes: RevisionChange[] }>("POST", `/api/v1/delete${options.dryRun ? "?dryRun=true" : ""}`, {
+  const q = options.dryRun ? "?dryRun=true" : wait === "" ? "" : `?${wait}`;
+  const r = await client.request<{ changed: boolean; revision: number; changes: RevisionChange[]; wait?: ChangeWaitReport }>("POST", `/api/v1/delete${q}`, {
     body: JSON.stringify({ keys }),
   });
   io.out(options.dryRun ? `valid (dry run): would make these changes:\n${changesLine(r.changes)}\n` : `deleted: revision ${r.revision}\n${changesLine(r.changes)}\n`);
-  return 0;
+  return printWait(io, r.wait);
 }

@@ -1,7 +1,7 @@
 import type { RevisionChange } from "../store/object-store.ts";
 import { AdminApiError, type AdminClient } from "./admin-client.ts";
 import { type CliIo, localErrors, printDiagnostics } from "./cli-io.ts";
-import { diffObjects, type FieldChange, formatFieldChange } from "./object-diff.ts";
+import { diffObjects, type FieldChange, formatFieldChange } from "../model/object-diff.ts";
 import { readInputs } from "./read-inputs.ts";
 
 interface DiffAnswer {

@@ -45,7 +45,7 @@ describe("tcp CLI", () => {
   it("applies, gets, diffs and deletes through the admin API", async () => {
     const r = await cli(["apply", "-f", "-"], env, service(8081));
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /applied: revision 1\n {2}created Service\/s1/);
+    assert.match(r.out, /applied: revision 1 \(change chg-1\)\n {2}created Service\/s1/);
     assert.match((await cli(["apply", "-f", "-"], env, service(8081))).out, /unchanged/);
     const refused = await cli(["apply", "-f", "-"], env, service(70000));
     assert.equal(refused.code, 1);

@@ -21,6 +21,8 @@ import { parseInterval, statusCommand } from "./status-command.ts";
 import { formatTable } from "./table.ts";
 import { tokenCommand } from "./token-command.ts";
 import { versionCommand } from "./version-command.ts";
+import { printWait, waitFlags, waitQuery } from "./wait-flags.ts";
+import type { ChangeWaitReport } from "../reconciler/change-waiter.ts";
 
 export type { CliIo } from "./cli-io.ts";
 
@@ -31,10 +33,11 @@ export const usage = `usage: tcp <command> [flags]
 commands:
   serve [--xds-port 18000] [--admin-port 9000] [--data-dir DIR] [--config FILE|DIR]...
                                    run the control plane (see docs/cli/serve.md for every flag)
-  apply -f FILE|DIR|- [--dry-run]  create or update the objects in the files
+  apply -f FILE|DIR|- [--dry-run] [--wait [--timeout 30s]]
+                                   create or update the objects in the files; --wait: until every affected Envoy ACKs
   get [KIND [NAME...] | KIND/NAME...] [-o table|wide|name|yaml|json]
                                    list objects, or show some (KIND: svc, services, Service, ...)
-  delete KIND/NAME... | KIND NAME... | -f FILE|DIR|- [--expected-revision N] [--dry-run]
+  delete KIND/NAME... | KIND NAME... | -f FILE|DIR|- [--expected-revision N] [--dry-run] [--wait [--timeout 30s]]
                                    delete objects, in one revision
   validate -f FILE|DIR|-           check files offline (no server needed); exit 1 on errors
   diff -f FILE|DIR|-               changed fields and Envoy resources; exit 1 when something would change
@@ -48,7 +51,8 @@ commands:
                                    accepted changes, newest first (of those objects); or every object of revision N
   history purge --before N | --keep N
                                    delete older revisions for good (a rotated key), then compact the store file
-  rollback --to N [--dry-run]      make the configuration equal to revision N again
+  rollback --to N [--dry-run] [--wait [--timeout 30s]]
+                                   make the configuration equal to revision N again
   backup FILE [--data-dir DIR]     a consistent copy of the store, also while serve runs
   restore FILE [--data-dir DIR]    replace a stopped control plane's store with a checked backup
   token create --name N --role read|write|admin | token list | token revoke NAME
@@ -62,7 +66,8 @@ global flags:
   --server URL   the admin API (default ${defaultServer}, env CONTROL_PLANE_SERVER)
   --token T      bearer token (env TCP_TOKEN; else <--data-dir, default ./.data>/admin-token)
 
-exit codes: 0 ok, 1 refused or invalid, 2 usage error, 3 control plane unreachable
+exit codes: 0 ok, 1 refused or invalid, 2 usage error, 3 control plane unreachable,
+(--wait) 4 an Envoy NACKed the change, 5 an Envoy did not answer in time
 (diff: 0 nothing would change, 1 something would, 2 refused or usage error)`;
 
 const processIo: CliIo = {
@@ -103,7 +108,11 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
 async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
   const server = flag(args, "--server") ?? io.env["CONTROL_PLANE_SERVER"] ?? defaultServer;
   const token = resolveToken(args, io.env, server);
-  const client = createAdminClient({ server, source: "cli", ...(token !== undefined ? { token } : {}) });
+  const waitMs = waitFlags(args);
+  if (waitMs !== undefined && !["apply", "delete", "rollback"].includes(args.command ?? "")) throw new UsageError("--wait goes with apply, delete and rollback");
+  // The answer comes once the proxies did: the request may take the whole wait, and then some.
+  const client = createAdminClient({ server, source: "cli", ...(token !== undefined ? { token } : {}), ...(waitMs !== undefined ? { timeoutMs: waitMs + 30_000 } : {}) });
+  const wait = waitQuery(waitMs);
   const files = args.flags.get("--file") ?? [];
   const dryRun = args.flags.has("--dry-run");
   const output = flag(args, "--output");
@@ -140,16 +149,17 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
       if (localErrors(io, inputs) > 0) return 1;
       const body = JSON.stringify({ items: inputs.objects });
       try {
-        const r = await client.request<{ changed: boolean; revision: number; changes: RevisionChange[]; diagnostics: Diagnostic[] }>(
+        const q = [dryRun ? "dryRun=true" : "", dryRun ? "" : wait].filter(Boolean).join("&");
+        const r = await client.request<{ changed: boolean; revision: number; changeId?: string; changes: RevisionChange[]; diagnostics: Diagnostic[]; wait?: ChangeWaitReport }>(
           "POST",
-          `/api/v1/apply${dryRun ? "?dryRun=true" : ""}`,
+          `/api/v1/apply${q === "" ? "" : `?${q}`}`,
           { body },
         );
         printDiagnostics(io, r.diagnostics, inputs);
         if (dryRun) io.out(`valid (dry run): would ${r.changes.length === 0 ? "change nothing" : `make these changes:\n${changesLine(r.changes)}`}\n`);
         else if (!r.changed) io.out(`unchanged: revision ${r.revision} already has these objects\n`);
-        else io.out(`applied: revision ${r.revision}\n${changesLine(r.changes)}\n`);
-        return 0;
+        else io.out(`applied: revision ${r.revision}${r.changeId === undefined ? "" : ` (change ${r.changeId})`}\n${changesLine(r.changes)}\n`);
+        return printWait(io, r.wait);
       } catch (error) {
         if (!(error instanceof AdminApiError) || error.diagnostics.length === 0) throw error;
         io.err(`refused: ${error.message}\n`);
@@ -161,7 +171,7 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
       return getCommand(client, io, { positionals: args.positionals, ...(output !== undefined ? { output } : {}) });
     case "delete": {
       const expected = intFlag(args, "--expected-revision");
-      return deleteCommand(client, io, { positionals: args.positionals, files, dryRun, ...(expected !== undefined ? { expectedRevision: expected } : {}) });
+      return deleteCommand(client, io, { positionals: args.positionals, files, dryRun, wait, ...(expected !== undefined ? { expectedRevision: expected } : {}) });
     }
     case "bootstrap": {
       noPositionals();
@@ -251,13 +261,13 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
       noPositionals();
       const to = intFlag(args, "--to");
       if (to === undefined) throw new UsageError("rollback needs --to N (see `history` for revision numbers)");
-      const r = await client.request<{ changed: boolean; revision: number; changes: RevisionChange[] }>("POST", "/api/v1/rollback", {
+      const r = await client.request<{ changed: boolean; revision: number; changes: RevisionChange[]; wait?: ChangeWaitReport }>("POST", `/api/v1/rollback${wait === "" || dryRun ? "" : `?${wait}`}`, {
         body: JSON.stringify({ to, dryRun }),
       });
       if (dryRun) io.out(`valid (dry run): rolling back to ${to} would make ${r.changes.length} changes\n${changesLine(r.changes)}\n`);
       else if (!r.changed) io.out(`unchanged: the configuration already equals revision ${to}\n`);
       else io.out(`rolled back to revision ${to}: new revision ${r.revision}\n${changesLine(r.changes)}\n`);
-      return 0;
+      return printWait(io, r.wait);
     }
     default:
       throw new UsageError(`unknown command ${JSON.stringify(args.command)}`);

@@ -72,6 +72,15 @@ describe("serve flags", () => {
     }
   });
 
+  it("--log-level and --log-format (or CONTROL_PLANE_LOG_LEVEL/FORMAT) choose the logs; other values are usage errors", () => {
+    assert.deepEqual([parseServeArgs([], {}).logLevel, parseServeArgs([], {}).logFormat], [undefined, undefined]);
+    const o = parseServeArgs(["--log-level", "debug", "--log-format=text"], { CONTROL_PLANE_LOG_LEVEL: "warn", CONTROL_PLANE_LOG_FORMAT: "json" });
+    assert.deepEqual([o.logLevel, o.logFormat], ["debug", "text"]);
+    assert.deepEqual([parseServeArgs([], { CONTROL_PLANE_LOG_LEVEL: "error" }).logLevel], ["error"]);
+    assert.throws(() => parseServeArgs(["--log-level", "verbose"], {}), (e) => e instanceof UsageError && /--log-level takes debug, info, warn, error, got "verbose"/.test(e.message));
+    assert.throws(() => parseServeArgs(["--log-format", "pretty"], {}), (e) => e instanceof UsageError && /--log-format takes json, text/.test(e.message));
+  });
+
   it("refuses unknown flags, missing values and bad ports with a usage error", () => {
     assert.throws(() => parseServeArgs(["--port", "1"], {}), (e: unknown) => e instanceof UsageError && /unknown flag "--port"/.test(e.message));
     assert.throws(() => parseServeArgs(["--config"], {}), (e: unknown) => e instanceof UsageError && /--config needs a value/.test(e.message));

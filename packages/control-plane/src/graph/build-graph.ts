@@ -27,7 +27,8 @@ type Of<K extends ValidObject["kind"]> = Extract<ValidObject, { kind: K }>;
  * Resolves the valid objects into the intermediate form. An object whose reference is
  * broken, or which conflicts with another (same port, same domain, same resource name),
  * is refused on its own with a diagnostic; everything else keeps flowing. Conflicts are
- * settled by name order so the outcome never depends on input order.
+ * settled for the objects a change does not touch, then by name order, so the outcome
+ * never depends on input order.
  */
 export function buildGraph(objects: readonly ValidObject[], options: GraphOptions): GraphResult {
   return runToEnd(buildGraphSteps(objects, options));
@@ -36,6 +37,8 @@ export function buildGraph(objects: readonly ValidObject[], options: GraphOption
 export interface GraphOptions {
   readonly refused: ReadonlySet<string>;
   readonly allowRawFilename?: boolean;
+  /** objectKeys a change adds or modifies: they lose conflicts with objects it does not touch (find-conflicts.ts conflictOrder). */
+  readonly changed?: ReadonlySet<string>;
 }
 
 /** The steps of buildGraph, yielding between its phases (model/time-slice.ts; issue 14). */
@@ -66,8 +69,8 @@ export function* buildGraphSteps(objects: readonly ValidObject[], options: Graph
     const listeners = new Map(all(Kind.Listener).map((l) => [l.name, l.spec]));
     const routes = all(Kind.Route).filter((r) => refs.alive(Kind.Route, r.name));
     const found = [
-      ...findListenerConflicts(plans, listeners),
-      ...findDomainConflicts(routes),
+      ...findListenerConflicts(plans, listeners, options.changed),
+      ...findDomainConflicts(routes, options.changed),
     ];
     const groups: GraphGroup[] = [];
     for (const p of found.length > 0 ? [] : plans) {

@@ -4,15 +4,26 @@ import type { RouteSpec } from "../model/route-spec.ts";
 import type { GroupPlan } from "./assign-groups.ts";
 
 /**
+ * Who keeps what two objects claim: one the change does not touch (`changed`: the
+ * objectKeys a change adds or modifies) over one it does, so the object being added
+ * carries the error and a live one is never taken down by a newcomer (issue 8); then name order.
+ */
+export function conflictOrder<T>(items: readonly T[], key: (item: T) => string, changed: ReadonlySet<string> = new Set()): T[] {
+  const rank = (item: T): string => `${changed.has(key(item)) ? 1 : 0}${key(item)}`;
+  return [...items].sort((a, b) => (rank(a) < rank(b) ? -1 : rank(a) > rank(b) ? 1 : 0));
+}
+
+/**
  * Two listeners of one group on the same address and port: Envoy refuses the second
  * ("has duplicate address"), and a wildcard address overlaps every address of its family
- * on that port (bind fails). The listener whose name sorts first keeps the port.
+ * on that port (bind fails). The listener the change does not touch keeps the port,
+ * otherwise the one whose name sorts first (conflictOrder).
  */
-export function findListenerConflicts(plans: readonly GroupPlan[], listeners: ReadonlyMap<string, ListenerSpec>): Diagnostic[] {
+export function findListenerConflicts(plans: readonly GroupPlan[], listeners: ReadonlyMap<string, ListenerSpec>, changed?: ReadonlySet<string>): Diagnostic[] {
   const out = new Map<string, Diagnostic>();
   for (const plan of plans) {
     const taken: { name: string; spec: ListenerSpec }[] = [];
-    for (const name of plan.listeners) {
+    for (const name of conflictOrder(plan.listeners, (n) => `Listener/${n}`, changed)) {
       const spec = listeners.get(name);
       if (spec === undefined) continue;
       const clash = taken.find((t) => overlaps(t.spec, spec));
@@ -45,13 +56,14 @@ function overlaps(a: ListenerSpec, b: ListenerSpec): boolean {
 
 /**
  * Two Route objects on one listener claiming the same domain: Envoy NACKs the whole
- * RouteConfiguration ("Only unique values for domains are permitted"), so the route
- * whose name sorts later is refused instead, and the listener keeps working.
+ * RouteConfiguration ("Only unique values for domains are permitted"), so one route is
+ * refused instead, and the listener keeps working: the one the change touches, otherwise
+ * the one whose name sorts later (conflictOrder).
  */
-export function findDomainConflicts(routes: readonly { name: string; spec: RouteSpec }[]): Diagnostic[] {
+export function findDomainConflicts(routes: readonly { name: string; spec: RouteSpec }[], changed?: ReadonlySet<string>): Diagnostic[] {
   const claimed = new Map<string, string>(); // "listener\0domain" -> route name
   const out: Diagnostic[] = [];
-  for (const r of [...routes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+  for (const r of conflictOrder(routes, (x) => `Route/${x.name}`, changed)) {
     let conflict: Diagnostic | undefined;
     const mine: string[] = [];
     r.spec.listeners.forEach((l) => {

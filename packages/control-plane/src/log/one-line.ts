@@ -16,7 +16,7 @@ function escapeChar(c: string): string {
   return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
 }
 
-/** Wraps a log function so every line it writes is escaped with {@link oneLine}. */
-export function oneLineLog(log: (line: string) => void): (line: string) => void {
-  return (line) => log(oneLine(line));
+/** Wraps a log function so every line it writes is escaped with {@link oneLine}; structured fields pass on (the logger escapes them). */
+export function oneLineLog<F>(log: (line: string, fields?: F) => void): (line: string, fields?: F) => void {
+  return (line, fields) => (fields === undefined ? log(oneLine(line)) : log(oneLine(line), fields));
 }

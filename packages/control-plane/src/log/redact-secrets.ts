@@ -129,6 +129,7 @@ export function findRedactedPlaceholder(value: unknown, path = ""): string | und
 }
 
 /** Wraps a log function so no line it writes holds a private key. */
-export function redactingLog(log: (line: string) => void): (line: string) => void {
-  return (line) => log(redactText(line));
+export function redactingLog<F>(log: (line: string, fields?: F) => void): (line: string, fields?: F) => void {
+  // Structured fields too: a NACK message or a diagnostic can sit in a field as well as in the line (issue 13).
+  return (line, fields) => (fields === undefined ? log(redactText(line)) : log(redactText(line), redactSecrets(fields)));
 }

@@ -44,6 +44,32 @@ describe("reconciler", () => {
     assert.equal(s.store.currentRevision(), 1);
   });
 
+  it("a conflict is the new object's: a listener or route added next to a live one carries the error, whatever the names (issue 8)", async () => {
+    await using s = setup();
+    const o = (kind: string, name: string, spec: Record<string, unknown>) => ({ apiVersion: "tcp.dev/v1alpha1", kind, metadata: { name }, spec }) as never;
+    const live = [
+      o("Service", "backend", { endpoints: [{ address: "127.0.0.1", port: 9000 }] }),
+      o("Listener", "web", { protocol: "HTTP", address: "127.0.0.1", port: 8080 }),
+      o("Route", "site", { listeners: ["web"], domains: ["example.com"], routes: [{ match: { prefix: "/" }, backends: [{ service: "backend" }] }] }),
+    ];
+    assert.equal((await s.reconciler.change({ upserts: live, source: "test" })).accepted, true);
+    // "aaa" sorts before "web" and "another" before "site": name order would blame the live objects.
+    for (const [added, code] of [
+      [o("Listener", "aaa", { protocol: "HTTP", address: "127.0.0.1", port: 8080 }), "listener.port_conflict"],
+      [o("Route", "another", { listeners: ["web"], domains: ["example.com"], routes: [{ match: { prefix: "/" }, backends: [{ service: "backend" }] }] }), "route.domain_conflict"],
+    ] as const) {
+      const key = `${(added as { kind: string }).kind}/${(added as { metadata: { name: string } }).metadata.name}`;
+      for (const outcome of [await s.reconciler.diff({ upserts: [added], source: "test" }), await s.reconciler.change({ upserts: [added], source: "test" })]) {
+        assert.equal(outcome.accepted, false);
+        assert.deepEqual(outcome.rejected, [key]);
+        const errors = outcome.diagnostics.filter((d) => d.severity === "error");
+        assert.deepEqual(errors.map((d) => [d.object, d.code]), [[key, code]]);
+        assert.ok(!outcome.diagnostics.some((d) => d.object === "Listener/web" || d.object === "Route/site"), JSON.stringify(outcome.diagnostics));
+      }
+    }
+    assert.equal(s.store.currentRevision(), 1);
+  });
+
   it("diffs a candidate change per node group, by resource content", async () => {
     await using s = setup();
     const objects = example("scenario-2.yaml");

@@ -8,6 +8,9 @@ import type { ChangePreview, ChangeSet, CommitResult, ObjectStore, RevisionChang
 import { rollbackChange } from "../store/rollback-change.ts";
 import { diffSnapshots, type GroupDiff } from "./diff-snapshots.ts";
 import { oneLineLog } from "../log/one-line.ts";
+import { changeIdOf } from "../log/change-id.ts";
+import type { LogFields } from "../log/logger.ts";
+import type { ReconcileMetrics } from "./reconcile-metrics.ts";
 
 /** The cache key of a node that matches no node group: it gets no snapshot, so its requests wait. */
 export const UNMATCHED_GROUP = "(unmatched)";
@@ -51,7 +54,8 @@ export interface ReconcilerOptions {
   readonly cache: SnapshotCache;
   /** Quiet time before a change set is compiled and pushed; 50 ms by default. */
   readonly debounceMs?: number;
-  readonly log?: (line: string) => void;
+  /** One call per event; `fields.changeId` ties the push to the change (log/change-id.ts). */
+  readonly log?: (line: string, fields?: LogFields) => void;
   /**
    * Called after a push that changed node groups (added, removed, other
    * selectors or identities): connected nodes may now belong to another group,
@@ -61,6 +65,8 @@ export interface ReconcilerOptions {
   readonly onGroupsChanged?: () => void;
   /** Operator settings of the translation (compile.ts). */
   readonly compile?: CompileOptions;
+  /** Compile, store and push timings (admin/control-plane-metrics.ts); none by default. */
+  readonly metrics?: ReconcileMetrics;
 }
 
 export interface NodeIdentity {
@@ -96,6 +102,11 @@ export interface Reconciler {
   state(): PushedState;
   /** Resolves once every stored change is compiled and set on the cache (and every watch notified). */
   flush(): Promise<void>;
+  /**
+   * The change id (log/change-id.ts) of the push that first set this version of
+   * a type on a node group, for the logs of ACKs and NACKs; undefined once forgotten.
+   */
+  changeOf(group: string, typeUrl: string, version: string): string | undefined;
   close(): Promise<void>;
 }
 
@@ -106,16 +117,16 @@ interface Built {
   readonly problems: Diagnostic[];
 }
 
-function build(compiler: Compiler, objects: readonly ModelObject[]): Built {
+function build(compiler: Compiler, objects: readonly ModelObject[], changed?: ReadonlySet<string>): Built {
   // One incremental compiler for the reconciler's life: an endpoint-only change
   // skips full translation, and unchanged resources keep their message objects,
   // whose encodings the library reuses.
-  return snapshotsOf(compiler.compile(objects));
+  return snapshotsOf(compiler.compile(objects, changed === undefined ? {} : { changed }));
 }
 
 /** build, giving the event loop a turn during the compile and between encodings (issue 14). */
-async function buildSliced(compiler: Compiler, objects: readonly ModelObject[]): Promise<Built> {
-  const result = await compiler.compileSliced(objects);
+async function buildSliced(compiler: Compiler, objects: readonly ModelObject[], changed?: ReadonlySet<string>): Promise<Built> {
+  const result = await compiler.compileSliced(objects, changed === undefined ? {} : { changed });
   // createSnapshot encodes every new message in one go (40,000 resources: ~0.4 s); encoded here a
   // few at a time first, the snapshot finds them in the library's cache.
   await runSliced(encodeSteps(result));
@@ -187,6 +198,20 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   const debounceMs = options.debounceMs ?? 50;
   const log = oneLineLog(options.log ?? (() => {}));
   const compiler = createCompiler(options.compile ?? {});
+  const metrics = options.metrics;
+  const compile = (objects: readonly ModelObject[], changed?: ReadonlySet<string>): Built => {
+    const started = performance.now();
+    const built = build(compiler, objects, changed);
+    metrics?.compiled(performance.now() - started);
+    return built;
+  };
+  /** compile in slices; its time counts the turns it gives away too (the time the change waited for it). */
+  const compileSliced = async (objects: readonly ModelObject[], changed?: ReadonlySet<string>): Promise<Built> => {
+    const started = performance.now();
+    const built = await buildSliced(compiler, objects, changed);
+    metrics?.compiled(performance.now() - started);
+    return built;
+  };
   let pushed: PushedState = { revision: 0, groups: [], snapshots: new Map(), rejected: [] };
   /** Compile of the stored objects as of `current.revision`: the baseline a change is judged against. */
   let current: { revision: number; built: Built } | undefined;
@@ -194,11 +219,14 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   let running: Promise<void> | undefined;
   let waiters: (() => void)[] = [];
   let closed = false;
+  /** "group typeUrl version" -> change id, the newest last; bounded so years of changes cannot grow it. */
+  const versionChanges = new Map<string, string>();
+  const maxVersionChanges = 10_000;
 
   const baseline = (): Built => {
     const revision = store.currentRevision();
     if (current === undefined || current.revision !== revision) {
-      current = { revision, built: build(compiler, store.list().map((s) => s.object)) };
+      current = { revision, built: compile(store.list().map((s) => s.object)) };
     }
     return current.built;
   };
@@ -206,7 +234,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   const baselineSliced = async (): Promise<{ revision: number; built: Built }> => {
     const revision = store.currentRevision();
     if (current === undefined || current.revision !== revision) {
-      const built = await buildSliced(compiler, store.list().map((s) => s.object));
+      const built = await compileSliced(store.list().map((s) => s.object));
       current = { revision, built };
     }
     return current;
@@ -220,10 +248,11 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   };
 
   async function push(): Promise<void> {
+    const started = performance.now();
     const revision = store.currentRevision();
     const built = baseline();
     if (built.result.rejected.length > 0) {
-      log(`revision ${revision}: objects left out of the configuration (kept for you to fix): ${built.result.rejected.join(", ")}`);
+      log(`revision ${revision}: objects left out of the configuration (kept for you to fix): ${built.result.rejected.join(", ")}`, { level: "warn", revision });
     }
     const previous = pushed;
     // Groups whose snapshot could not be built keep their previous one.
@@ -233,10 +262,26 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       if (!snapshots.has(group.name) && old !== undefined) snapshots.set(group.name, old);
     }
     pushed = { revision, groups: built.result.groups, snapshots, rejected: built.result.rejected };
+    // Revision 0 is the empty store, no change of anyone's.
+    const changeId = changeIdOf(revision);
+    const changedGroups: string[] = [];
+    for (const [name, snapshot] of built.snapshots) {
+      let fresh = false;
+      for (const typeUrl of snapshot.typeUrls) {
+        const key = `${name} ${typeUrl} ${snapshot.typeVersion(typeUrl)}`;
+        if (versionChanges.has(key)) continue;
+        fresh = true;
+        versionChanges.set(key, changeId);
+        if (versionChanges.size > maxVersionChanges) versionChanges.delete(versionChanges.keys().next().value ?? "");
+      }
+      if (fresh) changedGroups.push(name);
+    }
     await Promise.all([...built.snapshots].map(([name, snapshot]) => cache.setSnapshot(name, snapshot)));
+    log(`revision ${revision} compiled and pushed; new versions for node groups: ${changedGroups.length === 0 ? "none" : changedGroups.sort().join(", ")}`, revision === 0 ? { revision } : { changeId, revision });
     for (const name of previous.snapshots.keys()) if (!snapshots.has(name)) cache.clearSnapshot(name);
     // New snapshots are in place first, so a node moved to another group finds its configuration there.
     if (selectorsOf(previous.groups) !== selectorsOf(pushed.groups)) options.onGroupsChanged?.();
+    metrics?.pushed(performance.now() - started);
   }
 
   /** Runs pushes one at a time until the pushed revision is the stored one. */
@@ -248,7 +293,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
           await push();
         } while (!closed && pushed.revision !== store.currentRevision());
       } catch (error) {
-        log(`push failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        log(`push failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, { level: "error" });
       } finally {
         running = undefined;
         const done = waiters;
@@ -270,12 +315,13 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
 
   function judge(objects: readonly ModelObject[], changed: ReadonlySet<string>): Judged {
     const before = new Set(baseline().result.rejected);
-    return verdictOf(build(compiler, objects), changed, before);
+    // The objects the change touches lose conflicts with live ones: the error is theirs (issue 8).
+    return verdictOf(compile(objects, changed), changed, before);
   }
 
   /** judge in slices, against the baseline of `base`. */
   async function judgeSliced(objects: readonly ModelObject[], changed: ReadonlySet<string>, base: Built): Promise<Judged> {
-    return verdictOf(await buildSliced(compiler, objects), changed, new Set(base.result.rejected));
+    return verdictOf(await compileSliced(objects, changed), changed, new Set(base.result.rejected));
   }
 
   function verdictOf(built: Built, changed: ReadonlySet<string>, before: ReadonlySet<string>): Judged {
@@ -298,14 +344,20 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   function changeNow(request: ChangeRequest): ChangeOutcome {
     const dryRun = request.dryRun ?? false;
     let verdict: Verdict | undefined;
+    let judgingMs = 0;
     const decide = (preview: ChangePreview): boolean => {
+      const judgingFrom = performance.now();
       verdict = { preview, judged: judge(preview.objects, changedKeys(preview)) };
+      judgingMs += performance.now() - judgingFrom;
       return isAccepted(verdict.judged);
     };
     if (dryRun) decide(store.preview(request));
     // Judged inside the store's write transaction: what is checked is exactly what is written,
     // even if another writer changed the store since (issue 14: no dangling reference).
+    const commitFrom = performance.now();
     const committed = dryRun ? undefined : store.commit(request, { accept: decide });
+    // Store latency is the transaction's own time: the compile that judges the change inside it is counted as a compile.
+    if (!dryRun) metrics?.committed(performance.now() - commitFrom - judgingMs, { changed: committed?.changed === true });
     if (verdict === undefined) throw new Error("the store did not judge the change");
     return outcomeOf(verdict, dryRun, committed);
   }
@@ -319,15 +371,23 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     if (dryRun) return outcomeOf(verdict, true, undefined);
     // The commit (20,000 rows: ~80 ms, one transaction) gets a turn of its own.
     await setImmediate();
+    let judgingMs = 0;
+    const commitFrom = performance.now();
     const committed = store.commit(request, {
       accept: (now) => {
         // Judged against `revision` outside the transaction; a writer that committed since (another
         // process on this store, a file change taken meanwhile) means judging again, here, on what
         // is written: check and commit stay one step (issue 14: no dangling reference).
-        if (store.currentRevision() !== revision || base.revision !== revision) verdict = { preview: now, judged: judge(now.objects, changedKeys(now)) };
+        if (store.currentRevision() !== revision || base.revision !== revision) {
+          const judgingFrom = performance.now();
+          verdict = { preview: now, judged: judge(now.objects, changedKeys(now)) };
+          judgingMs += performance.now() - judgingFrom;
+        }
         return isAccepted(verdict.judged);
       },
     });
+    // Store latency is the transaction's own time: a judgment inside it is counted as a compile.
+    metrics?.committed(performance.now() - commitFrom - judgingMs, { changed: committed.changed });
     const outcome = outcomeOf(verdict, false, committed);
     // The push and the caller's reply (20,000 changes to write out) each get a turn of their own too.
     await setImmediate();
@@ -385,6 +445,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       return matchNodeGroup(pushed.groups, { id: node.id, cluster: node.cluster, ...metadata }) ?? UNMATCHED_GROUP;
     },
     state: () => pushed,
+    changeOf: (group, typeUrl, version) => versionChanges.get(`${group} ${typeUrl} ${version}`),
     async flush() {
       if (timer === undefined && running === undefined && pushed.revision === store.currentRevision()) return;
       if (timer !== undefined) {

@@ -1,3 +1,5 @@
+import { changeIdOf } from "../log/change-id.ts";
+import type { LogFields } from "../log/logger.ts";
 import { existsSync, type FSWatcher, readdirSync, statSync, watch } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import type { Diagnostic } from "../model/model-object.ts";
@@ -30,7 +32,8 @@ export interface FileSourcesOptions {
    * deleting its objects in that gap would briefly take listeners off every Envoy.
    */
   readonly missingGraceMs?: number;
-  readonly log?: (line: string) => void;
+  /** One call per event; `fields.changeId` names an accepted change (log/change-id.ts). */
+  readonly log?: (line: string, fields?: LogFields) => void;
 }
 
 export interface FileApplyResult {
@@ -50,6 +53,11 @@ export interface FileSources {
 }
 
 export const fileSource = (file: string): string => `file:${file}`;
+
+/** The file that put an object in the store, from the object's stored source (fileSource), if a file did. */
+export function owningFile(source: string): string | undefined {
+  return source.startsWith("file:") ? source.slice("file:".length) : undefined;
+}
 
 /**
  * Watched YAML files and directories. Objects from files are applied like API
@@ -121,10 +129,10 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
   function report(r: FileApplyResult): void {
     const what = r.files.join(", ");
     if (!r.accepted) {
-      log(`refused change from ${what}: the objects it put there before stay live`);
-      for (const d of r.diagnostics) log(`  ${formatDiagnostic(d)}`);
+      log(`refused change from ${what}: the objects it put there before stay live`, { level: "warn", source: what });
+      for (const d of r.diagnostics) log(`  ${formatDiagnostic(d)}`, { level: d.severity === "error" ? "warn" : "info", source: what });
     } else if (r.changed) {
-      log(`accepted change from ${what}: revision ${r.revision ?? "?"}`);
+      log(`accepted change from ${what}: revision ${r.revision ?? "?"}`, r.revision === undefined ? { source: what } : { changeId: changeIdOf(r.revision), source: what });
       for (const d of r.diagnostics) log(`  ${formatDiagnostic(d)}`);
     }
   }
@@ -143,7 +151,7 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
       if (!p.exists && root !== undefined && root !== file && !existsSync(root)) {
         // The whole --config directory is gone (unmounted volume, a deleted checkout): that is a lost
         // source, not an operator's edit, so its objects stay live (issue 14: never an empty fleet by accident).
-        log(`config path ${root} is missing: the objects from ${file} stay live; recreate the directory, or remove them with tcp delete`);
+        log(`config path ${root} is missing: the objects from ${file} stay live; recreate the directory, or remove them with tcp delete`, { level: "warn" });
         continue;
       }
       if (p.exists) {
@@ -193,7 +201,7 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
     try {
       process(files, { graceForMissing: false });
     } catch (error) {
-      log(`reading config files failed: ${error instanceof Error ? error.message : String(error)}`);
+      log(`reading config files failed: ${error instanceof Error ? error.message : String(error)}`, { level: "error" });
     }
     wakeSettled();
   }
@@ -219,7 +227,7 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
     try {
       if (files.length > 0 && !closed) process(files, { graceForMissing: true });
     } catch (error) {
-      log(`reading config files failed: ${error instanceof Error ? error.message : String(error)}`);
+      log(`reading config files failed: ${error instanceof Error ? error.message : String(error)}`, { level: "error" });
     }
     wakeSettled();
   }
@@ -256,10 +264,10 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
         if (only !== undefined ? rel !== only : !isConfigFile(rel)) return;
         onEvent(join(dir, rel));
       });
-      w.on("error", (error) => log(`watching ${dir} failed: ${error.message}`));
+      w.on("error", (error) => log(`watching ${dir} failed: ${error.message}`, { level: "error" }));
       watchers.push(w);
     } catch (error) {
-      log(`cannot watch ${dir}: ${error instanceof Error ? error.message : String(error)}`);
+      log(`cannot watch ${dir}: ${error instanceof Error ? error.message : String(error)}`, { level: "error" });
     }
   }
 

@@ -10,6 +10,22 @@ const snapshot = (versions: Record<string, string>): SnapshotView => ({
 const node = (id: string) => ({ id, cluster: "c" });
 
 describe("status report", () => {
+  it("is SYNCED when the server had nothing newer to send at the current version (issue 8: STALE forever once nothing is left for a type)", () => {
+    const status = new StatusRegistry();
+    status.streamOpened(node("envoy-a"), "default");
+    status.subscribed("envoy-a", TypeUrl.Route, ["web"]);
+    status.sent("envoy-a", TypeUrl.Route, "r1", "1");
+    status.acked("envoy-a", TypeUrl.Route, "r1");
+    const inputs = { revision: 2, groupOf: () => "default", snapshotOf: () => snapshot({ [TypeUrl.Route]: "r2" }), groups: [] };
+    // r2 changed only what envoy-a does not ask for: no response went out.
+    assert.equal(buildStatusReport({ ...inputs, proxies: status.nodes() }).nodes[0]?.state, "STALE");
+    status.settled("envoy-a", TypeUrl.Route, "r2");
+    assert.equal(buildStatusReport({ ...inputs, proxies: status.nodes() }).nodes[0]?.state, "SYNCED");
+    // Settled says nothing about a response the node has not ACKed yet.
+    status.sent("envoy-a", TypeUrl.Route, "r2", "2");
+    assert.equal(buildStatusReport({ ...inputs, proxies: status.nodes() }).nodes[0]?.state, "STALE");
+  });
+
   it("says SYNCED, STALE and NACKED per node and type, with Envoy's message", () => {
     // What the xDS server's streams record as they go.
     const status = new StatusRegistry();

@@ -132,7 +132,8 @@ const shortNames: ReadonlyMap<string, string> = new Map([
 const typeOrder = [...shortNames.keys()];
 
 /**
- * SYNCED = acked version equals what we sent and equals the current snapshot;
+ * SYNCED = acked version equals what we sent and equals the current snapshot
+ * (or the server had nothing newer to send at the current snapshot: TypeStatus.settledVersion);
  * NACKED = the latest response was NACKed, as the xDS server's record says
  * (TypeStatus.nacked: one place decides it, for every stream variant);
  * STALE = anything else, and always for a proxy with no stream open.
@@ -142,7 +143,9 @@ export function typeState(t: TypeStatus | undefined, currentVersion: string | un
   // may be gone (Envoy restarted) and it will not get changes until it reconnects.
   if (options.connected === false) return "STALE";
   if (t?.nacked === true) return "NACKED";
-  if (t !== undefined && currentVersion !== undefined && t.ackedVersion === t.sentVersion && t.sentVersion === currentVersion) {
+  // The node ACKed what it was last sent, and that is the current version, or the server found
+  // nothing newer to send it at the current version (what changed is nothing it asks for: issue 8).
+  if (t !== undefined && currentVersion !== undefined && t.ackedVersion === t.sentVersion && (t.sentVersion === currentVersion || t.settledVersion === currentVersion)) {
     return "SYNCED";
   }
   return "STALE";

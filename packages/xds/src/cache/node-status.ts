@@ -48,6 +48,14 @@ export interface TypeStatus {
   readonly ackedVersion?: string;
   /** When it ACKed. */
   readonly ackedAt?: Date;
+  /**
+   * The latest cache version at which the server found nothing new to send
+   * the node for this type: everything it subscribes to is present and as
+   * last sent (or it subscribes to nothing). A change that removes only what
+   * the node no longer asks for (or never asked for) sends no response, so
+   * without this the node would look behind forever (issue 8).
+   */
+  readonly settledVersion?: string;
   /** The latest NACK, kept after a later ACK so operators can see what was refused. */
   readonly lastNack?: NackInfo;
   /** Whether the latest response sent for this type was NACKed (cleared by a later ACK). */
@@ -284,6 +292,16 @@ export class StatusRegistry {
     const t = this.#type(nodeId, typeUrl);
     if (t.error?.code === error.code && t.error.version === error.version) return;
     t.error = { ...error, at: this.#now() };
+  }
+
+  /**
+   * Records that the server looked at `version` of a type for the node and
+   * had nothing new to send (see TypeStatus.settledVersion). Not activity of
+   * the node: lastSeenAt stays.
+   */
+  settled(nodeId: string, typeUrl: string, version: string): void {
+    const t = this.#nodes.get(nodeId)?.types.get(typeUrl);
+    if (t !== undefined) t.settledVersion = version;
   }
 
   /** Records an ACK of a type at a version. */

@@ -212,6 +212,30 @@ describe("Delta xDS server", () => {
     assert.deepEqual(r3.removedResources, ["bad"]);
   });
 
+  test("after a NACK, a client that stops asking for what it rejected gets an empty response to ACK, leaving NACKED (issue 8)", async () => {
+    const routes = createSnapshot({ resources: [edsCluster("c1"), endpoints("c1", [8080]), httpListener("l1", "r1"), route("r1", "c1"), route("r2", "c1")] });
+    await cache.setSnapshot("nack-gone", routes);
+    const c = connect({ nodeId: "nack-gone" });
+    c.send({ typeUrl: TypeUrl.Route, subscribe: ["r1"] });
+    c.ack(await c.next());
+    await c.expectNone(100);
+    c.send({ typeUrl: TypeUrl.Route, subscribe: ["r2"] });
+    const r2 = await c.next();
+    assert.deepEqual(deltaNames(r2), ["r2"]);
+    c.nack(r2, "r2: bad regex");
+    await c.expectNone(200);
+    assert.equal(server.status.node("nack-gone")?.types.find((x) => x.typeUrl === TypeUrl.Route)?.nacked, true);
+    // The listener that used r2 went: the client unsubscribes, and nothing is left to send but an ACK to earn.
+    c.send({ typeUrl: TypeUrl.Route, unsubscribe: ["r2"] });
+    const empty = await c.next();
+    assert.deepEqual([empty.resources.length, empty.removedResources], [0, []]);
+    c.ack(empty);
+    await c.expectNone(200);
+    const t = server.status.node("nack-gone")?.types.find((x) => x.typeUrl === TypeUrl.Route);
+    assert.equal(t?.nacked, false);
+    assert.equal(t?.ackedVersion, routes.typeVersion(TypeUrl.Route));
+  });
+
   test("Delta ADS pushes in CDS, EDS, LDS, RDS order and removes the old cluster last (make before break)", async () => {
     await cache.setSnapshot("order", fullSnapshot(["c1"]));
     const c = connect({ nodeId: "order" });

@@ -8,6 +8,7 @@ import { splitBySize } from "../protocol/delta-split.ts";
 import { endpointsToAwait } from "../protocol/ads-schedule.ts";
 import {
   applyDeltaRequest,
+  isSubscribed,
   createDeltaSubscription,
   deltaSubscribedNames,
   recordDeltaSent,
@@ -77,6 +78,15 @@ interface TypeState {
    * cache without hints, removals held back) makes it "all".
    */
   pending: Set<string> | "all";
+  /** Names of the resources the latest logical response carried. */
+  lastSentNames: readonly string[];
+  /**
+   * Those names, when the client NACKed that response, until the next one.
+   * Once none of them is subscribed or still exists, an empty response goes
+   * out so the client ACKs and status leaves NACKED (issue 8: a NACK stayed
+   * after the client stopped asking for what it rejected).
+   */
+  rejected?: readonly string[];
 }
 
 /** Past this many changed names, walking them costs about as much as the full walk. */
@@ -133,6 +143,7 @@ export class DeltaStream extends XdsStream {
     if (kind === "nack") {
       // What was sent stays "held" in the subscription, so only a new version goes out (#962, #582).
       this.nacked(base, state?.lastSentVersion ?? "", request);
+      if (state) state.rejected = state.lastSentNames;
     } else if (kind === "ack" && state) {
       // A Delta ACK carries no version: it accepts the response its nonce names.
       this.#s.report.acked({ ...base, version: state.lastSentVersion, nonce: request.responseNonce });
@@ -153,6 +164,7 @@ export class DeltaStream extends XdsStream {
         lastSentVersion: "",
         first: true,
         pending: "all",
+        lastSentNames: [],
       };
       this.#types.set(typeUrl, state);
       this.#s.report.subscribed(nodeId, typeUrl, deltaSubscribedNames(state.subscription));
@@ -221,7 +233,14 @@ export class DeltaStream extends XdsStream {
     // The first response of a wildcard subscription goes out even when empty:
     // Envoy waits for it to finish initialising CDS/LDS (as SotW full-state types do).
     const firstWildcard = state.first && state.subscription.wildcard;
-    if (selection.resources.length === 0 && removed.length === 0 && heartbeats.length === 0 && !firstWildcard) return true;
+    const rejected = state.rejected;
+    const rejectionGone = rejected !== undefined && rejected.length > 0 && rejected.every((name) => !isSubscribed(state.subscription, name) || !available.items.has(name));
+    if (selection.resources.length === 0 && removed.length === 0 && heartbeats.length === 0 && !firstWildcard && !rejectionGone) {
+      // Nothing to say: the client holds what we would send (Delta removes what is gone), so
+      // status can tell it is current at this version (TypeStatus.settledVersion, issue 8).
+      if (!state.first && pendingAfter.size === 0 && rejected === undefined) this.#s.report.settled(this.nodeId, typeUrl, available.version);
+      return true;
+    }
     // One logical response, sent in parts when it would exceed maxResponseBytes.
     const systemVersion = available.version;
     const budget = (this.#o.maxResponseBytes ?? defaultMaxResponseBytes) - this.#o.encoder.fixedBytes({ typeUrl, systemVersion, removed });
@@ -231,6 +250,8 @@ export class DeltaStream extends XdsStream {
     state.latestNonces = new Set();
     state.lastSentVersion = systemVersion;
     state.first = false;
+    state.lastSentNames = selection.resources.map((r) => r.name);
+    delete state.rejected;
     let writable = true;
     parts.forEach((part, index) => {
       const nonce = String(++this.#nonce);

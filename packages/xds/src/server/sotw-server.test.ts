@@ -139,6 +139,31 @@ describe("SotW xDS server", () => {
     assert.deepEqual(names(await c.next()), ["c1", "good"]);
   });
 
+  test("after a NACK, removing the rejected resource of a non-full-state type is sent, so the node can ACK (issue 8)", async () => {
+    const routes = (...names: string[]) => createSnapshot({ resources: [edsCluster("c1"), endpoints("c1", [8080]), httpListener("l1", "r1"), ...names.map((n) => route(n, "c1"))] });
+    await cache.setSnapshot("nack-gone", routes("r1", "r2"));
+    const c = connect({ nodeId: "nack-gone" });
+    c.send({ typeUrl: TypeUrl.Route, resourceNames: ["r1", "r2"] });
+    const r1 = await c.next();
+    c.send({ typeUrl: TypeUrl.Route, versionInfo: "", responseNonce: r1.nonce, resourceNames: ["r1", "r2"], errorMessage: "r2: bad regex" });
+    await c.expectNone(200);
+    // r2 goes: only a shrink, which SotW never sends by itself; after a NACK it is sent.
+    await cache.setSnapshot("nack-gone", routes("r1"));
+    const r2 = await c.next();
+    assert.equal(r2.typeUrl, TypeUrl.Route);
+    assert.equal(r2.resources.length, 1);
+    c.ack(r2);
+    await c.expectNone(200);
+    const t = server.status.node("nack-gone")?.types.find((x) => x.typeUrl === TypeUrl.Route);
+    assert.equal(t?.nacked, false);
+    assert.equal(t?.ackedVersion, r2.versionInfo);
+    // A change to nothing the node asks for sends nothing, and says the node is current there.
+    await cache.setSnapshot("nack-gone", routes("r1", "r9"));
+    await c.expectNone(200);
+    const current = cache.getSnapshot("nack-gone")?.typeVersion(TypeUrl.Route);
+    assert.equal(server.status.node("nack-gone")?.types.find((x) => x.typeUrl === TypeUrl.Route)?.settledVersion, current);
+  });
+
   test("subscriptions to names that do not exist yet are remembered and answered when they appear", async () => {
     await cache.setSnapshot("future", fullSnapshot("a"));
     const c = connect({ nodeId: "future" });

@@ -3,7 +3,7 @@ import type { EncodedResource } from "../resource/encoded-resource.ts";
 import { resourceType, type ResourceType } from "../resource/resource-types.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
 import { classifySotwRequest } from "../protocol/sotw-request-kind.ts";
-import { selectSotw, shouldRespondSotw, type SotwSelection, type TypeResources } from "../protocol/sotw-selection.ts";
+import { sameContent, selectSotw, shouldRespondSotw, type SotwSelection, type TypeResources } from "../protocol/sotw-selection.ts";
 import { readRawSotwRequest, type RawSotwRequest } from "../protocol/sotw-repeat-request.ts";
 import { applySotwRequest, rememberRawNames, repeatedNames, type SotwSubscription } from "../protocol/sotw-subscription.ts";
 import { selectSotwHeartbeat } from "../protocol/sotw-ttl.ts";
@@ -58,6 +58,14 @@ interface TypeState {
   initial: boolean;
   /** The latest response was NACKed: heartbeats must not resend the rejected bytes (#962, #582). */
   nacked: boolean;
+  /**
+   * What the client NACKed, as sent, until the next response: once what it
+   * would be sent differs (the rejected resource was removed, or it stopped
+   * asking for it), it is sent, even when that only shrinks a non-full-state
+   * set, so the client ACKs a version it runs instead of being left on the
+   * rejected one (issue 8: a NACK stayed after its resource was gone).
+   */
+  rejected?: readonly EncodedResource[];
   /** The latest response carried a resource with a TTL: only such types take part in heartbeats. */
   hasTtl: boolean;
   /** The largest body number sent under its shared nonce for the type: only larger ones may be (response-encoder.ts bodyId). */
@@ -124,6 +132,7 @@ export class SotwStream extends XdsStream {
     // way, so it must not trigger anything (docs/xds-protocol.md § nonces).
     if (kind === "stale") return;
     if ((kind === "ack" || kind === "nack") && state) state.nacked = kind === "nack";
+    if (kind === "nack" && state?.lastSent !== undefined) state.rejected = state.lastSent;
     if (kind === "nack") {
       this.nacked(base, state?.lastSentVersion ?? "", request);
     } else if (kind === "ack") {
@@ -171,7 +180,9 @@ export class SotwStream extends XdsStream {
       }
     }
     const heartbeatDue = this.policy.takeHeartbeat(typeUrl);
-    if (!shouldRespondSotw({ fullState: type.fullState, selection, lastSent: state.lastSent, initial: state.initial })) {
+    const retry = state.rejected !== undefined && selection.resources.length > 0 && !sameContent(state.rejected, selection.resources);
+    if (!retry && !shouldRespondSotw({ fullState: type.fullState, selection, lastSent: state.lastSent, initial: state.initial })) {
+      if (!state.initial && !state.nacked && holdsAll(selection, state.subscription)) this.#s.report.settled(this.nodeId, typeUrl, available.version);
       return heartbeatDue ? this.#heartbeat(typeUrl, state, type, available, selection) : true;
     }
     const body = this.#o.encoder.body({ typeUrl, source: available, subsetKey: selection.subsetKey, version: selection.version, resources: selection.resources });
@@ -192,6 +203,7 @@ export class SotwStream extends XdsStream {
     state.latestNonce = nonce;
     state.initial = false;
     state.nacked = false;
+    delete state.rejected;
     state.hasTtl = hasTtl(selection.resources);
     if (this.#s.ads) this.#scheduled(typeUrl, selection.resources);
     this.#emitResponse({ typeUrl, version: selection.version, nonce, resources: selection.resources, bytes: message.length, heartbeats: [] }, { heartbeat: false });
@@ -310,6 +322,11 @@ function hasTtl(resources: readonly EncodedResource[]): boolean {
   let answer = withTtl.get(resources);
   if (answer === undefined) withTtl.set(resources, (answer = resources.some((r) => r.ttlMs !== undefined)));
   return answer;
+}
+
+/** Whether a selection carries every name the subscription asks for: the client is not waiting for anything. */
+function holdsAll(selection: SotwSelection, subscription: SotwSubscription): boolean {
+  return subscription.wildcard || selection.resources.length === subscription.names.size;
 }
 
 function withKept(selection: SotwSelection, kept: readonly EncodedResource[]): SotwSelection {

@@ -1,4 +1,5 @@
 import type { ResponseErrorInfo, StatusRegistry } from "../cache/node-status.ts";
+import { ConvergenceClock } from "./convergence-clock.ts";
 import type { CsdsResourceVersions } from "./csds-resource-versions.ts";
 import type { DeltaResponseEvent } from "./delta-stream.ts";
 import type { SotwResponseEvent } from "./sotw-stream.ts";
@@ -9,9 +10,11 @@ import {
   type RequestEvent,
   type StreamCloseEvent,
   type StreamOpenEvent,
+  type ResponseEvent,
   type StreamRekeyEvent,
   type XdsHooks,
 } from "./xds-hooks.ts";
+import type { XdsMetricsRecorder } from "./xds-metrics-recorder.ts";
 
 export interface StreamReporterOptions {
   readonly status: StatusRegistry;
@@ -19,6 +22,8 @@ export interface StreamReporterOptions {
   readonly hooks?: XdsHooks;
   /** CSDS per-resource versions, learnt from SotW responses and Delta resources as sent. */
   readonly resourceVersions?: CsdsResourceVersions;
+  /** Where metrics are counted (XdsServerOptions.metrics); without one, no clock runs. */
+  readonly metrics?: XdsMetricsRecorder;
 }
 
 /**
@@ -33,21 +38,48 @@ export class StreamReporter {
   readonly status: StatusRegistry;
   readonly #hooks: XdsHooks;
   readonly #versions: CsdsResourceVersions | undefined;
+  readonly #metrics: XdsMetricsRecorder | undefined;
+  /** Convergence time per stream and type; only with a metrics recorder, so streams without one pay nothing. */
+  readonly #clock: ConvergenceClock | undefined;
 
   constructor(options: StreamReporterOptions) {
     this.status = options.status;
     this.#hooks = options.hooks ?? {};
     this.#versions = options.resourceVersions;
+    this.#metrics = options.metrics;
+    this.#clock = options.metrics === undefined ? undefined : new ConvergenceClock();
   }
 
   streamOpened(event: StreamOpenEvent): void {
     this.status.streamOpened(event.node, event.cacheKey);
+    if (this.#metrics) record(() => this.#metrics?.streamOpened(event));
     callHook(this.#hooks, "onStreamOpen", event);
   }
 
   streamRekeyed(event: StreamRekeyEvent): void {
     this.status.streamRekeyed(event.nodeId, event.cacheKey);
+    if (this.#metrics) record(() => this.#metrics?.streamRekeyed(event));
     callHook(this.#hooks, "onStreamRekey", event);
+  }
+
+  /**
+   * The cache changed these types under the stream's key (`change`: the
+   * notification's typeUrls set, one object per change), or the stream moved
+   * to another key (`change` undefined): convergence clocks start for the
+   * types the stream serves (server/convergence-clock.ts).
+   */
+  changed(streamId: number, typeUrls: Iterable<string>, change: object | undefined, subscribed: ReadonlySet<string>): void {
+    this.#clock?.changed(streamId, typeUrls, change, subscribed);
+  }
+
+  /** The stream decides what to send for the type now; {@link responded} when it has. */
+  responding(streamId: number, typeUrl: string): void {
+    this.#clock?.responding(streamId, typeUrl);
+  }
+
+  /** The stream decided what to send for the type (maybe nothing). */
+  responded(streamId: number, typeUrl: string): void {
+    this.#clock?.responded(streamId, typeUrl);
   }
 
   /**
@@ -60,6 +92,10 @@ export class StreamReporter {
     // Delta stream held goes with the stream; a reconnect says again what it
     // has (initial_resource_versions).
     if (options.opened && this.status.streamClosed(event.nodeId)) this.#versions?.forgetDeltaHeld(event.nodeId);
+    if (this.#metrics) {
+      this.#clock?.closed(event.streamId);
+      record(() => this.#metrics?.streamClosed(event, options));
+    }
     callHook(this.#hooks, "onStreamClose", event);
   }
 
@@ -72,13 +108,26 @@ export class StreamReporter {
     this.status.subscribed(nodeId, typeUrl, names);
   }
 
+  /** Nothing new to send the node for a type at this cache version (TypeStatus.settledVersion). */
+  settled(nodeId: string, typeUrl: string, version: string): void {
+    this.status.settled(nodeId, typeUrl, version);
+  }
+
   acked(event: AckEvent): void {
     this.status.acked(event.nodeId, event.typeUrl, event.version);
+    if (this.#metrics) {
+      const convergenceMs = this.#clock?.acked(event.streamId, event.typeUrl);
+      record(() => this.#metrics?.acked(event, { convergenceMs }));
+    }
     callHook(this.#hooks, "onAck", event);
   }
 
   nacked(event: NackEvent): void {
     this.status.nacked(event.nodeId, event.typeUrl, { version: event.version, nonce: event.nonce, message: event.message, code: event.code });
+    if (this.#metrics) {
+      this.#clock?.nacked(event.streamId, event.typeUrl);
+      record(() => this.#metrics?.nacked(event));
+    }
     callHook(this.#hooks, "onNack", event);
   }
 
@@ -101,6 +150,7 @@ export class StreamReporter {
         resourceNames: event.resourceNames,
       });
     }
+    if (this.#metrics) this.#sent(event, options.heartbeat);
     callHook(this.#hooks, "onResponse", event);
   }
 
@@ -123,11 +173,27 @@ export class StreamReporter {
         version: event.version,
       });
     }
+    // A part that only re-announces TTL resources changes nothing the node holds.
+    if (this.#metrics) this.#sent(event, event.resourceNames.length === 0 && event.removedResources.length === 0 && event.heartbeats.length > 0);
     callHook(this.#hooks, "onResponse", event);
+  }
+
+  #sent(event: ResponseEvent, heartbeat: boolean): void {
+    if (!heartbeat) this.#clock?.sent(event.streamId, event.typeUrl);
+    record(() => this.#metrics?.responseSent(event, { heartbeat }));
   }
 
   /** A response could not be sent (SotW over maxResponseBytes): the node keeps what it has. */
   responseFailed(nodeId: string, typeUrl: string, error: Omit<ResponseErrorInfo, "at">): void {
     this.status.responseFailed(nodeId, typeUrl, error);
+  }
+}
+
+/** A recorder that throws must not reach the stream (XdsMetricsRecorder says so). */
+function record(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // Metrics are best effort; the stream's own records are already up to date.
   }
 }

@@ -13,6 +13,7 @@ import { SotwStream } from "./sotw-stream.ts";
 import { StreamReporter } from "./stream-reporter.ts";
 import { StatusCode, type StreamTransport } from "./stream-transport.ts";
 import type { XdsHooks } from "./xds-hooks.ts";
+import type { XdsMetricsRecorder } from "./xds-metrics-recorder.ts";
 import { peerCertificateOf, streamAuthorizer, type XdsAuthorize } from "./authorize-stream.ts";
 import { createTlsCredentials, type TlsCredentials, type XdsTlsOptions } from "./tls-credentials.ts";
 import { checkMaxNodeBytesOption } from "./node-size-limit.ts";
@@ -31,6 +32,13 @@ export interface XdsServerOptions {
   readonly cache: ConfigWatcher;
   /** Callbacks on stream and protocol events; a hook that throws never affects the stream. */
   readonly hooks?: XdsHooks;
+  /**
+   * Counts streams, responses, ACKs and NACKs and times convergence (from a
+   * change set on the cache to the node's ACK of it): `createXdsMetrics` from
+   * `@ts-control-plane/xds/metrics` (prom-client), or your own recorder.
+   * Without one, nothing is counted or timed.
+   */
+  readonly metrics?: XdsMetricsRecorder;
   /** Sent as control_plane.identifier on every response (which replica configured this Envoy). */
   readonly controlPlaneId?: string;
   /** Largest request accepted; larger ones end their stream with RESOURCE_EXHAUSTED. Default 4 MiB. */
@@ -184,7 +192,12 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
   // A node the registry forgets (maxDisconnected, forgetAfterMs) takes its versions with it.
   const stopForgetting = status.onForget((nodeId) => resourceVersions.forget(nodeId));
   // Streams report here: the server's own records first, then the application's hooks.
-  const reporter = new StreamReporter({ status, resourceVersions, ...(options.hooks === undefined ? {} : { hooks: options.hooks }) });
+  const reporter = new StreamReporter({
+    status,
+    resourceVersions,
+    ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+  });
   const encoder = new SotwResponseEncoder(options.controlPlaneId === undefined ? {} : { controlPlaneId: options.controlPlaneId });
   const deltaEncoder = new DeltaResponseEncoder(options.controlPlaneId === undefined ? {} : { controlPlaneId: options.controlPlaneId });
   const streams = new Set<SotwStream | DeltaStream>();

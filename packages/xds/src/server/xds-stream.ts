@@ -62,11 +62,14 @@ export abstract class XdsStream {
       variant,
       onChange: (typeUrls, changes) => {
         if (session.closed) return;
+        // Before the policy runs: the response this change causes must find its clock started.
+        options.reporter.changed(options.id, typeUrls, typeUrls, this.policy.subscribed);
         this.changed(typeUrls, changes);
         this.policy.changed(typeUrls);
         this.pump();
       },
       onRekey: () => {
+        options.reporter.changed(options.id, this.policy.subscribed, undefined, this.policy.subscribed);
         this.changed(new Set(this.policy.subscribed), undefined);
         this.policy.rekeyed();
         this.pump();
@@ -140,7 +143,13 @@ export abstract class XdsStream {
     // Nothing for this node yet: the request waits, remembered. (Delta must not
     // say "removed" now: the cache simply has not spoken.)
     if (!type || !available) return true;
-    return this.respond(typeUrl, type, available);
+    const report = this.session.report;
+    report.responding(this.#o.id, typeUrl);
+    try {
+      return this.respond(typeUrl, type, available);
+    } finally {
+      report.responded(this.#o.id, typeUrl);
+    }
   }
 
   #arm(): void {
