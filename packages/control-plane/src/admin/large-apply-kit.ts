@@ -130,6 +130,11 @@ export async function watchResponsiveness(options: { adminPort: number; canary: 
     return cpu;
   };
 
+  /** A failed probe ends the other too, and fails stop(): the test reports it instead of waiting on it. */
+  const probeFailed = (error: unknown): never => {
+    stopped = true;
+    throw error;
+  };
   let healthzMaxMs = 0;
   let healthzAnswers = 0;
   let healthzStarted: number | undefined;
@@ -149,7 +154,7 @@ export async function watchResponsiveness(options: { adminPort: number; canary: 
       healthzStarted = undefined;
       healthzAnswers++;
     }
-  })();
+  })().catch(probeFailed);
 
   // SotW ADS on EDS: each new subscription (canary-a, then canary-b, ...) must be answered from the snapshot.
   const client = options.canary;
@@ -175,7 +180,7 @@ export async function watchResponsiveness(options: { adminPort: number; canary: 
       canaryStarted = undefined;
       canaryAnswers++;
     }
-  })();
+  })().catch(probeFailed);
 
   return {
     async stop() {
@@ -184,10 +189,14 @@ export async function watchResponsiveness(options: { adminPort: number; canary: 
       const now = performance.now();
       if (healthzStarted !== undefined && now > healthzStarted) healthzMaxMs = Math.max(healthzMaxMs, now - healthzStarted);
       if (canaryStarted !== undefined && now > canaryStarted) canaryMaxMs = Math.max(canaryMaxMs, now - canaryStarted);
-      await Promise.all([healthz, canary]);
-      clearInterval(ticker);
-      histogram.disable();
-      client.close();
+      try {
+        await Promise.all([healthz, canary]);
+      } finally {
+        // Also when a probe failed: an open canary stream would hold the xDS server's close forever.
+        clearInterval(ticker);
+        histogram.disable();
+        client.close();
+      }
       return { maxTimerGapMs, maxBlockCpuMs, loopDelayMaxMs: histogram.max / 1e6, healthzMaxMs, healthzAnswers, healthzMaxCpuMs, canaryMaxMs, canaryAnswers, canaryMaxCpuMs };
     },
   };
