@@ -4,10 +4,11 @@ import { buildGroupResources, compareResources, createBuildMemo, graphKey, type 
 import { buildServiceResources } from "./envoy/build-service-resources.ts";
 import type { BuiltResource } from "./envoy/built-resource.ts";
 import { checkResource } from "./envoy/check-resource.ts";
-import { buildGraph } from "./graph/build-graph.ts";
+import { buildGraphSteps } from "./graph/build-graph.ts";
 import type { GraphGroup, GraphService } from "./graph/graph.ts";
 import { objectKey, type Diagnostic, type ModelObject } from "./model/model-object.ts";
 import { certificateTimeCodes } from "./model/pem.ts";
+import { runSliced, runToEnd, type Steps } from "./model/time-slice.ts";
 import { validateObject, type ValidObject } from "./model/validate-object.ts";
 
 /** Which Envoys a node group is for. Every field given must match (AND); within a list, any item (OR). */
@@ -61,6 +62,12 @@ export interface CompileRequest {
 
 export interface Compiler {
   compile(objects: readonly ModelObject[], request?: CompileRequest): CompileResult;
+  /**
+   * The same compile, giving the event loop a turn now and then during a full one (issue 14:
+   * 20,000 objects must not block xDS streams for half a second). One at a time: the
+   * caller must not start another compile on this compiler before it resolves.
+   */
+  compileSliced(objects: readonly ModelObject[], request?: CompileRequest): Promise<CompileResult>;
   /** How the last compile ran: "full", "endpoints" (fast path) or "unchanged". */
   readonly lastPath: "full" | "endpoints" | "unchanged" | undefined;
 }
@@ -114,32 +121,40 @@ export function createCompiler(options: CompileOptions = {}): Compiler {
       return lastPath;
     },
     compile(objects, request = {}) {
-      // A certificate's validity depends on the clock, which the fast paths do not read: a result that
-      // holds an expired / not-yet-valid verdict is compiled again, so a certificate that became valid is seen.
-      const timeBound = options.now !== undefined && state?.result.diagnostics.some((d) => certificateTimeCodes.has(d.code)) === true;
-      // Who wins a conflict depends on `changed`: a result holding a conflict is reused only for the same one.
-      const changedKey = [...(request.changed ?? [])].sort().join("\n");
-      const conflictBound = state !== undefined && state.changedKey !== changedKey && state.result.diagnostics.some((d) => conflictCodes.has(d.code));
-      const fast = state === undefined || timeBound || conflictBound ? undefined : fastPath(state, objects, memo, check);
-      if (fast !== undefined) {
-        lastPath = fast === state ? "unchanged" : "endpoints";
-        state = { ...fast, changedKey };
-        return fast.result;
-      }
-      lastPath = "full";
-      state = { ...fullCompile(objects, memo, check, options, request), changedKey };
-      return state.result;
+      return runToEnd(compileSteps(objects, request));
+    },
+    compileSliced(objects, request = {}) {
+      return runSliced(compileSteps(objects, request));
     },
   };
+  /** One compile: the fast path when it applies, else the full pipeline, which yields between pieces of work. */
+  function* compileSteps(objects: readonly ModelObject[], request: CompileRequest): Steps<CompileResult> {
+    // A certificate's validity depends on the clock, which the fast paths do not read: a result that
+    // holds an expired / not-yet-valid verdict is compiled again, so a certificate that became valid is seen.
+    const timeBound = options.now !== undefined && state?.result.diagnostics.some((d) => certificateTimeCodes.has(d.code)) === true;
+    // Who wins a conflict depends on `changed`: a result holding a conflict is reused only for the same one.
+    const changedKey = [...(request.changed ?? [])].sort().join("\n");
+    const conflictBound = state !== undefined && state.changedKey !== changedKey && state.result.diagnostics.some((d) => conflictCodes.has(d.code));
+    const fast = state === undefined || timeBound || conflictBound ? undefined : fastPath(state, objects, memo, check);
+    if (fast !== undefined) {
+      lastPath = fast === state ? "unchanged" : "endpoints";
+      state = { ...fast, changedKey };
+      return fast.result;
+    }
+    lastPath = "full";
+    state = { ...(yield* fullCompile(objects, memo, check, options, request)), changedKey };
+    return state.result;
+  }
 }
 
-function fullCompile(objects: readonly ModelObject[], memo: BuildMemo, check: (m: Message) => Violation[], options: CompileOptions, request: CompileRequest): State {
+function* fullCompile(objects: readonly ModelObject[], memo: BuildMemo, check: (m: Message) => Violation[], options: CompileOptions, request: CompileRequest): Steps<State> {
   const diagnostics: Diagnostic[] = [];
   const remembered = new Map<string, Remembered>();
   const valid: ValidObject[] = [];
   const refused = new Set<string>();
   const clock = options.now === undefined ? {} : { nowMs: options.now() };
   for (const o of objects) {
+    yield;
     const key = objectKey(o);
     if (remembered.has(key)) {
       diagnostics.push({
@@ -162,12 +177,16 @@ function fullCompile(objects: readonly ModelObject[], memo: BuildMemo, check: (m
   // references to it, so the graph is rebuilt without it (a few rounds at most).
   const pgv: Diagnostic[] = [];
   for (;;) {
-    const g = buildGraph(valid, { refused, allowRawFilename: options.allowRawFilename === true, ...(request.changed === undefined ? {} : { changed: request.changed }) });
-    const groups = g.graph.groups.map((graph) => ({ graph, built: buildGroupResources(graph, memo) }));
+    const g = yield* buildGraphSteps(valid, { refused, allowRawFilename: options.allowRawFilename === true, ...(request.changed === undefined ? {} : { changed: request.changed }) });
+    const groups: { graph: GraphGroup; built: BuiltResource[] }[] = [];
+    for (const graph of g.graph.groups) {
+      groups.push({ graph, built: yield* buildGroupResources(graph, memo) });
+    }
     const blamed = new Map<string, Diagnostic>();
     const seen = new Set<Message>();
     for (const { built } of groups) {
       for (const r of built) {
+        yield;
         if (seen.has(r.message)) continue;
         seen.add(r.message);
         for (const v of check(r.message)) {

@@ -190,7 +190,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
 
     if (store.currentRevision() === 0 && options.configPaths.length === 0 && options.examplePath !== undefined && existsSync(options.examplePath)) {
       const parsed = readConfigFile(options.examplePath);
-      const outcome = reconciler.change({ upserts: parsed.objects, source: `example:${options.examplePath}` });
+      const outcome = reconciler.changeNow({ upserts: parsed.objects, source: `example:${options.examplePath}` });
       if (outcome.accepted) log(`the store was empty: loaded the example ${options.examplePath} as revision ${outcome.revision?.revision}`, outcome.revision === undefined ? {} : { changeId: changeIdOf(outcome.revision.revision) });
       else for (const d of [...parsed.diagnostics, ...outcome.diagnostics]) log(`example refused: ${formatDiagnostic(d)}`);
     }
@@ -199,7 +199,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       const fileSources = createFileSources({
         paths: options.configPaths,
         store,
-        apply: (change) => reconciler.change(change),
+        apply: (change) => reconciler.changeNow(change),
         ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs * 2 } : {}),
         log,
       });
@@ -407,6 +407,13 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   const envCsdsIdentities = (env["CONTROL_PLANE_CSDS_IDENTITIES"] ?? "").split(",").map((v) => v.trim()).filter((v) => v !== "").map((v) => csdsIdentity(v, "CONTROL_PLANE_CSDS_IDENTITIES"));
   const flagCsdsIdentities: string[] = [];
   const configPaths: string[] = [];
+  // The library's xDS limits (issue 14; docs/xds-protocol.md § Bounded memory), checked here with the flag's name.
+  const limits: { maxNodeBytes?: number; maxDisconnected?: number; forgetDisconnectedAfterMs?: number; csdsMaxNodes?: number; csdsMaxResponseBytes?: number } = {};
+  const count = (v: string, from: string, min: number, what: string): number => {
+    const n = Number(v);
+    if (!/^[0-9]+$/.test(v) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${from} needs a whole number of ${what} >= ${min}, got ${JSON.stringify(v)}`);
+    return n;
+  };
   const oneOf = <T extends string>(allowed: readonly T[], v: string, from: string): T => {
     if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`${from} takes ${allowed.join(", ")}, got ${JSON.stringify(v)}`);
     return v as T;
@@ -474,6 +481,21 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
       case "--csds-identity":
         flagCsdsIdentities.push(csdsIdentity(value(), flag));
         break;
+      case "--xds-max-node-bytes":
+        limits.maxNodeBytes = count(value(), flag, 1024, "bytes");
+        break;
+      case "--xds-max-disconnected":
+        limits.maxDisconnected = count(value(), flag, 0, "proxies");
+        break;
+      case "--xds-forget-disconnected-ms":
+        limits.forgetDisconnectedAfterMs = count(value(), flag, 0, "milliseconds");
+        break;
+      case "--csds-max-nodes":
+        limits.csdsMaxNodes = count(value(), flag, 1, "nodes");
+        break;
+      case "--csds-max-response-bytes":
+        limits.csdsMaxResponseBytes = count(value(), flag, 1, "bytes");
+        break;
       case "--log-level":
         logLevel = oneOf(logLevels, value(), flag);
         break;
@@ -491,6 +513,16 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     throw new UsageError("--xds-client-ca (env CONTROL_PLANE_XDS_CLIENT_CA) needs --xds-tls-cert and --xds-tls-key: mTLS is TLS with client certificates");
   }
   const csdsIdentities = [...new Set(flagCsdsIdentities.length > 0 ? flagCsdsIdentities : envCsdsIdentities)];
+  const csdsLimits = {
+    ...(limits.csdsMaxNodes === undefined ? {} : { maxNodes: limits.csdsMaxNodes }),
+    ...(limits.csdsMaxResponseBytes === undefined ? {} : { maxResponseBytes: limits.csdsMaxResponseBytes }),
+  };
+  const xdsLimits: XdsLimits = {
+    ...(limits.maxNodeBytes === undefined ? {} : { maxNodeBytes: limits.maxNodeBytes }),
+    ...(limits.maxDisconnected === undefined ? {} : { maxDisconnected: limits.maxDisconnected }),
+    ...(limits.forgetDisconnectedAfterMs === undefined ? {} : { forgetDisconnectedAfterMs: limits.forgetDisconnectedAfterMs }),
+    ...(Object.keys(csdsLimits).length === 0 ? {} : { csds: csdsLimits }),
+  };
   if (csdsIdentities.length > 0 && clientCa === undefined) {
     throw new UsageError("--csds-identity (env CONTROL_PLANE_CSDS_IDENTITIES) needs --xds-client-ca: an identity is read from a verified client certificate, so it needs mTLS");
   }
@@ -509,6 +541,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     ...(allowRawFilename ? { allowRawFilename } : {}),
     ...(storeKeyFile !== undefined ? { storeKeyFile } : {}),
     ...(csdsIdentities.length > 0 ? { csdsIdentities } : {}),
+    ...(Object.keys(xdsLimits).length > 0 ? { xdsLimits } : {}),
     ...(logLevel !== undefined ? { logLevel } : {}),
     ...(logFormat !== undefined ? { logFormat } : {}),
     ...(env["CONTROL_PLANE_CHECK_OPENAPI"] === "1" ? { checkOpenApi: true } : {}),
@@ -528,6 +561,8 @@ export const serveUsage = `usage: serve [--xds-host 127.0.0.1] [--xds-port 18000
              [--data-dir ./.data] [--config FILE|DIR]... [--debounce-ms 50] [--no-example] [--allow-empty-store]
              [--admin-auth none|token] [--admin-allowed-host NAME]... [--allow-raw-filename]
              [--xds-tls-cert FILE --xds-tls-key FILE [--xds-client-ca FILE [--csds-identity ID]...]] [--store-key-file FILE]
+             [--xds-max-node-bytes 262144] [--xds-max-disconnected 10000] [--xds-forget-disconnected-ms 3600000]
+             [--csds-max-nodes 1000] [--csds-max-response-bytes 4194304]
              [--log-level debug|info|warn|error] [--log-format json|text]
   env: CONTROL_PLANE_XDS_HOST, CONTROL_PLANE_XDS_PORT, CONTROL_PLANE_ADMIN_HOST, CONTROL_PLANE_ADMIN_PORT, CONTROL_PLANE_DATA_DIR,
        CONTROL_PLANE_ADMIN_AUTH, CONTROL_PLANE_XDS_TLS_CERT, CONTROL_PLANE_XDS_TLS_KEY, CONTROL_PLANE_XDS_CLIENT_CA,

@@ -16,7 +16,7 @@ export { resourceTypes, resourceType, pushOrder, listenerRouteNames, type Resour
 export { encodeResource, type EncodedResource, type EncodeOptions } from "./resource/encoded-resource.ts";
 export { contentHash } from "./resource/content-hash.ts";
 export { XdsError, XdsErrorCode } from "./resource/xds-error.ts";
-export { createSnapshot, type Snapshot, type SnapshotOptions } from "./cache/snapshot.ts";
+export { createSnapshot, encodeSnapshotResource, type Snapshot, type SnapshotOptions } from "./cache/snapshot.ts";
 export { createSnapshotCache, type SnapshotCache, type SnapshotCacheOptions } from "./cache/snapshot-cache.ts";
 export type { ConfigWatcher, ChangeListener, TypeChange, TypeResources } from "./cache/config-watcher.ts";
 export { StatusRegistry, type StatusRegistryOptions, type NodeStatus, type TypeStatus, type NackInfo } from "./cache/node-status.ts";

@@ -5,7 +5,7 @@ import { stringify } from "yaml";
 import { oneLineLog } from "../log/one-line.ts";
 import type { Diagnostic, ModelObject } from "../model/model-object.ts";
 import type { ChangeOutcome, Reconciler } from "../reconciler/reconciler.ts";
-import { type ParsedConfig, parseConfigText, withSource } from "../sources/read-config-file.ts";
+import { type ParsedConfig, parseConfigTextSliced, withSource } from "../sources/read-config-file.ts";
 import { fileTakeovers } from "../sources/file-takeover.ts";
 import type { AdminExchange } from "./openapi-check.ts";
 import { openApiDocument } from "./openapi-document.ts";
@@ -31,6 +31,7 @@ import { packageVersion } from "./package-version.ts";
 import { readBody as readLimitedBody } from "./read-body.ts";
 import { findRedactedPlaceholder, redactingLog, redactSecrets, redactText } from "../log/redact-secrets.ts";
 import { pathSegments, requestUrl } from "./request-path.ts";
+import { runSliced, type Steps } from "../model/time-slice.ts";
 import { createChangeEvents } from "./change-events.ts";
 import { dashboardReply, isDashboardPath } from "./dashboard-routes.ts";
 import { revisionDiff } from "./revision-diff.ts";
@@ -73,6 +74,15 @@ export interface ChangeWaitRequest {
   /** When the change was committed (Date.now()). */
   readonly startedAt: number;
   readonly timeoutMs: number;
+}
+
+/** How outcomeReply answers: who made the change, where its objects were written, how long to wait for the proxies. */
+interface OutcomeReplyOptions {
+  readonly source: string;
+  readonly locate?: ParsedConfig["locate"] | undefined;
+  readonly waitMs?: number | undefined;
+  /** The cache's snapshots before the change (pushedBefore), for the wait. */
+  readonly before?: ReadonlyMap<string, Snapshot>;
 }
 
 /** `?wait=` without a duration, and the most a caller may ask for (a held request is a held socket). */
@@ -118,8 +128,9 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   const readBody = (req: IncomingMessage): Promise<string> => readLimitedBody(req, bodyLimits);
 
   /** Objects from a body: multi-document YAML, one JSON object, a JSON array, or `{ "items": [...] }`. */
-  function objectsOf(text: string): { objects: ModelObject[]; locate: ParsedConfig["locate"] } {
-    const parsed = parseConfigText(bodyDocuments(text), { baseDir, readFiles: false });
+  async function objectsOf(text: string): Promise<{ objects: ModelObject[]; locate: ParsedConfig["locate"] }> {
+    // Parsed in slices: 20,000 objects take about a second to parse, which must not block xDS streams (issue 14).
+    const parsed = await parseConfigTextSliced(await bodyDocuments(text), { baseDir, readFiles: false });
     const errors = parsed.diagnostics.filter((d) => d.severity === "error");
     // A body too deep or too alias-laden to read at all is malformed (400), not a refused change (issue 14).
     const unreadable = errors.find((d) => d.code === "input.too_deep" || d.code === "yaml.aliases");
@@ -138,7 +149,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         ],
       });
     }
-    refuseRedactedValues(parsed.objects);
+    await runSliced(refuseRedactedValues(parsed.objects));
     return { objects: parsed.objects, locate: parsed.locate };
   }
 
@@ -178,10 +189,16 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     return ms;
   }
 
+  /**
+   * What the cache holds before a change: read before the change is even queued, since a change
+   * resolves after its commit and the push may already have run by then (issue 14 slices it).
+   */
+  const pushedBefore = (): ReadonlyMap<string, Snapshot> => reconciler.state().snapshots;
+
   /** Turns a reconciler outcome into the reply, logging the change; refusals are 422. */
-  async function outcomeReply(raw: ChangeOutcome, source: string, locate?: ParsedConfig["locate"], waitMs?: number): Promise<Reply> {
-    // change() only schedules the push: what the cache holds now is what the proxies had before this change.
-    const before = reconciler.state().snapshots;
+  async function outcomeReply(raw: ChangeOutcome, reply: OutcomeReplyOptions): Promise<Reply> {
+    const { source, locate, waitMs } = reply;
+    const before = reply.before ?? pushedBefore();
     const startedAt = Date.now();
     // compile() knows objects and field paths; the body's parse knows where they were written.
     const outcome = locate === undefined ? raw : { ...raw, diagnostics: raw.diagnostics.map((d) => withSource(d, locate)) };
@@ -226,10 +243,16 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     try {
       return fn();
     } catch (error) {
-      if (error instanceof StoreError) {
-        throw new ApiError(apiCodeOf[error.code], error.message);
-      }
-      throw error;
+      throw apiErrorOf(error);
+    }
+  }
+
+  /** wrapStore for the reconciler's queued (asynchronous) calls. */
+  async function wrapChange<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw apiErrorOf(error);
     }
   }
 
@@ -251,7 +274,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       return { json: item(s) };
     }
     if (method === "PUT") {
-      const { objects: objs, locate } = objectsOf(await readBody(ctx.req));
+      const { objects: objs, locate } = await objectsOf(await readBody(ctx.req));
       const [object] = objs;
       if (objs.length !== 1 || object === undefined) throw new ApiError(ApiErrorCode.BadRequest, `PUT takes exactly one object, got ${objs.length}`);
       if (object.kind !== kind || object.metadata.name !== name) {
@@ -262,7 +285,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       // Read before the change: a bad wait must refuse the request, not answer an error for a stored change.
       const waitMs = waitParam(ctx);
       const takeovers = wrapStore(() => fileTakeovers(store, { upserts: [object], source }));
-      const outcome = wrapStore(() =>
+      const before = pushedBefore();
+      const outcome = await wrapChange(() =>
         reconciler.change({
           upserts: [object],
           source,
@@ -270,14 +294,15 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
           ...(expected !== undefined ? { expectedRevisions: { [key]: expected } } : {}),
         }),
       );
-      return outcomeReply({ ...outcome, diagnostics: [...takeovers, ...outcome.diagnostics] }, source, locate, waitMs);
+      return outcomeReply({ ...outcome, diagnostics: [...takeovers, ...outcome.diagnostics] }, { source, locate, waitMs, before });
     }
     if (method === "DELETE") {
       if (store.get(key) === undefined) throw new ApiError(ApiErrorCode.NotFound, `${key} does not exist`);
       const expected = expectedRevision(ctx);
       const source = changeSource(ctx, "api");
       const waitMs = waitParam(ctx);
-      const outcome = wrapStore(() =>
+      const before = pushedBefore();
+      const outcome = await wrapChange(() =>
         reconciler.change({
           deletes: [key],
           source,
@@ -285,7 +310,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
           ...(expected !== undefined ? { expectedRevisions: { [key]: expected } } : {}),
         }),
       );
-      return outcomeReply(outcome, source, undefined, waitMs);
+      return outcomeReply(outcome, { source, waitMs, before });
     }
     throw new ApiError(ApiErrorCode.MethodNotAllowed, `${method} is not allowed on an object; use GET, PUT or DELETE`);
   }
@@ -321,7 +346,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     if (missing.length > 0) throw new ApiError(ApiErrorCode.NotFound, `${missing.join(", ")} ${missing.length === 1 ? "does" : "do"} not exist; nothing was deleted`);
     const source = changeSource(ctx, "api");
     const waitMs = waitParam(ctx);
-    return outcomeReply(wrapStore(() => reconciler.change({ deletes: [...new Set(keys)], source, dryRun: flag(ctx, "dryRun") })), source, undefined, waitMs);
+    const before = pushedBefore();
+    return outcomeReply(await wrapChange(() => reconciler.change({ deletes: [...new Set(keys)], source, dryRun: flag(ctx, "dryRun") })), { source, waitMs, before });
   }
 
   /**
@@ -375,23 +401,24 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       case "apply": {
         only("POST");
         const waitMs = waitParam(ctx);
-        const { objects: objs, locate } = objectsOf(await readBody(ctx.req));
+        const { objects: objs, locate } = await objectsOf(await readBody(ctx.req));
         const source = changeSource(ctx, "api");
         // An object a watched file defines is not taken over silently (issue 8): the reply warns.
         const takeovers = wrapStore(() => fileTakeovers(store, { upserts: objs, source }));
-        const outcome = wrapStore(() => reconciler.change({ upserts: objs, source, dryRun: flag(ctx, "dryRun") }));
-        return outcomeReply({ ...outcome, diagnostics: [...takeovers, ...outcome.diagnostics] }, source, locate, waitMs);
+        const before = pushedBefore();
+        const outcome = await wrapChange(() => reconciler.change({ upserts: objs, source, dryRun: flag(ctx, "dryRun") }));
+        return outcomeReply({ ...outcome, diagnostics: [...takeovers, ...outcome.diagnostics] }, { source, locate, waitMs, before });
       }
       case "validate": {
         only("POST");
-        const { objects: objs, locate } = objectsOf(await readBody(ctx.req));
-        const outcome = wrapStore(() => reconciler.change({ upserts: objs, source: "validate", dryRun: true }));
-        return outcomeReply(outcome, "validate", locate);
+        const { objects: objs, locate } = await objectsOf(await readBody(ctx.req));
+        const outcome = await wrapChange(() => reconciler.change({ upserts: objs, source: "validate", dryRun: true }));
+        return outcomeReply(outcome, { source: "validate", locate });
       }
       case "diff": {
         only("POST");
-        const { objects: objs, locate } = objectsOf(await readBody(ctx.req));
-        const d = wrapStore(() => reconciler.diff({ upserts: objs, source: "diff" }));
+        const { objects: objs, locate } = await objectsOf(await readBody(ctx.req));
+        const d = await wrapChange(() => reconciler.diff({ upserts: objs, source: "diff" }));
         if (!d.accepted) {
           const diagnostics = d.diagnostics.map((x) => withSource(x, locate));
           throw new ApiError(ApiErrorCode.Refused, "this change would be refused", { diagnostics, extra: { rejected: d.rejected } });
@@ -435,8 +462,9 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         const by = changeSource(ctx, "");
         const source = by === "" ? `rollback:${to}` : `${by}:rollback:${to}`;
         const waitMs = waitParam(ctx);
-        const outcome = wrapStore(() => reconciler.rollback(to, { dryRun: flag(ctx, "dryRun") || body.dryRun === true, source }));
-        return outcomeReply(outcome, source, undefined, waitMs);
+        const before = pushedBefore();
+        const outcome = await wrapChange(() => reconciler.rollback(to, { dryRun: flag(ctx, "dryRun") || body.dryRun === true, source }));
+        return outcomeReply(outcome, { source, waitMs, before });
       }
       case "tokens":
         return tokenRoutes({ method, segments: ctx.segments, auth, readBody: () => readBody(ctx.req), log, identity: ctx.caller.identity });
@@ -526,13 +554,19 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   };
 }
 
+/** A store error as the API answers it (conflict 409, not found 404, ...); anything else as it is. */
+function apiErrorOf(error: unknown): unknown {
+  return error instanceof StoreError ? new ApiError(apiCodeOf[error.code], error.message) : error;
+}
+
 /**
  * An object read back (get, history) and applied as it was would replace a real key by its
  * placeholder: refused, with the path of the placeholder and the fix (issue 13).
  */
-function refuseRedactedValues(objects: readonly ModelObject[]): void {
+function* refuseRedactedValues(objects: readonly ModelObject[]): Steps<void> {
   const diagnostics: Diagnostic[] = [];
   for (const object of objects) {
+    yield;
     const path = findRedactedPlaceholder(object);
     if (path === undefined) continue;
     diagnostics.push({

@@ -2,7 +2,10 @@
 export const commandHelp: Readonly<Record<string, string>> = {
   serve: `usage: tcp serve [--xds-host 127.0.0.1] [--xds-port 18000] [--admin-host 127.0.0.1] [--admin-port 9000]
                  [--data-dir ./.data] [--config FILE|DIR]... [--debounce-ms 50] [--no-example]
-                 [--allow-empty-store] [--store-key-file FILE] [--log-level info] [--log-format json|text]
+                 [--allow-empty-store] [--store-key-file FILE]
+                 [--xds-max-node-bytes N] [--xds-max-disconnected N] [--xds-forget-disconnected-ms N]
+                 [--csds-max-nodes N] [--csds-max-response-bytes N]
+                 [--log-level info] [--log-format json|text]
 
 Runs the control plane: store, xDS server and admin API (see docs/cli/serve.md).
 

@@ -50,6 +50,28 @@ describe("serve flags", () => {
     assert.throws(() => parseServeArgs(["--admin-auth", "basic"], {}), (e: unknown) => e instanceof UsageError && /--admin-auth takes none or token, got "basic"/.test(e.message));
   });
 
+  it("takes the library's xDS limits (issue 14): node size, disconnected proxies kept and for how long, CSDS answer size", () => {
+    assert.equal(parseServeArgs([], {}).xdsLimits, undefined, "the library's defaults when no flag is given");
+    const o = parseServeArgs(
+      ["--xds-max-node-bytes", "65536", "--xds-max-disconnected=50", "--xds-forget-disconnected-ms", "0", "--csds-max-nodes", "200", "--csds-max-response-bytes=1048576"],
+      {},
+    );
+    assert.deepEqual(o.xdsLimits, { maxNodeBytes: 65536, maxDisconnected: 50, forgetDisconnectedAfterMs: 0, csds: { maxNodes: 200, maxResponseBytes: 1048576 } });
+    assert.deepEqual(parseServeArgs(["--csds-max-nodes", "10"], {}).xdsLimits, { csds: { maxNodes: 10 } });
+    const refused: [string[], RegExp][] = [
+      [["--xds-max-node-bytes", "512"], /^--xds-max-node-bytes needs a whole number of bytes >= 1024, got "512"$/],
+      [["--xds-max-node-bytes=256KiB"], /^--xds-max-node-bytes needs a whole number of bytes >= 1024, got "256KiB"$/],
+      [["--xds-max-disconnected", "-1"], /^--xds-max-disconnected needs a whole number of proxies >= 0, got "-1"$/],
+      [["--xds-forget-disconnected-ms", "1h"], /^--xds-forget-disconnected-ms needs a whole number of milliseconds >= 0, got "1h"$/],
+      [["--csds-max-nodes", "0"], /^--csds-max-nodes needs a whole number of nodes >= 1, got "0"$/],
+      [["--csds-max-response-bytes", "1e6"], /^--csds-max-response-bytes needs a whole number of bytes >= 1, got "1e6"$/],
+      [["--xds-max-node-bytes"], /^--xds-max-node-bytes needs a value$/],
+    ];
+    for (const [argv, message] of refused) {
+      assert.throws(() => parseServeArgs(argv, {}), (e: unknown) => e instanceof UsageError && message.test(e.message), argv.join(" "));
+    }
+  });
+
   it("--log-level and --log-format (or CONTROL_PLANE_LOG_LEVEL/FORMAT) choose the logs; other values are usage errors", () => {
     assert.deepEqual([parseServeArgs([], {}).logLevel, parseServeArgs([], {}).logFormat], [undefined, undefined]);
     const o = parseServeArgs(["--log-level", "debug", "--log-format=text"], { CONTROL_PLANE_LOG_LEVEL: "warn", CONTROL_PLANE_LOG_FORMAT: "json" });

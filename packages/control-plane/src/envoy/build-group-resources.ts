@@ -5,6 +5,7 @@ import { buildListenerResources } from "./build-listener-resources.ts";
 import { buildServiceResources } from "./build-service-resources.ts";
 import { buildSecret } from "./build-secret.ts";
 import type { BuiltResource } from "./built-resource.ts";
+import type { Steps } from "../model/time-slice.ts";
 
 /**
  * Memo of built resources, by object. A listener or service that appears in several
@@ -21,11 +22,20 @@ export function createBuildMemo(): BuildMemo {
   return { listeners: new Map(), services: new Map(), secrets: new Map() };
 }
 
-/** Every resource of one group, sorted in ADS push order (CDS, EDS, LDS, RDS, ...) then by name. */
-export function buildGroupResources(group: GraphGroup, memo: BuildMemo = createBuildMemo()): BuiltResource[] {
+/**
+ * Every resource of one group, sorted in ADS push order (CDS, EDS, LDS, RDS, ...) then by name;
+ * the steps yield between services and listeners (model/time-slice.ts).
+ */
+export function* buildGroupResources(group: GraphGroup, memo: BuildMemo = createBuildMemo()): Steps<BuiltResource[]> {
   const out: BuiltResource[] = [];
-  for (const s of group.services) out.push(...memoized(memo.services, s.name, graphKey(s), () => buildServiceResources(s)));
-  for (const l of group.listeners) out.push(...memoized(memo.listeners, l.name, graphKey(l), () => buildListenerResources(l)));
+  for (const s of group.services) {
+    yield;
+    out.push(...memoized(memo.services, s.name, graphKey(s), () => buildServiceResources(s)));
+  }
+  for (const l of group.listeners) {
+    yield;
+    out.push(...memoized(memo.listeners, l.name, graphKey(l), () => buildListenerResources(l)));
+  }
   for (const x of group.secrets) out.push(...memoized(memo.secrets, x.name, graphKey(x), () => [secretResource(x)]));
   for (const r of group.raw) {
     const owner = `RawResource/${r.name}`;

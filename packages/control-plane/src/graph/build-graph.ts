@@ -12,6 +12,7 @@ import { References } from "./references.ts";
 import { assignGroups, type GroupPlan } from "./assign-groups.ts";
 import { findListenerConflicts, findDomainConflicts } from "./find-conflicts.ts";
 import { checkRawResources } from "./check-raw-resources.ts";
+import { runToEnd, type Steps } from "../model/time-slice.ts";
 
 export interface GraphResult {
   graph: Graph;
@@ -29,15 +30,19 @@ type Of<K extends ValidObject["kind"]> = Extract<ValidObject, { kind: K }>;
  * settled for the objects a change does not touch, then by name order, so the outcome
  * never depends on input order.
  */
-export function buildGraph(
-  objects: readonly ValidObject[],
-  options: {
-    refused: ReadonlySet<string>;
-    allowRawFilename?: boolean;
-    /** objectKeys a change adds or modifies: they lose conflicts with objects it does not touch (find-conflicts.ts conflictOrder). */
-    changed?: ReadonlySet<string>;
-  },
-): GraphResult {
+export function buildGraph(objects: readonly ValidObject[], options: GraphOptions): GraphResult {
+  return runToEnd(buildGraphSteps(objects, options));
+}
+
+export interface GraphOptions {
+  readonly refused: ReadonlySet<string>;
+  readonly allowRawFilename?: boolean;
+  /** objectKeys a change adds or modifies: they lose conflicts with objects it does not touch (find-conflicts.ts conflictOrder). */
+  readonly changed?: ReadonlySet<string>;
+}
+
+/** The steps of buildGraph, yielding between its phases (model/time-slice.ts; issue 14). */
+export function* buildGraphSteps(objects: readonly ValidObject[], options: GraphOptions): Steps<GraphResult> {
   const byKind = new Map<Kind, Map<string, ValidObject>>();
   for (const o of [...objects].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     let m = byKind.get(o.kind);
@@ -51,9 +56,11 @@ export function buildGraph(
   const conflicts: Diagnostic[] = [];
   let dropped = new Set(options.refused);
   for (;;) {
+    yield;
     const refs = new References(names, dropped);
     const diagnostics: Diagnostic[] = [];
     resolveReferences(refs, all, diagnostics);
+    yield;
     const plans = assignGroups({
       listeners: refs.aliveNames(Kind.Listener),
       raw: refs.aliveNames(Kind.RawResource),
@@ -65,7 +72,11 @@ export function buildGraph(
       ...findListenerConflicts(plans, listeners, options.changed),
       ...findDomainConflicts(routes, options.changed),
     ];
-    const groups = found.length > 0 ? [] : plans.map((p) => assembleGroup(p, refs, all));
+    const groups: GraphGroup[] = [];
+    for (const p of found.length > 0 ? [] : plans) {
+      yield;
+      groups.push(assembleGroup(p, refs, all));
+    }
     if (found.length === 0) {
       found.push(...checkRawResources(groups, { allowFilename: options.allowRawFilename === true }));
     }

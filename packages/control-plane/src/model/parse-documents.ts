@@ -1,8 +1,9 @@
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from "yaml";
+import { Composer, isMap, isScalar, isSeq, LineCounter, Parser, type Document } from "yaml";
 import { checkEnvelope } from "./check-envelope.ts";
 import { formatPath, parsePath, type PathSegment } from "./field-path.ts";
 import { objectKey, type Diagnostic, type ModelObject, type SourceRef } from "./model-object.ts";
 import { findTooDeep } from "./nesting-depth.ts";
+import { runToEnd, type Steps } from "./time-slice.ts";
 
 /** Alias expansions allowed per document: YAML's "billion laughs" must not exhaust memory (issue 14). */
 export const maxAliasCount = 100;
@@ -31,6 +32,11 @@ export interface ParseResult {
  * a document that cannot be identified (no kind or metadata.name) is left out.
  */
 export function parseDocuments(text: string, options: ParseOptions = {}): ParseResult {
+  return runToEnd(parseDocumentSteps(text, options));
+}
+
+/** The steps of parseDocuments: one per document. The YAML stream is parsed lazily, document by document. */
+export function* parseDocumentSteps(text: string, options: ParseOptions): Steps<ParseResult> {
   const lineCounter = new LineCounter();
   const objects: ModelObject[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -55,10 +61,10 @@ export function parseDocuments(text: string, options: ParseOptions = {}): ParseR
     });
     return { objects, diagnostics, sources, locate: () => undefined };
   }
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  // parseAllDocuments returns an EmptyStream (not an array) for empty input.
-  const list: Document[] = Array.isArray(docs) ? docs : [];
-  for (const doc of list) {
+  // What parseAllDocuments does, one document at a time instead of all at once.
+  const composer = new Composer({ prettyErrors: false, uniqueKeys: true });
+  for (const doc of composer.compose(new Parser(lineCounter.addNewLine).parse(text))) {
+    yield;
     const start = doc.contents?.range?.[0] ?? doc.range?.[0] ?? 0;
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {

@@ -44,7 +44,7 @@ test("a change bringing an expired certificate is refused; a stored one that exp
     const farFuture = now + 10 * 365 * 24 * 3600 * 1000;
     const present = now;
     now = farFuture;
-    const refused = reconciler.change({ upserts: objects(8081), source: "test" });
+    const refused = await reconciler.change({ upserts: objects(8081), source: "test" });
     assert.equal(refused.accepted, false);
     const d = refused.diagnostics.find((x) => x.code === "tls.expired");
     assert.deepEqual(d && { severity: d.severity, object: d.object, path: d.path }, { severity: "error", object: "Secret/web-cert", path: "spec.tlsCertificate.certificate" });
@@ -53,10 +53,10 @@ test("a change bringing an expired certificate is refused; a stored one that exp
 
     // The same certificate once it is valid (here: the clock back): accepted, not a stale verdict of the compiler.
     now = present;
-    assert.equal(reconciler.change({ upserts: objects(8081), source: "test" }).accepted, true);
+    assert.equal((await reconciler.change({ upserts: objects(8081), source: "test" })).accepted, true);
     // Time passes: the stored certificate expires. Another change is still accepted, with a warning.
     now = farFuture;
-    const later = reconciler.change({ upserts: [o("Service", "web", { endpoints: [{ address: "127.0.0.1", port: 8082 }] })], source: "test" });
+    const later = await reconciler.change({ upserts: [o("Service", "web", { endpoints: [{ address: "127.0.0.1", port: 8082 }] })], source: "test" });
     assert.equal(later.accepted, true, JSON.stringify(later.diagnostics));
     await reconciler.flush();
     assert.equal(reconciler.state().rejected.length, 0, "the listener and its Secret keep being served");

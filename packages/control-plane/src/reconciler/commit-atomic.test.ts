@@ -41,7 +41,7 @@ it("an apply referencing X and a concurrent delete of X never leave a dangling r
     commit(change, options) {
       if (!interleaved && change.upserts?.some((o) => o.kind === "Route")) {
         interleaved = true;
-        const deleted = b.change({ deletes: ["Service/x"], source: "b" });
+        const deleted = b.changeNow({ deletes: ["Service/x"], source: "b" });
         assert.equal(deleted.accepted, true, JSON.stringify(deleted.diagnostics));
       }
       return storeA.commit(change, options);
@@ -49,8 +49,8 @@ it("an apply referencing X and a concurrent delete of X never leave a dangling r
   };
   const a = writer(racing);
   try {
-    assert.equal(a.change({ upserts: [listener, service], source: "a" }).accepted, true);
-    const outcome = a.change({ upserts: [route], source: "a" });
+    assert.equal((await a.change({ upserts: [listener, service], source: "a" })).accepted, true);
+    const outcome = await a.change({ upserts: [route], source: "a" });
     assert.ok(interleaved);
     assert.equal(outcome.accepted, false, "the apply must be judged against the store with X deleted");
     assert.ok(outcome.diagnostics.some((d) => d.severity === "error" && d.message.includes("x")), JSON.stringify(outcome.diagnostics));
@@ -61,8 +61,8 @@ it("an apply referencing X and a concurrent delete of X never leave a dangling r
     assert.deepEqual(keys, ["Listener/l"]);
 
     // The other order: the Route is stored first, so the delete of X is the one refused.
-    assert.equal(a.change({ upserts: [service, route], source: "a" }).accepted, true);
-    const deleteNow = b.change({ deletes: ["Service/x"], source: "b" });
+    assert.equal((await a.change({ upserts: [service, route], source: "a" })).accepted, true);
+    const deleteNow = await b.change({ deletes: ["Service/x"], source: "b" });
     assert.equal(deleteNow.accepted, false);
     assert.deepEqual(storeB.list().map((s) => s.key).sort(), ["Listener/l", "Route/to-x", "Service/x"]);
   } finally {
@@ -70,5 +70,34 @@ it("an apply referencing X and a concurrent delete of X never leave a dangling r
     await b.close();
     storeA.close();
     storeB.close();
+  }
+});
+
+it("a synchronous change (a watched file) committed while a queued change is judged in slices makes that change be judged again", async () => {
+  const dir2 = mkdtempSync(join(tmpdir(), "cp-commit-sliced-"));
+  const store = openObjectStore({ file: join(dir2, "control-plane.db") });
+  const r = writer(store);
+  try {
+    assert.equal((await r.change({ upserts: [listener, service], source: "a" })).accepted, true);
+    // Enough objects that judging takes many slices: the delete lands in the middle of it.
+    const filler: ModelObject[] = Array.from({ length: 3000 }, (_, i) => ({
+      apiVersion: "tcp.dev/v1alpha1",
+      kind: "Service",
+      metadata: { name: `f-${i}` },
+      spec: { endpoints: [{ address: "127.0.0.1", port: 1000 + (i % 60000) }] },
+    }));
+    const pending = r.change({ upserts: [route, ...filler], source: "api" });
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    const deleted = r.changeNow({ deletes: ["Service/x"], source: "file:x.yaml" });
+    assert.equal(deleted.accepted, true, JSON.stringify(deleted.diagnostics));
+    const outcome = await pending;
+    assert.equal(outcome.accepted, false, "judged again on top of the delete");
+    assert.ok(outcome.rejected.includes("Route/to-x"), JSON.stringify(outcome.rejected));
+    assert.deepEqual(store.list().map((s) => s.key), ["Listener/l"]);
+  } finally {
+    await r.close();
+    store.close();
+    rmSync(dir2, { recursive: true, force: true });
   }
 });

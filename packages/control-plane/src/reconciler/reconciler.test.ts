@@ -24,7 +24,7 @@ describe("reconciler", () => {
 
   it("pushes one snapshot per node group and keys nodes by their group", async () => {
     await using s = setup();
-    const outcome = s.reconciler.change({ upserts: example("node-groups.yaml"), source: "test" });
+    const outcome = await s.reconciler.change({ upserts: example("node-groups.yaml"), source: "test" });
     assert.equal(outcome.accepted, true, JSON.stringify(outcome.diagnostics));
     await s.reconciler.flush();
     assert.deepEqual(s.cache.keys().sort(), ["edge", "internal", "internal-by-id"]);
@@ -36,8 +36,8 @@ describe("reconciler", () => {
 
   it("refuses a delete that would break an object still referencing it", async () => {
     await using s = setup();
-    assert.equal(s.reconciler.change({ upserts: example("scenario-2.yaml"), source: "test" }).accepted, true);
-    const del = s.reconciler.change({ deletes: ["Service/example_proxy_cluster"], source: "test" });
+    assert.equal((await s.reconciler.change({ upserts: example("scenario-2.yaml"), source: "test" })).accepted, true);
+    const del = await s.reconciler.change({ deletes: ["Service/example_proxy_cluster"], source: "test" });
     assert.equal(del.accepted, false);
     assert.ok(del.rejected.length > 0, "the route that uses the service is named");
     assert.ok(del.diagnostics.some((d) => d.severity === "error" && d.object !== undefined && del.rejected.includes(d.object)));
@@ -52,14 +52,14 @@ describe("reconciler", () => {
       o("Listener", "web", { protocol: "HTTP", address: "127.0.0.1", port: 8080 }),
       o("Route", "site", { listeners: ["web"], domains: ["example.com"], routes: [{ match: { prefix: "/" }, backends: [{ service: "backend" }] }] }),
     ];
-    assert.equal(s.reconciler.change({ upserts: live, source: "test" }).accepted, true);
+    assert.equal((await s.reconciler.change({ upserts: live, source: "test" })).accepted, true);
     // "aaa" sorts before "web" and "another" before "site": name order would blame the live objects.
     for (const [added, code] of [
       [o("Listener", "aaa", { protocol: "HTTP", address: "127.0.0.1", port: 8080 }), "listener.port_conflict"],
       [o("Route", "another", { listeners: ["web"], domains: ["example.com"], routes: [{ match: { prefix: "/" }, backends: [{ service: "backend" }] }] }), "route.domain_conflict"],
     ] as const) {
       const key = `${(added as { kind: string }).kind}/${(added as { metadata: { name: string } }).metadata.name}`;
-      for (const outcome of [s.reconciler.diff({ upserts: [added], source: "test" }), s.reconciler.change({ upserts: [added], source: "test" })]) {
+      for (const outcome of [await s.reconciler.diff({ upserts: [added], source: "test" }), await s.reconciler.change({ upserts: [added], source: "test" })]) {
         assert.equal(outcome.accepted, false);
         assert.deepEqual(outcome.rejected, [key]);
         const errors = outcome.diagnostics.filter((d) => d.severity === "error");
@@ -73,12 +73,12 @@ describe("reconciler", () => {
   it("diffs a candidate change per node group, by resource content", async () => {
     await using s = setup();
     const objects = example("scenario-2.yaml");
-    s.reconciler.change({ upserts: objects, source: "test" });
+    await s.reconciler.change({ upserts: objects, source: "test" });
     await s.reconciler.flush();
     const service = objects.find((o) => o.kind === "Service");
     assert.ok(service);
     const moved = { ...service, spec: { ...service.spec, endpoints: [{ address: "127.0.0.1", port: 9999 }] } };
-    const d = s.reconciler.diff({ upserts: [moved], source: "test" });
+    const d = await s.reconciler.diff({ upserts: [moved], source: "test" });
     assert.equal(d.accepted, true);
     assert.deepEqual(d.changes, [{ key: "Service/example_proxy_cluster", action: "updated" }]);
     assert.deepEqual(
@@ -86,7 +86,7 @@ describe("reconciler", () => {
       [["default", ["changed ClusterLoadAssignment example_proxy_cluster"]]],
     );
     assert.equal(s.store.currentRevision(), 1, "diff stores nothing");
-    assert.deepEqual(s.reconciler.diff({ upserts: objects, source: "test" }).groups, []);
+    assert.deepEqual((await s.reconciler.diff({ upserts: objects, source: "test" })).groups, []);
   });
 
   it("on start, pushes what is stored with the same versions as before", async () => {
@@ -94,7 +94,7 @@ describe("reconciler", () => {
     const first = openObjectStore({ file });
     const cache1 = createSnapshotCache();
     const r1 = createReconciler({ store: first, cache: cache1, debounceMs: 5 });
-    r1.change({ upserts: example("scenario-2.yaml"), source: "test" });
+    await r1.change({ upserts: example("scenario-2.yaml"), source: "test" });
     await r1.flush();
     const v1 = cache1.getSnapshot("default")?.version;
     await r1.close();

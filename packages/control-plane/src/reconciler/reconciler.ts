@@ -1,8 +1,10 @@
-import { createSnapshot, type Snapshot, type SnapshotCache } from "@ts-control-plane/xds";
+import { createSnapshot, encodeSnapshotResource, type Snapshot, type SnapshotCache } from "@ts-control-plane/xds";
 import { createCompiler, matchNodeGroup, type CompileOptions, type CompileResult, type Compiler, type NodeGroupConfig } from "../compile.ts";
 import type { Diagnostic, ModelObject } from "../model/model-object.ts";
 import { certificateTimeCodes } from "../model/pem.ts";
-import type { ChangePreview, ChangeSet, ObjectStore, RevisionChange, RevisionInfo } from "../store/object-store.ts";
+import { runSliced, type Steps } from "../model/time-slice.ts";
+import { setImmediate } from "node:timers/promises";
+import type { ChangePreview, ChangeSet, CommitResult, ObjectStore, RevisionChange, RevisionInfo } from "../store/object-store.ts";
 import { rollbackChange } from "../store/rollback-change.ts";
 import { diffSnapshots, type GroupDiff } from "./diff-snapshots.ts";
 import { oneLineLog } from "../log/one-line.ts";
@@ -76,11 +78,24 @@ export interface NodeIdentity {
 export interface Reconciler {
   /** Compiles the stored objects and sets every group's snapshot; call before serving xDS. */
   start(): Promise<void>;
-  /** Validates a change against the current objects and stores it when nothing breaks. Synchronous: one writer. */
-  change(request: ChangeRequest): ChangeOutcome;
-  rollback(to: number, options?: { dryRun?: boolean; source?: string }): ChangeOutcome;
-  /** Which Envoy resources a change would add, change or remove, per node group. */
-  diff(request: ChangeSet): DiffOutcome;
+  /**
+   * Validates a change against the current objects and stores it when nothing breaks.
+   * Changes are queued and judged one at a time; the judging (compile, encoding) gives
+   * the event loop a turn every few milliseconds, so a 20,000-object apply does not stall
+   * xDS streams or /healthz (issue 14). What was judged is what is committed: the commit
+   * checks, inside the store's write transaction, that no other writer committed since,
+   * and judges again there if one did.
+   */
+  change(request: ChangeRequest): Promise<ChangeOutcome>;
+  /**
+   * `change` in one go, without giving the event loop a turn: for the file sources and
+   * startup, which read their files synchronously. Safe next to a queued change being
+   * judged: that one's commit sees the new revision and judges again.
+   */
+  changeNow(request: ChangeRequest): ChangeOutcome;
+  rollback(to: number, options?: { dryRun?: boolean; source?: string }): Promise<ChangeOutcome>;
+  /** Which Envoy resources a change would add, change or remove, per node group (queued like `change`). */
+  diff(request: ChangeSet): Promise<DiffOutcome>;
   /** The snapshot cache key of a node: its node group. */
   nodeGroupOf(node: NodeIdentity): string;
   /** What the cache holds now. */
@@ -106,7 +121,33 @@ function build(compiler: Compiler, objects: readonly ModelObject[], changed?: Re
   // One incremental compiler for the reconciler's life: an endpoint-only change
   // skips full translation, and unchanged resources keep their message objects,
   // whose encodings the library reuses.
-  const result = compiler.compile(objects, changed === undefined ? {} : { changed });
+  return snapshotsOf(compiler.compile(objects, changed === undefined ? {} : { changed }));
+}
+
+/** build, giving the event loop a turn during the compile and between encodings (issue 14). */
+async function buildSliced(compiler: Compiler, objects: readonly ModelObject[], changed?: ReadonlySet<string>): Promise<Built> {
+  const result = await compiler.compileSliced(objects, changed === undefined ? {} : { changed });
+  // createSnapshot encodes every new message in one go (40,000 resources: ~0.4 s); encoded here a
+  // few at a time first, the snapshot finds them in the library's cache.
+  await runSliced(encodeSteps(result));
+  await setImmediate();
+  return snapshotsOf(result);
+}
+
+function* encodeSteps(result: CompileResult): Steps<void> {
+  for (const group of result.groups) {
+    for (const message of group.resources) {
+      yield;
+      try {
+        encodeSnapshotResource(message);
+      } catch {
+        // createSnapshot throws it again, where it becomes a diagnostic.
+      }
+    }
+  }
+}
+
+function snapshotsOf(result: CompileResult): Built {
   const snapshots = new Map<string, Snapshot>();
   const problems: Diagnostic[] = [];
   for (const group of result.groups) {
@@ -125,6 +166,22 @@ function build(compiler: Compiler, objects: readonly ModelObject[], changed?: Re
   }
   return { result, snapshots, problems };
 }
+
+interface Judged {
+  readonly built: Built;
+  /** Object keys the change would break. */
+  readonly refused: string[];
+  readonly diagnostics: Diagnostic[];
+}
+
+interface Verdict {
+  readonly preview: ChangePreview;
+  readonly judged: Judged;
+}
+
+const changedKeys = (preview: ChangePreview): Set<string> => new Set(preview.changes.map((c) => c.key));
+
+const isAccepted = (judged: Pick<Judged, "built" | "refused">): boolean => judged.refused.length === 0 && judged.built.problems.length === 0;
 
 function selectorsOf(groups: readonly NodeGroupConfig[]): string {
   // Identities too: a change to who may be a group must re-authorize open streams (XdsServer.rekey).
@@ -148,6 +205,13 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     metrics?.compiled(performance.now() - started);
     return built;
   };
+  /** compile in slices; its time counts the turns it gives away too (the time the change waited for it). */
+  const compileSliced = async (objects: readonly ModelObject[], changed?: ReadonlySet<string>): Promise<Built> => {
+    const started = performance.now();
+    const built = await buildSliced(compiler, objects, changed);
+    metrics?.compiled(performance.now() - started);
+    return built;
+  };
   let pushed: PushedState = { revision: 0, groups: [], snapshots: new Map(), rejected: [] };
   /** Compile of the stored objects as of `current.revision`: the baseline a change is judged against. */
   let current: { revision: number; built: Built } | undefined;
@@ -165,6 +229,22 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       current = { revision, built: compile(store.list().map((s) => s.object)) };
     }
     return current.built;
+  };
+  /** baseline, compiled in slices when it is stale (a restart, another writer). */
+  const baselineSliced = async (): Promise<{ revision: number; built: Built }> => {
+    const revision = store.currentRevision();
+    if (current === undefined || current.revision !== revision) {
+      const built = await compileSliced(store.list().map((s) => s.object));
+      current = { revision, built };
+    }
+    return current;
+  };
+  /** Changes and diffs, one at a time in arrival order: two are never judged or committed interleaved. */
+  let queue: Promise<unknown> = Promise.resolve();
+  const queued = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => {});
+    return run;
   };
 
   async function push(): Promise<void> {
@@ -233,10 +313,18 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     }, debounceMs);
   }
 
-  function judge(objects: readonly ModelObject[], changed: ReadonlySet<string>): { built: Built; refused: string[]; diagnostics: Diagnostic[] } {
+  function judge(objects: readonly ModelObject[], changed: ReadonlySet<string>): Judged {
     const before = new Set(baseline().result.rejected);
     // The objects the change touches lose conflicts with live ones: the error is theirs (issue 8).
-    const built = compile(objects, changed);
+    return verdictOf(compile(objects, changed), changed, before);
+  }
+
+  /** judge in slices, against the baseline of `base`. */
+  async function judgeSliced(objects: readonly ModelObject[], changed: ReadonlySet<string>, base: Built): Promise<Judged> {
+    return verdictOf(await compileSliced(objects, changed), changed, new Set(base.result.rejected));
+  }
+
+  function verdictOf(built: Built, changed: ReadonlySet<string>, before: ReadonlySet<string>): Judged {
     // A certificate outside its validity window is a warning in compile() (time passing must never take a
     // serving listener down), but the object that brings it is refused: clients would refuse it at once.
     const outOfDate = built.result.diagnostics.filter((d) => d.object !== undefined && changed.has(d.object) && certificateTimeCodes.has(d.code));
@@ -253,16 +341,15 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     return { built, refused, diagnostics };
   }
 
-  function change(request: ChangeRequest): ChangeOutcome {
+  function changeNow(request: ChangeRequest): ChangeOutcome {
     const dryRun = request.dryRun ?? false;
-    let verdict: { preview: ChangePreview; judged: ReturnType<typeof judge> } | undefined;
+    let verdict: Verdict | undefined;
     let judgingMs = 0;
     const decide = (preview: ChangePreview): boolean => {
       const judgingFrom = performance.now();
-      const judged = judge(preview.objects, new Set(preview.changes.map((c) => c.key)));
+      verdict = { preview, judged: judge(preview.objects, changedKeys(preview)) };
       judgingMs += performance.now() - judgingFrom;
-      verdict = { preview, judged };
-      return judged.refused.length === 0 && judged.built.problems.length === 0;
+      return isAccepted(verdict.judged);
     };
     if (dryRun) decide(store.preview(request));
     // Judged inside the store's write transaction: what is checked is exactly what is written,
@@ -272,6 +359,42 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     // Store latency is the transaction's own time: the compile that judges the change inside it is counted as a compile.
     if (!dryRun) metrics?.committed(performance.now() - commitFrom - judgingMs, { changed: committed?.changed === true });
     if (verdict === undefined) throw new Error("the store did not judge the change");
+    return outcomeOf(verdict, dryRun, committed);
+  }
+
+  async function changeSliced(request: ChangeRequest): Promise<ChangeOutcome> {
+    const dryRun = request.dryRun ?? false;
+    const base = await baselineSliced();
+    const revision = store.currentRevision();
+    const preview = await store.previewSliced(request);
+    let verdict: Verdict = { preview, judged: await judgeSliced(preview.objects, changedKeys(preview), base.built) };
+    if (dryRun) return outcomeOf(verdict, true, undefined);
+    // The commit (20,000 rows: ~80 ms, one transaction) gets a turn of its own.
+    await setImmediate();
+    let judgingMs = 0;
+    const commitFrom = performance.now();
+    const committed = store.commit(request, {
+      accept: (now) => {
+        // Judged against `revision` outside the transaction; a writer that committed since (another
+        // process on this store, a file change taken meanwhile) means judging again, here, on what
+        // is written: check and commit stay one step (issue 14: no dangling reference).
+        if (store.currentRevision() !== revision || base.revision !== revision) {
+          const judgingFrom = performance.now();
+          verdict = { preview: now, judged: judge(now.objects, changedKeys(now)) };
+          judgingMs += performance.now() - judgingFrom;
+        }
+        return isAccepted(verdict.judged);
+      },
+    });
+    // Store latency is the transaction's own time: a judgment inside it is counted as a compile.
+    metrics?.committed(performance.now() - commitFrom - judgingMs, { changed: committed.changed });
+    const outcome = outcomeOf(verdict, false, committed);
+    // The push and the caller's reply (20,000 changes to write out) each get a turn of their own too.
+    await setImmediate();
+    return outcome;
+  }
+
+  function outcomeOf(verdict: Verdict, dryRun: boolean, committed: CommitResult | undefined): ChangeOutcome {
     const { preview, judged } = verdict;
     const { refused, diagnostics, built } = judged;
     const accepted = refused.length === 0 && built.problems.length === 0;
@@ -295,21 +418,27 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     async start() {
       await kick();
     },
-    change,
+    change: (request) => queued(() => changeSliced(request)),
+    changeNow,
     rollback(to, opts = {}) {
-      const request = rollbackChange(store, to, opts.source === undefined ? {} : { source: opts.source });
-      return change({ ...request, ...(opts.dryRun !== undefined ? { dryRun: opts.dryRun } : {}) });
+      return queued(() => {
+        const request = rollbackChange(store, to, opts.source === undefined ? {} : { source: opts.source });
+        return changeSliced({ ...request, ...(opts.dryRun !== undefined ? { dryRun: opts.dryRun } : {}) });
+      });
     },
     diff(request) {
-      const preview = store.preview(request);
-      const { refused, diagnostics, built } = judge(preview.objects, new Set(preview.changes.map((c) => c.key)));
-      return {
-        accepted: refused.length === 0 && built.problems.length === 0,
-        diagnostics,
-        rejected: refused,
-        changes: preview.changes,
-        groups: diffSnapshots(baseline().snapshots, built.snapshots),
-      };
+      return queued(async () => {
+        const base = await baselineSliced();
+        const preview = store.preview(request);
+        const { refused, diagnostics, built } = await judgeSliced(preview.objects, changedKeys(preview), base.built);
+        return {
+          accepted: isAccepted({ refused, built }),
+          diagnostics,
+          rejected: refused,
+          changes: preview.changes,
+          groups: diffSnapshots(base.built.snapshots, built.snapshots),
+        };
+      });
     },
     nodeGroupOf(node) {
       const metadata = node.metadata === undefined ? {} : { metadata: { ...node.metadata } };
@@ -327,6 +456,8 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       await kick();
     },
     async close() {
+      // A change under way finishes (stored, or refused) before the store can be closed under it.
+      await queue;
       closed = true;
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;

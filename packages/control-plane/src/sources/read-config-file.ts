@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Diagnostic, ModelObject, SourceRef } from "../model/model-object.ts";
-import { parseDocuments } from "../model/parse-documents.ts";
+import { type ParseResult, parseDocumentSteps } from "../model/parse-documents.ts";
+import { runSliced, runToEnd, type Steps } from "../model/time-slice.ts";
 import { resolveFileReferences } from "./resolve-file-references.ts";
 
 export interface ParsedConfig {
@@ -15,15 +16,32 @@ export interface ParsedConfig {
   readonly locate: (key: string, path?: string) => SourceRef | undefined;
 }
 
+export interface ParseConfigOptions {
+  readonly file?: string;
+  readonly baseDir: string;
+  readonly readFiles?: boolean;
+}
+
 /** Parses a YAML/JSON text of objects and inlines the files they reference. Never throws on user input. */
-export function parseConfigText(text: string, options: { file?: string; baseDir: string; readFiles?: boolean }): ParsedConfig {
-  const parsed = parseDocuments(text, options.file === undefined ? {} : { file: options.file });
+export function parseConfigText(text: string, options: ParseConfigOptions): ParsedConfig {
+  return runToEnd(parseConfigSteps(text, options));
+}
+
+/** parseConfigText, giving the event loop a turn between documents now and then (a large API body, issue 14). */
+export function parseConfigTextSliced(text: string, options: ParseConfigOptions): Promise<ParsedConfig> {
+  return runSliced(parseConfigSteps(text, options));
+}
+
+function* parseConfigSteps(text: string, options: ParseConfigOptions): Steps<ParsedConfig> {
+  const parsed: ParseResult = yield* parseDocumentSteps(text, options.file === undefined ? {} : { file: options.file });
   const diagnostics = [...parsed.diagnostics];
-  const objects = parsed.objects.map((o) => {
+  const objects: ModelObject[] = [];
+  for (const o of parsed.objects) {
+    yield;
     const r = resolveFileReferences(o, { baseDir: options.baseDir, ...(options.readFiles !== undefined ? { readFiles: options.readFiles } : {}) });
     for (const d of r.diagnostics) diagnostics.push(withSource(d, parsed.locate));
-    return r.object;
-  });
+    objects.push(r.object);
+  }
   return { file: options.file, exists: true, objects, diagnostics, locate: parsed.locate };
 }
 

@@ -7,6 +7,7 @@ import { canonicalJson } from "./canonical-json.ts";
 import { checkStoreDb, sqliteResultCode, storeSchemaVersion } from "./check-store-db.ts";
 import { StoreError, StoreErrorCode } from "./store-error.ts";
 import { writeStoreState } from "./store-state-marker.ts";
+import { runSliced, runToEnd, type Steps } from "../model/time-slice.ts";
 
 /** One object as stored now. */
 export interface StoredObject {
@@ -94,6 +95,11 @@ export interface ObjectStore {
   purge(options: { before: number }): PurgeResult;
   /** What the change would do, without writing (same checks as commit, including conflicts). */
   preview(change: ChangeSet): ChangePreview;
+  /**
+   * preview, giving the event loop a turn now and then (20,000 objects, issue 14). A commit
+   * of the same change set object that follows at the same revision reuses this plan.
+   */
+  previewSliced(change: ChangeSet): Promise<ChangePreview>;
   /** Throws StoreError `disk_full` when SQLite reports SQLITE_FULL; the store stays usable. */
   commit(change: ChangeSet, options?: CommitOptions): CommitResult;
   close(): void;
@@ -279,8 +285,21 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
     return cached.byKey;
   }
 
+  /**
+   * The last plan made by previewSliced, for commit to reuse when it commits that very change
+   * set at the same revision: planning 20,000 objects again would hold the write transaction,
+   * and the event loop, another 100 ms (issue 14).
+   */
+  let planned: { change: ChangeSet; revision: number; plan: Plan } | undefined;
+
   /** Resolves a change set against the stored objects: the effective changes, after conflict checks. */
-  function plan(change: ChangeSet): { changes: (RevisionChange & { body?: string })[]; objects: Map<string, ModelObject> } {
+  function plan(change: ChangeSet): Plan {
+    const revision = currentRevision();
+    if (planned !== undefined && planned.change === change && planned.revision === revision) return planned.plan;
+    return runToEnd(planSteps(change));
+  }
+
+  function* planSteps(change: ChangeSet): Steps<Plan> {
     const current = currentObjects();
     for (const [key, expected] of Object.entries(change.expectedRevisions ?? {})) {
       const actual = current.get(key)?.revision ?? 0;
@@ -295,6 +314,7 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
     const changes: (RevisionChange & { body?: string })[] = [];
     const seen = new Set<string>();
     for (const object of change.upserts ?? []) {
+      yield;
       const key = objectKey(object);
       if (seen.has(key)) throw new StoreError(StoreErrorCode.InvalidArgument, `${key} appears twice in one change`);
       seen.add(key);
@@ -378,16 +398,26 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
       return { revisions, versions, oldest: oldestRevision() };
     },
     preview(change) {
-      const { changes, objects } = plan(change);
-      return { objects: [...objects.values()], changes: changes.map(({ key, action }) => ({ key, action })) };
+      return previewOf(plan(change));
+    },
+    async previewSliced(change) {
+      const revision = currentRevision();
+      const made = await runSliced(planSteps(change));
+      // Kept only when no write came in between: then it is exactly what commit would plan.
+      planned = currentRevision() === revision ? { change, revision, plan: made } : undefined;
+      return previewOf(made);
     },
     commit(change, commitOptions = {}) {
+      const reuse = planned?.change === change ? planned : undefined;
+      planned = undefined;
       const maxPages = options.maxPageCount?.();
       if (maxPages !== undefined) db.exec(`PRAGMA max_page_count = ${Math.max(1, Math.floor(maxPages))}`);
       db.exec("BEGIN IMMEDIATE");
       try {
-        const { changes, objects } = plan(change);
-        if (commitOptions.accept !== undefined && !commitOptions.accept({ objects: [...objects.values()], changes: changes.map(({ key, action }) => ({ key, action })) })) {
+        // Read inside the transaction: a plan made before another writer's commit is planned again.
+        const made = reuse !== undefined && reuse.revision === currentRevision() ? reuse.plan : plan(change);
+        const { changes, objects } = made;
+        if (commitOptions.accept !== undefined && !commitOptions.accept(previewOf(made))) {
           db.exec("ROLLBACK");
           return { changed: false, revision: undefined };
         }
@@ -397,7 +427,8 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
         }
         const revision = currentRevision() + 1;
         const summary = change.summary ?? summarize(changes);
-        q.insertRevision.run(revision, new Date().toISOString(), change.source, summary);
+        const createdAt = new Date().toISOString();
+        q.insertRevision.run(revision, createdAt, change.source, summary);
         for (const c of changes) {
           const stored = seal(c.body ?? null);
           q.insertVersion.run(revision, c.key, c.action, stored);
@@ -416,7 +447,8 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
           cached.revision = revision;
         } else cached = undefined;
         writeState(revision);
-        return { changed: true, revision: toInfo(q.revision.get(revision) ?? {}) };
+        // What was just written, without reading 20,000 rows back (toInfo's query gives the same: the changes are sorted by key).
+        return { changed: true, revision: { revision, createdAt, source: change.source, summary, changes: changes.map(({ key, action }) => ({ key, action })) } };
       } catch (error) {
         // SQLite rolls a transaction back by itself on SQLITE_FULL; a second ROLLBACK would
         // replace the real cause with "cannot rollback - no transaction is active" (issue 14).
@@ -432,6 +464,15 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
     },
     close: () => db.close(),
   };
+}
+
+interface Plan {
+  readonly changes: (RevisionChange & { body?: string })[];
+  readonly objects: Map<string, ModelObject>;
+}
+
+function previewOf(plan: Plan): ChangePreview {
+  return { objects: [...plan.objects.values()], changes: plan.changes.map(({ key, action }) => ({ key, action })) };
 }
 
 function purgedError(revision: number, oldest: number): StoreError {

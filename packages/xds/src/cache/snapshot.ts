@@ -130,6 +130,16 @@ function findRuleViolations(byType: ReadonlyMap<string, ReadonlyMap<string, Enco
   return problems;
 }
 
+/**
+ * Encodes a message as {@link createSnapshot} does, sharing its encodings: a caller
+ * with many new messages can encode them a few at a time between event-loop turns,
+ * and the snapshot built from them afterwards finds each one already encoded.
+ * Throws XdsError "invalid_resource" for a message that is not an xDS resource type.
+ */
+export function encodeSnapshotResource(message: Message): EncodedResource {
+  return encodeMessage(message);
+}
+
 function encodeMessage(message: Message): EncodedResource {
   const known = encodedByMessage.get(message);
   if (known) return known;

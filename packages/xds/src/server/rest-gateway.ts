@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { Registry } from "@bufbuild/protobuf";
+import { toBinary, type Registry } from "@bufbuild/protobuf";
+import { NodeSchema } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
+import { DiscoveryRequestSchema } from "@ts-control-plane/envoy-api/envoy/service/discovery/v3/discovery_pb";
 import type { ConfigWatcher } from "../cache/config-watcher.ts";
 import type { StatusRegistry } from "../cache/node-status.ts";
 import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
@@ -8,6 +10,11 @@ import { decodeRestRequest, RestResponseEncoder, restEncodingOf, restMediaTypes 
 import { envoyRegistry } from "../resource/envoy-registry.ts";
 import { createRestFetcher } from "./rest-fetch.ts";
 import { restDiscoveryPaths } from "./rest-paths.ts";
+import { encodedFieldBytes } from "./encoded-field-bytes.ts";
+import { checkMaxNodeBytesOption, nodeSizeRefusal } from "./node-size-limit.ts";
+
+/** The field number of DiscoveryRequest.node, to measure it on the wire. */
+const nodeFieldNumber = DiscoveryRequestSchema.field["node"]?.number ?? 0;
 
 /** Options of {@link createRestGateway}. */
 export interface RestGatewayOptions {
@@ -21,6 +28,12 @@ export interface RestGatewayOptions {
   readonly resourceVersions?: CsdsResourceVersions;
   /** Largest request body accepted; larger ones are answered 413. Default 1 MiB. */
   readonly maxRequestBytes?: number;
+  /**
+   * Largest encoded `node` a request may carry, as on the gRPC streams
+   * (XdsServerOptions.maxNodeBytes, default 256 KiB): a bigger one is answered
+   * 413 `node_too_large` naming both sizes, and status never sees it.
+   */
+  readonly maxNodeBytes?: number;
   /** Types for proto3 JSON `Any`s; by default every generated Envoy type. */
   readonly registry?: Registry;
   /** Remembered last answers, see createRestFetcher. */
@@ -47,7 +60,8 @@ export interface RestGateway {
  * application/x-protobuf; answered with a DiscoveryResponse in the same
  * encoding, selected as SotW selects, or 304 when the client has it already.
  * Errors are JSON `{ "code", "message" }`: 400 for a request that cannot be
- * served, 404 for an unknown path, 405, 413, 415 as HTTP means them.
+ * served, 404 for an unknown path, 405, 413 (a body over maxRequestBytes, or
+ * a node over maxNodeBytes), 415 as HTTP means them.
  */
 export function createRestGateway(options: RestGatewayOptions): RestGateway {
   const registry = options.registry ?? envoyRegistry();
@@ -61,6 +75,7 @@ export function createRestGateway(options: RestGatewayOptions): RestGateway {
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   const maxRequestBytes = options.maxRequestBytes ?? 1024 * 1024;
+  checkMaxNodeBytesOption(options.maxNodeBytes);
   let server: Server | undefined;
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -85,7 +100,16 @@ export function createRestGateway(options: RestGatewayOptions): RestGateway {
     }
     let result: ReturnType<typeof fetcher.fetch>;
     try {
-      result = fetcher.fetch(typeUrl, decodeRestRequest(body, encoding, registry));
+      // Binary: measured on the wire before decoding, as the streams do. JSON has no wire size
+      // of its own: the decoded node is measured as it would be encoded (the same unit).
+      const wireNode = encoding === "binary" ? encodedFieldBytes(body, nodeFieldNumber) : undefined;
+      const early = nodeSizeRefusal({ nodeBytes: wireNode, maxNodeBytes: options.maxNodeBytes, messageName: "DiscoveryRequest" });
+      if (early !== undefined) return fail(res, 413, "node_too_large", early);
+      const request = decodeRestRequest(body, encoding, registry);
+      const jsonNode = encoding === "binary" || request.node === undefined ? undefined : toBinary(NodeSchema, request.node).length;
+      const late = nodeSizeRefusal({ nodeBytes: jsonNode, maxNodeBytes: options.maxNodeBytes, messageName: "DiscoveryRequest" });
+      if (late !== undefined) return fail(res, 413, "node_too_large", late);
+      result = fetcher.fetch(typeUrl, request);
     } catch (error) {
       if (error instanceof XdsError && error.code === XdsErrorCode.InvalidArgument) return fail(res, 400, "invalid_argument", error.message);
       throw error;

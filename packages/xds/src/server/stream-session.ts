@@ -3,6 +3,7 @@ import type { Node } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base
 import type { ChangeListener, ConfigWatcher } from "../cache/config-watcher.ts";
 import { resourceType } from "../resource/resource-types.ts";
 import { encodedFieldBytes } from "./encoded-field-bytes.ts";
+import { nodeSizeRefusal } from "./node-size-limit.ts";
 import type { StreamReporter } from "./stream-reporter.ts";
 import { StatusCode, type StreamError, type StreamTransport } from "./stream-transport.ts";
 
@@ -31,17 +32,10 @@ export interface StreamSessionOptions {
    * `recheck` (what the node may be can have changed with the configuration).
    */
   readonly authorize?: (node: Node, options?: { recheck: boolean }) => string | undefined;
-  /** Largest encoded `node` a request may carry (XdsServerOptions.maxNodeBytes); default {@link defaultMaxNodeBytes}. */
+  /** Largest encoded `node` a request may carry (XdsServerOptions.maxNodeBytes); default 256 KiB (node-size-limit.ts). */
   readonly maxNodeBytes?: number;
 }
 
-/**
- * 256 KiB. Envoy 1.40's own node is about 60 KB, nearly all of it the list of
- * its extensions (measured: e2e/xds-core/node-size.test.ts), so 64 KiB would
- * leave no room for metadata; 256 KiB leaves plenty and is still a sixteenth
- * of what a client could put in a 4 MiB request.
- */
-export const defaultMaxNodeBytes = 256 * 1024;
 
 /**
  * What SotW and Delta streams share: who the node is, which cache key serves
@@ -98,13 +92,10 @@ export class StreamSession {
     // Measured on the wire, before decoding: an oversized node is never
     // materialised, let alone kept in status (issue 14).
     const nodeField = schema.field["node"];
-    const maxNode = this.#o.maxNodeBytes ?? defaultMaxNodeBytes;
     const nodeBytes = nodeField === undefined ? undefined : encodedFieldBytes(bytes, nodeField.number);
-    if (nodeBytes !== undefined && nodeBytes > maxNode) {
-      this.fail(
-        StatusCode.ResourceExhausted,
-        `the node in this ${messageName} is ${nodeBytes} bytes encoded, over the server's limit of ${maxNode} (maxNodeBytes): send less node metadata, or raise the limit`,
-      );
+    const refusal = nodeSizeRefusal({ nodeBytes, maxNodeBytes: this.#o.maxNodeBytes, messageName });
+    if (refusal !== undefined) {
+      this.fail(StatusCode.ResourceExhausted, refusal);
       return undefined;
     }
     let request: MessageShape<Desc>;

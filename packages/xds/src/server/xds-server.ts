@@ -16,6 +16,7 @@ import type { XdsHooks } from "./xds-hooks.ts";
 import type { XdsMetricsRecorder } from "./xds-metrics-recorder.ts";
 import { peerCertificateOf, streamAuthorizer, type XdsAuthorize } from "./authorize-stream.ts";
 import { createTlsCredentials, type TlsCredentials, type XdsTlsOptions } from "./tls-credentials.ts";
+import { checkMaxNodeBytesOption } from "./node-size-limit.ts";
 
 /** CSDS served beside xDS: bounds on one answer, and a rewrite of what it shows (XdsServerOptions.csds). */
 export interface XdsCsdsOptions extends CsdsLimits {
@@ -182,9 +183,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
     throw new XdsError(XdsErrorCode.InvalidArgument, `warmingTimeoutMs must be a finite number >= 0, not ${warming}`);
   }
   const maxNode = options.maxNodeBytes;
-  if (maxNode !== undefined && !(Number.isInteger(maxNode) && maxNode >= 1024)) {
-    throw new XdsError(XdsErrorCode.InvalidArgument, `maxNodeBytes must be an integer >= 1024, not ${maxNode}`);
-  }
+  checkMaxNodeBytesOption(maxNode);
   if (typeof options.csds === "object") checkCsdsLimits(options.csds);
   const status = options.status ?? new StatusRegistry();
   // CSDS must report the version that last changed each resource, not the
