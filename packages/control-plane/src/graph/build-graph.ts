@@ -9,6 +9,7 @@ import type { RouteSpec } from "../model/route-spec.ts";
 import type { TracingSpec } from "../model/tracing-spec.ts";
 import type { Graph, GraphGroup, GraphListener, GraphVirtualHost } from "./graph.ts";
 import { References } from "./references.ts";
+import { ruleServices } from "./rule-services.ts";
 import { assignGroups, type GroupPlan } from "./assign-groups.ts";
 import { findListenerConflicts, findDomainConflicts } from "./find-conflicts.ts";
 import { checkRawResources } from "./check-raw-resources.ts";
@@ -139,9 +140,7 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
       }
     });
     r.spec.routes.forEach((rule, i) => {
-      rule.backends.forEach((b, j) => {
-        ok = refs.check(key, ["spec", "routes", i, "backends", j, "service"], Kind.Service, b.service, diagnostics) && ok;
-      });
+      for (const u of ruleServices(rule)) ok = refs.check(key, ["spec", "routes", i, ...u.path], Kind.Service, u.service, diagnostics) && ok;
       const hashed = rule.backends.find((b) => {
         const policy = services.get(b.service)?.spec.lbPolicy;
         return policy === "RingHash" || policy === "Maglev";
@@ -152,7 +151,7 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
           severity: "warning",
           code: "route.no_hash_policy",
           message: `Service '${hashed.service}' balances by consistent hashing, but this route gives it nothing to hash on`,
-          hint: "add hashOn (header, cookie or sourceIp: true) to this route, or use lbPolicy: RoundRobin",
+          hint: "add hashOn (header, cookie, queryParameter or sourceIp: true) to this route, or use lbPolicy: RoundRobin",
           object: key,
           path: `spec.routes[${i}]`,
         });
@@ -231,7 +230,7 @@ function assembleGroup(plan: GroupPlan, refs: References, all: <K extends ValidO
     const routes = routesByListener.get(l.name) ?? [];
     for (const r of routes) {
       objects.add(`Route/${r.name}`);
-      for (const rule of r.spec.routes) for (const b of rule.backends) services.add(b.service);
+      for (const rule of r.spec.routes) for (const u of ruleServices(rule)) services.add(u.service);
     }
     if (l.spec.service !== undefined) services.add(l.spec.service);
     const tracing = l.spec.tracing === undefined ? undefined : tracings.get(l.spec.tracing);
@@ -291,7 +290,7 @@ function graphListener(
   accessLogs: GraphListener["accessLogs"],
 ): GraphListener {
   const virtualHosts: GraphVirtualHost[] = routes
-    .map((r) => ({ name: r.name, domains: [...r.spec.domains].sort(), rules: r.spec.routes }))
+    .map((r) => ({ name: r.name, domains: [...r.spec.domains].sort(), rules: r.spec.routes, headers: r.spec.headers }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const out: GraphListener = {
     name,
@@ -301,6 +300,8 @@ function graphListener(
     accessLogs,
     requestId: spec.requestId,
     virtualHosts,
+    upgrades: spec.upgrades,
+    headers: spec.headers,
     ...(spec.tls === undefined ? {} : { tls: spec.tls }),
     ...(spec.service === undefined ? {} : { service: spec.service }),
     ...(tracing === undefined ? {} : { tracing: { name: tracing.name, spec: tracing.spec } }),
