@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { compile } from "../compile.ts";
 import type { Diagnostic, ModelObject } from "./model-object.ts";
 import type { ListenerSpec } from "./listener-spec.ts";
 import type { RouteSpec } from "./route-spec.ts";
@@ -85,16 +84,4 @@ test("hashOn queryParameter; upgrades per rule and per HTTP listener", () => {
   assert.deepEqual((l.valid?.spec as ListenerSpec | undefined)?.upgrades, ["websocket"]);
   assert.deepEqual(errors(validateObject(obj("Listener", { protocol: "TCP", port: 80, service: "s", upgrades: ["websocket"] }))), [{ code: "listener.http_only", path: "spec.upgrades" }]);
   assert.deepEqual(errors(validateObject(obj("Listener", { protocol: "HTTP", port: 80, upgrades: ["Web Socket"] }))), [{ code: "listener.upgrade_name", path: "spec.upgrades[0]" }]);
-});
-
-test("a mirror names a Service that must exist, and its cluster is sent with the route", () => {
-  const l = obj("Listener", { protocol: "HTTP", port: 10000 });
-  const svc = (name: string): ModelObject => ({ ...obj("Service", { endpoints: [{ address: "127.0.0.1", port: 8081 }] }), metadata: { name } });
-  const r = (mirror: string): ModelObject => ({ ...obj("Route", { listeners: ["l"], routes: [{ match: { prefix: "/" }, backends: web, mirror: [{ service: mirror }] }] }), metadata: { name: "r" } });
-  const withL = { ...l, metadata: { name: "l" } };
-  const missing = compile([withL, svc("web"), r("nope")]);
-  assert.deepEqual(missing.diagnostics.filter((d) => d.severity === "error").map((d) => d.path), ["spec.routes[0].mirror[0].service"]);
-  const ok = compile([withL, svc("web"), svc("shadow"), r("shadow")]);
-  assert.deepEqual(ok.rejected, []);
-  assert.ok(ok.groups[0]?.objects.includes("Service/shadow"));
 });
