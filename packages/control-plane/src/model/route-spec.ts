@@ -44,7 +44,7 @@ export interface RouteRule {
   mirror?: MirrorSpec[];
   /** Upgrades turned on or off for this rule, overriding the listener's upgrades. */
   upgrades?: Record<string, boolean>;
-  /** Header changes for this rule only (applied after the route table's own). */
+  /** Header changes for this rule only (Envoy applies them first, then the route table's, then the listener's). */
   headers?: HeaderModifiers;
   /** Operation name of the span for this route (tracing decorator). */
   decorator?: string;
