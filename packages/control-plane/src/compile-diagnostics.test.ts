@@ -216,7 +216,7 @@ const cases: Case[] = [
   {
     name: "hashOn with two keys",
     objects: [listener(), service(), route({ hashOn: { header: "x-user", sourceIp: true } })],
-    expect: { code: "route.hash_on", object: "Route/r", path: "spec.routes[0].hashOn", hint: "keep exactly one of header: <name>, cookie: <name> or sourceIp: true" },
+    expect: { code: "route.hash_on", object: "Route/r", path: "spec.routes[0].hashOn", hint: "keep exactly one of header: <name>, cookie: <name>, queryParameter: <name> or sourceIp: true" },
   },
   {
     name: "dnsLookupFamily on a static service",

@@ -25,6 +25,7 @@ export function buildHttpConnectionManager(listener: GraphListener): HttpConnect
     generateRequestId: listener.requestId.generate,
     preserveExternalRequestId: listener.requestId.preserveExternal,
     accessLog: buildAccessLogs(listener.accessLogs),
+    upgradeConfigs: listener.upgrades.map((upgradeType) => ({ upgradeType })),
   };
   if (listener.requestId.generate) {
     init.requestIdExtension = {

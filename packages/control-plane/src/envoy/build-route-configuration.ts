@@ -4,6 +4,8 @@ import type { HeaderMatcherSchema, RouteAction_HashPolicySchema, RouteSchema } f
 import type { GraphListener } from "../graph/graph.ts";
 import { clusterName, routeConfigName } from "../graph/resource-names.ts";
 import type { HeaderMatch, RouteRule } from "../model/route-spec.ts";
+import { buildHeaderModifiers } from "./build-header-modifiers.ts";
+import { buildDirectResponse, buildMirrors, buildRedirect, buildRetryPolicy, buildRouteUpgrades } from "./build-route-action.ts";
 import { durationFromMs } from "./durations.ts";
 
 /**
@@ -14,10 +16,13 @@ import { durationFromMs } from "./durations.ts";
 export function buildRouteConfiguration(listener: GraphListener): RouteConfiguration {
   return create(RouteConfigurationSchema, {
     name: routeConfigName(listener.name),
+    // Listener-level header changes live on the route table: it serves only this listener.
+    ...buildHeaderModifiers(listener.headers),
     virtualHosts: listener.virtualHosts.map((vh) => ({
       name: vh.name,
       domains: [...vh.domains],
       routes: vh.rules.map(buildRoute),
+      ...buildHeaderModifiers(vh.headers),
     })),
   });
 }
@@ -25,6 +30,7 @@ export function buildRouteConfiguration(listener: GraphListener): RouteConfigura
 function buildRoute(rule: RouteRule): MessageInitShape<typeof RouteSchema> {
   const p = rule.match.path;
   const route: MessageInitShape<typeof RouteSchema> = {
+    ...buildHeaderModifiers(rule.headers),
     match: {
       pathSpecifier:
         p.kind === "prefix"
@@ -34,7 +40,11 @@ function buildRoute(rule: RouteRule): MessageInitShape<typeof RouteSchema> {
             : { case: "safeRegex", value: { regex: p.value } },
       headers: rule.match.headers.map(buildHeaderMatch),
     },
-    action: {
+    action: rule.redirect !== undefined
+      ? { case: "redirect", value: buildRedirect(rule.redirect) }
+      : rule.directResponse !== undefined
+        ? { case: "directResponse", value: buildDirectResponse(rule.directResponse) }
+        : {
       case: "route",
       value: {
         clusterSpecifier:
@@ -51,17 +61,12 @@ function buildRoute(rule: RouteRule): MessageInitShape<typeof RouteSchema> {
               },
         ...(rule.hostRewrite === undefined ? {} : { hostRewriteSpecifier: { case: "hostRewriteLiteral" as const, value: rule.hostRewrite } }),
         ...(rule.prefixRewrite === undefined ? {} : { prefixRewrite: rule.prefixRewrite }),
+        ...(rule.regexRewrite === undefined ? {} : { regexRewrite: { pattern: { regex: rule.regexRewrite.pattern }, substitution: rule.regexRewrite.substitution } }),
+        ...(rule.mirror === undefined ? {} : { requestMirrorPolicies: buildMirrors(rule.mirror) }),
+        ...(rule.upgrades === undefined ? {} : { upgradeConfigs: buildRouteUpgrades(rule.upgrades) }),
         ...(rule.timeoutMs === undefined ? {} : { timeout: durationFromMs(rule.timeoutMs) }),
         ...(rule.hashOn === undefined ? {} : { hashPolicy: [hashPolicy(rule.hashOn)] }),
-        ...(rule.retries === undefined
-          ? {}
-          : {
-              retryPolicy: {
-                retryOn: rule.retries.retryOn,
-                numRetries: rule.retries.attempts,
-                ...(rule.retries.perTryTimeoutMs === undefined ? {} : { perTryTimeout: durationFromMs(rule.retries.perTryTimeoutMs) }),
-              },
-            }),
+        ...(rule.retries === undefined ? {} : { retryPolicy: buildRetryPolicy(rule.retries) }),
       },
     },
   };
@@ -84,5 +89,6 @@ function buildHeaderMatch(h: HeaderMatch): MessageInitShape<typeof HeaderMatcher
 function hashPolicy(on: NonNullable<RouteRule["hashOn"]>): MessageInitShape<typeof RouteAction_HashPolicySchema> {
   if ("header" in on) return { policySpecifier: { case: "header", value: { headerName: on.header } } };
   if ("cookie" in on) return { policySpecifier: { case: "cookie", value: { name: on.cookie } } };
+  if ("queryParameter" in on) return { policySpecifier: { case: "queryParameter", value: { name: on.queryParameter } } };
   return { policySpecifier: { case: "connectionProperties", value: { sourceIp: true } } };
 }

@@ -72,7 +72,7 @@ test("warnings: a listener without routes, consistent hashing with nothing to ha
   assert.deepEqual(
     g.diagnostics.map((d) => [d.severity, d.code, d.object, d.path, d.hint]),
     [
-      ["warning", "route.no_hash_policy", "Route/r", "spec.routes[0]", "add hashOn (header, cookie or sourceIp: true) to this route, or use lbPolicy: RoundRobin"],
+      ["warning", "route.no_hash_policy", "Route/r", "spec.routes[0]", "add hashOn (header, cookie, queryParameter or sourceIp: true) to this route, or use lbPolicy: RoundRobin"],
       ["warning", "listener.no_routes", "Listener/idle", "spec", "add a Route with listeners: [idle]"],
     ],
   );

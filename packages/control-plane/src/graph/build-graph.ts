@@ -9,6 +9,7 @@ import type { RouteSpec } from "../model/route-spec.ts";
 import type { TracingSpec } from "../model/tracing-spec.ts";
 import type { Graph, GraphGroup, GraphListener, GraphVirtualHost } from "./graph.ts";
 import { References } from "./references.ts";
+import { ruleServices } from "./rule-services.ts";
 import { assignGroups, type GroupPlan } from "./assign-groups.ts";
 import { findListenerConflicts, findDomainConflicts } from "./find-conflicts.ts";
 import { checkRawResources } from "./check-raw-resources.ts";
@@ -150,9 +151,7 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
       }
     });
     r.spec.routes.forEach((rule, i) => {
-      rule.backends.forEach((b, j) => {
-        ok = refs.check(key, ["spec", "routes", i, "backends", j, "service"], Kind.Service, b.service, diagnostics) && ok;
-      });
+      for (const u of ruleServices(rule)) ok = refs.check(key, ["spec", "routes", i, ...u.path], Kind.Service, u.service, diagnostics) && ok;
       const hashed = rule.backends.find((b) => {
         const policy = services.get(b.service)?.spec.lbPolicy;
         return policy === "RingHash" || policy === "Maglev";
@@ -163,7 +162,7 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
           severity: "warning",
           code: "route.no_hash_policy",
           message: `Service '${hashed.service}' balances by consistent hashing, but this route gives it nothing to hash on`,
-          hint: "add hashOn (header, cookie or sourceIp: true) to this route, or use lbPolicy: RoundRobin",
+          hint: "add hashOn (header, cookie, queryParameter or sourceIp: true) to this route, or use lbPolicy: RoundRobin",
           object: key,
           path: `spec.routes[${i}]`,
         });
@@ -242,7 +241,7 @@ function assembleGroup(plan: GroupPlan, refs: References, all: <K extends ValidO
     const routes = routesByListener.get(l.name) ?? [];
     for (const r of routes) {
       objects.add(`Route/${r.name}`);
-      for (const rule of r.spec.routes) for (const b of rule.backends) services.add(b.service);
+      for (const rule of r.spec.routes) for (const u of ruleServices(rule)) services.add(u.service);
     }
     if (l.spec.service !== undefined) services.add(l.spec.service);
     const tracing = l.spec.tracing === undefined ? undefined : tracings.get(l.spec.tracing);
@@ -302,7 +301,7 @@ function graphListener(
   accessLogs: GraphListener["accessLogs"],
 ): GraphListener {
   const virtualHosts: GraphVirtualHost[] = routes
-    .map((r) => ({ name: r.name, domains: [...r.spec.domains].sort(), rules: r.spec.routes }))
+    .map((r) => ({ name: r.name, domains: [...r.spec.domains].sort(), rules: r.spec.routes, headers: r.spec.headers }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const out: GraphListener = {
     name,
@@ -312,6 +311,8 @@ function graphListener(
     accessLogs,
     requestId: spec.requestId,
     virtualHosts,
+    upgrades: spec.upgrades,
+    headers: spec.headers,
     ...(spec.tls === undefined ? {} : { tls: spec.tls }),
     ...(spec.service === undefined ? {} : { service: spec.service }),
     ...(tracing === undefined ? {} : { tracing: { name: tracing.name, spec: tracing.spec } }),

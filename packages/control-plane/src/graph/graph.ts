@@ -1,4 +1,5 @@
 import type { AccessLogSpec } from "../model/access-log-spec.ts";
+import type { HeaderModifiers } from "../model/header-modifier-spec.ts";
 import type { ListenerProtocol, ListenerTls } from "../model/listener-spec.ts";
 import type { NodeSelectorSpec } from "../model/node-group-spec.ts";
 import type { RawResourceSpec } from "../model/raw-resource-spec.ts";
@@ -34,6 +35,8 @@ export interface GraphVirtualHost {
   readonly domains: readonly string[];
   /** In the order written: the first match wins. */
   readonly rules: readonly RouteRule[];
+  /** Header changes for every rule of the virtual host. */
+  readonly headers: HeaderModifiers;
 }
 
 export interface GraphListener {
@@ -50,6 +53,10 @@ export interface GraphListener {
   readonly requestId: { readonly generate: boolean; readonly preserveExternal: boolean };
   /** HTTP(S): sorted by name. */
   readonly virtualHosts: readonly GraphVirtualHost[];
+  /** HTTP(S): upgrade types let through (websocket, ...), sorted. */
+  readonly upgrades: readonly string[];
+  /** HTTP(S): header changes for every request and response of the listener (its whole route table). */
+  readonly headers: HeaderModifiers;
 }
 
 /** A Secret some listener or service of the group uses: sent over SDS. */

@@ -1,5 +1,7 @@
 import { isIP } from "node:net";
 import type { PathSegment } from "./field-path.ts";
+import { headerModifierFields, readHeaderModifiers, type HeaderModifiers } from "./header-modifier-spec.ts";
+import { readUpgradeList } from "./route-action-spec.ts";
 import { certificateAndKeyFields, readCertificateAndKey } from "./secret-spec.ts";
 import type { SpecReader } from "./spec-reader.ts";
 
@@ -25,9 +27,13 @@ export interface ListenerSpec {
   accessLogs: string[];
   /** HTTP(S): generate an x-request-id when missing; keep one that comes from outside. */
   requestId: { generate: boolean; preserveExternal: boolean };
+  /** HTTP(S): upgrade types let through, e.g. websocket (sorted). */
+  upgrades: string[];
+  /** HTTP(S): header changes for every request and response (route table level). */
+  headers: HeaderModifiers;
 }
 
-const fields = ["protocol", "address", "port", "tls", "service", "tracing", "accessLogs", "requestId"];
+const fields = ["protocol", "address", "port", "tls", "service", "tracing", "accessLogs", "requestId", "upgrades", ...headerModifierFields];
 
 export function validateListener(spec: Record<string, unknown>, r: SpecReader): ListenerSpec | undefined {
   const path: PathSegment[] = ["spec"];
@@ -69,12 +75,15 @@ export function validateListener(spec: Record<string, unknown>, r: SpecReader): 
   if (!proxied && protocol !== undefined && rec["service"] !== undefined) {
     r.error([...path, "service"], "listener.service_not_proxy", `service is only used by TCP and UDP listeners; ${protocol} traffic is routed by Route objects`, "remove service and attach a Route to this listener (Route spec.listeners)");
   }
-  if (proxied && (rec["tracing"] !== undefined || rec["requestId"] !== undefined)) {
-    const field = rec["tracing"] !== undefined ? "tracing" : "requestId";
+  const upgrades = readUpgradeList(rec, path, r);
+  const headers = readHeaderModifiers(rec, path, r);
+  const httpOnly = ["tracing", "requestId", "upgrades", ...headerModifierFields].find((f) => rec[f] !== undefined);
+  if (proxied && httpOnly !== undefined) {
+    const field = httpOnly;
     r.error([...path, field], "listener.http_only", `${field} only applies to HTTP and HTTPS listeners`, `remove ${field} or use protocol: HTTP`);
   }
   if (r.failed || protocol === undefined || port === undefined) return undefined;
-  const out: ListenerSpec = { protocol, address, port, accessLogs, requestId };
+  const out: ListenerSpec = { protocol, address, port, accessLogs, requestId, upgrades, headers };
   if (tls !== undefined) out.tls = tls;
   if (service !== undefined) out.service = service;
   if (tracing !== undefined) out.tracing = tracing;

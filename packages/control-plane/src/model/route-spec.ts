@@ -1,5 +1,18 @@
 import type { PathSegment } from "./field-path.ts";
+import { headerModifierFields, readHeaderModifiers, type HeaderModifiers } from "./header-modifier-spec.ts";
 import { checkRe2 } from "./re2-check.ts";
+import { readRetryPolicy, type RetryPolicySpec } from "./retry-policy-spec.ts";
+import {
+  readDirectResponse,
+  readMirrors,
+  readRedirect,
+  readRegexRewrite,
+  readUpgradeSwitches,
+  type DirectResponseSpec,
+  type MirrorSpec,
+  type RedirectSpec,
+  type RegexRewriteSpec,
+} from "./route-action-spec.ts";
 import type { SpecReader } from "./spec-reader.ts";
 
 export type PathMatch = { kind: "prefix" | "exact" | "regex"; value: string };
@@ -18,15 +31,25 @@ export interface Backend {
 
 export interface RouteRule {
   match: { path: PathMatch; headers: HeaderMatch[] };
+  /** Empty when the rule answers by redirect or directResponse (exactly one of the three is set). */
   backends: Backend[];
+  redirect?: RedirectSpec;
+  directResponse?: DirectResponseSpec;
   hostRewrite?: string;
   prefixRewrite?: string;
+  regexRewrite?: RegexRewriteSpec;
   timeoutMs?: number;
-  retries?: { attempts: number; retryOn: string; perTryTimeoutMs?: number };
+  retries?: RetryPolicySpec;
+  /** Shadow copies of the requests, sorted by service. */
+  mirror?: MirrorSpec[];
+  /** Upgrades turned on or off for this rule, overriding the listener's upgrades. */
+  upgrades?: Record<string, boolean>;
+  /** Header changes for this rule only (Envoy applies them first, then the route table's, then the listener's). */
+  headers?: HeaderModifiers;
   /** Operation name of the span for this route (tracing decorator). */
   decorator?: string;
   /** What RingHash and Maglev services hash on, so one client keeps reaching one endpoint. */
-  hashOn?: { header: string } | { cookie: string } | { sourceIp: true };
+  hashOn?: { header: string } | { cookie: string } | { queryParameter: string } | { sourceIp: true };
 }
 
 export interface RouteSpec {
@@ -35,11 +58,13 @@ export interface RouteSpec {
   domains: string[];
   /** Matched in the order written: Envoy takes the first route that matches. */
   routes: RouteRule[];
+  /** Header changes for every rule of this table (the virtual host). */
+  headers: HeaderModifiers;
 }
 
 export function validateRoute(spec: Record<string, unknown>, r: SpecReader): RouteSpec | undefined {
   const path: PathSegment[] = ["spec"];
-  const rec = r.mapping(spec, path, ["listeners", "domains", "routes"]);
+  const rec = r.mapping(spec, path, ["listeners", "domains", "routes", ...headerModifierFields]);
   if (rec === undefined) return undefined;
   const listeners = r.stringList(rec, "listeners", path, { required: true, minItems: 1 }) ?? [];
   const dupListener = listeners.find((l, i) => listeners.indexOf(l) !== i);
@@ -62,18 +87,42 @@ export function validateRoute(spec: Record<string, unknown>, r: SpecReader): Rou
     const rule = readRule(item, [...path, "routes", i], r);
     if (rule !== undefined) routes.push(rule);
   });
+  const headers = readHeaderModifiers(rec, path, r);
   if (r.failed) return undefined;
-  return { listeners, domains, routes };
+  return { listeners, domains, routes, headers };
 }
 
-const ruleFields = ["match", "backends", "hostRewrite", "prefixRewrite", "timeout", "retries", "decorator", "hashOn"];
+// Fields that only make sense when the rule proxies to backends (not for redirect or directResponse).
+const proxyFields = ["hostRewrite", "prefixRewrite", "regexRewrite", "timeout", "retries", "hashOn", "mirror", "upgrades"];
+const actionFields = ["backends", "redirect", "directResponse"] as const;
+const ruleFields = ["match", ...actionFields, ...proxyFields, "decorator", ...headerModifierFields];
 
 function readRule(value: unknown, path: PathSegment[], r: SpecReader): RouteRule | undefined {
   const rec = r.mapping(value, path, ruleFields);
   if (rec === undefined) return undefined;
   const match = readMatch(rec["match"], [...path, "match"], r);
+  const actions = actionFields.filter((k) => rec[k] !== undefined);
+  if (actions.length !== 1) {
+    r.error(
+      actions.length === 0 ? [...path, "backends"] : [...path, actions[1] ?? "redirect"],
+      actions.length === 0 ? "schema.required" : "route.action_conflict",
+      actions.length === 0 ? "a route needs backends, redirect or directResponse" : `a route has either backends, redirect or directResponse, this one has ${actions.join(" and ")}`,
+      actions.length === 0 ? "add backends (the Services to proxy to), redirect, or directResponse" : "keep exactly one of backends, redirect or directResponse",
+    );
+  }
+  if (actions[0] !== undefined && actions[0] !== "backends") {
+    for (const f of proxyFields.filter((k) => rec[k] !== undefined)) {
+      r.error([...path, f], "route.proxy_only", `${f} only applies to a route with backends, this one has ${actions[0]}`, `remove ${f}, or proxy with backends instead of ${actions[0]}`);
+    }
+  }
+  const redirect = rec["redirect"] === undefined ? undefined : readRedirect(rec["redirect"], [...path, "redirect"], r);
+  const directResponse = rec["directResponse"] === undefined ? undefined : readDirectResponse(rec["directResponse"], [...path, "directResponse"], r);
+  const regexRewrite = rec["regexRewrite"] === undefined ? undefined : readRegexRewrite(rec["regexRewrite"], [...path, "regexRewrite"], r);
+  const mirror = readMirrors(rec, path, r).sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0));
+  const upgrades = rec["upgrades"] === undefined ? undefined : readUpgradeSwitches(rec, path, r);
+  const headers = readHeaderModifiers(rec, path, r);
   const backends: Backend[] = [];
-  const items = r.list(rec, "backends", path, { required: true, minItems: 1 }) ?? [];
+  const items = rec["backends"] === undefined ? [] : (r.list(rec, "backends", path, { minItems: 1 }) ?? []);
   items.forEach((item, j) => {
     const bp = [...path, "backends", j];
     const b = r.mapping(item, bp, ["service", "weight"]);
@@ -95,17 +144,7 @@ function readRule(value: unknown, path: PathSegment[], r: SpecReader): RouteRule
   const hostRewrite = r.string(rec, "hostRewrite", path);
   const prefixRewrite = r.string(rec, "prefixRewrite", path);
   const timeoutMs = r.duration(rec, "timeout", path);
-  let retries: RouteRule["retries"];
-  if (rec["retries"] !== undefined) {
-    const rp = [...path, "retries"];
-    const rr = r.mapping(rec["retries"], rp, ["attempts", "retryOn", "perTryTimeout"]);
-    if (rr !== undefined) {
-      const attempts = r.integer(rr, "attempts", rp, { min: 0, max: 100 }) ?? 1;
-      const retryOn = r.string(rr, "retryOn", rp) ?? "5xx,connect-failure,reset";
-      const perTry = r.duration(rr, "perTryTimeout", rp);
-      retries = perTry === undefined ? { attempts, retryOn } : { attempts, retryOn, perTryTimeoutMs: perTry };
-    }
-  }
+  const retries = rec["retries"] === undefined ? undefined : readRetryPolicy(rec["retries"], [...path, "retries"], r);
   let decorator: string | undefined;
   if (rec["decorator"] !== undefined) {
     const d = r.mapping(rec["decorator"], [...path, "decorator"], ["operation"]);
@@ -116,6 +155,18 @@ function readRule(value: unknown, path: PathSegment[], r: SpecReader): RouteRule
   const rule: RouteRule = { match, backends };
   if (hashOn !== undefined) rule.hashOn = hashOn;
   if (hostRewrite !== undefined) rule.hostRewrite = hostRewrite;
+  if (redirect !== undefined) rule.redirect = redirect;
+  if (directResponse !== undefined) rule.directResponse = directResponse;
+  if (regexRewrite !== undefined) rule.regexRewrite = regexRewrite;
+  if (mirror.length > 0) rule.mirror = mirror;
+  if (upgrades !== undefined) rule.upgrades = upgrades;
+  if (headers.request !== undefined || headers.response !== undefined) rule.headers = headers;
+  if (redirect?.prefix !== undefined && match.path.kind !== "prefix") {
+    r.error([...path, "redirect", "prefix"], "route.prefix_rewrite", `redirect.prefix needs a prefix match, this route matches by ${match.path.kind}`, "match with prefix: or use redirect.path");
+  }
+  if (prefixRewrite !== undefined && regexRewrite !== undefined) {
+    r.error([...path, "regexRewrite"], "route.rewrite_conflict", "a route has both prefixRewrite and regexRewrite", "keep one of prefixRewrite or regexRewrite");
+  }
   if (prefixRewrite !== undefined) {
     if (match.path.kind !== "prefix") {
       r.error([...path, "prefixRewrite"], "route.prefix_rewrite", `prefixRewrite needs a prefix match, this route matches by ${match.path.kind}`, "match with prefix: or remove prefixRewrite");
@@ -187,11 +238,11 @@ function readMatch(value: unknown, path: PathSegment[], r: SpecReader): RouteRul
 }
 
 function readHashOn(value: unknown, path: PathSegment[], r: SpecReader): RouteRule["hashOn"] {
-  const rec = r.mapping(value, path, ["header", "cookie", "sourceIp"]);
+  const rec = r.mapping(value, path, ["header", "cookie", "queryParameter", "sourceIp"]);
   if (rec === undefined) return undefined;
-  const given = (["header", "cookie", "sourceIp"] as const).filter((k) => rec[k] !== undefined);
+  const given = (["header", "cookie", "queryParameter", "sourceIp"] as const).filter((k) => rec[k] !== undefined);
   if (given.length !== 1) {
-    r.error(path, "route.hash_on", `hashOn needs exactly one of header, cookie or sourceIp (has ${given.length})`, "keep exactly one of header: <name>, cookie: <name> or sourceIp: true");
+    r.error(path, "route.hash_on", `hashOn needs exactly one of header, cookie, queryParameter or sourceIp (has ${given.length})`, "keep exactly one of header: <name>, cookie: <name>, queryParameter: <name> or sourceIp: true");
     return undefined;
   }
   if (given[0] === "sourceIp") {
@@ -205,5 +256,6 @@ function readHashOn(value: unknown, path: PathSegment[], r: SpecReader): RouteRu
   const field = given[0] ?? "header";
   const name = r.string(rec, field, path);
   if (name === undefined) return undefined;
+  if (field === "queryParameter") return { queryParameter: name };
   return field === "header" ? { header: name.toLowerCase() } : { cookie: name };
 }
