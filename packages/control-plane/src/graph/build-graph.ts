@@ -1,3 +1,4 @@
+import { TypeUrl } from "@ts-control-plane/xds";
 import type { Diagnostic } from "../model/model-object.ts";
 import { Kind } from "../model/kinds.ts";
 import type { ValidObject } from "../model/validate-object.ts";
@@ -12,6 +13,7 @@ import { References } from "./references.ts";
 import { assignGroups, type GroupPlan } from "./assign-groups.ts";
 import { findListenerConflicts, findDomainConflicts } from "./find-conflicts.ts";
 import { checkRawResources } from "./check-raw-resources.ts";
+import { checkBackend } from "./check-backend.ts";
 
 export interface GraphResult {
   graph: Graph;
@@ -62,7 +64,7 @@ export function buildGraph(
     const listeners = new Map(all(Kind.Listener).map((l) => [l.name, l.spec]));
     const routes = all(Kind.Route).filter((r) => refs.alive(Kind.Route, r.name));
     const found = [
-      ...findListenerConflicts(plans, listeners, options.changed),
+      ...findListenerConflicts(plans, listeners, options.changed, new Map(all(Kind.RawResource).map((r) => [r.name, r.spec]))),
       ...findDomainConflicts(routes, options.changed),
     ];
     const groups = found.length > 0 ? [] : plans.map((p) => assembleGroup(p, refs, all));
@@ -115,6 +117,7 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
   }
   const listenerSpecs = new Map(all(Kind.Listener).map((l) => [l.name, l.spec]));
   const services = new Map(all(Kind.Service).map((x) => [x.name, x]));
+  const rawClusters = new Map(all(Kind.RawResource).flatMap((x) => (x.spec.typeUrl === TypeUrl.Cluster ? [[x.spec.name, x.name] as const] : [])));
   for (const r of all(Kind.Route)) {
     const key = `Route/${r.name}`;
     if (!refs.alive(Kind.Route, r.name)) continue;
@@ -140,7 +143,7 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
     });
     r.spec.routes.forEach((rule, i) => {
       rule.backends.forEach((b, j) => {
-        ok = refs.check(key, ["spec", "routes", i, "backends", j, "service"], Kind.Service, b.service, diagnostics) && ok;
+        ok = checkBackend(refs, rawClusters, { from: key, path: ["spec", "routes", i, "backends", j, "service"], service: b.service }, diagnostics) && ok;
       });
       const hashed = rule.backends.find((b) => {
         const policy = services.get(b.service)?.spec.lbPolicy;

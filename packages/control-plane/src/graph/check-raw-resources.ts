@@ -1,7 +1,13 @@
+import type { Message } from "@bufbuild/protobuf";
+import { HttpConnectionManagerSchema } from "@ts-control-plane/envoy-api/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb";
 import { resourceType, TypeUrl } from "@ts-control-plane/xds";
 import type { Diagnostic } from "../model/model-object.ts";
 import type { GraphGroup } from "./graph.ts";
+import { checkRe2 } from "../model/re2-check.ts";
 import { findFilenameSources } from "./find-filename-sources.ts";
+import { findRawClusterReferences } from "./find-raw-cluster-references.ts";
+import { findRawRegexes } from "./find-raw-regexes.ts";
+import { oneofOf, walkRawMessage } from "./walk-raw-message.ts";
 import { clusterName, listenerName, routeConfigName } from "./resource-names.ts";
 
 /**
@@ -9,6 +15,11 @@ import { clusterName, listenerName, routeConfigName } from "./resource-names.ts"
  * resource (or another raw one) of the same type, since Envoy NACKs duplicate names in a
  * response; and every EDS and RDS name they reference present in the same group
  * (docs/xds-protocol.md § Consistency before sending: a dangling name is a silent 503 later).
+ * Every regex in them must be valid RE2 (Envoy NACKs the whole resource for one), and every
+ * cluster their routes and TCP proxies send to present in the group (over RDS Envoy does
+ * not NACK an unknown cluster, it answers 503 later). A model Route may send to a raw
+ * Cluster (check-backend.ts): that Cluster must reach the same group. Socket conflicts of
+ * raw Listeners are settled with the model's (find-conflicts.ts).
  * And, unless the operator allows it (`serve --allow-raw-filename`), no DataSource naming a
  * file: whoever may write objects must not make Envoy read files on its host (issue 13).
  */
@@ -28,6 +39,23 @@ export function checkRawResources(groups: readonly GraphGroup[], options: { read
           object: key,
           path: `spec.resource.${first.path}.filename`,
         });
+      }
+    }
+    for (const r of g.raw) {
+      const key = `RawResource/${r.name}`;
+      if (out.has(key)) continue;
+      for (const { path, regex } of findRawRegexes(r.spec.message)) {
+        const reason = checkRe2(regex);
+        if (reason === undefined) continue;
+        out.set(key, {
+          severity: "error",
+          code: "raw.invalid_regex",
+          message: `${JSON.stringify(regex)} is not valid RE2 (${reason}); Envoy would reject the whole ${shortType(r.spec.typeUrl)}`,
+          hint: "write the expression in RE2 syntax: no lookaround or backreferences, balanced parentheses (https://github.com/google/re2/wiki/Syntax)",
+          object: key,
+          path: `spec.resource.${path}`,
+        });
+        break;
       }
     }
     const names = new Map<string, Map<string, string>>(); // typeUrl -> name -> owner objectKey
@@ -76,12 +104,61 @@ export function checkRawResources(groups: readonly GraphGroup[], options: { read
           message: `the ${shortType(r.spec.typeUrl)} references ${shortType(ref.typeUrl)} '${missing[0]}', which ${g.name === "default" ? "nothing produces" : `node group '${g.name}' does not receive`}`,
           hint: `add a RawResource (or a Service/Listener) producing ${shortType(ref.typeUrl)} '${missing[0]}'${g.name === "default" ? "" : " to the same node group"}`,
           object: key,
-          path: "spec.resource",
+          path: `spec.resource${referencePath(r.spec.message, ref.typeUrl, missing[0] ?? "")}`,
+        });
+      }
+      for (const ref of findRawClusterReferences(r.spec.message)) {
+        if ((names.get(TypeUrl.Cluster)?.has(ref.cluster) ?? false) || out.has(key)) continue;
+        out.set(key, {
+          severity: "error",
+          code: "raw.dangling_reference",
+          message: `the ${shortType(r.spec.typeUrl)} sends to Cluster '${ref.cluster}', which ${g.name === "default" ? "nothing produces" : `node group '${g.name}' does not receive`}`,
+          hint: `add a Service named '${ref.cluster}' (or a RawResource Cluster)${g.name === "default" ? "" : " to the same node group"}, or send to one of: ${[...(names.get(TypeUrl.Cluster)?.keys() ?? [])].sort().join(", ") || "(no clusters)"}`,
+          object: key,
+          path: `spec.resource.${ref.path}`,
+        });
+      }
+    }
+    for (const l of g.listeners) {
+      for (const vh of l.virtualHosts) {
+        vh.rules.forEach((rule, i) => {
+          rule.backends.forEach((b, j) => {
+            const key = `Route/${vh.name}`;
+            if ((names.get(TypeUrl.Cluster)?.has(clusterName(b.service)) ?? false) || out.has(key)) return;
+            out.set(key, {
+              severity: "error",
+              code: "ref.not_in_group",
+              message: `Cluster '${b.service}' is a RawResource that node group '${g.name}' does not receive, so Listener '${l.name}' there cannot send to it`,
+              hint: `list the RawResource in NodeGroup '${g.name}' spec.rawResources, or send to a Service`,
+              object: key,
+              path: `spec.routes[${i}].backends[${j}].service`,
+            });
+          });
         });
       }
     }
   }
   return [...out.values()];
+}
+
+/** Where a raw resource names an RDS or EDS resource (`.rds.route_config_name` of its connection manager, `.eds_cluster_config.service_name`), or `""` for the resource itself. */
+function referencePath(message: Message, typeUrl: string, name: string): string {
+  let found = "";
+  walkRawMessage(message, ({ typeName, fields, path }) => {
+    if (found !== "") return true;
+    const at = (field: string): string => `.${path === "" ? field : `${path}.${field}`}`;
+    if (typeUrl === TypeUrl.Route && typeName === HttpConnectionManagerSchema.typeName) {
+      const spec = oneofOf(fields, "routeSpecifier");
+      if (spec?.case === "rds" && (spec.value as { routeConfigName?: unknown }).routeConfigName === name) found = at("rds.route_config_name");
+    }
+    if (typeUrl === TypeUrl.Route && typeName === "envoy.config.route.v3.ScopedRouteConfiguration" && fields["routeConfigurationName"] === name) found = at("route_configuration_name");
+    if (typeUrl === TypeUrl.Endpoint && typeName === "envoy.config.cluster.v3.Cluster" && path === "") {
+      const service = (fields["edsClusterConfig"] as { serviceName?: unknown } | undefined)?.serviceName;
+      found = typeof service === "string" && service !== "" ? at("eds_cluster_config.service_name") : at("name");
+    }
+    return undefined;
+  });
+  return found;
 }
 
 function shortType(typeUrl: string): string {
