@@ -1,3 +1,4 @@
+import { oneOf } from "../model/did-you-mean.ts";
 import type { PathSegment } from "../model/field-path.ts";
 import { formatPath } from "../model/field-path.ts";
 import { Kind } from "../model/kinds.ts";
@@ -33,6 +34,11 @@ export function checkBackend(
   const before = diagnostics.length;
   if (refs.check(ref.from, ref.path, Kind.Service, ref.service, diagnostics)) return true;
   const d = diagnostics[before];
-  if (d !== undefined && d.code === "ref.not_found") diagnostics[before] = { ...d, hint: `${d.hint}, or add a RawResource Cluster named '${ref.service}'` };
+  // Where raw Clusters exist they are candidates too; otherwise the hint stays the model's own.
+  const alive = [...rawClusters].filter(([, object]) => refs.alive(Kind.RawResource, object)).map(([cluster]) => cluster);
+  if (d !== undefined && d.code === "ref.not_found" && alive.length > 0) {
+    const candidates = [...new Set([...refs.aliveNames(Kind.Service), ...alive])].sort();
+    diagnostics[before] = { ...d, hint: `define Service '${ref.service}' (or a RawResource Cluster named so), or use one of: ${oneOf(candidates)}` };
+  }
   return false;
 }

@@ -139,10 +139,13 @@ test("mixing: a model Route sends to a raw Cluster, and a raw Listener uses a mo
   assert.deepEqual(group?.services, []);
 });
 
-test("mixing: a Route to a cluster neither a Service nor a raw Cluster names both fixes; a refused raw Cluster refuses its Route", () => {
+test("mixing: a Route to a cluster neither a Service nor a raw Cluster names the ways to fix it; a refused raw Cluster refuses its Route", () => {
   const missing = graphOf([http("front", 10000), route("r", ["front"], "legacy")]);
   assert.deepEqual(errors(missing), [["Route/r", "ref.not_found", "spec.routes[0].backends[0].service"]]);
-  assert.equal(missing.diagnostics.find((d) => d.severity === "error")?.hint, "define Service 'legacy', or add a RawResource Cluster named 'legacy'");
+  assert.equal(missing.diagnostics.find((d) => d.severity === "error")?.hint, "define Service 'legacy'");
+  const near = graphOf([http("front", 10000), svc("web"), rawCluster("legacy2"), route("r", ["front"], "legacy")]);
+  assert.deepEqual(errors(near), [["Route/r", "ref.not_found", "spec.routes[0].backends[0].service"]]);
+  assert.equal(near.diagnostics.find((d) => d.severity === "error")?.hint, "define Service 'legacy' (or a RawResource Cluster named so), or use one of: legacy2, web");
   const refused = graphOf([http("front", 10000), svc("legacy"), o("Service", "other", { endpoints: [{ address: "127.0.0.1", port: 1 }] }), route("r", ["front"], "legacy"), rawCluster("legacy")]);
   // The raw Cluster clashes with the Service's name, so it is refused; the Route still has the Service.
   assert.deepEqual(errors(refused), [["RawResource/legacy", "raw.name_conflict", "spec.resource.name"]]);
