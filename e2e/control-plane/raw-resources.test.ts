@@ -1,7 +1,8 @@
 // Issue 8, parts 4 and 5, through the runnable control plane and a real Envoy:
 // examples/control-plane/mixing-raw.yaml serves traffic both ways (a model Route to a
 // raw Cluster; a raw Listener on the model listener's route table), and each raw
-// resource Envoy would reject or that would silently break traffic is refused at
+// resource Envoy would reject (a bound port, bad RE2, a duplicate domain) or that would
+// silently break traffic (an unknown cluster or route table) is refused at
 // the admin API with its path, before anything is pushed: Envoy's config_dump stays
 // exactly as it was and no revision is created.
 import assert from "node:assert/strict";
@@ -89,6 +90,17 @@ test("mixing model and raw serves traffic; each bad raw resource is refused with
   const cases = [
     { what: "a port the model listener holds", object: rawListener("clash", frontPort, "front"), code: "listener.port_conflict", path: "spec.resource.address.socket_address.port_value", message: /is already used by Listener 'front'/ },
     { what: "a regex RE2 rejects", object: rawRoutes("rx", { safe_regex: { regex: "/(?=admin)" } }, "legacy"), code: "raw.invalid_regex", path: "spec.resource.virtual_hosts[0].routes[0].match.safe_regex.regex", message: /not valid RE2/ },
+    {
+      what: "a domain two virtual hosts claim",
+      object: rawObject("twice", {
+        "@type": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration",
+        name: "twice",
+        virtual_hosts: ["a", "b"].map((name) => ({ name, domains: ["example.com"], routes: [{ match: { prefix: "/" }, route: { cluster: "legacy" } }] })),
+      }),
+      code: "raw.domain_conflict",
+      path: "spec.resource.virtual_hosts[1].domains[0]",
+      message: /already served by virtual host 'a'/,
+    },
     { what: "a cluster nothing produces", object: rawRoutes("lost", { prefix: "/" }, "nowhere"), code: "raw.dangling_reference", path: "spec.resource.virtual_hosts[0].routes[0].route.cluster", message: /Cluster 'nowhere'/ },
     { what: "a route table nothing produces", object: rawListener("nords", await freePort(), "missing"), code: "raw.dangling_reference", path: "spec.resource.filter_chains[0].filters[0].typed_config.rds.route_config_name", message: /RouteConfiguration 'missing'/ },
   ];

@@ -98,9 +98,23 @@ test("every regex of a raw resource is checked as RE2, at its own path, inside p
     ["RawResource/inl", "raw.invalid_regex", "spec.resource.filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes[0].route.regex_rewrite.pattern.regex"],
     ["RawResource/look", "raw.invalid_regex", "spec.resource.virtual_hosts[0].routes[0].match.safe_regex.regex"],
   ]);
-  assert.match(g.diagnostics[0]?.message ?? "", /^"a\(b" is not valid RE2 \(.+\); Envoy would reject the whole RouteConfiguration$/);
+  assert.equal(g.diagnostics[0]?.message, "regex 'a(b' is not valid RE2: missing closing ); Envoy would reject the whole RouteConfiguration");
   assert.match(g.diagnostics[0]?.hint ?? "", /RE2 syntax/);
   assert.deepEqual(g.graph.groups[0]?.raw.map((r) => r.name), ["fine", "rc"]);
+});
+
+test("a domain two virtual hosts of one raw route table claim refuses it at the second claim, whatever the case", () => {
+  const twice = raw("twice", {
+    "@type": `${T}route.v3.RouteConfiguration`,
+    name: "twice",
+    virtual_hosts: [
+      { name: "a", domains: ["Example.com", "*"], routes: [{ match: { prefix: "/" }, route: { cluster: "web" } }] },
+      { name: "b", domains: ["other.com", "example.COM"], routes: [{ match: { prefix: "/" }, route: { cluster: "web" } }] },
+    ],
+  });
+  const g = graphOf([...base, twice]);
+  assert.deepEqual(errors(g), [["RawResource/twice", "raw.domain_conflict", "spec.resource.virtual_hosts[1].domains[1]"]]);
+  assert.equal(g.diagnostics[0]?.message, "domain 'example.COM' is already served by virtual host 'a' of the same RouteConfiguration; Envoy would reject the whole RouteConfiguration");
 });
 
 test("a raw route or TCP proxy sending to a cluster nothing produces is refused at that field", () => {

@@ -3,60 +3,29 @@ import { HttpConnectionManagerSchema } from "@ts-control-plane/envoy-api/envoy/e
 import { resourceType, TypeUrl } from "@ts-control-plane/xds";
 import type { Diagnostic } from "../model/model-object.ts";
 import type { GraphGroup } from "./graph.ts";
-import { checkRe2 } from "../model/re2-check.ts";
-import { findFilenameSources } from "./find-filename-sources.ts";
+import { checkRawContent, shortType } from "./check-raw-content.ts";
 import { findRawClusterReferences } from "./find-raw-cluster-references.ts";
-import { findRawRegexes } from "./find-raw-regexes.ts";
 import { oneofOf, walkRawMessage } from "./walk-raw-message.ts";
 import { clusterName, listenerName, routeConfigName } from "./resource-names.ts";
 
 /**
- * Raw resources must fit in every group they land in: no name shared with a generated
- * resource (or another raw one) of the same type, since Envoy NACKs duplicate names in a
- * response; and every EDS and RDS name they reference present in the same group
- * (docs/xds-protocol.md § Consistency before sending: a dangling name is a silent 503 later).
- * Every regex in them must be valid RE2 (Envoy NACKs the whole resource for one), and every
- * cluster their routes and TCP proxies send to present in the group (over RDS Envoy does
- * not NACK an unknown cluster, it answers 503 later). A model Route may send to a raw
- * Cluster (check-backend.ts): that Cluster must reach the same group. Socket conflicts of
- * raw Listeners are settled with the model's (find-conflicts.ts).
- * And, unless the operator allows it (`serve --allow-raw-filename`), no DataSource naming a
- * file: whoever may write objects must not make Envoy read files on its host (issue 13).
+ * Raw resources are checked like model objects (issue 8, part 5). On their own
+ * (check-raw-content.ts): no file DataSource, RE2 regexes, unique domains. In every group
+ * they land in: no name shared with a generated resource (or another raw one) of the same
+ * type, since Envoy NACKs duplicate names in a response; every EDS and RDS name they
+ * reference present in the same group (docs/xds-protocol.md § Consistency before sending:
+ * a dangling name is a silent 503 later); every cluster their routes and TCP proxies send to
+ * present too (over RDS Envoy does not NACK an unknown cluster, it answers 503). A model
+ * Route may send to a raw Cluster (check-backend.ts): that Cluster must reach the same
+ * group. Socket conflicts of raw Listeners are settled with the model's (find-conflicts.ts).
  */
 export function checkRawResources(groups: readonly GraphGroup[], options: { readonly allowFilename?: boolean } = {}): Diagnostic[] {
   const out = new Map<string, Diagnostic>();
   for (const g of groups) {
-    if (options.allowFilename !== true) {
-      for (const r of g.raw) {
-        const key = `RawResource/${r.name}`;
-        const [first, ...more] = findFilenameSources(r.spec.message);
-        if (first === undefined || out.has(key)) continue;
-        out.set(key, {
-          severity: "error",
-          code: "raw.filename",
-          message: `the ${shortType(r.spec.typeUrl)} makes Envoy read the file ${JSON.stringify(first.filename)} on its host${more.length > 0 ? ` (and ${more.length} more file${more.length === 1 ? "" : "s"})` : ""}, which is refused`,
-          hint: "write the content inline (inline_string or inline_bytes), or start the control plane with --allow-raw-filename to allow files",
-          object: key,
-          path: `spec.resource.${first.path}.filename`,
-        });
-      }
-    }
     for (const r of g.raw) {
       const key = `RawResource/${r.name}`;
-      if (out.has(key)) continue;
-      for (const { path, regex } of findRawRegexes(r.spec.message)) {
-        const reason = checkRe2(regex);
-        if (reason === undefined) continue;
-        out.set(key, {
-          severity: "error",
-          code: "raw.invalid_regex",
-          message: `${JSON.stringify(regex)} is not valid RE2 (${reason}); Envoy would reject the whole ${shortType(r.spec.typeUrl)}`,
-          hint: "write the expression in RE2 syntax: no lookaround or backreferences, balanced parentheses (https://github.com/google/re2/wiki/Syntax)",
-          object: key,
-          path: `spec.resource.${path}`,
-        });
-        break;
-      }
+      const problem = out.has(key) ? undefined : checkRawContent(r.name, r.spec, { allowFilename: options.allowFilename === true });
+      if (problem !== undefined) out.set(key, problem);
     }
     const names = new Map<string, Map<string, string>>(); // typeUrl -> name -> owner objectKey
     const add = (typeUrl: string, name: string, owner: string): string | undefined => {
@@ -159,8 +128,4 @@ function referencePath(message: Message, typeUrl: string, name: string): string 
     return undefined;
   });
   return found;
-}
-
-function shortType(typeUrl: string): string {
-  return typeUrl.slice(typeUrl.lastIndexOf(".") + 1);
 }
