@@ -69,7 +69,7 @@ export function buildGraph(
     ];
     const groups = found.length > 0 ? [] : plans.map((p) => assembleGroup(p, refs, all));
     if (found.length === 0) {
-      found.push(...checkRawResources(groups, { allowFilename: options.allowRawFilename === true }));
+      found.push(...checkRawResources(groups, { allowFilename: options.allowRawFilename === true, ...(options.changed === undefined ? {} : { changed: options.changed }) }));
     }
     if (found.length === 0) {
       const rejected = new Set([...refs.dropped].filter((k) => !options.refused.has(k)));
@@ -264,7 +264,8 @@ function assembleGroup(plan: GroupPlan, refs: References, all: <K extends ValidO
   const serviceObjects = new Map(all(Kind.Service).map((s) => [s.name, s]));
   const graphServices = [...services].sort().flatMap((n) => {
     const s = serviceObjects.get(n);
-    if (s === undefined) return [];
+    // A backend name may be a raw Cluster (check-backend.ts), also when a refused Service shares it.
+    if (s === undefined || !refs.alive(Kind.Service, n)) return [];
     objects.add(`Service/${n}`);
     return [{ name: n, spec: s.spec }];
   });

@@ -117,6 +117,19 @@ test("a domain two virtual hosts of one raw route table claim refuses it at the 
   assert.equal(g.diagnostics[0]?.message, "domain 'example.COM' is already served by virtual host 'a' of the same RouteConfiguration; Envoy would reject the whole RouteConfiguration");
 });
 
+test("a name clash between a raw and a model resource is carried by the object the change adds", () => {
+  const objects = [http("front", 10000), route("r", ["front"], "legacy"), rawCluster("legacy"), svc("legacy")];
+  // Nothing changed: the model object keeps the name.
+  assert.deepEqual(errors(graphOf(objects)), [["RawResource/legacy", "raw.name_conflict", "spec.resource.name"]]);
+  // A new Service does not take down the live raw Cluster: it is refused, and the Route keeps sending to the raw Cluster.
+  const g = graphOf(objects, ["Service/legacy"]);
+  assert.deepEqual(errors(g), [["Service/legacy", "raw.name_conflict", "metadata.name"]]);
+  assert.equal(g.diagnostics[0]?.message, "a Cluster named 'legacy' is already produced by RawResource/legacy");
+  assert.equal(g.diagnostics[0]?.hint, "rename Service/legacy, or remove RawResource/legacy");
+  assert.deepEqual(g.graph.groups[0]?.raw.map((r) => r.name), ["legacy"]);
+  assert.deepEqual(g.graph.groups[0]?.services, []);
+});
+
 test("a raw route or TCP proxy sending to a cluster nothing produces is refused at that field", () => {
   const tcp = rawListener("tcp", { address: "0.0.0.0", port_value: 10003 }, [
     { name: "envoy.filters.network.tcp_proxy", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy", stat_prefix: "t", cluster: "gone" } },

@@ -19,7 +19,7 @@ import { clusterName, listenerName, routeConfigName } from "./resource-names.ts"
  * Route may send to a raw Cluster (check-backend.ts): that Cluster must reach the same
  * group. Socket conflicts of raw Listeners are settled with the model's (find-conflicts.ts).
  */
-export function checkRawResources(groups: readonly GraphGroup[], options: { readonly allowFilename?: boolean } = {}): Diagnostic[] {
+export function checkRawResources(groups: readonly GraphGroup[], options: { readonly allowFilename?: boolean; readonly changed?: ReadonlySet<string> } = {}): Diagnostic[] {
   const out = new Map<string, Diagnostic>();
   for (const g of groups) {
     for (const r of g.raw) {
@@ -28,40 +28,43 @@ export function checkRawResources(groups: readonly GraphGroup[], options: { read
       if (problem !== undefined) out.set(key, problem);
     }
     const names = new Map<string, Map<string, string>>(); // typeUrl -> name -> owner objectKey
-    const add = (typeUrl: string, name: string, owner: string): string | undefined => {
-      let m = names.get(typeUrl);
-      if (m === undefined) names.set(typeUrl, (m = new Map()));
-      const prior = m.get(name);
-      if (prior === undefined) m.set(name, owner);
-      return prior;
-    };
+    // Every resource name the group's objects claim. The object a change adds or modifies
+    // loses a clash with one it does not touch (conflictOrder, as for ports and domains), so
+    // a new Service never takes down a live raw Cluster; otherwise the model object wins.
+    const claims: { typeUrl: string; name: string; key: string; raw?: GraphGroup["raw"][number] }[] = [];
     for (const l of g.listeners) {
-      add(TypeUrl.Listener, listenerName(l.name), `Listener/${l.name}`);
-      if (l.protocol === "HTTP" || l.protocol === "HTTPS") add(TypeUrl.Route, routeConfigName(l.name), `Listener/${l.name}`);
+      claims.push({ typeUrl: TypeUrl.Listener, name: listenerName(l.name), key: `Listener/${l.name}` });
+      if (l.protocol === "HTTP" || l.protocol === "HTTPS") claims.push({ typeUrl: TypeUrl.Route, name: routeConfigName(l.name), key: `Listener/${l.name}` });
     }
-    for (const s of g.services) {
-      add(TypeUrl.Cluster, clusterName(s.name), `Service/${s.name}`);
-      if (s.spec.discovery === "Static") add(TypeUrl.Endpoint, clusterName(s.name), `Service/${s.name}`);
+    for (const sv of g.services) {
+      claims.push({ typeUrl: TypeUrl.Cluster, name: clusterName(sv.name), key: `Service/${sv.name}` });
+      if (sv.spec.discovery === "Static") claims.push({ typeUrl: TypeUrl.Endpoint, name: clusterName(sv.name), key: `Service/${sv.name}` });
     }
+    for (const r of g.raw) claims.push({ typeUrl: r.spec.typeUrl, name: r.spec.name, key: `RawResource/${r.name}`, raw: r });
+    const changed = options.changed ?? new Set<string>();
+    const rank = (c: (typeof claims)[number]): string => `${changed.has(c.key) ? 1 : 0}${c.raw === undefined ? 0 : 1}${c.key}`;
     const placed: GraphGroup["raw"][number][] = [];
-    for (const r of g.raw) {
-      const key = `RawResource/${r.name}`;
-      const prior = add(r.spec.typeUrl, r.spec.name, key);
-      if (prior !== undefined) {
-        if (!out.has(key)) {
-          out.set(key, {
-            severity: "error",
-            code: "raw.name_conflict",
-            message: `a ${shortType(r.spec.typeUrl)} named '${r.spec.name}' is already produced by ${prior}${g.name === "default" ? "" : ` in node group '${g.name}'`}`,
-            hint: `rename the raw resource, or remove ${prior}`,
-            object: key,
-            path: r.spec.typeUrl === TypeUrl.Endpoint ? "spec.resource.cluster_name" : "spec.resource.name",
-          });
-        }
+    for (const c of [...claims].sort((x, y) => (rank(x) < rank(y) ? -1 : rank(x) > rank(y) ? 1 : 0))) {
+      let m = names.get(c.typeUrl);
+      if (m === undefined) names.set(c.typeUrl, (m = new Map()));
+      const prior = m.get(c.name);
+      if (prior === undefined) {
+        m.set(c.name, c.key);
+        if (c.raw !== undefined) placed.push(c.raw);
         continue;
       }
-      placed.push(r);
+      if (prior === c.key || out.has(c.key)) continue;
+      const where = g.name === "default" ? "" : ` in node group '${g.name}'`;
+      out.set(c.key, {
+        severity: "error",
+        code: "raw.name_conflict",
+        message: `a ${shortType(c.typeUrl)} named '${c.name}' is already produced by ${prior}${where}`,
+        hint: c.raw === undefined ? `rename ${c.key}, or remove ${prior}` : `rename the raw resource, or remove ${prior}`,
+        object: c.key,
+        path: c.raw === undefined ? "metadata.name" : c.typeUrl === TypeUrl.Endpoint ? "spec.resource.cluster_name" : "spec.resource.name",
+      });
     }
+    placed.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
     for (const r of placed) {
       const key = `RawResource/${r.name}`;
       for (const ref of resourceType(r.spec.typeUrl)?.references(r.spec.message) ?? []) {
