@@ -86,6 +86,7 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
   };
   // Dependency order: what is referenced is settled before what references it.
   const secrets = new Map(all(Kind.Secret).map((x) => [x.name, x.spec]));
+  const rawClusters = new Map(all(Kind.RawResource).flatMap((x) => (x.spec.typeUrl === TypeUrl.Cluster ? [[x.spec.name, x.name] as const] : [])));
   for (const sv of all(Kind.Service)) {
     const key = `Service/${sv.name}`;
     if (!refs.alive(Kind.Service, sv.name) || sv.spec.tls === undefined) continue;
@@ -103,7 +104,7 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
     const key = `Listener/${l.name}`;
     if (!refs.alive(Kind.Listener, l.name)) continue;
     let ok = true;
-    if (l.spec.service !== undefined) ok = refs.check(key, ["spec", "service"], Kind.Service, l.spec.service, diagnostics) && ok;
+    if (l.spec.service !== undefined) ok = checkBackend(refs, rawClusters, { from: key, path: ["spec", "service"], service: l.spec.service }, diagnostics) && ok;
     if (l.spec.tracing !== undefined) ok = refs.check(key, ["spec", "tracing"], Kind.Tracing, l.spec.tracing, diagnostics) && ok;
     l.spec.accessLogs.forEach((a, i) => {
       ok = refs.check(key, ["spec", "accessLogs", i], Kind.AccessLog, a, diagnostics) && ok;
@@ -117,7 +118,6 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
   }
   const listenerSpecs = new Map(all(Kind.Listener).map((l) => [l.name, l.spec]));
   const services = new Map(all(Kind.Service).map((x) => [x.name, x]));
-  const rawClusters = new Map(all(Kind.RawResource).flatMap((x) => (x.spec.typeUrl === TypeUrl.Cluster ? [[x.spec.name, x.name] as const] : [])));
   for (const r of all(Kind.Route)) {
     const key = `Route/${r.name}`;
     if (!refs.alive(Kind.Route, r.name)) continue;

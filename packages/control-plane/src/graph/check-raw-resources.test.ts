@@ -178,6 +178,18 @@ test("mixing: a Route to a cluster neither a Service nor a raw Cluster names the
   assert.deepEqual(errors(refused), [["RawResource/legacy", "raw.name_conflict", "spec.resource.name"]]);
 });
 
+test("mixing: a model TCP listener sends to a raw Cluster too, in the groups that receive it", () => {
+  const tcp = o("Listener", "db", { protocol: "TCP", port: 5432, service: "legacy" });
+  assert.deepEqual(errors(graphOf([tcp, rawCluster("legacy")])), []);
+  const g = graphOf([tcp, rawCluster("legacy"), o("NodeGroup", "edge", { selector: {}, listeners: ["db"], rawResources: [] })]);
+  assert.deepEqual(errors(g), [["Listener/db", "ref.not_in_group", "spec.service"], ["NodeGroup/edge", "ref.rejected", "spec.listeners[0]"]]);
+});
+
+test("an EDS Cluster whose endpoints nothing produces is refused at its service_name", () => {
+  const eds = raw("eds", { "@type": `${T}cluster.v3.Cluster`, name: "eds", type: "EDS", eds_cluster_config: { service_name: "pool", eds_config: { ads: {} } } });
+  assert.deepEqual(errors(graphOf([eds])), [["RawResource/eds", "raw.dangling_reference", "spec.resource.eds_cluster_config.service_name"]]);
+});
+
 test("mixing: a node group that does not receive the raw Cluster refuses the Route sending to it there", () => {
   const g = graphOf([
     http("front", 10000),

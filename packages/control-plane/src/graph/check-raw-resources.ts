@@ -16,8 +16,8 @@ import { clusterName, listenerName, routeConfigName } from "./resource-names.ts"
  * reference present in the same group (docs/xds-protocol.md § Consistency before sending:
  * a dangling name is a silent 503 later); every cluster their routes and TCP proxies send to
  * present too (over RDS Envoy does not NACK an unknown cluster, it answers 503). A model
- * Route may send to a raw Cluster (check-backend.ts): that Cluster must reach the same
- * group. Socket conflicts of raw Listeners are settled with the model's (find-conflicts.ts).
+ * Route or TCP/UDP Listener may send to a raw Cluster (check-backend.ts): that Cluster must
+ * reach the same group. Socket conflicts of raw Listeners are settled with the model's (find-conflicts.ts).
  */
 export function checkRawResources(groups: readonly GraphGroup[], options: { readonly allowFilename?: boolean; readonly changed?: ReadonlySet<string> } = {}): Diagnostic[] {
   const out = new Map<string, Diagnostic>();
@@ -92,6 +92,17 @@ export function checkRawResources(groups: readonly GraphGroup[], options: { read
       }
     }
     for (const l of g.listeners) {
+      const key = `Listener/${l.name}`;
+      if (l.service !== undefined && !(names.get(TypeUrl.Cluster)?.has(clusterName(l.service)) ?? false) && !out.has(key)) {
+        out.set(key, {
+          severity: "error",
+          code: "ref.not_in_group",
+          message: `Cluster '${l.service}' is a RawResource that node group '${g.name}' does not receive, so this listener there cannot send to it`,
+          hint: `list the RawResource in NodeGroup '${g.name}' spec.rawResources, or send to a Service`,
+          object: key,
+          path: "spec.service",
+        });
+      }
       for (const vh of l.virtualHosts) {
         vh.rules.forEach((rule, i) => {
           rule.backends.forEach((b, j) => {
