@@ -115,6 +115,10 @@ test("mixing model and raw serves traffic; each bad raw resource is refused with
     assert.match(d.message, c.message, c.what);
     assert.ok(d.hint.length > 0, c.what);
   }
+  // The model Route depends on the raw Cluster now: deleting it would break the route, so it is refused too.
+  const del = await fetch(`${cp.adminUrl}/api/v1/objects/RawResource/legacy`, { method: "DELETE", headers: { "content-type": "application/json" } });
+  assert.equal(del.status, 422, await del.clone().text());
+  assert.match(JSON.stringify(((await del.json()) as Refusal).error.diagnostics), /Route\/front/);
   assert.equal(await revision(), rev0, "no refused change created a revision");
   assert.deepEqual(versions(await envoy.configDump()), before, "Envoy's config_dump is untouched");
   assert.equal((await httpGet(`http://127.0.0.1:${edgePort}/`)).body, "served by legacy\n", "traffic still flows");
