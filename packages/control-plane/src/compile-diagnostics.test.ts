@@ -293,7 +293,7 @@ const cases: Case[] = [
         },
       }),
     ],
-    expect: { code: "raw.dangling_reference", object: "RawResource/x", path: "spec.resource", hint: "add a RawResource (or a Service/Listener) producing RouteConfiguration 'missing'" },
+    expect: { code: "raw.dangling_reference", object: "RawResource/x", path: "spec.resource.filter_chains[0].filters[0].typed_config.rds.route_config_name", hint: "add a RawResource (or a Service/Listener) producing RouteConfiguration 'missing'" },
   },
   {
     name: "a resource Envoy's PGV rules reject",

@@ -1,3 +1,4 @@
+import { TypeUrl } from "@ts-control-plane/xds";
 import type { Diagnostic } from "../model/model-object.ts";
 import { Kind } from "../model/kinds.ts";
 import type { ValidObject } from "../model/validate-object.ts";
@@ -14,6 +15,7 @@ import { assignGroups, type GroupPlan } from "./assign-groups.ts";
 import { findListenerConflicts, findDomainConflicts } from "./find-conflicts.ts";
 import { checkRawResources } from "./check-raw-resources.ts";
 import { runToEnd, type Steps } from "../model/time-slice.ts";
+import { checkBackend } from "./check-backend.ts";
 
 export interface GraphResult {
   graph: Graph;
@@ -70,7 +72,7 @@ export function* buildGraphSteps(objects: readonly ValidObject[], options: Graph
     const listeners = new Map(all(Kind.Listener).map((l) => [l.name, l.spec]));
     const routes = all(Kind.Route).filter((r) => refs.alive(Kind.Route, r.name));
     const found = [
-      ...findListenerConflicts(plans, listeners, options.changed),
+      ...findListenerConflicts(plans, listeners, options.changed, new Map(all(Kind.RawResource).map((r) => [r.name, r.spec]))),
       ...findDomainConflicts(routes, options.changed),
     ];
     const groups: GraphGroup[] = [];
@@ -79,7 +81,7 @@ export function* buildGraphSteps(objects: readonly ValidObject[], options: Graph
       groups.push(assembleGroup(p, refs, all));
     }
     if (found.length === 0) {
-      found.push(...checkRawResources(groups, { allowFilename: options.allowRawFilename === true }));
+      found.push(...checkRawResources(groups, { allowFilename: options.allowRawFilename === true, ...(options.changed === undefined ? {} : { changed: options.changed }) }));
     }
     if (found.length === 0) {
       const rejected = new Set([...refs.dropped].filter((k) => !options.refused.has(k)));
@@ -96,6 +98,7 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
   };
   // Dependency order: what is referenced is settled before what references it.
   const secrets = new Map(all(Kind.Secret).map((x) => [x.name, x.spec]));
+  const rawClusters = new Map(all(Kind.RawResource).flatMap((x) => (x.spec.typeUrl === TypeUrl.Cluster ? [[x.spec.name, x.name] as const] : [])));
   for (const sv of all(Kind.Service)) {
     const key = `Service/${sv.name}`;
     if (!refs.alive(Kind.Service, sv.name) || sv.spec.tls === undefined) continue;
@@ -113,7 +116,7 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
     const key = `Listener/${l.name}`;
     if (!refs.alive(Kind.Listener, l.name)) continue;
     let ok = true;
-    if (l.spec.service !== undefined) ok = refs.check(key, ["spec", "service"], Kind.Service, l.spec.service, diagnostics) && ok;
+    if (l.spec.service !== undefined) ok = checkBackend(refs, rawClusters, { from: key, path: ["spec", "service"], service: l.spec.service }, diagnostics) && ok;
     if (l.spec.tracing !== undefined) ok = refs.check(key, ["spec", "tracing"], Kind.Tracing, l.spec.tracing, diagnostics) && ok;
     l.spec.accessLogs.forEach((a, i) => {
       ok = refs.check(key, ["spec", "accessLogs", i], Kind.AccessLog, a, diagnostics) && ok;
@@ -151,7 +154,9 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
       }
     });
     r.spec.routes.forEach((rule, i) => {
-      for (const u of ruleServices(rule)) ok = refs.check(key, ["spec", "routes", i, ...u.path], Kind.Service, u.service, diagnostics) && ok;
+      for (const u of ruleServices(rule)) {
+        ok = checkBackend(refs, rawClusters, { from: key, path: ["spec", "routes", i, ...u.path], service: u.service }, diagnostics) && ok;
+      }
       const hashed = rule.backends.find((b) => {
         const policy = services.get(b.service)?.spec.lbPolicy;
         return policy === "RingHash" || policy === "Maglev";
@@ -271,7 +276,8 @@ function assembleGroup(plan: GroupPlan, refs: References, all: <K extends ValidO
   const serviceObjects = new Map(all(Kind.Service).map((s) => [s.name, s]));
   const graphServices = [...services].sort().flatMap((n) => {
     const s = serviceObjects.get(n);
-    if (s === undefined) return [];
+    // A backend name may be a raw Cluster (check-backend.ts), also when a refused Service shares it.
+    if (s === undefined || !refs.alive(Kind.Service, n)) return [];
     objects.add(`Service/${n}`);
     return [{ name: n, spec: s.spec }];
   });

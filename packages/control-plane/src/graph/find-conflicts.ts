@@ -1,7 +1,9 @@
 import type { ListenerSpec } from "../model/listener-spec.ts";
 import type { Diagnostic } from "../model/model-object.ts";
+import type { RawResourceSpec } from "../model/raw-resource-spec.ts";
 import type { RouteSpec } from "../model/route-spec.ts";
 import type { GroupPlan } from "./assign-groups.ts";
+import { rawListenerSockets, socketsOverlap, type ListenerSocket } from "./raw-listener-sockets.ts";
 
 /**
  * Who keeps what two objects claim: one the change does not touch (`changed`: the
@@ -16,42 +18,57 @@ export function conflictOrder<T>(items: readonly T[], key: (item: T) => string, 
 /**
  * Two listeners of one group on the same address and port: Envoy refuses the second
  * ("has duplicate address"), and a wildcard address overlaps every address of its family
- * on that port (bind fails). The listener the change does not touch keeps the port,
- * otherwise the one whose name sorts first (conflictOrder).
+ * on that port (bind fails). Raw Listeners take part like model ones, with every socket
+ * they bind (raw-listener-sockets.ts). The listener the change does not touch keeps the
+ * port, otherwise the one whose objectKey sorts first (conflictOrder).
  */
-export function findListenerConflicts(plans: readonly GroupPlan[], listeners: ReadonlyMap<string, ListenerSpec>, changed?: ReadonlySet<string>): Diagnostic[] {
+export function findListenerConflicts(
+  plans: readonly GroupPlan[],
+  listeners: ReadonlyMap<string, ListenerSpec>,
+  changed?: ReadonlySet<string>,
+  raw: ReadonlyMap<string, RawResourceSpec> = new Map(),
+): Diagnostic[] {
   const out = new Map<string, Diagnostic>();
   for (const plan of plans) {
-    const taken: { name: string; spec: ListenerSpec }[] = [];
-    for (const name of conflictOrder(plan.listeners, (n) => `Listener/${n}`, changed)) {
+    const claims: { key: string; label: string; protocol: string | undefined; sockets: ListenerSocket[] }[] = [];
+    for (const name of plan.listeners) {
       const spec = listeners.get(name);
       if (spec === undefined) continue;
-      const clash = taken.find((t) => overlaps(t.spec, spec));
+      const socket = { address: spec.address, port: spec.port, udp: spec.protocol === "UDP", path: "spec.port" };
+      claims.push({ key: `Listener/${name}`, label: `Listener '${name}'`, protocol: spec.protocol, sockets: [socket] });
+    }
+    for (const name of plan.raw) {
+      const spec = raw.get(name);
+      const sockets = spec === undefined ? [] : rawListenerSockets(spec);
+      if (sockets.length > 0) claims.push({ key: `RawResource/${name}`, label: `RawResource '${name}'`, protocol: undefined, sockets });
+    }
+    const taken: { label: string; socket: ListenerSocket }[] = [];
+    for (const claim of conflictOrder(claims, (c) => c.key, changed)) {
+      let clash: { socket: ListenerSocket; by: string } | undefined;
+      for (const socket of claim.sockets) {
+        const t = taken.find((x) => socketsOverlap(x.socket, socket));
+        if (t !== undefined) {
+          clash = { socket, by: t.label };
+          break;
+        }
+      }
       if (clash === undefined) {
-        taken.push({ name, spec });
+        for (const socket of claim.sockets) taken.push({ label: claim.label, socket });
         continue;
       }
-      const key = `Listener/${name}`;
-      if (out.has(key)) continue;
-      out.set(key, {
+      if (out.has(claim.key)) continue;
+      const { socket, by } = clash;
+      out.set(claim.key, {
         severity: "error",
         code: "listener.port_conflict",
-        message: `${spec.address}:${spec.port} (${spec.protocol}) is already used by Listener '${clash.name}'${plan.nodeGroup === undefined ? "" : ` in node group '${plan.name}'`}`,
-        hint: `choose another port, or put the two listeners in different NodeGroups`,
-        object: key,
-        path: "spec.port",
+        message: `${socket.address}:${socket.port} (${claim.protocol ?? (socket.udp ? "UDP" : "TCP")}) is already used by ${by}${plan.nodeGroup === undefined ? "" : ` in node group '${plan.name}'`}`,
+        hint: "choose another port, or put the two listeners in different NodeGroups",
+        object: claim.key,
+        path: socket.path,
       });
     }
   }
   return [...out.values()];
-}
-
-function overlaps(a: ListenerSpec, b: ListenerSpec): boolean {
-  if (a.port !== b.port || (a.protocol === "UDP") !== (b.protocol === "UDP")) return false;
-  if (a.address === b.address) return true;
-  const v6 = (s: string): boolean => s.includes(":");
-  if (v6(a.address) !== v6(b.address)) return a.address === "::" || b.address === "::";
-  return a.address === "0.0.0.0" || b.address === "0.0.0.0" || a.address === "::" || b.address === "::";
 }
 
 /**

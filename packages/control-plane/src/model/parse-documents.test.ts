@@ -38,6 +38,20 @@ test("objects, with where each starts and where each field is", () => {
   assert.equal(r.locate("Nope/x", "spec"), undefined);
 });
 
+test("a raw resource's snake_case diagnostic path finds the field however it is spelled", () => {
+  const raw = `kind: RawResource
+metadata: { name: edge }
+spec:
+  resource:
+    "@type": type.googleapis.com/envoy.config.listener.v3.Listener
+    name: edge
+    address:
+      socketAddress: { address: 0.0.0.0, portValue: 10001 }
+`;
+  const r = parseDocuments(raw, { file: "raw.yaml" });
+  assert.deepEqual(r.locate("RawResource/edge", "spec.resource.address.socket_address.port_value"), { file: "raw.yaml", line: 8, column: 53 });
+});
+
 test("syntax errors, non-mappings, unidentified and duplicate documents are diagnostics, never exceptions", () => {
   const r = parseDocuments("kind: Service\nmetadata: { name: a }\n---\n- a list\n---\nkind: Service\n---\nkind: Service\nmetadata: { name: a }\n---\nfoo: [\n", {
     file: "bad.yaml",

@@ -195,9 +195,12 @@ export function* parseDocumentSteps(text: string, options: ParseOptions): Steps<
     let offset = doc.contents?.range?.[0] ?? 0;
     for (const s of segments) {
       if (isMap(node)) {
+        // Raw resources are reported in Envoy's snake_case names, but may be written in
+        // camelCase (proto3 JSON accepts both): either spelling is the same field.
+        const camel = typeof s === "string" ? s.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase()) : s;
         const pair = node.items.find((p) => {
           const k = p.key as { value?: unknown } | null;
-          return k !== null && typeof k === "object" && k.value === s;
+          return k !== null && typeof k === "object" && (k.value === s || k.value === camel);
         });
         if (pair === undefined) break;
         const k = pair.key as { range?: [number, number, number] };
