@@ -5,6 +5,7 @@ import type { GraphListener } from "../graph/graph.ts";
 import { clusterName, routeConfigName } from "../graph/resource-names.ts";
 import type { HeaderMatch, RouteRule } from "../model/route-spec.ts";
 import { durationFromMs } from "./durations.ts";
+import { listenerPerFilterConfig, routePerFilterConfig } from "./http-filters/build-http-filters.ts";
 
 /**
  * The RouteConfiguration an HTTP(S) listener fetches over RDS: one virtual host per Route
@@ -14,6 +15,7 @@ import { durationFromMs } from "./durations.ts";
 export function buildRouteConfiguration(listener: GraphListener): RouteConfiguration {
   return create(RouteConfigurationSchema, {
     name: routeConfigName(listener.name),
+    typedPerFilterConfig: listenerPerFilterConfig(listener.httpFilters),
     virtualHosts: listener.virtualHosts.map((vh) => ({
       name: vh.name,
       domains: [...vh.domains],
@@ -66,6 +68,7 @@ function buildRoute(rule: RouteRule): MessageInitShape<typeof RouteSchema> {
     },
   };
   if (rule.decorator !== undefined) route.decorator = { operation: rule.decorator };
+  if (rule.filters !== undefined) route.typedPerFilterConfig = routePerFilterConfig(rule.filters);
   return route;
 }
 

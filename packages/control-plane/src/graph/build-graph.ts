@@ -10,6 +10,7 @@ import type { TracingSpec } from "../model/tracing-spec.ts";
 import type { Graph, GraphGroup, GraphListener, GraphVirtualHost } from "./graph.ts";
 import { References } from "./references.ts";
 import { assignGroups, type GroupPlan } from "./assign-groups.ts";
+import { checkFilterOverrides } from "./check-filter-overrides.ts";
 import { findListenerConflicts, findDomainConflicts } from "./find-conflicts.ts";
 import { checkRawResources } from "./check-raw-resources.ts";
 
@@ -138,6 +139,9 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
         });
       }
     });
+    const filterProblems = checkFilterOverrides(key, r.spec, listenerSpecs);
+    if (filterProblems.length > 0) ok = false;
+    diagnostics.push(...filterProblems);
     r.spec.routes.forEach((rule, i) => {
       rule.backends.forEach((b, j) => {
         ok = refs.check(key, ["spec", "routes", i, "backends", j, "service"], Kind.Service, b.service, diagnostics) && ok;
@@ -300,6 +304,7 @@ function graphListener(
     port: spec.port,
     accessLogs,
     requestId: spec.requestId,
+    httpFilters: spec.httpFilters,
     virtualHosts,
     ...(spec.tls === undefined ? {} : { tls: spec.tls }),
     ...(spec.service === undefined ? {} : { service: spec.service }),

@@ -1,4 +1,5 @@
 import type { AccessLogSpec } from "../model/access-log-spec.ts";
+import type { HttpFilterSpec } from "../model/http-filter-spec.ts";
 import type { ListenerProtocol, ListenerTls } from "../model/listener-spec.ts";
 import type { NodeSelectorSpec } from "../model/node-group-spec.ts";
 import type { RawResourceSpec } from "../model/raw-resource-spec.ts";
@@ -48,6 +49,8 @@ export interface GraphListener {
   /** Sorted by name. */
   readonly accessLogs: readonly GraphAccessLog[];
   readonly requestId: { readonly generate: boolean; readonly preserveExternal: boolean };
+  /** HTTP(S): in the order written; the router is not among them (it is always last). */
+  readonly httpFilters: readonly HttpFilterSpec[];
   /** HTTP(S): sorted by name. */
   readonly virtualHosts: readonly GraphVirtualHost[];
 }

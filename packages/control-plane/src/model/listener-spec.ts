@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import type { PathSegment } from "./field-path.ts";
+import { type HttpFilterSpec, readHttpFilters } from "./http-filter-spec.ts";
 import { certificateAndKeyFields, readCertificateAndKey } from "./secret-spec.ts";
 import type { SpecReader } from "./spec-reader.ts";
 
@@ -25,9 +26,11 @@ export interface ListenerSpec {
   accessLogs: string[];
   /** HTTP(S): generate an x-request-id when missing; keep one that comes from outside. */
   requestId: { generate: boolean; preserveExternal: boolean };
+  /** HTTP(S): filters run in this order before the router (http-filter-spec.ts). */
+  httpFilters: HttpFilterSpec[];
 }
 
-const fields = ["protocol", "address", "port", "tls", "service", "tracing", "accessLogs", "requestId"];
+const fields = ["protocol", "address", "port", "tls", "service", "tracing", "accessLogs", "requestId", "httpFilters"];
 
 export function validateListener(spec: Record<string, unknown>, r: SpecReader): ListenerSpec | undefined {
   const path: PathSegment[] = ["spec"];
@@ -69,12 +72,13 @@ export function validateListener(spec: Record<string, unknown>, r: SpecReader): 
   if (!proxied && protocol !== undefined && rec["service"] !== undefined) {
     r.error([...path, "service"], "listener.service_not_proxy", `service is only used by TCP and UDP listeners; ${protocol} traffic is routed by Route objects`, "remove service and attach a Route to this listener (Route spec.listeners)");
   }
-  if (proxied && (rec["tracing"] !== undefined || rec["requestId"] !== undefined)) {
-    const field = rec["tracing"] !== undefined ? "tracing" : "requestId";
+  const httpFilters = readHttpFilters(rec, path, r);
+  if (proxied && (rec["tracing"] !== undefined || rec["requestId"] !== undefined || rec["httpFilters"] !== undefined)) {
+    const field = rec["tracing"] !== undefined ? "tracing" : rec["requestId"] !== undefined ? "requestId" : "httpFilters";
     r.error([...path, field], "listener.http_only", `${field} only applies to HTTP and HTTPS listeners`, `remove ${field} or use protocol: HTTP`);
   }
   if (r.failed || protocol === undefined || port === undefined) return undefined;
-  const out: ListenerSpec = { protocol, address, port, accessLogs, requestId };
+  const out: ListenerSpec = { protocol, address, port, accessLogs, requestId, httpFilters };
   if (tls !== undefined) out.tls = tls;
   if (service !== undefined) out.service = service;
   if (tracing !== undefined) out.tracing = tracing;

@@ -1,4 +1,5 @@
 import type { PathSegment } from "./field-path.ts";
+import { type FilterOverride, readFilterOverrides } from "./http-filter-spec.ts";
 import { checkRe2 } from "./re2-check.ts";
 import type { SpecReader } from "./spec-reader.ts";
 
@@ -27,6 +28,8 @@ export interface RouteRule {
   decorator?: string;
   /** What RingHash and Maglev services hash on, so one client keeps reaching one endpoint. */
   hashOn?: { header: string } | { cookie: string } | { sourceIp: true };
+  /** Per-route settings of the listener's HTTP filters, by filter name (http-filter-spec.ts). */
+  filters?: Record<string, FilterOverride>;
 }
 
 export interface RouteSpec {
@@ -66,7 +69,7 @@ export function validateRoute(spec: Record<string, unknown>, r: SpecReader): Rou
   return { listeners, domains, routes };
 }
 
-const ruleFields = ["match", "backends", "hostRewrite", "prefixRewrite", "timeout", "retries", "decorator", "hashOn"];
+const ruleFields = ["match", "backends", "hostRewrite", "prefixRewrite", "timeout", "retries", "decorator", "hashOn", "filters"];
 
 function readRule(value: unknown, path: PathSegment[], r: SpecReader): RouteRule | undefined {
   const rec = r.mapping(value, path, ruleFields);
@@ -112,8 +115,10 @@ function readRule(value: unknown, path: PathSegment[], r: SpecReader): RouteRule
     if (d !== undefined) decorator = r.string(d, "operation", [...path, "decorator"], { required: true });
   }
   const hashOn = rec["hashOn"] === undefined ? undefined : readHashOn(rec["hashOn"], [...path, "hashOn"], r);
+  const filters = rec["filters"] === undefined ? undefined : readFilterOverrides(rec["filters"], [...path, "filters"], r);
   if (match === undefined) return undefined;
   const rule: RouteRule = { match, backends };
+  if (filters !== undefined && Object.keys(filters).length > 0) rule.filters = filters;
   if (hashOn !== undefined) rule.hashOn = hashOn;
   if (hostRewrite !== undefined) rule.hostRewrite = hostRewrite;
   if (prefixRewrite !== undefined) {

@@ -1,0 +1,113 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { compile } from "./compile.ts";
+import { resourceToJson } from "./envoy/resource-json.ts";
+import type { ModelObject } from "./model/model-object.ts";
+
+// HTTP filters (issue 8): the list on the listener, the overrides on routes, and the
+// diagnostics an operator gets for each mistake, each with its path and fix.
+
+const o = (kind: string, name: string, spec: Record<string, unknown>): ModelObject => ({ apiVersion: "tcp.dev/v1alpha1", kind, metadata: { name }, spec });
+const service = o("Service", "web", { endpoints: [{ address: "127.0.0.1", port: 8081 }] });
+const listener = (httpFilters: unknown[], name = "l", port = 10000): ModelObject => o("Listener", name, { protocol: "HTTP", port, httpFilters });
+const route = (filters: Record<string, unknown>, listeners = ["l"]): ModelObject =>
+  o("Route", "r", { listeners, routes: [{ match: { prefix: "/" }, backends: [{ service: "web" }], filters }] });
+const limit = { name: "limit", type: "localRateLimit", tokens: 2, fillInterval: "1s" };
+
+function errors(objects: ModelObject[]): { code: string; object: string; path: string; hint: string }[] {
+  return compile(objects)
+    .diagnostics.filter((d) => d.severity === "error")
+    .map(({ code, object, path, hint }) => ({ code, object, path, hint }));
+}
+
+function httpFilterNames(objects: ModelObject[]): string[] {
+  const r = compile(objects);
+  assert.deepEqual(r.diagnostics.filter((d) => d.severity === "error"), []);
+  const listenerJson = r.groups[0]?.resources.map(resourceToJson).find((j) => Array.isArray(j["filter_chains"])) as Record<string, unknown>;
+  const hcm = (listenerJson["filter_chains"] as { filters: { typed_config: { http_filters: { name: string }[] } }[] }[])[0]?.filters[0]?.typed_config;
+  return hcm?.http_filters.map((f) => f.name) ?? [];
+}
+
+test("filters keep the order written and the router is appended last", () => {
+  const objects = [service, listener([{ name: "b", type: "fault", abort: { status: 503, percent: 0 } }, limit, { name: "a", type: "compression" }]), route({})];
+  assert.deepEqual(httpFilterNames(objects), ["b", "limit", "a", "envoy.filters.http.router"]);
+  assert.deepEqual(httpFilterNames([service, o("Listener", "l", { protocol: "HTTP", port: 10000 }), route({})]), ["envoy.filters.http.router"]);
+});
+
+test("a filter name used twice is refused at its path", () => {
+  assert.deepEqual(errors([service, listener([limit, { ...limit, tokens: 3 }]), route({})])[0], {
+    code: "schema.duplicate",
+    object: "Listener/l",
+    path: "spec.httpFilters[1].name",
+    hint: "give each filter its own name: routes refer to filters by name",
+  });
+});
+
+test("the router's name is reserved", () => {
+  assert.equal(errors([service, listener([{ ...limit, name: "envoy.filters.http.router" }]), route({})])[0]?.code, "filter.reserved_name");
+});
+
+test("a type's fields are checked: unknown field, missing field, range", () => {
+  const e = errors([service, listener([{ name: "x", type: "localRateLimit", tokens: 0, fillInterval: "10ms", burst: 3 }])]);
+  assert.deepEqual(
+    e.map((d) => `${d.code} ${d.path}`),
+    ["schema.unknown_field spec.httpFilters[0].burst", "schema.range spec.httpFilters[0].fillInterval", "schema.range spec.httpFilters[0].tokens"],
+  );
+  assert.equal(errors([service, listener([{ name: "x", type: "rbac", action: "Allow", sourceCidrs: ["10.0.0.0/33"] }])])[0]?.path, "spec.httpFilters[0].sourceCidrs[0]");
+  assert.equal(errors([service, listener([{ name: "x", type: "localRatelimit" }])])[0]?.hint, "did you mean 'localRateLimit'?");
+});
+
+test("httpFilters on a TCP listener is refused", () => {
+  const tcp = o("Listener", "t", { protocol: "TCP", port: 9000, service: "web", httpFilters: [limit] });
+  assert.deepEqual(errors([service, tcp]).map((d) => `${d.code} ${d.path}`), ["listener.http_only spec.httpFilters"]);
+});
+
+test("an override must name a filter of every listener the route attaches to", () => {
+  const e = errors([service, listener([limit]), listener([], "m", 10001), route({ limit: { disabled: true } }, ["l", "m"])]);
+  assert.deepEqual(e, [
+    {
+      code: "route.unknown_filter",
+      object: "Route/r",
+      path: "spec.routes[0].filters.limit",
+      hint: "add a filter named 'limit' to spec.httpFilters of Listener 'm', or remove this override (have: no filters)",
+    },
+  ]);
+});
+
+test("an override of another type than the listener's filter is refused", () => {
+  const e = errors([service, listener([limit]), route({ limit: { type: "fault", abort: { status: 500 } } })]);
+  assert.deepEqual(e.map((d) => `${d.code} ${d.path}`), ["route.filter_type spec.routes[0].filters.limit.type"]);
+});
+
+test("compression takes no per-route settings, only disabled: true", () => {
+  const gzip = { name: "gzip", type: "compression" };
+  assert.equal(errors([service, listener([gzip]), route({ gzip: { type: "compression" } })])[0]?.code, "filter.override");
+  assert.deepEqual(errors([service, listener([gzip]), route({ gzip: { disabled: true } })]), []);
+});
+
+test("raw: @type must be an Envoy message, its fields must parse and pass Envoy's PGV rules", () => {
+  const raw = (typedConfig: unknown) => errors([service, listener([{ name: "x", type: "raw", typedConfig }])])[0];
+  assert.equal(raw({ "@type": "type.googleapis.com/envoy.extensions.filters.http.nope.v3.Nope" })?.code, "raw.unknown_type");
+  assert.equal(raw({ "@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer", max_request_byte: 1 })?.code, "raw.parse");
+  // Buffer.max_request_bytes is required (buffer.proto: message.required).
+  assert.deepEqual(raw({ "@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer" }), {
+    code: "raw.invalid",
+    object: "Listener/l",
+    path: "spec.httpFilters[0].typedConfig.max_request_bytes",
+    hint: "fix the field as Envoy's v3 API reference describes; Envoy would reject this config",
+  });
+  assert.equal(raw({ "@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer", max_request_bytes: 1024 }), undefined);
+});
+
+test("per-route overrides become typed_per_filter_config; the CORS policy sits on the route configuration", () => {
+  const cors = { name: "cors", type: "cors", allowOrigins: ["*"] };
+  const r = compile([service, listener([limit, cors]), route({ limit: { type: "localRateLimit", tokens: 1, fillInterval: "1m" }, cors: { disabled: true } })]);
+  assert.deepEqual(r.diagnostics, []);
+  const rc = r.groups[0]?.resources.map(resourceToJson).find((j) => Array.isArray(j["virtual_hosts"])) as Record<string, unknown>;
+  const perRoute = (rc["virtual_hosts"] as { routes: { typed_per_filter_config: Record<string, Record<string, unknown>> }[] }[])[0]?.routes[0]?.typed_per_filter_config;
+  assert.deepEqual(Object.keys(perRoute ?? {}), ["cors", "limit"]);
+  assert.equal(perRoute?.["cors"]?.["disabled"], true);
+  assert.deepEqual(perRoute?.["limit"]?.["token_bucket"], { max_tokens: 1, tokens_per_fill: 1, fill_interval: "60s" });
+  const policy = (rc["typed_per_filter_config"] as Record<string, Record<string, unknown>>)["cors"];
+  assert.deepEqual(policy?.["allow_origin_string_match"], [{ safe_regex: { regex: ".*" } }]);
+});

@@ -1,0 +1,254 @@
+import { isIP } from "node:net";
+import type { PathSegment } from "./field-path.ts";
+import { readTypedConfig, type TypedConfig } from "./read-typed-config.ts";
+import type { SpecReader } from "./spec-reader.ts";
+
+export const httpFilterTypes = ["cors", "localRateLimit", "rbac", "fault", "compression", "raw"] as const;
+export type HttpFilterType = (typeof httpFilterTypes)[number];
+
+export interface LocalRateLimitConfig {
+  /** Bucket size: how many requests may pass at once. */
+  tokens: number;
+  /** Tokens added back every fillInterval. */
+  tokensPerFill: number;
+  fillIntervalMs: number;
+}
+
+export interface CorsConfig {
+  /** Exact origins, or "*" for any. */
+  allowOrigins: string[];
+  allowMethods: string[];
+  allowHeaders: string[];
+  exposeHeaders: string[];
+  maxAgeSeconds?: number;
+  allowCredentials: boolean;
+}
+
+export interface RbacHeaderPrincipal {
+  name: string;
+  kind: "exact" | "prefix" | "present";
+  value: string;
+}
+
+export interface RbacConfig {
+  /** Allow: only matching requests pass. Deny: matching requests get 403. */
+  action: "Allow" | "Deny";
+  /** Matched against the peer's address (the connection's source). */
+  sourceCidrs: { address: string; prefixLen: number }[];
+  headers: RbacHeaderPrincipal[];
+}
+
+export interface FaultConfig {
+  abort?: { status: number; percent: number };
+  delay?: { durationMs: number; percent: number };
+}
+
+export interface CompressionConfig {
+  algorithm: "gzip";
+  minContentLength: number;
+}
+
+/** One type's settings; the same shapes serve the listener's filter and a route's override. */
+export type HttpFilterConfig =
+  | { type: "cors"; cors: CorsConfig }
+  | { type: "localRateLimit"; localRateLimit: LocalRateLimitConfig }
+  | { type: "rbac"; rbac: RbacConfig }
+  | { type: "fault"; fault: FaultConfig }
+  | { type: "compression"; compression: CompressionConfig }
+  | { type: "raw"; raw: TypedConfig };
+
+/** One entry of a listener's spec.httpFilters: its name is what routes override it by. */
+export type HttpFilterSpec = { name: string } & HttpFilterConfig;
+
+/** Envoy's router, appended last to every chain; a user filter may not take its name. */
+export const routerFilterName = "envoy.filters.http.router";
+
+const typeFields: Record<HttpFilterType, readonly string[]> = {
+  cors: ["allowOrigins", "allowMethods", "allowHeaders", "exposeHeaders", "maxAge", "allowCredentials"],
+  localRateLimit: ["tokens", "tokensPerFill", "fillInterval"],
+  rbac: ["action", "sourceCidrs", "headers"],
+  fault: ["abort", "delay"],
+  compression: ["algorithm", "minContentLength"],
+  raw: ["typedConfig"],
+};
+
+/** spec.httpFilters of an HTTP(S) listener: names unique, order kept (Envoy runs them in order). */
+export function readHttpFilters(rec: Record<string, unknown>, path: readonly PathSegment[], r: SpecReader): HttpFilterSpec[] {
+  const items = r.list(rec, "httpFilters", path) ?? [];
+  const out: HttpFilterSpec[] = [];
+  const seen = new Set<string>();
+  items.forEach((item, i) => {
+    const fp = [...path, "httpFilters", i];
+    const f = readFilterConfig(item, fp, r, ["name"]);
+    if (f === undefined) return;
+    const name = r.string(f.rec, "name", fp, { required: true });
+    if (name === undefined) return;
+    if (name === routerFilterName) {
+      r.error([...fp, "name"], "filter.reserved_name", `'${routerFilterName}' is the router, which is always added last`, "give the filter another name; the router needs no entry");
+      return;
+    }
+    if (seen.has(name)) {
+      r.error([...fp, "name"], "schema.duplicate", `filter name '${name}' is used twice`, "give each filter its own name: routes refer to filters by name");
+      return;
+    }
+    seen.add(name);
+    if (f.config !== undefined) out.push({ name, ...f.config });
+  });
+  return out;
+}
+
+/**
+ * A route rule's `filters:` map, filter name -> override: `disabled: true` turns the
+ * listener's filter off for that route; otherwise the entry gives the type and its
+ * settings, sent as the filter's per-route config (typed_per_filter_config).
+ */
+export type FilterOverride = { disabled: true } | HttpFilterConfig;
+
+/** Types whose settings Envoy takes per route; compression can only be disabled per route. */
+const overridable: readonly HttpFilterType[] = ["cors", "localRateLimit", "rbac", "fault", "raw"];
+
+export function readFilterOverrides(value: unknown, path: readonly PathSegment[], r: SpecReader): Record<string, FilterOverride> | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    r.error(path, "schema.type", "filters must be a mapping of filter name to override", "write filters as `<filter name>: { disabled: true }` or `<filter name>: { type: ..., ... }`");
+    return undefined;
+  }
+  const out: Record<string, FilterOverride> = {};
+  for (const [name, item] of Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const op = [...path, name];
+    if (typeof item === "object" && item !== null && !Array.isArray(item) && "disabled" in item) {
+      const rec = r.mapping(item, op, ["disabled"]);
+      if (rec === undefined) continue;
+      const disabled = r.boolean(rec, "disabled", op);
+      if (disabled === false) r.error([...op, "disabled"], "filter.override", "disabled: false changes nothing", "remove the override to keep the listener's settings, or give type and settings");
+      if (disabled === true) out[name] = { disabled: true };
+      continue;
+    }
+    const f = readFilterConfig(item, op, r, []);
+    if (f?.config === undefined) continue;
+    if (!overridable.includes(f.config.type)) {
+      r.error([...op, "type"], "filter.override", `a ${f.config.type} filter takes no per-route settings in Envoy`, "use disabled: true to turn it off for this route, or remove the override");
+      continue;
+    }
+    out[name] = f.config;
+  }
+  return out;
+}
+
+function readFilterConfig(
+  value: unknown,
+  path: readonly PathSegment[],
+  r: SpecReader,
+  extra: readonly string[],
+): { rec: Record<string, unknown>; config?: HttpFilterConfig } | undefined {
+  const loose = typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  const typeValue = loose?.["type"];
+  const known = typeof typeValue === "string" && (httpFilterTypes as readonly string[]).includes(typeValue) ? (typeValue as HttpFilterType) : undefined;
+  const rec = r.mapping(value, path, [...extra, "type", ...(known === undefined ? [] : typeFields[known])]);
+  if (rec === undefined) return undefined;
+  const type = r.enumeration(rec, "type", path, httpFilterTypes, { required: true });
+  if (type === undefined) return { rec };
+  const before = r.diagnostics.length;
+  const config = readByType(type, rec, path, r);
+  const clean = !r.diagnostics.slice(before).some((d) => d.severity === "error");
+  return config === undefined || !clean ? { rec } : { rec, config };
+}
+
+function readByType(type: HttpFilterType, rec: Record<string, unknown>, path: readonly PathSegment[], r: SpecReader): HttpFilterConfig | undefined {
+  switch (type) {
+    case "localRateLimit": {
+      const tokens = r.integer(rec, "tokens", path, { required: true, min: 1 });
+      const tokensPerFill = r.integer(rec, "tokensPerFill", path, { min: 1 }) ?? tokens;
+      // Envoy's token bucket refills at most every 50 ms (local_rate_limit.proto: fill_interval must be >= 50ms).
+      const fillIntervalMs = r.duration(rec, "fillInterval", path, { required: true, min: 50 });
+      if (tokens === undefined || tokensPerFill === undefined || fillIntervalMs === undefined) return undefined;
+      return { type, localRateLimit: { tokens, tokensPerFill, fillIntervalMs } };
+    }
+    case "cors": {
+      const allowOrigins = r.stringList(rec, "allowOrigins", path, { required: true, minItems: 1 }) ?? [];
+      const maxAgeMs = r.duration(rec, "maxAge", path);
+      const cors: CorsConfig = {
+        allowOrigins,
+        allowMethods: r.stringList(rec, "allowMethods", path) ?? [],
+        allowHeaders: r.stringList(rec, "allowHeaders", path) ?? [],
+        exposeHeaders: r.stringList(rec, "exposeHeaders", path) ?? [],
+        allowCredentials: r.boolean(rec, "allowCredentials", path) ?? false,
+      };
+      if (maxAgeMs !== undefined) cors.maxAgeSeconds = Math.floor(maxAgeMs / 1000);
+      return { type, cors };
+    }
+    case "rbac":
+      return readRbac(rec, path, r);
+    case "fault":
+      return readFault(rec, path, r);
+    case "compression": {
+      const algorithm = r.enumeration(rec, "algorithm", path, ["gzip"] as const) ?? "gzip";
+      const minContentLength = r.integer(rec, "minContentLength", path, { min: 0 }) ?? 30;
+      return { type, compression: { algorithm, minContentLength } };
+    }
+    case "raw": {
+      const raw = readTypedConfig(rec, "typedConfig", path, r);
+      return raw === undefined ? undefined : { type, raw };
+    }
+  }
+}
+
+function readRbac(rec: Record<string, unknown>, path: readonly PathSegment[], r: SpecReader): HttpFilterConfig | undefined {
+  const action = r.enumeration(rec, "action", path, ["Allow", "Deny"] as const, { required: true });
+  const cidrs = r.stringList(rec, "sourceCidrs", path) ?? [];
+  const sourceCidrs: RbacConfig["sourceCidrs"] = [];
+  cidrs.forEach((c, i) => {
+    const [address = "", len] = c.split("/");
+    const family = isIP(address);
+    const max = family === 6 ? 128 : 32;
+    const prefixLen = len === undefined ? max : Number(len);
+    if (family === 0 || !Number.isInteger(prefixLen) || prefixLen < 0 || prefixLen > max || (len !== undefined && !/^\d+$/.test(len))) {
+      r.error([...path, "sourceCidrs", i], "filter.cidr", `'${c}' is not an address or CIDR range`, "write an IP address (10.0.0.1) or a CIDR range (10.0.0.0/8, 2001:db8::/32)");
+      return;
+    }
+    sourceCidrs.push({ address, prefixLen });
+  });
+  const headers: RbacHeaderPrincipal[] = [];
+  (r.list(rec, "headers", path) ?? []).forEach((item, i) => {
+    const hp = [...path, "headers", i];
+    const h = r.mapping(item, hp, ["name", "exact", "prefix", "present"]);
+    if (h === undefined) return;
+    const name = r.string(h, "name", hp, { required: true });
+    const kinds = (["exact", "prefix", "present"] as const).filter((k) => h[k] !== undefined);
+    if (kinds.length !== 1) {
+      r.error(hp, "filter.header_match", `a header principal needs exactly one of exact, prefix or present (has ${kinds.length})`, "keep exactly one of exact, prefix or present: true");
+      return;
+    }
+    const kind = kinds[0] ?? "exact";
+    const v = kind === "present" ? (r.boolean(h, "present", hp) === true ? "" : undefined) : r.string(h, kind, hp, { required: true });
+    if (kind === "present" && v === undefined) r.error([...hp, "present"], "filter.header_match", "present must be true", "write present: true");
+    if (name !== undefined && v !== undefined) headers.push({ name: name.toLowerCase(), kind, value: v });
+  });
+  if (rec["sourceCidrs"] === undefined && rec["headers"] === undefined) {
+    r.error([...path, "sourceCidrs"], "schema.required", "an rbac filter needs sourceCidrs or headers", "list the source ranges (sourceCidrs) or headers (headers) the action applies to");
+  }
+  if (action === undefined) return undefined;
+  return { type: "rbac", rbac: { action, sourceCidrs, headers } };
+}
+
+function readFault(rec: Record<string, unknown>, path: readonly PathSegment[], r: SpecReader): HttpFilterConfig | undefined {
+  const fault: FaultConfig = {};
+  if (rec["abort"] !== undefined) {
+    const ap = [...path, "abort"];
+    const a = r.mapping(rec["abort"], ap, ["status", "percent"]);
+    const status = a === undefined ? undefined : r.integer(a, "status", ap, { required: true, min: 200, max: 599 });
+    const percent = a === undefined ? undefined : (r.integer(a, "percent", ap, { min: 0, max: 100 }) ?? 100);
+    if (status !== undefined && percent !== undefined) fault.abort = { status, percent };
+  }
+  if (rec["delay"] !== undefined) {
+    const dp = [...path, "delay"];
+    const d = r.mapping(rec["delay"], dp, ["duration", "percent"]);
+    const durationMs = d === undefined ? undefined : r.duration(d, "duration", dp, { required: true, min: 1 });
+    const percent = d === undefined ? undefined : (r.integer(d, "percent", dp, { min: 0, max: 100 }) ?? 100);
+    if (durationMs !== undefined && percent !== undefined) fault.delay = { durationMs, percent };
+  }
+  if (rec["abort"] === undefined && rec["delay"] === undefined) {
+    r.error([...path, "abort"], "schema.required", "a fault filter needs abort or delay", "add abort: { status: 503, percent: 10 } or delay: { duration: 1s, percent: 10 }");
+    return undefined;
+  }
+  return { type: "fault", fault };
+}
