@@ -3,7 +3,7 @@
 // localRateLimit answers 429 once a listener's bucket or a route's own bucket is empty,
 // and a route can turn it off; the CORS filter answers a preflight for an allowed origin;
 // RBAC answers 403 by source address and by header; fault injection aborts a route's
-// requests; gzip compresses; a raw filter (Envoy's own header_mutation config) runs too.
+// requests; gzip and brotli compress; a raw filter (Envoy's own header_mutation config) runs too.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -41,6 +41,7 @@ spec:
       maxAge: 10m
     - { name: chaos, type: fault, abort: { status: 418, percent: 0 } }
     - { name: gzip, type: compression, minContentLength: 0 }
+    - { name: brotli, type: compression, algorithm: brotli, minContentLength: 0 }
     - name: stamp
       type: raw
       typedConfig:
@@ -104,7 +105,7 @@ spec:
 `;
 }
 
-test("HTTP filters: 429, CORS preflight, RBAC 403, fault abort, gzip and a raw filter through a real Envoy", { timeout: 60_000 }, async (t) => {
+test("HTTP filters: 429, CORS preflight, RBAC 403, fault abort, gzip/brotli and a raw filter through a real Envoy", { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "cp-e2e-filters-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const app = await startHttpUpstream({ name: "app", t });
@@ -158,8 +159,9 @@ test("HTTP filters: 429, CORS preflight, RBAC 403, fault abort, gzip and a raw f
   assert.equal((await get(`${edge}/chaos`)).status, 418);
   assert.equal((await get(`${edge}/`)).status, 200);
 
-  // Compression: gzip when the client accepts it, identity otherwise.
+  // Compression: gzip or brotli, as the client accepts; identity otherwise.
   assert.equal((await get(`${edge}/`, { "accept-encoding": "gzip" })).headers["content-encoding"], "gzip");
+  assert.equal((await get(`${edge}/`, { "accept-encoding": "br" })).headers["content-encoding"], "br");
   assert.equal((await get(`${edge}/`)).headers["content-encoding"], undefined);
 
   // The upstream never saw the requests Envoy answered itself (429, 403, 418, preflight).

@@ -4,6 +4,10 @@ import { compile } from "./compile.ts";
 import { resourceToJson } from "./envoy/resource-json.ts";
 import type { ModelObject } from "./model/model-object.ts";
 
+type JsonRecord = Record<string, unknown>;
+/** The generated resources of the only group as plain JSON objects. */
+const resources = (r: ReturnType<typeof compile>): JsonRecord[] => (r.groups[0]?.resources ?? []).map((m) => resourceToJson(m) as JsonRecord);
+
 // HTTP filters (issue 8): the list on the listener, the overrides on routes, and the
 // diagnostics an operator gets for each mistake, each with its path and fix.
 
@@ -14,7 +18,7 @@ const route = (filters: Record<string, unknown>, listeners = ["l"]): ModelObject
   o("Route", "r", { listeners, routes: [{ match: { prefix: "/" }, backends: [{ service: "web" }], filters }] });
 const limit = { name: "limit", type: "localRateLimit", tokens: 2, fillInterval: "1s" };
 
-function errors(objects: ModelObject[]): { code: string; object: string; path: string; hint: string }[] {
+function errors(objects: ModelObject[]): { code: string; object: string | undefined; path: string | undefined; hint: string | undefined }[] {
   return compile(objects)
     .diagnostics.filter((d) => d.severity === "error")
     .map(({ code, object, path, hint }) => ({ code, object, path, hint }));
@@ -23,7 +27,7 @@ function errors(objects: ModelObject[]): { code: string; object: string; path: s
 function httpFilterNames(objects: ModelObject[]): string[] {
   const r = compile(objects);
   assert.deepEqual(r.diagnostics.filter((d) => d.severity === "error"), []);
-  const listenerJson = r.groups[0]?.resources.map(resourceToJson).find((j) => Array.isArray(j["filter_chains"])) as Record<string, unknown>;
+  const listenerJson = resources(r).find((j) => Array.isArray(j["filter_chains"])) ?? {};
   const hcm = (listenerJson["filter_chains"] as { filters: { typed_config: { http_filters: { name: string }[] } }[] }[])[0]?.filters[0]?.typed_config;
   return hcm?.http_filters.map((f) => f.name) ?? [];
 }
@@ -103,7 +107,7 @@ test("per-route overrides become typed_per_filter_config; the CORS policy sits o
   const cors = { name: "cors", type: "cors", allowOrigins: ["*"] };
   const r = compile([service, listener([limit, cors]), route({ limit: { type: "localRateLimit", tokens: 1, fillInterval: "1m" }, cors: { disabled: true } })]);
   assert.deepEqual(r.diagnostics, []);
-  const rc = r.groups[0]?.resources.map(resourceToJson).find((j) => Array.isArray(j["virtual_hosts"])) as Record<string, unknown>;
+  const rc = resources(r).find((j) => Array.isArray(j["virtual_hosts"])) ?? {};
   const perRoute = (rc["virtual_hosts"] as { routes: { typed_per_filter_config: Record<string, Record<string, unknown>> }[] }[])[0]?.routes[0]?.typed_per_filter_config;
   assert.deepEqual(Object.keys(perRoute ?? {}), ["cors", "limit"]);
   assert.equal(perRoute?.["cors"]?.["disabled"], true);

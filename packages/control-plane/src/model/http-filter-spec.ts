@@ -44,7 +44,7 @@ export interface FaultConfig {
 }
 
 export interface CompressionConfig {
-  algorithm: "gzip";
+  algorithm: "gzip" | "brotli";
   minContentLength: number;
 }
 
@@ -181,7 +181,7 @@ function readByType(type: HttpFilterType, rec: Record<string, unknown>, path: re
     case "fault":
       return readFault(rec, path, r);
     case "compression": {
-      const algorithm = r.enumeration(rec, "algorithm", path, ["gzip"] as const) ?? "gzip";
+      const algorithm = r.enumeration(rec, "algorithm", path, ["gzip", "brotli"] as const) ?? "gzip";
       const minContentLength = r.integer(rec, "minContentLength", path, { min: 0 }) ?? 30;
       return { type, compression: { algorithm, minContentLength } };
     }

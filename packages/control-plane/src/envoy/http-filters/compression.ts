@@ -3,10 +3,19 @@ import { CompressorSchema } from "@ts-control-plane/envoy-api/envoy/extensions/f
 import type { CompressionConfig } from "../../model/http-filter-spec.ts";
 import { packJson } from "./pack-json.ts";
 
-/** envoy.filters.http.compressor with the gzip library, for responses the client accepts gzip for. */
+const libraries = {
+  gzip: "type.googleapis.com/envoy.extensions.compression.gzip.compressor.v3.Gzip",
+  brotli: "type.googleapis.com/envoy.extensions.compression.brotli.compressor.v3.Brotli",
+} as const;
+
+/**
+ * envoy.filters.http.compressor with the gzip or brotli library, for responses whose client
+ * accepts that encoding. Two entries (gzip and brotli) may sit on one listener: Envoy
+ * picks by the client's accept-encoding.
+ */
 export function buildCompression(c: CompressionConfig): Any {
   return packJson(CompressorSchema, {
-    compressorLibrary: { name: "gzip", typedConfig: { "@type": "type.googleapis.com/envoy.extensions.compression.gzip.compressor.v3.Gzip" } },
+    compressorLibrary: { name: c.algorithm, typedConfig: { "@type": libraries[c.algorithm] } },
     responseDirectionConfig: { commonConfig: { minContentLength: c.minContentLength } },
   });
 }
