@@ -3,8 +3,9 @@
 // localRateLimit answers 429 once a listener's bucket or a route's own bucket is empty,
 // and a route can turn it off; the CORS filter answers a preflight for an allowed origin;
 // RBAC answers 403 by source address and by header; fault injection aborts a route's
-// requests; gzip and brotli compress; a raw filter (Envoy's own header_mutation config) runs too.
+// requests; JWT answers 401/200/403 on the route that requires it; gzip and brotli compress; a raw filter (Envoy's own header_mutation config) runs too.
 import assert from "node:assert/strict";
+import { generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +18,16 @@ import { startHttpUpstream } from "../harness/http-upstream.ts";
 import { startEnvoy } from "../harness/start-envoy.ts";
 import { waitUntil } from "../harness/wait-until.ts";
 import { runCliProcess, startControlPlane } from "./control-plane-process.ts";
+
+const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+const jwks = JSON.stringify({ keys: [{ ...publicKey.export({ format: "jwk" }), kid: "test", alg: "RS256", use: "sig" }] });
+
+/** An RS256 JWT signed here, as an identity provider would. */
+function jwt(claims: Record<string, unknown>, key: KeyObject = privateKey): string {
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+  const input = `${b64({ alg: "RS256", typ: "JWT", kid: "test" })}.${b64({ exp: Math.floor(Date.now() / 1000) + 3600, ...claims })}`;
+  return `${input}.${sign("sha256", Buffer.from(input), key).toString("base64url")}`;
+}
 
 function config(edgePort: number, tightPort: number, upstreamPort: number): string {
   return `apiVersion: tcp.dev/v1alpha1
@@ -42,6 +53,10 @@ spec:
     - { name: chaos, type: fault, abort: { status: 418, percent: 0 } }
     - { name: gzip, type: compression, minContentLength: 0 }
     - { name: brotli, type: compression, algorithm: brotli, minContentLength: 0 }
+    - name: auth
+      type: jwt
+      providers:
+        - { name: test-idp, issuer: https://idp.test, audiences: [edge-api], jwks: '${jwks}' }
     - name: stamp
       type: raw
       typedConfig:
@@ -64,6 +79,10 @@ spec:
       backends: [{ service: app }]
       filters:
         local-only: { type: rbac, action: Allow, sourceCidrs: [10.0.0.0/8] }
+    - match: { prefix: /secure }
+      backends: [{ service: app }]
+      filters:
+        auth: { type: jwt, require: test-idp }
     - match: { prefix: /chaos }
       backends: [{ service: app }]
       filters:
@@ -105,7 +124,7 @@ spec:
 `;
 }
 
-test("HTTP filters: 429, CORS preflight, RBAC 403, fault abort, gzip/brotli and a raw filter through a real Envoy", { timeout: 60_000 }, async (t) => {
+test("HTTP filters: 429, CORS preflight, RBAC 403, fault abort, JWT 401/200/403, gzip/brotli and a raw filter through a real Envoy", { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "cp-e2e-filters-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const app = await startHttpUpstream({ name: "app", t });
@@ -158,6 +177,15 @@ test("HTTP filters: 429, CORS preflight, RBAC 403, fault abort, gzip/brotli and 
   // Fault injection: the listener aborts 0%, /chaos overrides it to 100% with 418.
   assert.equal((await get(`${edge}/chaos`)).status, 418);
   assert.equal((await get(`${edge}/`)).status, 200);
+
+  // JWT: /secure requires a token of test-idp; other paths do not.
+  const secure = (token?: string) => get(`${edge}/secure`, token === undefined ? {} : { authorization: `Bearer ${token}` });
+  assert.equal((await secure()).status, 401, "no token");
+  assert.equal((await secure(jwt({ iss: "https://idp.test", aud: "edge-api", sub: "alice" }))).status, 200, "a valid token");
+  assert.equal((await secure(jwt({ iss: "https://idp.test", aud: "other-api", sub: "alice" }))).status, 403, "a valid token for another audience");
+  const stranger = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
+  assert.equal((await secure(jwt({ iss: "https://idp.test", aud: "edge-api" }, stranger))).status, 401, "a token signed by another key");
+  assert.equal((await get(`${edge}/`)).status, 200, "no token needed elsewhere");
 
   // Compression: gzip or brotli, as the client accepts; identity otherwise.
   assert.equal((await get(`${edge}/`, { "accept-encoding": "gzip" })).headers["content-encoding"], "gzip");

@@ -115,3 +115,22 @@ test("per-route overrides become typed_per_filter_config; the CORS policy sits o
   const policy = (rc["typed_per_filter_config"] as Record<string, Record<string, unknown>>)["cors"];
   assert.deepEqual(policy?.["allow_origin_string_match"], [{ safe_regex: { regex: ".*" } }]);
 });
+
+test("jwt: the JWKS must be a key set, require and a route's require must name a provider", () => {
+  const jwks = JSON.stringify({ keys: [{ kty: "RSA", n: "AQAB", e: "AQAB" }] });
+  const auth = { name: "auth", type: "jwt", providers: [{ name: "idp", jwks }] };
+  assert.deepEqual(errors([service, listener([auth]), route({ auth: { type: "jwt", require: "idp" } })]), []);
+  assert.equal(errors([service, listener([{ ...auth, providers: [{ name: "idp", jwks: "{}" }] }])])[0]?.path, "spec.httpFilters[0].providers[0].jwks");
+  assert.deepEqual(errors([service, listener([{ ...auth, require: "other" }])])[0], {
+    code: "filter.jwt_provider",
+    object: "Listener/l",
+    path: "spec.httpFilters[0].require",
+    hint: "use one of: idp",
+  });
+  assert.deepEqual(errors([service, listener([auth]), route({ auth: { type: "jwt", require: "other" } })])[0], {
+    code: "route.jwt_provider",
+    object: "Route/r",
+    path: "spec.routes[0].filters.auth.require",
+    hint: "require one of: idp, or add the provider to the listener's filter",
+  });
+});

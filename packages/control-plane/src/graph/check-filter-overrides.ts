@@ -40,6 +40,17 @@ export function checkFilterOverrides(key: string, route: RouteSpec, listeners: R
           });
           break;
         }
+        if (!("disabled" in override) && override.type === "jwt" && filter.type === "jwt" && !filter.jwt.providers.some((p) => p.name === override.require)) {
+          out.push({
+            severity: "error",
+            code: "route.jwt_provider",
+            message: `filter '${name}' of Listener '${listener}' has no provider '${override.require}'`,
+            hint: `require one of: ${filter.jwt.providers.map((p) => p.name).join(", ")}, or add the provider to the listener's filter`,
+            object: key,
+            path: `${path}.require`,
+          });
+          break;
+        }
       }
     }
   });

@@ -3,7 +3,7 @@ import type { PathSegment } from "./field-path.ts";
 import { readTypedConfig, type TypedConfig } from "./read-typed-config.ts";
 import type { SpecReader } from "./spec-reader.ts";
 
-export const httpFilterTypes = ["cors", "localRateLimit", "rbac", "fault", "compression", "raw"] as const;
+export const httpFilterTypes = ["cors", "localRateLimit", "rbac", "fault", "compression", "jwt", "raw"] as const;
 export type HttpFilterType = (typeof httpFilterTypes)[number];
 
 export interface LocalRateLimitConfig {
@@ -48,6 +48,21 @@ export interface CompressionConfig {
   minContentLength: number;
 }
 
+export interface JwtProviderSpec {
+  name: string;
+  issuer?: string;
+  /** Tokens must carry one of these in aud; any audience when empty. */
+  audiences: string[];
+  /** The JWKS document (JSON text), sent inline: Envoy verifies signatures with these keys. */
+  jwks: string;
+}
+
+export interface JwtConfig {
+  providers: JwtProviderSpec[];
+  /** The provider every request must carry a valid token of; none (routes decide) when absent. */
+  require?: string;
+}
+
 /** One type's settings; the same shapes serve the listener's filter and a route's override. */
 export type HttpFilterConfig =
   | { type: "cors"; cors: CorsConfig }
@@ -55,6 +70,7 @@ export type HttpFilterConfig =
   | { type: "rbac"; rbac: RbacConfig }
   | { type: "fault"; fault: FaultConfig }
   | { type: "compression"; compression: CompressionConfig }
+  | { type: "jwt"; jwt: JwtConfig }
   | { type: "raw"; raw: TypedConfig };
 
 /** One entry of a listener's spec.httpFilters: its name is what routes override it by. */
@@ -69,6 +85,7 @@ const typeFields: Record<HttpFilterType, readonly string[]> = {
   rbac: ["action", "sourceCidrs", "headers"],
   fault: ["abort", "delay"],
   compression: ["algorithm", "minContentLength"],
+  jwt: ["providers", "require"],
   raw: ["typedConfig"],
 };
 
@@ -102,7 +119,7 @@ export function readHttpFilters(rec: Record<string, unknown>, path: readonly Pat
  * listener's filter off for that route; otherwise the entry gives the type and its
  * settings, sent as the filter's per-route config (typed_per_filter_config).
  */
-export type FilterOverride = { disabled: true } | HttpFilterConfig;
+export type FilterOverride = { disabled: true } | { type: "jwt"; require: string } | Exclude<HttpFilterConfig, { type: "jwt" }>;
 
 /** Types whose settings Envoy takes per route; compression can only be disabled per route. */
 const overridable: readonly HttpFilterType[] = ["cors", "localRateLimit", "rbac", "fault", "raw"];
@@ -123,13 +140,20 @@ export function readFilterOverrides(value: unknown, path: readonly PathSegment[]
       if (disabled === true) out[name] = { disabled: true };
       continue;
     }
+    if (typeof item === "object" && item !== null && !Array.isArray(item) && (item as Record<string, unknown>)["type"] === "jwt") {
+      // A route picks which of the listener's providers it requires (jwt_authn PerRouteConfig.requirement_name).
+      const rec = r.mapping(item, op, ["type", "require"]);
+      const require = rec === undefined ? undefined : r.string(rec, "require", op, { required: true });
+      if (require !== undefined) out[name] = { type: "jwt", require };
+      continue;
+    }
     const f = readFilterConfig(item, op, r, []);
     if (f?.config === undefined) continue;
     if (!overridable.includes(f.config.type)) {
       r.error([...op, "type"], "filter.override", `a ${f.config.type} filter takes no per-route settings in Envoy`, "use disabled: true to turn it off for this route, or remove the override");
       continue;
     }
-    out[name] = f.config;
+    if (f.config.type !== "jwt") out[name] = f.config;
   }
   return out;
 }
@@ -185,6 +209,8 @@ function readByType(type: HttpFilterType, rec: Record<string, unknown>, path: re
       const minContentLength = r.integer(rec, "minContentLength", path, { min: 0 }) ?? 30;
       return { type, compression: { algorithm, minContentLength } };
     }
+    case "jwt":
+      return readJwt(rec, path, r);
     case "raw": {
       const raw = readTypedConfig(rec, "typedConfig", path, r);
       return raw === undefined ? undefined : { type, raw };
@@ -251,4 +277,41 @@ function readFault(rec: Record<string, unknown>, path: readonly PathSegment[], r
     return undefined;
   }
   return { type: "fault", fault };
+}
+
+function readJwt(rec: Record<string, unknown>, path: readonly PathSegment[], r: SpecReader): HttpFilterConfig | undefined {
+  const providers: JwtProviderSpec[] = [];
+  (r.list(rec, "providers", path, { required: true, minItems: 1 }) ?? []).forEach((item, i) => {
+    const pp = [...path, "providers", i];
+    const p = r.mapping(item, pp, ["name", "issuer", "audiences", "jwks"]);
+    if (p === undefined) return;
+    const name = r.string(p, "name", pp, { required: true });
+    const issuer = r.string(p, "issuer", pp);
+    const audiences = r.stringList(p, "audiences", pp) ?? [];
+    const jwks = r.string(p, "jwks", pp, { required: true });
+    if (jwks !== undefined && !isJwks(jwks)) {
+      r.error([...pp, "jwks"], "filter.jwks", "jwks is not a JSON Web Key Set", 'write the JWKS document as a string: {"keys": [{"kty": "RSA", "n": "...", "e": "AQAB", ...}]}');
+      return;
+    }
+    if (name !== undefined && providers.some((q) => q.name === name)) {
+      r.error([...pp, "name"], "schema.duplicate", `provider '${name}' is listed twice`, "give each provider its own name");
+      return;
+    }
+    if (name !== undefined && jwks !== undefined) providers.push({ name, audiences, jwks, ...(issuer === undefined ? {} : { issuer }) });
+  });
+  const require = r.string(rec, "require", path);
+  if (require !== undefined && providers.length > 0 && !providers.some((p) => p.name === require)) {
+    r.error([...path, "require"], "filter.jwt_provider", `require names provider '${require}', which is not in providers`, `use one of: ${providers.map((p) => p.name).join(", ")}`);
+    return undefined;
+  }
+  return { type: "jwt", jwt: { providers, ...(require === undefined ? {} : { require }) } };
+}
+
+function isJwks(text: string): boolean {
+  try {
+    const doc = JSON.parse(text) as unknown;
+    return typeof doc === "object" && doc !== null && Array.isArray((doc as { keys?: unknown }).keys) && (doc as { keys: unknown[] }).keys.length > 0;
+  } catch {
+    return false;
+  }
 }

@@ -8,6 +8,7 @@ import { typedExtension } from "../typed-extension.ts";
 import { buildCompression } from "./compression.ts";
 import { buildCorsFilter, buildCorsPolicy } from "./cors.ts";
 import { buildFault } from "./fault.ts";
+import { buildJwt, buildJwtPerRoute } from "./jwt.ts";
 import { buildLocalRateLimit } from "./local-rate-limit.ts";
 import { packTypedConfig } from "./pack-json.ts";
 import { buildRbac, buildRbacPerRoute } from "./rbac.ts";
@@ -25,6 +26,8 @@ function chainConfig(name: string, f: HttpFilterConfig): Any {
       return buildFault(f.fault);
     case "compression":
       return buildCompression(f.compression);
+    case "jwt":
+      return buildJwt(f.jwt);
     case "raw":
       return packTypedConfig(f.raw);
   }
@@ -63,8 +66,10 @@ export function routePerFilterConfig(overrides: Readonly<Record<string, FilterOv
   return out;
 }
 
-function perRoute(name: string, o: HttpFilterConfig): Any {
+function perRoute(name: string, o: Exclude<FilterOverride, { disabled: true }>): Any {
   switch (o.type) {
+    case "jwt":
+      return buildJwtPerRoute(o.require);
     case "cors":
       return buildCorsPolicy(o.cors);
     case "rbac":
