@@ -3,10 +3,11 @@
 // localRateLimit answers 429 once a listener's bucket or a route's own bucket is empty,
 // and a route can turn it off; the CORS filter answers a preflight for an allowed origin;
 // RBAC answers 403 by source address and by header; fault injection aborts a route's
-// requests; JWT answers 401/200/403 on the route that requires it; gzip and brotli compress; a raw filter (Envoy's own header_mutation config) runs too.
+// requests; ext_authz asks a small HTTP service; JWT answers 401/200/403 on the route that requires it; gzip and brotli compress; a raw filter (Envoy's own header_mutation config) runs too.
 import assert from "node:assert/strict";
 import { generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -14,6 +15,7 @@ import { parse } from "yaml";
 import type { Json } from "../harness/config-dump.ts";
 import { freePort } from "../harness/free-port.ts";
 import { httpGet } from "../harness/http-get.ts";
+import { listenLocal } from "../harness/listen-local.ts";
 import { startHttpUpstream } from "../harness/http-upstream.ts";
 import { startEnvoy } from "../harness/start-envoy.ts";
 import { waitUntil } from "../harness/wait-until.ts";
@@ -29,7 +31,7 @@ function jwt(claims: Record<string, unknown>, key: KeyObject = privateKey): stri
   return `${input}.${sign("sha256", Buffer.from(input), key).toString("base64url")}`;
 }
 
-function config(edgePort: number, tightPort: number, upstreamPort: number): string {
+function config(edgePort: number, tightPort: number, upstreamPort: number, authzPort: number): string {
   return `apiVersion: tcp.dev/v1alpha1
 kind: Listener
 metadata: { name: edge }
@@ -57,6 +59,7 @@ spec:
       type: jwt
       providers:
         - { name: test-idp, issuer: https://idp.test, audiences: [edge-api], jwks: '${jwks}' }
+    - { name: authz, type: extAuthz, service: authz, pathPrefix: /check, timeout: 1s }
     - name: stamp
       type: raw
       typedConfig:
@@ -121,16 +124,35 @@ spec:
   connectTimeout: 1s
   endpoints:
     - { address: 127.0.0.1, port: ${upstreamPort} }
+---
+apiVersion: tcp.dev/v1alpha1
+kind: Service
+metadata: { name: authz }
+spec:
+  discovery: Static
+  connectTimeout: 1s
+  endpoints:
+    - { address: 127.0.0.1, port: ${authzPort} }
 `;
 }
 
-test("HTTP filters: 429, CORS preflight, RBAC 403, fault abort, JWT 401/200/403, gzip/brotli and a raw filter through a real Envoy", { timeout: 60_000 }, async (t) => {
+test("HTTP filters: 429, CORS preflight, RBAC 403, fault abort, JWT 401/200/403, ext_authz, gzip/brotli and a raw filter through a real Envoy", { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "cp-e2e-filters-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const app = await startHttpUpstream({ name: "app", t });
+  // The authorization service: /guarded needs "Authorization: Bearer let-me-in", everything else is allowed.
+  const checks: string[] = [];
+  const authzServer = createServer((req, res) => {
+    checks.push(req.url ?? "");
+    const guarded = (req.url ?? "").startsWith("/check/guarded");
+    const allowed = !guarded || req.headers.authorization === "Bearer let-me-in";
+    res.writeHead(allowed ? 200 : 403, { "content-type": "text/plain" });
+    res.end(allowed ? "" : "denied by authz\n");
+  });
+  const authz = await listenLocal(authzServer, { what: "authz service", t });
   const [edgePort, tightPort] = [await freePort(), await freePort()];
   const file = join(dir, "filters.yaml");
-  writeFileSync(file, config(edgePort, tightPort, app.port));
+  writeFileSync(file, config(edgePort, tightPort, app.port, authz.port));
   const cp = await startControlPlane({ dataDir: join(dir, "data"), config: [file], t });
   const boot = await runCliProcess(["bootstrap", "--node", "edge-1", "--cluster", "edge"], { server: cp.adminUrl });
   assert.equal(boot.code, 0, boot.stderr);
@@ -186,6 +208,14 @@ test("HTTP filters: 429, CORS preflight, RBAC 403, fault abort, JWT 401/200/403,
   const stranger = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
   assert.equal((await secure(jwt({ iss: "https://idp.test", aud: "edge-api" }, stranger))).status, 401, "a token signed by another key");
   assert.equal((await get(`${edge}/`)).status, 200, "no token needed elsewhere");
+
+  // ext_authz over HTTP: the service sees each request behind /check and decides.
+  const guarded = await get(`${edge}/guarded`);
+  assert.equal(guarded.status, 403);
+  assert.equal(guarded.body, "denied by authz\n");
+  assert.equal((await get(`${edge}/guarded`, { authorization: "Bearer let-me-in" })).status, 200);
+  assert.ok(checks.includes("/check/guarded"), `the authz service saw the check: ${checks.join(", ")}`);
+  assert.equal(app.requests.filter((r) => r.path === "/guarded").length, 1, "only the allowed request reached the upstream");
 
   // Compression: gzip or brotli, as the client accepts; identity otherwise.
   assert.equal((await get(`${edge}/`, { "accept-encoding": "gzip" })).headers["content-encoding"], "gzip");

@@ -134,3 +134,19 @@ test("jwt: the JWKS must be a key set, require and a route's require must name a
     hint: "require one of: idp, or add the provider to the listener's filter",
   });
 });
+
+test("extAuthz: its Service must exist, and gRPC needs an HTTP2 Service", () => {
+  const authz = (protocol: string) => ({ name: "authz", type: "extAuthz", service: "checker", protocol });
+  assert.deepEqual(errors([service, listener([authz("HTTP")])]).map((d) => `${d.code} ${d.path}`), ["ref.not_found spec.httpFilters[0].service"]);
+  const checker = (protocol: string) => o("Service", "checker", { protocol, endpoints: [{ address: "127.0.0.1", port: 9001 }] });
+  assert.deepEqual(errors([service, checker("HTTP1"), listener([authz("HTTP")]), route({})]), []);
+  assert.deepEqual(errors([service, checker("HTTP1"), listener([authz("GRPC")]), route({})])[0], {
+    code: "filter.grpc_needs_http2",
+    object: "Listener/l",
+    path: "spec.httpFilters[0].service",
+    hint: "set protocol: HTTP2 on Service 'checker', or use protocol: HTTP in the filter",
+  });
+  const r = compile([service, checker("HTTP2"), listener([authz("GRPC")]), route({})]);
+  assert.deepEqual(r.diagnostics, []);
+  assert.ok(JSON.stringify(resources(r)).includes('"envoy_grpc":{"cluster_name":"checker"}'));
+});

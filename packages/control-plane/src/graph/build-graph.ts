@@ -10,6 +10,7 @@ import type { TracingSpec } from "../model/tracing-spec.ts";
 import type { Graph, GraphGroup, GraphListener, GraphVirtualHost } from "./graph.ts";
 import { References } from "./references.ts";
 import { assignGroups, type GroupPlan } from "./assign-groups.ts";
+import { httpFilterServices } from "../model/http-filter-spec.ts";
 import { checkFilterOverrides } from "./check-filter-overrides.ts";
 import { findListenerConflicts, findDomainConflicts } from "./find-conflicts.ts";
 import { checkRawResources } from "./check-raw-resources.ts";
@@ -107,6 +108,14 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
     l.spec.accessLogs.forEach((a, i) => {
       ok = refs.check(key, ["spec", "accessLogs", i], Kind.AccessLog, a, diagnostics) && ok;
     });
+    for (const { index, service, grpc } of httpFilterServices(l.spec.httpFilters)) {
+      ok = refs.check(key, ["spec", "httpFilters", index, "service"], Kind.Service, service, diagnostics) && ok;
+      // gRPC needs HTTP/2 upstream: over HTTP/1.1 every check fails and every request is refused.
+      if (grpc && all(Kind.Service).find((x) => x.name === service)?.spec.protocol === "HTTP1") {
+        ok = false;
+        diagnostics.push({ severity: "error", code: "filter.grpc_needs_http2", message: `extAuthz speaks gRPC to Service '${service}', which is HTTP1`, hint: `set protocol: HTTP2 on Service '${service}', or use protocol: HTTP in the filter`, object: key, path: `spec.httpFilters[${index}].service` });
+      }
+    }
     const tls = l.spec.tls;
     if (tls !== undefined && "secret" in tls) ok = checkSecret(refs, secrets, { from: key, path: ["spec", "tls", "secret"], name: tls.secret, shape: "tlsCertificate" }, diagnostics) && ok;
     if (tls?.clientValidationSecret !== undefined) {
@@ -238,6 +247,7 @@ function assembleGroup(plan: GroupPlan, refs: References, all: <K extends ValidO
       for (const rule of r.spec.routes) for (const b of rule.backends) services.add(b.service);
     }
     if (l.spec.service !== undefined) services.add(l.spec.service);
+    for (const { service } of httpFilterServices(l.spec.httpFilters)) services.add(service);
     const tracing = l.spec.tracing === undefined ? undefined : tracings.get(l.spec.tracing);
     if (tracing !== undefined) {
       objects.add(`Tracing/${tracing.name}`);

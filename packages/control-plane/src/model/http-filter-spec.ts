@@ -3,7 +3,7 @@ import type { PathSegment } from "./field-path.ts";
 import { readTypedConfig, type TypedConfig } from "./read-typed-config.ts";
 import type { SpecReader } from "./spec-reader.ts";
 
-export const httpFilterTypes = ["cors", "localRateLimit", "rbac", "fault", "compression", "jwt", "raw"] as const;
+export const httpFilterTypes = ["cors", "localRateLimit", "rbac", "fault", "compression", "jwt", "extAuthz", "raw"] as const;
 export type HttpFilterType = (typeof httpFilterTypes)[number];
 
 export interface LocalRateLimitConfig {
@@ -63,6 +63,18 @@ export interface JwtConfig {
   require?: string;
 }
 
+export interface ExtAuthzConfig {
+  /** The Service that answers the checks. */
+  service: string;
+  /** HTTP: each request is replayed to the service (2xx allows); GRPC: envoy.service.auth.v3.Authorization/Check. */
+  protocol: "HTTP" | "GRPC";
+  timeoutMs: number;
+  /** HTTP: prefixed to the request's path in the check. */
+  pathPrefix?: string;
+  /** Let requests through when the service cannot be reached (failure_mode_allow). */
+  failOpen: boolean;
+}
+
 /** One type's settings; the same shapes serve the listener's filter and a route's override. */
 export type HttpFilterConfig =
   | { type: "cors"; cors: CorsConfig }
@@ -71,10 +83,16 @@ export type HttpFilterConfig =
   | { type: "fault"; fault: FaultConfig }
   | { type: "compression"; compression: CompressionConfig }
   | { type: "jwt"; jwt: JwtConfig }
+  | { type: "extAuthz"; extAuthz: ExtAuthzConfig }
   | { type: "raw"; raw: TypedConfig };
 
 /** One entry of a listener's spec.httpFilters: its name is what routes override it by. */
 export type HttpFilterSpec = { name: string } & HttpFilterConfig;
+
+/** The Services a listener's filters send to (extAuthz), with the index of the filter that names each. */
+export function httpFilterServices(filters: readonly HttpFilterSpec[]): { index: number; service: string; grpc: boolean }[] {
+  return filters.flatMap((f, index) => (f.type === "extAuthz" ? [{ index, service: f.extAuthz.service, grpc: f.extAuthz.protocol === "GRPC" }] : []));
+}
 
 /** Envoy's router, appended last to every chain; a user filter may not take its name. */
 export const routerFilterName = "envoy.filters.http.router";
@@ -86,6 +104,7 @@ const typeFields: Record<HttpFilterType, readonly string[]> = {
   fault: ["abort", "delay"],
   compression: ["algorithm", "minContentLength"],
   jwt: ["providers", "require"],
+  extAuthz: ["service", "protocol", "timeout", "pathPrefix", "failOpen"],
   raw: ["typedConfig"],
 };
 
@@ -211,6 +230,18 @@ function readByType(type: HttpFilterType, rec: Record<string, unknown>, path: re
     }
     case "jwt":
       return readJwt(rec, path, r);
+    case "extAuthz": {
+      const service = r.string(rec, "service", path, { required: true });
+      const protocol = r.enumeration(rec, "protocol", path, ["HTTP", "GRPC"] as const) ?? "HTTP";
+      // Envoy's own default (ext_authz.proto: HttpUri.timeout, GrpcService.timeout default to 200ms).
+      const timeoutMs = r.duration(rec, "timeout", path, { min: 1 }) ?? 200;
+      const pathPrefix = r.string(rec, "pathPrefix", path);
+      if (pathPrefix !== undefined && !pathPrefix.startsWith("/")) r.error([...path, "pathPrefix"], "route.path_slash", `pathPrefix '${pathPrefix}' does not start with /`, `write it as '/${pathPrefix}'`);
+      if (pathPrefix !== undefined && protocol === "GRPC") r.error([...path, "pathPrefix"], "filter.ext_authz", "pathPrefix only applies to protocol: HTTP", "remove pathPrefix or use protocol: HTTP");
+      const failOpen = r.boolean(rec, "failOpen", path) ?? false;
+      if (service === undefined) return undefined;
+      return { type: "extAuthz", extAuthz: { service, protocol, timeoutMs, failOpen, ...(pathPrefix === undefined ? {} : { pathPrefix }) } };
+    }
     case "raw": {
       const raw = readTypedConfig(rec, "typedConfig", path, r);
       return raw === undefined ? undefined : { type, raw };

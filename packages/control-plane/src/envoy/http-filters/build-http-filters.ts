@@ -7,6 +7,7 @@ import { type FilterOverride, type HttpFilterConfig, type HttpFilterSpec, router
 import { typedExtension } from "../typed-extension.ts";
 import { buildCompression } from "./compression.ts";
 import { buildCorsFilter, buildCorsPolicy } from "./cors.ts";
+import { buildExtAuthz } from "./ext-authz.ts";
 import { buildFault } from "./fault.ts";
 import { buildJwt, buildJwtPerRoute } from "./jwt.ts";
 import { buildLocalRateLimit } from "./local-rate-limit.ts";
@@ -28,6 +29,8 @@ function chainConfig(name: string, f: HttpFilterConfig): Any {
       return buildCompression(f.compression);
     case "jwt":
       return buildJwt(f.jwt);
+    case "extAuthz":
+      return buildExtAuthz(f.extAuthz);
     case "raw":
       return packTypedConfig(f.raw);
   }
