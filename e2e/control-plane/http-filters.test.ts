@@ -2,7 +2,7 @@
 // list of a listener and the per-route overrides, each shown by what a client sees.
 // localRateLimit answers 429 once a listener's bucket or a route's own bucket is empty,
 // and a route can turn it off; the CORS filter answers a preflight for an allowed origin;
-// RBAC answers 403 by source address and by header; fault injection aborts a route's
+// RBAC answers 403 by source address, by header and by JWT claim; fault injection aborts a route's
 // requests; ext_authz asks a small HTTP service; JWT answers 401/200/403 on the route that requires it; gzip and brotli compress; a raw filter (Envoy's own header_mutation config) runs too.
 import assert from "node:assert/strict";
 import { generateKeyPairSync, sign, type KeyObject } from "node:crypto";
@@ -59,6 +59,10 @@ spec:
       type: jwt
       providers:
         - { name: test-idp, issuer: https://idp.test, audiences: [edge-api], jwks: '${jwks}' }
+    - name: no-mallory
+      type: rbac
+      action: Deny
+      jwtClaims: [{ provider: test-idp, claim: sub, exact: mallory }]
     - { name: authz, type: extAuthz, service: authz, pathPrefix: /check, timeout: 1s }
     - name: stamp
       type: raw
@@ -205,6 +209,9 @@ test("HTTP filters: 429, CORS preflight, RBAC 403, fault abort, JWT 401/200/403,
   assert.equal((await secure()).status, 401, "no token");
   assert.equal((await secure(jwt({ iss: "https://idp.test", aud: "edge-api", sub: "alice" }))).status, 200, "a valid token");
   assert.equal((await secure(jwt({ iss: "https://idp.test", aud: "other-api", sub: "alice" }))).status, 403, "a valid token for another audience");
+  const mallory = await secure(jwt({ iss: "https://idp.test", aud: "edge-api", sub: "mallory" }));
+  assert.equal(mallory.status, 403, "a valid token whose sub an rbac jwtClaims principal denies");
+  assert.equal(mallory.body, "RBAC: access denied");
   const stranger = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
   assert.equal((await secure(jwt({ iss: "https://idp.test", aud: "edge-api" }, stranger))).status, 401, "a token signed by another key");
   assert.equal((await get(`${edge}/`)).status, 200, "no token needed elsewhere");

@@ -150,3 +150,20 @@ test("extAuthz: its Service must exist, and gRPC needs an HTTP2 Service", () => 
   assert.deepEqual(r.diagnostics, []);
   assert.ok(JSON.stringify(resources(r)).includes('"envoy_grpc":{"cluster_name":"checker"}'));
 });
+
+test("rbac jwtClaims: the provider must belong to a jwt filter listed before the rbac filter", () => {
+  const jwks = JSON.stringify({ keys: [{ kty: "RSA", n: "AQAB", e: "AQAB" }] });
+  const auth = { name: "auth", type: "jwt", providers: [{ name: "idp", jwks }] };
+  const admins = { name: "admins", type: "rbac", action: "Allow", jwtClaims: [{ provider: "idp", claim: "sub", exact: "admin" }] };
+  assert.deepEqual(errors([service, listener([auth, admins]), route({})]), []);
+  assert.deepEqual(errors([service, listener([admins, auth])])[0], {
+    code: "filter.jwt_claim_provider",
+    object: "Listener/l",
+    path: "spec.httpFilters[0].jwtClaims[0].provider",
+    hint: "list a jwt filter with this provider before the rbac filter",
+  });
+  const local = { name: "local", type: "rbac", action: "Allow", sourceCidrs: ["127.0.0.1"] };
+  const override = { local: { type: "rbac", action: "Allow", jwtClaims: [{ provider: "idp", claim: "sub", exact: "admin" }] } };
+  assert.equal(errors([service, listener([local, auth]), route(override)])[0]?.code, "route.jwt_claim_provider");
+  assert.deepEqual(errors([service, listener([auth, local]), route(override)]), []);
+});

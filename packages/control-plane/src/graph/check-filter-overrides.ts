@@ -1,3 +1,4 @@
+import { claimProviderProblem } from "../model/http-filter-spec.ts";
 import type { ListenerSpec } from "../model/listener-spec.ts";
 import type { Diagnostic } from "../model/model-object.ts";
 import type { RouteSpec } from "../model/route-spec.ts";
@@ -38,6 +39,11 @@ export function checkFilterOverrides(key: string, route: RouteSpec, listeners: R
             object: key,
             path: `${path}.type`,
           });
+          break;
+        }
+        const claims = "disabled" in override || override.type === "jwt" ? undefined : claimProviderProblem(override, spec.httpFilters, spec.httpFilters.indexOf(filter));
+        if (claims !== undefined) {
+          out.push({ severity: "error", code: "route.jwt_claim_provider", message: `${claims.message} on Listener '${listener}'`, hint: claims.hint, object: key, path: `${path}.jwtClaims[${claims.index}].provider` });
           break;
         }
         if (!("disabled" in override) && override.type === "jwt" && filter.type === "jwt" && !filter.jwt.providers.some((p) => p.name === override.require)) {

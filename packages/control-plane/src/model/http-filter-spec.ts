@@ -30,12 +30,21 @@ export interface RbacHeaderPrincipal {
   value: string;
 }
 
+export interface RbacJwtClaim {
+  /** A provider of a jwt filter listed before this one: its verified payload is what is matched. */
+  provider: string;
+  claim: string;
+  kind: "exact" | "prefix";
+  value: string;
+}
+
 export interface RbacConfig {
   /** Allow: only matching requests pass. Deny: matching requests get 403. */
   action: "Allow" | "Deny";
   /** Matched against the peer's address (the connection's source). */
   sourceCidrs: { address: string; prefixLen: number }[];
   headers: RbacHeaderPrincipal[];
+  jwtClaims: RbacJwtClaim[];
 }
 
 export interface FaultConfig {
@@ -94,13 +103,31 @@ export function httpFilterServices(filters: readonly HttpFilterSpec[]): { index:
   return filters.flatMap((f, index) => (f.type === "extAuthz" ? [{ index, service: f.extAuthz.service, grpc: f.extAuthz.protocol === "GRPC" }] : []));
 }
 
+/**
+ * An rbac filter matching token claims reads what a jwt filter verified, so that jwt filter
+ * must run first: every claim's provider must belong to a jwt filter before `index` (RBAC
+ * would otherwise see no claims and never match).
+ */
+export function claimProviderProblem(config: HttpFilterConfig, filters: readonly HttpFilterSpec[], index: number): { index: number; message: string; hint: string } | undefined {
+  if (config.type !== "rbac") return undefined;
+  const before = new Set(filters.slice(0, index).flatMap((f) => (f.type === "jwt" ? f.jwt.providers.map((p) => p.name) : [])));
+  const i = config.rbac.jwtClaims.findIndex((c) => !before.has(c.provider));
+  const claim = config.rbac.jwtClaims[i];
+  if (claim === undefined) return undefined;
+  return {
+    index: i,
+    message: `no jwt filter before this one has provider '${claim.provider}'`,
+    hint: before.size === 0 ? "list a jwt filter with this provider before the rbac filter" : `use one of: ${[...before].sort().join(", ")}, or move the jwt filter with '${claim.provider}' before this one`,
+  };
+}
+
 /** Envoy's router, appended last to every chain; a user filter may not take its name. */
 export const routerFilterName = "envoy.filters.http.router";
 
 const typeFields: Record<HttpFilterType, readonly string[]> = {
   cors: ["allowOrigins", "allowMethods", "allowHeaders", "exposeHeaders", "maxAge", "allowCredentials"],
   localRateLimit: ["tokens", "tokensPerFill", "fillInterval"],
-  rbac: ["action", "sourceCidrs", "headers"],
+  rbac: ["action", "sourceCidrs", "headers", "jwtClaims"],
   fault: ["abort", "delay"],
   compression: ["algorithm", "minContentLength"],
   jwt: ["providers", "require"],
@@ -128,7 +155,10 @@ export function readHttpFilters(rec: Record<string, unknown>, path: readonly Pat
       return;
     }
     seen.add(name);
-    if (f.config !== undefined) out.push({ name, ...f.config });
+    if (f.config === undefined) return;
+    const problem = claimProviderProblem(f.config, out, out.length);
+    if (problem !== undefined) r.error([...fp, "jwtClaims", problem.index, "provider"], "filter.jwt_claim_provider", problem.message, problem.hint);
+    else out.push({ name, ...f.config });
   });
   return out;
 }
@@ -280,11 +310,27 @@ function readRbac(rec: Record<string, unknown>, path: readonly PathSegment[], r:
     if (kind === "present" && v === undefined) r.error([...hp, "present"], "filter.header_match", "present must be true", "write present: true");
     if (name !== undefined && v !== undefined) headers.push({ name: name.toLowerCase(), kind, value: v });
   });
-  if (rec["sourceCidrs"] === undefined && rec["headers"] === undefined) {
-    r.error([...path, "sourceCidrs"], "schema.required", "an rbac filter needs sourceCidrs or headers", "list the source ranges (sourceCidrs) or headers (headers) the action applies to");
+  const jwtClaims: RbacJwtClaim[] = [];
+  (r.list(rec, "jwtClaims", path) ?? []).forEach((item, i) => {
+    const cp = [...path, "jwtClaims", i];
+    const c = r.mapping(item, cp, ["provider", "claim", "exact", "prefix"]);
+    if (c === undefined) return;
+    const provider = r.string(c, "provider", cp, { required: true });
+    const claim = r.string(c, "claim", cp, { required: true });
+    const kinds = (["exact", "prefix"] as const).filter((k) => c[k] !== undefined);
+    if (kinds.length !== 1) {
+      r.error(cp, "filter.claim_match", `a claim principal needs exactly one of exact or prefix (has ${kinds.length})`, "keep exactly one of exact or prefix");
+      return;
+    }
+    const kind = kinds[0] ?? "exact";
+    const value = r.string(c, kind, cp, { required: true });
+    if (provider !== undefined && claim !== undefined && value !== undefined) jwtClaims.push({ provider, claim, kind, value });
+  });
+  if (rec["sourceCidrs"] === undefined && rec["headers"] === undefined && rec["jwtClaims"] === undefined) {
+    r.error([...path, "sourceCidrs"], "schema.required", "an rbac filter needs sourceCidrs, headers or jwtClaims", "list the source ranges (sourceCidrs), headers (headers) or token claims (jwtClaims) the action applies to");
   }
   if (action === undefined) return undefined;
-  return { type: "rbac", rbac: { action, sourceCidrs, headers } };
+  return { type: "rbac", rbac: { action, sourceCidrs, headers, jwtClaims } };
 }
 
 function readFault(rec: Record<string, unknown>, path: readonly PathSegment[], r: SpecReader): HttpFilterConfig | undefined {

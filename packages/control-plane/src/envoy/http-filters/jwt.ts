@@ -20,6 +20,8 @@ export function buildJwt(c: JwtConfig): Any {
           ...(p.issuer === undefined ? {} : { issuer: p.issuer }),
           ...(p.audiences.length === 0 ? {} : { audiences: p.audiences }),
           localJwks: { inlineString: p.jwks },
+          // The verified payload, for rbac jwtClaims principals (rbac.ts).
+          payloadInMetadata: p.name,
         },
       ]),
     ),

@@ -15,6 +15,14 @@ function rules(name: string, c: RbacConfig): NonNullable<RBACJson["rules"]> {
     ...c.headers.map((h) => ({
       header: h.kind === "present" ? { name: h.name, presentMatch: true } : { name: h.name, stringMatch: h.kind === "exact" ? { exact: h.value } : { prefix: h.value } },
     })),
+    // The verified payload jwt_authn stores under its own namespace, keyed by provider (jwt.ts payloadInMetadata).
+    ...c.jwtClaims.map((j) => ({
+      metadata: {
+        filter: "envoy.filters.http.jwt_authn",
+        path: [{ key: j.provider }, { key: j.claim }],
+        value: { stringMatch: j.kind === "exact" ? { exact: j.value } : { prefix: j.value } },
+      },
+    })),
   ];
   return { action: c.action === "Allow" ? "ALLOW" : "DENY", policies: { [name]: { permissions: [{ any: true }], principals } } };
 }
