@@ -23,6 +23,9 @@ import { runCliProcess, startControlPlane } from "./control-plane-process.ts";
 
 const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
 const jwks = JSON.stringify({ keys: [{ ...publicKey.export({ format: "jwk" }), kid: "test", alg: "RS256", use: "sig" }] });
+// A second identity provider whose keys Envoy fetches from a JWKS endpoint (remoteJwks).
+const remoteKeys = generateKeyPairSync("rsa", { modulusLength: 2048 });
+const remoteJwks = JSON.stringify({ keys: [{ ...remoteKeys.publicKey.export({ format: "jwk" }), kid: "test", alg: "RS256", use: "sig" }] });
 
 /** An RS256 JWT signed here, as an identity provider would. */
 function jwt(claims: Record<string, unknown>, key: KeyObject = privateKey): string {
@@ -31,7 +34,7 @@ function jwt(claims: Record<string, unknown>, key: KeyObject = privateKey): stri
   return `${input}.${sign("sha256", Buffer.from(input), key).toString("base64url")}`;
 }
 
-function config(edgePort: number, tightPort: number, upstreamPort: number, authzPort: number): string {
+function config(edgePort: number, tightPort: number, upstreamPort: number, authzPort: number, jwksPort: number): string {
   return `apiVersion: tcp.dev/v1alpha1
 kind: Listener
 metadata: { name: edge }
@@ -59,6 +62,7 @@ spec:
       type: jwt
       providers:
         - { name: test-idp, issuer: https://idp.test, audiences: [edge-api], jwks: '${jwks}' }
+        - { name: remote-idp, issuer: https://remote.test, remoteJwks: { service: jwks, path: /keys.json, cacheDuration: 5m } }
     - name: no-mallory
       type: rbac
       action: Deny
@@ -90,6 +94,10 @@ spec:
       backends: [{ service: app }]
       filters:
         auth: { type: jwt, require: test-idp }
+    - match: { prefix: /remote }
+      backends: [{ service: app }]
+      filters:
+        auth: { type: jwt, require: remote-idp }
     - match: { prefix: /chaos }
       backends: [{ service: app }]
       filters:
@@ -137,10 +145,19 @@ spec:
   connectTimeout: 1s
   endpoints:
     - { address: 127.0.0.1, port: ${authzPort} }
+---
+apiVersion: tcp.dev/v1alpha1
+kind: Service
+metadata: { name: jwks }
+spec:
+  discovery: Static
+  connectTimeout: 1s
+  endpoints:
+    - { address: 127.0.0.1, port: ${jwksPort} }
 `;
 }
 
-test("HTTP filters: 429, CORS preflight, RBAC 403, fault abort, JWT 401/200/403, ext_authz, gzip/brotli and a raw filter through a real Envoy", { timeout: 60_000 }, async (t) => {
+test("HTTP filters: 429, CORS preflight, RBAC 403, fault abort, JWT 401/200/403 (local and remote keys), ext_authz, gzip/brotli and a raw filter through a real Envoy", { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "cp-e2e-filters-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const app = await startHttpUpstream({ name: "app", t });
@@ -154,9 +171,16 @@ test("HTTP filters: 429, CORS preflight, RBAC 403, fault abort, JWT 401/200/403,
     res.end(allowed ? "" : "denied by authz\n");
   });
   const authz = await listenLocal(authzServer, { what: "authz service", t });
+  const jwksFetches: string[] = [];
+  const jwksServer = createServer((req, res) => {
+    jwksFetches.push(req.url ?? "");
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(remoteJwks);
+  });
+  const jwksService = await listenLocal(jwksServer, { what: "JWKS endpoint", t });
   const [edgePort, tightPort] = [await freePort(), await freePort()];
   const file = join(dir, "filters.yaml");
-  writeFileSync(file, config(edgePort, tightPort, app.port, authz.port));
+  writeFileSync(file, config(edgePort, tightPort, app.port, authz.port, jwksService.port));
   const cp = await startControlPlane({ dataDir: join(dir, "data"), config: [file], t });
   const boot = await runCliProcess(["bootstrap", "--node", "edge-1", "--cluster", "edge"], { server: cp.adminUrl });
   assert.equal(boot.code, 0, boot.stderr);
@@ -215,6 +239,12 @@ test("HTTP filters: 429, CORS preflight, RBAC 403, fault abort, JWT 401/200/403,
   const stranger = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
   assert.equal((await secure(jwt({ iss: "https://idp.test", aud: "edge-api" }, stranger))).status, 401, "a token signed by another key");
   assert.equal((await get(`${edge}/`)).status, 200, "no token needed elsewhere");
+  // remoteJwks: /remote requires remote-idp, whose keys Envoy fetched from the JWKS Service.
+  const remote = (token?: string) => get(`${edge}/remote`, token === undefined ? {} : { authorization: `Bearer ${token}` });
+  assert.equal((await remote()).status, 401);
+  assert.equal((await remote(jwt({ iss: "https://remote.test", sub: "bob" }, remoteKeys.privateKey))).status, 200);
+  assert.equal((await remote(jwt({ iss: "https://remote.test", sub: "bob" }))).status, 401, "signed by the local provider's key, not the remote one");
+  assert.ok(jwksFetches.includes("/keys.json"), `Envoy fetched the JWKS: ${jwksFetches.join(", ")}`);
 
   // ext_authz over HTTP: the service sees each request behind /check and decides.
   const guarded = await get(`${edge}/guarded`);

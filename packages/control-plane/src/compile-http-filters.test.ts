@@ -167,3 +167,14 @@ test("rbac jwtClaims: the provider must belong to a jwt filter listed before the
   assert.equal(errors([service, listener([local, auth]), route(override)])[0]?.code, "route.jwt_claim_provider");
   assert.deepEqual(errors([service, listener([auth, local]), route(override)]), []);
 });
+
+test("jwt remoteJwks: exactly one key source, and its Service is a reference like any other", () => {
+  const remote = { name: "idp", remoteJwks: { service: "keys", path: "/jwks.json" } };
+  const auth = (providers: unknown[]) => listener([{ name: "auth", type: "jwt", providers }]);
+  assert.deepEqual(errors([service, auth([remote])]).map((d) => `${d.code} ${d.path}`), ["ref.not_found spec.httpFilters[0].providers[0].remoteJwks.service"]);
+  const keys = o("Service", "keys", { endpoints: [{ address: "127.0.0.1", port: 9002 }] });
+  const r = compile([service, keys, auth([remote]), route({})]);
+  assert.deepEqual(r.diagnostics, []);
+  assert.ok(JSON.stringify(resources(r)).includes('"http_uri":{"uri":"http://keys/jwks.json","cluster":"keys","timeout":"1s"}'));
+  assert.equal(errors([service, keys, auth([{ ...remote, jwks: "{}" }])])[0]?.code, "filter.jwks");
+});

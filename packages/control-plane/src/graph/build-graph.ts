@@ -108,12 +108,12 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
     l.spec.accessLogs.forEach((a, i) => {
       ok = refs.check(key, ["spec", "accessLogs", i], Kind.AccessLog, a, diagnostics) && ok;
     });
-    for (const { index, service, grpc } of httpFilterServices(l.spec.httpFilters)) {
-      ok = refs.check(key, ["spec", "httpFilters", index, "service"], Kind.Service, service, diagnostics) && ok;
+    for (const { path, service, grpc } of httpFilterServices(l.spec.httpFilters)) {
+      ok = refs.check(key, path, Kind.Service, service, diagnostics) && ok;
       // gRPC needs HTTP/2 upstream: over HTTP/1.1 every check fails and every request is refused.
       if (grpc && all(Kind.Service).find((x) => x.name === service)?.spec.protocol === "HTTP1") {
         ok = false;
-        diagnostics.push({ severity: "error", code: "filter.grpc_needs_http2", message: `extAuthz speaks gRPC to Service '${service}', which is HTTP1`, hint: `set protocol: HTTP2 on Service '${service}', or use protocol: HTTP in the filter`, object: key, path: `spec.httpFilters[${index}].service` });
+        diagnostics.push({ severity: "error", code: "filter.grpc_needs_http2", message: `extAuthz speaks gRPC to Service '${service}', which is HTTP1`, hint: `set protocol: HTTP2 on Service '${service}', or use protocol: HTTP in the filter`, object: key, path: formatPath(path) });
       }
     }
     const tls = l.spec.tls;

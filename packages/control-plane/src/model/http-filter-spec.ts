@@ -62,8 +62,8 @@ export interface JwtProviderSpec {
   issuer?: string;
   /** Tokens must carry one of these in aud; any audience when empty. */
   audiences: string[];
-  /** The JWKS document (JSON text), sent inline: Envoy verifies signatures with these keys. */
-  jwks: string;
+  /** Where the keys come from: the JWKS document inline (JSON text), or fetched by Envoy from a Service. */
+  keys: { jwks: string } | { remote: { service: string; path: string; cacheDurationMs?: number } };
 }
 
 export interface JwtConfig {
@@ -98,9 +98,14 @@ export type HttpFilterConfig =
 /** One entry of a listener's spec.httpFilters: its name is what routes override it by. */
 export type HttpFilterSpec = { name: string } & HttpFilterConfig;
 
-/** The Services a listener's filters send to (extAuthz), with the index of the filter that names each. */
-export function httpFilterServices(filters: readonly HttpFilterSpec[]): { index: number; service: string; grpc: boolean }[] {
-  return filters.flatMap((f, index) => (f.type === "extAuthz" ? [{ index, service: f.extAuthz.service, grpc: f.extAuthz.protocol === "GRPC" }] : []));
+/** The Services a listener's filters send to (extAuthz, remote JWKS), with the field that names each (from spec). */
+export function httpFilterServices(filters: readonly HttpFilterSpec[]): { path: PathSegment[]; service: string; grpc: boolean }[] {
+  return filters.flatMap((f, index) => {
+    const at: PathSegment[] = ["spec", "httpFilters", index];
+    if (f.type === "extAuthz") return [{ path: [...at, "service"], service: f.extAuthz.service, grpc: f.extAuthz.protocol === "GRPC" }];
+    if (f.type !== "jwt") return [];
+    return f.jwt.providers.flatMap((p, j) => ("remote" in p.keys ? [{ path: [...at, "providers", j, "remoteJwks", "service"], service: p.keys.remote.service, grpc: false }] : []));
+  });
 }
 
 /**
@@ -360,21 +365,38 @@ function readJwt(rec: Record<string, unknown>, path: readonly PathSegment[], r: 
   const providers: JwtProviderSpec[] = [];
   (r.list(rec, "providers", path, { required: true, minItems: 1 }) ?? []).forEach((item, i) => {
     const pp = [...path, "providers", i];
-    const p = r.mapping(item, pp, ["name", "issuer", "audiences", "jwks"]);
+    const p = r.mapping(item, pp, ["name", "issuer", "audiences", "jwks", "remoteJwks"]);
     if (p === undefined) return;
     const name = r.string(p, "name", pp, { required: true });
     const issuer = r.string(p, "issuer", pp);
     const audiences = r.stringList(p, "audiences", pp) ?? [];
-    const jwks = r.string(p, "jwks", pp, { required: true });
-    if (jwks !== undefined && !isJwks(jwks)) {
-      r.error([...pp, "jwks"], "filter.jwks", "jwks is not a JSON Web Key Set", 'write the JWKS document as a string: {"keys": [{"kty": "RSA", "n": "...", "e": "AQAB", ...}]}');
+    if ((p["jwks"] === undefined) === (p["remoteJwks"] === undefined)) {
+      r.error([...pp, p["jwks"] === undefined ? "jwks" : "remoteJwks"], p["jwks"] === undefined ? "schema.required" : "filter.jwks", "a provider needs exactly one of jwks or remoteJwks", "give the keys inline (jwks) or where Envoy fetches them (remoteJwks: { service, path })");
       return;
     }
+    let keys: JwtProviderSpec["keys"] | undefined;
+    if (p["jwks"] !== undefined) {
+      const jwks = r.string(p, "jwks", pp, { required: true });
+      if (jwks !== undefined && !isJwks(jwks)) {
+        r.error([...pp, "jwks"], "filter.jwks", "jwks is not a JSON Web Key Set", 'write the JWKS document as a string: {"keys": [{"kty": "RSA", "n": "...", "e": "AQAB", ...}]}');
+        return;
+      }
+      if (jwks !== undefined) keys = { jwks };
+    } else {
+      const rp = [...pp, "remoteJwks"];
+      const rj = r.mapping(p["remoteJwks"], rp, ["service", "path", "cacheDuration"]);
+      const service = rj === undefined ? undefined : r.string(rj, "service", rp, { required: true });
+      const jwksPath = rj === undefined ? undefined : r.string(rj, "path", rp, { required: true });
+      const cacheDurationMs = rj === undefined ? undefined : r.duration(rj, "cacheDuration", rp, { min: 1000 });
+      if (jwksPath !== undefined && !jwksPath.startsWith("/")) r.error([...rp, "path"], "route.path_slash", `path '${jwksPath}' does not start with /`, `write it as '/${jwksPath}'`);
+      if (service !== undefined && jwksPath !== undefined) keys = { remote: { service, path: jwksPath, ...(cacheDurationMs === undefined ? {} : { cacheDurationMs }) } };
+    }
+    if (keys === undefined) return;
     if (name !== undefined && providers.some((q) => q.name === name)) {
       r.error([...pp, "name"], "schema.duplicate", `provider '${name}' is listed twice`, "give each provider its own name");
       return;
     }
-    if (name !== undefined && jwks !== undefined) providers.push({ name, audiences, jwks, ...(issuer === undefined ? {} : { issuer }) });
+    if (name !== undefined) providers.push({ name, audiences, keys, ...(issuer === undefined ? {} : { issuer }) });
   });
   const require = r.string(rec, "require", path);
   if (require !== undefined && providers.length > 0 && !providers.some((p) => p.name === require)) {

@@ -1,10 +1,12 @@
 import type { Any } from "@bufbuild/protobuf/wkt";
 import { JwtAuthenticationSchema, PerRouteConfigSchema } from "@ts-control-plane/envoy-api/envoy/extensions/filters/http/jwt_authn/v3/config_pb";
 import type { JwtConfig } from "../../model/http-filter-spec.ts";
-import { packJson } from "./pack-json.ts";
+import { clusterName } from "../../graph/resource-names.ts";
+import { jsonDuration, packJson } from "./pack-json.ts";
 
 /**
- * envoy.filters.http.jwt_authn: one provider per entry, keys inline (local_jwks), and one
+ * envoy.filters.http.jwt_authn: one provider per entry, keys inline (local_jwks) or fetched
+ * from a Service (remote_jwks, cached by Envoy), and one
  * requirement per provider under its own name, which is what a route's override selects
  * (PerRouteConfig.requirement_name). The listener's `require` is a rule for every path;
  * a route with its own config is judged by that config instead of the rules (config.proto).
@@ -19,7 +21,15 @@ export function buildJwt(c: JwtConfig): Any {
         {
           ...(p.issuer === undefined ? {} : { issuer: p.issuer }),
           ...(p.audiences.length === 0 ? {} : { audiences: p.audiences }),
-          localJwks: { inlineString: p.jwks },
+          ...("jwks" in p.keys
+            ? { localJwks: { inlineString: p.keys.jwks } }
+            : {
+                remoteJwks: {
+                  // The host in the URI is only the Host header of the fetch; the cluster decides where it goes.
+                  httpUri: { uri: `http://${p.keys.remote.service}${p.keys.remote.path}`, cluster: clusterName(p.keys.remote.service), timeout: "1s" },
+                  ...(p.keys.remote.cacheDurationMs === undefined ? {} : { cacheDuration: jsonDuration(p.keys.remote.cacheDurationMs) }),
+                },
+              }),
           // The verified payload, for rbac jwtClaims principals (rbac.ts).
           payloadInMetadata: p.name,
         },
