@@ -2,7 +2,7 @@
 // list of a listener and the per-route overrides, each shown by what a client sees.
 // localRateLimit answers 429 once a listener's bucket or a route's own bucket is empty,
 // and a route can turn it off; the CORS filter answers a preflight for an allowed origin;
-// RBAC answers 403 by source address, by header and by JWT claim; fault injection aborts a route's
+// RBAC answers 403 by source address, by header and by JWT claim; fault injection aborts or delays a route's
 // requests; ext_authz asks a small HTTP service; JWT answers 401/200/403 on the route that requires it; gzip and brotli compress; a raw filter (Envoy's own header_mutation config) runs too.
 import assert from "node:assert/strict";
 import { generateKeyPairSync, sign, type KeyObject } from "node:crypto";
@@ -98,6 +98,10 @@ spec:
       backends: [{ service: app }]
       filters:
         auth: { type: jwt, require: remote-idp }
+    - match: { prefix: /slow }
+      backends: [{ service: app }]
+      filters:
+        chaos: { type: fault, delay: { duration: 300ms, percent: 100 } }
     - match: { prefix: /chaos }
       backends: [{ service: app }]
       filters:
@@ -157,7 +161,7 @@ spec:
 `;
 }
 
-test("HTTP filters: 429, CORS preflight, RBAC 403, fault abort, JWT 401/200/403 (local and remote keys), ext_authz, gzip/brotli and a raw filter through a real Envoy", { timeout: 60_000 }, async (t) => {
+test("HTTP filters: 429, CORS preflight, RBAC 403, fault abort and delay, JWT 401/200/403 (local and remote keys), ext_authz, gzip/brotli and a raw filter through a real Envoy", { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "cp-e2e-filters-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const app = await startHttpUpstream({ name: "app", t });
@@ -226,6 +230,11 @@ test("HTTP filters: 429, CORS preflight, RBAC 403, fault abort, JWT 401/200/403 
 
   // Fault injection: the listener aborts 0%, /chaos overrides it to 100% with 418.
   assert.equal((await get(`${edge}/chaos`)).status, 418);
+  // ... and /slow to a 300 ms delay before the request goes on.
+  const t0 = Date.now();
+  const slow = await get(`${edge}/slow`);
+  assert.equal(slow.status, 200);
+  assert.ok(Date.now() - t0 >= 290, `the delayed request took ${Date.now() - t0} ms`);
   assert.equal((await get(`${edge}/`)).status, 200);
 
   // JWT: /secure requires a token of test-idp; other paths do not.

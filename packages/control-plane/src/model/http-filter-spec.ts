@@ -221,7 +221,8 @@ function readFilterConfig(
   const loose = typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   const typeValue = loose?.["type"];
   const known = typeof typeValue === "string" && (httpFilterTypes as readonly string[]).includes(typeValue) ? (typeValue as HttpFilterType) : undefined;
-  const rec = r.mapping(value, path, [...extra, "type", ...(known === undefined ? [] : typeFields[known])]);
+  // With an unknown type only the type is reported: which other fields belong is unknown too.
+  const rec = r.mapping(value, path, known === undefined ? Object.keys(loose ?? {}) : [...extra, "type", ...typeFields[known]]);
   if (rec === undefined) return undefined;
   const type = r.enumeration(rec, "type", path, httpFilterTypes, { required: true });
   if (type === undefined) return { rec };
