@@ -2,8 +2,10 @@
 // list of a listener and the per-route overrides, each shown by what a client sees.
 // localRateLimit answers 429 once a listener's bucket or a route's own bucket is empty,
 // and a route can turn it off; the CORS filter answers a preflight for an allowed origin;
-// RBAC answers 403 by source address, by header and by JWT claim; fault injection aborts or delays a route's
-// requests; ext_authz asks a small HTTP service; JWT answers 401/200/403 on the route that requires it; gzip and brotli compress; a raw filter (Envoy's own header_mutation config) runs too.
+// RBAC answers 403 by source address, by header and by JWT claim; fault injection aborts
+// or delays a route's requests; ext_authz asks a small HTTP service; JWT answers
+// 401/200/403 on the routes that require it (keys inline or fetched); gzip and brotli
+// compress; a raw filter (Envoy's own header_mutation config) runs too.
 import assert from "node:assert/strict";
 import { generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -193,6 +195,8 @@ test("HTTP filters: 429, CORS preflight, RBAC 403, fault abort and delay, JWT 40
   const tight = `http://127.0.0.1:${tightPort}`;
   const get = (url: string, headers: Record<string, string> = {}, method = "GET") => httpGet(url, { headers, method });
   await waitUntil(async () => (await get(`${edge}/`)).status === 200, { timeoutMs: 15_000, description: "Envoy serves the edge listener" });
+  // /free skips the tight listener's limit, so waiting on it spends none of its tokens.
+  await waitUntil(async () => (await get(`${tight}/free`)).status === 200, { timeoutMs: 15_000, description: "Envoy serves the tight listener" });
 
   // Every filter ran on a plain request; the raw filter stamped the response.
   const plain = await get(`${edge}/`);
