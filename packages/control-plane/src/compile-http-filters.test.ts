@@ -83,10 +83,22 @@ test("an override of another type than the listener's filter is refused", () => 
   assert.deepEqual(e.map((d) => `${d.code} ${d.path}`), ["route.filter_type spec.routes[0].filters.limit.type"]);
 });
 
-test("compression takes no per-route settings, only disabled: true", () => {
+test("compression and extAuthz take no per-route settings, only disabled: true", () => {
   const gzip = { name: "gzip", type: "compression" };
   assert.equal(errors([service, listener([gzip]), route({ gzip: { type: "compression" } })])[0]?.code, "filter.override");
   assert.deepEqual(errors([service, listener([gzip]), route({ gzip: { disabled: true } })]), []);
+  assert.equal(errors([service, listener([gzip]), route({ gzip: { type: "extAuthz", service: "web" } })])[0]?.code, "filter.override");
+});
+
+test("a raw filter's route override is Envoy's own per-route message, checked like the listener's", () => {
+  const buffer = { name: "buffer", type: "raw", typedConfig: { "@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer", max_request_bytes: 1024 } };
+  const perRoute = { "@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.BufferPerRoute", buffer: { max_request_bytes: 64 } };
+  const r = compile([service, listener([buffer]), route({ buffer: { type: "raw", typedConfig: perRoute } })]);
+  assert.deepEqual(r.diagnostics, []);
+  assert.ok(JSON.stringify(resources(r)).includes('"buffer":{"buffer":{"max_request_bytes":64},"@type":"type.googleapis.com/envoy.extensions.filters.http.buffer.v3.BufferPerRoute"}'));
+  const bad = errors([service, listener([buffer]), route({ buffer: { type: "raw", typedConfig: { "@type": perRoute["@type"] } } })])[0];
+  assert.equal(bad?.code, "raw.invalid");
+  assert.equal(bad?.path, "spec.routes[0].filters.buffer.typedConfig.override");
 });
 
 test("raw: @type must be an Envoy message, its fields must parse and pass Envoy's PGV rules", () => {

@@ -175,7 +175,11 @@ export function readHttpFilters(rec: Record<string, unknown>, path: readonly Pat
  */
 export type FilterOverride = { disabled: true } | { type: "jwt"; require: string } | Exclude<HttpFilterConfig, { type: "jwt" }>;
 
-/** Types whose settings Envoy takes per route; compression can only be disabled per route. */
+/**
+ * Types whose settings a route may replace. compression and extAuthz can only be disabled
+ * per route here: Envoy's per-route messages for them (CompressorPerRoute, ExtAuthzPerRoute)
+ * hold other things than the filter's settings, and are not modelled yet.
+ */
 const overridable: readonly HttpFilterType[] = ["cors", "localRateLimit", "rbac", "fault", "raw"];
 
 export function readFilterOverrides(value: unknown, path: readonly PathSegment[], r: SpecReader): Record<string, FilterOverride> | undefined {
@@ -204,7 +208,7 @@ export function readFilterOverrides(value: unknown, path: readonly PathSegment[]
     const f = readFilterConfig(item, op, r, []);
     if (f?.config === undefined) continue;
     if (!overridable.includes(f.config.type)) {
-      r.error([...op, "type"], "filter.override", `a ${f.config.type} filter takes no per-route settings in Envoy`, "use disabled: true to turn it off for this route, or remove the override");
+      r.error([...op, "type"], "filter.override", `a ${f.config.type} filter can only be disabled per route`, "use disabled: true to turn it off for this route, or remove the override");
       continue;
     }
     if (f.config.type !== "jwt") out[name] = f.config;
