@@ -1,5 +1,6 @@
-import { isIP } from "node:net";
 import type { PathSegment } from "./field-path.ts";
+import { readJwt } from "./jwt-filter-spec.ts";
+import { readRbac } from "./rbac-filter-spec.ts";
 import { readTypedConfig, type TypedConfig } from "./read-typed-config.ts";
 import type { SpecReader } from "./spec-reader.ts";
 
@@ -289,60 +290,6 @@ function readByType(type: HttpFilterType, rec: Record<string, unknown>, path: re
   }
 }
 
-function readRbac(rec: Record<string, unknown>, path: readonly PathSegment[], r: SpecReader): HttpFilterConfig | undefined {
-  const action = r.enumeration(rec, "action", path, ["Allow", "Deny"] as const, { required: true });
-  const cidrs = r.stringList(rec, "sourceCidrs", path) ?? [];
-  const sourceCidrs: RbacConfig["sourceCidrs"] = [];
-  cidrs.forEach((c, i) => {
-    const [address = "", len] = c.split("/");
-    const family = isIP(address);
-    const max = family === 6 ? 128 : 32;
-    const prefixLen = len === undefined ? max : Number(len);
-    if (family === 0 || !Number.isInteger(prefixLen) || prefixLen < 0 || prefixLen > max || (len !== undefined && !/^\d+$/.test(len))) {
-      r.error([...path, "sourceCidrs", i], "filter.cidr", `'${c}' is not an address or CIDR range`, "write an IP address (10.0.0.1) or a CIDR range (10.0.0.0/8, 2001:db8::/32)");
-      return;
-    }
-    sourceCidrs.push({ address, prefixLen });
-  });
-  const headers: RbacHeaderPrincipal[] = [];
-  (r.list(rec, "headers", path) ?? []).forEach((item, i) => {
-    const hp = [...path, "headers", i];
-    const h = r.mapping(item, hp, ["name", "exact", "prefix", "present"]);
-    if (h === undefined) return;
-    const name = r.string(h, "name", hp, { required: true });
-    const kinds = (["exact", "prefix", "present"] as const).filter((k) => h[k] !== undefined);
-    if (kinds.length !== 1) {
-      r.error(hp, "filter.header_match", `a header principal needs exactly one of exact, prefix or present (has ${kinds.length})`, "keep exactly one of exact, prefix or present: true");
-      return;
-    }
-    const kind = kinds[0] ?? "exact";
-    const v = kind === "present" ? (r.boolean(h, "present", hp) === true ? "" : undefined) : r.string(h, kind, hp, { required: true });
-    if (kind === "present" && v === undefined) r.error([...hp, "present"], "filter.header_match", "present must be true", "write present: true");
-    if (name !== undefined && v !== undefined) headers.push({ name: name.toLowerCase(), kind, value: v });
-  });
-  const jwtClaims: RbacJwtClaim[] = [];
-  (r.list(rec, "jwtClaims", path) ?? []).forEach((item, i) => {
-    const cp = [...path, "jwtClaims", i];
-    const c = r.mapping(item, cp, ["provider", "claim", "exact", "prefix"]);
-    if (c === undefined) return;
-    const provider = r.string(c, "provider", cp, { required: true });
-    const claim = r.string(c, "claim", cp, { required: true });
-    const kinds = (["exact", "prefix"] as const).filter((k) => c[k] !== undefined);
-    if (kinds.length !== 1) {
-      r.error(cp, "filter.claim_match", `a claim principal needs exactly one of exact or prefix (has ${kinds.length})`, "keep exactly one of exact or prefix");
-      return;
-    }
-    const kind = kinds[0] ?? "exact";
-    const value = r.string(c, kind, cp, { required: true });
-    if (provider !== undefined && claim !== undefined && value !== undefined) jwtClaims.push({ provider, claim, kind, value });
-  });
-  if (rec["sourceCidrs"] === undefined && rec["headers"] === undefined && rec["jwtClaims"] === undefined) {
-    r.error([...path, "sourceCidrs"], "schema.required", "an rbac filter needs sourceCidrs, headers or jwtClaims", "list the source ranges (sourceCidrs), headers (headers) or token claims (jwtClaims) the action applies to");
-  }
-  if (action === undefined) return undefined;
-  return { type: "rbac", rbac: { action, sourceCidrs, headers, jwtClaims } };
-}
-
 function readFault(rec: Record<string, unknown>, path: readonly PathSegment[], r: SpecReader): HttpFilterConfig | undefined {
   const fault: FaultConfig = {};
   if (rec["abort"] !== undefined) {
@@ -364,58 +311,4 @@ function readFault(rec: Record<string, unknown>, path: readonly PathSegment[], r
     return undefined;
   }
   return { type: "fault", fault };
-}
-
-function readJwt(rec: Record<string, unknown>, path: readonly PathSegment[], r: SpecReader): HttpFilterConfig | undefined {
-  const providers: JwtProviderSpec[] = [];
-  (r.list(rec, "providers", path, { required: true, minItems: 1 }) ?? []).forEach((item, i) => {
-    const pp = [...path, "providers", i];
-    const p = r.mapping(item, pp, ["name", "issuer", "audiences", "jwks", "remoteJwks"]);
-    if (p === undefined) return;
-    const name = r.string(p, "name", pp, { required: true });
-    const issuer = r.string(p, "issuer", pp);
-    const audiences = r.stringList(p, "audiences", pp) ?? [];
-    if ((p["jwks"] === undefined) === (p["remoteJwks"] === undefined)) {
-      r.error([...pp, p["jwks"] === undefined ? "jwks" : "remoteJwks"], p["jwks"] === undefined ? "schema.required" : "filter.jwks", "a provider needs exactly one of jwks or remoteJwks", "give the keys inline (jwks) or where Envoy fetches them (remoteJwks: { service, path })");
-      return;
-    }
-    let keys: JwtProviderSpec["keys"] | undefined;
-    if (p["jwks"] !== undefined) {
-      const jwks = r.string(p, "jwks", pp, { required: true });
-      if (jwks !== undefined && !isJwks(jwks)) {
-        r.error([...pp, "jwks"], "filter.jwks", "jwks is not a JSON Web Key Set", 'write the JWKS document as a string: {"keys": [{"kty": "RSA", "n": "...", "e": "AQAB", ...}]}');
-        return;
-      }
-      if (jwks !== undefined) keys = { jwks };
-    } else {
-      const rp = [...pp, "remoteJwks"];
-      const rj = r.mapping(p["remoteJwks"], rp, ["service", "path", "cacheDuration"]);
-      const service = rj === undefined ? undefined : r.string(rj, "service", rp, { required: true });
-      const jwksPath = rj === undefined ? undefined : r.string(rj, "path", rp, { required: true });
-      const cacheDurationMs = rj === undefined ? undefined : r.duration(rj, "cacheDuration", rp, { min: 1000 });
-      if (jwksPath !== undefined && !jwksPath.startsWith("/")) r.error([...rp, "path"], "route.path_slash", `path '${jwksPath}' does not start with /`, `write it as '/${jwksPath}'`);
-      if (service !== undefined && jwksPath !== undefined) keys = { remote: { service, path: jwksPath, ...(cacheDurationMs === undefined ? {} : { cacheDurationMs }) } };
-    }
-    if (keys === undefined) return;
-    if (name !== undefined && providers.some((q) => q.name === name)) {
-      r.error([...pp, "name"], "schema.duplicate", `provider '${name}' is listed twice`, "give each provider its own name");
-      return;
-    }
-    if (name !== undefined) providers.push({ name, audiences, keys, ...(issuer === undefined ? {} : { issuer }) });
-  });
-  const require = r.string(rec, "require", path);
-  if (require !== undefined && providers.length > 0 && !providers.some((p) => p.name === require)) {
-    r.error([...path, "require"], "filter.jwt_provider", `require names provider '${require}', which is not in providers`, `use one of: ${providers.map((p) => p.name).join(", ")}`);
-    return undefined;
-  }
-  return { type: "jwt", jwt: { providers, ...(require === undefined ? {} : { require }) } };
-}
-
-function isJwks(text: string): boolean {
-  try {
-    const doc = JSON.parse(text) as unknown;
-    return typeof doc === "object" && doc !== null && Array.isArray((doc as { keys?: unknown }).keys) && (doc as { keys: unknown[] }).keys.length > 0;
-  } catch {
-    return false;
-  }
 }
