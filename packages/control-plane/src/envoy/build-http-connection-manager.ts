@@ -1,6 +1,5 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { ZipkinConfig_CollectorEndpointVersion, ZipkinConfigSchema } from "@ts-control-plane/envoy-api/envoy/config/trace/v3/zipkin_pb";
-import { RouterSchema } from "@ts-control-plane/envoy-api/envoy/extensions/filters/http/router/v3/router_pb";
 import {
   HttpConnectionManager_CodecType,
   HttpConnectionManagerSchema,
@@ -11,6 +10,7 @@ import type { GraphListener, GraphTracing } from "../graph/graph.ts";
 import { clusterName, routeConfigName } from "../graph/resource-names.ts";
 import { adsConfigSource } from "./ads-config-source.ts";
 import { buildAccessLogs } from "./build-access-logs.ts";
+import { buildHttpFilters } from "./http-filters/build-http-filters.ts";
 import { typedExtension } from "./typed-extension.ts";
 
 /** The HTTP connection manager of an HTTP(S) listener: routes over RDS (ADS), router filter last. */
@@ -19,8 +19,8 @@ export function buildHttpConnectionManager(listener: GraphListener): HttpConnect
     statPrefix: listener.name,
     codecType: HttpConnectionManager_CodecType.AUTO,
     routeSpecifier: { case: "rds", value: { configSource: adsConfigSource(), routeConfigName: routeConfigName(listener.name) } },
-    // The router must be the last HTTP filter (Envoy rejects a chain that does not end in a terminal filter).
-    httpFilters: [typedExtension("envoy.filters.http.router", RouterSchema, create(RouterSchema))],
+    // The listener's filters in order, the router last (http-filters/build-http-filters.ts).
+    httpFilters: buildHttpFilters(listener.httpFilters),
     // Set explicitly rather than relying on Envoy's defaults, so config dumps say what we mean.
     generateRequestId: listener.requestId.generate,
     preserveExternalRequestId: listener.requestId.preserveExternal,

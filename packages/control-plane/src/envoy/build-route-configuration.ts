@@ -7,6 +7,7 @@ import type { HeaderMatch, RouteRule } from "../model/route-spec.ts";
 import { buildHeaderModifiers } from "./build-header-modifiers.ts";
 import { buildDirectResponse, buildMirrors, buildRedirect, buildRetryPolicy, buildRouteUpgrades } from "./build-route-action.ts";
 import { durationFromMs } from "./durations.ts";
+import { listenerPerFilterConfig, routePerFilterConfig } from "./http-filters/build-http-filters.ts";
 
 /**
  * The RouteConfiguration an HTTP(S) listener fetches over RDS: one virtual host per Route
@@ -18,6 +19,7 @@ export function buildRouteConfiguration(listener: GraphListener): RouteConfigura
     name: routeConfigName(listener.name),
     // Listener-level header changes live on the route table: it serves only this listener.
     ...buildHeaderModifiers(listener.headers),
+    typedPerFilterConfig: listenerPerFilterConfig(listener.httpFilters),
     virtualHosts: listener.virtualHosts.map((vh) => ({
       name: vh.name,
       domains: [...vh.domains],
@@ -71,6 +73,7 @@ function buildRoute(rule: RouteRule): MessageInitShape<typeof RouteSchema> {
     },
   };
   if (rule.decorator !== undefined) route.decorator = { operation: rule.decorator };
+  if (rule.filters !== undefined) route.typedPerFilterConfig = routePerFilterConfig(rule.filters);
   return route;
 }
 

@@ -12,6 +12,8 @@ import type { Graph, GraphGroup, GraphListener, GraphVirtualHost } from "./graph
 import { References } from "./references.ts";
 import { ruleServices } from "./rule-services.ts";
 import { assignGroups, type GroupPlan } from "./assign-groups.ts";
+import { httpFilterServices } from "../model/http-filter-spec.ts";
+import { checkFilterOverrides } from "./check-filter-overrides.ts";
 import { findListenerConflicts, findDomainConflicts } from "./find-conflicts.ts";
 import { checkRawResources } from "./check-raw-resources.ts";
 import { runToEnd, type Steps } from "../model/time-slice.ts";
@@ -121,6 +123,14 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
     l.spec.accessLogs.forEach((a, i) => {
       ok = refs.check(key, ["spec", "accessLogs", i], Kind.AccessLog, a, diagnostics) && ok;
     });
+    for (const { path, service, grpc } of httpFilterServices(l.spec.httpFilters)) {
+      ok = refs.check(key, path, Kind.Service, service, diagnostics) && ok;
+      // gRPC needs HTTP/2 upstream: over HTTP/1.1 every check fails and every request is refused.
+      if (grpc && all(Kind.Service).find((x) => x.name === service)?.spec.protocol === "HTTP1") {
+        ok = false;
+        diagnostics.push({ severity: "error", code: "filter.grpc_needs_http2", message: `extAuthz speaks gRPC to Service '${service}', which is HTTP1`, hint: `set protocol: HTTP2 on Service '${service}', or use protocol: HTTP in the filter`, object: key, path: formatPath(path) });
+      }
+    }
     const tls = l.spec.tls;
     if (tls !== undefined && "secret" in tls) ok = checkSecret(refs, secrets, { from: key, path: ["spec", "tls", "secret"], name: tls.secret, shape: "tlsCertificate" }, diagnostics) && ok;
     if (tls?.clientValidationSecret !== undefined) {
@@ -153,6 +163,9 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
         });
       }
     });
+    const filterProblems = checkFilterOverrides(key, r.spec, listenerSpecs);
+    if (filterProblems.length > 0) ok = false;
+    diagnostics.push(...filterProblems);
     r.spec.routes.forEach((rule, i) => {
       for (const u of ruleServices(rule)) {
         ok = checkBackend(refs, rawClusters, { from: key, path: ["spec", "routes", i, ...u.path], service: u.service }, diagnostics) && ok;
@@ -249,6 +262,7 @@ function assembleGroup(plan: GroupPlan, refs: References, all: <K extends ValidO
       for (const rule of r.spec.routes) for (const u of ruleServices(rule)) services.add(u.service);
     }
     if (l.spec.service !== undefined) services.add(l.spec.service);
+    for (const { service } of httpFilterServices(l.spec.httpFilters)) services.add(service);
     const tracing = l.spec.tracing === undefined ? undefined : tracings.get(l.spec.tracing);
     if (tracing !== undefined) {
       objects.add(`Tracing/${tracing.name}`);
@@ -316,6 +330,7 @@ function graphListener(
     port: spec.port,
     accessLogs,
     requestId: spec.requestId,
+    httpFilters: spec.httpFilters,
     virtualHosts,
     upgrades: spec.upgrades,
     headers: spec.headers,

@@ -1,5 +1,6 @@
 import type { AccessLogSpec } from "../model/access-log-spec.ts";
 import type { HeaderModifiers } from "../model/header-modifier-spec.ts";
+import type { HttpFilterSpec } from "../model/http-filter-spec.ts";
 import type { ListenerProtocol, ListenerTls } from "../model/listener-spec.ts";
 import type { NodeSelectorSpec } from "../model/node-group-spec.ts";
 import type { RawResourceSpec } from "../model/raw-resource-spec.ts";
@@ -51,6 +52,8 @@ export interface GraphListener {
   /** Sorted by name. */
   readonly accessLogs: readonly GraphAccessLog[];
   readonly requestId: { readonly generate: boolean; readonly preserveExternal: boolean };
+  /** HTTP(S): in the order written; the router is not among them (it is always last). */
+  readonly httpFilters: readonly HttpFilterSpec[];
   /** HTTP(S): sorted by name. */
   readonly virtualHosts: readonly GraphVirtualHost[];
   /** HTTP(S): upgrade types let through (websocket, ...), sorted. */

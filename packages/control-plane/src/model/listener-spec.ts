@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import type { PathSegment } from "./field-path.ts";
 import { headerModifierFields, readHeaderModifiers, type HeaderModifiers } from "./header-modifier-spec.ts";
+import { type HttpFilterSpec, readHttpFilters } from "./http-filter-spec.ts";
 import { readUpgradeList } from "./route-action-spec.ts";
 import { certificateAndKeyFields, readCertificateAndKey } from "./secret-spec.ts";
 import type { SpecReader } from "./spec-reader.ts";
@@ -31,9 +32,11 @@ export interface ListenerSpec {
   upgrades: string[];
   /** HTTP(S): header changes for every request and response (route table level). */
   headers: HeaderModifiers;
+  /** HTTP(S): filters run in this order before the router (http-filter-spec.ts). */
+  httpFilters: HttpFilterSpec[];
 }
 
-const fields = ["protocol", "address", "port", "tls", "service", "tracing", "accessLogs", "requestId", "upgrades", ...headerModifierFields];
+const fields = ["protocol", "address", "port", "tls", "service", "tracing", "accessLogs", "requestId", "upgrades", "httpFilters", ...headerModifierFields];
 
 export function validateListener(spec: Record<string, unknown>, r: SpecReader): ListenerSpec | undefined {
   const path: PathSegment[] = ["spec"];
@@ -77,13 +80,14 @@ export function validateListener(spec: Record<string, unknown>, r: SpecReader): 
   }
   const upgrades = readUpgradeList(rec, path, r);
   const headers = readHeaderModifiers(rec, path, r);
-  const httpOnly = ["tracing", "requestId", "upgrades", ...headerModifierFields].find((f) => rec[f] !== undefined);
+  const httpFilters = readHttpFilters(rec, path, r);
+  const httpOnly = ["tracing", "requestId", "upgrades", "httpFilters", ...headerModifierFields].find((f) => rec[f] !== undefined);
   if (proxied && httpOnly !== undefined) {
     const field = httpOnly;
     r.error([...path, field], "listener.http_only", `${field} only applies to HTTP and HTTPS listeners`, `remove ${field} or use protocol: HTTP`);
   }
   if (r.failed || protocol === undefined || port === undefined) return undefined;
-  const out: ListenerSpec = { protocol, address, port, accessLogs, requestId, upgrades, headers };
+  const out: ListenerSpec = { protocol, address, port, accessLogs, requestId, upgrades, headers, httpFilters };
   if (tls !== undefined) out.tls = tls;
   if (service !== undefined) out.service = service;
   if (tracing !== undefined) out.tracing = tracing;

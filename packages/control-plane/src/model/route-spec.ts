@@ -1,5 +1,6 @@
 import type { PathSegment } from "./field-path.ts";
 import { headerModifierFields, readHeaderModifiers, type HeaderModifiers } from "./header-modifier-spec.ts";
+import { type FilterOverride, readFilterOverrides } from "./http-filter-spec.ts";
 import { checkRe2 } from "./re2-check.ts";
 import { readRetryPolicy, type RetryPolicySpec } from "./retry-policy-spec.ts";
 import {
@@ -50,6 +51,8 @@ export interface RouteRule {
   decorator?: string;
   /** What RingHash and Maglev services hash on, so one client keeps reaching one endpoint. */
   hashOn?: { header: string } | { cookie: string } | { queryParameter: string } | { sourceIp: true };
+  /** Per-route settings of the listener's HTTP filters, by filter name (http-filter-spec.ts). */
+  filters?: Record<string, FilterOverride>;
 }
 
 export interface RouteSpec {
@@ -95,7 +98,8 @@ export function validateRoute(spec: Record<string, unknown>, r: SpecReader): Rou
 // Fields that only make sense when the rule proxies to backends (not for redirect or directResponse).
 const proxyFields = ["hostRewrite", "prefixRewrite", "regexRewrite", "timeout", "retries", "hashOn", "mirror", "upgrades"];
 const actionFields = ["backends", "redirect", "directResponse"] as const;
-const ruleFields = ["match", ...actionFields, ...proxyFields, "decorator", ...headerModifierFields];
+// filters: per-route filter settings apply to every rule, a redirect or direct response too (CORS, rate limits).
+const ruleFields = ["match", ...actionFields, ...proxyFields, "decorator", "filters", ...headerModifierFields];
 
 function readRule(value: unknown, path: PathSegment[], r: SpecReader): RouteRule | undefined {
   const rec = r.mapping(value, path, ruleFields);
@@ -151,8 +155,10 @@ function readRule(value: unknown, path: PathSegment[], r: SpecReader): RouteRule
     if (d !== undefined) decorator = r.string(d, "operation", [...path, "decorator"], { required: true });
   }
   const hashOn = rec["hashOn"] === undefined ? undefined : readHashOn(rec["hashOn"], [...path, "hashOn"], r);
+  const filters = rec["filters"] === undefined ? undefined : readFilterOverrides(rec["filters"], [...path, "filters"], r);
   if (match === undefined) return undefined;
   const rule: RouteRule = { match, backends };
+  if (filters !== undefined && Object.keys(filters).length > 0) rule.filters = filters;
   if (hashOn !== undefined) rule.hashOn = hashOn;
   if (hostRewrite !== undefined) rule.hostRewrite = hostRewrite;
   if (redirect !== undefined) rule.redirect = redirect;
