@@ -1,4 +1,5 @@
-import { type NodeStatus, type Snapshot, TypeUrl } from "@ts-control-plane/xds";
+import type { NodeStatus, Snapshot } from "@ts-control-plane/xds";
+import { typeShortName } from "../status/status-report.ts";
 import { diffSnapshots } from "./diff-snapshots.ts";
 
 /** How one proxy took a change: `disconnected` means its last stream closed before it answered. */
@@ -45,18 +46,7 @@ export interface WaitForChangeOptions {
   readonly pollMs?: number;
 }
 
-const shortNames: ReadonlyMap<string, string> = new Map([
-  [TypeUrl.Cluster, "CDS"],
-  [TypeUrl.Endpoint, "EDS"],
-  [TypeUrl.Listener, "LDS"],
-  [TypeUrl.Route, "RDS"],
-  [TypeUrl.ScopedRoute, "SRDS"],
-  [TypeUrl.VirtualHost, "VHDS"],
-  [TypeUrl.Secret, "SDS"],
-  [TypeUrl.Runtime, "RTDS"],
-  [TypeUrl.ExtensionConfig, "ECDS"],
-]);
-const short = (typeUrl: string): string => shortNames.get(typeUrl) ?? typeUrl;
+const short = typeShortName;
 
 /** group -> typeUrl -> resource names the change added, changed or removed. */
 type Changed = ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string>>>;

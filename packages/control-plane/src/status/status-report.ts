@@ -131,6 +131,9 @@ const shortNames: ReadonlyMap<string, string> = new Map([
 ]);
 const typeOrder = [...shortNames.keys()];
 
+/** CDS, EDS, LDS, ... for a type URL (the type URL itself for one we do not name): how status, logs and waits name a type. */
+export const typeShortName = (typeUrl: string): string => shortNames.get(typeUrl) ?? typeUrl;
+
 /**
  * SYNCED = acked version equals what we sent and equals the current snapshot
  * (or the server had nothing newer to send at the current snapshot: TypeStatus.settledVersion);
@@ -172,7 +175,7 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
         const t = byType.get(typeUrl);
         const currentVersion = snapshot?.typeVersion(typeUrl);
         return {
-          type: shortNames.get(typeUrl) ?? typeUrl,
+          type: typeShortName(typeUrl),
           typeUrl,
           state: typeState(t, currentVersion, { connected }),
           ...(currentVersion !== undefined ? { currentVersion } : {}),
