@@ -26,12 +26,16 @@ type Status = {
 
 const object = (kind: string, name: string, spec: Json) => ({ apiVersion: "tcp.dev/v1alpha1", kind, metadata: { name }, spec });
 
-/** A RouteConfiguration Envoy NACKs: RE2 cannot compile the regex. */
+/**
+ * A RouteConfiguration Envoy NACKs and the control plane cannot foresee: the regex is valid RE2
+ * (a bad one is now refused at apply, issue 8), but its compiled program is larger than Envoy's
+ * default limit (runtime re2.max_program_size.error_level, 100).
+ */
 const badRoutes = object("RawResource", "raw_routes", {
   resource: {
     "@type": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration",
     name: "raw_routes",
-    virtual_hosts: [{ name: "all", domains: ["*"], routes: [{ match: { safe_regex: { regex: "([" } }, route: { cluster: "backend" } }] }],
+    virtual_hosts: [{ name: "all", domains: ["*"], routes: [{ match: { safe_regex: { regex: "/a{1000}" } }, route: { cluster: "backend" } }] }],
   },
 });
 /** A listener that asks Envoy to fetch raw_routes over RDS. */
