@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -181,8 +182,13 @@ func (f *fleet) deltaRequest(typeURL, nonce string, first bool, id string) raw {
 
 // run is one stream: its own connection, CDS then EDS, an ACK for every response.
 func (f *fleet) run(ctx context.Context, addr string, i int) {
+	// A server busy with the initial sync of thousands of streams may take
+	// longer than gRPC's default 20 s to finish a new connection's handshake;
+	// like Envoy, which retries, the client waits for the connection (both
+	// servers get the same patience) rather than failing the stream.
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.ForceCodec(leanCodec{}), grpc.MaxCallRecvMsgSize(1<<30)))
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.DefaultConfig, MinConnectTimeout: 10 * time.Minute}),
+		grpc.WithDefaultCallOptions(grpc.ForceCodec(leanCodec{}), grpc.MaxCallRecvMsgSize(1<<30), grpc.WaitForReady(true)))
 	if err != nil {
 		f.fail("client %d: %v", i, err)
 	}
