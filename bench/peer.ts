@@ -235,8 +235,8 @@ async function runOnce(server: Server, s: Scenario): Promise<RunResult> {
     let changeBytes = 0;
     const change = await measure(async () => {
       proc.send("apply");
-      const [[, ], [bytes]] = await Promise.all([proc.next("applied"), c.next("done")]);
-      changeBytes = Number(bytes);
+      const [, done] = await Promise.all([proc.next("applied"), c.next("done")]);
+      changeBytes = Number(done[0]);
     });
     return { startupMs, idleRssBytes, timeMs: change.ms, cpuSeconds: change.cpu, bytesPerStream: changeBytes, rssPerStreamBytes, eventLoopMaxMs: change.loop };
   } finally {
