@@ -9,7 +9,9 @@
 // only), with the ratio ours/gcp; last, one JSON line for machines.
 //
 // Flags: --scenarios a,b (default all; see SCENARIOS), --quick (tiny N and R,
-// one run: a smoke test), --runs K (per server and scenario; default 2).
+// one run: a smoke test), --runs K (per server and scenario; default 2),
+// --build-only (build the Go programs and exit: a cold Go cache takes about a
+// minute, which the smoke test spends before its timed runs).
 // Without the Go toolchain it prints why and exits 0 (nothing to compare).
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -286,7 +288,9 @@ const timeLabel: Record<Phase, string> = {
 };
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { scenarios: { type: "string" }, quick: { type: "boolean", default: false }, runs: { type: "string" } } });
+  const { values } = parseArgs({
+    options: { scenarios: { type: "string" }, quick: { type: "boolean", default: false }, runs: { type: "string" }, "build-only": { type: "boolean", default: false } },
+  });
   const quick = values.quick === true;
   const runs = positiveInt("runs", values.runs, quick ? 1 : 2);
   const wanted = values.scenarios?.split(",").map((n) => n.trim()) ?? SCENARIOS.map((s) => s.name);
@@ -300,6 +304,10 @@ async function main(): Promise<void> {
     return;
   }
   buildGo(go);
+  if (values["build-only"] === true) {
+    console.log(`bench:peer: built ${buildDir}gcp-server and ${buildDir}load-client`);
+    return;
+  }
 
   const results: Array<{ scenario: Scenario; ours: RunResult[]; gcp: RunResult[] }> = [];
   for (const s of scenarios) {
