@@ -16,20 +16,25 @@ export function clusterNames(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `cluster-${String(i).padStart(width, "0")}`);
 }
 
-export function encodedCluster(name: string): EncodedResource {
+/**
+ * `generation` moves the connect timeout (1 s + generation), so the peer
+ * benchmark's all-change (bench/peer.ts) changes every cluster; 0 is the
+ * fan-out benchmarks' cluster.
+ */
+export function encodedCluster(name: string, options: { readonly generation?: number } = {}): EncodedResource {
   return encodeResource(
     ClusterSchema,
     create(ClusterSchema, {
       name,
-      connectTimeout: create(DurationSchema, { seconds: 1n }),
+      connectTimeout: create(DurationSchema, { seconds: BigInt(1 + (options.generation ?? 0)) }),
       clusterDiscoveryType: { case: "type", value: Cluster_DiscoveryType.EDS },
       edsClusterConfig: { edsConfig: create(ConfigSourceSchema, { configSourceSpecifier: { case: "ads", value: create(AggregatedConfigSourceSchema) } }) },
     }),
   );
 }
 
-/** A load assignment with the given IPv4 endpoints on port 8080. */
-export function encodedAssignment(name: string, addresses: readonly string[]): EncodedResource {
+/** A load assignment with the given IPv4 endpoints on port 8080 + `generation` (0 unless the peer benchmark's all-change moves it). */
+export function encodedAssignment(name: string, addresses: readonly string[], options: { readonly generation?: number } = {}): EncodedResource {
   return encodeResource(
     ClusterLoadAssignmentSchema,
     create(ClusterLoadAssignmentSchema, {
@@ -41,7 +46,7 @@ export function encodedAssignment(name: string, addresses: readonly string[]): E
           lbEndpoints: addresses.map((address) => ({
             hostIdentifier: {
               case: "endpoint" as const,
-              value: { address: { address: { case: "socketAddress" as const, value: { address, portSpecifier: { case: "portValue" as const, value: 8080 } } } } },
+              value: { address: { address: { case: "socketAddress" as const, value: { address, portSpecifier: { case: "portValue" as const, value: 8080 + (options.generation ?? 0) } } } } },
             },
           })),
         },

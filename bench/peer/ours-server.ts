@@ -1,0 +1,101 @@
+// Our side of the peer benchmark (bench/peer.ts): an ADS server over
+// createSnapshotCache / createXdsServer, serving the same resources as the
+// go-control-plane harness (bench/peer/gcp-server/main.go: same names, counts
+// and fields) and driven by the same stdin lines:
+//
+//   prepare initial R | prepare all | prepare one  ->  prepared
+//   apply                                          ->  applied <ms>
+//   gc                                             ->  gc
+//   stats                                          ->  stats {"eventLoopMaxMs":…}  (and resets the monitor)
+//
+// It prints "ready <port>" once listening on 127.0.0.1 (an ephemeral port).
+// Every node shares one cache key, as a fleet of identical proxies does.
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { createInterface } from "node:readline";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { createSnapshot, createSnapshotCache, createXdsServer, type EncodedResource, type Snapshot } from "@ts-control-plane/xds";
+import { addressesOf, clusterNames, encodedAssignment, encodedCluster } from "../support/fanout-resources.ts";
+
+const groupKey = "bench";
+
+/** The first endpoint of cluster 0 after one-change number n (resources.MovedAddress in the Go harness). */
+const movedAddress = (n: number): string => `10.255.255.${1 + (n % 250)}`;
+
+// The resources are encoded once and kept: an all-change re-encodes all, a
+// one-change re-encodes one, as a control plane that keeps its encoded
+// resources does.
+let names: string[] = [];
+let clusters: EncodedResource[] = [];
+let assignments: EncodedResource[] = [];
+let generation = 0;
+let moves = 0;
+let prepared: Snapshot | undefined;
+
+function assignment(i: number): EncodedResource {
+  const addresses = addressesOf(i);
+  if (i === 0 && moves > 0) addresses[0] = movedAddress(moves);
+  return encodedAssignment(names[i] as string, addresses, { generation });
+}
+
+function prepare(words: readonly string[]): void {
+  if (words[1] === "initial" && words.length === 3) {
+    names = clusterNames(Number(words[2]));
+    clusters = names.map((n) => encodedCluster(n, { generation }));
+    assignments = names.map((_, i) => assignment(i));
+  } else if (words[1] === "all" && words.length === 2) {
+    generation++;
+    clusters = names.map((n) => encodedCluster(n, { generation }));
+    assignments = names.map((_, i) => assignment(i));
+  } else if (words[1] === "one" && words.length === 2) {
+    moves++;
+    assignments[0] = assignment(0);
+  } else {
+    throw new Error(`unknown prepare ${JSON.stringify(words.join(" "))}`);
+  }
+  prepared = createSnapshot({ resources: [...clusters, ...assignments] });
+}
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as (() => void) | undefined;
+
+const cache = createSnapshotCache({ nodeKey: () => groupKey });
+const server = createXdsServer({ cache, controlPlaneId: "peer-bench" });
+const port = await server.listen({ host: "127.0.0.1", port: 0 });
+// 1 ms resolution: the longest block is what matters, and the monitor's own
+// timer costs little at that rate.
+const loop = monitorEventLoopDelay({ resolution: 1 });
+loop.enable();
+const reply = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+reply(`ready ${port}`);
+
+for await (const line of createInterface({ input: process.stdin })) {
+  const words = line.trim().split(/\s+/);
+  try {
+    if (words[0] === "prepare") {
+      prepare(words);
+      reply("prepared");
+    } else if (words[0] === "apply" && prepared !== undefined) {
+      const t0 = performance.now();
+      await cache.setSnapshot(groupKey, prepared);
+      reply(`applied ${(performance.now() - t0).toFixed(3)}`);
+    } else if (words[0] === "gc") {
+      for (let i = 0; i < 3; i++) {
+        gc?.();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      reply("gc");
+    } else if (words[0] === "stats") {
+      reply(`stats ${JSON.stringify({ eventLoopMaxMs: Math.round(loop.max / 1e4) / 100 })}`);
+      loop.reset();
+    } else if (words[0] !== "") {
+      reply(`error unknown command ${JSON.stringify(line)}`);
+    }
+  } catch (error) {
+    reply(`error ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+await server.close({ graceMs: 200 });
+loop.disable();
