@@ -31,7 +31,10 @@ export function validateAccessLog(spec: Record<string, unknown>, r: SpecReader, 
   const path: PathSegment[] = ["spec"];
   const rec = r.mapping(spec, path, ["type", ...fileFields, ...otelFields]);
   if (rec === undefined) return undefined;
-  const type = r.enumeration(rec, "type", path, ["file", "opentelemetry"] as const) ?? "file";
+  const given = r.enumeration(rec, "type", path, ["file", "opentelemetry"] as const);
+  // An unknown type is its own error: checking the rest against a guess would only add noise.
+  if (given === undefined && rec["type"] !== undefined) return undefined;
+  const type = given ?? "file";
   // Fields of the other type are refused by name, so a typo of `type` is not silently a file log.
   const foreign = (type === "file" ? otelFields : fileFields).find((f) => rec[f] !== undefined);
   if (foreign !== undefined) {
