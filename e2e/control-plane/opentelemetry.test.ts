@@ -2,8 +2,9 @@
 // control plane gets opentelemetry.yaml (ports rewritten) with `tcp apply -f`; a
 // request through Envoy produces a span, named by the route's decorator, and an
 // access-log record, both exported over OTLP gRPC to a local collector Service.
+// Making that Service HTTP1 is then refused (gRPC needs HTTP/2) and export goes on.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -91,4 +92,21 @@ test("opentelemetry.yaml applied with the CLI: a request's span and its access-l
   assert.equal(stats.get("tracing.opentelemetry.spans_dropped") ?? 0, 0);
   assert.ok((stats.get("access_logs.open_telemetry_access_log.logs_written") ?? 0) >= 1);
   assert.equal(stats.get("access_logs.open_telemetry_access_log.logs_dropped") ?? 0, 0);
+
+  // Turning the collector into an HTTP1 Service would break gRPC export: the change
+  // is refused with the fix, and the fleet keeps exporting on its last good config.
+  const http1 = join(dir, "collector-http1.yaml");
+  writeFileSync(
+    http1,
+    ["apiVersion: tcp.dev/v1alpha1", "kind: Service", "metadata: { name: otel_collector }", "spec:", "  protocol: HTTP1", `  endpoints: [{ address: 127.0.0.1, port: ${collector.port} }]`, ""].join("\n"),
+  );
+  const refused = await runCliProcess(["apply", "-f", http1], { server: cp.adminUrl });
+  assert.equal(refused.code, 1, refused.stdout);
+  assert.match(refused.stderr, /AccessLog\/otel_requests spec\.service: An OpenTelemetry access log speaks gRPC to Service 'otel_collector', which is HTTP1 \(hint: set protocol: HTTP2 on Service 'otel_collector'\) \[ref\.grpc_needs_http2\]/);
+  assert.match(refused.stderr, /Tracing\/otel spec\.opentelemetry\.service: .*\[ref\.grpc_needs_http2\]/);
+  assert.equal((await httpGet(`http://127.0.0.1:${listenerPort}/after-refusal`)).status, 200);
+  await waitUntil(() => collector.logs().find((l) => l.attributes["path"] === "/after-refusal"), {
+    timeoutMs: 12_000,
+    description: "the access-log record of a request after the refused change",
+  });
 });
