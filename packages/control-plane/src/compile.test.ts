@@ -46,7 +46,7 @@ function render(r: CompileResult): string {
   return `${JSON.stringify(out, null, 2)}\n`;
 }
 
-const goldenCases = ["scenario-2", "scenario-3", "scenario-4", "scenario-5", "canary", "node-groups", "services", "tls-from-files", "route-actions", "mixing-raw", "http-filters"];
+const goldenCases = ["scenario-2", "scenario-3", "scenario-4", "scenario-5", "canary", "node-groups", "services", "tls-from-files", "route-actions", "mixing-raw", "http-filters", "opentelemetry"];
 
 for (const name of goldenCases) {
   test(`golden: examples/control-plane/${name}.yaml`, () => {

@@ -2,11 +2,13 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import type { AccessLogSchema } from "@ts-control-plane/envoy-api/envoy/config/accesslog/v3/accesslog_pb";
 import { FileAccessLogSchema } from "@ts-control-plane/envoy-api/envoy/extensions/access_loggers/file/v3/file_pb";
 import type { GraphAccessLog } from "../graph/graph.ts";
+import { buildOpenTelemetryAccessLog } from "./build-open-telemetry-access-log.ts";
 import { typedExtension } from "./typed-extension.ts";
 
-/** File access loggers, usable by the HTTP connection manager, tcp_proxy and udp_proxy alike. */
+/** File and OpenTelemetry access loggers, usable by the HTTP connection manager, tcp_proxy and udp_proxy alike. */
 export function buildAccessLogs(logs: readonly GraphAccessLog[]): MessageInitShape<typeof AccessLogSchema>[] {
   return logs.map((log) => {
+    if (log.spec.type === "opentelemetry") return buildOpenTelemetryAccessLog(log.spec);
     const f = log.spec.format;
     const file = create(FileAccessLogSchema, {
       path: log.spec.path,

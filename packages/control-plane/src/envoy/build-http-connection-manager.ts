@@ -1,15 +1,15 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { ZipkinConfig_CollectorEndpointVersion, ZipkinConfigSchema } from "@ts-control-plane/envoy-api/envoy/config/trace/v3/zipkin_pb";
 import {
   HttpConnectionManager_CodecType,
   HttpConnectionManagerSchema,
   type HttpConnectionManager,
 } from "@ts-control-plane/envoy-api/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb";
 import { UuidRequestIdConfigSchema } from "@ts-control-plane/envoy-api/envoy/extensions/request_id/uuid/v3/uuid_pb";
-import type { GraphListener, GraphTracing } from "../graph/graph.ts";
-import { clusterName, routeConfigName } from "../graph/resource-names.ts";
+import type { GraphListener } from "../graph/graph.ts";
+import { routeConfigName } from "../graph/resource-names.ts";
 import { adsConfigSource } from "./ads-config-source.ts";
 import { buildAccessLogs } from "./build-access-logs.ts";
+import { buildTracing } from "./build-tracing.ts";
 import { buildHttpFilters } from "./http-filters/build-http-filters.ts";
 import { typedExtension } from "./typed-extension.ts";
 
@@ -34,18 +34,4 @@ export function buildHttpConnectionManager(listener: GraphListener): HttpConnect
   }
   if (listener.tracing !== undefined) init.tracing = buildTracing(listener.tracing);
   return create(HttpConnectionManagerSchema, init);
-}
-
-function buildTracing(t: GraphTracing): MessageInitShape<typeof HttpConnectionManagerSchema>["tracing"] {
-  const z = t.spec.zipkin;
-  const zipkin = create(ZipkinConfigSchema, {
-    collectorCluster: clusterName(z.service),
-    collectorEndpoint: z.endpoint,
-    collectorEndpointVersion: z.version === "HTTP_JSON" ? ZipkinConfig_CollectorEndpointVersion.HTTP_JSON : ZipkinConfig_CollectorEndpointVersion.HTTP_PROTO,
-    sharedSpanContext: z.sharedSpanContext,
-  });
-  return {
-    provider: typedExtension("envoy.tracers.zipkin", ZipkinConfigSchema, zipkin),
-    randomSampling: { value: t.spec.samplingPercent },
-  };
 }

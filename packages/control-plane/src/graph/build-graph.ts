@@ -7,7 +7,8 @@ import type { ListenerSpec } from "../model/listener-spec.ts";
 import { secretShapeOf, type SecretShape, type SecretSpec } from "../model/secret-spec.ts";
 import type { ServiceSpec } from "../model/service-spec.ts";
 import type { RouteSpec } from "../model/route-spec.ts";
-import type { TracingSpec } from "../model/tracing-spec.ts";
+import { tracingService, type TracingSpec } from "../model/tracing-spec.ts";
+import { checkGrpcService } from "./check-grpc-service.ts";
 import type { Graph, GraphGroup, GraphListener, GraphVirtualHost } from "./graph.ts";
 import { References } from "./references.ts";
 import { ruleServices } from "./rule-services.ts";
@@ -110,9 +111,17 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
     if (clientSecret !== undefined) ok = checkSecret(refs, secrets, { from: key, path: ["spec", "tls", "clientSecret"], name: clientSecret, shape: "tlsCertificate" }, diagnostics) && ok;
     drop(key, ok);
   }
+  const serviceSpecs = new Map(all(Kind.Service).map((x) => [x.name, x.spec]));
   for (const t of all(Kind.Tracing)) {
+    const key = `Tracing/${t.name}`;
     if (!refs.alive(Kind.Tracing, t.name)) continue;
-    drop(`Tracing/${t.name}`, refs.check(`Tracing/${t.name}`, ["spec", "zipkin", "service"], Kind.Service, t.spec.zipkin.service, diagnostics));
+    const { service, path } = tracingService(t.spec);
+    drop(key, "zipkin" in t.spec ? refs.check(key, path, Kind.Service, service, diagnostics) : checkGrpcService(refs, serviceSpecs, { from: key, path, service, what: "OpenTelemetry tracing", code: "ref.grpc_needs_http2" }, diagnostics));
+  }
+  for (const a of all(Kind.AccessLog)) {
+    const key = `AccessLog/${a.name}`;
+    if (!refs.alive(Kind.AccessLog, a.name) || a.spec.type !== "opentelemetry") continue;
+    drop(key, checkGrpcService(refs, serviceSpecs, { from: key, path: ["spec", "service"], service: a.spec.service, what: "An OpenTelemetry access log", code: "ref.grpc_needs_http2" }, diagnostics));
   }
   for (const l of all(Kind.Listener)) {
     const key = `Listener/${l.name}`;
@@ -124,12 +133,7 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
       ok = refs.check(key, ["spec", "accessLogs", i], Kind.AccessLog, a, diagnostics) && ok;
     });
     for (const { path, service, grpc } of httpFilterServices(l.spec.httpFilters)) {
-      ok = refs.check(key, path, Kind.Service, service, diagnostics) && ok;
-      // gRPC needs HTTP/2 upstream: over HTTP/1.1 every check fails and every request is refused.
-      if (grpc && all(Kind.Service).find((x) => x.name === service)?.spec.protocol === "HTTP1") {
-        ok = false;
-        diagnostics.push({ severity: "error", code: "filter.grpc_needs_http2", message: `extAuthz speaks gRPC to Service '${service}', which is HTTP1`, hint: `set protocol: HTTP2 on Service '${service}', or use protocol: HTTP in the filter`, object: key, path: formatPath(path) });
-      }
+      ok = (grpc ? checkGrpcService(refs, serviceSpecs, { from: key, path, service, what: "extAuthz", code: "filter.grpc_needs_http2", otherwise: "use protocol: HTTP in the filter" }, diagnostics) : refs.check(key, path, Kind.Service, service, diagnostics)) && ok;
     }
     const tls = l.spec.tls;
     if (tls !== undefined && "secret" in tls) ok = checkSecret(refs, secrets, { from: key, path: ["spec", "tls", "secret"], name: tls.secret, shape: "tlsCertificate" }, diagnostics) && ok;
@@ -266,12 +270,13 @@ function assembleGroup(plan: GroupPlan, refs: References, all: <K extends ValidO
     const tracing = l.spec.tracing === undefined ? undefined : tracings.get(l.spec.tracing);
     if (tracing !== undefined) {
       objects.add(`Tracing/${tracing.name}`);
-      services.add(tracing.spec.zipkin.service);
+      services.add(tracingService(tracing.spec).service);
     }
     const accessLogs = [...new Set(l.spec.accessLogs)].sort().flatMap((n) => {
       const a = logs.get(n);
       if (a === undefined) return [];
       objects.add(`AccessLog/${n}`);
+      if (a.spec.type === "opentelemetry") services.add(a.spec.service);
       return [{ name: n, spec: a.spec }];
     });
     listeners.push(graphListener(l.name, l.spec, routes, tracing, accessLogs));
@@ -283,9 +288,13 @@ function assembleGroup(plan: GroupPlan, refs: References, all: <K extends ValidO
     for (const name of refs.aliveNames(Kind.Tracing)) {
       objects.add(`Tracing/${name}`);
       const t = tracings.get(name);
-      if (t !== undefined) services.add(t.spec.zipkin.service);
+      if (t !== undefined) services.add(tracingService(t.spec).service);
     }
-    for (const name of refs.aliveNames(Kind.AccessLog)) objects.add(`AccessLog/${name}`);
+    for (const name of refs.aliveNames(Kind.AccessLog)) {
+      objects.add(`AccessLog/${name}`);
+      const a = logs.get(name);
+      if (a?.spec.type === "opentelemetry") services.add(a.spec.service);
+    }
   }
   const serviceObjects = new Map(all(Kind.Service).map((s) => [s.name, s]));
   const graphServices = [...services].sort().flatMap((n) => {

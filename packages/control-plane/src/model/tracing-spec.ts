@@ -1,29 +1,58 @@
 import type { PathSegment } from "./field-path.ts";
 import type { SpecReader } from "./spec-reader.ts";
 
-export interface TracingSpec {
-  zipkin: {
-    /** The Service whose cluster receives the spans (Zipkin collector_cluster). */
-    service: string;
-    endpoint: string;
-    version: "HTTP_JSON" | "HTTP_PROTO";
-    sharedSpanContext: boolean;
-  };
+export interface ZipkinTracing {
+  /** The Service whose cluster receives the spans (Zipkin collector_cluster). */
+  service: string;
+  endpoint: string;
+  version: "HTTP_JSON" | "HTTP_PROTO";
+  sharedSpanContext: boolean;
+}
+
+export interface OpenTelemetryTracing {
+  /** The Service of the OTLP collector; spans go to it over gRPC, so it must be HTTP2. */
+  service: string;
+  /** service.name of the spans' resource; Envoy reports unknown_service:envoy when absent. */
+  serviceName?: string;
+}
+
+/** One provider, named by its key (zipkin or opentelemetry), plus the sampling every provider shares. */
+export type TracingSpec = ({ zipkin: ZipkinTracing } | { opentelemetry: OpenTelemetryTracing }) & {
   /** Share of requests traced, 0..100. */
   samplingPercent: number;
-}
+};
+
+const providers = ["zipkin", "opentelemetry"] as const;
 
 export function validateTracing(spec: Record<string, unknown>, r: SpecReader): TracingSpec | undefined {
   const path: PathSegment[] = ["spec"];
-  const rec = r.mapping(spec, path, ["zipkin", "samplingPercent"]);
+  const rec = r.mapping(spec, path, [...providers, "samplingPercent"]);
   if (rec === undefined) return undefined;
-  if (rec["zipkin"] === undefined) {
-    r.error([...path, "zipkin"], "schema.required", "zipkin is required (the only tracing provider so far)", "add zipkin.service naming the collector's Service");
+  const given = providers.filter((p) => rec[p] !== undefined);
+  if (given.length === 0) {
+    r.error([...path, "zipkin"], "schema.required", "a tracing provider is required: zipkin or opentelemetry", "add zipkin.service or opentelemetry.service naming the collector's Service");
     return undefined;
   }
-  const zp = [...path, "zipkin"];
-  const z = r.mapping(rec["zipkin"], zp, ["service", "endpoint", "version", "sharedSpanContext"]);
+  if (given.length > 1) {
+    r.error([...path, "opentelemetry"], "tracing.provider_conflict", "zipkin and opentelemetry are both set; a Tracing has one provider", "keep one, or make a second Tracing object for the other");
+    return undefined;
+  }
   const samplingPercent = readPercent(rec, path, r);
+  if (rec["opentelemetry"] !== undefined) {
+    const opentelemetry = readOpenTelemetry(rec["opentelemetry"], [...path, "opentelemetry"], r);
+    return opentelemetry === undefined || r.failed ? undefined : { opentelemetry, samplingPercent };
+  }
+  const zipkin = readZipkin(rec["zipkin"], [...path, "zipkin"], r);
+  return zipkin === undefined || r.failed ? undefined : { zipkin, samplingPercent };
+}
+
+/** The collector Service a Tracing sends to, and the path of that field (for reference diagnostics). */
+export function tracingService(spec: TracingSpec): { service: string; path: PathSegment[] } {
+  return "zipkin" in spec ? { service: spec.zipkin.service, path: ["spec", "zipkin", "service"] } : { service: spec.opentelemetry.service, path: ["spec", "opentelemetry", "service"] };
+}
+
+function readZipkin(value: unknown, zp: PathSegment[], r: SpecReader): ZipkinTracing | undefined {
+  const z = r.mapping(value, zp, ["service", "endpoint", "version", "sharedSpanContext"]);
   if (z === undefined) return undefined;
   const service = r.string(z, "service", zp, { required: true });
   // Zipkin's v2 HTTP API; Envoy has no default for collector_endpoint.
@@ -31,8 +60,16 @@ export function validateTracing(spec: Record<string, unknown>, r: SpecReader): T
   if (!endpoint.startsWith("/")) r.error([...zp, "endpoint"], "route.path_slash", `endpoint '${endpoint}' does not start with /`, `write it as '/${endpoint}'`);
   const version = r.enumeration(z, "version", zp, ["HTTP_JSON", "HTTP_PROTO"] as const) ?? "HTTP_JSON";
   const sharedSpanContext = r.boolean(z, "sharedSpanContext", zp) ?? true;
-  if (r.failed || service === undefined) return undefined;
-  return { zipkin: { service, endpoint, version, sharedSpanContext }, samplingPercent };
+  return service === undefined ? undefined : { service, endpoint, version, sharedSpanContext };
+}
+
+function readOpenTelemetry(value: unknown, op: PathSegment[], r: SpecReader): OpenTelemetryTracing | undefined {
+  const o = r.mapping(value, op, ["service", "serviceName"]);
+  if (o === undefined) return undefined;
+  const service = r.string(o, "service", op, { required: true });
+  const serviceName = r.string(o, "serviceName", op);
+  if (service === undefined) return undefined;
+  return serviceName === undefined ? { service } : { service, serviceName };
 }
 
 function readPercent(rec: Record<string, unknown>, path: PathSegment[], r: SpecReader): number {

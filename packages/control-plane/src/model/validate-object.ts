@@ -63,7 +63,7 @@ function validateSpec(kind: Kind, name: string, spec: Record<string, unknown>, r
       return s && { kind, name, spec: s };
     }
     case Kind.AccessLog: {
-      const s = validateAccessLog(spec, r);
+      const s = validateAccessLog(spec, r, name);
       return s && { kind, name, spec: s };
     }
     case Kind.NodeGroup: {
