@@ -210,7 +210,11 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
       const emptying = together.diagnostics.some((d) => d.code === wouldEmptyCode);
       if (together.accepted || good.length === 1 || emptying) results.push(together);
       // Together they break something: apply file by file, so one bad file does not hold back the others.
-      else for (const p of good) results.push(await tryApply([p]));
+      else
+        for (const p of good) {
+          if (closed) break;
+          results.push(await tryApply([p]));
+        }
     }
     for (const r of results) report(r);
     return results;
