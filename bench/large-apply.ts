@@ -1,4 +1,4 @@
-// Large-apply benchmark: `node bench/large-apply.ts [--objects 20000] [--small-runs 5] [--body json|yaml] [--quick]`.
+// Large-apply benchmark: `node bench/large-apply.ts [--objects 20000] [--small-runs 5] [--body json|yaml] [--via api|file] [--quick]`.
 // Prints a table for people and, last, one JSON line for machines.
 //
 // Issue 14: a large apply must not block the event loop for more than ~100 ms at a
@@ -9,9 +9,11 @@
 // sends them (JSON `{"items": [...]}`; `--body yaml`: multi-document YAML), while the kit's probes run: a 10 ms interval
 // (its longest gap, and the thread CPU time spent in it), monitorEventLoopDelay (max), GET /healthz every 20 ms (slowest
 // answer) and an xDS ADS stream that changes its EDS subscription every 20 ms (slowest
-// answer). A 1-object apply (one Service's port moves) is timed before the large apply
+// answer). `--via file` saves the N objects instead as one multi-document YAML file in a directory
+// the control plane watches (`--config DIR`; written beside it, then renamed in, as editors save),
+// timed from the rename to the push of its revision. A 1-object apply (one Service's port moves) is timed before the large apply
 // (nearly empty store) and after it (N objects stored), the median of --small-runs.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -23,6 +25,7 @@ import { positiveInt, runMain } from "./support/cli.ts";
 import { ms, textTable } from "./support/text-table.ts";
 
 type BodyFormat = "json" | "yaml";
+type Via = "api" | "file";
 
 function bodyOf(objects: readonly unknown[], format: BodyFormat): string {
   return format === "json" ? JSON.stringify({ items: objects }) : objects.map((o) => stringify(o)).join("---\n");
@@ -40,6 +43,35 @@ async function apply(adminPort: number, objects: readonly unknown[] | string, fo
   return { revision: body.revision, changes: body.changes.length };
 }
 
+/**
+ * Saves `body` (YAML) as a watched file: written next to the directory, renamed into it, and
+ * waited for until the control plane logs the push of the revision it made.
+ */
+async function saveFile(options: { dir: string; conf: string; body: string; lines: string[] }): Promise<{ revision: number }> {
+  const staged = join(options.dir, "bulk.yaml.tmp");
+  const file = join(options.conf, "bulk.yaml");
+  writeFileSync(staged, options.body);
+  const from = options.lines.length;
+  renameSync(staged, file);
+  let revision: number | undefined;
+  for (;;) {
+    for (const line of options.lines.slice(from)) {
+      if (line.startsWith(`refused change from ${file}`)) throw new Error(`the file was refused: ${options.lines.slice(from).join("\n").slice(0, 2000)}`);
+      const accepted = /^accepted change from .*: revision (\d+)/.exec(line)?.[1];
+      if (accepted !== undefined) revision = Number(accepted);
+      const pushed = /^revision (\d+) compiled and pushed/.exec(line)?.[1];
+      if (revision !== undefined && pushed !== undefined && Number(pushed) >= revision) return { revision };
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Objects a file put in the store. */
+async function countFromFile(adminPort: number, file: string): Promise<number> {
+  const listed = (await (await fetch(`http://127.0.0.1:${adminPort}/api/v1/objects`)).json()) as { items: { source: string }[] };
+  return listed.items.filter((i) => i.source === `file:${file}`).length;
+}
+
 /** Median wall time of `runs` 1-object applies, each moving a Service's port. */
 async function smallApplies(adminPort: number, runs: number, offset: number): Promise<number> {
   const times: number[] = [];
@@ -54,32 +86,52 @@ async function smallApplies(adminPort: number, runs: number, offset: number): Pr
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { objects: { type: "string" }, "small-runs": { type: "string" }, body: { type: "string", default: "json" }, quick: { type: "boolean", default: false } } });
-  if (values.body !== "json" && values.body !== "yaml") throw new Error(`--body must be json or yaml, got ${JSON.stringify(values.body)}`);
-  const format: BodyFormat = values.body;
+  const { values } = parseArgs({
+    options: { objects: { type: "string" }, "small-runs": { type: "string" }, body: { type: "string" }, via: { type: "string", default: "api" }, quick: { type: "boolean", default: false } },
+  });
+  if (values.via !== "api" && values.via !== "file") throw new Error(`--via must be api or file, got ${JSON.stringify(values.via)}`);
+  const via: Via = values.via;
+  const body = values.body ?? (via === "file" ? "yaml" : "json");
+  if (body !== "json" && body !== "yaml") throw new Error(`--body must be json or yaml, got ${JSON.stringify(body)}`);
+  if (via === "file" && body !== "yaml") throw new Error("--via file writes a YAML file: leave out --body, or give --body yaml");
+  const format: BodyFormat = body;
   const objects = positiveInt("objects", values.objects, values.quick ? 500 : 20_000);
   const smallRuns = positiveInt("small-runs", values["small-runs"], values.quick ? 3 : 5);
   const dir = mkdtempSync(join(tmpdir(), "bench-large-apply-"));
-  const cp = await serve({ xdsHost: "127.0.0.1", xdsPort: 0, adminHost: "127.0.0.1", adminPort: 0, dataDir: join(dir, "data"), configPaths: [], log: () => {} });
+  const conf = join(dir, "conf");
+  mkdirSync(conf);
+  const lines: string[] = [];
+  const cp = await serve({
+    xdsHost: "127.0.0.1",
+    xdsPort: 0,
+    adminHost: "127.0.0.1",
+    adminPort: 0,
+    dataDir: join(dir, "data"),
+    configPaths: via === "file" ? [conf] : [],
+    log: via === "file" ? (line) => lines.push(line) : () => {},
+  });
   try {
     await apply(cp.adminPort, canaryServices);
     const smallEmptyMs = await smallApplies(cp.adminPort, smallRuns, 0);
     const config = largeConfig(objects);
-    const body = bodyOf(config, format);
-    const bodyBytes = Buffer.byteLength(body);
+    const text = bodyOf(config, format);
+    const bodyBytes = Buffer.byteLength(text);
     const watch = await watchResponsiveness({ adminPort: cp.adminPort, canary: new RawXdsClient({ port: cp.xdsPort, nodeId: "canary" }) });
     const started = performance.now();
-    const result = await apply(cp.adminPort, body, format);
+    if (via === "file") await saveFile({ dir, conf, body: text, lines });
+    const result = via === "file" ? undefined : await apply(cp.adminPort, text, format);
     const applyMs = performance.now() - started;
     const seen = await watch.stop();
-    if (result.changes !== objects) throw new Error(`the apply made ${result.changes} changes, not ${objects}`);
+    const changes = result?.changes ?? (await countFromFile(cp.adminPort, join(conf, "bulk.yaml")));
+    if (changes !== objects) throw new Error(`the ${via === "file" ? "file" : "apply"} stored ${changes} objects, not ${objects}`);
     const smallStoredMs = await smallApplies(cp.adminPort, smallRuns, 1000);
 
-    console.log(`large apply: ${objects} objects in one POST /api/v1/apply (${(bodyBytes / 1e6).toFixed(2)} MB of ${format === "json" ? "JSON" : "YAML"}), control plane in this process`);
+    const how = via === "file" ? "one watched file saved" : "one POST /api/v1/apply";
+    console.log(`large apply: ${objects} objects in ${how} (${(bodyBytes / 1e6).toFixed(2)} MB of ${format === "json" ? "JSON" : "YAML"}), control plane in this process`);
     console.log(
       textTable([
         ["measure", "value"],
-        ["apply wall time (answered = stored, compiled, pushed)", ms(applyMs)],
+        [via === "file" ? "apply wall time (saved -> stored, compiled, pushed)" : "apply wall time (answered = stored, compiled, pushed)", ms(applyMs)],
         ["max event-loop stall: 10 ms interval gap", ms(seen.maxTimerGapMs)],
         ["longest block in CPU time (thread CPU between two ticks)", ms(seen.maxBlockCpuMs)],
         ["max event-loop stall: monitorEventLoopDelay max", ms(seen.loopDelayMaxMs)],
@@ -95,6 +147,7 @@ async function main(): Promise<void> {
         bench: "large-apply",
         objects,
         body: format,
+        via,
         bodyBytes,
         applyMs,
         maxTimerGapMs: seen.maxTimerGapMs,

@@ -199,12 +199,13 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       const fileSources = createFileSources({
         paths: options.configPaths,
         store,
-        apply: (change) => reconciler.changeNow(change),
+        // The admin API's queue: a large file is judged in slices, and in order with API changes (issue 14).
+        apply: (plan) => reconciler.change(plan),
         ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs * 2 } : {}),
         log,
       });
       cleanups.push(() => fileSources.close());
-      fileSources.start();
+      await fileSources.start();
     }
     await reconciler.flush();
 

@@ -4,6 +4,8 @@
 // /healthz and an xDS stream. Used by main-large-apply.test.ts and bench/large-apply.ts;
 // not part of the control plane's API.
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { fromBinary } from "@bufbuild/protobuf";
+import { ClusterLoadAssignmentSchema } from "@ts-control-plane/envoy-api/envoy/config/endpoint/v3/endpoint_pb";
 import { TypeUrl } from "@ts-control-plane/xds";
 import type { ModelObject } from "../model/model-object.ts";
 
@@ -91,10 +93,20 @@ function threadCpuMs(): number {
  * The canary's ADS stream, as the library's RawXdsClient (`@ts-control-plane/xds/testing`)
  * offers it; the caller opens it (only tests and benchmarks may import the testing entry).
  */
+/** A DiscoveryResponse, as far as the canary reads it. */
+export interface CanaryResponse {
+  readonly versionInfo: string;
+  readonly nonce: string;
+  readonly resources: readonly { readonly value: Uint8Array }[];
+}
+
+/** The canaries a response carries (EDS: ClusterLoadAssignment cluster names). */
+const carried = (response: CanaryResponse): Set<string> => new Set(response.resources.map((r) => fromBinary(ClusterLoadAssignmentSchema, r.value).clusterName));
+
 export interface CanaryStream {
   send(request: { typeUrl: string; versionInfo?: string; responseNonce?: string; resourceNames?: readonly string[] }): void;
-  next(timeoutMs?: number): Promise<{ readonly versionInfo: string; readonly nonce: string }>;
-  drain(ms: number): Promise<readonly { readonly versionInfo: string; readonly nonce: string }[]>;
+  next(timeoutMs?: number): Promise<CanaryResponse>;
+  drain(ms: number): Promise<readonly CanaryResponse[]>;
   close(): void;
 }
 
@@ -173,7 +185,13 @@ export async function watchResponsiveness(options: { adminPort: number; canary: 
       // A push (the apply's new snapshot) may have come in since: a request must carry the latest
       // nonce, or the server takes it for a stale one and ignores it (xDS SotW nonce rule).
       response = (await client.drain(0)).at(-1) ?? response;
-      client.send({ typeUrl: TypeUrl.Endpoint, versionInfo: response.versionInfo, responseNonce: response.nonce, resourceNames: [names[i % names.length] ?? ""] });
+      // A canary the last response did not carry: always a new subscription, so always answered. By
+      // turn (canary-a, canary-b, ...) a request could lose to a push for the old name sent just before
+      // it (its nonce stale, the server ignores it), and the next turn's name, the pushed one, would be
+      // a plain ACK that gets no answer: the probe would hang.
+      const last = carried(response);
+      const name = names.find((n) => !last.has(n)) ?? names[i % names.length] ?? "";
+      client.send({ typeUrl: TypeUrl.Endpoint, versionInfo: response.versionInfo, responseNonce: response.nonce, resourceNames: [name] });
       response = await client.next(10_000);
       canaryMaxMs = Math.max(canaryMaxMs, performance.now() - canaryStarted);
       canaryMaxCpuMs = Math.max(canaryMaxCpuMs, threadCpuMs() - cpuAt(canaryStarted));

@@ -70,6 +70,23 @@ describe("reconciler", () => {
     assert.equal(s.store.currentRevision(), 1);
   });
 
+  it("works out a change given as a function when its turn comes, after the changes queued before it; what it throws rejects only that change", async () => {
+    await using s = setup();
+    const service = (name: string, port: number) => ({ apiVersion: "tcp.dev/v1alpha1", kind: "Service", metadata: { name }, spec: { endpoints: [{ address: "127.0.0.1", port }] } }) as never;
+    assert.equal((await s.reconciler.change({ upserts: [service("a", 9000), service("b", 9001)], source: "file:x.yaml" })).accepted, true);
+    // Queued, not awaited: the file's change below is planned only once this one is stored.
+    const takeover = s.reconciler.change({ upserts: [service("b", 9002)], source: "api" });
+    const failing = s.reconciler.change(() => {
+      throw new Error("planned to fail");
+    });
+    // The file no longer defines b: its deletes are the objects still its own at its turn (none, b is the API's now).
+    const file = s.reconciler.change(() => ({ upserts: [service("a", 9000)], deletes: s.store.list().filter((o) => o.source === "file:x.yaml" && o.key !== "Service/a").map((o) => o.key), source: "file:x.yaml" }));
+    assert.equal((await takeover).accepted, true);
+    await assert.rejects(failing, /planned to fail/);
+    assert.equal((await file).changed, false);
+    assert.deepEqual(s.store.list().map((o) => [o.key, o.source]), [["Service/a", "file:x.yaml"], ["Service/b", "api"]]);
+  });
+
   it("diffs a candidate change per node group, by resource content", async () => {
     await using s = setup();
     const objects = example("scenario-2.yaml");

@@ -85,12 +85,16 @@ export interface Reconciler {
    * xDS streams or /healthz (issue 14). What was judged is what is committed: the commit
    * checks, inside the store's write transaction, that no other writer committed since,
    * and judges again there if one did.
+   *
+   * A function is called when the change's turn comes, for a change worked out from the stored
+   * objects (a watched file's deletes: the objects it put there and no longer defines), so the
+   * changes queued before it are taken into account; what it throws, `change` rejects with.
    */
-  change(request: ChangeRequest): Promise<ChangeOutcome>;
+  change(request: ChangeRequest | (() => ChangeRequest)): Promise<ChangeOutcome>;
   /**
-   * `change` in one go, without giving the event loop a turn: for the file sources and
-   * startup, which read their files synchronously. Safe next to a queued change being
-   * judged: that one's commit sees the new revision and judges again.
+   * `change` in one go, without giving the event loop a turn: for startup's example load,
+   * before the listeners are open. Safe next to a queued change being judged: that one's
+   * commit sees the new revision and judges again.
    */
   changeNow(request: ChangeRequest): ChangeOutcome;
   rollback(to: number, options?: { dryRun?: boolean; source?: string }): Promise<ChangeOutcome>;
@@ -362,7 +366,8 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     return outcomeOf(verdict, dryRun, committed);
   }
 
-  async function changeSliced(request: ChangeRequest): Promise<ChangeOutcome> {
+  async function changeSliced(input: ChangeRequest | (() => ChangeRequest)): Promise<ChangeOutcome> {
+    const request = typeof input === "function" ? input() : input;
     const dryRun = request.dryRun ?? false;
     const base = await baselineSliced();
     const revision = store.currentRevision();

@@ -16,7 +16,8 @@ const service = (name: string, port: number) =>
  * when nothing is rejected.
  */
 function validatingApply(store: ObjectStore) {
-  return (change: ChangeSet) => {
+  return (plan: () => ChangeSet) => {
+    const change = plan();
     const result = compile(store.preview(change).objects);
     if (result.rejected.length > 0) return { accepted: false, changed: false, diagnostics: result.diagnostics };
     const committed = store.commit(change);
@@ -53,7 +54,7 @@ describe("file sources", () => {
       log: (l) => lines.push(l),
     });
     try {
-      const [first] = sources.start();
+      const [first] = await sources.start();
       assert.equal(first?.accepted, true);
       assert.deepEqual(store.list().map((s) => [s.key, s.source]), [
         ["Service/a", fileSource(join(conf, "a.yaml"))],
@@ -114,7 +115,7 @@ describe("file sources", () => {
     writeFileSync(join(conf, "b.yaml"), service("b", 8082));
     const sources = start(conf);
     try {
-      assert.equal(sources.start()[0]?.accepted, true);
+      assert.equal((await sources.start())[0]?.accepted, true);
       const revision = store.currentRevision();
       unlinkSync(join(conf, "a.yaml"));
       unlinkSync(join(conf, "b.yaml"));
@@ -137,7 +138,7 @@ describe("file sources", () => {
     // At start too: a --config directory that is gone deletes nothing.
     const again = start(conf);
     try {
-      again.start();
+      await again.start();
       assert.deepEqual(store.list().map((o) => o.key), ["Service/a", "Service/b"]);
     } finally {
       again.close();

@@ -7,7 +7,7 @@ import type { ChangeSet, ObjectStore } from "../store/object-store.ts";
 import { StoreError } from "../store/store-error.ts";
 import { formatDiagnostic } from "./format-diagnostic.ts";
 import { isConfigFile, listConfigFiles } from "./list-config-files.ts";
-import { type ParsedConfig, readConfigFile, withSource } from "./read-config-file.ts";
+import { type ParsedConfig, readConfigFileSliced, withSource } from "./read-config-file.ts";
 import { oneLineLog } from "../log/one-line.ts";
 
 export interface ApplyVerdict {
@@ -22,8 +22,13 @@ export interface FileSourcesOptions {
   readonly paths: readonly string[];
   /** The store, to know which objects each file put there (so removing them from the file deletes them). */
   readonly store: ObjectStore;
-  /** Validates and stores a change (the reconciler's `change`). */
-  readonly apply: (change: ChangeSet) => ApplyVerdict;
+  /**
+   * Validates and stores a change: the reconciler's `change`, whose queue the admin API's changes
+   * share, so file and API changes are judged one at a time in arrival order. `plan` works the
+   * change out from the store as it is when the change's turn comes (which objects the file no
+   * longer defines); what it throws, apply rejects with.
+   */
+  readonly apply: (plan: () => ChangeSet) => ApplyVerdict | Promise<ApplyVerdict>;
   /** Quiet time after the last file event before files are read; 100 ms by default. */
   readonly debounceMs?: number;
   /**
@@ -46,7 +51,7 @@ export interface FileApplyResult {
 
 export interface FileSources {
   /** Reads every file once and applies them together (objects may reference each other across files). */
-  start(): FileApplyResult[];
+  start(): Promise<FileApplyResult[]>;
   /** Resolves after the pending file events (if any) are processed; for tests and shutdown. */
   settle(): Promise<void>;
   close(): void;
@@ -64,6 +69,11 @@ export function owningFile(source: string): string | undefined {
  * changes (one revision, source "file:<path>"); a file with errors is refused as
  * a whole and the objects it put there before stay live.
  *
+ * Files are read and parsed in slices and applied through `apply`'s queue, one batch
+ * of file events at a time: a 20,000-object file saved while serving does not hold the
+ * event loop (issue 14), and a batch's deletes are worked out after the batch before it
+ * is stored.
+ *
  * Directories are watched rather than files: editors that save by writing a temp
  * file and renaming it over the original replace the inode, which silently ends a
  * watch on the file itself.
@@ -77,38 +87,60 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
   let timer: NodeJS.Timeout | undefined;
   let settleWaiters: (() => void)[] = [];
   let closed = false;
+  /** File work (a debounced batch, a missing-file re-check), one at a time in order; `working` counts what is queued or running. */
+  let work: Promise<unknown> = Promise.resolve();
+  let working = 0;
+  const serially = <T>(fn: () => Promise<T>): Promise<T> => {
+    working++;
+    const run = work.then(fn);
+    work = run
+      .catch(() => {})
+      .finally(() => {
+        working--;
+        wakeSettled();
+      });
+    return run;
+  };
+  /** A batch started by a timer has no caller to throw to: its failure is logged, and the next batch runs. */
+  const inBackground = (fn: () => Promise<unknown>): void => {
+    serially(fn).catch((error: unknown) => {
+      log(`reading config files failed: ${error instanceof Error ? error.message : String(error)}`, { level: "error" });
+    });
+  };
   const missingGraceMs = options.missingGraceMs ?? 1000;
   /** Missing files waiting out the grace period: file -> its re-check timer. */
   const missing = new Map<string, number>();
   /** One timer for the earliest deadline in `missing`. */
   let missingTimer: NodeJS.Timeout | undefined;
 
-  function tryApply(parsed: readonly ParsedConfig[]): FileApplyResult {
+  async function tryApply(parsed: readonly ParsedConfig[]): Promise<FileApplyResult> {
     const files = parsed.map((p) => p.file ?? "");
     const upserts = parsed.flatMap((p) => p.objects);
     const objectSources: Record<string, string> = {};
     for (const p of parsed) for (const o of p.objects) objectSources[`${o.kind}/${o.metadata.name}`] = fileSource(p.file ?? "");
     const upserted = new Set(Object.keys(objectSources));
-    const deletes = parsed.flatMap((p) =>
-      options.store
-        .list()
-        .filter((s) => s.source === fileSource(p.file ?? "") && !upserted.has(s.key))
-        .map((s) => s.key),
-    );
+    const owners = new Set(files.map(fileSource));
     const source = files.length === 1 ? fileSource(files[0] ?? "") : `file:${files.length} files`;
+    // Worked out when the change's turn comes: an API change queued before it may have deleted
+    // or taken over an object this file no longer defines (then it is not this file's to delete).
+    const plan = (): ChangeSet => {
+      const stored = options.store.list();
+      const deletes = stored.filter((s) => owners.has(s.source) && !upserted.has(s.key)).map((s) => s.key);
+      if (upserts.length === 0 && deletes.length > 0 && deletes.length >= stored.length) throw new WouldEmpty(wouldEmpty(files, deletes.length));
+      return { upserts, deletes, objectSources, source };
+    };
     let verdict: ApplyVerdict;
     try {
-      verdict =
-        upserts.length === 0 && deletes.length > 0 && deletes.length >= options.store.list().length
-          ? wouldEmpty(files, deletes.length)
-          : options.apply({ upserts, deletes, objectSources, source });
+      verdict = await options.apply(plan);
     } catch (error) {
-      if (!(error instanceof StoreError)) throw error;
-      verdict = {
-        accepted: false,
-        changed: false,
-        diagnostics: [{ severity: "error", code: `store.${error.code}`, message: error.message, hint: storeHint(error) }],
-      };
+      if (error instanceof WouldEmpty) verdict = error.verdict;
+      else if (error instanceof StoreError) {
+        verdict = {
+          accepted: false,
+          changed: false,
+          diagnostics: [{ severity: "error", code: `store.${error.code}`, message: error.message, hint: storeHint(error) }],
+        };
+      } else throw error;
     }
     const located = verdict.diagnostics.map((d) => {
       for (const p of parsed) {
@@ -142,10 +174,12 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
     return roots.find((r) => file === r || file.startsWith(r + sep));
   }
 
-  function process(files: readonly string[], opts: { graceForMissing: boolean }): FileApplyResult[] {
+  async function process(files: readonly string[], opts: { graceForMissing: boolean }): Promise<FileApplyResult[]> {
     const parsed: ParsedConfig[] = [];
     for (const file of files) {
-      const p = readConfigFile(file);
+      const p = await readConfigFileSliced(file);
+      // Closing while a large file was read: the reconciler and store are going, nothing more is applied.
+      if (closed) return [];
       const pendingCheck = missing.get(file);
       const root = rootOf(file);
       if (!p.exists && root !== undefined && root !== file && !existsSync(root)) {
@@ -171,12 +205,16 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
       } else good.push(p);
     }
     if (good.length > 0) {
-      const together = tryApply(good);
+      const together = await tryApply(good);
       // Vanished files are refused as a whole: one by one they would still empty the store.
       const emptying = together.diagnostics.some((d) => d.code === wouldEmptyCode);
       if (together.accepted || good.length === 1 || emptying) results.push(together);
       // Together they break something: apply file by file, so one bad file does not hold back the others.
-      else for (const p of good) results.push(tryApply([p]));
+      else
+        for (const p of good) {
+          if (closed) break;
+          results.push(await tryApply([p]));
+        }
     }
     for (const r of results) report(r);
     return results;
@@ -192,22 +230,13 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
       const now = Date.now() + debounceMs;
       const files = [...missing].filter(([, deadline]) => deadline <= now).map(([file]) => file).sort();
       for (const file of files) missing.delete(file);
-      if (!closed) recheckMissing(files);
+      if (!closed) inBackground(() => process(files, { graceForMissing: false }));
       scheduleMissing();
     }, due);
   }
 
-  function recheckMissing(files: readonly string[]): void {
-    try {
-      process(files, { graceForMissing: false });
-    } catch (error) {
-      log(`reading config files failed: ${error instanceof Error ? error.message : String(error)}`, { level: "error" });
-    }
-    wakeSettled();
-  }
-
   function wakeSettled(): void {
-    if (timer !== undefined || pending.size > 0 || missing.size > 0) return;
+    if (!idle()) return;
     const waiters = settleWaiters;
     settleWaiters = [];
     for (const w of waiters) w();
@@ -224,13 +253,11 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
     timer = undefined;
     const files = [...pending].sort();
     pending.clear();
-    try {
-      if (files.length > 0 && !closed) process(files, { graceForMissing: true });
-    } catch (error) {
-      log(`reading config files failed: ${error instanceof Error ? error.message : String(error)}`, { level: "error" });
-    }
-    wakeSettled();
+    if (files.length > 0 && !closed) inBackground(() => process(files, { graceForMissing: true }));
+    else wakeSettled();
   }
+
+  const idle = (): boolean => timer === undefined && pending.size === 0 && missing.size === 0 && working === 0;
 
   function watchRoot(root: string): void {
     let isDir = false;
@@ -272,14 +299,15 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
   }
 
   return {
-    start() {
+    async start() {
       const files = [...new Set(roots.flatMap(listConfigFiles))];
       for (const root of roots) watchRoot(root);
       // At start a missing file was deleted while we were down: no editor is mid-save.
-      return process(files, { graceForMissing: false });
+      // In the same queue as file events: one that comes meanwhile is processed after the first load.
+      return serially(() => process(files, { graceForMissing: false }));
     },
     settle() {
-      if (timer === undefined && pending.size === 0 && missing.size === 0) return Promise.resolve();
+      if (idle()) return Promise.resolve();
       return new Promise((resolve) => settleWaiters.push(resolve));
     },
     close() {
@@ -298,6 +326,15 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
 }
 
 const wouldEmptyCode = "files.would_delete_everything";
+
+/** Thrown by a file change's plan when, at its turn, it would empty the store: carries the refusal. */
+class WouldEmpty extends Error {
+  readonly verdict: ApplyVerdict;
+  constructor(verdict: ApplyVerdict) {
+    super(verdict.diagnostics[0]?.message ?? wouldEmptyCode);
+    this.verdict = verdict;
+  }
+}
 
 /**
  * Files that vanished would delete every stored object and push an empty configuration to

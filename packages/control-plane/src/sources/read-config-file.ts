@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Diagnostic, ModelObject, SourceRef } from "../model/model-object.ts";
 import { type ParseResult, parseDocumentSteps } from "../model/parse-documents.ts";
@@ -50,19 +51,35 @@ export function readConfigFile(file: string): ParsedConfig {
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-      return { file, exists: false, objects: [], diagnostics: [], locate: () => undefined };
-    }
-    const diagnostic: Diagnostic = {
-      severity: "error",
-      code: "file.unreadable",
-      message: `cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`,
-      hint: "make the file readable by the control plane",
-      source: { file },
-    };
-    return { file, exists: true, objects: [], diagnostics: [diagnostic], locate: () => undefined };
+    return unreadable(file, error);
   }
   return parseConfigText(text, { file, baseDir: dirname(file) });
+}
+
+/** readConfigFile, reading without blocking and parsing in slices: a large watched file saved while serving (issue 14). */
+export async function readConfigFileSliced(file: string): Promise<ParsedConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    return unreadable(file, error);
+  }
+  return parseConfigTextSliced(text, { file, baseDir: dirname(file) });
+}
+
+/** A file that is gone (deleted, or mid-rename) or cannot be read, as readConfigFile reports it. */
+function unreadable(file: string, error: unknown): ParsedConfig {
+  if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+    return { file, exists: false, objects: [], diagnostics: [], locate: () => undefined };
+  }
+  const diagnostic: Diagnostic = {
+    severity: "error",
+    code: "file.unreadable",
+    message: `cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`,
+    hint: "make the file readable by the control plane",
+    source: { file },
+  };
+  return { file, exists: true, objects: [], diagnostics: [diagnostic], locate: () => undefined };
 }
 
 /** Fills in a diagnostic's file position from where its object and field were written. */
