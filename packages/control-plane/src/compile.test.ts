@@ -7,28 +7,22 @@ import { compile, createCompiler, matchNodeGroup, type CompileResult } from "./c
 import { resourceToJson } from "./envoy/resource-json.ts";
 import { parseDocuments } from "./model/parse-documents.ts";
 import type { ModelObject } from "./model/model-object.ts";
+import { resolveFileReferences } from "./sources/resolve-file-references.ts";
 
 const root = join(import.meta.dirname, "..", "..", "..");
 const examples = join(root, "examples", "control-plane");
 const golden = join(import.meta.dirname, "..", "testdata", "golden");
 
-/** Loads an example; certificateFile/keyFile are inlined as the runtime does before compile(). */
+/** Loads an example; file references are read into inline PEM as the runtime does before compile(). */
 function load(file: string): ModelObject[] {
   const path = join(examples, file);
   const parsed = parseDocuments(readFileSync(path, "utf8"), { file: path });
   assert.deepEqual(parsed.diagnostics, [], `${file} parses cleanly`);
-  for (const o of parsed.objects) {
-    const tls = o.spec["tls"] as Record<string, unknown> | undefined;
-    if (o.kind !== "Listener" || tls === undefined) continue;
-    for (const [fileField, inline] of [["certificateFile", "certificate"], ["keyFile", "key"]] as const) {
-      const f = tls[fileField];
-      if (typeof f === "string") {
-        tls[inline] = readFileSync(join(dirname(path), f), "utf8");
-        delete tls[fileField];
-      }
-    }
-  }
-  return parsed.objects;
+  return parsed.objects.map((o) => {
+    const resolved = resolveFileReferences(o, { baseDir: dirname(path) });
+    assert.deepEqual(resolved.diagnostics, [], `${file}: the files it names are readable`);
+    return resolved.object;
+  });
 }
 
 /** A compile result as stable, readable JSON: what golden files hold. */
@@ -46,7 +40,7 @@ function render(r: CompileResult): string {
   return `${JSON.stringify(out, null, 2)}\n`;
 }
 
-const goldenCases = ["scenario-2", "scenario-3", "scenario-4", "scenario-5", "canary", "node-groups", "services", "tls-from-files", "route-actions", "mixing-raw", "http-filters"];
+const goldenCases = ["scenario-2", "scenario-3", "scenario-4", "scenario-5", "canary", "node-groups", "services", "tls-from-files", "tls-both-ways", "route-actions", "mixing-raw", "http-filters"];
 
 for (const name of goldenCases) {
   test(`golden: examples/control-plane/${name}.yaml`, () => {

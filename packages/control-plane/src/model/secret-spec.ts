@@ -44,8 +44,12 @@ export function validateSecret(spec: Record<string, unknown>, r: SpecReader): Se
     return tlsCertificate === undefined || r.failed ? undefined : { tlsCertificate };
   }
   const vp = [...path, "validationContext"];
-  const v = r.mapping(rec["validationContext"], vp, ["caCertificates"]);
+  const v = r.mapping(rec["validationContext"], vp, ["caCertificates", "caCertificatesFile"]);
   if (v === undefined) return undefined;
+  if (v["caCertificatesFile"] !== undefined && v["caCertificates"] === undefined) {
+    r.error([...vp, "caCertificatesFile"], "tls.file_unresolved", "caCertificatesFile was not read into caCertificates", "make sure the file exists and is readable by the control plane, or write the PEM inline as caCertificates");
+    return undefined;
+  }
   const caCertificates = r.string(v, "caCertificates", vp, { required: true });
   if (caCertificates === undefined) return undefined;
   for (const p of checkCaBundle(caCertificates)) r.error([...vp, "caCertificates"], p.code, p.message, p.hint);
