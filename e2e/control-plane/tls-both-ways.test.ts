@@ -26,7 +26,7 @@ interface Answer {
   readonly body: string;
   /** Common name of the certificate Envoy presented. */
   readonly servedCn: string;
-  readonly alpn: string | false;
+  readonly alpn: string | false | null;
   readonly error?: string;
 }
 
@@ -124,12 +124,13 @@ test("TLS both ways: SNI picks certificate and backend; upstream verification fa
       const req = request(
         `https://127.0.0.1:${port}${options.path ?? "/"}`,
         {
+          // ALPN is a tls.connect option, passed through by https.request.
+          ...({ ALPNProtocols: ["h2", "http/1.1"] } as object),
           ca,
           servername: options.sni,
           headers: { host: options.sni },
           agent: false,
           timeout: 2000,
-          ALPNProtocols: ["h2", "http/1.1"],
           ...(options.cert === undefined ? {} : { cert: options.cert.cert, key: options.cert.key }),
           ...(options.maxVersion === undefined ? {} : { maxVersion: options.maxVersion }),
         },

@@ -7,22 +7,35 @@ import { compile, createCompiler, matchNodeGroup, type CompileResult } from "./c
 import { resourceToJson } from "./envoy/resource-json.ts";
 import { parseDocuments } from "./model/parse-documents.ts";
 import type { ModelObject } from "./model/model-object.ts";
-import { resolveFileReferences } from "./sources/resolve-file-references.ts";
 
 const root = join(import.meta.dirname, "..", "..", "..");
 const examples = join(root, "examples", "control-plane");
 const golden = join(import.meta.dirname, "..", "testdata", "golden");
 
-/** Loads an example; file references are read into inline PEM as the runtime does before compile(). */
+/**
+ * Loads an example; file references (certificateFile, keyFile, caCertificatesFile, at any depth)
+ * are read into inline PEM as the runtime does before compile(). The runtime's reader lives in
+ * sources/, a layer compile() and its tests may not import.
+ */
 function load(file: string): ModelObject[] {
   const path = join(examples, file);
   const parsed = parseDocuments(readFileSync(path, "utf8"), { file: path });
   assert.deepEqual(parsed.diagnostics, [], `${file} parses cleanly`);
-  return parsed.objects.map((o) => {
-    const resolved = resolveFileReferences(o, { baseDir: dirname(path) });
-    assert.deepEqual(resolved.diagnostics, [], `${file}: the files it names are readable`);
-    return resolved.object;
-  });
+  const inline = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(inline);
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return;
+    const rec = value as Record<string, unknown>;
+    Object.values(rec).forEach(inline);
+    for (const [fileField, pem] of [["certificateFile", "certificate"], ["keyFile", "key"], ["caCertificatesFile", "caCertificates"]] as const) {
+      const f = rec[fileField];
+      if (typeof f === "string") {
+        rec[pem] = readFileSync(join(dirname(path), f), "utf8");
+        delete rec[fileField];
+      }
+    }
+  };
+  for (const o of parsed.objects) inline(o.spec);
+  return parsed.objects;
 }
 
 /** A compile result as stable, readable JSON: what golden files hold. */
@@ -284,4 +297,21 @@ test("never throws on user input: every field of every example replaced by value
     });
   }
   assert.ok(runs > 1000, `${runs} mutated configurations compiled`);
+});
+
+test("a Listener's tls.certificates[i].secret is a reference: missing, or holding a CA bundle, refuses the listener at its path", () => {
+  const object = (kind: string, name: string, spec: Record<string, unknown>): ModelObject => ({ apiVersion: "tcp.dev/v1alpha1", kind, metadata: { name }, spec }) as ModelObject;
+  const ca = readFileSync(join(examples, "certs", "example-ca.crt"), "utf8");
+  const r = compile([
+    object("Secret", "bundle", { validationContext: { caCertificates: ca } }),
+    object("Listener", "l", { protocol: "HTTPS", port: 8443, tls: { certificates: [{ secret: "nope", serverNames: ["a.example.com"] }, { secret: "bundle" }] } }),
+  ]);
+  assert.deepEqual(
+    r.diagnostics.map((d) => ({ code: d.code, path: d.path })),
+    [
+      { code: "ref.not_found", path: "spec.tls.certificates[0].secret" },
+      { code: "ref.wrong_secret_type", path: "spec.tls.certificates[1].secret" },
+    ],
+  );
+  assert.ok(r.rejected.includes("Listener/l"));
 });

@@ -24,7 +24,7 @@ export function buildTlsFilterChains(tls: ListenerTls, filters: ReturnType<typeo
 }
 
 /** SNI is only known to the filter chain match once the TLS inspector has read the ClientHello. */
-export const needsTlsInspector = (tls: ListenerTls | undefined): boolean => tls !== undefined && tls.certificates.some((c) => c.serverNames.length > 0);
+export const needsTlsInspector = (tls: ListenerTls | undefined): boolean => tls?.certificates.some((c) => c.serverNames.length > 0) ?? false;
 
 const sortKey = (c: ServedCertificate): string => c.serverNames[0] ?? "\u{10FFFF}";
 

@@ -74,7 +74,9 @@ export function readCertificateAndKey(rec: Record<string, unknown>, path: PathSe
       r.error([...path, fileField], "tls.file_unresolved", `${fileField} was not read into ${inline}`, `make sure the file exists and is readable by the control plane, or write the PEM inline as ${inline}`);
     }
   }
-  const where = path.at(-1);
+  // In a list (a listener's tls.certificates[1]) the entry is named with its index.
+  const last = path.at(-1);
+  const where = typeof last === "number" ? `${String(path.at(-2))}[${last}]` : last;
   if (rec["certificate"] === undefined && rec["certificateFile"] === undefined) {
     r.error([...path, "certificate"], "schema.required", `${where} needs a certificate`, `set ${where}.certificate (inline PEM) or ${where}.certificateFile`);
   }
