@@ -61,7 +61,7 @@ export function validateListener(spec: Record<string, unknown>, r: SpecReader): 
   const tls = rec["tls"] === undefined ? undefined : readListenerTls(rec["tls"], [...path, "tls"], r);
 
   if (protocol === "HTTPS" && rec["tls"] === undefined) {
-    r.error([...path, "tls"], "schema.required", "an HTTPS listener needs tls", "add tls.secret (a Secret with tlsCertificate), or tls.certificate and tls.key (or certificateFile and keyFile), or use protocol: HTTP");
+    r.error([...path, "tls"], "schema.required", "an HTTPS listener needs tls", "add tls.secret (a Secret with tlsCertificate), or tls.certificate and tls.key (or certificateFile and keyFile), or tls.certificates (several, by SNI), or use protocol: HTTP");
   }
   if (protocol !== undefined && protocol !== "HTTPS" && rec["tls"] !== undefined) {
     r.error([...path, "tls"], "listener.tls_not_https", `tls is only used by HTTPS listeners, this one is ${protocol}`, "use protocol: HTTPS or remove tls");
