@@ -66,3 +66,17 @@ test("TLS versions, client certificate modes and ALPN lists are checked", () => 
   assert.deepEqual(errors(listener({ secret: "a", alpn: ["h2", "h2"] })), [{ code: "schema.duplicate", path: "spec.tls.alpn" }]);
   assert.deepEqual(errors(listener({ secret: "a", alpn: [] })), [{ code: "schema.min_items", path: "spec.tls.alpn" }]);
 });
+
+test("an inline certificate that does not cover one of its serverNames is a warning on that name", () => {
+  // localhost.crt is for localhost (and 127.0.0.1) only.
+  const r = listener({ certificates: [{ certificate, key, serverNames: ["localhost", "api.example.com", "*.example.com"] }, { secret: "default" }] });
+  assert.deepEqual(errors(r), []);
+  assert.deepEqual(
+    r.diagnostics.filter((d) => d.severity === "warning").map((d) => ({ code: d.code, path: d.path })),
+    [
+      { code: "tls.server_name_not_in_certificate", path: "spec.tls.certificates[0].serverNames[1]" },
+      { code: "tls.server_name_not_in_certificate", path: "spec.tls.certificates[0].serverNames[2]" },
+    ],
+  );
+  assert.ok(r.valid !== undefined, "a warning does not refuse the listener");
+});

@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import type { PathSegment } from "./field-path.ts";
 import { certificateAndKeyFields, readCertificateAndKey, type SecretTlsCertificate } from "./secret-spec.ts";
 import type { SpecReader } from "./spec-reader.ts";
@@ -103,6 +104,7 @@ function readCertificateList(rec: Record<string, unknown>, path: PathSegment[], 
       defaultAt = i;
     }
     const source = readCertificateSource(c, ip, r);
+    if (source !== undefined && "certificate" in source) warnUncoveredNames(source.certificate, serverNames, ip, r);
     if (source !== undefined) out.push({ ...source, serverNames: [...new Set(serverNames)].sort() });
   });
   return out;
@@ -119,4 +121,25 @@ function readCertificateSource(rec: Record<string, unknown>, path: PathSegment[]
     return secret === undefined ? undefined : { secret };
   }
   return readCertificateAndKey(rec, path, r);
+}
+
+/**
+ * A name the certificate does not cover makes every client that checks host names refuse
+ * the handshake. Only a warning: a client may not check, and the certificate may be renewed
+ * next. A Secret's certificate is another object's, so only inline PEM is checked here.
+ */
+function warnUncoveredNames(pem: string, serverNames: readonly string[], path: PathSegment[], r: SpecReader): void {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(pem);
+  } catch {
+    return; // readCertificateAndKey has reported it
+  }
+  serverNames.forEach((n, j) => {
+    // A wildcard server name is checked with one name it stands for.
+    const host = n.startsWith("*.") ? `wildcard-check${n.slice(1)}` : n;
+    if (cert.checkHost(host) === undefined) {
+      r.warn([...path, "serverNames", j], "tls.server_name_not_in_certificate", `the certificate of this entry is not valid for '${n}'`, `use a certificate whose subjectAltName covers ${n}, or move ${n} to the entry that has one`);
+    }
+  });
 }
