@@ -68,7 +68,7 @@ const results = new Map(examples.map((file) => [file, checkExample(file)] as con
 for (const p of results.values()) p.catch(() => undefined);
 
 test("examples/control-plane/ holds the examples the README lists", () => {
-  for (const name of ["scenario-2.yaml", "scenario-3.yaml", "scenario-4.yaml", "scenario-5.yaml", "canary.yaml", "node-groups.yaml", "services.yaml", "tls-from-files.yaml", "mixing-raw.yaml", "opentelemetry.yaml"]) {
+  for (const name of ["scenario-2.yaml", "scenario-3.yaml", "scenario-4.yaml", "scenario-5.yaml", "canary.yaml", "node-groups.yaml", "services.yaml", "tls-from-files.yaml", "tls-both-ways.yaml", "mixing-raw.yaml", "opentelemetry.yaml"]) {
     assert.ok(examples.includes(name), `${name} is checked`);
   }
 });

@@ -14,7 +14,9 @@ export interface JsonResource {
  * cluster (extensions, certificates and regexes included) without binding or
  * connecting anything. What xDS would deliver separately is put in place:
  * - an HCM's `rds` becomes the inline `route_config` of that name;
- * - an EDS cluster becomes STATIC with its ClusterLoadAssignment inline.
+ * - an EDS cluster becomes STATIC with its ClusterLoadAssignment inline;
+ * - an SDS reference (`{ name, sds_config }`) to a generated Secret loses its
+ *   `sds_config`, which makes Envoy take the static secret of that name.
  * Inline route configurations are checked against the clusters present
  * (`validate_clusters` defaults to true for them), so a route naming a cluster
  * its node group does not get is rejected too. A resource that cannot be placed
@@ -89,5 +91,22 @@ export function staticBootstrap(resources: readonly JsonResource[]): Json {
   if (unusedRoutes.length > 0) throw new Error(`RouteConfigurations no listener uses: ${unusedRoutes.join(", ")}`);
   const unusedAssignments = [...assignments.keys()].filter((n) => !usedAssignments.has(n));
   if (unusedAssignments.length > 0) throw new Error(`ClusterLoadAssignments no EDS cluster uses: ${unusedAssignments.join(", ")}`);
-  return { static_resources: { listeners: staticListeners, clusters: staticClusters, ...(secrets.length > 0 ? { secrets } : {}) } };
+  const secretNames = new Set(secrets.map((x) => String(x["name"])));
+  const staticSecrets = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(staticSecrets);
+    if (value === null || typeof value !== "object") return value;
+    const o = value as Json;
+    if (o["sds_config"] !== undefined && typeof o["name"] === "string") {
+      if (!secretNames.has(o["name"])) throw new Error(`SDS reference to Secret ${o["name"]}, which is not generated`);
+      return { name: o["name"] };
+    }
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, staticSecrets(v)]));
+  };
+  return {
+    static_resources: {
+      listeners: staticSecrets(staticListeners),
+      clusters: staticSecrets(staticClusters),
+      ...(secrets.length > 0 ? { secrets } : {}),
+    },
+  } as Json;
 }

@@ -12,22 +12,29 @@ const root = join(import.meta.dirname, "..", "..", "..");
 const examples = join(root, "examples", "control-plane");
 const golden = join(import.meta.dirname, "..", "testdata", "golden");
 
-/** Loads an example; certificateFile/keyFile are inlined as the runtime does before compile(). */
+/**
+ * Loads an example; file references (certificateFile, keyFile, caCertificatesFile, at any depth)
+ * are read into inline PEM as the runtime does before compile(). The runtime's reader lives in
+ * sources/, a layer compile() and its tests may not import.
+ */
 function load(file: string): ModelObject[] {
   const path = join(examples, file);
   const parsed = parseDocuments(readFileSync(path, "utf8"), { file: path });
   assert.deepEqual(parsed.diagnostics, [], `${file} parses cleanly`);
-  for (const o of parsed.objects) {
-    const tls = o.spec["tls"] as Record<string, unknown> | undefined;
-    if (o.kind !== "Listener" || tls === undefined) continue;
-    for (const [fileField, inline] of [["certificateFile", "certificate"], ["keyFile", "key"]] as const) {
-      const f = tls[fileField];
+  const inline = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(inline);
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return;
+    const rec = value as Record<string, unknown>;
+    Object.values(rec).forEach(inline);
+    for (const [fileField, pem] of [["certificateFile", "certificate"], ["keyFile", "key"], ["caCertificatesFile", "caCertificates"]] as const) {
+      const f = rec[fileField];
       if (typeof f === "string") {
-        tls[inline] = readFileSync(join(dirname(path), f), "utf8");
-        delete tls[fileField];
+        rec[pem] = readFileSync(join(dirname(path), f), "utf8");
+        delete rec[fileField];
       }
     }
-  }
+  };
+  for (const o of parsed.objects) inline(o.spec);
   return parsed.objects;
 }
 
@@ -46,7 +53,7 @@ function render(r: CompileResult): string {
   return `${JSON.stringify(out, null, 2)}\n`;
 }
 
-const goldenCases = ["scenario-2", "scenario-3", "scenario-4", "scenario-5", "canary", "node-groups", "services", "tls-from-files", "route-actions", "mixing-raw", "http-filters", "opentelemetry"];
+const goldenCases = ["scenario-2", "scenario-3", "scenario-4", "scenario-5", "canary", "node-groups", "services", "tls-from-files", "tls-both-ways", "route-actions", "mixing-raw", "http-filters", "opentelemetry"];
 
 for (const name of goldenCases) {
   test(`golden: examples/control-plane/${name}.yaml`, () => {
@@ -290,4 +297,21 @@ test("never throws on user input: every field of every example replaced by value
     });
   }
   assert.ok(runs > 1000, `${runs} mutated configurations compiled`);
+});
+
+test("a Listener's tls.certificates[i].secret is a reference: missing, or holding a CA bundle, refuses the listener at its path", () => {
+  const object = (kind: string, name: string, spec: Record<string, unknown>): ModelObject => ({ apiVersion: "tcp.dev/v1alpha1", kind, metadata: { name }, spec }) as ModelObject;
+  const ca = readFileSync(join(examples, "certs", "example-ca.crt"), "utf8");
+  const r = compile([
+    object("Secret", "bundle", { validationContext: { caCertificates: ca } }),
+    object("Listener", "l", { protocol: "HTTPS", port: 8443, tls: { certificates: [{ secret: "nope", serverNames: ["a.example.com"] }, { secret: "bundle" }] } }),
+  ]);
+  assert.deepEqual(
+    r.diagnostics.map((d) => ({ code: d.code, path: d.path })),
+    [
+      { code: "ref.not_found", path: "spec.tls.certificates[0].secret" },
+      { code: "ref.wrong_secret_type", path: "spec.tls.certificates[1].secret" },
+    ],
+  );
+  assert.ok(r.rejected.includes("Listener/l"));
 });

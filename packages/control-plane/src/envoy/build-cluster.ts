@@ -7,12 +7,14 @@ import {
   type Cluster,
 } from "@ts-control-plane/envoy-api/envoy/config/cluster/v3/cluster_pb";
 import { RoutingPriority } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base_pb";
+import { SubjectAltNameMatcher_SanType } from "@ts-control-plane/envoy-api/envoy/extensions/transport_sockets/tls/v3/common_pb";
 import { UpstreamTlsContextSchema } from "@ts-control-plane/envoy-api/envoy/extensions/transport_sockets/tls/v3/tls_pb";
 import { HttpProtocolOptionsSchema } from "@ts-control-plane/envoy-api/envoy/extensions/upstreams/http/v3/http_protocol_options_pb";
 import { anyPack } from "@bufbuild/protobuf/wkt";
 import type { GraphService } from "../graph/graph.ts";
 import { clusterName } from "../graph/resource-names.ts";
 import type { ServiceSpec } from "../model/service-spec.ts";
+import type { SubjectAltName } from "../model/subject-alt-name-spec.ts";
 import { adsConfigSource } from "./ads-config-source.ts";
 import { buildLoadAssignment } from "./build-load-assignment.ts";
 import { durationFromMs } from "./durations.ts";
@@ -99,7 +101,7 @@ export function buildCluster(service: GraphService): Cluster {
     };
   }
   if (s.tls !== undefined) {
-    const { sni, validationSecret, clientSecret } = s.tls;
+    const { sni, validationSecret, clientSecret, subjectAltNames } = s.tls;
     // No common_tls_context without a Secret: a Service with only sni keeps the very bytes it had.
     const secrets = clientSecret !== undefined || validationSecret !== undefined;
     const tls = create(UpstreamTlsContextSchema, {
@@ -108,7 +110,7 @@ export function buildCluster(service: GraphService): Cluster {
         ? {
             commonTlsContext: {
               ...(clientSecret === undefined ? {} : { tlsCertificateSdsSecretConfigs: [sdsSecretConfig(clientSecret)] }),
-              ...(validationSecret === undefined ? {} : { validationContextType: { case: "validationContextSdsSecretConfig" as const, value: sdsSecretConfig(validationSecret) } }),
+              ...(validationSecret === undefined ? {} : { validationContextType: upstreamValidation(validationSecret, subjectAltNames) }),
             },
           }
         : {}),
@@ -117,3 +119,25 @@ export function buildCluster(service: GraphService): Cluster {
   }
   return create(ClusterSchema, init);
 }
+
+/**
+ * The CA bundle comes over SDS; SAN matching is the cluster's own, so it goes in the default
+ * half of a combined validation context (Envoy merges the two when the Secret arrives).
+ */
+function upstreamValidation(secret: string, sans: readonly SubjectAltName[] | undefined) {
+  if (sans === undefined) return { case: "validationContextSdsSecretConfig" as const, value: sdsSecretConfig(secret) };
+  return {
+    case: "combinedValidationContext" as const,
+    value: {
+      defaultValidationContext: { matchTypedSubjectAltNames: sans.map((n) => ({ sanType: sanTypes[n.type], matcher: { matchPattern: { case: "exact" as const, value: n.value } } })) },
+      validationContextSdsSecretConfig: sdsSecretConfig(secret),
+    },
+  };
+}
+
+const sanTypes: Record<SubjectAltName["type"], SubjectAltNameMatcher_SanType> = {
+  DNS: SubjectAltNameMatcher_SanType.DNS,
+  URI: SubjectAltNameMatcher_SanType.URI,
+  IP: SubjectAltNameMatcher_SanType.IP_ADDRESS,
+  EMAIL: SubjectAltNameMatcher_SanType.EMAIL,
+};

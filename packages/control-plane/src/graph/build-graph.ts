@@ -136,7 +136,11 @@ function resolveReferences(refs: References, all: <K extends ValidObject["kind"]
       ok = (grpc ? checkGrpcService(refs, serviceSpecs, { from: key, path, service, what: "extAuthz", code: "filter.grpc_needs_http2", otherwise: "use protocol: HTTP in the filter" }, diagnostics) : refs.check(key, path, Kind.Service, service, diagnostics)) && ok;
     }
     const tls = l.spec.tls;
-    if (tls !== undefined && "secret" in tls) ok = checkSecret(refs, secrets, { from: key, path: ["spec", "tls", "secret"], name: tls.secret, shape: "tlsCertificate" }, diagnostics) && ok;
+    tls?.certificates.forEach((c, i) => {
+      // The short form (tls.secret) is read as certificates[0]: report it where the operator wrote it.
+      const path = tls.certificatesListed ? ["spec", "tls", "certificates", i, "secret"] : ["spec", "tls", "secret"];
+      if ("secret" in c) ok = checkSecret(refs, secrets, { from: key, path, name: c.secret, shape: "tlsCertificate" }, diagnostics) && ok;
+    });
     if (tls?.clientValidationSecret !== undefined) {
       ok = checkSecret(refs, secrets, { from: key, path: ["spec", "tls", "clientValidationSecret"], name: tls.clientValidationSecret, shape: "validationContext" }, diagnostics) && ok;
     }
@@ -233,7 +237,7 @@ function checkSecret(
 function secretsOf(tls: ListenerSpec["tls"] | ServiceSpec["tls"]): string[] {
   if (tls === undefined) return [];
   const out: string[] = [];
-  if ("secret" in tls) out.push(tls.secret);
+  if ("certificates" in tls) for (const c of tls.certificates) if ("secret" in c) out.push(c.secret);
   if ("clientValidationSecret" in tls && tls.clientValidationSecret !== undefined) out.push(tls.clientValidationSecret);
   if ("validationSecret" in tls && tls.validationSecret !== undefined) out.push(tls.validationSecret);
   if ("clientSecret" in tls && tls.clientSecret !== undefined) out.push(tls.clientSecret);

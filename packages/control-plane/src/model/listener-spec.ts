@@ -3,18 +3,13 @@ import type { PathSegment } from "./field-path.ts";
 import { headerModifierFields, readHeaderModifiers, type HeaderModifiers } from "./header-modifier-spec.ts";
 import { type HttpFilterSpec, readHttpFilters } from "./http-filter-spec.ts";
 import { readUpgradeList } from "./route-action-spec.ts";
-import { certificateAndKeyFields, readCertificateAndKey } from "./secret-spec.ts";
+import { type ListenerTls, readListenerTls } from "./listener-tls-spec.ts";
 import type { SpecReader } from "./spec-reader.ts";
 
 export const listenerProtocols = ["HTTP", "HTTPS", "TCP", "UDP"] as const;
 export type ListenerProtocol = (typeof listenerProtocols)[number];
 
-/**
- * TLS termination: the certificate inline (PEM by the time compile() sees it, sent inside the
- * Listener) or a Secret object's name (sent over SDS, so rotating it leaves the Listener as is).
- * clientValidationSecret names a CA bundle Secret: clients must present a certificate it signed.
- */
-export type ListenerTls = ({ certificate: string; key: string } | { secret: string }) & { clientValidationSecret?: string };
+export type { ListenerTls };
 
 export interface ListenerSpec {
   protocol: ListenerProtocol;
@@ -63,10 +58,10 @@ export function validateListener(spec: Record<string, unknown>, r: SpecReader): 
       };
     }
   }
-  const tls = rec["tls"] === undefined ? undefined : readTls(rec["tls"], [...path, "tls"], r);
+  const tls = rec["tls"] === undefined ? undefined : readListenerTls(rec["tls"], [...path, "tls"], r);
 
   if (protocol === "HTTPS" && rec["tls"] === undefined) {
-    r.error([...path, "tls"], "schema.required", "an HTTPS listener needs tls", "add tls.secret (a Secret with tlsCertificate), or tls.certificate and tls.key (or certificateFile and keyFile), or use protocol: HTTP");
+    r.error([...path, "tls"], "schema.required", "an HTTPS listener needs tls", "add tls.secret (a Secret with tlsCertificate), or tls.certificate and tls.key (or certificateFile and keyFile), or tls.certificates (several, by SNI), or use protocol: HTTP");
   }
   if (protocol !== undefined && protocol !== "HTTPS" && rec["tls"] !== undefined) {
     r.error([...path, "tls"], "listener.tls_not_https", `tls is only used by HTTPS listeners, this one is ${protocol}`, "use protocol: HTTPS or remove tls");
@@ -92,22 +87,4 @@ export function validateListener(spec: Record<string, unknown>, r: SpecReader): 
   if (service !== undefined) out.service = service;
   if (tracing !== undefined) out.tracing = tracing;
   return out;
-}
-
-function readTls(value: unknown, path: PathSegment[], r: SpecReader): ListenerTls | undefined {
-  const rec = r.mapping(value, path, [...certificateAndKeyFields, "secret", "clientValidationSecret"]);
-  if (rec === undefined) return undefined;
-  const clientValidationSecret = r.string(rec, "clientValidationSecret", path);
-  const client = clientValidationSecret === undefined ? {} : { clientValidationSecret };
-  if (rec["secret"] !== undefined) {
-    const secret = r.string(rec, "secret", path);
-    const inline = certificateAndKeyFields.filter((f) => rec[f] !== undefined);
-    if (inline.length > 0) {
-      r.error([...path, inline[0] ?? "certificate"], "tls.secret_and_inline", `tls names a Secret and also has ${inline.join(", ")}`, "keep either secret (the certificate comes from that Secret over SDS) or the inline certificate and key, not both");
-      return undefined;
-    }
-    return secret === undefined ? undefined : { secret, ...client };
-  }
-  const pair = readCertificateAndKey(rec, path, r);
-  return pair === undefined ? undefined : { ...pair, ...client };
 }

@@ -44,8 +44,12 @@ export function validateSecret(spec: Record<string, unknown>, r: SpecReader): Se
     return tlsCertificate === undefined || r.failed ? undefined : { tlsCertificate };
   }
   const vp = [...path, "validationContext"];
-  const v = r.mapping(rec["validationContext"], vp, ["caCertificates"]);
+  const v = r.mapping(rec["validationContext"], vp, ["caCertificates", "caCertificatesFile"]);
   if (v === undefined) return undefined;
+  if (v["caCertificatesFile"] !== undefined && v["caCertificates"] === undefined) {
+    r.error([...vp, "caCertificatesFile"], "tls.file_unresolved", "caCertificatesFile was not read into caCertificates", "make sure the file exists and is readable by the control plane, or write the PEM inline as caCertificates");
+    return undefined;
+  }
   const caCertificates = r.string(v, "caCertificates", vp, { required: true });
   if (caCertificates === undefined) return undefined;
   for (const p of checkCaBundle(caCertificates)) r.error([...vp, "caCertificates"], p.code, p.message, p.hint);
@@ -70,7 +74,9 @@ export function readCertificateAndKey(rec: Record<string, unknown>, path: PathSe
       r.error([...path, fileField], "tls.file_unresolved", `${fileField} was not read into ${inline}`, `make sure the file exists and is readable by the control plane, or write the PEM inline as ${inline}`);
     }
   }
-  const where = path.at(-1);
+  // In a list (a listener's tls.certificates[1]) the entry is named with its index.
+  const last = path.at(-1);
+  const where = typeof last === "number" ? `${String(path.at(-2))}[${last}]` : last;
   if (rec["certificate"] === undefined && rec["certificateFile"] === undefined) {
     r.error([...path, "certificate"], "schema.required", `${where} needs a certificate`, `set ${where}.certificate (inline PEM) or ${where}.certificateFile`);
   }

@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import type { PathSegment } from "./field-path.ts";
 import type { SpecReader } from "./spec-reader.ts";
+import { readSubjectAltNames, type SubjectAltName } from "./subject-alt-name-spec.ts";
 
 export const discoveryKinds = ["Static", "DNS"] as const;
 export const lbPolicies = ["RoundRobin", "LeastRequest", "RingHash", "Random", "Maglev"] as const;
@@ -50,9 +51,10 @@ export interface ServiceSpec {
   /**
    * Upstream TLS: Envoy originates TLS to the endpoints, with this SNI; it verifies them
    * against validationSecret's CA bundle and presents clientSecret's certificate (both
-   * Secret objects, over SDS) when given.
+   * Secret objects, over SDS) when given; subjectAltNames, if set, are the names the
+   * upstream's certificate must carry (one of them).
    */
-  tls?: { sni?: string; validationSecret?: string; clientSecret?: string };
+  tls?: { sni?: string; validationSecret?: string; clientSecret?: string; subjectAltNames?: SubjectAltName[] };
 }
 
 const fields = ["discovery", "endpoints", "connectTimeout", "lbPolicy", "protocol", "dnsLookupFamily", "healthCheck", "circuitBreakers", "outlierDetection", "tls"];
@@ -120,15 +122,20 @@ export function validateService(spec: Record<string, unknown>, r: SpecReader): S
   }
   if (rec["tls"] !== undefined) {
     const tp = [...path, "tls"];
-    const t = r.mapping(rec["tls"], tp, ["sni", "validationSecret", "clientSecret"]);
+    const t = r.mapping(rec["tls"], tp, ["sni", "validationSecret", "clientSecret", "subjectAltNames"]);
     if (t !== undefined) {
       const sni = r.string(t, "sni", tp);
       const validationSecret = r.string(t, "validationSecret", tp);
       const clientSecret = r.string(t, "clientSecret", tp);
+      const subjectAltNames = t["subjectAltNames"] === undefined ? undefined : readSubjectAltNames(t, "subjectAltNames", tp, r);
+      if (subjectAltNames !== undefined && validationSecret === undefined) {
+        r.error([...tp, "subjectAltNames"], "tls.san_without_ca", "subjectAltNames are only checked on a certificate Envoy verifies", "set validationSecret to a Secret with validationContext (the CA that signed the upstream's certificate)");
+      }
       out.tls = {
         ...(sni === undefined ? {} : { sni }),
         ...(validationSecret === undefined ? {} : { validationSecret }),
         ...(clientSecret === undefined ? {} : { clientSecret }),
+        ...(subjectAltNames === undefined ? {} : { subjectAltNames }),
       };
     }
   }

@@ -6,10 +6,12 @@ import type { Diagnostic, ModelObject } from "../model/model-object.ts";
 const fileFields: ReadonlyMap<string, string> = new Map([
   ["certificateFile", "certificate"],
   ["keyFile", "key"],
+  ["caCertificatesFile", "caCertificates"],
 ]);
 
 /**
- * Reads certificateFile / keyFile into inline PEM (`certificate` / `key`), so
+ * Reads certificateFile / keyFile / caCertificatesFile into inline PEM (`certificate` / `key` /
+ * `caCertificates`), so
  * compile() stays pure and the store holds everything needed after a restart.
  * Relative file names are resolved against `baseDir` (the YAML file's folder).
  * The file fields are kept, so the operator still sees where the PEM came from.
