@@ -200,8 +200,8 @@ export async function watchResponsiveness(options: { adminPort: number; canary: 
     }
   })().catch(probeFailed);
 
-  return {
-    async stop() {
+  let stopping: Promise<Responsiveness> | undefined;
+  async function finish(): Promise<Responsiveness> {
       stopped = true;
       // A probe still waiting counts what it has waited so far.
       const now = performance.now();
@@ -216,6 +216,12 @@ export async function watchResponsiveness(options: { adminPort: number; canary: 
         client.close();
       }
       return { maxTimerGapMs, maxBlockCpuMs, loopDelayMaxMs: histogram.max / 1e6, healthzMaxMs, healthzAnswers, healthzMaxCpuMs, canaryMaxMs, canaryAnswers, canaryMaxCpuMs };
+  }
+  return {
+    // Once: a test's own call and its t.after cleanup share one stop.
+    stop: () => {
+      stopping ??= finish();
+      return stopping;
     },
   };
 }
