@@ -1,0 +1,59 @@
+import type { JsonSchema } from "./json-schema.ts";
+
+/** The JSON Schema of a NodeGroup object's spec; the reader takes its allowed fields from here (schema/README.md). */
+export const nodeGroupSchema: JsonSchema = {
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {
+    "selector": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "nodeIds": {
+          "type": "array",
+          "items": {
+            "type": "string",
+            "minLength": 1
+          },
+          "description": "Any of these node ids."
+        },
+        "clusters": {
+          "type": "array",
+          "items": {
+            "type": "string",
+            "minLength": 1
+          },
+          "description": "Any of these node clusters."
+        },
+        "metadata": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "string"
+          },
+          "description": "Every key must equal."
+        }
+      }
+    },
+    "listeners": {
+      "type": "array",
+      "items": {
+        "type": "string",
+        "minLength": 1,
+        "description": "The metadata.name of a Listener."
+      },
+      "description": "Default: every listener (and every object)."
+    },
+    "rawResources": {
+      "type": "array",
+      "items": {
+        "type": "string",
+        "minLength": 1,
+        "description": "The metadata.name of a RawResource."
+      },
+      "description": "Default: every raw resource."
+    }
+  },
+  "required": [
+    "selector"
+  ]
+};
