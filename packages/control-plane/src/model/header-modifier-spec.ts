@@ -1,5 +1,10 @@
 import type { PathSegment } from "./field-path.ts";
 import type { SpecReader } from "./spec-reader.ts";
+import { schemaFields } from "./schema/json-schema.ts";
+import { listenerSchema } from "./schema/listener-schema.ts";
+
+// Allowed fields come from the schema definitions (one place per field; packages/control-plane/schema/README.md).
+const modifierFields = schemaFields(listenerSchema, "requestHeaders");
 
 /** Headers to add (append), set (overwrite) and remove, on requests or responses. */
 export interface HeaderModifier {
@@ -36,7 +41,7 @@ export const headerModifierFields = ["requestHeaders", "responseHeaders"] as con
 function readModifier(parent: Record<string, unknown>, key: string, parentPath: readonly PathSegment[], r: SpecReader): HeaderModifier | undefined {
   if (parent[key] === undefined) return undefined;
   const path = [...parentPath, key];
-  const rec = r.mapping(parent[key], path, ["add", "set", "remove"]);
+  const rec = r.mapping(parent[key], path, modifierFields);
   if (rec === undefined) return undefined;
   const add = readPairs(rec, "add", path, r);
   const set = readPairs(rec, "set", path, r);

@@ -1,6 +1,10 @@
+import { API_VERSION, kinds } from "../kinds.ts";
 import type { JsonSchema } from "./json-schema.ts";
 
-/** The JSON Schema of one object's envelope (apiVersion, kind, metadata, spec); each kind's spec is a $def. */
+/**
+ * The JSON Schema of one object's envelope (apiVersion, kind, metadata, spec). The version
+ * and the kinds come from kinds.ts; model-schema.ts adds one $def and one if/then per kind.
+ */
 export const envelopeSchema: JsonSchema = {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "$id": "https://tcp.dev/schema/v1alpha1.json",
@@ -14,19 +18,10 @@ export const envelopeSchema: JsonSchema = {
   ],
   "properties": {
     "apiVersion": {
-      "const": "tcp.dev/v1alpha1"
+      "const": API_VERSION
     },
     "kind": {
-      "enum": [
-        "Listener",
-        "Route",
-        "Service",
-        "Tracing",
-        "AccessLog",
-        "NodeGroup",
-        "RawResource",
-        "Secret"
-      ]
+      "enum": [...kinds]
     },
     "metadata": {
       "type": "object",
@@ -51,135 +46,5 @@ export const envelopeSchema: JsonSchema = {
       "type": "object"
     }
   },
-  "additionalProperties": false,
-  "allOf": [
-    {
-      "if": {
-        "properties": {
-          "kind": {
-            "const": "Listener"
-          }
-        }
-      },
-      "then": {
-        "properties": {
-          "spec": {
-            "$ref": "#/$defs/Listener"
-          }
-        }
-      }
-    },
-    {
-      "if": {
-        "properties": {
-          "kind": {
-            "const": "Route"
-          }
-        }
-      },
-      "then": {
-        "properties": {
-          "spec": {
-            "$ref": "#/$defs/Route"
-          }
-        }
-      }
-    },
-    {
-      "if": {
-        "properties": {
-          "kind": {
-            "const": "Service"
-          }
-        }
-      },
-      "then": {
-        "properties": {
-          "spec": {
-            "$ref": "#/$defs/Service"
-          }
-        }
-      }
-    },
-    {
-      "if": {
-        "properties": {
-          "kind": {
-            "const": "Tracing"
-          }
-        }
-      },
-      "then": {
-        "properties": {
-          "spec": {
-            "$ref": "#/$defs/Tracing"
-          }
-        }
-      }
-    },
-    {
-      "if": {
-        "properties": {
-          "kind": {
-            "const": "AccessLog"
-          }
-        }
-      },
-      "then": {
-        "properties": {
-          "spec": {
-            "$ref": "#/$defs/AccessLog"
-          }
-        }
-      }
-    },
-    {
-      "if": {
-        "properties": {
-          "kind": {
-            "const": "NodeGroup"
-          }
-        }
-      },
-      "then": {
-        "properties": {
-          "spec": {
-            "$ref": "#/$defs/NodeGroup"
-          }
-        }
-      }
-    },
-    {
-      "if": {
-        "properties": {
-          "kind": {
-            "const": "RawResource"
-          }
-        }
-      },
-      "then": {
-        "properties": {
-          "spec": {
-            "$ref": "#/$defs/RawResource"
-          }
-        }
-      }
-    },
-    {
-      "if": {
-        "properties": {
-          "kind": {
-            "const": "Secret"
-          }
-        }
-      },
-      "then": {
-        "properties": {
-          "spec": {
-            "$ref": "#/$defs/Secret"
-          }
-        }
-      }
-    }
-  ]
+  "additionalProperties": false
 };

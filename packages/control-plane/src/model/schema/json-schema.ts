@@ -49,7 +49,7 @@ export class SchemaPathError extends Error {
 /**
  * The allowed fields of the mapping at `path` inside `schema` (a segment is a property
  * name; "[]" steps into an array's items), in declaration order. Readers pass this to
- * SpecReader.mapping so a field is declared once, in the schema (schema/README.md).
+ * SpecReader.mapping so a field is declared once, in the schema (packages/control-plane/schema/README.md).
  */
 export function schemaFields(schema: JsonSchema, ...path: string[]): string[] {
   let node: JsonSchema | undefined = schema;

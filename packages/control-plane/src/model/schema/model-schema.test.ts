@@ -2,9 +2,17 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { headerModifierFields } from "../header-modifier-spec.ts";
+import { httpFilterTypeFields, overridableFilterTypes } from "../http-filter-spec.ts";
+import { kinds } from "../kinds.ts";
+import { certificateAndKeyFields } from "../secret-spec.ts";
+import { filterOverrideSchema } from "./filter-override-schema.ts";
+import { httpFilterSchema } from "./http-filter-schema.ts";
 import { SchemaPathError, schemaFields } from "./json-schema.ts";
 import { listenerSchema } from "./listener-schema.ts";
-import { renderModelSchema } from "./model-schema.ts";
+import { modelSchema, renderModelSchema, specSchemas } from "./model-schema.ts";
+import { routeSchema } from "./route-schema.ts";
+import { secretSchema } from "./secret-schema.ts";
 
 const committed = join(import.meta.dirname, "..", "..", "..", "schema", "v1alpha1.schema.json");
 
@@ -19,4 +27,32 @@ test("rendering is deterministic", () => {
 test("schemaFields walks properties and array items, and a path the schema lacks is a typed error", () => {
   assert.deepEqual(schemaFields(listenerSchema, "requestId"), ["generate", "preserveExternal"]);
   assert.throws(() => schemaFields(listenerSchema, "nope"), (e: unknown) => e instanceof SchemaPathError && e.code === "model.schema_path");
+});
+
+const sorted = (xs: Iterable<string>): string[] => [...new Set(xs)].sort();
+
+test("the HttpFilter entry names exactly the fields the filter types take (http-filter-spec.ts), plus name and type", () => {
+  assert.deepEqual(sorted(schemaFields(httpFilterSchema)), sorted(["name", "type", ...Object.values(httpFilterTypeFields).flat()]));
+});
+
+test("a FilterOverride entry knows every field of the types a route may override, and nothing the reader refuses as unknown", () => {
+  const overridable = overridableFilterTypes.flatMap((t) => httpFilterTypeFields[t]);
+  const known = schemaFields(filterOverrideSchema);
+  for (const f of ["type", "disabled", "require", ...overridable]) assert.ok(known.includes(f), `FilterOverride lacks '${f}'`);
+  const readable = new Set(["type", "disabled", "require", ...Object.values(httpFilterTypeFields).flat()]);
+  for (const f of known) assert.ok(readable.has(f), `FilterOverride has '${f}', which no filter type reads`);
+});
+
+test("the shared field lists the readers use as subsets are fields of the schema where they are read", () => {
+  for (const at of [schemaFields(listenerSchema), schemaFields(routeSchema), schemaFields(routeSchema, "routes", "[]")]) {
+    for (const f of headerModifierFields) assert.ok(at.includes(f), f);
+  }
+  assert.deepEqual(sorted(certificateAndKeyFields), sorted(schemaFields(secretSchema, "tlsCertificate")));
+  for (const f of certificateAndKeyFields) assert.ok(schemaFields(listenerSchema, "tls").includes(f), f);
+});
+
+test("the envelope's kinds and $defs follow kinds.ts", () => {
+  assert.deepEqual(Object.keys(specSchemas), [...kinds]);
+  assert.deepEqual(modelSchema.properties?.["kind"]?.enum, [...kinds]);
+  assert.equal(modelSchema.allOf?.length, kinds.length);
 });

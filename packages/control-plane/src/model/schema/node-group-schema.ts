@@ -1,6 +1,6 @@
 import type { JsonSchema } from "./json-schema.ts";
 
-/** The JSON Schema of a NodeGroup object's spec; the reader takes its allowed fields from here (schema/README.md). */
+/** The JSON Schema of a NodeGroup object's spec; the reader takes its allowed fields from here (packages/control-plane/schema/README.md). */
 export const nodeGroupSchema: JsonSchema = {
   "type": "object",
   "additionalProperties": false,
@@ -51,6 +51,16 @@ export const nodeGroupSchema: JsonSchema = {
         "description": "The metadata.name of a RawResource."
       },
       "description": "Default: every raw resource."
+    },
+    "identities": {
+      "type": "array",
+      "minItems": 1,
+      "items": {
+        "type": "string",
+        "minLength": 1,
+        "description": "A URI SAN (scheme://...), dns:NAME or cn:NAME of a client certificate."
+      },
+      "description": "Client certificate identities that may connect as this group when the control plane serves xDS over mTLS."
     }
   },
   "required": [

@@ -1,6 +1,6 @@
 import type { JsonSchema } from "./json-schema.ts";
 
-/** The JSON Schema of a RawResource object's spec; the reader takes its allowed fields from here (schema/README.md). */
+/** The JSON Schema of a RawResource object's spec; the reader takes its allowed fields from here (packages/control-plane/schema/README.md). */
 export const rawResourceSchema: JsonSchema = {
   "type": "object",
   "additionalProperties": false,

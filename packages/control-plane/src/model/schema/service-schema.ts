@@ -1,6 +1,6 @@
 import type { JsonSchema } from "./json-schema.ts";
 
-/** The JSON Schema of a Service object's spec; the reader takes its allowed fields from here (schema/README.md). */
+/** The JSON Schema of a Service object's spec; the reader takes its allowed fields from here (packages/control-plane/schema/README.md). */
 export const serviceSchema: JsonSchema = {
   "type": "object",
   "additionalProperties": false,
