@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { headerModifierFields } from "../header-modifier-spec.ts";
 import { httpFilterTypeFields, overridableFilterTypes } from "../http-filter-spec.ts";
-import { kinds } from "../kinds.ts";
+import { API_VERSION, kinds } from "../kinds.ts";
 import { certificateAndKeyFields } from "../secret-spec.ts";
+import { validateObject } from "../validate-object.ts";
 import { filterOverrideSchema } from "./filter-override-schema.ts";
 import { httpFilterSchema } from "./http-filter-schema.ts";
 import { SchemaPathError, schemaFields } from "./json-schema.ts";
@@ -55,4 +56,15 @@ test("the envelope's kinds and $defs follow kinds.ts", () => {
   assert.deepEqual(Object.keys(specSchemas), [...kinds]);
   assert.deepEqual(modelSchema.properties?.["kind"]?.enum, [...kinds]);
   assert.equal(modelSchema.allOf?.length, kinds.length);
+});
+
+test("for every kind, validation accepts each key the schema declares for its spec and refuses one it does not", () => {
+  for (const kind of kinds) {
+    const unknownAt = (spec: Record<string, unknown>): string[] =>
+      validateObject({ apiVersion: API_VERSION, kind, metadata: { name: "probe" }, spec })
+        .diagnostics.filter((d) => d.code === "schema.unknown_field")
+        .map((d) => d.path ?? "");
+    for (const field of schemaFields(specSchemas[kind])) assert.deepEqual(unknownAt({ [field]: "x" }), [], `${kind} spec.${field}`);
+    assert.deepEqual(unknownAt({ notAField: "x" }), ["spec.notAField"], kind);
+  }
 });
