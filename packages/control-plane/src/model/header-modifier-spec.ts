@@ -1,10 +1,9 @@
 import type { PathSegment } from "./field-path.ts";
 import type { SpecReader } from "./spec-reader.ts";
-import { schemaFields } from "./schema/json-schema.ts";
-import { listenerSchema } from "./schema/listener-schema.ts";
+import { headerModifierProperties } from "./schema/header-modifier-schema.ts";
 
 // Allowed fields come from the schema definitions (one place per field; packages/control-plane/schema/README.md).
-const modifierFields = schemaFields(listenerSchema, "requestHeaders");
+const modifierFields = Object.keys(headerModifierProperties);
 
 /** Headers to add (append), set (overwrite) and remove, on requests or responses. */
 export interface HeaderModifier {

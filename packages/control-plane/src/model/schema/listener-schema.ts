@@ -1,3 +1,4 @@
+import { headerModifierSchema } from "./header-modifier-schema.ts";
 import type { JsonSchema } from "./json-schema.ts";
 
 /** The JSON Schema of a Listener object's spec; the reader takes its allowed fields from here (packages/control-plane/schema/README.md). */
@@ -160,108 +161,8 @@ export const listenerSchema: JsonSchema = {
       },
       "description": "HTTP(S) only: upgrade types let through, e.g. websocket."
     },
-    "requestHeaders": {
-      "type": "object",
-      "additionalProperties": false,
-      "description": "Request headers to add, set or remove (HTTP(S) only: every request of the listener).",
-      "properties": {
-        "add": {
-          "type": "object",
-          "propertyNames": {
-            "type": "string",
-            "pattern": "^[a-z0-9!#$%&'*+.^_`|~-]+$",
-            "not": {
-              "enum": [
-                "host"
-              ]
-            }
-          },
-          "additionalProperties": {
-            "type": "string"
-          },
-          "description": "Appended: an existing header keeps its value and gets another."
-        },
-        "set": {
-          "type": "object",
-          "propertyNames": {
-            "type": "string",
-            "pattern": "^[a-z0-9!#$%&'*+.^_`|~-]+$",
-            "not": {
-              "enum": [
-                "host"
-              ]
-            }
-          },
-          "additionalProperties": {
-            "type": "string"
-          },
-          "description": "Overwritten."
-        },
-        "remove": {
-          "type": "array",
-          "items": {
-            "type": "string",
-            "pattern": "^[a-z0-9!#$%&'*+.^_`|~-]+$",
-            "not": {
-              "enum": [
-                "host"
-              ]
-            }
-          }
-        }
-      }
-    },
-    "responseHeaders": {
-      "type": "object",
-      "additionalProperties": false,
-      "description": "Response headers to add, set or remove (HTTP(S) only: every request of the listener).",
-      "properties": {
-        "add": {
-          "type": "object",
-          "propertyNames": {
-            "type": "string",
-            "pattern": "^[a-z0-9!#$%&'*+.^_`|~-]+$",
-            "not": {
-              "enum": [
-                "host"
-              ]
-            }
-          },
-          "additionalProperties": {
-            "type": "string"
-          },
-          "description": "Appended: an existing header keeps its value and gets another."
-        },
-        "set": {
-          "type": "object",
-          "propertyNames": {
-            "type": "string",
-            "pattern": "^[a-z0-9!#$%&'*+.^_`|~-]+$",
-            "not": {
-              "enum": [
-                "host"
-              ]
-            }
-          },
-          "additionalProperties": {
-            "type": "string"
-          },
-          "description": "Overwritten."
-        },
-        "remove": {
-          "type": "array",
-          "items": {
-            "type": "string",
-            "pattern": "^[a-z0-9!#$%&'*+.^_`|~-]+$",
-            "not": {
-              "enum": [
-                "host"
-              ]
-            }
-          }
-        }
-      }
-    },
+    "requestHeaders": headerModifierSchema("Request headers to add, set or remove (HTTP(S) only: every request of the listener)."),
+    "responseHeaders": headerModifierSchema("Response headers to add, set or remove (HTTP(S) only: every request of the listener)."),
     "httpFilters": {
       "type": "array",
       "items": {

@@ -1,3 +1,4 @@
+import { headerModifierSchema } from "./header-modifier-schema.ts";
 import type { JsonSchema } from "./json-schema.ts";
 
 /** The JSON Schema of a Route object's spec; the reader takes its allowed fields from here (packages/control-plane/schema/README.md). */
@@ -409,108 +410,8 @@ export const routeSchema: JsonSchema = {
               }
             ]
           },
-          "requestHeaders": {
-            "type": "object",
-            "additionalProperties": false,
-            "description": "Request headers to add, set or remove (this rule only).",
-            "properties": {
-              "add": {
-                "type": "object",
-                "propertyNames": {
-                  "type": "string",
-                  "pattern": "^[a-z0-9!#$%&'*+.^_`|~-]+$",
-                  "not": {
-                    "enum": [
-                      "host"
-                    ]
-                  }
-                },
-                "additionalProperties": {
-                  "type": "string"
-                },
-                "description": "Appended: an existing header keeps its value and gets another."
-              },
-              "set": {
-                "type": "object",
-                "propertyNames": {
-                  "type": "string",
-                  "pattern": "^[a-z0-9!#$%&'*+.^_`|~-]+$",
-                  "not": {
-                    "enum": [
-                      "host"
-                    ]
-                  }
-                },
-                "additionalProperties": {
-                  "type": "string"
-                },
-                "description": "Overwritten."
-              },
-              "remove": {
-                "type": "array",
-                "items": {
-                  "type": "string",
-                  "pattern": "^[a-z0-9!#$%&'*+.^_`|~-]+$",
-                  "not": {
-                    "enum": [
-                      "host"
-                    ]
-                  }
-                }
-              }
-            }
-          },
-          "responseHeaders": {
-            "type": "object",
-            "additionalProperties": false,
-            "description": "Response headers to add, set or remove (this rule only).",
-            "properties": {
-              "add": {
-                "type": "object",
-                "propertyNames": {
-                  "type": "string",
-                  "pattern": "^[a-z0-9!#$%&'*+.^_`|~-]+$",
-                  "not": {
-                    "enum": [
-                      "host"
-                    ]
-                  }
-                },
-                "additionalProperties": {
-                  "type": "string"
-                },
-                "description": "Appended: an existing header keeps its value and gets another."
-              },
-              "set": {
-                "type": "object",
-                "propertyNames": {
-                  "type": "string",
-                  "pattern": "^[a-z0-9!#$%&'*+.^_`|~-]+$",
-                  "not": {
-                    "enum": [
-                      "host"
-                    ]
-                  }
-                },
-                "additionalProperties": {
-                  "type": "string"
-                },
-                "description": "Overwritten."
-              },
-              "remove": {
-                "type": "array",
-                "items": {
-                  "type": "string",
-                  "pattern": "^[a-z0-9!#$%&'*+.^_`|~-]+$",
-                  "not": {
-                    "enum": [
-                      "host"
-                    ]
-                  }
-                }
-              }
-            }
-          },
+          "requestHeaders": headerModifierSchema("Request headers to add, set or remove (this rule only)."),
+          "responseHeaders": headerModifierSchema("Response headers to add, set or remove (this rule only)."),
           "filters": {
             "type": "object",
             "additionalProperties": {
@@ -542,108 +443,8 @@ export const routeSchema: JsonSchema = {
       },
       "description": "Matched in order; the first match wins."
     },
-    "requestHeaders": {
-      "type": "object",
-      "additionalProperties": false,
-      "description": "Request headers to add, set or remove (every rule of this route table).",
-      "properties": {
-        "add": {
-          "type": "object",
-          "propertyNames": {
-            "type": "string",
-            "pattern": "^[a-z0-9!#$%&'*+.^_`|~-]+$",
-            "not": {
-              "enum": [
-                "host"
-              ]
-            }
-          },
-          "additionalProperties": {
-            "type": "string"
-          },
-          "description": "Appended: an existing header keeps its value and gets another."
-        },
-        "set": {
-          "type": "object",
-          "propertyNames": {
-            "type": "string",
-            "pattern": "^[a-z0-9!#$%&'*+.^_`|~-]+$",
-            "not": {
-              "enum": [
-                "host"
-              ]
-            }
-          },
-          "additionalProperties": {
-            "type": "string"
-          },
-          "description": "Overwritten."
-        },
-        "remove": {
-          "type": "array",
-          "items": {
-            "type": "string",
-            "pattern": "^[a-z0-9!#$%&'*+.^_`|~-]+$",
-            "not": {
-              "enum": [
-                "host"
-              ]
-            }
-          }
-        }
-      }
-    },
-    "responseHeaders": {
-      "type": "object",
-      "additionalProperties": false,
-      "description": "Response headers to add, set or remove (every rule of this route table).",
-      "properties": {
-        "add": {
-          "type": "object",
-          "propertyNames": {
-            "type": "string",
-            "pattern": "^[a-z0-9!#$%&'*+.^_`|~-]+$",
-            "not": {
-              "enum": [
-                "host"
-              ]
-            }
-          },
-          "additionalProperties": {
-            "type": "string"
-          },
-          "description": "Appended: an existing header keeps its value and gets another."
-        },
-        "set": {
-          "type": "object",
-          "propertyNames": {
-            "type": "string",
-            "pattern": "^[a-z0-9!#$%&'*+.^_`|~-]+$",
-            "not": {
-              "enum": [
-                "host"
-              ]
-            }
-          },
-          "additionalProperties": {
-            "type": "string"
-          },
-          "description": "Overwritten."
-        },
-        "remove": {
-          "type": "array",
-          "items": {
-            "type": "string",
-            "pattern": "^[a-z0-9!#$%&'*+.^_`|~-]+$",
-            "not": {
-              "enum": [
-                "host"
-              ]
-            }
-          }
-        }
-      }
-    }
+    "requestHeaders": headerModifierSchema("Request headers to add, set or remove (every rule of this route table)."),
+    "responseHeaders": headerModifierSchema("Response headers to add, set or remove (every rule of this route table).")
   },
   "required": [
     "listeners",
