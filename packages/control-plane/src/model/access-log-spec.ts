@@ -1,5 +1,10 @@
 import type { PathSegment } from "./field-path.ts";
 import type { SpecReader } from "./spec-reader.ts";
+import { schemaFields } from "./schema/json-schema.ts";
+import { accessLogSchema } from "./schema/access-log-schema.ts";
+
+// Allowed fields come from the schema definitions (one place per field; packages/control-plane/schema/README.md).
+const accessLogFields = schemaFields(accessLogSchema);
 
 export interface FileAccessLogSpec {
   type: "file";
@@ -29,7 +34,7 @@ const otelFields = ["service", "logName", "body", "attributes"];
 
 export function validateAccessLog(spec: Record<string, unknown>, r: SpecReader, name: string): AccessLogSpec | undefined {
   const path: PathSegment[] = ["spec"];
-  const rec = r.mapping(spec, path, ["type", ...fileFields, ...otelFields]);
+  const rec = r.mapping(spec, path, accessLogFields);
   if (rec === undefined) return undefined;
   const given = r.enumeration(rec, "type", path, ["file", "opentelemetry"] as const);
   // An unknown type is its own error: checking the rest against a guess would only add noise.

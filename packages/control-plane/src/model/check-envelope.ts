@@ -2,11 +2,13 @@ import { didYouMean, oneOf } from "./did-you-mean.ts";
 import { formatPath } from "./field-path.ts";
 import { isKind } from "./kinds.ts";
 import type { Diagnostic } from "./model-object.ts";
+import { envelopeSchema } from "./schema/envelope-schema.ts";
+import { schemaFields } from "./schema/json-schema.ts";
 import { validateObject } from "./validate-object.ts";
 
-/** The keys of a document itself, and of its metadata (the JSON Schema's `additionalProperties: false` says the same). */
-export const envelopeFields = ["apiVersion", "kind", "metadata", "spec"] as const;
-export const metadataFields = ["name", "labels"] as const;
+/** The keys of a document itself, and of its metadata: declared once, in the envelope's schema. */
+export const envelopeFields: readonly string[] = schemaFields(envelopeSchema);
+export const metadataFields: readonly string[] = schemaFields(envelopeSchema, "metadata");
 
 /**
  * Unknown keys outside `spec` (at the top level and under `metadata`), and labels that are not a
@@ -28,14 +30,14 @@ export function checkEnvelope(value: Record<string, unknown>, kind: string, obje
     });
   };
   for (const key of Object.keys(value).sort()) {
-    if ((envelopeFields as readonly string[]).includes(key)) continue;
+    if (envelopeFields.includes(key)) continue;
     unknown([], key, envelopeFields, belongsInSpec(kind, key, value[key]) ? `'${key}' is a field of ${kind} spec: indent it under spec:` : undefined);
   }
   const metadata = value["metadata"];
   if (typeof metadata === "object" && metadata !== null && !Array.isArray(metadata)) {
     const meta = metadata as Record<string, unknown>;
     for (const key of Object.keys(meta).sort()) {
-      if ((metadataFields as readonly string[]).includes(key)) continue;
+      if (metadataFields.includes(key)) continue;
       const why = key === "namespace" ? "objects have no namespace; " : "";
       unknown(["metadata"], key, metadataFields, didYouMean(key, metadataFields) === undefined ? `${why}remove it; allowed fields here: ${oneOf(metadataFields)}` : undefined);
     }

@@ -1,5 +1,9 @@
 import type { PathSegment } from "./field-path.ts";
 import type { SpecReader } from "./spec-reader.ts";
+import { headerModifierProperties } from "./schema/header-modifier-schema.ts";
+
+// Allowed fields come from the schema definitions (one place per field; packages/control-plane/schema/README.md).
+const modifierFields = Object.keys(headerModifierProperties);
 
 /** Headers to add (append), set (overwrite) and remove, on requests or responses. */
 export interface HeaderModifier {
@@ -36,7 +40,7 @@ export const headerModifierFields = ["requestHeaders", "responseHeaders"] as con
 function readModifier(parent: Record<string, unknown>, key: string, parentPath: readonly PathSegment[], r: SpecReader): HeaderModifier | undefined {
   if (parent[key] === undefined) return undefined;
   const path = [...parentPath, key];
-  const rec = r.mapping(parent[key], path, ["add", "set", "remove"]);
+  const rec = r.mapping(parent[key], path, modifierFields);
   if (rec === undefined) return undefined;
   const add = readPairs(rec, "add", path, r);
   const set = readPairs(rec, "set", path, r);

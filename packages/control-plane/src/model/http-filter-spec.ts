@@ -3,6 +3,12 @@ import { readJwt } from "./jwt-filter-spec.ts";
 import { readRbac } from "./rbac-filter-spec.ts";
 import { readTypedConfig, type TypedConfig } from "./read-typed-config.ts";
 import type { SpecReader } from "./spec-reader.ts";
+import { schemaFields } from "./schema/json-schema.ts";
+import { httpFilterSchema } from "./schema/http-filter-schema.ts";
+
+// Allowed fields come from the schema definitions (one place per field; packages/control-plane/schema/README.md).
+const abortFields = schemaFields(httpFilterSchema, "abort");
+const delayFields = schemaFields(httpFilterSchema, "delay");
 
 export const httpFilterTypes = ["cors", "localRateLimit", "rbac", "fault", "compression", "jwt", "extAuthz", "raw"] as const;
 export type HttpFilterType = (typeof httpFilterTypes)[number];
@@ -130,7 +136,11 @@ export function claimProviderProblem(config: HttpFilterConfig, filters: readonly
 /** Envoy's router, appended last to every chain; a user filter may not take its name. */
 export const routerFilterName = "envoy.filters.http.router";
 
-const typeFields: Record<HttpFilterType, readonly string[]> = {
+/**
+ * The fields each filter type takes. Narrower than the schema's HttpFilter entry (one flat
+ * mapping for editors); model-schema.test.ts checks that both name the same fields.
+ */
+export const httpFilterTypeFields: Record<HttpFilterType, readonly string[]> = {
   cors: ["allowOrigins", "allowMethods", "allowHeaders", "exposeHeaders", "maxAge", "allowCredentials"],
   localRateLimit: ["tokens", "tokensPerFill", "fillInterval"],
   rbac: ["action", "sourceCidrs", "headers", "jwtClaims"],
@@ -181,7 +191,7 @@ export type FilterOverride = { disabled: true } | { type: "jwt"; require: string
  * per route here: Envoy's per-route messages for them (CompressorPerRoute, ExtAuthzPerRoute)
  * hold other things than the filter's settings, and are not modelled yet.
  */
-const overridable: readonly HttpFilterType[] = ["cors", "localRateLimit", "rbac", "fault", "raw"];
+export const overridableFilterTypes: readonly HttpFilterType[] = ["cors", "localRateLimit", "rbac", "fault", "raw"];
 
 export function readFilterOverrides(value: unknown, path: readonly PathSegment[], r: SpecReader): Record<string, FilterOverride> | undefined {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -208,7 +218,7 @@ export function readFilterOverrides(value: unknown, path: readonly PathSegment[]
     }
     const f = readFilterConfig(item, op, r, []);
     if (f?.config === undefined) continue;
-    if (!overridable.includes(f.config.type)) {
+    if (!overridableFilterTypes.includes(f.config.type)) {
       r.error([...op, "type"], "filter.override", `a ${f.config.type} filter can only be disabled per route`, "use disabled: true to turn it off for this route, or remove the override");
       continue;
     }
@@ -227,7 +237,7 @@ function readFilterConfig(
   const typeValue = loose?.["type"];
   const known = typeof typeValue === "string" && (httpFilterTypes as readonly string[]).includes(typeValue) ? (typeValue as HttpFilterType) : undefined;
   // With an unknown type only the type is reported: which other fields belong is unknown too.
-  const rec = r.mapping(value, path, known === undefined ? Object.keys(loose ?? {}) : [...extra, "type", ...typeFields[known]]);
+  const rec = r.mapping(value, path, known === undefined ? Object.keys(loose ?? {}) : [...extra, "type", ...httpFilterTypeFields[known]]);
   if (rec === undefined) return undefined;
   const type = r.enumeration(rec, "type", path, httpFilterTypes, { required: true });
   if (type === undefined) return { rec };
@@ -294,14 +304,14 @@ function readFault(rec: Record<string, unknown>, path: readonly PathSegment[], r
   const fault: FaultConfig = {};
   if (rec["abort"] !== undefined) {
     const ap = [...path, "abort"];
-    const a = r.mapping(rec["abort"], ap, ["status", "percent"]);
+    const a = r.mapping(rec["abort"], ap, abortFields);
     const status = a === undefined ? undefined : r.integer(a, "status", ap, { required: true, min: 200, max: 599 });
     const percent = a === undefined ? undefined : (r.integer(a, "percent", ap, { min: 0, max: 100 }) ?? 100);
     if (status !== undefined && percent !== undefined) fault.abort = { status, percent };
   }
   if (rec["delay"] !== undefined) {
     const dp = [...path, "delay"];
-    const d = r.mapping(rec["delay"], dp, ["duration", "percent"]);
+    const d = r.mapping(rec["delay"], dp, delayFields);
     const durationMs = d === undefined ? undefined : r.duration(d, "duration", dp, { required: true, min: 1 });
     const percent = d === undefined ? undefined : (r.integer(d, "percent", dp, { min: 0, max: 100 }) ?? 100);
     if (durationMs !== undefined && percent !== undefined) fault.delay = { durationMs, percent };

@@ -1,13 +1,19 @@
 import type { PathSegment } from "./field-path.ts";
 import type { HttpFilterConfig, JwtProviderSpec } from "./http-filter-spec.ts";
 import type { SpecReader } from "./spec-reader.ts";
+import { schemaFields } from "./schema/json-schema.ts";
+import { httpFilterSchema } from "./schema/http-filter-schema.ts";
+
+// Allowed fields come from the schema definitions (one place per field; packages/control-plane/schema/README.md).
+const providerFields = schemaFields(httpFilterSchema, "providers", "[]");
+const remoteJwksFields = schemaFields(httpFilterSchema, "providers", "[]", "remoteJwks");
 
 /** The fields of a jwt filter: providers (keys inline or fetched) and the requirement for every request. */
 export function readJwt(rec: Record<string, unknown>, path: readonly PathSegment[], r: SpecReader): HttpFilterConfig | undefined {
   const providers: JwtProviderSpec[] = [];
   (r.list(rec, "providers", path, { required: true, minItems: 1 }) ?? []).forEach((item, i) => {
     const pp = [...path, "providers", i];
-    const p = r.mapping(item, pp, ["name", "issuer", "audiences", "jwks", "remoteJwks"]);
+    const p = r.mapping(item, pp, providerFields);
     if (p === undefined) return;
     const name = r.string(p, "name", pp, { required: true });
     const issuer = r.string(p, "issuer", pp);
@@ -26,7 +32,7 @@ export function readJwt(rec: Record<string, unknown>, path: readonly PathSegment
       if (jwks !== undefined) keys = { jwks };
     } else {
       const rp = [...pp, "remoteJwks"];
-      const rj = r.mapping(p["remoteJwks"], rp, ["service", "path", "cacheDuration"]);
+      const rj = r.mapping(p["remoteJwks"], rp, remoteJwksFields);
       const service = rj === undefined ? undefined : r.string(rj, "service", rp, { required: true });
       const jwksPath = rj === undefined ? undefined : r.string(rj, "path", rp, { required: true });
       const cacheDurationMs = rj === undefined ? undefined : r.duration(rj, "cacheDuration", rp, { min: 1000 });

@@ -5,6 +5,12 @@ import { type HttpFilterSpec, readHttpFilters } from "./http-filter-spec.ts";
 import { readUpgradeList } from "./route-action-spec.ts";
 import { type ListenerTls, readListenerTls } from "./listener-tls-spec.ts";
 import type { SpecReader } from "./spec-reader.ts";
+import { schemaFields } from "./schema/json-schema.ts";
+import { listenerSchema } from "./schema/listener-schema.ts";
+
+// Allowed fields come from the schema definitions (one place per field; packages/control-plane/schema/README.md).
+const fields = schemaFields(listenerSchema);
+const requestIdFields = schemaFields(listenerSchema, "requestId");
 
 export const listenerProtocols = ["HTTP", "HTTPS", "TCP", "UDP"] as const;
 export type ListenerProtocol = (typeof listenerProtocols)[number];
@@ -31,8 +37,6 @@ export interface ListenerSpec {
   httpFilters: HttpFilterSpec[];
 }
 
-const fields = ["protocol", "address", "port", "tls", "service", "tracing", "accessLogs", "requestId", "upgrades", "httpFilters", ...headerModifierFields];
-
 export function validateListener(spec: Record<string, unknown>, r: SpecReader): ListenerSpec | undefined {
   const path: PathSegment[] = ["spec"];
   const rec = r.mapping(spec, path, fields);
@@ -50,7 +54,7 @@ export function validateListener(spec: Record<string, unknown>, r: SpecReader): 
   if (dupLog !== undefined) r.error([...path, "accessLogs"], "schema.duplicate", `access log '${dupLog}' is listed twice`, "list each access log once");
   let requestId = { generate: true, preserveExternal: false };
   if (rec["requestId"] !== undefined) {
-    const rid = r.mapping(rec["requestId"], [...path, "requestId"], ["generate", "preserveExternal"]);
+    const rid = r.mapping(rec["requestId"], [...path, "requestId"], requestIdFields);
     if (rid !== undefined) {
       requestId = {
         generate: r.boolean(rid, "generate", [...path, "requestId"]) ?? true,

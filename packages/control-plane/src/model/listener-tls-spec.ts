@@ -2,6 +2,12 @@ import { X509Certificate } from "node:crypto";
 import type { PathSegment } from "./field-path.ts";
 import { certificateAndKeyFields, readCertificateAndKey, type SecretTlsCertificate } from "./secret-spec.ts";
 import type { SpecReader } from "./spec-reader.ts";
+import { schemaFields } from "./schema/json-schema.ts";
+import { listenerSchema } from "./schema/listener-schema.ts";
+
+// Allowed fields come from the schema definitions (one place per field; packages/control-plane/schema/README.md).
+const fields = schemaFields(listenerSchema, "tls");
+const entryFields = schemaFields(listenerSchema, "tls", "certificates", "[]");
 
 /** Where a served certificate comes from: inline PEM (sent inside the Listener) or a Secret object (sent over SDS). */
 export type CertificateSource = SecretTlsCertificate | { secret: string };
@@ -37,7 +43,6 @@ export interface ListenerTls {
 export const defaultAlpn = ["h2", "http/1.1"];
 
 const certificateFields = [...certificateAndKeyFields, "secret"];
-const fields = [...certificateFields, "certificates", "clientValidationSecret", "clientCertificate", "minVersion", "alpn"];
 
 // Envoy matches server_names exactly or by a leading "*." wildcard (filter_chain_match docs).
 const serverNamePattern = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -84,7 +89,7 @@ function readCertificateList(rec: Record<string, unknown>, path: PathSegment[], 
   let defaultAt: number | undefined;
   items.forEach((item, i) => {
     const ip = [...path, "certificates", i];
-    const c = r.mapping(item, ip, [...certificateFields, "serverNames"]);
+    const c = r.mapping(item, ip, entryFields);
     if (c === undefined) return;
     const serverNames = (r.stringList(c, "serverNames", ip) ?? []).map((n) => n.toLowerCase());
     serverNames.forEach((n, j) => {

@@ -1,5 +1,11 @@
 import type { PathSegment } from "./field-path.ts";
 import type { SpecReader } from "./spec-reader.ts";
+import { schemaFields } from "./schema/json-schema.ts";
+import { nodeGroupSchema } from "./schema/node-group-schema.ts";
+
+// Allowed fields come from the schema definitions (one place per field; packages/control-plane/schema/README.md).
+const fields = schemaFields(nodeGroupSchema);
+const selectorFields = schemaFields(nodeGroupSchema, "selector");
 
 /** Which Envoys a group is for. Every field given must match (AND); within a list, any item (OR). */
 export interface NodeSelectorSpec {
@@ -35,14 +41,14 @@ export function identityProblem(identity: string): string | undefined {
 
 export function validateNodeGroup(spec: Record<string, unknown>, r: SpecReader): NodeGroupSpec | undefined {
   const path: PathSegment[] = ["spec"];
-  const rec = r.mapping(spec, path, ["selector", "listeners", "rawResources", "identities"]);
+  const rec = r.mapping(spec, path, fields);
   if (rec === undefined) return undefined;
   const selector: NodeSelectorSpec = {};
   if (rec["selector"] === undefined) {
     r.error([...path, "selector"], "schema.required", "selector is required", "set selector.nodeIds, selector.clusters or selector.metadata; use selector: {} to match every node");
   } else {
     const sp = [...path, "selector"];
-    const s = r.mapping(rec["selector"], sp, ["nodeIds", "clusters", "metadata"]);
+    const s = r.mapping(rec["selector"], sp, selectorFields);
     if (s !== undefined) {
       const nodeIds = r.stringList(s, "nodeIds", sp, { minItems: 1 });
       const clusters = r.stringList(s, "clusters", sp, { minItems: 1 });

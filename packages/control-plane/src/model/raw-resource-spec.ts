@@ -3,6 +3,11 @@ import { AnySchema, anyUnpack } from "@bufbuild/protobuf/wkt";
 import { resourceType, resourceTypes, envoyRegistry } from "@ts-control-plane/xds";
 import type { PathSegment } from "./field-path.ts";
 import type { SpecReader } from "./spec-reader.ts";
+import { schemaFields } from "./schema/json-schema.ts";
+import { rawResourceSchema } from "./schema/raw-resource-schema.ts";
+
+// Allowed fields come from the schema definitions (one place per field; packages/control-plane/schema/README.md).
+const fields = schemaFields(rawResourceSchema);
 
 /** An Envoy resource written in Envoy's own YAML/JSON (the escape hatch), parsed into its typed message. */
 export interface RawResourceSpec {
@@ -13,7 +18,7 @@ export interface RawResourceSpec {
 
 export function validateRawResource(spec: Record<string, unknown>, r: SpecReader): RawResourceSpec | undefined {
   const path: PathSegment[] = ["spec"];
-  const rec = r.mapping(spec, path, ["resource"]);
+  const rec = r.mapping(spec, path, fields);
   if (rec === undefined) return undefined;
   const rp = [...path, "resource"];
   const resource = rec["resource"];

@@ -2,6 +2,12 @@ import { isIP } from "node:net";
 import type { PathSegment } from "./field-path.ts";
 import type { HttpFilterConfig, RbacConfig, RbacHeaderPrincipal, RbacJwtClaim } from "./http-filter-spec.ts";
 import type { SpecReader } from "./spec-reader.ts";
+import { schemaFields } from "./schema/json-schema.ts";
+import { httpFilterSchema } from "./schema/http-filter-schema.ts";
+
+// Allowed fields come from the schema definitions (one place per field; packages/control-plane/schema/README.md).
+const headerFields = schemaFields(httpFilterSchema, "headers", "[]");
+const claimFields = schemaFields(httpFilterSchema, "jwtClaims", "[]");
 
 /** The fields of an rbac filter (listener entry or route override): action and principals. */
 export function readRbac(rec: Record<string, unknown>, path: readonly PathSegment[], r: SpecReader): HttpFilterConfig | undefined {
@@ -22,7 +28,7 @@ export function readRbac(rec: Record<string, unknown>, path: readonly PathSegmen
   const headers: RbacHeaderPrincipal[] = [];
   (r.list(rec, "headers", path) ?? []).forEach((item, i) => {
     const hp = [...path, "headers", i];
-    const h = r.mapping(item, hp, ["name", "exact", "prefix", "present"]);
+    const h = r.mapping(item, hp, headerFields);
     if (h === undefined) return;
     const name = r.string(h, "name", hp, { required: true });
     const kinds = (["exact", "prefix", "present"] as const).filter((k) => h[k] !== undefined);
@@ -38,7 +44,7 @@ export function readRbac(rec: Record<string, unknown>, path: readonly PathSegmen
   const jwtClaims: RbacJwtClaim[] = [];
   (r.list(rec, "jwtClaims", path) ?? []).forEach((item, i) => {
     const cp = [...path, "jwtClaims", i];
-    const c = r.mapping(item, cp, ["provider", "claim", "exact", "prefix"]);
+    const c = r.mapping(item, cp, claimFields);
     if (c === undefined) return;
     const provider = r.string(c, "provider", cp, { required: true });
     const claim = r.string(c, "claim", cp, { required: true });

@@ -1,6 +1,11 @@
 import { didYouMean } from "./did-you-mean.ts";
 import type { PathSegment } from "./field-path.ts";
 import type { SpecReader } from "./spec-reader.ts";
+import { schemaFields } from "./schema/json-schema.ts";
+import { routeSchema } from "./schema/route-schema.ts";
+
+// Allowed fields come from the schema definitions (one place per field; packages/control-plane/schema/README.md).
+const backOffFields = schemaFields(routeSchema, "routes", "[]", "retries", "backOff");
 
 /** The retry_on conditions Envoy knows (router filter, x-envoy-retry-on and x-envoy-retry-grpc-on). */
 export const retryConditions = [
@@ -32,7 +37,7 @@ export interface RetryPolicySpec {
   backOff?: { baseMs: number; maxMs?: number };
 }
 
-export const retryFields = ["attempts", "retryOn", "perTryTimeout", "retriableStatusCodes", "backOff"];
+export const retryFields = schemaFields(routeSchema, "routes", "[]", "retries");
 
 export function readRetryPolicy(value: unknown, path: PathSegment[], r: SpecReader): RetryPolicySpec | undefined {
   const rec = r.mapping(value, path, retryFields);
@@ -62,7 +67,7 @@ export function readRetryPolicy(value: unknown, path: PathSegment[], r: SpecRead
   }
   if (rec["backOff"] !== undefined) {
     const bp = [...path, "backOff"];
-    const b = r.mapping(rec["backOff"], bp, ["baseInterval", "maxInterval"]);
+    const b = r.mapping(rec["backOff"], bp, backOffFields);
     if (b !== undefined) {
       // Envoy requires base_interval > 0 and max_interval >= base_interval (route_components.proto).
       const baseMs = r.duration(b, "baseInterval", bp, { required: true, min: 1 });

@@ -1,6 +1,14 @@
 import type { PathSegment } from "./field-path.ts";
 import { checkRe2 } from "./re2-check.ts";
 import type { SpecReader } from "./spec-reader.ts";
+import { schemaFields } from "./schema/json-schema.ts";
+import { routeSchema } from "./schema/route-schema.ts";
+
+// Allowed fields come from the schema definitions (one place per field; packages/control-plane/schema/README.md).
+const redirectFields = schemaFields(routeSchema, "routes", "[]", "redirect");
+const directResponseFields = schemaFields(routeSchema, "routes", "[]", "directResponse");
+const regexRewriteFields = schemaFields(routeSchema, "routes", "[]", "regexRewrite");
+const mirrorFields = schemaFields(routeSchema, "routes", "[]", "mirror", "[]");
 
 /** The status codes Envoy can send for a redirect (RedirectAction.RedirectResponseCode). */
 export const redirectCodes = [301, 302, 303, 307, 308] as const;
@@ -29,7 +37,7 @@ export interface DirectResponseSpec {
 export const maxDirectResponseBodyBytes = 4096;
 
 export function readRedirect(value: unknown, path: PathSegment[], r: SpecReader): RedirectSpec | undefined {
-  const rec = r.mapping(value, path, ["scheme", "host", "port", "path", "prefix", "responseCode", "stripQuery"]);
+  const rec = r.mapping(value, path, redirectFields);
   if (rec === undefined) return undefined;
   const scheme = r.enumeration(rec, "scheme", path, ["http", "https"] as const);
   const host = r.string(rec, "host", path);
@@ -60,7 +68,7 @@ export function readRedirect(value: unknown, path: PathSegment[], r: SpecReader)
 }
 
 export function readDirectResponse(value: unknown, path: PathSegment[], r: SpecReader): DirectResponseSpec | undefined {
-  const rec = r.mapping(value, path, ["status", "body"]);
+  const rec = r.mapping(value, path, directResponseFields);
   if (rec === undefined) return undefined;
   const status = r.integer(rec, "status", path, { required: true, min: 200, max: 599 });
   const body = r.string(rec, "body", path, { nonEmpty: false });
@@ -78,7 +86,7 @@ export interface RegexRewriteSpec {
 }
 
 export function readRegexRewrite(value: unknown, path: PathSegment[], r: SpecReader): RegexRewriteSpec | undefined {
-  const rec = r.mapping(value, path, ["pattern", "substitution"]);
+  const rec = r.mapping(value, path, regexRewriteFields);
   if (rec === undefined) return undefined;
   const pattern = r.string(rec, "pattern", path, { required: true });
   const substitution = r.string(rec, "substitution", path, { required: true, nonEmpty: false });
@@ -104,7 +112,7 @@ export function readMirrors(rec: Record<string, unknown>, path: PathSegment[], r
   const out: MirrorSpec[] = [];
   items.forEach((item, i) => {
     const mp = [...path, "mirror", i];
-    const m = r.mapping(item, mp, ["service", "percent"]);
+    const m = r.mapping(item, mp, mirrorFields);
     if (m === undefined) return;
     const service = r.string(m, "service", mp, { required: true });
     const percent = m["percent"] === undefined ? 100 : r.integer(m, "percent", mp, { min: 0, max: 100 });

@@ -1,5 +1,5 @@
 import type { PathSegment } from "./field-path.ts";
-import { headerModifierFields, readHeaderModifiers, type HeaderModifiers } from "./header-modifier-spec.ts";
+import { readHeaderModifiers, type HeaderModifiers } from "./header-modifier-spec.ts";
 import { type FilterOverride, readFilterOverrides } from "./http-filter-spec.ts";
 import { checkRe2 } from "./re2-check.ts";
 import { readRetryPolicy, type RetryPolicySpec } from "./retry-policy-spec.ts";
@@ -15,6 +15,16 @@ import {
   type RegexRewriteSpec,
 } from "./route-action-spec.ts";
 import type { SpecReader } from "./spec-reader.ts";
+import { schemaFields } from "./schema/json-schema.ts";
+import { routeSchema } from "./schema/route-schema.ts";
+
+// Allowed fields come from the schema definitions (one place per field; packages/control-plane/schema/README.md).
+const fields = schemaFields(routeSchema);
+const backendFields = schemaFields(routeSchema, "routes", "[]", "backends", "[]");
+const decoratorFields = schemaFields(routeSchema, "routes", "[]", "decorator");
+const matchFields = schemaFields(routeSchema, "routes", "[]", "match");
+const matchHeaderFields = schemaFields(routeSchema, "routes", "[]", "match", "headers", "[]");
+const hashOnFields = schemaFields(routeSchema, "routes", "[]", "hashOn");
 
 export type PathMatch = { kind: "prefix" | "exact" | "regex"; value: string };
 
@@ -67,7 +77,7 @@ export interface RouteSpec {
 
 export function validateRoute(spec: Record<string, unknown>, r: SpecReader): RouteSpec | undefined {
   const path: PathSegment[] = ["spec"];
-  const rec = r.mapping(spec, path, ["listeners", "domains", "routes", ...headerModifierFields]);
+  const rec = r.mapping(spec, path, fields);
   if (rec === undefined) return undefined;
   const listeners = r.stringList(rec, "listeners", path, { required: true, minItems: 1 }) ?? [];
   const dupListener = listeners.find((l, i) => listeners.indexOf(l) !== i);
@@ -99,7 +109,7 @@ export function validateRoute(spec: Record<string, unknown>, r: SpecReader): Rou
 const proxyFields = ["hostRewrite", "prefixRewrite", "regexRewrite", "timeout", "retries", "hashOn", "mirror", "upgrades"];
 const actionFields = ["backends", "redirect", "directResponse"] as const;
 // filters: per-route filter settings apply to every rule, a redirect or direct response too (CORS, rate limits).
-const ruleFields = ["match", ...actionFields, ...proxyFields, "decorator", "filters", ...headerModifierFields];
+const ruleFields = schemaFields(routeSchema, "routes", "[]");
 
 function readRule(value: unknown, path: PathSegment[], r: SpecReader): RouteRule | undefined {
   const rec = r.mapping(value, path, ruleFields);
@@ -129,7 +139,7 @@ function readRule(value: unknown, path: PathSegment[], r: SpecReader): RouteRule
   const items = rec["backends"] === undefined ? [] : (r.list(rec, "backends", path, { minItems: 1 }) ?? []);
   items.forEach((item, j) => {
     const bp = [...path, "backends", j];
-    const b = r.mapping(item, bp, ["service", "weight"]);
+    const b = r.mapping(item, bp, backendFields);
     if (b === undefined) return;
     const service = r.string(b, "service", bp, { required: true });
     const weight = r.integer(b, "weight", bp, { min: 0, max: 1_000_000 }) ?? (items.length === 1 ? 1 : undefined);
@@ -151,7 +161,7 @@ function readRule(value: unknown, path: PathSegment[], r: SpecReader): RouteRule
   const retries = rec["retries"] === undefined ? undefined : readRetryPolicy(rec["retries"], [...path, "retries"], r);
   let decorator: string | undefined;
   if (rec["decorator"] !== undefined) {
-    const d = r.mapping(rec["decorator"], [...path, "decorator"], ["operation"]);
+    const d = r.mapping(rec["decorator"], [...path, "decorator"], decoratorFields);
     if (d !== undefined) decorator = r.string(d, "operation", [...path, "decorator"], { required: true });
   }
   const hashOn = rec["hashOn"] === undefined ? undefined : readHashOn(rec["hashOn"], [...path, "hashOn"], r);
@@ -190,7 +200,7 @@ function readMatch(value: unknown, path: PathSegment[], r: SpecReader): RouteRul
     r.error(path, "schema.required", "match is required", 'set match.prefix: "/" to match every request');
     return undefined;
   }
-  const rec = r.mapping(value, path, ["prefix", "path", "regex", "headers"]);
+  const rec = r.mapping(value, path, matchFields);
   if (rec === undefined) return undefined;
   const given = (["prefix", "path", "regex"] as const).filter((k) => rec[k] !== undefined);
   if (given.length !== 1) {
@@ -216,7 +226,7 @@ function readMatch(value: unknown, path: PathSegment[], r: SpecReader): RouteRul
   const items = r.list(rec, "headers", path) ?? [];
   items.forEach((item, i) => {
     const hp = [...path, "headers", i];
-    const h = r.mapping(item, hp, ["name", "exact", "prefix", "regex", "present", "invert"]);
+    const h = r.mapping(item, hp, matchHeaderFields);
     if (h === undefined) return;
     const name = r.string(h, "name", hp, { required: true });
     const kinds = (["exact", "prefix", "regex", "present"] as const).filter((k) => h[k] !== undefined);
@@ -244,7 +254,7 @@ function readMatch(value: unknown, path: PathSegment[], r: SpecReader): RouteRul
 }
 
 function readHashOn(value: unknown, path: PathSegment[], r: SpecReader): RouteRule["hashOn"] {
-  const rec = r.mapping(value, path, ["header", "cookie", "queryParameter", "sourceIp"]);
+  const rec = r.mapping(value, path, hashOnFields);
   if (rec === undefined) return undefined;
   const given = (["header", "cookie", "queryParameter", "sourceIp"] as const).filter((k) => rec[k] !== undefined);
   if (given.length !== 1) {

@@ -1,6 +1,12 @@
 import type { PathSegment } from "./field-path.ts";
 import { checkCaBundle, checkCertificateAndKey, checkValidity } from "./pem.ts";
 import type { SpecReader } from "./spec-reader.ts";
+import { schemaFields } from "./schema/json-schema.ts";
+import { secretSchema } from "./schema/secret-schema.ts";
+
+// Allowed fields come from the schema definitions (one place per field; packages/control-plane/schema/README.md).
+const fields = schemaFields(secretSchema);
+const validationContextFields = schemaFields(secretSchema, "validationContext");
 
 /** A certificate chain and its private key, inline PEM by the time compile() sees it. */
 export interface SecretTlsCertificate {
@@ -22,7 +28,7 @@ export const secretShapeOf = (spec: SecretSpec): SecretShape => ("tlsCertificate
 
 export function validateSecret(spec: Record<string, unknown>, r: SpecReader): SecretSpec | undefined {
   const path: PathSegment[] = ["spec"];
-  const rec = r.mapping(spec, path, ["tlsCertificate", "validationContext"]);
+  const rec = r.mapping(spec, path, fields);
   if (rec === undefined) return undefined;
   const hasCert = rec["tlsCertificate"] !== undefined;
   const hasCa = rec["validationContext"] !== undefined;
@@ -44,7 +50,7 @@ export function validateSecret(spec: Record<string, unknown>, r: SpecReader): Se
     return tlsCertificate === undefined || r.failed ? undefined : { tlsCertificate };
   }
   const vp = [...path, "validationContext"];
-  const v = r.mapping(rec["validationContext"], vp, ["caCertificates", "caCertificatesFile"]);
+  const v = r.mapping(rec["validationContext"], vp, validationContextFields);
   if (v === undefined) return undefined;
   if (v["caCertificatesFile"] !== undefined && v["caCertificates"] === undefined) {
     r.error([...vp, "caCertificatesFile"], "tls.file_unresolved", "caCertificatesFile was not read into caCertificates", "make sure the file exists and is readable by the control plane, or write the PEM inline as caCertificates");

@@ -2,6 +2,16 @@ import { isIP } from "node:net";
 import type { PathSegment } from "./field-path.ts";
 import type { SpecReader } from "./spec-reader.ts";
 import { readSubjectAltNames, type SubjectAltName } from "./subject-alt-name-spec.ts";
+import { schemaFields } from "./schema/json-schema.ts";
+import { serviceSchema } from "./schema/service-schema.ts";
+
+// Allowed fields come from the schema definitions (one place per field; packages/control-plane/schema/README.md).
+const fields = schemaFields(serviceSchema);
+const healthCheckFields = schemaFields(serviceSchema, "healthCheck");
+const circuitBreakerFields = schemaFields(serviceSchema, "circuitBreakers");
+const outlierDetectionFields = schemaFields(serviceSchema, "outlierDetection");
+const tlsFields = schemaFields(serviceSchema, "tls");
+const endpointFields = schemaFields(serviceSchema, "endpoints", "[]");
 
 export const discoveryKinds = ["Static", "DNS"] as const;
 export const lbPolicies = ["RoundRobin", "LeastRequest", "RingHash", "Random", "Maglev"] as const;
@@ -57,8 +67,6 @@ export interface ServiceSpec {
   tls?: { sni?: string; validationSecret?: string; clientSecret?: string; subjectAltNames?: SubjectAltName[] };
 }
 
-const fields = ["discovery", "endpoints", "connectTimeout", "lbPolicy", "protocol", "dnsLookupFamily", "healthCheck", "circuitBreakers", "outlierDetection", "tls"];
-
 export function validateService(spec: Record<string, unknown>, r: SpecReader): ServiceSpec | undefined {
   const path: PathSegment[] = ["spec"];
   const rec = r.mapping(spec, path, fields);
@@ -76,7 +84,7 @@ export function validateService(spec: Record<string, unknown>, r: SpecReader): S
   if (dnsLookupFamily !== undefined) out.dnsLookupFamily = dnsLookupFamily;
   if (rec["healthCheck"] !== undefined) {
     const hp = [...path, "healthCheck"];
-    const h = r.mapping(rec["healthCheck"], hp, ["type", "path", "interval", "timeout", "healthyThreshold", "unhealthyThreshold"]);
+    const h = r.mapping(rec["healthCheck"], hp, healthCheckFields);
     if (h !== undefined) {
       const kind = r.enumeration(h, "type", hp, ["HTTP", "TCP"] as const) ?? "HTTP";
       const hcPath = r.string(h, "path", hp) ?? "/";
@@ -94,7 +102,7 @@ export function validateService(spec: Record<string, unknown>, r: SpecReader): S
   }
   if (rec["circuitBreakers"] !== undefined) {
     const cp = [...path, "circuitBreakers"];
-    const c = r.mapping(rec["circuitBreakers"], cp, ["maxConnections", "maxPendingRequests", "maxRequests", "maxRetries"]);
+    const c = r.mapping(rec["circuitBreakers"], cp, circuitBreakerFields);
     if (c !== undefined) {
       const cb: CircuitBreakers = {};
       for (const k of ["maxConnections", "maxPendingRequests", "maxRequests", "maxRetries"] as const) {
@@ -106,7 +114,7 @@ export function validateService(spec: Record<string, unknown>, r: SpecReader): S
   }
   if (rec["outlierDetection"] !== undefined) {
     const op = [...path, "outlierDetection"];
-    const o = r.mapping(rec["outlierDetection"], op, ["consecutive5xx", "interval", "baseEjectionTime", "maxEjectionPercent"]);
+    const o = r.mapping(rec["outlierDetection"], op, outlierDetectionFields);
     if (o !== undefined) {
       const od: OutlierDetection = {};
       const c5 = r.integer(o, "consecutive5xx", op);
@@ -122,7 +130,7 @@ export function validateService(spec: Record<string, unknown>, r: SpecReader): S
   }
   if (rec["tls"] !== undefined) {
     const tp = [...path, "tls"];
-    const t = r.mapping(rec["tls"], tp, ["sni", "validationSecret", "clientSecret", "subjectAltNames"]);
+    const t = r.mapping(rec["tls"], tp, tlsFields);
     if (t !== undefined) {
       const sni = r.string(t, "sni", tp);
       const validationSecret = r.string(t, "validationSecret", tp);
@@ -149,7 +157,7 @@ function readEndpoints(rec: Record<string, unknown>, path: PathSegment[], r: Spe
   const seen = new Map<string, number>();
   items.forEach((item, i) => {
     const ep = [...path, "endpoints", i];
-    const e = r.mapping(item, ep, ["address", "port", "weight"]);
+    const e = r.mapping(item, ep, endpointFields);
     if (e === undefined) return;
     const address = r.string(e, "address", ep, { required: true });
     const port = r.integer(e, "port", ep, { required: true, min: 1, max: 65535 });

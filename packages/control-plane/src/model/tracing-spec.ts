@@ -1,5 +1,12 @@
 import type { PathSegment } from "./field-path.ts";
 import type { SpecReader } from "./spec-reader.ts";
+import { schemaFields } from "./schema/json-schema.ts";
+import { tracingSchema } from "./schema/tracing-schema.ts";
+
+// Allowed fields come from the schema definitions (one place per field; packages/control-plane/schema/README.md).
+const fields = schemaFields(tracingSchema);
+const zipkinFields = schemaFields(tracingSchema, "zipkin");
+const openTelemetryFields = schemaFields(tracingSchema, "opentelemetry");
 
 export interface ZipkinTracing {
   /** The Service whose cluster receives the spans (Zipkin collector_cluster). */
@@ -26,7 +33,7 @@ const providers = ["zipkin", "opentelemetry"] as const;
 
 export function validateTracing(spec: Record<string, unknown>, r: SpecReader): TracingSpec | undefined {
   const path: PathSegment[] = ["spec"];
-  const rec = r.mapping(spec, path, [...providers, "samplingPercent"]);
+  const rec = r.mapping(spec, path, fields);
   if (rec === undefined) return undefined;
   const given = providers.filter((p) => rec[p] !== undefined);
   if (given.length === 0) {
@@ -52,7 +59,7 @@ export function tracingService(spec: TracingSpec): { service: string; path: Path
 }
 
 function readZipkin(value: unknown, zp: PathSegment[], r: SpecReader): ZipkinTracing | undefined {
-  const z = r.mapping(value, zp, ["service", "endpoint", "version", "sharedSpanContext"]);
+  const z = r.mapping(value, zp, zipkinFields);
   if (z === undefined) return undefined;
   const service = r.string(z, "service", zp, { required: true });
   // Zipkin's v2 HTTP API; Envoy has no default for collector_endpoint.
@@ -64,7 +71,7 @@ function readZipkin(value: unknown, zp: PathSegment[], r: SpecReader): ZipkinTra
 }
 
 function readOpenTelemetry(value: unknown, op: PathSegment[], r: SpecReader): OpenTelemetryTracing | undefined {
-  const o = r.mapping(value, op, ["service", "serviceName"]);
+  const o = r.mapping(value, op, openTelemetryFields);
   if (o === undefined) return undefined;
   const service = r.string(o, "service", op, { required: true });
   const serviceName = r.string(o, "serviceName", op);
