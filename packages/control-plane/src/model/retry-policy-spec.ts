@@ -1,5 +1,6 @@
 import { didYouMean } from "./did-you-mean.ts";
 import type { PathSegment } from "./field-path.ts";
+import { retryConditions } from "./retry-conditions.ts";
 import type { SpecReader } from "./spec-reader.ts";
 import { schemaFields } from "./schema/json-schema.ts";
 import { routeSchema } from "./schema/route-schema.ts";
@@ -7,25 +8,6 @@ import { routeSchema } from "./schema/route-schema.ts";
 // Allowed fields come from the schema definitions (one place per field; packages/control-plane/schema/README.md).
 const backOffFields = schemaFields(routeSchema, "routes", "[]", "retries", "backOff");
 
-/** The retry_on conditions Envoy knows (router filter, x-envoy-retry-on and x-envoy-retry-grpc-on). */
-export const retryConditions = [
-  "5xx",
-  "gateway-error",
-  "reset",
-  "reset-before-request",
-  "connect-failure",
-  "envoy-ratelimited",
-  "retriable-4xx",
-  "refused-stream",
-  "retriable-status-codes",
-  "retriable-headers",
-  "http3-post-connect-failure",
-  "cancelled",
-  "deadline-exceeded",
-  "internal",
-  "resource-exhausted",
-  "unavailable",
-] as const;
 
 export interface RetryPolicySpec {
   attempts: number;

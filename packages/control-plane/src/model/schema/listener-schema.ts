@@ -1,4 +1,5 @@
 import { headerModifierSchema } from "./header-modifier-schema.ts";
+import { certificateAndKeyProperties } from "./certificate-and-key-schema.ts";
 import type { JsonSchema } from "./json-schema.ts";
 
 /** The JSON Schema of a Listener object's spec; the reader takes its allowed fields from here (packages/control-plane/schema/README.md). */
@@ -28,21 +29,7 @@ export const listenerSchema: JsonSchema = {
       "type": "object",
       "additionalProperties": false,
       "properties": {
-        "certificate": {
-          "type": "string",
-          "description": "PEM, inline."
-        },
-        "key": {
-          "type": "string",
-          "description": "PEM, inline."
-        },
-        "certificateFile": {
-          "type": "string",
-          "description": "Path, relative to the YAML file; read by the control plane."
-        },
-        "keyFile": {
-          "type": "string"
-        },
+        ...certificateAndKeyProperties,
         "secret": {
           "type": "string",
           "description": "A Secret with tlsCertificate, sent over SDS (instead of certificate+key): rotating it leaves the listener untouched."
@@ -71,21 +58,7 @@ export const listenerSchema: JsonSchema = {
                 "type": "string",
                 "description": "A Secret with tlsCertificate, sent over SDS."
               },
-              "certificate": {
-                "type": "string",
-                "description": "PEM, inline."
-              },
-              "key": {
-                "type": "string",
-                "description": "PEM, inline."
-              },
-              "certificateFile": {
-                "type": "string",
-                "description": "Path, relative to the YAML file; read by the control plane."
-              },
-              "keyFile": {
-                "type": "string"
-              }
+              ...certificateAndKeyProperties
             }
           }
         },

@@ -1,5 +1,6 @@
 import { headerModifierSchema } from "./header-modifier-schema.ts";
 import type { JsonSchema } from "./json-schema.ts";
+import { retryConditions } from "../retry-conditions.ts";
 
 /** The JSON Schema of a Route object's spec; the reader takes its allowed fields from here (packages/control-plane/schema/README.md). */
 export const routeSchema: JsonSchema = {
@@ -293,24 +294,7 @@ export const routeSchema: JsonSchema = {
                     "type": "array",
                     "minItems": 1,
                     "items": {
-                      "enum": [
-                        "5xx",
-                        "gateway-error",
-                        "reset",
-                        "reset-before-request",
-                        "connect-failure",
-                        "envoy-ratelimited",
-                        "retriable-4xx",
-                        "refused-stream",
-                        "retriable-status-codes",
-                        "retriable-headers",
-                        "http3-post-connect-failure",
-                        "cancelled",
-                        "deadline-exceeded",
-                        "internal",
-                        "resource-exhausted",
-                        "unavailable"
-                      ]
+                      "enum": [...retryConditions]
                     }
                   }
                 ],

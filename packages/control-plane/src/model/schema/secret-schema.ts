@@ -1,3 +1,4 @@
+import { certificateAndKeyProperties } from "./certificate-and-key-schema.ts";
 import type { JsonSchema } from "./json-schema.ts";
 
 /** The JSON Schema of a Secret object's spec; the reader takes its allowed fields from here (packages/control-plane/schema/README.md). */
@@ -10,21 +11,7 @@ export const secretSchema: JsonSchema = {
       "type": "object",
       "additionalProperties": false,
       "properties": {
-        "certificate": {
-          "type": "string",
-          "description": "PEM, inline."
-        },
-        "key": {
-          "type": "string",
-          "description": "PEM, inline."
-        },
-        "certificateFile": {
-          "type": "string",
-          "description": "Path, relative to the YAML file; read by the control plane."
-        },
-        "keyFile": {
-          "type": "string"
-        }
+        ...certificateAndKeyProperties
       },
       "description": "certificate+key inline, or certificateFile+keyFile."
     },
