@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { stringify } from "yaml";
 import { RawXdsClient } from "@ts-control-plane/xds/testing";
-import { canaryServices, largeConfig, watchResponsiveness } from "./admin/large-apply-kit.ts";
+import { canaryServices, largeConfig, unslicedReason, watchResponsiveness } from "./admin/large-apply-kit.ts";
 import { serve } from "./main.ts";
 
 // Issue 14, for watched files: saving a 20,000-object file under `--config` must not block
@@ -17,7 +17,7 @@ import { serve } from "./main.ts";
 
 const objects = 20_000;
 
-test(`saving a watched file of ${objects} objects leaves /healthz and an xDS stream answered within 200 ms; an API change sent meanwhile is committed before or after it`, async (t) => {
+test(`saving a watched file of ${objects} objects runs in slices: /healthz and an xDS stream keep being answered; an API change sent meanwhile is committed before or after it`, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "cp-large-file-"));
   const conf = join(dir, "conf");
   mkdirSync(conf);
@@ -79,8 +79,5 @@ test(`saving a watched file of ${objects} objects leaves /healthz and an xDS str
   assert.equal(listed.items.filter((i) => i.source === `file:${file}`).length, objects);
   assert.deepEqual(listed.items.find((i) => i.key === "Service/canary-a")?.object.spec, moved.spec);
 
-  assert.ok(seen.healthzAnswers >= 10 && seen.canaryAnswers >= 10, `probes kept being answered during the apply: ${JSON.stringify(seen)}`);
-  assert.ok(seen.healthzMaxCpuMs <= 200, `GET /healthz waited behind ${seen.healthzMaxCpuMs.toFixed(0)} ms of CPU work (limit 200): ${JSON.stringify(seen)}`);
-  assert.ok(seen.canaryMaxCpuMs <= 200, `the canary xDS stream waited behind ${seen.canaryMaxCpuMs.toFixed(0)} ms of CPU work (limit 200): ${JSON.stringify(seen)}`);
-  assert.ok(seen.maxBlockCpuMs <= 150, `the event loop was held for ${seen.maxBlockCpuMs.toFixed(0)} ms of CPU at once (about 100 allowed): ${JSON.stringify(seen)}`);
+  assert.equal(unslicedReason(seen), undefined);
 });
