@@ -17,6 +17,8 @@ import { changeIdOf } from "./log/change-id.ts";
 import { ensureAdminToken } from "./admin/ensure-admin-token.ts";
 import { openTokenStore } from "./admin/token-store.ts";
 import { createReconciler } from "./reconciler/reconciler.ts";
+import { groupOfKey } from "./rollout/node-revision.ts";
+import { createRolloutController, type RolloutController } from "./rollout/rollout-controller.ts";
 import { createFileSources } from "./sources/file-sources.ts";
 import { formatDiagnostic } from "./sources/format-diagnostic.ts";
 import { readConfigFile } from "./sources/read-config-file.ts";
@@ -159,7 +161,8 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
   // The cache key is the node group; the reconciler knows the groups.
   const cache = createSnapshotCache({
     ads: true,
-    nodeKey: (node) => reconciler.nodeGroupOf({ id: node.id, cluster: node.cluster, metadata: node.metadata }),
+    // The rollout decides per node: its group's key, or the pinned key of the revision it is held on (issue 11).
+    nodeKey: (node) => rollouts.keyOf({ id: node.id, cluster: node.cluster, metadata: node.metadata }),
   });
   // Set once the xDS server exists: node-group changes move connected nodes at once.
   let rekeyStreams = (): void => {};
@@ -173,6 +176,8 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
     ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
     log,
   });
+  // Set up once the xDS server exists (it needs the per-node record); no stream can ask for a key before.
+  let rollouts: RolloutController;
   const cleanups: (() => Promise<void> | void)[] = [() => lock.release(), () => store.close(), () => reconciler.close()];
   const close = async () => {
     for (const c of cleanups.reverse()) {
@@ -233,8 +238,8 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
     const typeName = (typeUrl: string): string => typeUrl.split(".").pop() ?? typeUrl;
     /** The change whose push produced the version a node answers, from the group the node's stream follows. */
     const changeOfAnswer = (nodeId: string, typeUrl: string, version: string): string | undefined => {
-      const group = xds.status.node(nodeId)?.cacheKey;
-      return group === undefined ? undefined : reconciler.changeOf(group, typeUrl, version);
+      const key = xds.status.node(nodeId)?.cacheKey;
+      return key === undefined ? undefined : reconciler.changeOf(groupOfKey(key, reconciler.pinned()?.revision).group, typeUrl, version);
     };
     const limits = options.xdsLimits ?? {};
     const xds = createXdsServer({
@@ -288,6 +293,20 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       csds: { ...limits.csds, redact: redactResource, ...csdsAuthorize },
     });
     rekeyStreams = () => xds.rekey();
+    rollouts = createRolloutController({
+      store,
+      reconciler,
+      proxies: () => xds.status.nodes(),
+      onStatusChange: (l) => {
+        statusListeners.add(l);
+        return () => statusListeners.delete(l);
+      },
+      rekey: () => xds.rekey(),
+      log,
+    });
+    cleanups.push(() => rollouts.close());
+    // Before xDS is served: reconnecting proxies find the revision a running rollout holds them on.
+    await rollouts.resume();
     const xdsPort = await bindPort(() => xds.listen({ host: options.xdsHost, port: options.xdsPort }), {
       what: "xDS",
       host: options.xdsHost,
@@ -317,6 +336,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       ...(options.adminAllowedHosts !== undefined ? { allowedHosts: options.adminAllowedHosts } : {}),
       store,
       reconciler,
+      rollouts,
       metrics,
       xds: { host: options.xdsHost, port: xdsPort },
       log,
@@ -333,17 +353,24 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       proxyConfig: (nodeId, opts) =>
         buildProxyConfig(nodeId, { status: xds.status, cache, resourceVersions: xds.resourceVersions }, {
           ...opts,
-          resourceObjects: (group) => reconciler.state().groups.find((g) => g.name === group)?.resourceObjects,
+          resourceObjects: (key) => reconciler.state().groups.find((g) => g.name === groupOfKey(key, reconciler.pinned()?.revision).group)?.resourceObjects,
         }),
       status: () => {
         const state = reconciler.state();
+        const pinned = reconciler.pinned();
+        const groupOfStream = (key: string) => groupOfKey(key, pinned?.revision);
         return buildStatusReport({
           revision: state.revision,
           proxies: xds.status.nodes(),
           // The stream's own key: a stream keeps the group it opened with until re-keyed.
-          groupOf: (p) => p.cacheKey,
+          groupOf: (p) => groupOfStream(p.cacheKey).group,
+          rolloutOf: (p) => {
+            const revision = rollouts.servedRevisionOf(p.cacheKey);
+            const held = groupOfStream(p.cacheKey);
+            return revision === undefined ? undefined : { revision, snapshot: held.revision === undefined ? undefined : pinned?.snapshots.get(held.group) };
+          },
           // A disconnected proxy keeps no metadata (slim status record) and is served nothing: it stays in its last group.
-          matchingGroupOf: (p) => (p.streams === 0 ? p.cacheKey : reconciler.nodeGroupOf({ id: p.nodeId, cluster: p.nodeCluster, metadata: p.node?.metadata })),
+          matchingGroupOf: (p) => (p.streams === 0 ? groupOfStream(p.cacheKey).group : reconciler.nodeGroupOf({ id: p.nodeId, cluster: p.nodeCluster, metadata: p.node?.metadata })),
           snapshotOf: (g) => state.snapshots.get(g),
           groups: state.groups,
           refusals: refusals.list(),
