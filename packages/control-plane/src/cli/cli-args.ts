@@ -31,6 +31,11 @@ const valueFlags: ReadonlyMap<string, string> = new Map([
   ["--name", "--name"],
   ["--role", "--role"],
   ["--timeout", "--timeout"],
+  // Rollouts (issue 11): tcp apply --canary 10% --bake 60s.
+  ["--canary", "--canary"],
+  ["--canary-group", "--canary-group"],
+  ["--bake", "--bake"],
+  ["--ack-timeout", "--ack-timeout"],
   // Hidden: bounds `status --watch` in tests.
   ["--max-polls", "--max-polls"],
 ]);
@@ -40,6 +45,7 @@ const booleanFlags: ReadonlyMap<string, string> = new Map([
   ["--check", "--check"],
   ["--watch", "--watch"],
   ["--wait", "--wait"],
+  ["--manual-promote", "--manual-promote"],
   ["-w", "--watch"],
   ["-h", "--help"],
   ["--help", "--help"],
