@@ -127,3 +127,34 @@ test("tcp apply --canary, rollout status, promote and abort", async (t) => {
   const list = JSON.parse((await cli(["rollout", "list", "-o", "json"], env)).out) as { items: Rollout[] };
   assert.deepEqual(list.items.map((r) => [r.id, r.state]), [[3, "aborted"], [2, "succeeded"]]);
 });
+
+test("a canary proxy that does not ACK within the deadline fails the rollout, named with what it was missing", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "cp-rollout-timeout-"));
+  const cp = await serve(serveOptions(join(dir, "data"), { examplePath: defaultExamplePath }));
+  const base = `http://127.0.0.1:${cp.adminPort}`;
+  const client = new RawXdsClient({ port: cp.xdsPort, nodeId: "edge-1" });
+  t.after(async () => {
+    client.close();
+    await cp.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  client.send({ typeUrl: TypeUrl.Cluster });
+  const first = await client.next();
+  client.ack(first);
+  await poll("edge-1 ACKed", async () => {
+    const s = (await (await fetch(`${base}/api/v1/status`)).json()) as StatusReport;
+    return s.nodes.some((n) => n.types.some((x) => x.type === "CDS" && x.ackedVersion === first.versionInfo)) ? true : undefined;
+  });
+  const apply = await fetch(`${base}/api/v1/apply?canaryGroup=default&ackTimeout=200ms`, { method: "POST", headers: { "content-type": "application/yaml" }, body: serviceYaml("extra", 9999) });
+  assert.equal(apply.status, 200, await apply.clone().text());
+  // Sent, and never answered.
+  assert.notEqual((await client.next()).versionInfo, first.versionInfo);
+  const failed = await poll("the rollout failed", async () => {
+    const s = (await (await fetch(`${base}/api/v1/rollout`)).json()) as RolloutStatus;
+    return s.rollout?.state === "failed" ? s.rollout : undefined;
+  });
+  assert.match(failed.reason ?? "", /canary proxy edge-1 \(timeout: CDS sent, never acknowledged\) did not ACK revision 2 within 200 ms/);
+  assert.equal(failed.rollbackRevision, 3);
+  // Back on the previous versions.
+  assert.equal((await client.next()).versionInfo, first.versionInfo);
+});
