@@ -118,7 +118,7 @@ test("rollout of a good change: the canary Envoy serves it first, the others kee
   const before = await dumps(fleet, nodes);
 
   // A share of 10% of three targeted proxies is one canary, chosen by hash of its node id.
-  const r = await fleet.apply([doc("Service", "backend", { endpoints: [{ address: "127.0.0.1", port: fleet.service2.port }] })], "canary=10%25&bake=2s");
+  const r = await fleet.apply([doc("Service", "backend", { endpoints: [{ address: "127.0.0.1", port: fleet.service2.port }] })], "canary=10%25&bake=8s");
   assert.equal(r.status, 200, JSON.stringify(r.body));
   const rollout = r.body.rollout;
   assert.ok(rollout !== undefined, "the reply describes the rollout");
@@ -146,7 +146,7 @@ test("rollout of a good change: the canary Envoy serves it first, the others kee
   const done = await waitUntil(async () => {
     const s = await fleet.rollout();
     return s.rollout?.state === "succeeded" ? s : undefined;
-  }, { timeoutMs: 20_000, description: "the rollout succeeds after the bake" });
+  }, { timeoutMs: 60_000, description: "the rollout succeeds after the bake" });
   assert.ok(done.nodes.every((n) => n.revision === rollout.toRevision), JSON.stringify(done.nodes));
   for (const n of nodes) await waitUntil(async () => (await fleet.body(n)) === "served by service2\n", { timeoutMs: 10_000, description: `${n} serves the change` });
   const records = await Promise.all([...traffic.values()].map((l) => l.stop()));

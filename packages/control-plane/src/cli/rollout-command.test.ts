@@ -67,7 +67,7 @@ test("a canary NACK fails the rollout: only the canary was sent the change, it i
   assert.equal(held?.types.find((x) => x.type === "CDS")?.sentVersion, first[1 - canaryIndex]?.versionInfo, "the other proxy was sent nothing new");
 
   canary.send({ typeUrl: TypeUrl.Cluster, responseNonce: changed.nonce, versionInfo: first[canaryIndex]?.versionInfo ?? "", errorMessage: "cluster extra: refused" });
-  const back = await canary.next();
+  const back = await canary.next(20_000);
   assert.equal(back.versionInfo, first[canaryIndex]?.versionInfo, "the canary is sent the previous versions again");
   canary.ack(back);
   const failed = await poll("the rollout failed", async () => {
@@ -145,7 +145,7 @@ test("a canary proxy that does not ACK within the deadline fails the rollout, na
     const s = (await (await fetch(`${base}/api/v1/status`)).json()) as StatusReport;
     return s.nodes.some((n) => n.types.some((x) => x.type === "CDS" && x.ackedVersion === first.versionInfo)) ? true : undefined;
   });
-  const apply = await fetch(`${base}/api/v1/apply?canaryGroup=default&ackTimeout=200ms`, { method: "POST", headers: { "content-type": "application/yaml" }, body: serviceYaml("extra", 9999) });
+  const apply = await fetch(`${base}/api/v1/apply?canaryGroup=default&ackTimeout=1s`, { method: "POST", headers: { "content-type": "application/yaml" }, body: serviceYaml("extra", 9999) });
   assert.equal(apply.status, 200, await apply.clone().text());
   // Sent, and never answered.
   assert.notEqual((await client.next()).versionInfo, first.versionInfo);
@@ -153,8 +153,8 @@ test("a canary proxy that does not ACK within the deadline fails the rollout, na
     const s = (await (await fetch(`${base}/api/v1/rollout`)).json()) as RolloutStatus;
     return s.rollout?.state === "failed" ? s.rollout : undefined;
   });
-  assert.match(failed.reason ?? "", /canary proxy edge-1 \(timeout: CDS sent, never acknowledged\) did not ACK revision 2 within 200 ms/);
+  assert.match(failed.reason ?? "", /canary proxy edge-1 \(timeout: CDS sent, never acknowledged\) did not ACK revision 2 within 1000 ms/);
   assert.equal(failed.rollbackRevision, 3);
-  // Back on the previous versions.
-  assert.equal((await client.next()).versionInfo, first.versionInfo);
+  // Back on the previous versions (sent once the 1 s deadline passed: waited for far longer).
+  assert.equal((await client.next(20_000)).versionInfo, first.versionInfo);
 });
