@@ -18,6 +18,7 @@ import { ensureAdminToken } from "./admin/ensure-admin-token.ts";
 import { openTokenStore } from "./admin/token-store.ts";
 import { createReconciler } from "./reconciler/reconciler.ts";
 import { groupOfKey } from "./rollout/node-revision.ts";
+import { createTrafficSink, type TrafficSink } from "./status/traffic-sink.ts";
 import { createRolloutController, type RolloutController } from "./rollout/rollout-controller.ts";
 import { createFileSources } from "./sources/file-sources.ts";
 import { formatDiagnostic } from "./sources/format-diagnostic.ts";
@@ -91,6 +92,11 @@ export interface ServeOptions {
    * (env CONTROL_PLANE_CHECK_OPENAPI=1): how the end-to-end tests check a control plane they run as a process.
    */
   readonly checkOpenApi?: boolean;
+  /**
+   * Serves Envoy's gRPC MetricsService on this port (`--metrics-sink-port`, 0 picks one), on the
+   * xDS host: a rollout's bake is then judged by the canary's 5xx share too (docs/rollouts.md).
+   */
+  readonly metricsSinkPort?: number;
 }
 
 /** The xDS server's memory bounds, as the control plane passes them on. */
@@ -293,7 +299,24 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       csds: { ...limits.csds, redact: redactResource, ...csdsAuthorize },
     });
     rekeyStreams = () => xds.rekey();
+    let traffic: TrafficSink | undefined;
+    let metricsSinkPort: number | undefined;
+    if (options.metricsSinkPort !== undefined) {
+      const sink = createTrafficSink({ log });
+      const port = await bindPort(() => sink.listen({ host: options.xdsHost, port: options.metricsSinkPort ?? 0 }), {
+        what: "metrics sink",
+        host: options.xdsHost,
+        port: options.metricsSinkPort,
+        flags: "--metrics-sink-port",
+        hostFlags: "--xds-host (env CONTROL_PLANE_XDS_HOST)",
+      });
+      cleanups.push(() => sink.close());
+      traffic = sink;
+      metricsSinkPort = port;
+      log(`metrics sink: Envoy's MetricsService on ${options.xdsHost}:${port}; rollouts judge the canary's 5xx share`);
+    }
     rollouts = createRolloutController({
+      ...(traffic === undefined ? {} : { traffic }),
       store,
       reconciler,
       proxies: () => xds.status.nodes(),
@@ -338,7 +361,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       reconciler,
       rollouts,
       metrics,
-      xds: { host: options.xdsHost, port: xdsPort },
+      xds: { host: options.xdsHost, port: xdsPort, ...(metricsSinkPort === undefined ? {} : { metricsSinkPort }) },
       log,
       waitForChange: (w) =>
         waitForChange({
@@ -447,6 +470,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     return v as T;
   };
   let logLevel = env["CONTROL_PLANE_LOG_LEVEL"] ? oneOf(logLevels, env["CONTROL_PLANE_LOG_LEVEL"], "CONTROL_PLANE_LOG_LEVEL") : undefined;
+  let metricsSinkPort: number | undefined;
   let logFormat = env["CONTROL_PLANE_LOG_FORMAT"] ? oneOf(logFormats, env["CONTROL_PLANE_LOG_FORMAT"], "CONTROL_PLANE_LOG_FORMAT") : undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
@@ -530,6 +554,9 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
       case "--log-format":
         logFormat = oneOf(logFormats, value(), flag);
         break;
+      case "--metrics-sink-port":
+        metricsSinkPort = port(value(), flag);
+        break;
       default:
         throw new UsageError(`unknown flag ${JSON.stringify(arg)} for serve`);
     }
@@ -572,6 +599,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     ...(Object.keys(xdsLimits).length > 0 ? { xdsLimits } : {}),
     ...(logLevel !== undefined ? { logLevel } : {}),
     ...(logFormat !== undefined ? { logFormat } : {}),
+    ...(metricsSinkPort !== undefined ? { metricsSinkPort } : {}),
     ...(env["CONTROL_PLANE_CHECK_OPENAPI"] === "1" ? { checkOpenApi: true } : {}),
     ...(tlsCert !== undefined && tlsKey !== undefined ? { xdsTls: { certFile: tlsCert, keyFile: tlsKey, ...(clientCa === undefined ? {} : { clientCaFile: clientCa }) } } : {}),
   };
@@ -591,7 +619,7 @@ export const serveUsage = `usage: serve [--xds-host 127.0.0.1] [--xds-port 18000
              [--xds-tls-cert FILE --xds-tls-key FILE [--xds-client-ca FILE [--csds-identity ID]...]] [--store-key-file FILE]
              [--xds-max-node-bytes 262144] [--xds-max-disconnected 10000] [--xds-forget-disconnected-ms 3600000]
              [--csds-max-nodes 1000] [--csds-max-response-bytes 4194304]
-             [--log-level debug|info|warn|error] [--log-format json|text]
+             [--log-level debug|info|warn|error] [--log-format json|text] [--metrics-sink-port N]
   env: CONTROL_PLANE_XDS_HOST, CONTROL_PLANE_XDS_PORT, CONTROL_PLANE_ADMIN_HOST, CONTROL_PLANE_ADMIN_PORT, CONTROL_PLANE_DATA_DIR,
        CONTROL_PLANE_ADMIN_AUTH, CONTROL_PLANE_XDS_TLS_CERT, CONTROL_PLANE_XDS_TLS_KEY, CONTROL_PLANE_XDS_CLIENT_CA,
        CONTROL_PLANE_STORE_KEY_FILE, CONTROL_PLANE_CSDS_IDENTITIES (comma-separated), CONTROL_PLANE_LOG_LEVEL,

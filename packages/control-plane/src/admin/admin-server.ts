@@ -46,8 +46,8 @@ export interface AdminServerOptions {
   readonly status: () => StatusReport;
   /** What the xDS server sent one proxy (status/proxy-config.ts), for /api/v1/proxies/{node}/config. */
   readonly proxyConfig?: (nodeId: string, options: Omit<ProxyConfigOptions, "resourceObjects">) => ProxyConfig | undefined;
-  /** The xDS address Envoys should use, for /api/v1/bootstrap. */
-  readonly xds: { readonly host: string; readonly port: number };
+  /** The xDS address Envoys should use, for /api/v1/bootstrap; with the metrics sink's port when serve runs one. */
+  readonly xds: { readonly host: string; readonly port: number; readonly metricsSinkPort?: number };
   /** Largest accepted request body; 4 MiB by default. */
   readonly maxBodyBytes?: number;
   /** Bytes of all request bodies being received at once; 64 MiB by default (503 with Retry-After beyond). */
@@ -286,6 +286,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         bake: sp.get("bake") ?? undefined,
         ackTimeout: sp.get("ackTimeout") ?? undefined,
         manualPromote: flag(ctx, "manualPromote"),
+        max5xxIncrease: sp.get("max5xxIncrease") ?? undefined,
+        minRequests: sp.get("minRequests") ?? undefined,
       });
     } catch (error) {
       throw rolloutApiError(error);
@@ -568,6 +570,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
           xdsPort: options.xds.port,
           ...(adminPort !== undefined ? { adminPort } : {}),
           ...(flag(ctx, "delta") ? { delta: true } : {}),
+          ...(options.xds.metricsSinkPort !== undefined ? { metricsSinkPort: options.xds.metricsSinkPort } : {}),
         });
         return { text, contentType: "application/yaml" };
       }

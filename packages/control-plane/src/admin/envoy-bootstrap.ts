@@ -28,6 +28,11 @@ export interface BootstrapOptions {
   readonly adminPort?: number;
   /** Incremental xDS (DELTA_GRPC) instead of State of the World. */
   readonly delta?: boolean;
+  /**
+   * The control plane's MetricsService port (`serve --metrics-sink-port`), on the xDS host: Envoy
+   * then pushes its stats there every 5 s, which a rollout judges the canary's traffic by.
+   */
+  readonly metricsSinkPort?: number;
 }
 
 /**
@@ -38,6 +43,23 @@ export interface BootstrapOptions {
 export function envoyBootstrap(options: BootstrapOptions): Record<string, unknown> {
   const isIp = /^[0-9.]+$/.test(options.xdsHost) || options.xdsHost.includes(":");
   const ads = { ads: {}, resource_api_version: "V3" };
+  const grpcCluster = (name: string, port: number) => ({
+    name,
+    // A host name must be resolved; an IP address is used as is.
+    type: isIp ? "STATIC" : "STRICT_DNS",
+    connect_timeout: "1s",
+    typed_extension_protocol_options: {
+      "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+        "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+        explicit_http_config: { http2_protocol_options: {} },
+      },
+    },
+    load_assignment: {
+      cluster_name: name,
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: options.xdsHost, port_value: port } } } }] }],
+    },
+  });
+  const sink = options.metricsSinkPort;
   return {
     node: { id: options.nodeId, cluster: options.nodeCluster ?? options.nodeId },
     dynamic_resources: {
@@ -51,27 +73,22 @@ export function envoyBootstrap(options: BootstrapOptions): Record<string, unknow
       lds_config: ads,
     },
     static_resources: {
-      clusters: [
-        {
-          name: "xds_cluster",
-          // A host name must be resolved; an IP address is used as is.
-          type: isIp ? "STATIC" : "STRICT_DNS",
-          connect_timeout: "1s",
-          typed_extension_protocol_options: {
-            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
-              "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-              explicit_http_config: { http2_protocol_options: {} },
-            },
-          },
-          load_assignment: {
-            cluster_name: "xds_cluster",
-            endpoints: [
-              { lb_endpoints: [{ endpoint: { address: { socket_address: { address: options.xdsHost, port_value: options.xdsPort } } } }] },
-            ],
-          },
-        },
-      ],
+      clusters: [grpcCluster("xds_cluster", options.xdsPort), ...(sink === undefined ? [] : [grpcCluster("metrics_sink", sink)])],
     },
+    ...(sink === undefined
+      ? {}
+      : {
+          stats_sinks: [
+            {
+              name: "envoy.stat_sinks.metrics_service",
+              typed_config: {
+                "@type": "type.googleapis.com/envoy.config.metrics.v3.MetricsServiceConfig",
+                transport_api_version: "V3",
+                grpc_service: { envoy_grpc: { cluster_name: "metrics_sink" } },
+              },
+            },
+          ],
+        }),
     admin: { address: { socket_address: { address: "127.0.0.1", port_value: options.adminPort ?? 9901 } } },
   };
 }

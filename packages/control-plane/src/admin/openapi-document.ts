@@ -83,6 +83,8 @@ const schemas: Readonly<Record<string, JsonSchema>> = {
       bakeMs: int,
       ackTimeoutMs: int,
       manualPromote: bool,
+      max5xxIncrease: { type: "number" },
+      minRequests: int,
       startedAt: str,
     },
     { bakeEndsAt: str, endedAt: str, reason: { type: "string", description: "Why it failed or was aborted: the NACK text with the node, or the ACK deadline" }, rollbackRevision: int },
@@ -184,6 +186,8 @@ const changeQuery = {
   bake: "with a canary: how long it runs the change after ACKing it before the rest gets it (60s by default)",
   ackTimeout: "with a canary: a canary proxy that has not ACKed within this fails the rollout (30s by default)",
   manualPromote: "true, with a canary: after the bake, wait for POST /api/v1/rollout/promote",
+  max5xxIncrease: "with a canary and serve --metrics-sink-port: the bake fails when the canary's 5xx share exceeds the rest's by more than this, e.g. 5% (the default)",
+  minRequests: "with a canary: canary requests needed over the bake before its 5xx share is judged (20 by default)",
 };
 
 /**

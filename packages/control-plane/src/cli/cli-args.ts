@@ -36,6 +36,8 @@ const valueFlags: ReadonlyMap<string, string> = new Map([
   ["--canary-group", "--canary-group"],
   ["--bake", "--bake"],
   ["--ack-timeout", "--ack-timeout"],
+  ["--max-5xx-increase", "--max-5xx-increase"],
+  ["--min-requests", "--min-requests"],
   // Hidden: bounds `status --watch` in tests.
   ["--max-polls", "--max-polls"],
 ]);

@@ -22,7 +22,11 @@ export function rolloutQuery(args: CliArgs): string {
   if (bake !== undefined) q.set("bake", bake);
   if (ackTimeout !== undefined) q.set("ackTimeout", ackTimeout);
   if (args.flags.has("--manual-promote")) q.set("manualPromote", "true");
-  if (q.size > 0 && canary === undefined && group === undefined) throw new UsageError("--bake, --ack-timeout and --manual-promote go with --canary 10% or --canary-group NAME");
+  const max5xx = one(args, "--max-5xx-increase");
+  const minRequests = one(args, "--min-requests");
+  if (max5xx !== undefined) q.set("max5xxIncrease", max5xx);
+  if (minRequests !== undefined) q.set("minRequests", minRequests);
+  if (q.size > 0 && canary === undefined && group === undefined) throw new UsageError("--bake, --ack-timeout, --manual-promote, --max-5xx-increase and --min-requests go with --canary 10% or --canary-group NAME");
   return q.toString();
 }
 

@@ -15,6 +15,8 @@ const rollout = (over: Partial<Rollout> = {}): Rollout => ({
   bakeMs: 1000,
   ackTimeoutMs: 1000,
   manualPromote: false,
+  max5xxIncrease: 0.05,
+  minRequests: 20,
   startedAt: "2026-01-01T00:00:00.000Z",
   ...over,
 });

@@ -4,9 +4,11 @@ import { diffSnapshots } from "../reconciler/diff-snapshots.ts";
 import type { ChangeOutcome, ChangeRequest, NodeIdentity, Reconciler } from "../reconciler/reconciler.ts";
 import { pinnedKey, UNMATCHED_GROUP } from "../reconciler/reconciler.ts";
 import type { ObjectStore } from "../store/object-store.ts";
+import type { TrafficCounts, TrafficSink } from "../status/traffic-sink.ts";
 import { rollbackChange } from "../store/rollback-change.ts";
 import { chooseShare, groupOfKey, revisionForNode } from "./node-revision.ts";
 import { isRunning, type Rollout, RolloutError, RolloutErrorCode, type RolloutSpec } from "./rollout.ts";
+import { defaultMax5xxIncrease, defaultMinRequests } from "./rollout-spec.ts";
 
 export interface RolloutControllerOptions {
   readonly store: ObjectStore;
@@ -19,6 +21,8 @@ export interface RolloutControllerOptions {
   readonly rekey: () => void;
   readonly log: (line: string, fields?: { level?: "info" | "warn" | "error" }) => void;
   readonly now?: () => number;
+  /** The counters Envoy pushes over the metrics service: with it, a bake is judged by the canary's 5xx share too. */
+  readonly traffic?: TrafficSink;
 }
 
 export interface RolloutApplyResult {
@@ -61,6 +65,7 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
   let hold: number | undefined;
   let bakeTimer: NodeJS.Timeout | undefined;
   let judging: { cancel: () => void } | undefined;
+  let trafficWatch: (() => void) | undefined;
   let closed = false;
   /** One transition at a time: a NACK and a promote cannot interleave. */
   let queue: Promise<unknown> = Promise.resolve();
@@ -82,7 +87,50 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
     bakeTimer = undefined;
     judging?.cancel();
     judging = undefined;
+    trafficWatch?.();
+    trafficWatch = undefined;
   };
+
+  const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+
+  /**
+   * During the bake, compares the canary's share of 5xx answers with that of the proxies
+   * still on the previous revision, counted from the bake's start (issue 11 item 2).
+   */
+  function watchTraffic(rollout: Rollout): void {
+    const sink = options.traffic;
+    if (sink === undefined) return;
+    const start = new Map<string, TrafficCounts>();
+    const since = (id: string): TrafficCounts => {
+      const now = sink.counts(id) ?? { requests: 0, errors5xx: 0 };
+      const from = start.get(id);
+      // First seen, or counters reset (the Envoy restarted): count from here.
+      if (from === undefined || now.requests < from.requests || now.errors5xx < from.errors5xx) {
+        start.set(id, now);
+        return { requests: 0, errors5xx: 0 };
+      }
+      return { requests: now.requests - from.requests, errors5xx: now.errors5xx - from.errors5xx };
+    };
+    const sum = (ids: readonly string[]): TrafficCounts => ids.map(since).reduce((a, b) => ({ requests: a.requests + b.requests, errors5xx: a.errors5xx + b.errors5xx }), { requests: 0, errors5xx: 0 });
+    const canary = new Set(rollout.canaryNodes);
+    for (const id of sink.nodes()) since(id);
+    const max = rollout.max5xxIncrease ?? defaultMax5xxIncrease;
+    const min = rollout.minRequests ?? defaultMinRequests;
+    trafficWatch = sink.onUpdate(() => {
+      if (active?.id !== rollout.id || active.state !== "baking") return;
+      const ids = sink.nodes();
+      const c = sum(ids.filter((id) => canary.has(id)));
+      const b = sum(ids.filter((id) => !canary.has(id)));
+      if (c.requests < min) return;
+      const canaryShare = c.errors5xx / c.requests;
+      const baseShare = b.requests === 0 ? 0 : b.errors5xx / b.requests;
+      if (canaryShare - baseShare <= max) return;
+      trafficWatch?.();
+      trafficWatch = undefined;
+      const reason = `canary 5xx share ${pct(canaryShare)} (${c.errors5xx} of ${c.requests} requests) against ${pct(baseShare)} (${b.errors5xx} of ${b.requests}) on the proxies still on revision ${rollout.fromRevision}: more than ${pct(max)} worse`;
+      void serial(() => rollBack(rollout.id, "failed", reason));
+    });
+  }
 
   const groupOfProxy = (p: NodeStatus): string => groupOfKey(p.cacheKey, pinnedRevision()).group;
   const isCanaryProxy = (rollout: Rollout, p: NodeStatus): boolean => revisionForNode({ rollout, hold: undefined, node: { id: p.nodeId, group: groupOfProxy(p) } }) === undefined;
@@ -126,6 +174,7 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
     active = save({ ...active, state: "baking", bakeEndsAt: new Date(now() + active.bakeMs).toISOString() });
     log(`rollout ${id}: the canary (${canary.length === 0 ? "no connected proxy" : canary.join(", ")}) ACKed revision ${active.toRevision}; baking for ${active.bakeMs} ms`);
     scheduleBakeEnd(active);
+    watchTraffic(active);
   }
 
   function scheduleBakeEnd(rollout: Rollout): void {
@@ -221,7 +270,10 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
       await reconciler.pin(rollout.fromRevision);
       active = rollout;
       log(`rollout ${rollout.id}: resumed in stage ${rollout.state} (canary ${JSON.stringify(rollout.canary)}, revision ${rollout.fromRevision} -> ${rollout.toRevision})`);
-      if (rollout.state === "baking") scheduleBakeEnd(rollout);
+      if (rollout.state === "baking") {
+        scheduleBakeEnd(rollout);
+        watchTraffic(rollout);
+      }
       // A stage still judging starts over once the proxies are back: a full ACK deadline, counted from when xDS serves again.
       else if (rollout.state === "canary") setTimeout(() => active?.id === rollout.id && active.state === "canary" && judge(rollout, rollout.ackTimeoutMs), Math.min(rollout.ackTimeoutMs / 2, 2000)).unref();
     },

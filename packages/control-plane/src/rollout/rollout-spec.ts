@@ -10,10 +10,29 @@ export interface RolloutSpecInput {
   readonly bake?: string | undefined;
   readonly ackTimeout?: string | undefined;
   readonly manualPromote?: boolean | undefined;
+  /** "5%": how much worse the canary's 5xx share may be than the rest's. */
+  readonly max5xxIncrease?: string | undefined;
+  readonly minRequests?: string | undefined;
 }
 
 export const defaultBakeMs = 60_000;
 export const defaultAckTimeoutMs = 30_000;
+export const defaultMax5xxIncrease = 0.05;
+export const defaultMinRequests = 20;
+
+function percent(value: string | undefined): number {
+  if (value === undefined) return defaultMax5xxIncrease;
+  const m = /^(\d{1,3}(?:\.\d+)?)%$/.exec(value.trim());
+  const share = m === null ? Number.NaN : Number(m[1]);
+  if (!(share >= 0 && share <= 100)) throw new RolloutError(RolloutErrorCode.Invalid, `max 5xx increase takes percentage points from 0% to 100%, such as 5%, got ${JSON.stringify(value)}`);
+  return share / 100;
+}
+
+function count(value: string | undefined): number {
+  if (value === undefined) return defaultMinRequests;
+  if (!/^\d{1,9}$/.test(value.trim()) || Number(value) < 1) throw new RolloutError(RolloutErrorCode.Invalid, `min requests takes a whole number of requests from 1, such as 20, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
 
 function duration(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -26,8 +45,8 @@ function duration(value: string | undefined, name: string, fallback: number): nu
 export function parseRolloutSpec(input: RolloutSpecInput): RolloutSpec | undefined {
   const { canary, canaryGroup } = input;
   if (canary === undefined && canaryGroup === undefined) {
-    if (input.bake !== undefined || input.ackTimeout !== undefined || input.manualPromote === true) {
-      throw new RolloutError(RolloutErrorCode.Invalid, "bake, ack timeout and manual promote belong to a rollout: add a canary (--canary 10% or --canary-group NAME)");
+    if (input.bake !== undefined || input.ackTimeout !== undefined || input.manualPromote === true || input.max5xxIncrease !== undefined || input.minRequests !== undefined) {
+      throw new RolloutError(RolloutErrorCode.Invalid, "bake, ack timeout, manual promote, max 5xx increase and min requests belong to a rollout: add a canary (--canary 10% or --canary-group NAME)");
     }
     return undefined;
   }
@@ -47,5 +66,7 @@ export function parseRolloutSpec(input: RolloutSpecInput): RolloutSpec | undefin
     bakeMs: duration(input.bake, "bake", defaultBakeMs),
     ackTimeoutMs: duration(input.ackTimeout, "ack timeout", defaultAckTimeoutMs),
     manualPromote: input.manualPromote === true,
+    max5xxIncrease: percent(input.max5xxIncrease),
+    minRequests: count(input.minRequests),
   };
 }

@@ -17,6 +17,13 @@ export interface RolloutSpec {
   readonly ackTimeoutMs: number;
   /** Wait for `tcp rollout promote` after the bake instead of promoting. */
   readonly manualPromote: boolean;
+  /**
+   * Judged by traffic during the bake (Envoy's metrics service): the stage fails when the
+   * canary's share of 5xx answers exceeds the other proxies' by more than this (0.05: 5 points).
+   */
+  readonly max5xxIncrease: number;
+  /** Canary requests needed over the bake before its 5xx share is judged. */
+  readonly minRequests: number;
 }
 
 export interface Rollout extends RolloutSpec {
@@ -33,7 +40,7 @@ export interface Rollout extends RolloutSpec {
   /** Set once the canary ACKed: the bake ends then (wall clock, so it survives a restart). */
   readonly bakeEndsAt?: string;
   readonly endedAt?: string;
-  /** Why it failed or was aborted: the NACK text with the node, or the ACK deadline. */
+  /** Why it failed or was aborted: the NACK text with the node, the ACK deadline, or the 5xx numbers. */
   readonly reason?: string;
   /** The revision that put the stored objects back to `fromRevision` after a failure or abort. */
   readonly rollbackRevision?: number;
