@@ -9,6 +9,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type TestContext, test } from "node:test";
+import { parse } from "yaml";
 import type { ConfigDump, Json } from "../harness/config-dump.ts";
 import { dynamicClusters, dynamicEndpoints, dynamicListeners, dynamicRoutes } from "../harness/config-dump.ts";
 import { freePorts } from "../harness/free-port.ts";
@@ -23,7 +24,7 @@ import { type ControlPlaneProcess, runCliProcess, startControlPlane } from "./co
 const nodes = ["edge-a", "edge-b", "edge-c"] as const;
 type Node = (typeof nodes)[number];
 
-type Rollout = { id: number; state: string; fromRevision: number; toRevision: number; canaryNodes: string[]; reason?: string; rollbackRevision?: number; bakeEndsAt?: string };
+type Rollout = { id: number; state: string; fromRevision: number; toRevision: number; canaryNodes: string[]; reason?: string; rollbackRevision?: number; bakeEndsAt?: string; endedAt?: string };
 type RolloutStatus = { revision: number; rollout: Rollout | null; nodes: { nodeId: string; group: string | null; revision: number; state: string }[] };
 
 /** Every version Envoy reports, listeners, routes, clusters and endpoints: "its config_dump does not change". */
@@ -50,14 +51,17 @@ interface Fleet {
 }
 
 /** One control plane, three Envoys each in its own node group (own listener port), all routing to Service/backend. */
-async function startFleet(t: TestContext, name: string): Promise<Fleet> {
+async function startFleet(t: TestContext, name: string, options: { metricsSink?: boolean } = {}): Promise<Fleet> {
   const dir = mkdtempSync(join(tmpdir(), `cp-e2e-rollout-${name}-`));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const service1 = await startHttpUpstream({ name: "service1", t });
   const service2 = await startHttpUpstream({ name: "service2", t });
   const listenerPorts = await freePorts(nodes.length);
   const ports = new Map(nodes.map((n, i) => [n, listenerPorts[i] ?? 0]));
-  let cp = await startControlPlane({ dataDir: join(dir, "data"), extraArgs: ["--no-example"], t });
+  const sinkArgs = options.metricsSink === true ? ["--metrics-sink-port", String((await freePorts(1))[0])] : [];
+  let cp = await startControlPlane({ dataDir: join(dir, "data"), extraArgs: ["--no-example", ...sinkArgs], t });
+  const sinkPort = Number(sinkArgs[1] ?? 0);
+  assert.ok(sinkPort === 0 || cp.logs().includes(`metrics sink: Envoy's MetricsService on 127.0.0.1:${sinkPort}`));
   const apply = async (objects: readonly Json[], query = "") => {
     const r = await fetch(`${cp.adminUrl}/api/v1/apply${query === "" ? "" : `?${query}`}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(objects) });
     return { status: r.status, body: (await r.json()) as Json & { rollout?: Rollout; revision: number } };
@@ -74,7 +78,11 @@ async function startFleet(t: TestContext, name: string): Promise<Fleet> {
   const envoys = new Map<Node, EnvoyProcess>();
   await Promise.all(
     nodes.map(async (n) => {
-      envoys.set(n, await startEnvoy({ bootstrap: xdsBootstrap({ xdsPort: cp.xdsPort, mode: "ads", nodeId: n, nodeCluster: n }) as Json, name: `cp-rollout-${name}-${n}`, t }));
+      // With the metrics sink, the control plane's own bootstrap: it points Envoy's stats at the sink.
+      const bootstrap = sinkPort === 0
+        ? (xdsBootstrap({ xdsPort: cp.xdsPort, mode: "ads", nodeId: n, nodeCluster: n }) as Json)
+        : (parse(await (await fetch(`${cp.adminUrl}/api/v1/bootstrap?node=${n}&cluster=${n}&adminPort=0`)).text()) as Json);
+      envoys.set(n, await startEnvoy({ bootstrap, name: `cp-rollout-${name}-${n}`, t }));
     }),
   );
   const body = async (n: Node) => (await httpGet(`http://127.0.0.1:${ports.get(n)}/`)).body;
@@ -93,7 +101,7 @@ async function startFleet(t: TestContext, name: string): Promise<Fleet> {
     async restart() {
       const { xdsPort, adminPort } = cp;
       await cp.stop({ signal: "SIGKILL" });
-      cp = await startControlPlane({ dataDir: join(dir, "data"), xdsPort, adminPort, extraArgs: ["--no-example"], t });
+      cp = await startControlPlane({ dataDir: join(dir, "data"), xdsPort, adminPort, extraArgs: ["--no-example", ...sinkArgs], t });
     },
   };
 }
@@ -247,4 +255,33 @@ test("a control plane restarted mid-rollout resumes it: same stage and canary, t
   assert.equal(promoted.code, 0, promoted.stderr);
   assert.match(promoted.stdout, new RegExp(`rollout ${rollout.id}: succeeded`));
   for (const n of nodes) await waitUntil(async () => (await fleet.body(n)) === "served by service2\n", { timeoutMs: 10_000, description: `${n} serves the change` });
+});
+
+test("rollout of a change Envoy accepts but that breaks traffic: the canary's 5xx share rises, it is rolled back within the bake, the others never fail", { timeout: 120_000 }, async (t) => {
+  const fleet = await startFleet(t, "5xx", { metricsSink: true });
+  const traffic = loops(t, fleet);
+  for (const loop of traffic.values()) await loop.next((r) => r.status === 200);
+  const before = await dumps(fleet, nodes);
+  // Nothing listens there: Envoy accepts the change and answers 503 for every request it routes.
+  const [deadPort] = await freePorts(1);
+  const r = await fleet.apply([doc("Service", "backend", { endpoints: [{ address: "127.0.0.1", port: deadPort }] })], "canary=10%25&bake=60s&ackTimeout=20s&max5xxIncrease=5%25&minRequests=20");
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const rollout = r.body.rollout as Rollout;
+  const canary = rollout.canaryNodes[0] as Node;
+  const canaryLoop = traffic.get(canary) as RequestLoop;
+  const firstFailure = await canaryLoop.next((x) => x.status === 503);
+  const failed = await waitUntil(async () => {
+    const s = await fleet.rollout();
+    return s.rollout?.state === "failed" ? s.rollout : undefined;
+  }, { timeoutMs: 50_000, description: "the rollout fails on the canary's 5xx share" });
+  t.diagnostic(`reason: ${failed.reason}`);
+  assert.match(failed.reason ?? "", /^canary 5xx share \d+\.\d% \(\d+ of \d+ requests\) against 0\.0% \(0 of \d+\) on the proxies still on revision \d+: more than 5\.0% worse$/);
+  assert.ok(Date.parse(failed.endedAt ?? "") < Date.parse(failed.bakeEndsAt ?? ""), "rolled back within the bake");
+  const recovered = await canaryLoop.next((x) => x.status === 200);
+  await waitUntil(async () => JSON.stringify((await dumps(fleet, [canary]))[canary]) === JSON.stringify(before[canary]) || undefined, { timeoutMs: 10_000, description: "the canary is back on its previous versions" });
+  const records = new Map(await Promise.all([...traffic].map(async ([n, l]) => [n, await l.stop()] as const)));
+  const canaryFailures = failedRecords(records.get(canary) ?? []);
+  t.diagnostic(`5xx case: first failed request on the canary -> first good one again: ${recovered.at - firstFailure.at} ms; requests failed on the canary meanwhile: ${canaryFailures.length}`);
+  for (const n of nodes.filter((x) => x !== canary)) assert.deepEqual(failedRecords(records.get(n) ?? []), [], `no failed request through ${n}`);
+  assert.deepEqual(await dumps(fleet, nodes.filter((x) => x !== canary)), Object.fromEntries(nodes.filter((x) => x !== canary).map((n) => [n, before[n]])), "the others never saw it");
 });
