@@ -9,6 +9,7 @@ import { rollbackChange } from "../store/rollback-change.ts";
 import { chooseShare, groupOfKey, revisionForNode } from "./node-revision.ts";
 import { isRunning, type Rollout, RolloutError, RolloutErrorCode, type RolloutSpec } from "./rollout.ts";
 import { defaultMax5xxIncrease, defaultMinRequests } from "./rollout-spec.ts";
+import { trafficVerdict } from "./traffic-verdict.ts";
 
 export interface RolloutControllerOptions {
   readonly store: ObjectStore;
@@ -91,8 +92,6 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
     trafficWatch = undefined;
   };
 
-  const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
-
   /**
    * During the bake, compares the canary's share of 5xx answers with that of the proxies
    * still on the previous revision, counted from the bake's start (issue 11 item 2).
@@ -114,20 +113,22 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
     const sum = (ids: readonly string[]): TrafficCounts => ids.map(since).reduce((a, b) => ({ requests: a.requests + b.requests, errors5xx: a.errors5xx + b.errors5xx }), { requests: 0, errors5xx: 0 });
     const canary = new Set(rollout.canaryNodes);
     for (const id of sink.nodes()) since(id);
-    const max = rollout.max5xxIncrease ?? defaultMax5xxIncrease;
-    const min = rollout.minRequests ?? defaultMinRequests;
+    // Records stored before traffic judging existed lack the thresholds.
+    const max5xxIncrease = rollout.max5xxIncrease ?? defaultMax5xxIncrease;
+    const minRequests = rollout.minRequests ?? defaultMinRequests;
     trafficWatch = sink.onUpdate(() => {
       if (active?.id !== rollout.id || active.state !== "baking") return;
       const ids = sink.nodes();
-      const c = sum(ids.filter((id) => canary.has(id)));
-      const b = sum(ids.filter((id) => !canary.has(id)));
-      if (c.requests < min) return;
-      const canaryShare = c.errors5xx / c.requests;
-      const baseShare = b.requests === 0 ? 0 : b.errors5xx / b.requests;
-      if (canaryShare - baseShare <= max) return;
+      const reason = trafficVerdict({
+        canary: sum(ids.filter((id) => canary.has(id))),
+        baseline: sum(ids.filter((id) => !canary.has(id))),
+        max5xxIncrease,
+        minRequests,
+        fromRevision: rollout.fromRevision,
+      });
+      if (reason === undefined) return;
       trafficWatch?.();
       trafficWatch = undefined;
-      const reason = `canary 5xx share ${pct(canaryShare)} (${c.errors5xx} of ${c.requests} requests) against ${pct(baseShare)} (${b.errors5xx} of ${b.requests}) on the proxies still on revision ${rollout.fromRevision}: more than ${pct(max)} worse`;
       void serial(() => rollBack(rollout.id, "failed", reason));
     });
   }
