@@ -327,7 +327,6 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       rekey: () => xds.rekey(),
       log,
     });
-    cleanups.push(() => rollouts.close());
     // Before xDS is served: reconnecting proxies find the revision a running rollout holds them on.
     await rollouts.resume();
     const xdsPort = await bindPort(() => xds.listen({ host: options.xdsHost, port: options.xdsPort }), {
@@ -338,6 +337,8 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       hostFlags: "--xds-host (env CONTROL_PLANE_XDS_HOST)",
     });
     cleanups.push(() => xds.close({ graceMs: 200 }));
+    // Runs before xDS closes (cleanups run last first): streams ending at shutdown are not a canary's failure.
+    cleanups.push(() => rollouts.close());
     if (csdsSecured) {
       const ways = [...(auth.mode === "token" ? ["an admin token of role read"] : []), ...(options.csdsIdentities ?? []).map((i) => `certificate identity ${JSON.stringify(i)}`)];
       log(`CSDS needs ${ways.length === 0 ? "an operator identity, and none is listed (--csds-identity): nobody can read it" : ways.join(" or ")}`);

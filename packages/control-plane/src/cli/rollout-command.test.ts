@@ -158,3 +158,30 @@ test("a canary proxy that does not ACK within the deadline fails the rollout, na
   // Back on the previous versions (sent once the 1 s deadline passed: waited for far longer).
   assert.equal((await client.next(20_000)).versionInfo, first.versionInfo);
 });
+
+test("restarted while the canary had not ACKed yet: the rollout waits for the canary to come back, and fails when it does not within the deadline", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "cp-rollout-resume-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dataDir = join(dir, "data");
+  const first = await serve(serveOptions(dataDir, { examplePath: defaultExamplePath }));
+  const client = new RawXdsClient({ port: first.xdsPort, nodeId: "edge-1" });
+  client.send({ typeUrl: TypeUrl.Cluster });
+  client.ack(await client.next());
+  const base = `http://127.0.0.1:${first.adminPort}`;
+  await poll("edge-1 connected", async () => (((await (await fetch(`${base}/api/v1/status`)).json()) as StatusReport).nodes.length === 1 ? true : undefined));
+  const apply = await fetch(`${base}/api/v1/apply?canaryGroup=default&ackTimeout=1s`, { method: "POST", headers: { "content-type": "application/yaml" }, body: serviceYaml("extra", 9999) });
+  assert.equal(apply.status, 200, await apply.clone().text());
+  await client.next(20_000);
+  // Stopped before edge-1 answered: the rollout is stored in its canary stage (a shutdown is no canary failure).
+  await first.close();
+  client.close();
+
+  const second = await serve(serveOptions(dataDir));
+  t.after(() => second.close());
+  const failed = await poll("the resumed rollout failed", async () => {
+    const s = (await (await fetch(`http://127.0.0.1:${second.adminPort}/api/v1/rollout`)).json()) as RolloutStatus;
+    return s.rollout?.state === "failed" ? s.rollout : undefined;
+  });
+  assert.equal(failed.reason, "canary proxy edge-1 did not reconnect within 1000 ms after the control plane restarted");
+  assert.equal(failed.rollbackRevision, 3);
+});

@@ -169,6 +169,36 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
     });
   }
 
+  /**
+   * After a restart: waits for every canary proxy to reconnect, then judges with what is left of
+   * the ACK deadline; a canary proxy not back by then fails the stage (judging without it would
+   * pass a canary nobody ran).
+   */
+  function judgeWhenBack(rollout: Rollout): void {
+    const startedAt = now();
+    const check = (): void => {
+      if (closed || active?.id !== rollout.id || active.state !== "canary") {
+        stop();
+        return;
+      }
+      const connected = new Set(options.proxies().filter((p) => p.streams > 0).map((p) => p.nodeId));
+      const missing = rollout.canaryNodes.filter((id) => !connected.has(id));
+      const waited = now() - startedAt;
+      if (missing.length === 0) {
+        stop();
+        judge(rollout, Math.max(1, rollout.ackTimeoutMs - waited));
+      } else if (waited >= rollout.ackTimeoutMs) {
+        stop();
+        void serial(() => rollBack(rollout.id, "failed", `canary proxy ${missing.join(", ")} did not reconnect within ${rollout.ackTimeoutMs} ms after the control plane restarted`));
+      }
+    };
+    // Opening a stream is no status event: polled, every 100 ms, until the deadline.
+    const poll = setInterval(check, 100);
+    poll.unref();
+    const stop = (): void => clearInterval(poll);
+    judging = { cancel: stop };
+  }
+
   async function startBake(id: number): Promise<void> {
     if (active?.id !== id || active.state !== "canary") return;
     const canary = options.proxies().filter((p) => p.streams > 0 && isCanaryProxy(active as Rollout, p)).map((p) => p.nodeId);
@@ -275,8 +305,8 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
         scheduleBakeEnd(rollout);
         watchTraffic(rollout);
       }
-      // A stage still judging starts over once the proxies are back: a full ACK deadline, counted from when xDS serves again.
-      else if (rollout.state === "canary") setTimeout(() => active?.id === rollout.id && active.state === "canary" && judge(rollout, rollout.ackTimeoutMs), Math.min(rollout.ackTimeoutMs / 2, 2000)).unref();
+      // A stage still judging starts over once the canary proxies are back, within one ACK deadline.
+      else if (rollout.state === "canary") judgeWhenBack(rollout);
     },
     keyOf(node) {
       const group = reconciler.nodeGroupOf(node);
