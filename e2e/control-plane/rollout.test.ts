@@ -86,9 +86,9 @@ async function startFleet(t: TestContext, name: string, options: { metricsSink?:
     }),
   );
   const body = async (n: Node) => (await httpGet(`http://127.0.0.1:${ports.get(n)}/`)).body;
-  for (const n of nodes) await waitUntil(async () => (await body(n)) === "served by service1\n", { timeoutMs: 20_000, description: `${n} routes to service1` });
+  for (const n of nodes) await waitUntil(async () => (await body(n)) === "served by service1\n", { timeoutMs: 60_000, description: `${n} routes to service1` });
   const rollout = async () => (await (await fetch(`${cp.adminUrl}/api/v1/rollout`)).json()) as RolloutStatus;
-  await waitUntil(async () => (await rollout()).nodes.filter((x) => x.state === "SYNCED").length === 3, { timeoutMs: 20_000, description: "three Envoys SYNCED" });
+  await waitUntil(async () => (await rollout()).nodes.filter((x) => x.state === "SYNCED").length === 3, { timeoutMs: 60_000, description: "three Envoys SYNCED" });
   return {
     cp: () => cp,
     envoys,
@@ -135,7 +135,7 @@ test("rollout of a good change: the canary Envoy serves it first, the others kee
   const others = nodes.filter((n) => n !== canary);
   t.diagnostic(`canary: ${canary}`);
 
-  await waitUntil(async () => (await fleet.body(canary)) === "served by service2\n", { timeoutMs: 10_000, description: "the canary serves the change" });
+  await waitUntil(async () => (await fleet.body(canary)) === "served by service2\n", { timeoutMs: 30_000, description: "the canary serves the change" });
   const during = await fleet.rollout();
   assert.ok(["canary", "baking"].includes(during.rollout?.state ?? ""), JSON.stringify(during.rollout));
   assert.deepEqual(
@@ -156,7 +156,7 @@ test("rollout of a good change: the canary Envoy serves it first, the others kee
     return s.rollout?.state === "succeeded" ? s : undefined;
   }, { timeoutMs: 60_000, description: "the rollout succeeds after the bake" });
   assert.ok(done.nodes.every((n) => n.revision === rollout.toRevision), JSON.stringify(done.nodes));
-  for (const n of nodes) await waitUntil(async () => (await fleet.body(n)) === "served by service2\n", { timeoutMs: 10_000, description: `${n} serves the change` });
+  for (const n of nodes) await waitUntil(async () => (await fleet.body(n)) === "served by service2\n", { timeoutMs: 30_000, description: `${n} serves the change` });
   const records = await Promise.all([...traffic.values()].map((l) => l.stop()));
   for (const [i, rs] of records.entries()) {
     assert.ok(rs.length > 10, "the loop ran");
@@ -230,7 +230,7 @@ test("a control plane restarted mid-rollout resumes it: same stage and canary, t
     const s = await fleet.rollout();
     return s.rollout?.state === "baking" ? s.rollout : undefined;
   }, { timeoutMs: 20_000, description: "the canary ACKed: baking" });
-  await waitUntil(async () => (await fleet.body("edge-c")) === "served by service2\n", { timeoutMs: 10_000, description: "the canary serves the change" });
+  await waitUntil(async () => (await fleet.body("edge-c")) === "served by service2\n", { timeoutMs: 30_000, description: "the canary serves the change" });
 
   // Killed mid-bake: the restarted control plane keeps the stage and the end of the bake.
   await fleet.restart();
@@ -254,7 +254,7 @@ test("a control plane restarted mid-rollout resumes it: same stage and canary, t
   const promoted = await runCliProcess(["rollout", "promote"], { server: fleet.cp().adminUrl });
   assert.equal(promoted.code, 0, promoted.stderr);
   assert.match(promoted.stdout, new RegExp(`rollout ${rollout.id}: succeeded`));
-  for (const n of nodes) await waitUntil(async () => (await fleet.body(n)) === "served by service2\n", { timeoutMs: 10_000, description: `${n} serves the change` });
+  for (const n of nodes) await waitUntil(async () => (await fleet.body(n)) === "served by service2\n", { timeoutMs: 30_000, description: `${n} serves the change` });
 });
 
 test("rollout of a change Envoy accepts but that breaks traffic: the canary's 5xx share rises, it is rolled back within the bake, the others never fail", { timeout: 120_000 }, async (t) => {
