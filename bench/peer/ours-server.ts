@@ -8,44 +8,50 @@
 //   gc                                             ->  gc
 //   stats                                          ->  stats {"eventLoopMaxMs":…}  (and resets the monitor)
 //
-// It prints "ready <port>" once listening on 127.0.0.1 (an ephemeral port).
+// It prints "ready <port> <loaded> <listening>" once listening on 127.0.0.1 (an ephemeral port);
+// <loaded> and <listening> are milliseconds since the process started
+// (performance.now()): when every module was loaded, and when it listened.
 // Every node shares one cache key, as a fleet of identical proxies does.
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { createSnapshot, createSnapshotCache, createXdsServer, type EncodedResource, type Snapshot } from "@ts-control-plane/xds";
-import { addressesOf, clusterNames, encodedAssignment, encodedCluster } from "../support/fanout-resources.ts";
+import type { Message } from "@bufbuild/protobuf";
+import { createSnapshot, createSnapshotCache, createXdsServer, type Snapshot } from "@ts-control-plane/xds";
+import { addressesOf, assignmentMessage, clusterMessage, clusterNames } from "../support/fanout-resources.ts";
 
+// Static imports are evaluated before this line: the module loading time.
+const loadedMs = performance.now();
 const groupKey = "bench";
 
 /** The first endpoint of cluster 0 after one-change number n (resources.MovedAddress in the Go harness). */
 const movedAddress = (n: number): string => `10.255.255.${1 + (n % 250)}`;
 
-// The resources are encoded once and kept: an all-change re-encodes all, a
-// one-change re-encodes one, as a control plane that keeps its encoded
-// resources does.
+// Fresh messages, as the Go harness builds them, handed to createSnapshot,
+// which encodes them. The messages are kept: an all-change builds (and so
+// encodes) all anew, a one-change builds one, as a control plane that keeps
+// its unchanged messages does.
 let names: string[] = [];
-let clusters: EncodedResource[] = [];
-let assignments: EncodedResource[] = [];
+let clusters: Message[] = [];
+let assignments: Message[] = [];
 let generation = 0;
 let moves = 0;
 let prepared: Snapshot | undefined;
 
-function assignment(i: number): EncodedResource {
+function assignment(i: number): Message {
   const addresses = addressesOf(i);
   if (i === 0 && moves > 0) addresses[0] = movedAddress(moves);
-  return encodedAssignment(names[i] as string, addresses, { generation });
+  return assignmentMessage(names[i] as string, addresses, { generation });
 }
 
 function prepare(words: readonly string[]): void {
   if (words[1] === "initial" && words.length === 3) {
     names = clusterNames(Number(words[2]));
-    clusters = names.map((n) => encodedCluster(n, { generation }));
+    clusters = names.map((n) => clusterMessage(n, { generation }));
     assignments = names.map((_, i) => assignment(i));
   } else if (words[1] === "all" && words.length === 2) {
     generation++;
-    clusters = names.map((n) => encodedCluster(n, { generation }));
+    clusters = names.map((n) => clusterMessage(n, { generation }));
     assignments = names.map((_, i) => assignment(i));
   } else if (words[1] === "one" && words.length === 2) {
     moves++;
@@ -69,7 +75,7 @@ loop.enable();
 const reply = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
-reply(`ready ${port}`);
+reply(`ready ${port} ${loadedMs.toFixed(1)} ${performance.now().toFixed(1)}`);
 
 for await (const line of createInterface({ input: process.stdin })) {
   const words = line.trim().split(/\s+/);

@@ -1,0 +1,24 @@
+// Smoke test of the snapshot-cost benchmark: `--quick` runs end to end and its
+// JSON line parses with every figure present. No timing or memory thresholds:
+// the figures depend on the machine (they go in bench/README.md).
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+const script = fileURLToPath(new URL("./snapshot-cost.ts", import.meta.url));
+
+test("bench/snapshot-cost.ts --quick prints a table and a JSON line with every figure", async () => {
+  const { stdout } = await run(process.execPath, [script, "--quick"], { timeout: 60_000 });
+  const result = JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as Record<string, unknown>;
+  assert.equal(result["bench"], "snapshot-cost");
+  assert.equal(result["resources"], 50);
+  for (const key of ["startupMs", "startupLoadedMs", "startupListeningMs", "setMs", "setApplyMs", "idleRssEmptyBytes", "idleRssBytes"]) {
+    assert.ok(typeof result[key] === "number" && Number.isFinite(result[key]) && result[key] >= 0, `${key}: ${String(result[key])}`);
+  }
+  const updates = result["updateRssBytes"];
+  assert.ok(Array.isArray(updates) && updates.length === result["updates"] && updates.every((b) => typeof b === "number" && b > 0));
+  assert.match(stdout, /start-up: spawn to listening/);
+});

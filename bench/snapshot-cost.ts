@@ -1,0 +1,121 @@
+// What a snapshot set and the process itself cost, with nobody connected
+// (`bash scripts/toolchain.sh node bench/snapshot-cost.ts`; issue 15 item 5).
+//
+// Drives bench/peer/ours-server.ts (the peer benchmark's server) over its
+// stdin lines and prints:
+// - start-up: spawn to the "ready" line (listening), median of --starts
+//   processes, split into what the child reports itself: when its modules were
+//   loaded and when it listened (ms since its process started), the rest being
+//   the spawn and the pipe;
+// - set: building R fresh Clusters and R ClusterLoadAssignments and setting
+//   them as a snapshot (`prepare initial R` + `apply`), median of --sets;
+// - idle RSS: after a GC, before anything is set and with the R resources set;
+// - RSS after each of --updates all-changes (every resource rebuilt and set
+//   again, then a GC): it must stay flat.
+// Last, one JSON line for machines. --quick: R=50, few repetitions (the smoke test).
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { positiveInt, runMain } from "./support/cli.ts";
+import { LineProcess, rssBytes } from "./support/line-process.ts";
+import { ms, textTable } from "./support/text-table.ts";
+
+const server = fileURLToPath(new URL("./peer/ours-server.ts", import.meta.url));
+const waitMs = 300_000;
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MiB`;
+
+interface Start {
+  readonly totalMs: number;
+  readonly loadedMs: number;
+  readonly listeningMs: number;
+}
+
+async function start(): Promise<{ proc: LineProcess; start: Start }> {
+  const t0 = performance.now();
+  const proc = new LineProcess("ours-server", process.execPath, [server], { waitMs });
+  const [, loaded, listening] = await proc.next("ready");
+  return { proc, start: { totalMs: performance.now() - t0, loadedMs: Number(loaded), listeningMs: Number(listening) } };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      resources: { type: "string" },
+      sets: { type: "string" },
+      starts: { type: "string" },
+      updates: { type: "string" },
+    },
+  });
+  const quick = values.quick === true;
+  const resources = positiveInt("resources", values.resources, quick ? 50 : 10_000);
+  const sets = positiveInt("sets", values.sets, quick ? 2 : 7);
+  const starts = positiveInt("starts", values.starts, quick ? 2 : 7);
+  const updates = positiveInt("updates", values.updates, quick ? 3 : 40);
+
+  const startups: Start[] = [];
+  for (let i = 0; i < starts; i++) {
+    const s = await start();
+    startups.push(s.start);
+    await s.proc.stop();
+  }
+
+  const { proc } = await start();
+  try {
+    await proc.command("gc", "gc");
+    const rssEmpty = rssBytes(proc.pid);
+    const setMs: number[] = [];
+    const applyMs: number[] = [];
+    for (let i = 0; i < sets; i++) {
+      const t0 = performance.now();
+      await proc.command(`prepare initial ${resources}`, "prepared");
+      const [applied] = await proc.command("apply", "applied");
+      setMs.push(performance.now() - t0);
+      applyMs.push(Number(applied));
+    }
+    await proc.command("gc", "gc");
+    const rssIdle = rssBytes(proc.pid);
+    const rssUpdates: number[] = [];
+    for (let i = 0; i < updates; i++) {
+      await proc.command("prepare all", "prepared");
+      await proc.command("apply", "applied");
+      await proc.command("gc", "gc");
+      rssUpdates.push(rssBytes(proc.pid));
+    }
+
+    const figures = {
+      startupMs: median(startups.map((s) => s.totalMs)),
+      startupLoadedMs: median(startups.map((s) => s.loadedMs)),
+      startupListeningMs: median(startups.map((s) => s.listeningMs)),
+      setMs: median(setMs),
+      setApplyMs: median(applyMs),
+      idleRssEmptyBytes: rssEmpty,
+      idleRssBytes: rssIdle,
+      updateRssBytes: rssUpdates,
+    };
+    const rows = [
+      ["figure", "value"],
+      [`start-up: spawn to listening (median of ${starts})`, ms(figures.startupMs)],
+      ["  of which: modules loaded (since the child's start)", ms(figures.startupLoadedMs)],
+      ["  of which: listening (since the child's start)", ms(figures.startupListeningMs)],
+      [`set: build ${resources} + ${resources} fresh messages and set them (median of ${sets})`, ms(figures.setMs)],
+      ["  of which: setSnapshot", ms(figures.setApplyMs)],
+      ["idle RSS, nothing set", mib(rssEmpty)],
+      [`idle RSS, ${resources} + ${resources} resources set`, mib(rssIdle)],
+      [`RSS after update 1 / ${updates}`, `${mib(rssUpdates[0] ?? 0)} / ${mib(rssUpdates.at(-1) ?? 0)}`],
+      ["RSS min / max over the updates", `${mib(Math.min(...rssUpdates))} / ${mib(Math.max(...rssUpdates))}`],
+    ];
+    console.log(textTable(rows));
+    console.log(`RSS after each update (MiB): ${rssUpdates.map((b) => (b / 1048576).toFixed(0)).join(" ")}`);
+    console.log(JSON.stringify({ bench: "snapshot-cost", resources, sets, starts, updates, ...figures }));
+  } finally {
+    await proc.stop();
+  }
+}
+
+runMain(import.meta, main);
