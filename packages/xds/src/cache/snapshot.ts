@@ -1,6 +1,6 @@
 import { isMessage, type DescMessage, type Message } from "@bufbuild/protobuf";
 import { contentHash } from "../resource/content-hash.ts";
-import { encodeResource, type EncodedResource } from "../resource/encoded-resource.ts";
+import { type EncodedResource, lazyEncodedResource } from "../resource/encoded-resource.ts";
 import { resourceType } from "../resource/resource-types.ts";
 import { typeNameOf, typeUrlOf } from "../resource/type-urls.ts";
 import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
@@ -55,7 +55,9 @@ const emptyItems: ReadonlyMap<string, EncodedResource> = new Map();
 const encodedByMessage = new WeakMap<Message, EncodedResource>();
 
 /**
- * Builds a snapshot, encoding every resource once.
+ * Builds a snapshot. Each resource is encoded once, on first use (a stream
+ * served it, or a version was asked for), and shared by every snapshot built
+ * from the same message object.
  * Throws XdsError "duplicate_resource" when two resources of one type share a
  * name (Envoy NACKs such a response), and "inconsistent_snapshot" naming every
  * dangling EDS or RDS reference (docs/xds-protocol.md § Consistency before sending).
@@ -86,24 +88,34 @@ export function createSnapshot(options: SnapshotOptions): Snapshot {
     }
   }
   const typeUrls = [...byType.keys()].sort();
+  // Hashes and versions are computed on first use (issue 15): a snapshot set
+  // while nobody watches its key is never encoded, and one that is served is
+  // encoded once, when it is first needed. They are content hashes all the
+  // same, so two replicas building the same content send the same versions.
   const typeHashes = new Map<string, string>();
-  for (const t of typeUrls) {
-    const items = byType.get(t) ?? emptyItems;
-    const parts = [...items.values()].map((r) => `${r.name}\u0001${r.version}`).sort();
-    typeHashes.set(t, contentHash(t, ...parts));
-  }
-  const typeVersions = options.version === undefined ? typeHashes : new Map(typeUrls.map((t) => [t, options.version as string]));
-  const version = options.version ?? contentHash(...typeUrls.map((t) => `${t}=${typeVersions.get(t)}`));
+  const typeContentHash = (t: string): string => {
+    let hash = typeHashes.get(t);
+    if (hash === undefined) {
+      const parts = [...(byType.get(t) ?? emptyItems).values()].map((r) => `${r.name}\u0001${r.version}`).sort();
+      typeHashes.set(t, (hash = contentHash(t, ...parts)));
+    }
+    return hash;
+  };
+  const typeVersion = (t: string): string => options.version ?? typeContentHash(t);
+  let version = options.version;
   const typeResourcesCache = new Map<string, TypeResources>();
   const snapshot: Snapshot = {
-    version,
+    get version() {
+      version ??= contentHash(...typeUrls.map((t) => `${t}=${typeVersion(t)}`));
+      return version;
+    },
     typeUrls,
-    typeVersion: (t) => typeVersions.get(t) ?? options.version ?? contentHash(t),
-    typeContentHash: (t) => typeHashes.get(t) ?? contentHash(t),
+    typeVersion,
+    typeContentHash,
     resources: (t) => byType.get(t) ?? emptyItems,
     typeResources: (t) => {
       let tr = typeResourcesCache.get(t);
-      if (!tr) typeResourcesCache.set(t, (tr = { version: snapshot.typeVersion(t), items: snapshot.resources(t) }));
+      if (!tr) typeResourcesCache.set(t, (tr = { version: typeVersion(t), items: snapshot.resources(t) }));
       return tr;
     },
   };
@@ -137,7 +149,9 @@ function findRuleViolations(byType: ReadonlyMap<string, ReadonlyMap<string, Enco
  * Throws XdsError "invalid_resource" for a message that is not an xDS resource type.
  */
 export function encodeSnapshotResource(message: Message): EncodedResource {
-  return encodeMessage(message);
+  const encoded = encodeMessage(message);
+  encoded.bytes; // encodes now: the point of this function
+  return encoded;
 }
 
 function encodeMessage(message: Message): EncodedResource {
@@ -154,5 +168,5 @@ function encodeNew(message: Message): EncodedResource {
   if (!type) {
     throw new XdsError(XdsErrorCode.InvalidResource, `${message.$typeName} is not an xDS resource type this library serves`);
   }
-  return encodeResource(type.schema as DescMessage, message as never);
+  return lazyEncodedResource(type.schema as DescMessage, message as never);
 }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { ClusterSchema } from "@ts-control-plane/envoy-api/envoy/config/cluster/v3/cluster_pb";
 import { AnySchema } from "@bufbuild/protobuf/wkt";
-import { encodeResource } from "./encoded-resource.ts";
+import { encodeResource, lazyEncodedResource } from "./encoded-resource.ts";
 import { TypeUrl } from "./type-urls.ts";
 import { XdsError } from "./xds-error.ts";
 
@@ -21,4 +21,28 @@ test("encodes a resource once into bytes and an Any, with a content-hash version
 
 test("a resource without a name is misuse with a stable code", () => {
   assert.throws(() => encodeResource(ClusterSchema, create(ClusterSchema, {})), (e: unknown) => e instanceof XdsError && e.code === "invalid_resource");
+});
+
+test("a lazily encoded resource has exactly the eager encoding's bytes, Any and version", () => {
+  const lazy = lazyEncodedResource(ClusterSchema, create(ClusterSchema, { name: "c1", connectTimeout: { seconds: 3n } }));
+  const eager = encodeResource(ClusterSchema, create(ClusterSchema, { name: "c1", connectTimeout: { seconds: 3n } }));
+  assert.equal(lazy.name, "c1");
+  assert.equal(lazy.typeUrl, TypeUrl.Cluster);
+  assert.equal(lazy.version, eager.version);
+  assert.deepEqual(lazy.bytes, eager.bytes);
+  assert.deepEqual(lazy.any, eager.any);
+  assert.equal(lazy.bytes, lazy.bytes, "encoded once, then the same bytes");
+});
+
+test("a lazily encoded resource without a name fails at once, not at first use", () => {
+  assert.throws(() => lazyEncodedResource(ClusterSchema, create(ClusterSchema, {})), (e: unknown) => e instanceof XdsError && e.code === "invalid_resource");
+});
+
+test("a lazily encoded resource that cannot be encoded says which resource and why, at first use", () => {
+  // A uint32 field beyond its range: protobuf-es refuses to encode it.
+  const r = lazyEncodedResource(ClusterSchema, create(ClusterSchema, { name: "big", perConnectionBufferLimitBytes: 2 ** 33 }));
+  assert.throws(
+    () => r.bytes,
+    (e: unknown) => e instanceof XdsError && e.code === "invalid_resource" && /envoy\.config\.cluster\.v3\.Cluster 'big' cannot be encoded: .*invalid uint32/.test(e.message),
+  );
 });
