@@ -15,7 +15,7 @@ test("bench/snapshot-cost.ts --quick prints a table and a JSON line with every f
   const result = JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as Record<string, unknown>;
   assert.equal(result["bench"], "snapshot-cost");
   assert.equal(result["resources"], 50);
-  for (const key of ["startupMs", "startupLoadedMs", "startupListeningMs", "setMs", "setApplyMs", "idleRssEmptyBytes", "idleRssBytes"]) {
+  for (const key of ["startupMs", "startupLoadedMs", "startupListeningMs", "setMs", "setFirstMs", "setBuildMs", "setCreateSnapshotMs", "setApplyMs", "idleRssEmptyBytes", "idleRssBytes"]) {
     assert.ok(typeof result[key] === "number" && Number.isFinite(result[key]) && result[key] >= 0, `${key}: ${String(result[key])}`);
   }
   const updates = result["updateRssBytes"];

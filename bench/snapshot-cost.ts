@@ -8,7 +8,9 @@
 //   loaded and when it listened (ms since its process started), the rest being
 //   the spawn and the pipe;
 // - set: building R fresh Clusters and R ClusterLoadAssignments and setting
-//   them as a snapshot (`prepare initial R` + `apply`), median of --sets;
+//   them as a snapshot (`prepare initial R` + `apply`), median of --sets, the
+//   first one alone (a fresh process: what bench/peer.ts times), and the
+//   child's own split: building the messages, createSnapshot, setSnapshot;
 // - idle RSS: after a GC, before anything is set and with the R resources set;
 // - RSS after each of --updates all-changes (every resource rebuilt and set
 //   again, then a GC): it must stay flat.
@@ -70,12 +72,16 @@ async function main(): Promise<void> {
     await proc.command("gc", "gc");
     const rssEmpty = rssBytes(proc.pid);
     const setMs: number[] = [];
+    const buildMs: number[] = [];
+    const snapshotMs: number[] = [];
     const applyMs: number[] = [];
     for (let i = 0; i < sets; i++) {
       const t0 = performance.now();
-      await proc.command(`prepare initial ${resources}`, "prepared");
+      const [built, snapshot] = await proc.command(`prepare initial ${resources}`, "prepared");
       const [applied] = await proc.command("apply", "applied");
       setMs.push(performance.now() - t0);
+      buildMs.push(Number(built));
+      snapshotMs.push(Number(snapshot));
       applyMs.push(Number(applied));
     }
     await proc.command("gc", "gc");
@@ -93,6 +99,9 @@ async function main(): Promise<void> {
       startupLoadedMs: median(startups.map((s) => s.loadedMs)),
       startupListeningMs: median(startups.map((s) => s.listeningMs)),
       setMs: median(setMs),
+      setFirstMs: setMs[0] ?? 0,
+      setBuildMs: median(buildMs),
+      setCreateSnapshotMs: median(snapshotMs),
       setApplyMs: median(applyMs),
       idleRssEmptyBytes: rssEmpty,
       idleRssBytes: rssIdle,
@@ -104,6 +113,9 @@ async function main(): Promise<void> {
       ["  of which: modules loaded (since the child's start)", ms(figures.startupLoadedMs)],
       ["  of which: listening (since the child's start)", ms(figures.startupListeningMs)],
       [`set: build ${resources} + ${resources} fresh messages and set them (median of ${sets})`, ms(figures.setMs)],
+      ["  the first one, in a fresh process (what bench/peer.ts times)", ms(figures.setFirstMs)],
+      ["  of which: building the messages (protobuf-es create)", ms(figures.setBuildMs)],
+      ["  of which: createSnapshot", ms(figures.setCreateSnapshotMs)],
       ["  of which: setSnapshot", ms(figures.setApplyMs)],
       ["idle RSS, nothing set", mib(rssEmpty)],
       [`idle RSS, ${resources} + ${resources} resources set`, mib(rssIdle)],

@@ -3,7 +3,7 @@
 // go-control-plane harness (bench/peer/gcp-server/main.go: same names, counts
 // and fields) and driven by the same stdin lines:
 //
-//   prepare initial R | prepare all | prepare one  ->  prepared
+//   prepare initial R | prepare all | prepare one  ->  prepared <build ms> <createSnapshot ms>
 //   apply                                          ->  applied <ms>
 //   gc                                             ->  gc
 //   stats                                          ->  stats {"eventLoopMaxMs":…}  (and resets the monitor)
@@ -44,7 +44,9 @@ function assignment(i: number): Message {
   return assignmentMessage(names[i] as string, addresses, { generation });
 }
 
-function prepare(words: readonly string[]): void {
+/** Builds the messages and the snapshot; returns how long each took (ms). */
+function prepare(words: readonly string[]): [number, number] {
+  const t0 = performance.now();
   if (words[1] === "initial" && words.length === 3) {
     names = clusterNames(Number(words[2]));
     clusters = names.map((n) => clusterMessage(n, { generation }));
@@ -59,7 +61,9 @@ function prepare(words: readonly string[]): void {
   } else {
     throw new Error(`unknown prepare ${JSON.stringify(words.join(" "))}`);
   }
+  const t1 = performance.now();
   prepared = createSnapshot({ resources: [...clusters, ...assignments] });
+  return [t1 - t0, performance.now() - t1];
 }
 
 setFlagsFromString("--expose-gc");
@@ -81,8 +85,8 @@ for await (const line of createInterface({ input: process.stdin })) {
   const words = line.trim().split(/\s+/);
   try {
     if (words[0] === "prepare") {
-      prepare(words);
-      reply("prepared");
+      const [buildMs, snapshotMs] = prepare(words);
+      reply(`prepared ${buildMs.toFixed(3)} ${snapshotMs.toFixed(3)}`);
     } else if (words[0] === "apply" && prepared !== undefined) {
       const t0 = performance.now();
       await cache.setSnapshot(groupKey, prepared);

@@ -1,8 +1,8 @@
-import { isMessage, type DescMessage, type Message } from "@bufbuild/protobuf";
+import { isMessage, type Message } from "@bufbuild/protobuf";
 import { contentHash } from "../resource/content-hash.ts";
 import { type EncodedResource, lazyEncodedResource } from "../resource/encoded-resource.ts";
-import { resourceType } from "../resource/resource-types.ts";
-import { typeNameOf, typeUrlOf } from "../resource/type-urls.ts";
+import { resourceType, resourceTypeByName } from "../resource/resource-types.ts";
+import { typeNameOf } from "../resource/type-urls.ts";
 import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
 import type { TypeResources } from "../protocol/sotw-selection.ts";
 import { validateMessage } from "../validate/validate-message.ts";
@@ -163,10 +163,9 @@ function encodeMessage(message: Message): EncodedResource {
 }
 
 function encodeNew(message: Message): EncodedResource {
-  const typeUrl = typeUrlOf(message.$typeName);
-  const type = resourceType(typeUrl);
+  const type = resourceTypeByName(message.$typeName);
   if (!type) {
     throw new XdsError(XdsErrorCode.InvalidResource, `${message.$typeName} is not an xDS resource type this library serves`);
   }
-  return lazyEncodedResource(type.schema as DescMessage, message as never);
+  return lazyEncodedResource(type, message);
 }

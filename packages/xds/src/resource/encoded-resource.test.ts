@@ -4,6 +4,7 @@ import { create, fromBinary } from "@bufbuild/protobuf";
 import { ClusterSchema } from "@ts-control-plane/envoy-api/envoy/config/cluster/v3/cluster_pb";
 import { AnySchema } from "@bufbuild/protobuf/wkt";
 import { encodeResource, lazyEncodedResource } from "./encoded-resource.ts";
+import { resourceType } from "./resource-types.ts";
 import { TypeUrl } from "./type-urls.ts";
 import { XdsError } from "./xds-error.ts";
 
@@ -23,8 +24,10 @@ test("a resource without a name is misuse with a stable code", () => {
   assert.throws(() => encodeResource(ClusterSchema, create(ClusterSchema, {})), (e: unknown) => e instanceof XdsError && e.code === "invalid_resource");
 });
 
+const clusterType = resourceType(TypeUrl.Cluster) as NonNullable<ReturnType<typeof resourceType>>;
+
 test("a lazily encoded resource has exactly the eager encoding's bytes, Any and version", () => {
-  const lazy = lazyEncodedResource(ClusterSchema, create(ClusterSchema, { name: "c1", connectTimeout: { seconds: 3n } }));
+  const lazy = lazyEncodedResource(clusterType, create(ClusterSchema, { name: "c1", connectTimeout: { seconds: 3n } }));
   const eager = encodeResource(ClusterSchema, create(ClusterSchema, { name: "c1", connectTimeout: { seconds: 3n } }));
   assert.equal(lazy.name, "c1");
   assert.equal(lazy.typeUrl, TypeUrl.Cluster);
@@ -35,12 +38,12 @@ test("a lazily encoded resource has exactly the eager encoding's bytes, Any and 
 });
 
 test("a lazily encoded resource without a name fails at once, not at first use", () => {
-  assert.throws(() => lazyEncodedResource(ClusterSchema, create(ClusterSchema, {})), (e: unknown) => e instanceof XdsError && e.code === "invalid_resource");
+  assert.throws(() => lazyEncodedResource(clusterType, create(ClusterSchema, {})), (e: unknown) => e instanceof XdsError && e.code === "invalid_resource");
 });
 
 test("a lazily encoded resource that cannot be encoded says which resource and why, at first use", () => {
   // A uint32 field beyond its range: protobuf-es refuses to encode it.
-  const r = lazyEncodedResource(ClusterSchema, create(ClusterSchema, { name: "big", perConnectionBufferLimitBytes: 2 ** 33 }));
+  const r = lazyEncodedResource(clusterType, create(ClusterSchema, { name: "big", perConnectionBufferLimitBytes: 2 ** 33 }));
   assert.throws(
     () => r.bytes,
     (e: unknown) => e instanceof XdsError && e.code === "invalid_resource" && /envoy\.config\.cluster\.v3\.Cluster 'big' cannot be encoded: .*invalid uint32/.test(e.message),

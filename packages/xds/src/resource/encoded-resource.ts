@@ -1,6 +1,6 @@
 import { toBinary, type DescMessage, type Message, type MessageShape } from "@bufbuild/protobuf";
 import { contentHash } from "./content-hash.ts";
-import { resourceType } from "./resource-types.ts";
+import { type ResourceType, resourceType } from "./resource-types.ts";
 import { typeUrlOf } from "./type-urls.ts";
 import { concat, lengthDelimited, stringField } from "./wire.ts";
 import { XdsError, XdsErrorCode } from "./xds-error.ts";
@@ -58,9 +58,10 @@ export function encodeResource<Desc extends DescMessage>(
  * snapshot resource). An encoding failure (a number out of its field's range)
  * surfaces at first use as XdsError "invalid_resource" naming the resource.
  */
-export function lazyEncodedResource<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): EncodedResource {
-  const typeUrl = typeUrlOf(schema.typeName);
-  return new LazyEncodedResource(schema, typeUrl, resourceName(schema, typeUrl, message, {}), message);
+export function lazyEncodedResource(type: ResourceType, message: Message): EncodedResource {
+  const name = type.nameOf(message);
+  if (name === "") throw noName(type.schema);
+  return new LazyEncodedResource(type.schema, type.typeUrl, name, message);
 }
 
 interface EncodedParts {
@@ -113,11 +114,11 @@ class LazyEncodedResource implements EncodedResource {
 
 function resourceName(schema: DescMessage, typeUrl: string, message: Message, options: EncodeOptions): string {
   const name = options.name ?? resourceType(typeUrl)?.nameOf(message) ?? "";
-  if (name === "") {
-    throw new XdsError(XdsErrorCode.InvalidResource, `a ${schema.typeName} has no name; every xDS resource needs one`);
-  }
+  if (name === "") throw noName(schema);
   return name;
 }
+
+const noName = (schema: DescMessage): XdsError => new XdsError(XdsErrorCode.InvalidResource, `a ${schema.typeName} has no name; every xDS resource needs one`);
 
 function encodeParts(schema: DescMessage, typeUrl: string, message: Message): EncodedParts {
   const bytes = toBinary(schema, message);
