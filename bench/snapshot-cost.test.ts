@@ -15,10 +15,14 @@ test("bench/snapshot-cost.ts --quick prints a table and a JSON line with every f
   const result = JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as Record<string, unknown>;
   assert.equal(result["bench"], "snapshot-cost");
   assert.equal(result["resources"], 50);
-  for (const key of ["startupMs", "startupLoadedMs", "startupListeningMs", "setMs", "setFirstMs", "setBuildMs", "setCreateSnapshotMs", "setApplyMs", "idleRssEmptyBytes", "idleRssBytes"]) {
+  const startup = result["startup"] as Record<string, Record<string, unknown>>;
+  for (const mode of ["warm", "cold", "off"]) {
+    for (const key of ["totalMs", "loadedMs", "listeningMs"]) assert.ok(typeof startup[mode]?.[key] === "number", `startup.${mode}.${key}`);
+  }
+  for (const key of ["setMs", "setFirstMs", "setBuildMs", "setCreateSnapshotMs", "setApplyMs", "idleRssEmptyBytes", "idleRssBytes"]) {
     assert.ok(typeof result[key] === "number" && Number.isFinite(result[key]) && result[key] >= 0, `${key}: ${String(result[key])}`);
   }
   const updates = result["updateRssBytes"];
   assert.ok(Array.isArray(updates) && updates.length === result["updates"] && updates.every((b) => typeof b === "number" && b > 0));
-  assert.match(stdout, /start-up: spawn to listening/);
+  assert.match(stdout, /start-up, compile cache warm: spawn to listening/);
 });

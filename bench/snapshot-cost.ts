@@ -4,9 +4,11 @@
 // Drives bench/peer/ours-server.ts (the peer benchmark's server) over its
 // stdin lines and prints:
 // - start-up: spawn to the "ready" line (listening), median of --starts
-//   processes, split into what the child reports itself: when its modules were
-//   loaded and when it listened (ms since its process started), the rest being
-//   the spawn and the pipe;
+//   processes, with Node's compile cache warm (a restart), cold (an empty
+//   cache directory: the first start after a deploy) and off
+//   (NODE_DISABLE_COMPILE_CACHE=1), split into what the child reports itself:
+//   when its modules were loaded and when it listened (ms since its process
+//   started), the rest being the spawn and the pipe;
 // - set: building R fresh Clusters and R ClusterLoadAssignments and setting
 //   them as a snapshot (`prepare initial R` + `apply`), median of --sets, the
 //   first one alone (a fresh process: what bench/peer.ts times), and the
@@ -15,6 +17,9 @@
 // - RSS after each of --updates all-changes (every resource rebuilt and set
 //   again, then a GC): it must stay flat.
 // Last, one JSON line for machines. --quick: R=50, few repetitions (the smoke test).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { positiveInt, runMain } from "./support/cli.ts";
@@ -37,9 +42,12 @@ interface Start {
   readonly listeningMs: number;
 }
 
-async function start(): Promise<{ proc: LineProcess; start: Start }> {
+/** How the child's compile cache is set up: off, an empty directory (the first start after a deploy), or a directory a previous start filled. */
+type CacheMode = "off" | "cold" | "warm";
+
+async function start(env: NodeJS.ProcessEnv = process.env): Promise<{ proc: LineProcess; start: Start }> {
   const t0 = performance.now();
-  const proc = new LineProcess("ours-server", process.execPath, [server], { waitMs });
+  const proc = new LineProcess("ours-server", process.execPath, [server], { waitMs, env });
   const [, loaded, listening] = await proc.next("ready");
   return { proc, start: { totalMs: performance.now() - t0, loadedMs: Number(loaded), listeningMs: Number(listening) } };
 }
@@ -60,12 +68,32 @@ async function main(): Promise<void> {
   const starts = positiveInt("starts", values.starts, quick ? 2 : 7);
   const updates = positiveInt("updates", values.updates, quick ? 3 : 40);
 
-  const startups: Start[] = [];
-  for (let i = 0; i < starts; i++) {
-    const s = await start();
-    startups.push(s.start);
-    await s.proc.stop();
+  // Alternate the modes, so a load spike on the shared machine hits all three.
+  const startups: Record<CacheMode, Start[]> = { off: [], cold: [], warm: [] };
+  const cacheRoot = mkdtempSync(join(tmpdir(), "snapshot-cost-cache-"));
+  const warmDir = join(cacheRoot, "warm");
+  try {
+    for (let i = 0; i <= starts; i++) {
+      const modes: Array<[CacheMode, NodeJS.ProcessEnv]> = [
+        ["off", { ...process.env, NODE_DISABLE_COMPILE_CACHE: "1" }],
+        ["cold", { ...process.env, NODE_COMPILE_CACHE: join(cacheRoot, `cold-${i}`) }],
+        ["warm", { ...process.env, NODE_COMPILE_CACHE: warmDir }],
+      ];
+      for (const [mode, env] of modes) {
+        const s = await start(env);
+        // The first warm start fills the cache: it is a cold one, not counted.
+        if (i > 0 || mode !== "warm") startups[mode].push(s.start);
+        await s.proc.stop();
+      }
+    }
+  } finally {
+    rmSync(cacheRoot, { recursive: true, force: true });
   }
+  const startupFigures = (mode: CacheMode) => ({
+    totalMs: median(startups[mode].map((s) => s.totalMs)),
+    loadedMs: median(startups[mode].map((s) => s.loadedMs)),
+    listeningMs: median(startups[mode].map((s) => s.listeningMs)),
+  });
 
   const { proc } = await start();
   try {
@@ -95,9 +123,7 @@ async function main(): Promise<void> {
     }
 
     const figures = {
-      startupMs: median(startups.map((s) => s.totalMs)),
-      startupLoadedMs: median(startups.map((s) => s.loadedMs)),
-      startupListeningMs: median(startups.map((s) => s.listeningMs)),
+      startup: { off: startupFigures("off"), cold: startupFigures("cold"), warm: startupFigures("warm") },
       setMs: median(setMs),
       setFirstMs: setMs[0] ?? 0,
       setBuildMs: median(buildMs),
@@ -109,9 +135,10 @@ async function main(): Promise<void> {
     };
     const rows = [
       ["figure", "value"],
-      [`start-up: spawn to listening (median of ${starts})`, ms(figures.startupMs)],
-      ["  of which: modules loaded (since the child's start)", ms(figures.startupLoadedMs)],
-      ["  of which: listening (since the child's start)", ms(figures.startupListeningMs)],
+      ...(["warm", "cold", "off"] as const).flatMap((mode) => [
+        [`start-up, compile cache ${mode}: spawn to listening (median of ${startups[mode].length})`, ms(figures.startup[mode].totalMs)],
+        ["  modules loaded / listening (ms since the child's start)", `${ms(figures.startup[mode].loadedMs)} / ${ms(figures.startup[mode].listeningMs)}`],
+      ]),
       [`set: build ${resources} + ${resources} fresh messages and set them (median of ${sets})`, ms(figures.setMs)],
       ["  the first one, in a fresh process (what bench/peer.ts times)", ms(figures.setFirstMs)],
       ["  of which: building the messages (protobuf-es create)", ms(figures.setBuildMs)],

@@ -32,10 +32,10 @@ export class LineProcess {
   readonly #waitMs: number;
   readonly label: string;
 
-  constructor(label: string, command: string, args: readonly string[], options: { readonly waitMs: number }) {
+  constructor(label: string, command: string, args: readonly string[], options: { readonly waitMs: number; readonly env?: NodeJS.ProcessEnv }) {
     this.label = label;
     this.#waitMs = options.waitMs;
-    this.#child = spawn(command, [...args], { stdio: ["pipe", "pipe", "inherit"] });
+    this.#child = spawn(command, [...args], { stdio: ["pipe", "pipe", "inherit"], ...(options.env === undefined ? {} : { env: options.env }) });
     createInterface({ input: this.#child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
       this.#lines.push(line);
       this.#wake?.();
