@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { create, fromBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ClusterSchema } from "@ts-control-plane/envoy-api/envoy/config/cluster/v3/cluster_pb";
 import { AnySchema } from "@bufbuild/protobuf/wkt";
 import { encodeResource, lazyEncodedResource } from "./encoded-resource.ts";
@@ -34,6 +34,10 @@ test("a lazily encoded resource has exactly the eager encoding's bytes, Any and 
   assert.equal(lazy.version, eager.version);
   assert.deepEqual(lazy.bytes, eager.bytes);
   assert.deepEqual(lazy.any, eager.any);
+  assert.deepEqual(new Uint8Array(lazy.bytes), toBinary(ClusterSchema, lazy.message as never), "the message's own encoding");
+  const any = fromBinary(AnySchema, lazy.any);
+  assert.equal(any.typeUrl, TypeUrl.Cluster);
+  assert.ok(Buffer.from(any.value).equals(lazy.bytes), "the Any holds the same bytes");
   assert.equal(lazy.bytes, lazy.bytes, "encoded once, then the same bytes");
 });
 

@@ -2,7 +2,7 @@ import { toBinary, type DescMessage, type Message, type MessageShape } from "@bu
 import { contentHash } from "./content-hash.ts";
 import { type ResourceType, resourceType } from "./resource-types.ts";
 import { typeUrlOf } from "./type-urls.ts";
-import { concat, lengthDelimited, stringField } from "./wire.ts";
+import { stringField, withLengthDelimited } from "./wire.ts";
 import { XdsError, XdsErrorCode } from "./xds-error.ts";
 
 /**
@@ -120,8 +120,15 @@ function resourceName(schema: DescMessage, typeUrl: string, message: Message, op
 
 const noName = (schema: DescMessage): XdsError => new XdsError(XdsErrorCode.InvalidResource, `a ${schema.typeName} has no name; every xDS resource needs one`);
 
+/** `Any.type_url` (field 1) per type URL, encoded once rather than for every resource. */
+const typeUrlFields = new Map<string, Uint8Array>();
+
 function encodeParts(schema: DescMessage, typeUrl: string, message: Message): EncodedParts {
-  const bytes = toBinary(schema, message);
-  const any = concat([stringField(1, typeUrl), lengthDelimited(2, bytes)]);
+  const encoded = toBinary(schema, message);
+  let typeUrlField = typeUrlFields.get(typeUrl);
+  if (typeUrlField === undefined) typeUrlFields.set(typeUrl, (typeUrlField = stringField(1, typeUrl)));
+  const any = withLengthDelimited(typeUrlField, 2, encoded);
+  // The message bytes are the tail of the Any: one copy held, not two.
+  const bytes = any.subarray(any.length - encoded.length);
   return { bytes, any, version: contentHash(typeUrl, bytes) };
 }
