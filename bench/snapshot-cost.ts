@@ -13,6 +13,8 @@
 //   them as a snapshot (`prepare initial R` + `apply`), median of --sets, the
 //   first one alone (a fresh process: what bench/peer.ts times), and the
 //   child's own split: building the messages, createSnapshot, setSnapshot;
+// - the same set with a listener on the key (as a connected stream adds),
+//   where setSnapshot encodes, hashes and diffs every fresh resource;
 // - idle RSS: after a GC, before anything is set and with the R resources set;
 // - RSS after each of --updates all-changes (every resource rebuilt and set
 //   again, then a GC): it must stay flat.
@@ -114,6 +116,18 @@ async function main(): Promise<void> {
     }
     await proc.command("gc", "gc");
     const rssIdle = rssBytes(proc.pid);
+    // Then with a listener on the key (what a connected stream adds): every
+    // set computes what changed, so every fresh resource is encoded and hashed.
+    await proc.command("watch", "watching");
+    const watchedMs: number[] = [];
+    const watchedApplyMs: number[] = [];
+    for (let i = 0; i < sets; i++) {
+      const t0 = performance.now();
+      await proc.command(`prepare initial ${resources}`, "prepared");
+      const [applied] = await proc.command("apply", "applied");
+      watchedMs.push(performance.now() - t0);
+      watchedApplyMs.push(Number(applied));
+    }
     const rssUpdates: number[] = [];
     for (let i = 0; i < updates; i++) {
       await proc.command("prepare all", "prepared");
@@ -129,6 +143,8 @@ async function main(): Promise<void> {
       setBuildMs: median(buildMs),
       setCreateSnapshotMs: median(snapshotMs),
       setApplyMs: median(applyMs),
+      watchedSetMs: median(watchedMs),
+      watchedApplyMs: median(watchedApplyMs),
       idleRssEmptyBytes: rssEmpty,
       idleRssBytes: rssIdle,
       updateRssBytes: rssUpdates,
@@ -144,6 +160,8 @@ async function main(): Promise<void> {
       ["  of which: building the messages (protobuf-es create)", ms(figures.setBuildMs)],
       ["  of which: createSnapshot", ms(figures.setCreateSnapshotMs)],
       ["  of which: setSnapshot", ms(figures.setApplyMs)],
+      [`the same with a listener on the key (median of ${sets})`, ms(figures.watchedSetMs)],
+      ["  of which: setSnapshot (encodes, hashes and diffs every resource)", ms(figures.watchedApplyMs)],
       ["idle RSS, nothing set", mib(rssEmpty)],
       [`idle RSS, ${resources} + ${resources} resources set`, mib(rssIdle)],
       [`RSS after update 1 / ${updates}`, `${mib(rssUpdates[0] ?? 0)} / ${mib(rssUpdates.at(-1) ?? 0)}`],

@@ -5,6 +5,7 @@
 //
 //   prepare initial R | prepare all | prepare one  ->  prepared <build ms> <createSnapshot ms>
 //   apply                                          ->  applied <ms>
+//   watch                                          ->  watching (a no-op listener on the key, from now on)
 //   gc                                             ->  gc
 //   stats                                          ->  stats {"eventLoopMaxMs":…}  (and resets the monitor)
 //
@@ -104,6 +105,11 @@ for await (const line of createInterface({ input: process.stdin })) {
       const t0 = performance.now();
       await cache.setSnapshot(groupKey, prepared);
       reply(`applied ${(performance.now() - t0).toFixed(3)}`);
+    } else if (words[0] === "watch") {
+      // A listener on the key, as a connected stream has: a set then computes
+      // what changed, which encodes every new resource.
+      cache.watch(groupKey, () => {});
+      reply("watching");
     } else if (words[0] === "gc") {
       for (let i = 0; i < 3; i++) {
         gc?.();
