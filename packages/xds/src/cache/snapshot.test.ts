@@ -79,3 +79,19 @@ test("resources are encoded on first use: an encoding failure names the resource
   const other = create(ClusterLoadAssignmentSchema, { clusterName: "other", endpoints: [{ loadBalancingWeight: 2 ** 33 }] });
   assert.throws(() => encodeSnapshotResource(other), isEncodingError);
 });
+
+test("with encode, every resource is encoded at once and one that cannot be is refused there, by name", () => {
+  const big = create(ClusterLoadAssignmentSchema, { clusterName: "big2", endpoints: [{ loadBalancingWeight: 2 ** 33 }] });
+  assert.throws(
+    () => createSnapshot({ resources: [endpoints("fine"), big], encode: true }),
+    (e: unknown) => {
+      assert.ok(e instanceof XdsError);
+      assert.equal(e.code, "invalid_resource");
+      assert.equal(e.details.length, 1);
+      assert.match(e.details[0] ?? "", /ClusterLoadAssignment 'big2' cannot be encoded: .*invalid uint32/);
+      return true;
+    },
+  );
+  const s = createSnapshot({ resources: [endpoints("fine")], encode: true });
+  assert.equal(s.resources(TypeUrl.Endpoint).get("fine")?.version, createSnapshot({ resources: [endpoints("fine")] }).typeResources(TypeUrl.Endpoint).items.get("fine")?.version);
+});

@@ -42,6 +42,14 @@ export interface SnapshotOptions {
    * then fails here, at set time, with the field path, instead of fleet-wide.
    */
   readonly validate?: boolean;
+  /**
+   * Encode every resource now instead of on first use, so that one that
+   * cannot be encoded (a number beyond its field's range) throws here, as
+   * XdsError "invalid_resource" naming each, rather than when a stream or a
+   * watched setSnapshot first needs it. For callers that compute the
+   * versions right away anyway, and want a bad resource refused at build time.
+   */
+  readonly encode?: boolean;
 }
 
 const emptyItems: ReadonlyMap<string, EncodedResource> = new Map();
@@ -71,6 +79,19 @@ export function createSnapshot(options: SnapshotOptions): Snapshot {
     if (!items) byType.set(encoded.typeUrl, (items = new Map()));
     if (items.has(encoded.name)) duplicates.push(`${typeNameOf(encoded.typeUrl)} '${encoded.name}'`);
     items.set(encoded.name, encoded);
+  }
+  if (options.encode) {
+    const failures: string[] = [];
+    for (const items of byType.values()) {
+      for (const r of items.values()) {
+        try {
+          r.bytes;
+        } catch (error) {
+          failures.push(error instanceof Error ? error.message : String(error));
+        }
+      }
+    }
+    if (failures.length > 0) throw new XdsError(XdsErrorCode.InvalidResource, `resources cannot be encoded: ${failures.join("; ")}`, { details: failures });
   }
   if (duplicates.length > 0) {
     throw new XdsError(XdsErrorCode.DuplicateResource, `duplicate resource names in snapshot: ${duplicates.join(", ")}`, { details: duplicates });
