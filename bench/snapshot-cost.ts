@@ -15,7 +15,8 @@
 //   child's own split: building the messages, createSnapshot, setSnapshot;
 // - the same set with a listener on the key (as a connected stream adds),
 //   where setSnapshot encodes, hashes and diffs every fresh resource;
-// - idle RSS: after a GC, before anything is set and with the R resources set;
+// - idle RSS: after a GC, before anything is set and with the R resources set
+//   (and how much of it is JS heap in use, and allocated by V8);
 // - RSS after each of --updates all-changes (every resource rebuilt and set
 //   again, then a GC): it must stay flat.
 // Last, one JSON line for machines. --quick: R=50, few repetitions (the smoke test).
@@ -116,6 +117,8 @@ async function main(): Promise<void> {
     }
     await proc.command("gc", "gc");
     const rssIdle = rssBytes(proc.pid);
+    const [heapJson] = await proc.command("stats", "stats");
+    const heap = JSON.parse(heapJson ?? "{}") as { heapUsedBytes?: number; heapTotalBytes?: number };
     // Then with a listener on the key (what a connected stream adds): every
     // set computes what changed, so every fresh resource is encoded and hashed.
     await proc.command("watch", "watching");
@@ -147,6 +150,8 @@ async function main(): Promise<void> {
       watchedApplyMs: median(watchedApplyMs),
       idleRssEmptyBytes: rssEmpty,
       idleRssBytes: rssIdle,
+      idleHeapUsedBytes: heap.heapUsedBytes ?? 0,
+      idleHeapTotalBytes: heap.heapTotalBytes ?? 0,
       updateRssBytes: rssUpdates,
     };
     const rows = [
@@ -164,6 +169,7 @@ async function main(): Promise<void> {
       ["  of which: setSnapshot (encodes, hashes and diffs every resource)", ms(figures.watchedApplyMs)],
       ["idle RSS, nothing set", mib(rssEmpty)],
       [`idle RSS, ${resources} + ${resources} resources set`, mib(rssIdle)],
+      ["  of which: JS heap used / allocated by V8", `${mib(figures.idleHeapUsedBytes)} / ${mib(figures.idleHeapTotalBytes)}`],
       [`RSS after update 1 / ${updates}`, `${mib(rssUpdates[0] ?? 0)} / ${mib(rssUpdates.at(-1) ?? 0)}`],
       ["RSS min / max over the updates", `${mib(Math.min(...rssUpdates))} / ${mib(Math.max(...rssUpdates))}`],
     ];

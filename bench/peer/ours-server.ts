@@ -7,7 +7,7 @@
 //   apply                                          ->  applied <ms>
 //   watch                                          ->  watching (a no-op listener on the key, from now on)
 //   gc                                             ->  gc
-//   stats                                          ->  stats {"eventLoopMaxMs":…}  (and resets the monitor)
+//   stats                                          ->  stats {"eventLoopMaxMs":…,"heapUsedBytes":…,"heapTotalBytes":…}  (and resets the monitor)
 //
 // It prints "ready <port> <loaded> <listening>" once listening on 127.0.0.1 (an ephemeral port);
 // <loaded> and <listening> are milliseconds since the process started
@@ -117,7 +117,8 @@ for await (const line of createInterface({ input: process.stdin })) {
       }
       reply("gc");
     } else if (words[0] === "stats") {
-      reply(`stats ${JSON.stringify({ eventLoopMaxMs: Math.round(loop.max / 1e4) / 100 })}`);
+      const { heapUsed, heapTotal } = process.memoryUsage();
+      reply(`stats ${JSON.stringify({ eventLoopMaxMs: Math.round(loop.max / 1e4) / 100, heapUsedBytes: heapUsed, heapTotalBytes: heapTotal })}`);
       loop.reset();
     } else if (words[0] !== "") {
       reply(`error unknown command ${JSON.stringify(line)}`);
