@@ -43,9 +43,11 @@ test("a stream that watches after unwatched sets is told exactly what changed si
 });
 
 test("two processes building the same content get identical versions", async () => {
+  // The sources' extension: .ts here, .js where the library is compiled with its tests (e2e/package).
+  const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
   const script = `
-    const { createSnapshot } = await import(${JSON.stringify(new URL("./snapshot.ts", import.meta.url).href)});
-    const { edsCluster, endpoints } = await import(${JSON.stringify(new URL("../../testing/fixtures.ts", import.meta.url).href)});
+    const { createSnapshot } = await import(${JSON.stringify(new URL(`./snapshot${ext}`, import.meta.url).href)});
+    const { edsCluster, endpoints } = await import(${JSON.stringify(new URL(`../../testing/fixtures${ext}`, import.meta.url).href)});
     const s = createSnapshot({ resources: [edsCluster("a"), edsCluster("b"), endpoints("a", [1]), endpoints("b")] });
     const eds = s.resources(${JSON.stringify(TypeUrl.Endpoint)});
     console.log(JSON.stringify({ version: s.version, types: s.typeUrls.map((t) => s.typeVersion(t)), a: eds.get("a").version }));
