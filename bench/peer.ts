@@ -13,12 +13,12 @@
 // --build-only (build the Go programs and exit: a cold Go cache takes about a
 // minute, which the smoke test spends before its timed runs).
 // Without the Go toolchain it prints why and exits 0 (nothing to compare).
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { positiveInt, runMain } from "./support/cli.ts";
+import { cpuSeconds, LineProcess, rssBytes } from "./support/line-process.ts";
 import { textTable } from "./support/text-table.ts";
 
 type Protocol = "sotw" | "delta";
@@ -68,97 +68,6 @@ interface RunResult {
 const here = fileURLToPath(new URL("./peer/", import.meta.url));
 const buildDir = `${here}.build/`;
 const waitMs = 600_000;
-const clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-
-/** Server CPU seconds (utime + stime) from /proc/<pid>/stat. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  // Fields after the command name, which is in parentheses and may hold spaces.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
-}
-
-/** Resident set size from /proc/<pid>/status (VmRSS, kB). */
-function rssBytes(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  if (!m) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(m[1]) * 1024;
-}
-
-/** A child process driven by stdin lines, answering one stdout line per command. */
-class LineProcess {
-  readonly #child: ChildProcess;
-  readonly #lines: string[] = [];
-  #wake: (() => void) | undefined;
-  #exit: string | undefined;
-
-  readonly label: string;
-
-  constructor(label: string, command: string, args: readonly string[]) {
-    this.label = label;
-    this.#child = spawn(command, [...args], { stdio: ["pipe", "pipe", "inherit"] });
-    createInterface({ input: this.#child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
-      this.#lines.push(line);
-      this.#wake?.();
-    });
-    this.#child.on("exit", (code, signal) => {
-      this.#exit = `${label} exited (code ${code}, signal ${signal})`;
-      this.#wake?.();
-    });
-    this.#child.on("error", (error) => {
-      this.#exit = `${label}: ${error.message}`;
-      this.#wake?.();
-    });
-  }
-
-  get pid(): number {
-    return this.#child.pid ?? -1;
-  }
-
-  send(line: string): void {
-    this.#child.stdin?.write(`${line}\n`);
-  }
-
-  /** The next line, which must start with `word`; an "error"/"failed" line or an exit rejects. */
-  async next(word: string): Promise<string[]> {
-    const deadline = Date.now() + waitMs;
-    for (;;) {
-      const line = this.#lines.shift();
-      if (line !== undefined) {
-        const words = line.split(" ");
-        if (words[0] === word) return words.slice(1);
-        throw new Error(`${this.label}: expected "${word}", got ${JSON.stringify(line)}`);
-      }
-      if (this.#exit !== undefined) throw new Error(this.#exit);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`${this.label}: no "${word}" within ${waitMs} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#wake = undefined;
-    }
-  }
-
-  async command(line: string, word: string): Promise<string[]> {
-    this.send(line);
-    return this.next(word);
-  }
-
-  /** Closes stdin (both servers and the client exit on it), killing after 5 s. */
-  async stop(): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
-    const gone = new Promise<void>((resolve) => this.#child.once("exit", () => resolve()));
-    this.#child.stdin?.end();
-    const timer = setTimeout(() => this.#child.kill("SIGKILL"), 5000);
-    await gone;
-    clearTimeout(timer);
-  }
-}
-
 /** The Go toolchain's `go`, or undefined when it is not installed. */
 function findGo(): string | undefined {
   try {
@@ -183,8 +92,8 @@ async function runOnce(server: Server, s: Scenario): Promise<RunResult> {
   const t0 = now();
   const proc =
     server === "ours"
-      ? new LineProcess("ours-server", process.execPath, [`${here}ours-server.ts`])
-      : new LineProcess("gcp-server", `${buildDir}gcp-server`, []);
+      ? new LineProcess("ours-server", process.execPath, [`${here}ours-server.ts`], { waitMs })
+      : new LineProcess("gcp-server", `${buildDir}gcp-server`, [], { waitMs });
   let client: LineProcess | undefined;
   try {
     const [port] = await proc.next("ready");
@@ -220,7 +129,7 @@ async function runOnce(server: Server, s: Scenario): Promise<RunResult> {
       String(s.resources),
       "-protocol",
       s.protocol,
-    ]);
+    ], { waitMs });
     client = c;
     let syncedBytes = 0;
     const connect = await measure(async () => {

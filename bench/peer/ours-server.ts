@@ -3,49 +3,71 @@
 // go-control-plane harness (bench/peer/gcp-server/main.go: same names, counts
 // and fields) and driven by the same stdin lines:
 //
-//   prepare initial R | prepare all | prepare one  ->  prepared
+//   prepare initial R | prepare all | prepare one  ->  prepared <build ms> <createSnapshot ms>
 //   apply                                          ->  applied <ms>
+//   watch                                          ->  watching (a no-op listener on the key, from now on)
 //   gc                                             ->  gc
-//   stats                                          ->  stats {"eventLoopMaxMs":…}  (and resets the monitor)
+//   stats                                          ->  stats {"eventLoopMaxMs":…,"heapUsedBytes":…,"heapTotalBytes":…}  (and resets the monitor)
 //
-// It prints "ready <port>" once listening on 127.0.0.1 (an ephemeral port).
+// It prints "ready <port> <loaded> <listening>" once listening on 127.0.0.1 (an ephemeral port);
+// <loaded> and <listening> are milliseconds since the process started
+// (performance.now()): when every module was loaded, and when it listened.
 // Every node shares one cache key, as a fleet of identical proxies does.
+//
+// Node's compile cache is on (module.enableCompileCache: the type-stripped
+// and compiled modules are kept on disk, in NODE_COMPILE_CACHE or the OS
+// temp dir), as a deployed control plane should run: a restart then skips
+// stripping and compiling about 400 modules. NODE_DISABLE_COMPILE_CACHE=1
+// turns it off; bench/snapshot-cost.ts times start-up without it, with an
+// empty cache and with a warm one.
+import { enableCompileCache } from "node:module";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { createSnapshot, createSnapshotCache, createXdsServer, type EncodedResource, type Snapshot } from "@ts-control-plane/xds";
-import { addressesOf, clusterNames, encodedAssignment, encodedCluster } from "../support/fanout-resources.ts";
+import type { Message } from "@bufbuild/protobuf";
+import type { Snapshot } from "@ts-control-plane/xds";
 
+// Before the library and the Envoy types load: a static import would load
+// them before this module's body runs.
+enableCompileCache();
+const { createSnapshot, createSnapshotCache, createXdsServer } = await import("@ts-control-plane/xds");
+const { addressesOf, assignmentMessage, clusterMessage, clusterNames } = await import("../support/fanout-resources.ts");
+
+// Every module is loaded: the module loading time.
+const loadedMs = performance.now();
 const groupKey = "bench";
 
 /** The first endpoint of cluster 0 after one-change number n (resources.MovedAddress in the Go harness). */
 const movedAddress = (n: number): string => `10.255.255.${1 + (n % 250)}`;
 
-// The resources are encoded once and kept: an all-change re-encodes all, a
-// one-change re-encodes one, as a control plane that keeps its encoded
-// resources does.
+// Fresh messages, as the Go harness builds them, handed to createSnapshot,
+// which encodes them. The messages are kept: an all-change builds (and so
+// encodes) all anew, a one-change builds one, as a control plane that keeps
+// its unchanged messages does.
 let names: string[] = [];
-let clusters: EncodedResource[] = [];
-let assignments: EncodedResource[] = [];
+let clusters: Message[] = [];
+let assignments: Message[] = [];
 let generation = 0;
 let moves = 0;
 let prepared: Snapshot | undefined;
 
-function assignment(i: number): EncodedResource {
+function assignment(i: number): Message {
   const addresses = addressesOf(i);
   if (i === 0 && moves > 0) addresses[0] = movedAddress(moves);
-  return encodedAssignment(names[i] as string, addresses, { generation });
+  return assignmentMessage(names[i] as string, addresses, { generation });
 }
 
-function prepare(words: readonly string[]): void {
+/** Builds the messages and the snapshot; returns how long each took (ms). */
+function prepare(words: readonly string[]): [number, number] {
+  const t0 = performance.now();
   if (words[1] === "initial" && words.length === 3) {
     names = clusterNames(Number(words[2]));
-    clusters = names.map((n) => encodedCluster(n, { generation }));
+    clusters = names.map((n) => clusterMessage(n, { generation }));
     assignments = names.map((_, i) => assignment(i));
   } else if (words[1] === "all" && words.length === 2) {
     generation++;
-    clusters = names.map((n) => encodedCluster(n, { generation }));
+    clusters = names.map((n) => clusterMessage(n, { generation }));
     assignments = names.map((_, i) => assignment(i));
   } else if (words[1] === "one" && words.length === 2) {
     moves++;
@@ -53,7 +75,9 @@ function prepare(words: readonly string[]): void {
   } else {
     throw new Error(`unknown prepare ${JSON.stringify(words.join(" "))}`);
   }
+  const t1 = performance.now();
   prepared = createSnapshot({ resources: [...clusters, ...assignments] });
+  return [t1 - t0, performance.now() - t1];
 }
 
 setFlagsFromString("--expose-gc");
@@ -69,18 +93,23 @@ loop.enable();
 const reply = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
-reply(`ready ${port}`);
+reply(`ready ${port} ${loadedMs.toFixed(1)} ${performance.now().toFixed(1)}`);
 
 for await (const line of createInterface({ input: process.stdin })) {
   const words = line.trim().split(/\s+/);
   try {
     if (words[0] === "prepare") {
-      prepare(words);
-      reply("prepared");
+      const [buildMs, snapshotMs] = prepare(words);
+      reply(`prepared ${buildMs.toFixed(3)} ${snapshotMs.toFixed(3)}`);
     } else if (words[0] === "apply" && prepared !== undefined) {
       const t0 = performance.now();
       await cache.setSnapshot(groupKey, prepared);
       reply(`applied ${(performance.now() - t0).toFixed(3)}`);
+    } else if (words[0] === "watch") {
+      // A listener on the key, as a connected stream has: a set then computes
+      // what changed, which encodes every new resource.
+      cache.watch(groupKey, () => {});
+      reply("watching");
     } else if (words[0] === "gc") {
       for (let i = 0; i < 3; i++) {
         gc?.();
@@ -88,7 +117,8 @@ for await (const line of createInterface({ input: process.stdin })) {
       }
       reply("gc");
     } else if (words[0] === "stats") {
-      reply(`stats ${JSON.stringify({ eventLoopMaxMs: Math.round(loop.max / 1e4) / 100 })}`);
+      const { heapUsed, heapTotal } = process.memoryUsage();
+      reply(`stats ${JSON.stringify({ eventLoopMaxMs: Math.round(loop.max / 1e4) / 100, heapUsedBytes: heapUsed, heapTotalBytes: heapTotal })}`);
       loop.reset();
     } else if (words[0] !== "") {
       reply(`error unknown command ${JSON.stringify(line)}`);

@@ -5,9 +5,9 @@
 // encoded resources would.
 import { create } from "@bufbuild/protobuf";
 import { DurationSchema } from "@bufbuild/protobuf/wkt";
-import { Cluster_DiscoveryType, ClusterSchema } from "@ts-control-plane/envoy-api/envoy/config/cluster/v3/cluster_pb";
+import { type Cluster, Cluster_DiscoveryType, ClusterSchema } from "@ts-control-plane/envoy-api/envoy/config/cluster/v3/cluster_pb";
 import { AggregatedConfigSourceSchema, ConfigSourceSchema } from "@ts-control-plane/envoy-api/envoy/config/core/v3/config_source_pb";
-import { ClusterLoadAssignmentSchema } from "@ts-control-plane/envoy-api/envoy/config/endpoint/v3/endpoint_pb";
+import { type ClusterLoadAssignment, ClusterLoadAssignmentSchema } from "@ts-control-plane/envoy-api/envoy/config/endpoint/v3/endpoint_pb";
 import { encodeResource, type EncodedResource } from "@ts-control-plane/xds";
 
 /** Cluster (and EDS) names, the same in the server and the client process. */
@@ -21,23 +21,23 @@ export function clusterNames(count: number): string[] {
  * benchmark's all-change (bench/peer.ts) changes every cluster; 0 is the
  * fan-out benchmarks' cluster.
  */
-export function encodedCluster(name: string, options: { readonly generation?: number } = {}): EncodedResource {
-  return encodeResource(
-    ClusterSchema,
-    create(ClusterSchema, {
+export function clusterMessage(name: string, options: { readonly generation?: number } = {}): Cluster {
+  return create(ClusterSchema, {
       name,
       connectTimeout: create(DurationSchema, { seconds: BigInt(1 + (options.generation ?? 0)) }),
       clusterDiscoveryType: { case: "type", value: Cluster_DiscoveryType.EDS },
       edsClusterConfig: { edsConfig: create(ConfigSourceSchema, { configSourceSpecifier: { case: "ads", value: create(AggregatedConfigSourceSchema) } }) },
-    }),
-  );
+  });
+}
+
+/** {@link clusterMessage}, encoded. */
+export function encodedCluster(name: string, options: { readonly generation?: number } = {}): EncodedResource {
+  return encodeResource(ClusterSchema, clusterMessage(name, options));
 }
 
 /** A load assignment with the given IPv4 endpoints on port 8080 + `generation` (0 unless the peer benchmark's all-change moves it). */
-export function encodedAssignment(name: string, addresses: readonly string[], options: { readonly generation?: number } = {}): EncodedResource {
-  return encodeResource(
-    ClusterLoadAssignmentSchema,
-    create(ClusterLoadAssignmentSchema, {
+export function assignmentMessage(name: string, addresses: readonly string[], options: { readonly generation?: number } = {}): ClusterLoadAssignment {
+  return create(ClusterLoadAssignmentSchema, {
       clusterName: name,
       endpoints: [
         {
@@ -51,8 +51,12 @@ export function encodedAssignment(name: string, addresses: readonly string[], op
           })),
         },
       ],
-    }),
-  );
+  });
+}
+
+/** {@link assignmentMessage}, encoded. */
+export function encodedAssignment(name: string, addresses: readonly string[], options: { readonly generation?: number } = {}): EncodedResource {
+  return encodeResource(ClusterLoadAssignmentSchema, assignmentMessage(name, addresses, options));
 }
 
 /** Two distinct private addresses for cluster i (i < 65536). */

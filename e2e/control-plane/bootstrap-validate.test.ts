@@ -20,7 +20,13 @@ test("the bootstrap endpoint serves YAML Envoy validates, and refuses a node id 
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const cp = await startControlPlane({ dataDir: join(dir, "data"), t });
 
-  for (const query of ["node=edge-1&cluster=edge", "node=sidecar~10.0.0.1~web.ns~ns.svc.cluster.local&delta=true&adminPort=19901"]) {
+  for (const query of [
+    "node=edge-1&cluster=edge",
+    "node=sidecar~10.0.0.1~web.ns~ns.svc.cluster.local&delta=true&adminPort=19901",
+    // Several replicas (issue 10): IPs and names (STRICT_DNS), with and without explicit reconnect bounds.
+    "node=edge-1&delta=true&xdsAddress=127.0.0.1:18000&xdsAddress=%5B::1%5D:18001",
+    "node=edge-1&xdsAddress=localhost:18000&xdsAddress=127.0.0.1:18001&xdsRetryBase=50ms&xdsRetryMax=2s&xdsConnectTimeout=250ms",
+  ]) {
     const r = await fetch(`${cp.adminUrl}/api/v1/bootstrap?${query}`);
     const text = await r.text();
     assert.equal(r.status, 200, text);

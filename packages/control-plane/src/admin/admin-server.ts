@@ -24,6 +24,7 @@ import { ApiError, ApiErrorCode } from "./api-error.ts";
 import { changeSource as sourceOf } from "./change-source.ts";
 import { allowedHosts, checkRequestOrigin } from "./request-origin.ts";
 import { tokenRoutes } from "./token-routes.ts";
+import { bootstrapReplicaOptions } from "./bootstrap-query.ts";
 import { envoyBootstrapYaml } from "./envoy-bootstrap.ts";
 import { internalError } from "./internal-error.ts";
 import { parseJsonBody } from "./json-body.ts";
@@ -568,6 +569,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
           ...(cluster !== null && cluster !== "" ? { nodeCluster: cluster } : {}),
           xdsHost: host,
           xdsPort: options.xds.port,
+          ...bootstrapReplicaOptions(ctx.url.searchParams),
           ...(adminPort !== undefined ? { adminPort } : {}),
           ...(flag(ctx, "delta") ? { delta: true } : {}),
           ...(options.xds.metricsSinkPort !== undefined ? { metricsSinkPort: options.xds.metricsSinkPort } : {}),

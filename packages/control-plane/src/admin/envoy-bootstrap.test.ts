@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { fromJson, type JsonValue } from "@bufbuild/protobuf";
+import { BootstrapSchema } from "@ts-control-plane/envoy-api/envoy/config/bootstrap/v3/bootstrap_pb";
+import { envoyRegistry, validateMessage } from "@ts-control-plane/xds";
 import { parse } from "yaml";
 import { ApiError } from "./api-error.ts";
-import { envoyBootstrap, envoyBootstrapYaml } from "./envoy-bootstrap.ts";
+import { bootstrapReplicaOptions } from "./bootstrap-query.ts";
+import { envoyBootstrap, envoyBootstrapYaml, type XdsAddress, type XdsReconnect } from "./envoy-bootstrap.ts";
 
 const base = { xdsHost: "127.0.0.1", xdsPort: 18000 };
 
@@ -42,4 +46,101 @@ test("with the metrics sink, the bootstrap sends Envoy's stats to the control pl
   ]);
   const sink = b.static_resources.clusters.find((c) => c.name === "metrics_sink");
   assert.deepEqual(sink?.load_assignment, { cluster_name: "metrics_sink", endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: 18001 } } } }] }] });
+});
+
+/** Our protoc-gen-validate check on the whole bootstrap, as Envoy runs it on load. */
+function violations(bootstrap: Record<string, unknown>): string[] {
+  const message = fromJson(BootstrapSchema, bootstrap as JsonValue, { registry: envoyRegistry() });
+  return validateMessage(BootstrapSchema, message, { nowMs: 0 }).map((v) => `${v.path}: ${v.message}`);
+}
+
+type Shape = {
+  dynamic_resources: { ads_config: { grpc_services: { envoy_grpc: Record<string, unknown> }[] } };
+  static_resources: { clusters: { type: string; connect_timeout: string; load_assignment: { endpoints: { lb_endpoints: { endpoint: { address: { socket_address: unknown } } }[] }[] } }[] };
+};
+
+test("one address: the bootstrap of before, no retry policy and a 1s connect timeout; it validates", () => {
+  for (const xdsAddresses of [undefined, [{ host: "10.0.0.5", port: 18000 }]]) {
+    const b = envoyBootstrap({ ...base, nodeId: "edge-1", ...(xdsAddresses ? { xdsAddresses } : {}) }) as unknown as Shape;
+    assert.deepEqual(b.dynamic_resources.ads_config.grpc_services, [{ envoy_grpc: { cluster_name: "xds_cluster" } }]);
+    const [cluster] = b.static_resources.clusters;
+    assert.equal(cluster?.connect_timeout, "1s");
+    assert.equal(cluster?.type, "STATIC");
+    assert.equal(cluster?.load_assignment.endpoints[0]?.lb_endpoints.length, 1);
+    assert.deepEqual(violations(b as unknown as Record<string, unknown>), []);
+  }
+});
+
+test("several addresses: every replica an endpoint of xds_cluster, fast reconnect bounds; STRICT_DNS once a name is among them", () => {
+  const xdsAddresses = [
+    { host: "127.0.0.1", port: 18000 },
+    { host: "::1", port: 18001 },
+  ];
+  const b = envoyBootstrap({ ...base, nodeId: "edge-1", delta: true, xdsAddresses }) as unknown as Shape;
+  assert.deepEqual(b.dynamic_resources.ads_config.grpc_services, [
+    { envoy_grpc: { cluster_name: "xds_cluster", retry_policy: { retry_back_off: { base_interval: "0.100s", max_interval: "5.000s" } } } },
+  ]);
+  const [cluster] = b.static_resources.clusters;
+  assert.equal(cluster?.type, "STATIC");
+  assert.equal(cluster?.connect_timeout, "0.500s");
+  assert.deepEqual(
+    cluster?.load_assignment.endpoints[0]?.lb_endpoints.map((e) => e.endpoint.address.socket_address),
+    [{ address: "127.0.0.1", port_value: 18000 }, { address: "::1", port_value: 18001 }],
+  );
+  assert.deepEqual(violations(b as unknown as Record<string, unknown>), []);
+
+  const named = envoyBootstrap({ ...base, nodeId: "edge-1", xdsAddresses: [{ host: "cp.tcp.svc", port: 18000 }, { host: "10.0.0.6", port: 18000 }] }) as unknown as Shape;
+  assert.equal(named.static_resources.clusters[0]?.type, "STRICT_DNS");
+  assert.deepEqual(violations(named as unknown as Record<string, unknown>), []);
+});
+
+test("reconnect settings given are used as given, for one address too; only a base leaves the cap to Envoy (10x)", () => {
+  const grpc = (reconnect: XdsReconnect, xdsAddresses?: readonly XdsAddress[]) => {
+    const b = envoyBootstrap({ ...base, nodeId: "edge-1", reconnect, ...(xdsAddresses ? { xdsAddresses } : {}) }) as unknown as Shape;
+    assert.deepEqual(violations(b as unknown as Record<string, unknown>), []);
+    return { envoyGrpc: b.dynamic_resources.ads_config.grpc_services[0]?.envoy_grpc, connectTimeout: b.static_resources.clusters[0]?.connect_timeout };
+  };
+  assert.deepEqual(grpc({ retryBaseMs: 250, retryMaxMs: 2000, connectTimeoutMs: 300 }), {
+    envoyGrpc: { cluster_name: "xds_cluster", retry_policy: { retry_back_off: { base_interval: "0.250s", max_interval: "2.000s" } } },
+    connectTimeout: "0.300s",
+  });
+  assert.deepEqual(grpc({ retryBaseMs: 200 }, [{ host: "a", port: 1 }, { host: "b", port: 1 }]).envoyGrpc, {
+    cluster_name: "xds_cluster",
+    retry_policy: { retry_back_off: { base_interval: "0.200s" } },
+  });
+  // Only a cap, one address: Envoy's own 500 ms base, lowered to the cap when the cap is below it.
+  assert.deepEqual(grpc({ retryMaxMs: 2000 }).envoyGrpc, { cluster_name: "xds_cluster", retry_policy: { retry_back_off: { base_interval: "0.500s", max_interval: "2.000s" } } });
+  assert.deepEqual(grpc({ retryMaxMs: 200 }).envoyGrpc, { cluster_name: "xds_cluster", retry_policy: { retry_back_off: { base_interval: "0.200s", max_interval: "0.200s" } } });
+  assert.equal(grpc({ connectTimeoutMs: 1000 }).connectTimeout, "1s");
+  // The check bites: Envoy requires connect_timeout > 0, which the query parser guarantees.
+  const zero = envoyBootstrap({ ...base, nodeId: "edge-1", reconnect: { connectTimeoutMs: 0 } });
+  assert.match(violations(zero).join("\n"), /connect_timeout/);
+});
+
+test("the query's replica addresses and durations are parsed, and a bad one is refused naming the parameter and its flag", () => {
+  const q = (text: string) => bootstrapReplicaOptions(new URLSearchParams(text));
+  assert.deepEqual(q(""), {});
+  assert.deepEqual(q("xdsAddress=cp-0.cp:18000&xdsAddress=10.0.0.5:18001&xdsAddress=%5Bfd00::5%5D:18002&xdsRetryBase=50ms&xdsRetryMax=2s&xdsConnectTimeout=0.25s"), {
+    xdsAddresses: [
+      { host: "cp-0.cp", port: 18000 },
+      { host: "10.0.0.5", port: 18001 },
+      { host: "fd00::5", port: 18002 },
+    ],
+    reconnect: { retryBaseMs: 50, retryMaxMs: 2000, connectTimeoutMs: 250 },
+  });
+  for (const [query, message] of [
+    ["xdsAddress=cp-0", /^xdsAddress \(--xds-address\) must be HOST:PORT, e\.g\. .*; "cp-0" is not of that form$/],
+    ["xdsAddress=cp-0:0", /"cp-0:0" has a port outside 1-65535$/],
+    ["xdsAddress=cp-0:70000", /has a port outside 1-65535$/],
+    ["xdsAddress=fd00::5:18000", /is not of that form$/],
+    ["xdsAddress=a%20b:18000", /neither a DNS name nor an IP address$/],
+    ["xdsAddress=300.1.1.1:18000", /neither a DNS name nor an IP address$/],
+    ["xdsAddress=a:1&xdsAddress=a:1", /^xdsAddress \(--xds-address\) a:1 is given twice/],
+    ["xdsRetryBase=fast", /^xdsRetryBase \(--xds-retry-base\) must be a duration of at least 1 ms such as 100ms or 2s, not "fast"$/],
+    ["xdsRetryMax=0ms", /^xdsRetryMax \(--xds-retry-max\) must be a duration/],
+    ["xdsConnectTimeout=-1s", /^xdsConnectTimeout \(--xds-connect-timeout\) must be a duration/],
+    ["xdsRetryBase=2s&xdsRetryMax=1s", /^xdsRetryMax \(--xds-retry-max\) 1000 ms is below xdsRetryBase \(--xds-retry-base\) 2000 ms/],
+  ] as const) {
+    assert.throws(() => q(query), (e: unknown) => e instanceof ApiError && e.code === "bad_request" && message.test(e.message), query);
+  }
 });

@@ -335,7 +335,16 @@ const operations: readonly Operation[] = [
     path: "/api/v1/bootstrap",
     summary: "An Envoy bootstrap (YAML) for a node",
     role: "read",
-    query: { node: "the node id (required)", cluster: "the node's cluster", adminPort: "Envoy's admin port", delta: "true: Delta xDS" },
+    query: {
+      node: "the node id (required)",
+      cluster: "the node's cluster",
+      adminPort: "Envoy's admin port",
+      delta: "true: Delta xDS",
+      xdsAddress: "HOST:PORT of a control-plane replica; repeat it for each (default: this server's xDS address)",
+      xdsRetryBase: "xDS reconnect backoff base, e.g. 100ms (default: Envoy's 500ms for one address, 100ms for several)",
+      xdsRetryMax: "xDS reconnect backoff cap, e.g. 5s (default: Envoy's 30s for one address, 5s for several)",
+      xdsConnectTimeout: "connect timeout to a replica, e.g. 500ms (default: 1s for one address, 500ms for several)",
+    },
     ok: { "200": { text: "application/yaml" } },
   },
 ];

@@ -71,11 +71,17 @@ something would (as kubectl diff), 2 or more on error.
 examples:
   tcp diff -f conf/ && echo "nothing to apply"`,
   bootstrap: `usage: tcp bootstrap --node ID [--cluster C] [--admin-port 9901] [--delta]
+                     [--xds-address HOST:PORT ...] [--xds-retry-base D] [--xds-retry-max D] [--xds-connect-timeout D]
 
-Prints an Envoy bootstrap for this control plane.
+Prints an Envoy bootstrap for this control plane. Repeat --xds-address for each
+control-plane replica (or give one DNS name that resolves to all of them):
+Envoy reconnects to another replica when the one it uses goes away. With
+several addresses the reconnect backoff is 100ms up to 5s and the connect
+timeout 500ms unless given; with one, Envoy's defaults (500ms up to 30s) and 1s.
 
 examples:
-  tcp bootstrap --node edge-1 > envoy.yaml && envoy -c envoy.yaml`,
+  tcp bootstrap --node edge-1 > envoy.yaml && envoy -c envoy.yaml
+  tcp bootstrap --node edge-1 --delta --xds-address cp-0.cp:18000 --xds-address cp-1.cp:18000`,
   "proxy-config": `usage: tcp proxy-config NODE [clusters|listeners|routes|endpoints|secrets|all] [-o table|yaml|json]
 
 What the control plane sent one Envoy (by node id): each resource's name, type, version and

@@ -10,7 +10,7 @@ const commandFlags: Readonly<Record<string, readonly string[]>> = {
   delete: ["-f", "--expected-revision", "--dry-run"],
   validate: ["-f"],
   diff: ["-f", "-o"],
-  bootstrap: ["--node", "--cluster", "--admin-port", "--delta"],
+  bootstrap: ["--node", "--cluster", "--admin-port", "--delta", "--xds-address", "--xds-retry-base", "--xds-retry-max", "--xds-connect-timeout"],
   status: ["-o", "--check", "--watch", "--interval"],
   "proxy-config": ["-o"],
   history: ["--limit", "--before", "--keep", "-o"],

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { parse } from "yaml";
 import type { RunningControlPlane } from "../main.ts";
 import { cli, serveForTests, serviceYaml } from "./cli-test-kit.ts";
 
@@ -62,6 +63,29 @@ describe("tcp CLI", () => {
     assert.match((await cli(["rollback", "--to", "1"], env)).out, /rolled back to revision 1: new revision 3/);
     assert.match((await cli(["bootstrap", "--node", "n1"], env)).out, new RegExp(`port_value: ${cp.xdsPort}`));
     assert.match((await cli(["status"], env)).out, /revision 3/);
+  });
+
+  it("bootstrap: --xds-address per replica and the reconnect flags reach the bootstrap; a bad one is refused, nothing printed", async () => {
+    const args = ["bootstrap", "--node", "n1", "--delta", "--xds-address", "10.0.0.5:18000", "--xds-address", "cp-1.cp:18000", "--xds-retry-base", "50ms", "--xds-connect-timeout", "300ms"];
+    const r = await cli(args, env);
+    assert.equal(r.code, 0, r.err);
+    const b = parse(r.out) as {
+      dynamic_resources: { ads_config: { api_type: string; grpc_services: unknown[] } };
+      static_resources: { clusters: { type: string; connect_timeout: string; load_assignment: { endpoints: { lb_endpoints: { endpoint: { address: { socket_address: unknown } } }[] }[] } }[] };
+    };
+    assert.equal(b.dynamic_resources.ads_config.api_type, "DELTA_GRPC");
+    assert.deepEqual(b.dynamic_resources.ads_config.grpc_services, [{ envoy_grpc: { cluster_name: "xds_cluster", retry_policy: { retry_back_off: { base_interval: "0.050s" } } } }]);
+    const [cluster] = b.static_resources.clusters;
+    assert.equal(cluster?.type, "STRICT_DNS");
+    assert.equal(cluster?.connect_timeout, "0.300s");
+    assert.deepEqual(cluster?.load_assignment.endpoints[0]?.lb_endpoints.map((e) => e.endpoint.address.socket_address), [
+      { address: "10.0.0.5", port_value: 18000 },
+      { address: "cp-1.cp", port_value: 18000 },
+    ]);
+    const bad = await cli(["bootstrap", "--node", "n1", "--xds-address", "cp-1.cp"], env);
+    assert.notEqual(bad.code, 0);
+    assert.equal(bad.out, "");
+    assert.match(bad.err, /xdsAddress \(--xds-address\) must be HOST:PORT/);
   });
 
   it("proxy-config: names what is wrong with its arguments, and an unknown node", async () => {

@@ -47,7 +47,7 @@ commands:
                                    delete objects, in one revision
   validate -f FILE|DIR|-           check files offline (no server needed); exit 1 on errors
   diff -f FILE|DIR|-               changed fields and Envoy resources; exit 1 when something would change
-  bootstrap --node ID [--cluster C] [--admin-port 9901] [--delta]
+  bootstrap --node ID [--cluster C] [--admin-port 9901] [--delta] [--xds-address HOST:PORT ...]
                                    print an Envoy bootstrap for this control plane
   status [-o json] [--check] [--watch [--interval 2s]]
                                    what every Envoy acknowledged or rejected; --check exits 1 unless all SYNCED
@@ -192,6 +192,12 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
       const adminPort = intFlag(args, "--admin-port");
       if (adminPort !== undefined) q.set("adminPort", String(adminPort));
       if (args.flags.has("--delta")) q.set("delta", "true");
+      // Repeatable: one per control-plane replica, in the order given.
+      for (const address of args.flags.get("--xds-address") ?? []) q.append("xdsAddress", address);
+      for (const [name, param] of [["--xds-retry-base", "xdsRetryBase"], ["--xds-retry-max", "xdsRetryMax"], ["--xds-connect-timeout", "xdsConnectTimeout"]] as const) {
+        const value = flag(args, name);
+        if (value !== undefined) q.set(param, value);
+      }
       io.out(await client.request<string>("GET", `/api/v1/bootstrap?${q}`, { text: true }));
       return 0;
     }

@@ -146,8 +146,8 @@ function build(compiler: Compiler, objects: readonly ModelObject[], changed?: Re
 /** build, giving the event loop a turn during the compile and between encodings (issue 14). */
 async function buildSliced(compiler: Compiler, objects: readonly ModelObject[], changed?: ReadonlySet<string>): Promise<Built> {
   const result = await compiler.compileSliced(objects, changed === undefined ? {} : { changed });
-  // createSnapshot encodes every new message in one go (40,000 resources: ~0.4 s); encoded here a
-  // few at a time first, the snapshot finds them in the library's cache.
+  // createSnapshot (encode: true) encodes every new message in one go (40,000 resources: ~0.4 s);
+  // encoded here a few at a time first, the snapshot finds them in the library's cache.
   await runSliced(encodeSteps(result));
   await setImmediate();
   return snapshotsOf(result);
@@ -173,7 +173,9 @@ function snapshotsOf(result: CompileResult): Built {
     try {
       // No explicit version: the library derives it from the content, so the same
       // objects give the same versions after a restart and reconnecting Envoys see no change.
-      snapshots.set(group.name, createSnapshot({ resources: group.resources }));
+      // encode: a resource that cannot be encoded is refused here, as a diagnostic, not when
+      // pushed (the library encodes on first use otherwise; push reads every version anyway).
+      snapshots.set(group.name, createSnapshot({ resources: group.resources, encode: true }));
     } catch (error) {
       problems.push({
         severity: "error",

@@ -54,6 +54,11 @@ export function createSnapshotCache(options: SnapshotCacheOptions = {}): Snapsho
     async setSnapshot(key, snapshot) {
       const previous = snapshots.get(key);
       snapshots.set(key, snapshot);
+      // Nobody to tell: what changed is only ever computed for listeners, and
+      // computing it would encode every resource of both snapshots (issue 15:
+      // a set with nobody connected costs no encoding; a stream that comes
+      // later reads the snapshot as it is, through get()).
+      if (listeners.count(key) === 0) return;
       const changed = new Set<string>();
       const changes = new Map<string, TypeChange>();
       const types = new Set([...snapshot.typeUrls, ...(previous?.typeUrls ?? [])]);

@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { TypeUrl } from "../resource/type-urls.ts";
 import { XdsError } from "../resource/xds-error.ts";
 import { edsCluster, endpoints, httpListener, route } from "../../testing/fixtures.ts";
-import { createSnapshot } from "./snapshot.ts";
+import { createSnapshot, encodeSnapshotResource } from "./snapshot.ts";
+import { create } from "@bufbuild/protobuf";
+import { ClusterLoadAssignmentSchema } from "@ts-control-plane/envoy-api/envoy/config/endpoint/v3/endpoint_pb";
 
 test("the consistency check names every dangling EDS and RDS reference", () => {
   assert.throws(
@@ -66,4 +68,30 @@ test("with validate, a resource Envoy's PGV rules reject fails at set time with 
     },
   );
   assert.doesNotThrow(() => createSnapshot({ resources: [endpoints("a")], validate: true }));
+});
+
+test("resources are encoded on first use: an encoding failure names the resource there, and encodeSnapshotResource encodes at once", () => {
+  const big = create(ClusterLoadAssignmentSchema, { clusterName: "big", endpoints: [{ loadBalancingWeight: 2 ** 33 }] });
+  const s = createSnapshot({ resources: [big] });
+  assert.deepEqual([...s.resources(TypeUrl.Endpoint).keys()], ["big"], "names, duplicates and references are checked without encoding");
+  const isEncodingError = (e: unknown) => e instanceof XdsError && e.code === "invalid_resource" && /ClusterLoadAssignment '(big|other)' cannot be encoded: .*invalid uint32/.test(e.message);
+  assert.throws(() => s.typeVersion(TypeUrl.Endpoint), isEncodingError);
+  const other = create(ClusterLoadAssignmentSchema, { clusterName: "other", endpoints: [{ loadBalancingWeight: 2 ** 33 }] });
+  assert.throws(() => encodeSnapshotResource(other), isEncodingError);
+});
+
+test("with encode, every resource is encoded at once and one that cannot be is refused there, by name", () => {
+  const big = create(ClusterLoadAssignmentSchema, { clusterName: "big2", endpoints: [{ loadBalancingWeight: 2 ** 33 }] });
+  assert.throws(
+    () => createSnapshot({ resources: [endpoints("fine"), big], encode: true }),
+    (e: unknown) => {
+      assert.ok(e instanceof XdsError);
+      assert.equal(e.code, "invalid_resource");
+      assert.equal(e.details.length, 1);
+      assert.match(e.details[0] ?? "", /ClusterLoadAssignment 'big2' cannot be encoded: .*invalid uint32/);
+      return true;
+    },
+  );
+  const s = createSnapshot({ resources: [endpoints("fine")], encode: true });
+  assert.equal(s.resources(TypeUrl.Endpoint).get("fine")?.version, createSnapshot({ resources: [endpoints("fine")] }).typeResources(TypeUrl.Endpoint).items.get("fine")?.version);
 });

@@ -1,8 +1,8 @@
-import { isMessage, type DescMessage, type Message } from "@bufbuild/protobuf";
+import { isMessage, type Message } from "@bufbuild/protobuf";
 import { contentHash } from "../resource/content-hash.ts";
-import { encodeResource, type EncodedResource } from "../resource/encoded-resource.ts";
-import { resourceType } from "../resource/resource-types.ts";
-import { typeNameOf, typeUrlOf } from "../resource/type-urls.ts";
+import { type EncodedResource, lazyEncodedResource } from "../resource/encoded-resource.ts";
+import { resourceType, resourceTypeByName } from "../resource/resource-types.ts";
+import { typeNameOf } from "../resource/type-urls.ts";
 import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
 import type { TypeResources } from "../protocol/sotw-selection.ts";
 import { validateMessage } from "../validate/validate-message.ts";
@@ -42,6 +42,14 @@ export interface SnapshotOptions {
    * then fails here, at set time, with the field path, instead of fleet-wide.
    */
   readonly validate?: boolean;
+  /**
+   * Encode every resource now instead of on first use, so that one that
+   * cannot be encoded (a number beyond its field's range) throws here, as
+   * XdsError "invalid_resource" naming each, rather than when a stream or a
+   * watched setSnapshot first needs it. For callers that compute the
+   * versions right away anyway, and want a bad resource refused at build time.
+   */
+  readonly encode?: boolean;
 }
 
 const emptyItems: ReadonlyMap<string, EncodedResource> = new Map();
@@ -55,7 +63,9 @@ const emptyItems: ReadonlyMap<string, EncodedResource> = new Map();
 const encodedByMessage = new WeakMap<Message, EncodedResource>();
 
 /**
- * Builds a snapshot, encoding every resource once.
+ * Builds a snapshot. Each resource is encoded once, on first use (a stream
+ * served it, or a version was asked for), and shared by every snapshot built
+ * from the same message object.
  * Throws XdsError "duplicate_resource" when two resources of one type share a
  * name (Envoy NACKs such a response), and "inconsistent_snapshot" naming every
  * dangling EDS or RDS reference (docs/xds-protocol.md § Consistency before sending).
@@ -69,6 +79,19 @@ export function createSnapshot(options: SnapshotOptions): Snapshot {
     if (!items) byType.set(encoded.typeUrl, (items = new Map()));
     if (items.has(encoded.name)) duplicates.push(`${typeNameOf(encoded.typeUrl)} '${encoded.name}'`);
     items.set(encoded.name, encoded);
+  }
+  if (options.encode) {
+    const failures: string[] = [];
+    for (const items of byType.values()) {
+      for (const r of items.values()) {
+        try {
+          r.bytes;
+        } catch (error) {
+          failures.push(error instanceof Error ? error.message : String(error));
+        }
+      }
+    }
+    if (failures.length > 0) throw new XdsError(XdsErrorCode.InvalidResource, `resources cannot be encoded: ${failures.join("; ")}`, { details: failures });
   }
   if (duplicates.length > 0) {
     throw new XdsError(XdsErrorCode.DuplicateResource, `duplicate resource names in snapshot: ${duplicates.join(", ")}`, { details: duplicates });
@@ -86,24 +109,34 @@ export function createSnapshot(options: SnapshotOptions): Snapshot {
     }
   }
   const typeUrls = [...byType.keys()].sort();
+  // Hashes and versions are computed on first use (issue 15): a snapshot set
+  // while nobody watches its key is never encoded, and one that is served is
+  // encoded once, when it is first needed. They are content hashes all the
+  // same, so two replicas building the same content send the same versions.
   const typeHashes = new Map<string, string>();
-  for (const t of typeUrls) {
-    const items = byType.get(t) ?? emptyItems;
-    const parts = [...items.values()].map((r) => `${r.name}\u0001${r.version}`).sort();
-    typeHashes.set(t, contentHash(t, ...parts));
-  }
-  const typeVersions = options.version === undefined ? typeHashes : new Map(typeUrls.map((t) => [t, options.version as string]));
-  const version = options.version ?? contentHash(...typeUrls.map((t) => `${t}=${typeVersions.get(t)}`));
+  const typeContentHash = (t: string): string => {
+    let hash = typeHashes.get(t);
+    if (hash === undefined) {
+      const parts = [...(byType.get(t) ?? emptyItems).values()].map((r) => `${r.name}\u0001${r.version}`).sort();
+      typeHashes.set(t, (hash = contentHash(t, ...parts)));
+    }
+    return hash;
+  };
+  const typeVersion = (t: string): string => options.version ?? typeContentHash(t);
+  let version = options.version;
   const typeResourcesCache = new Map<string, TypeResources>();
   const snapshot: Snapshot = {
-    version,
+    get version() {
+      version ??= contentHash(...typeUrls.map((t) => `${t}=${typeVersion(t)}`));
+      return version;
+    },
     typeUrls,
-    typeVersion: (t) => typeVersions.get(t) ?? options.version ?? contentHash(t),
-    typeContentHash: (t) => typeHashes.get(t) ?? contentHash(t),
+    typeVersion,
+    typeContentHash,
     resources: (t) => byType.get(t) ?? emptyItems,
     typeResources: (t) => {
       let tr = typeResourcesCache.get(t);
-      if (!tr) typeResourcesCache.set(t, (tr = { version: snapshot.typeVersion(t), items: snapshot.resources(t) }));
+      if (!tr) typeResourcesCache.set(t, (tr = { version: typeVersion(t), items: snapshot.resources(t) }));
       return tr;
     },
   };
@@ -137,7 +170,9 @@ function findRuleViolations(byType: ReadonlyMap<string, ReadonlyMap<string, Enco
  * Throws XdsError "invalid_resource" for a message that is not an xDS resource type.
  */
 export function encodeSnapshotResource(message: Message): EncodedResource {
-  return encodeMessage(message);
+  const encoded = encodeMessage(message);
+  encoded.bytes; // encodes now: the point of this function
+  return encoded;
 }
 
 function encodeMessage(message: Message): EncodedResource {
@@ -149,10 +184,9 @@ function encodeMessage(message: Message): EncodedResource {
 }
 
 function encodeNew(message: Message): EncodedResource {
-  const typeUrl = typeUrlOf(message.$typeName);
-  const type = resourceType(typeUrl);
+  const type = resourceTypeByName(message.$typeName);
   if (!type) {
     throw new XdsError(XdsErrorCode.InvalidResource, `${message.$typeName} is not an xDS resource type this library serves`);
   }
-  return encodeResource(type.schema as DescMessage, message as never);
+  return lazyEncodedResource(type, message);
 }

@@ -1,8 +1,8 @@
 import { toBinary, type DescMessage, type Message, type MessageShape } from "@bufbuild/protobuf";
 import { contentHash } from "./content-hash.ts";
-import { resourceType } from "./resource-types.ts";
+import { type ResourceType, resourceType } from "./resource-types.ts";
 import { typeUrlOf } from "./type-urls.ts";
-import { concat, lengthDelimited, stringField } from "./wire.ts";
+import { stringField, withLengthDelimited } from "./wire.ts";
 import { XdsError, XdsErrorCode } from "./xds-error.ts";
 
 /**
@@ -42,13 +42,93 @@ export function encodeResource<Desc extends DescMessage>(
   options: EncodeOptions = {},
 ): EncodedResource {
   const typeUrl = typeUrlOf(schema.typeName);
-  const type = resourceType(typeUrl);
-  const name = options.name ?? type?.nameOf(message) ?? "";
-  if (name === "") {
-    throw new XdsError(XdsErrorCode.InvalidResource, `a ${schema.typeName} has no name; every xDS resource needs one`);
-  }
-  const bytes = toBinary(schema, message);
-  const any = concat([stringField(1, typeUrl), lengthDelimited(2, bytes)]);
-  const base = { name, typeUrl, version: contentHash(typeUrl, bytes), message, bytes, any };
+  const name = resourceName(schema, typeUrl, message, options);
+  const base = { name, typeUrl, message, ...encodeParts(schema, typeUrl, message) };
   return options.ttlMs === undefined ? base : { ...base, ttlMs: options.ttlMs };
+}
+
+/**
+ * An {@link EncodedResource} whose bytes, `Any` and version are computed on
+ * first use, then kept: a snapshot set while nobody watches its key costs no
+ * encoding, and a resource nobody is sent is never encoded (issue 15: setting
+ * 10,000 fresh messages was 14x go-control-plane, which also marshals only
+ * when it responds). The version is still the content hash of the
+ * deterministic encoding, so it does not depend on when it was computed.
+ * The message must not be mutated after it was handed over (as for any
+ * snapshot resource). An encoding failure (a number out of its field's range)
+ * surfaces at first use as XdsError "invalid_resource" naming the resource.
+ */
+export function lazyEncodedResource(type: ResourceType, message: Message): EncodedResource {
+  const name = type.nameOf(message);
+  if (name === "") throw noName(type.schema);
+  return new LazyEncodedResource(type.schema, type.typeUrl, name, message);
+}
+
+interface EncodedParts {
+  readonly bytes: Uint8Array;
+  readonly any: Uint8Array;
+  readonly version: string;
+}
+
+class LazyEncodedResource implements EncodedResource {
+  readonly name: string;
+  readonly typeUrl: string;
+  readonly message: Message;
+  #schema: DescMessage | undefined;
+  #parts: EncodedParts | undefined;
+
+  constructor(schema: DescMessage, typeUrl: string, name: string, message: Message) {
+    this.name = name;
+    this.typeUrl = typeUrl;
+    this.message = message;
+    this.#schema = schema;
+  }
+
+  get bytes(): Uint8Array {
+    return this.#encoded().bytes;
+  }
+
+  get any(): Uint8Array {
+    return this.#encoded().any;
+  }
+
+  get version(): string {
+    return this.#encoded().version;
+  }
+
+  #encoded(): EncodedParts {
+    if (this.#parts === undefined) {
+      const schema = this.#schema as DescMessage;
+      try {
+        this.#parts = encodeParts(schema, this.typeUrl, this.message);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new XdsError(XdsErrorCode.InvalidResource, `${schema.typeName} '${this.name}' cannot be encoded: ${reason}`, { cause: error });
+      }
+      // The schema is only needed to encode: drop the reference once done.
+      this.#schema = undefined;
+    }
+    return this.#parts;
+  }
+}
+
+function resourceName(schema: DescMessage, typeUrl: string, message: Message, options: EncodeOptions): string {
+  const name = options.name ?? resourceType(typeUrl)?.nameOf(message) ?? "";
+  if (name === "") throw noName(schema);
+  return name;
+}
+
+const noName = (schema: DescMessage): XdsError => new XdsError(XdsErrorCode.InvalidResource, `a ${schema.typeName} has no name; every xDS resource needs one`);
+
+/** `Any.type_url` (field 1) per type URL, encoded once rather than for every resource. */
+const typeUrlFields = new Map<string, Uint8Array>();
+
+function encodeParts(schema: DescMessage, typeUrl: string, message: Message): EncodedParts {
+  const encoded = toBinary(schema, message);
+  let typeUrlField = typeUrlFields.get(typeUrl);
+  if (typeUrlField === undefined) typeUrlFields.set(typeUrl, (typeUrlField = stringField(1, typeUrl)));
+  const any = withLengthDelimited(typeUrlField, 2, encoded);
+  // The message bytes are the tail of the Any: one copy held, not two.
+  const bytes = any.subarray(any.length - encoded.length);
+  return { bytes, any, version: contentHash(typeUrl, bytes) };
 }

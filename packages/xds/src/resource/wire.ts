@@ -35,6 +35,22 @@ export function lengthDelimited(field: number, payload: Uint8Array): Uint8Array 
   return out;
 }
 
+/**
+ * `prefix` (fields already encoded) followed by a length-delimited field
+ * around `payload`, in one allocation and one copy of the payload: how a
+ * resource's `Any` is built (its type_url field is the same for every resource
+ * of a type), where two steps copied each resource's bytes twice.
+ */
+export function withLengthDelimited(prefix: Uint8Array, field: number, payload: Uint8Array): Buffer {
+  const tag = (field << 3) | 2;
+  const out = Buffer.allocUnsafe(prefix.length + varintSize(tag) + varintSize(payload.length) + payload.length);
+  out.set(prefix, 0);
+  let pos = writeVarint(out, prefix.length, tag);
+  pos = writeVarint(out, pos, payload.length);
+  out.set(payload, pos);
+  return out;
+}
+
 /** A string field; empty strings are omitted, as proto3 does. */
 export function stringField(field: number, value: string): Uint8Array {
   if (value === "") return new Uint8Array(0);

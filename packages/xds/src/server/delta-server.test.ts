@@ -137,6 +137,27 @@ describe("Delta xDS server", () => {
     await e.expectNone(200);
   });
 
+  // Issue 10: Envoy fails over to a replica serving the same content; it names
+  // what it holds, nothing is sent, and status must say it is current there
+  // (it used to stay STALE until the next change, as no response was ever ACKed).
+  test("a reconnecting client holding the current version of what it names gets nothing and is settled at the current version", async () => {
+    const s = fullSnapshot(["c1"]);
+    await cache.setSnapshot("failover", s);
+    const c = connect({ nodeId: "failover" });
+    c.send({ typeUrl: TypeUrl.Endpoint, subscribe: ["c1"], initialResourceVersions: { c1: s.resources(TypeUrl.Endpoint).get("c1")?.version ?? "" } });
+    await c.expectNone(200);
+    const current = cache.getSnapshot("failover")?.typeVersion(TypeUrl.Endpoint);
+    const t = server.status.node("failover")?.types.find((x) => x.typeUrl === TypeUrl.Endpoint);
+    assert.equal(t?.settledVersion, current);
+    assert.equal(t?.sentVersion, undefined, "nothing was sent");
+    // Holding an older version is not settled: that client is sent the current one.
+    const old = connect({ nodeId: "failover-old" });
+    await cache.setSnapshot("failover-old", s);
+    old.send({ typeUrl: TypeUrl.Endpoint, subscribe: ["c1"], initialResourceVersions: { c1: "older" } });
+    assert.deepEqual(deltaNames(await old.next()), ["c1"]);
+    assert.equal(server.status.node("failover-old")?.types.find((x) => x.typeUrl === TypeUrl.Endpoint)?.settledVersion, undefined);
+  });
+
   test("a wildcard CDS with nothing to send is still answered once, so Envoy finishes initialising", async () => {
     const s = fullSnapshot(["c1"]);
     await cache.setSnapshot("empty-first", s);

@@ -244,7 +244,11 @@ export class DeltaStream extends XdsStream {
     if (selection.resources.length === 0 && removed.length === 0 && heartbeats.length === 0 && !firstWildcard && !rejectionGone) {
       // Nothing to say: the client holds what we would send (Delta removes what is gone), so
       // status can tell it is current at this version (TypeStatus.settledVersion, issue 8).
-      if (!state.first && pendingAfter.size === 0 && rejected === undefined) this.#s.report.settled(this.nodeId, typeUrl, available.version);
+      // The first request counts too: a client reconnecting with initial_resource_versions
+      // equal to ours (failover to a replica with the same content, issue 10) is sent
+      // nothing and is current. A name it asks for that does not exist is never "nothing
+      // to say" there: selectDelta reports it removed once.
+      if (pendingAfter.size === 0 && rejected === undefined) this.#s.report.settled(this.nodeId, typeUrl, available.version);
       return true;
     }
     // One logical response, sent in parts when it would exceed maxResponseBytes.
