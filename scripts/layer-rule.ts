@@ -50,7 +50,7 @@ export const repositoryRule: LayerRule = {
       // `serve` explains (data directory in use, port in use), below the store
       // that takes the data directory's lock.
       // log: one event, one line (log/one-line.ts), used by every layer that logs.
-      layers: ["log", "model", "graph", "envoy", "compile.ts", "startup", "store", "sources", "status", "reconciler", "admin", "main.ts", "cli", "index.ts"],
+      layers: ["log", "model", "graph", "envoy", "compile.ts", "startup", "store", "sources", "status", "reconciler", "rollout", "admin", "main.ts", "cli", "index.ts"],
     },
   ],
   library: { packageDir: "packages/xds", srcDir: "packages/xds/src", testingDir: "packages/xds/testing", name: "@ts-control-plane/xds" },

@@ -17,6 +17,9 @@ import { changeIdOf } from "./log/change-id.ts";
 import { ensureAdminToken } from "./admin/ensure-admin-token.ts";
 import { openTokenStore } from "./admin/token-store.ts";
 import { createReconciler } from "./reconciler/reconciler.ts";
+import { groupOfKey } from "./rollout/node-revision.ts";
+import { createTrafficSink, type TrafficSink } from "./status/traffic-sink.ts";
+import { createRolloutController, type RolloutController } from "./rollout/rollout-controller.ts";
 import { createFileSources } from "./sources/file-sources.ts";
 import { formatDiagnostic } from "./sources/format-diagnostic.ts";
 import { readConfigFile } from "./sources/read-config-file.ts";
@@ -89,6 +92,11 @@ export interface ServeOptions {
    * (env CONTROL_PLANE_CHECK_OPENAPI=1): how the end-to-end tests check a control plane they run as a process.
    */
   readonly checkOpenApi?: boolean;
+  /**
+   * Serves Envoy's gRPC MetricsService on this port (`--metrics-sink-port`, 0 picks one), on the
+   * xDS host: a rollout's bake is then judged by the canary's 5xx share too (docs/rollouts.md).
+   */
+  readonly metricsSinkPort?: number;
 }
 
 /** The xDS server's memory bounds, as the control plane passes them on. */
@@ -159,7 +167,8 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
   // The cache key is the node group; the reconciler knows the groups.
   const cache = createSnapshotCache({
     ads: true,
-    nodeKey: (node) => reconciler.nodeGroupOf({ id: node.id, cluster: node.cluster, metadata: node.metadata }),
+    // The rollout decides per node: its group's key, or the pinned key of the revision it is held on (issue 11).
+    nodeKey: (node) => rollouts.keyOf({ id: node.id, cluster: node.cluster, metadata: node.metadata }),
   });
   // Set once the xDS server exists: node-group changes move connected nodes at once.
   let rekeyStreams = (): void => {};
@@ -173,6 +182,8 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
     ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
     log,
   });
+  // Set up once the xDS server exists (it needs the per-node record); no stream can ask for a key before.
+  let rollouts: RolloutController;
   const cleanups: (() => Promise<void> | void)[] = [() => lock.release(), () => store.close(), () => reconciler.close()];
   const close = async () => {
     for (const c of cleanups.reverse()) {
@@ -233,8 +244,8 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
     const typeName = (typeUrl: string): string => typeUrl.split(".").pop() ?? typeUrl;
     /** The change whose push produced the version a node answers, from the group the node's stream follows. */
     const changeOfAnswer = (nodeId: string, typeUrl: string, version: string): string | undefined => {
-      const group = xds.status.node(nodeId)?.cacheKey;
-      return group === undefined ? undefined : reconciler.changeOf(group, typeUrl, version);
+      const key = xds.status.node(nodeId)?.cacheKey;
+      return key === undefined ? undefined : reconciler.changeOf(groupOfKey(key, reconciler.pinned()?.revision).group, typeUrl, version);
     };
     const limits = options.xdsLimits ?? {};
     const xds = createXdsServer({
@@ -288,6 +299,36 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       csds: { ...limits.csds, redact: redactResource, ...csdsAuthorize },
     });
     rekeyStreams = () => xds.rekey();
+    let traffic: TrafficSink | undefined;
+    let metricsSinkPort: number | undefined;
+    if (options.metricsSinkPort !== undefined) {
+      const sink = createTrafficSink({ log });
+      const port = await bindPort(() => sink.listen({ host: options.xdsHost, port: options.metricsSinkPort ?? 0 }), {
+        what: "metrics sink",
+        host: options.xdsHost,
+        port: options.metricsSinkPort,
+        flags: "--metrics-sink-port",
+        hostFlags: "--xds-host (env CONTROL_PLANE_XDS_HOST)",
+      });
+      cleanups.push(() => sink.close());
+      traffic = sink;
+      metricsSinkPort = port;
+      log(`metrics sink: Envoy's MetricsService on ${options.xdsHost}:${port}; rollouts judge the canary's 5xx share`);
+    }
+    rollouts = createRolloutController({
+      ...(traffic === undefined ? {} : { traffic }),
+      store,
+      reconciler,
+      proxies: () => xds.status.nodes(),
+      onStatusChange: (l) => {
+        statusListeners.add(l);
+        return () => statusListeners.delete(l);
+      },
+      rekey: () => xds.rekey(),
+      log,
+    });
+    // Before xDS is served: reconnecting proxies find the revision a running rollout holds them on.
+    await rollouts.resume();
     const xdsPort = await bindPort(() => xds.listen({ host: options.xdsHost, port: options.xdsPort }), {
       what: "xDS",
       host: options.xdsHost,
@@ -296,6 +337,8 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       hostFlags: "--xds-host (env CONTROL_PLANE_XDS_HOST)",
     });
     cleanups.push(() => xds.close({ graceMs: 200 }));
+    // Runs before xDS closes (cleanups run last first): streams ending at shutdown are not a canary's failure.
+    cleanups.push(() => rollouts.close());
     if (csdsSecured) {
       const ways = [...(auth.mode === "token" ? ["an admin token of role read"] : []), ...(options.csdsIdentities ?? []).map((i) => `certificate identity ${JSON.stringify(i)}`)];
       log(`CSDS needs ${ways.length === 0 ? "an operator identity, and none is listed (--csds-identity): nobody can read it" : ways.join(" or ")}`);
@@ -317,8 +360,9 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       ...(options.adminAllowedHosts !== undefined ? { allowedHosts: options.adminAllowedHosts } : {}),
       store,
       reconciler,
+      rollouts,
       metrics,
-      xds: { host: options.xdsHost, port: xdsPort },
+      xds: { host: options.xdsHost, port: xdsPort, ...(metricsSinkPort === undefined ? {} : { metricsSinkPort }) },
       log,
       waitForChange: (w) =>
         waitForChange({
@@ -333,17 +377,24 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       proxyConfig: (nodeId, opts) =>
         buildProxyConfig(nodeId, { status: xds.status, cache, resourceVersions: xds.resourceVersions }, {
           ...opts,
-          resourceObjects: (group) => reconciler.state().groups.find((g) => g.name === group)?.resourceObjects,
+          resourceObjects: (key) => reconciler.state().groups.find((g) => g.name === groupOfKey(key, reconciler.pinned()?.revision).group)?.resourceObjects,
         }),
       status: () => {
         const state = reconciler.state();
+        const pinned = reconciler.pinned();
+        const groupOfStream = (key: string) => groupOfKey(key, pinned?.revision);
         return buildStatusReport({
           revision: state.revision,
           proxies: xds.status.nodes(),
           // The stream's own key: a stream keeps the group it opened with until re-keyed.
-          groupOf: (p) => p.cacheKey,
+          groupOf: (p) => groupOfStream(p.cacheKey).group,
+          rolloutOf: (p) => {
+            const revision = rollouts.servedRevisionOf(p.cacheKey);
+            const held = groupOfStream(p.cacheKey);
+            return revision === undefined ? undefined : { revision, snapshot: held.revision === undefined ? undefined : pinned?.snapshots.get(held.group) };
+          },
           // A disconnected proxy keeps no metadata (slim status record) and is served nothing: it stays in its last group.
-          matchingGroupOf: (p) => (p.streams === 0 ? p.cacheKey : reconciler.nodeGroupOf({ id: p.nodeId, cluster: p.nodeCluster, metadata: p.node?.metadata })),
+          matchingGroupOf: (p) => (p.streams === 0 ? groupOfStream(p.cacheKey).group : reconciler.nodeGroupOf({ id: p.nodeId, cluster: p.nodeCluster, metadata: p.node?.metadata })),
           snapshotOf: (g) => state.snapshots.get(g),
           groups: state.groups,
           refusals: refusals.list(),
@@ -420,6 +471,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     return v as T;
   };
   let logLevel = env["CONTROL_PLANE_LOG_LEVEL"] ? oneOf(logLevels, env["CONTROL_PLANE_LOG_LEVEL"], "CONTROL_PLANE_LOG_LEVEL") : undefined;
+  let metricsSinkPort: number | undefined;
   let logFormat = env["CONTROL_PLANE_LOG_FORMAT"] ? oneOf(logFormats, env["CONTROL_PLANE_LOG_FORMAT"], "CONTROL_PLANE_LOG_FORMAT") : undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
@@ -503,6 +555,9 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
       case "--log-format":
         logFormat = oneOf(logFormats, value(), flag);
         break;
+      case "--metrics-sink-port":
+        metricsSinkPort = port(value(), flag);
+        break;
       default:
         throw new UsageError(`unknown flag ${JSON.stringify(arg)} for serve`);
     }
@@ -545,6 +600,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     ...(Object.keys(xdsLimits).length > 0 ? { xdsLimits } : {}),
     ...(logLevel !== undefined ? { logLevel } : {}),
     ...(logFormat !== undefined ? { logFormat } : {}),
+    ...(metricsSinkPort !== undefined ? { metricsSinkPort } : {}),
     ...(env["CONTROL_PLANE_CHECK_OPENAPI"] === "1" ? { checkOpenApi: true } : {}),
     ...(tlsCert !== undefined && tlsKey !== undefined ? { xdsTls: { certFile: tlsCert, keyFile: tlsKey, ...(clientCa === undefined ? {} : { clientCaFile: clientCa }) } } : {}),
   };
@@ -564,7 +620,7 @@ export const serveUsage = `usage: serve [--xds-host 127.0.0.1] [--xds-port 18000
              [--xds-tls-cert FILE --xds-tls-key FILE [--xds-client-ca FILE [--csds-identity ID]...]] [--store-key-file FILE]
              [--xds-max-node-bytes 262144] [--xds-max-disconnected 10000] [--xds-forget-disconnected-ms 3600000]
              [--csds-max-nodes 1000] [--csds-max-response-bytes 4194304]
-             [--log-level debug|info|warn|error] [--log-format json|text]
+             [--log-level debug|info|warn|error] [--log-format json|text] [--metrics-sink-port N]
   env: CONTROL_PLANE_XDS_HOST, CONTROL_PLANE_XDS_PORT, CONTROL_PLANE_ADMIN_HOST, CONTROL_PLANE_ADMIN_PORT, CONTROL_PLANE_DATA_DIR,
        CONTROL_PLANE_ADMIN_AUTH, CONTROL_PLANE_XDS_TLS_CERT, CONTROL_PLANE_XDS_TLS_KEY, CONTROL_PLANE_XDS_CLIENT_CA,
        CONTROL_PLANE_STORE_KEY_FILE, CONTROL_PLANE_CSDS_IDENTITIES (comma-separated), CONTROL_PLANE_LOG_LEVEL,

@@ -25,6 +25,8 @@ export function requiredRole(method: string, segments: readonly string[]): Role 
   if (what === "tokens") return "admin";
   if (what === "apply" || what === "delete" || what === "rollback") return "write";
   if (what === "objects" && method !== "GET" && method !== "HEAD") return "write";
+  // Promoting or aborting a rollout changes what proxies run (issue 11).
+  if (what === "rollout" && method !== "GET" && method !== "HEAD") return "write";
   // Purging history deletes revisions for good: a change, not a read.
   if (what === "history" && segments[3] === "purge") return "write";
   return "read";

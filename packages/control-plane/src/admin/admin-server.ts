@@ -36,6 +36,10 @@ import { runSliced, type Steps } from "../model/time-slice.ts";
 import { createChangeEvents } from "./change-events.ts";
 import { dashboardReply, isDashboardPath } from "./dashboard-routes.ts";
 import { revisionDiff } from "./revision-diff.ts";
+import type { ChangeRequest } from "../reconciler/reconciler.ts";
+import { type Rollout, RolloutError, RolloutErrorCode } from "../rollout/rollout.ts";
+import type { RolloutController } from "../rollout/rollout-controller.ts";
+import { parseRolloutSpec } from "../rollout/rollout-spec.ts";
 
 export interface AdminServerOptions {
   readonly store: ObjectStore;
@@ -43,8 +47,8 @@ export interface AdminServerOptions {
   readonly status: () => StatusReport;
   /** What the xDS server sent one proxy (status/proxy-config.ts), for /api/v1/proxies/{node}/config. */
   readonly proxyConfig?: (nodeId: string, options: Omit<ProxyConfigOptions, "resourceObjects">) => ProxyConfig | undefined;
-  /** The xDS address Envoys should use, for /api/v1/bootstrap. */
-  readonly xds: { readonly host: string; readonly port: number };
+  /** The xDS address Envoys should use, for /api/v1/bootstrap; with the metrics sink's port when serve runs one. */
+  readonly xds: { readonly host: string; readonly port: number; readonly metricsSinkPort?: number };
   /** Largest accepted request body; 4 MiB by default. */
   readonly maxBodyBytes?: number;
   /** Bytes of all request bodies being received at once; 64 MiB by default (503 with Retry-After beyond). */
@@ -66,6 +70,8 @@ export interface AdminServerOptions {
   readonly metrics?: { readonly contentType: string; text(): Promise<string> };
   /** Sees every answer as it goes out; the tests check each against the OpenAPI document (openapi-check.ts). */
   readonly onReply?: (exchange: AdminExchange) => void;
+  /** Staged rollouts (`?canary=`, /api/v1/rollout, issue 11); without it a canary is refused. */
+  readonly rollouts?: RolloutController;
 }
 
 /** What the admin API hands the waiter once a change is pushed. */
@@ -84,6 +90,8 @@ interface OutcomeReplyOptions {
   readonly waitMs?: number | undefined;
   /** The cache's snapshots before the change (pushedBefore), for the wait. */
   readonly before?: ReadonlyMap<string, Snapshot>;
+  /** The rollout that serves the change to its canary first. */
+  readonly rollout?: Rollout | undefined;
 }
 
 /** `?wait=` without a duration, and the most a caller may ask for (a held request is a held socket). */
@@ -210,6 +218,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       revision: outcome.revision?.revision ?? store.currentRevision(),
       changes: outcome.changes,
       diagnostics: outcome.diagnostics,
+      ...(reply.rollout !== undefined ? { rollout: reply.rollout } : {}),
     };
     if (!outcome.accepted) {
       if (!outcome.dryRun) log(`refused change from ${source}: ${summarize(outcome.diagnostics)}`, { level: "warn", source });
@@ -257,6 +266,80 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     }
   }
 
+  const rolloutApiError = (error: unknown): unknown =>
+    error instanceof RolloutError
+      ? new ApiError(error.code === RolloutErrorCode.Invalid ? ApiErrorCode.BadRequest : ApiErrorCode.Conflict, error.message, { extra: { reason: error.code } })
+      : error;
+
+  /**
+   * A change through the reconciler, or as a rollout when the query asks for a canary
+   * (`?canary=10%` or `?canaryGroup=NAME`, with `bake`, `ackTimeout`, `manualPromote`; issue 11).
+   * While a rollout runs, other changes are refused (409): the proxies run two revisions, and a
+   * failed canary rolls the store back to the first.
+   */
+  async function changeOf(ctx: Ctx, request: ChangeRequest): Promise<{ outcome: ChangeOutcome; rollout?: Rollout }> {
+    const sp = ctx.url.searchParams;
+    let spec: ReturnType<typeof parseRolloutSpec>;
+    try {
+      spec = parseRolloutSpec({
+        canary: sp.get("canary") ?? undefined,
+        canaryGroup: sp.get("canaryGroup") ?? undefined,
+        bake: sp.get("bake") ?? undefined,
+        ackTimeout: sp.get("ackTimeout") ?? undefined,
+        manualPromote: flag(ctx, "manualPromote"),
+        max5xxIncrease: sp.get("max5xxIncrease") ?? undefined,
+        minRequests: sp.get("minRequests") ?? undefined,
+      });
+    } catch (error) {
+      throw rolloutApiError(error);
+    }
+    const rollouts = options.rollouts;
+    if (spec === undefined) {
+      if (request.dryRun !== true && rollouts?.running() === true) {
+        const running = rollouts.latest();
+        throw new ApiError(ApiErrorCode.Conflict, `rollout ${running?.id ?? ""} is running: promote or abort it before another change (tcp rollout promote|abort)`, { extra: { reason: RolloutErrorCode.Running } });
+      }
+      return { outcome: await wrapChange(() => reconciler.change(request)) };
+    }
+    if (rollouts === undefined) throw new ApiError(ApiErrorCode.BadRequest, "this admin server runs no rollouts; leave out canary");
+    try {
+      return await wrapChange(() => rollouts.apply(request, spec));
+    } catch (error) {
+      throw rolloutApiError(error);
+    }
+  }
+
+  /** GET /api/v1/rollout, GET /api/v1/rollouts, POST /api/v1/rollout/promote|abort. */
+  async function rolloutRoutes(ctx: Ctx, method: string): Promise<Reply> {
+    const rollouts = options.rollouts;
+    if (rollouts === undefined) throw new ApiError(ApiErrorCode.NotFound, "this admin server runs no rollouts");
+    if (ctx.segments[2] === "rollouts") {
+      if (method !== "GET" || ctx.segments.length > 3) throw new ApiError(ApiErrorCode.NotFound, `no such path ${ctx.url.pathname}; use GET /api/v1/rollouts`);
+      const limit = intParam(ctx.url.searchParams.get("limit"), "limit") ?? 50;
+      return { json: { items: rollouts.list({ limit }) } };
+    }
+    const action = ctx.segments[3];
+    if (action === undefined) {
+      if (method !== "GET") throw new ApiError(ApiErrorCode.MethodNotAllowed, `${method} ${ctx.url.pathname} is not allowed; use GET`);
+      const rollout = rollouts.latest() ?? null;
+      const nodes = options
+        .status()
+        .nodes.filter((n) => n.connected)
+        .map((n) => ({ nodeId: n.nodeId, group: n.group, revision: n.revision ?? store.currentRevision(), state: n.state }));
+      return { json: { revision: store.currentRevision(), rollout, nodes } };
+    }
+    if ((action !== "promote" && action !== "abort") || ctx.segments.length > 4) throw new ApiError(ApiErrorCode.NotFound, `no such path ${ctx.url.pathname}; use /api/v1/rollout/promote or /api/v1/rollout/abort`);
+    if (method !== "POST") throw new ApiError(ApiErrorCode.MethodNotAllowed, `${method} ${ctx.url.pathname} is not allowed; use POST`);
+    const by = changeSource(ctx, "api");
+    try {
+      const rollout = action === "promote" ? await rollouts.promote(by) : await rollouts.abort(by);
+      log(`rollout ${rollout.id} ${action === "promote" ? "promoted" : "aborted"} by ${by}`);
+      return { json: { revision: store.currentRevision(), rollout } };
+    } catch (error) {
+      throw rolloutApiError(error);
+    }
+  }
+
   const item = (s: StoredObject) => ({ key: s.key, revision: s.revision, source: s.source, object: s.object });
 
   async function objects(ctx: Ctx): Promise<Reply> {
@@ -287,15 +370,13 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       const waitMs = waitParam(ctx);
       const takeovers = wrapStore(() => fileTakeovers(store, { upserts: [object], source }));
       const before = pushedBefore();
-      const outcome = await wrapChange(() =>
-        reconciler.change({
-          upserts: [object],
-          source,
-          dryRun: flag(ctx, "dryRun"),
-          ...(expected !== undefined ? { expectedRevisions: { [key]: expected } } : {}),
-        }),
-      );
-      return outcomeReply({ ...outcome, diagnostics: [...takeovers, ...outcome.diagnostics] }, { source, locate, waitMs, before });
+      const { outcome, rollout } = await changeOf(ctx, {
+        upserts: [object],
+        source,
+        dryRun: flag(ctx, "dryRun"),
+        ...(expected !== undefined ? { expectedRevisions: { [key]: expected } } : {}),
+      });
+      return outcomeReply({ ...outcome, diagnostics: [...takeovers, ...outcome.diagnostics] }, { source, locate, waitMs, before, rollout });
     }
     if (method === "DELETE") {
       if (store.get(key) === undefined) throw new ApiError(ApiErrorCode.NotFound, `${key} does not exist`);
@@ -303,15 +384,13 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       const source = changeSource(ctx, "api");
       const waitMs = waitParam(ctx);
       const before = pushedBefore();
-      const outcome = await wrapChange(() =>
-        reconciler.change({
-          deletes: [key],
-          source,
-          dryRun: flag(ctx, "dryRun"),
-          ...(expected !== undefined ? { expectedRevisions: { [key]: expected } } : {}),
-        }),
-      );
-      return outcomeReply(outcome, { source, waitMs, before });
+      const { outcome, rollout } = await changeOf(ctx, {
+        deletes: [key],
+        source,
+        dryRun: flag(ctx, "dryRun"),
+        ...(expected !== undefined ? { expectedRevisions: { [key]: expected } } : {}),
+      });
+      return outcomeReply(outcome, { source, waitMs, before, rollout });
     }
     throw new ApiError(ApiErrorCode.MethodNotAllowed, `${method} is not allowed on an object; use GET, PUT or DELETE`);
   }
@@ -348,7 +427,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     const source = changeSource(ctx, "api");
     const waitMs = waitParam(ctx);
     const before = pushedBefore();
-    return outcomeReply(await wrapChange(() => reconciler.change({ deletes: [...new Set(keys)], source, dryRun: flag(ctx, "dryRun") })), { source, waitMs, before });
+    const { outcome, rollout } = await changeOf(ctx, { deletes: [...new Set(keys)], source, dryRun: flag(ctx, "dryRun") });
+    return outcomeReply(outcome, { source, waitMs, before, rollout });
   }
 
   /**
@@ -407,8 +487,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         // An object a watched file defines is not taken over silently (issue 8): the reply warns.
         const takeovers = wrapStore(() => fileTakeovers(store, { upserts: objs, source }));
         const before = pushedBefore();
-        const outcome = await wrapChange(() => reconciler.change({ upserts: objs, source, dryRun: flag(ctx, "dryRun") }));
-        return outcomeReply({ ...outcome, diagnostics: [...takeovers, ...outcome.diagnostics] }, { source, locate, waitMs, before });
+        const { outcome, rollout } = await changeOf(ctx, { upserts: objs, source, dryRun: flag(ctx, "dryRun") });
+        return outcomeReply({ ...outcome, diagnostics: [...takeovers, ...outcome.diagnostics] }, { source, locate, waitMs, before, rollout });
       }
       case "validate": {
         only("POST");
@@ -464,9 +544,16 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         const source = by === "" ? `rollback:${to}` : `${by}:rollback:${to}`;
         const waitMs = waitParam(ctx);
         const before = pushedBefore();
-        const outcome = await wrapChange(() => reconciler.rollback(to, { dryRun: flag(ctx, "dryRun") || body.dryRun === true, source }));
+        const dryRun = flag(ctx, "dryRun") || body.dryRun === true;
+        if (!dryRun && options.rollouts?.running() === true) {
+          throw new ApiError(ApiErrorCode.Conflict, `rollout ${options.rollouts.latest()?.id ?? ""} is running: abort it (tcp rollout abort) rather than roll back under it`, { extra: { reason: RolloutErrorCode.Running } });
+        }
+        const outcome = await wrapChange(() => reconciler.rollback(to, { dryRun, source }));
         return outcomeReply(outcome, { source, waitMs, before });
       }
+      case "rollout":
+      case "rollouts":
+        return rolloutRoutes(ctx, method);
       case "tokens":
         return tokenRoutes({ method, segments: ctx.segments, auth, readBody: () => readBody(ctx.req), log, identity: ctx.caller.identity });
       case "bootstrap": {
@@ -485,6 +572,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
           ...bootstrapReplicaOptions(ctx.url.searchParams),
           ...(adminPort !== undefined ? { adminPort } : {}),
           ...(flag(ctx, "delta") ? { delta: true } : {}),
+          ...(options.xds.metricsSinkPort !== undefined ? { metricsSinkPort: options.xds.metricsSinkPort } : {}),
         });
         return { text, contentType: "application/yaml" };
       }

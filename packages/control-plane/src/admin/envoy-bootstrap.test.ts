@@ -34,6 +34,20 @@ test("a node id or cluster with a newline, space or control character is refused
   }
 });
 
+test("with the metrics sink, the bootstrap sends Envoy's stats to the control plane's MetricsService (rollouts judge the canary's traffic)", () => {
+  const plain = envoyBootstrap({ ...base, nodeId: "edge-1" });
+  assert.equal(plain["stats_sinks"], undefined);
+  const b = envoyBootstrap({ ...base, nodeId: "edge-1", metricsSinkPort: 18001 }) as { stats_sinks: unknown[]; static_resources: { clusters: { name: string; load_assignment: unknown }[] } };
+  assert.deepEqual(b.stats_sinks, [
+    {
+      name: "envoy.stat_sinks.metrics_service",
+      typed_config: { "@type": "type.googleapis.com/envoy.config.metrics.v3.MetricsServiceConfig", transport_api_version: "V3", grpc_service: { envoy_grpc: { cluster_name: "metrics_sink" } } },
+    },
+  ]);
+  const sink = b.static_resources.clusters.find((c) => c.name === "metrics_sink");
+  assert.deepEqual(sink?.load_assignment, { cluster_name: "metrics_sink", endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: 18001 } } } }] }] });
+});
+
 /** Our protoc-gen-validate check on the whole bootstrap, as Envoy runs it on load. */
 function violations(bootstrap: Record<string, unknown>): string[] {
   const message = fromJson(BootstrapSchema, bootstrap as JsonValue, { registry: envoyRegistry() });

@@ -66,6 +66,11 @@ export interface BootstrapOptions {
   readonly adminPort?: number;
   /** Incremental xDS (DELTA_GRPC) instead of State of the World. */
   readonly delta?: boolean;
+  /**
+   * The control plane's MetricsService port (`serve --metrics-sink-port`), on the xDS host: Envoy
+   * then pushes its stats there every 5 s, which a rollout judges the canary's traffic by.
+   */
+  readonly metricsSinkPort?: number;
 }
 
 /** Envoy's xDS reconnect backoff base without a retry policy (GrpcService.EnvoyGrpc.retry_policy). */
@@ -103,6 +108,24 @@ export function envoyBootstrap(options: BootstrapOptions): Record<string, unknow
       ? {}
       : { retry_policy: { retry_back_off: { base_interval: jsonDuration(retryBaseMs), ...(retryMaxMs === undefined ? {} : { max_interval: jsonDuration(retryMaxMs) }) } } };
   const ads = { ads: {}, resource_api_version: "V3" };
+  // One cluster per control-plane service: every address is an endpoint of it, so Envoy fails over between replicas.
+  const grpcCluster = (name: string, endpoints: readonly { host: string; port: number }[]) => ({
+    name,
+    // A host name must be resolved; IP addresses are used as they are.
+    type: endpoints.every((a) => isIpLiteral(a.host)) ? "STATIC" : "STRICT_DNS",
+    connect_timeout: connectTimeoutMs === 1000 ? "1s" : jsonDuration(connectTimeoutMs),
+    typed_extension_protocol_options: {
+      "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+        "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+        explicit_http_config: { http2_protocol_options: {} },
+      },
+    },
+    load_assignment: {
+      cluster_name: name,
+      endpoints: [{ lb_endpoints: endpoints.map((a) => ({ endpoint: { address: { socket_address: { address: a.host, port_value: a.port } } } })) }],
+    },
+  });
+  const sink = options.metricsSinkPort;
   return {
     node: { id: options.nodeId, cluster: options.nodeCluster ?? options.nodeId },
     dynamic_resources: {
@@ -116,27 +139,23 @@ export function envoyBootstrap(options: BootstrapOptions): Record<string, unknow
       lds_config: ads,
     },
     static_resources: {
-      clusters: [
-        {
-          name: "xds_cluster",
-          // A host name must be resolved; IP addresses are used as they are.
-          type: addresses.every((a) => isIpLiteral(a.host)) ? "STATIC" : "STRICT_DNS",
-          connect_timeout: connectTimeoutMs === 1000 ? "1s" : jsonDuration(connectTimeoutMs),
-          typed_extension_protocol_options: {
-            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
-              "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-              explicit_http_config: { http2_protocol_options: {} },
-            },
-          },
-          load_assignment: {
-            cluster_name: "xds_cluster",
-            endpoints: [
-              { lb_endpoints: addresses.map((a) => ({ endpoint: { address: { socket_address: { address: a.host, port_value: a.port } } } })) },
-            ],
-          },
-        },
-      ],
+      // The metrics sink runs beside every replica's xDS server, on its own port.
+      clusters: [grpcCluster("xds_cluster", addresses), ...(sink === undefined ? [] : [grpcCluster("metrics_sink", addresses.map((a) => ({ host: a.host, port: sink })))])],
     },
+    ...(sink === undefined
+      ? {}
+      : {
+          stats_sinks: [
+            {
+              name: "envoy.stat_sinks.metrics_service",
+              typed_config: {
+                "@type": "type.googleapis.com/envoy.config.metrics.v3.MetricsServiceConfig",
+                transport_api_version: "V3",
+                grpc_service: { envoy_grpc: { cluster_name: "metrics_sink" } },
+              },
+            },
+          ],
+        }),
     admin: { address: { socket_address: { address: "127.0.0.1", port_value: options.adminPort ?? 9901 } } },
   };
 }

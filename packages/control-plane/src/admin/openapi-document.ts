@@ -64,8 +64,36 @@ const schemas: Readonly<Record<string, JsonSchema>> = {
   Change: object({ key: str, action: { enum: ["created", "updated", "deleted"] } }),
   ChangeReply: object(
     { accepted: bool, dryRun: bool, changed: bool, revision: int, changes: list(ref("Change")), diagnostics: list(ref("Diagnostic")) },
-    { changeId: { type: "string", description: "chg-<revision>: the id the logs follow this change by" }, live: bool, wait: ref("ChangeWait") },
+    {
+      changeId: { type: "string", description: "chg-<revision>: the id the logs follow this change by" },
+      live: bool,
+      wait: ref("ChangeWait"),
+      rollout: { ...ref("Rollout"), description: "With canary or canaryGroup: the rollout that serves the change to its canary first (docs/rollouts.md)" },
+    },
   ),
+  Rollout: object(
+    {
+      id: { type: "integer", description: "The revision it rolls out" },
+      fromRevision: int,
+      toRevision: int,
+      source: str,
+      state: { enum: ["canary", "baking", "awaiting-promote", "succeeded", "failed", "aborted"] },
+      canary: { oneOf: [object({ share: { type: "number" } }), object({ group: str })] },
+      canaryNodes: list(str),
+      bakeMs: int,
+      ackTimeoutMs: int,
+      manualPromote: bool,
+      max5xxIncrease: { type: "number" },
+      minRequests: int,
+      startedAt: str,
+    },
+    { bakeEndsAt: str, endedAt: str, reason: { type: "string", description: "Why it failed or was aborted: the NACK text with the node, or the ACK deadline" }, rollbackRevision: int },
+  ),
+  RolloutStatus: object({
+    revision: int,
+    rollout: { oneOf: [ref("Rollout"), { type: "null" }] },
+    nodes: list(object({ nodeId: str, group: { type: ["string", "null"] }, revision: int, state: ref("SyncState") })),
+  }),
   ChangeWait: object({ live: bool, targets: int, timeoutMs: int, elapsedMs: int, nodes: list(ref("NodeWait")) }),
   NodeWait: object(
     { node: str, group: str, result: { enum: ["acked", "nacked", "timeout", "disconnected"] }, types: list(str) },
@@ -111,7 +139,7 @@ const schemas: Readonly<Record<string, JsonSchema>> = {
               ),
             ),
           },
-          { matchesGroup: str },
+          { matchesGroup: str, revision: { type: "integer", description: "While a rollout runs: the revision this proxy is served" } },
         ),
       ),
       objects: list(
@@ -153,6 +181,13 @@ const changeErrors = [...bodyErrors, 409, 422, 507];
 const changeQuery = {
   dryRun: "true: validate and report the changes, store nothing",
   wait: "a duration (30s by default, at most 10m): answer once every targeted proxy ACKed or NACKed the change, or the time is up (docs/admin-api.md § Waiting for the proxies)",
+  canary: "roll the change out to this share of the targeted proxies first, e.g. 10% (docs/rollouts.md)",
+  canaryGroup: "roll the change out to this node group first",
+  bake: "with a canary: how long it runs the change after ACKing it before the rest gets it (60s by default)",
+  ackTimeout: "with a canary: a canary proxy that has not ACKed within this fails the rollout (30s by default)",
+  manualPromote: "true, with a canary: after the bake, wait for POST /api/v1/rollout/promote",
+  max5xxIncrease: "with a canary and serve --metrics-sink-port: the bake fails when the canary's 5xx share exceeds the rest's by more than this, e.g. 5% (the default)",
+  minRequests: "with a canary: canary requests needed over the bake before its 5xx share is judged (20 by default)",
 };
 
 /**
@@ -265,6 +300,24 @@ const operations: readonly Operation[] = [
     body: object({}, { to: int, dryRun: bool }),
     ok: { "200": ref("ChangeReply") },
     errors: [...changeErrors, 410],
+  },
+  { method: "get", path: "/api/v1/rollout", summary: "The running rollout, else the latest one (null when none), and the revision each connected proxy is served", role: "read", ok: { "200": ref("RolloutStatus") } },
+  { method: "get", path: "/api/v1/rollouts", summary: "Rollouts, newest first", role: "read", query: { limit: "how many (default 50)" }, ok: { "200": object({ items: list(ref("Rollout")) }) } },
+  {
+    method: "post",
+    path: "/api/v1/rollout/promote",
+    summary: "Give the running rollout's change to every proxy now",
+    role: "write",
+    ok: { "200": object({ revision: int, rollout: ref("Rollout") }) },
+    errors: [...bodyErrors, 409],
+  },
+  {
+    method: "post",
+    path: "/api/v1/rollout/abort",
+    summary: "Put the canary back on the previous revision and store a rollback revision",
+    role: "write",
+    ok: { "200": object({ revision: int, rollout: ref("Rollout") }) },
+    errors: [...bodyErrors, 409, 507],
   },
   { method: "get", path: "/api/v1/tokens", summary: "Admin tokens (never their values)", role: "admin", ok: { "200": object({ items: list(ref("Token")) }) } },
   {

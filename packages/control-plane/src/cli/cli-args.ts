@@ -35,6 +35,13 @@ const valueFlags: ReadonlyMap<string, string> = new Map([
   ["--name", "--name"],
   ["--role", "--role"],
   ["--timeout", "--timeout"],
+  // Rollouts (issue 11): tcp apply --canary 10% --bake 60s.
+  ["--canary", "--canary"],
+  ["--canary-group", "--canary-group"],
+  ["--bake", "--bake"],
+  ["--ack-timeout", "--ack-timeout"],
+  ["--max-5xx-increase", "--max-5xx-increase"],
+  ["--min-requests", "--min-requests"],
   // Hidden: bounds `status --watch` in tests.
   ["--max-polls", "--max-polls"],
 ]);
@@ -44,6 +51,7 @@ const booleanFlags: ReadonlyMap<string, string> = new Map([
   ["--check", "--check"],
   ["--watch", "--watch"],
   ["--wait", "--wait"],
+  ["--manual-promote", "--manual-promote"],
   ["-w", "--watch"],
   ["-h", "--help"],
   ["--help", "--help"],

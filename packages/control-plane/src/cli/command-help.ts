@@ -5,7 +5,7 @@ export const commandHelp: Readonly<Record<string, string>> = {
                  [--allow-empty-store] [--store-key-file FILE]
                  [--xds-max-node-bytes N] [--xds-max-disconnected N] [--xds-forget-disconnected-ms N]
                  [--csds-max-nodes N] [--csds-max-response-bytes N]
-                 [--log-level info] [--log-format json|text]
+                 [--log-level info] [--log-format json|text] [--metrics-sink-port N]
 
 Runs the control plane: store, xDS server and admin API (see docs/cli/serve.md).
 
@@ -13,6 +13,8 @@ examples:
   tcp serve --config conf/
   CONTROL_PLANE_XDS_PORT=18001 tcp serve --no-example`,
   apply: `usage: tcp apply -f FILE|DIR|- [-f ...] [--dry-run] [--wait [--timeout 30s]]
+                 [--canary 10%|--canary-group NAME [--bake 60s] [--ack-timeout 30s] [--manual-promote]
+                  [--max-5xx-increase 5%] [--min-requests 20]]
 
 Creates or updates every object in the files as one revision. --wait returns
 once every affected Envoy acknowledged it: exit 4 when one NACKed it, 5 when
@@ -24,7 +26,16 @@ examples:
   tcp apply -f conf/
   tcp apply -f conf/ --wait --timeout 1m
   tcp apply -f service.yaml --dry-run
-  cat service.yaml | tcp apply -f -`,
+  cat service.yaml | tcp apply -f -
+  tcp apply -f service.yaml --canary 10% --bake 60s
+
+With --canary or --canary-group the change is stored as a new revision but
+rolled out in stages (docs/rollouts.md): the canary proxies get it first and
+every other proxy keeps the previous revision; a NACK, or no ACK within
+--ack-timeout (30s), puts the canary back and stores a rollback revision;
+otherwise every proxy gets it after --bake (60s), or on \`tcp rollout promote\`
+with --manual-promote. With serve --metrics-sink-port the bake also fails when
+the canary's 5xx share exceeds the others' by more than --max-5xx-increase (5%).`,
   get: `usage: tcp get [KIND [NAME...] | KIND/NAME...] [-o table|wide|name|yaml|json]
 
 Lists objects, or shows some. KIND is case-insensitive, singular, plural or short
@@ -111,6 +122,17 @@ Makes the configuration equal to revision N again, as a new revision.
 
 examples:
   tcp rollback --to 3 --dry-run`,
+  rollout: `usage: tcp rollout [status|list|promote|abort] [-o json]
+
+status (the default) shows the running rollout, or the latest one, and which
+revision each connected proxy is served. promote gives the change to every
+proxy now; abort puts the canary back on the previous revision and stores a
+rollback revision. list shows past rollouts, newest first (docs/rollouts.md).
+
+examples:
+  tcp apply -f service.yaml --canary-group canary --bake 5m --manual-promote
+  tcp rollout status
+  tcp rollout promote`,
   backup: `usage: tcp backup FILE [--data-dir ./.data]
 
 Writes a consistent copy of the store (every revision) to FILE, also while the

@@ -85,7 +85,7 @@ describe("tcp CLI, kubectl habits", () => {
     const bash = await cli(["completion", "bash"]);
     assert.equal(bash.code, 0);
     assert.match(bash.out, /complete -F _tcp tcp/);
-    assert.match(bash.out, /compgen -W "serve apply get delete validate diff bootstrap proxy-config status history rollback backup restore token version completion help"/);
+    assert.match(bash.out, /compgen -W "serve apply get delete validate diff bootstrap proxy-config status history rollback rollout backup restore token version completion help"/);
     assert.match(bash.out, /svc/);
     assert.match(bash.out, /status\) flags="-o --check --watch --interval --server --help"/);
     assert.match((await cli(["completion", "zsh"])).out, /^#compdef tcp\n[\s\S]*bashcompinit[\s\S]*complete -F _tcp tcp/);

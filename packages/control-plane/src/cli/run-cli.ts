@@ -22,6 +22,8 @@ import { formatTable } from "./table.ts";
 import { tokenCommand } from "./token-command.ts";
 import { versionCommand } from "./version-command.ts";
 import { printWait, waitFlags, waitQuery } from "./wait-flags.ts";
+import { rolloutCommand, rolloutLines, rolloutQuery } from "./rollout-command.ts";
+import type { Rollout } from "../rollout/rollout.ts";
 import type { ChangeWaitReport } from "../reconciler/change-waiter.ts";
 
 export type { CliIo } from "./cli-io.ts";
@@ -35,6 +37,10 @@ commands:
                                    run the control plane (see docs/cli/serve.md for every flag)
   apply -f FILE|DIR|- [--dry-run] [--wait [--timeout 30s]]
                                    create or update the objects in the files; --wait: until every affected Envoy ACKs
+  apply -f F --canary 10%|--canary-group NAME [--bake 60s] [--ack-timeout 30s] [--manual-promote]
+                                   roll the change out to a canary first, then to every proxy
+  rollout status|list|promote|abort [-o json]
+                                   the running (or latest) rollout and which proxy runs which revision
   get [KIND [NAME...] | KIND/NAME...] [-o table|wide|name|yaml|json]
                                    list objects, or show some (KIND: svc, services, Service, ...)
   delete KIND/NAME... | KIND NAME... | -f FILE|DIR|- [--expected-revision N] [--dry-run] [--wait [--timeout 30s]]
@@ -149,8 +155,8 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
       if (localErrors(io, inputs) > 0) return 1;
       const body = JSON.stringify({ items: inputs.objects });
       try {
-        const q = [dryRun ? "dryRun=true" : "", dryRun ? "" : wait].filter(Boolean).join("&");
-        const r = await client.request<{ changed: boolean; revision: number; changeId?: string; changes: RevisionChange[]; diagnostics: Diagnostic[]; wait?: ChangeWaitReport }>(
+        const q = [dryRun ? "dryRun=true" : "", dryRun ? "" : wait, rolloutQuery(args)].filter(Boolean).join("&");
+        const r = await client.request<{ changed: boolean; revision: number; changeId?: string; changes: RevisionChange[]; diagnostics: Diagnostic[]; wait?: ChangeWaitReport; rollout?: Rollout }>(
           "POST",
           `/api/v1/apply${q === "" ? "" : `?${q}`}`,
           { body },
@@ -159,6 +165,7 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
         if (dryRun) io.out(`valid (dry run): would ${r.changes.length === 0 ? "change nothing" : `make these changes:\n${changesLine(r.changes)}`}\n`);
         else if (!r.changed) io.out(`unchanged: revision ${r.revision} already has these objects\n`);
         else io.out(`applied: revision ${r.revision}${r.changeId === undefined ? "" : ` (change ${r.changeId})`}\n${changesLine(r.changes)}\n`);
+        if (r.rollout !== undefined) io.out(rolloutLines(r.rollout));
         return printWait(io, r.wait);
       } catch (error) {
         if (!(error instanceof AdminApiError) || error.diagnostics.length === 0) throw error;
@@ -167,6 +174,8 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
         return 1;
       }
     }
+    case "rollout":
+      return rolloutCommand(client, io, { positionals: args.positionals, output });
     case "get":
       return getCommand(client, io, { positionals: args.positionals, ...(output !== undefined ? { output } : {}) });
     case "delete": {

@@ -168,4 +168,13 @@ describe("status refusals", () => {
     assert.match(render(report, undefined), /^internal-1 refused \(3 times, last 2026-12-04T01:00:00Z\): identity "spiffe:\/\/example\.org\/ns\/edge\/sa\/envoy" may not connect as node "internal-1"/m);
     assert.doesNotMatch(render({ revision: 1, nodes: [], objects: [] }, undefined), /refused/);
   });
+
+  it("adds a REVISION column while a rollout runs: the revision each proxy is served", () => {
+    const plain = render({ revision: 4, nodes: [node("edge-1", "SYNCED")], objects: [] }, undefined);
+    assert.doesNotMatch(plain, /REVISION/);
+    const during = render({ revision: 4, nodes: [{ ...node("edge-1", "SYNCED"), revision: 4 }, { ...node("edge-2", "SYNCED"), revision: 3 }], objects: [] }, undefined);
+    assert.match(during, /^NODE +GROUP +REVISION +CONNECTED/m);
+    assert.match(during, /^edge-1 +default +4 +yes +SYNCED/m);
+    assert.match(during, /^edge-2 +default +3 +yes +SYNCED/m);
+  });
 });

@@ -75,11 +75,14 @@ export function render(s: StatusReport, output: string | undefined): string {
   if (output === "yaml") return stringify(s);
   if (output !== undefined && output !== "table") throw new UsageError(`status -o takes table, json or yaml, not ${JSON.stringify(output)}`);
   let text = `revision ${s.revision}\n`;
+  // While a rollout runs (issue 11), which revision each proxy is served; the table is as before otherwise.
+  const rollout = s.nodes.some((n) => n.revision !== undefined);
   text += formatTable(
-    ["NODE", "GROUP", "CONNECTED", "STATE", "LAST SEEN", "TYPES"],
+    ["NODE", "GROUP", ...(rollout ? ["REVISION"] : []), "CONNECTED", "STATE", "LAST SEEN", "TYPES"],
     s.nodes.map((n) => [
       n.nodeId,
       n.group ?? "-",
+      ...(rollout ? [n.revision === undefined ? "-" : String(n.revision)] : []),
       n.connected ? "yes" : "no",
       n.state,
       // Absolute for disconnected proxies (when they went away); "now" keeps a watch quiet while connected.

@@ -44,6 +44,8 @@ export interface WaitForChangeOptions {
   readonly now?: () => number;
   /** Re-reads the record this often too, should a notification be missed; 250 ms by default. */
   readonly pollMs?: number;
+  /** Answer at the first NACK instead of waiting for every proxy: a rollout's canary fails then (issue 11). */
+  readonly stopAtNack?: boolean;
 }
 
 const short = typeShortName;
@@ -146,6 +148,7 @@ export function waitForChange(options: WaitForChangeOptions): Promise<ChangeWait
       else if (verdict.state === "nacked") decided.set(id, { node: id, group: target.group, result: "nacked", message: verdict.message, types: types() });
       else lastWhy.set(id, verdict.why);
     }
+    if (options.stopAtNack === true && [...decided.values()].some((d) => d.result === "nacked")) return true;
     return decided.size === targets.size;
   };
 

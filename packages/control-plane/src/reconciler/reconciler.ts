@@ -12,6 +12,12 @@ import { changeIdOf } from "../log/change-id.ts";
 import type { LogFields } from "../log/logger.ts";
 import type { ReconcileMetrics } from "./reconcile-metrics.ts";
 
+/**
+ * The cache key under which `pin` holds a node group's snapshot of an older revision, for the
+ * proxies a rollout keeps on it (issue 11; rollout/node-revision.ts decides who those are).
+ */
+export const pinnedKey = (group: string, revision: number): string => `${group}@r${revision}`;
+
 /** The cache key of a node that matches no node group: it gets no snapshot, so its requests wait. */
 export const UNMATCHED_GROUP = "(unmatched)";
 
@@ -111,6 +117,15 @@ export interface Reconciler {
    * a type on a node group, for the logs of ACKs and NACKs; undefined once forgotten.
    */
   changeOf(group: string, typeUrl: string, version: string): string | undefined;
+  /**
+   * Holds the snapshots of an older revision in the cache too, per node group under
+   * `pinnedKey(group, revision)`, for the proxies a rollout keeps
+   * on it (issue 11); undefined drops them. One revision at a time: pinning another replaces it.
+   * The current revision's snapshots are reused as they are; an older one is compiled from history.
+   */
+  pin(revision: number | undefined): Promise<void>;
+  /** The pinned revision and its snapshots per node group, while one is pinned. */
+  pinned(): { readonly revision: number; readonly snapshots: ReadonlyMap<string, Snapshot> } | undefined;
   close(): Promise<void>;
 }
 
@@ -228,6 +243,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   /** "group typeUrl version" -> change id, the newest last; bounded so years of changes cannot grow it. */
   const versionChanges = new Map<string, string>();
   const maxVersionChanges = 10_000;
+  let pinned: { revision: number; snapshots: ReadonlyMap<string, Snapshot> } | undefined;
 
   const baseline = (): Built => {
     const revision = store.currentRevision();
@@ -452,6 +468,20 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       return matchNodeGroup(pushed.groups, { id: node.id, cluster: node.cluster, ...metadata }) ?? UNMATCHED_GROUP;
     },
     state: () => pushed,
+    async pin(revision) {
+      if (pinned?.revision === revision) return;
+      const before = pinned;
+      if (revision === undefined) {
+        pinned = undefined;
+      } else {
+        // The pushed revision's snapshots are the very objects the proxies run now: same versions, nothing resent.
+        const snapshots = revision === pushed.revision ? pushed.snapshots : build(createCompiler(options.compile ?? {}), store.objectsAt(revision)).snapshots;
+        pinned = { revision, snapshots };
+        await Promise.all([...snapshots].map(([group, snapshot]) => cache.setSnapshot(pinnedKey(group, revision), snapshot)));
+      }
+      if (before !== undefined) for (const group of before.snapshots.keys()) cache.clearSnapshot(pinnedKey(group, before.revision));
+    },
+    pinned: () => pinned,
     changeOf: (group, typeUrl, version) => versionChanges.get(`${group} ${typeUrl} ${version}`),
     async flush() {
       if (timer === undefined && running === undefined && pushed.revision === store.currentRevision()) return;

@@ -47,6 +47,8 @@ export interface NodeReport {
    * with until the control plane re-keys it (right after the change). Such a node is never SYNCED.
    */
   readonly matchesGroup?: string;
+  /** While a rollout runs (issue 11): the revision this proxy is served, the rollout's new one or the one it is held on. */
+  readonly revision?: number;
   readonly types: readonly TypeReport[];
 }
 
@@ -101,6 +103,11 @@ export interface StatusInputs {
   /** The node group the proxy matches now; by default the same as groupOf. */
   readonly matchingGroupOf?: (proxy: NodeStatus) => string | undefined;
   readonly snapshotOf: (group: string) => SnapshotView | undefined;
+  /**
+   * While a rollout runs: the revision a proxy is served and, for a proxy held on an older
+   * revision, that revision's snapshot of its group (what it must ACK to be SYNCED).
+   */
+  readonly rolloutOf?: (proxy: NodeStatus) => { readonly revision: number; readonly snapshot?: SnapshotView | undefined } | undefined;
   /** Refused streams (status/node-refusals.ts), reported as they are. */
   readonly refusals?: readonly NodeRefusal[];
   /**
@@ -164,7 +171,8 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
   const partlyAcked = new Map<string, Map<string, number>>();
   for (const proxy of inputs.proxies) {
     const group = inputs.groupOf(proxy);
-    const snapshot = group === undefined ? undefined : inputs.snapshotOf(group);
+    const rollout = inputs.rolloutOf?.(proxy);
+    const snapshot = rollout?.snapshot ?? (group === undefined ? undefined : inputs.snapshotOf(group));
     const byType = new Map(proxy.types.map((t) => [t.typeUrl, t]));
     const connected = proxy.streams > 0;
     const typeUrls = new Set<string>(byType.keys());
@@ -205,6 +213,7 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
       lastSeen: proxy.lastSeenAt.toISOString(),
       state,
       ...(moved && matching !== undefined ? { matchesGroup: matching } : {}),
+      ...(rollout !== undefined ? { revision: rollout.revision } : {}),
       types,
     });
     if (group !== undefined && connected) {

@@ -102,7 +102,19 @@ export interface ObjectStore {
   previewSliced(change: ChangeSet): Promise<ChangePreview>;
   /** Throws StoreError `disk_full` when SQLite reports SQLITE_FULL; the store stays usable. */
   commit(change: ChangeSet, options?: CommitOptions): CommitResult;
+  // Rollouts (issue 11): one record per rollout, its body owned by rollout/rollout.ts. Kept apart
+  // from revisions on purpose: a rollout changes which proxies get a revision, never the objects.
+  /** Writes (inserts or replaces) a rollout's record. */
+  saveRollout(record: StoredRollout): void;
+  /** Rollout records, newest (highest id) first. */
+  rollouts(options?: { limit?: number }): StoredRollout[];
   close(): void;
+}
+
+/** A stored rollout: its id (the revision it rolls out) and its JSON body. */
+export interface StoredRollout {
+  readonly id: number;
+  readonly body: string;
 }
 
 const SQLITE_FULL = 13;
@@ -183,6 +195,10 @@ function createSchema(db: DatabaseSync): void {
       revision INTEGER NOT NULL,
       source TEXT NOT NULL
     );
+    CREATE TABLE IF NOT EXISTS rollouts (
+      id INTEGER PRIMARY KEY,
+      body TEXT NOT NULL
+    );
   `);
   // Version 0 (no user_version) had exactly these tables: recording the version is the whole migration.
   db.exec(`PRAGMA user_version = ${storeSchemaVersion}`);
@@ -191,6 +207,8 @@ function createSchema(db: DatabaseSync): void {
 function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
   const { file } = options;
   const q = {
+    saveRollout: db.prepare("INSERT OR REPLACE INTO rollouts (id, body) VALUES (?, ?)"),
+    rollouts: db.prepare("SELECT id, body FROM rollouts ORDER BY id DESC LIMIT ?"),
     current: db.prepare("SELECT COALESCE(MAX(revision), 0) AS r FROM revisions"),
     list: db.prepare("SELECT key, body, revision, source FROM objects ORDER BY key"),
     get: db.prepare("SELECT key, body, revision, source FROM objects WHERE key = ?"),
@@ -461,6 +479,12 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
         }
         throw error;
       }
+    },
+    saveRollout(record) {
+      q.saveRollout.run(record.id, record.body);
+    },
+    rollouts(opts = {}) {
+      return (q.rollouts.all(opts.limit ?? -1) as { id: number; body: string }[]).map((r) => ({ id: Number(r.id), body: String(r.body) }));
     },
     close: () => db.close(),
   };

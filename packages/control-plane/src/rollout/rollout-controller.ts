@@ -1,0 +1,379 @@
+import type { NodeStatus } from "@ts-control-plane/xds";
+import { waitForChange } from "../reconciler/change-waiter.ts";
+import { diffSnapshots } from "../reconciler/diff-snapshots.ts";
+import type { ChangeOutcome, ChangeRequest, NodeIdentity, Reconciler } from "../reconciler/reconciler.ts";
+import { pinnedKey, UNMATCHED_GROUP } from "../reconciler/reconciler.ts";
+import type { ObjectStore } from "../store/object-store.ts";
+import type { TrafficCounts, TrafficSink } from "../status/traffic-sink.ts";
+import { rollbackChange } from "../store/rollback-change.ts";
+import { chooseShare, groupOfKey, revisionForNode } from "./node-revision.ts";
+import { isRunning, type Rollout, RolloutError, RolloutErrorCode, type RolloutSpec } from "./rollout.ts";
+import { defaultMax5xxIncrease, defaultMinRequests } from "./rollout-spec.ts";
+import { trafficVerdict } from "./traffic-verdict.ts";
+
+export interface RolloutControllerOptions {
+  readonly store: ObjectStore;
+  readonly reconciler: Reconciler;
+  /** The xDS server's per-node record (XdsServer.status.nodes()). */
+  readonly proxies: () => readonly NodeStatus[];
+  /** Subscribes to ACK / NACK / stream-closed events; returns the unsubscribe. */
+  readonly onStatusChange: (listener: () => void) => () => void;
+  /** Moves connected streams to the key keyOf now gives them (XdsServer.rekey). */
+  readonly rekey: () => void;
+  readonly log: (line: string, fields?: { level?: "info" | "warn" | "error" }) => void;
+  readonly now?: () => number;
+  /** The counters Envoy pushes over the metrics service: with it, a bake is judged by the canary's 5xx share too. */
+  readonly traffic?: TrafficSink;
+}
+
+export interface RolloutApplyResult {
+  readonly outcome: ChangeOutcome;
+  /** Set when the change was stored: the rollout that now serves it to the canary. */
+  readonly rollout?: Rollout;
+}
+
+export interface RolloutController {
+  /** Takes up a rollout a previous run left running (its stage, the remaining bake); call before xDS is served. */
+  resume(): Promise<void>;
+  /** The snapshot cache key of a node: its group's, or the pinned one of the revision it is held on. */
+  keyOf(node: NodeIdentity): string;
+  /** Applies a change as a rollout: stored as a new revision, served to the canary only. */
+  apply(request: ChangeRequest, spec: RolloutSpec): Promise<RolloutApplyResult>;
+  /** The running rollout, else the latest one; undefined when there never was one. */
+  latest(): Rollout | undefined;
+  list(options?: { limit?: number }): Rollout[];
+  /** Whether changes must wait: a rollout holds proxies on two revisions. */
+  running(): boolean;
+  /** The revision a connected proxy is served while a rollout runs (status), from its stream's cache key. */
+  servedRevisionOf(cacheKey: string): number | undefined;
+  promote(by: string): Promise<Rollout>;
+  abort(by: string): Promise<Rollout>;
+  close(): void;
+}
+
+/**
+ * Runs rollouts (issue 11): holds every proxy but the canary on the previous
+ * revision, judges the canary by its ACKs and NACKs, bakes, then promotes (or
+ * waits for `tcp rollout promote`); a NACK, an ACK deadline or an abort puts
+ * the canary back at once and stores a rollback revision, so the stored
+ * revision is again what the whole fleet runs.
+ */
+export function createRolloutController(options: RolloutControllerOptions): RolloutController {
+  const { store, reconciler, log } = options;
+  const now = options.now ?? Date.now;
+  let active: Rollout | undefined;
+  /** Every proxy on this revision: while a rollout's change is committed, and while a failed canary is put back. */
+  let hold: number | undefined;
+  let bakeTimer: NodeJS.Timeout | undefined;
+  let judging: { cancel: () => void } | undefined;
+  let trafficWatch: (() => void) | undefined;
+  let closed = false;
+  /** One transition at a time: a NACK and a promote cannot interleave. */
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => {});
+    return run;
+  };
+
+  const save = (rollout: Rollout): Rollout => {
+    store.saveRollout({ id: rollout.id, body: JSON.stringify(rollout) });
+    return rollout;
+  };
+  const parse = (body: string): Rollout => JSON.parse(body) as Rollout;
+  const pinnedRevision = (): number | undefined => reconciler.pinned()?.revision;
+
+  const stopTimers = (): void => {
+    if (bakeTimer !== undefined) clearTimeout(bakeTimer);
+    bakeTimer = undefined;
+    judging?.cancel();
+    judging = undefined;
+    trafficWatch?.();
+    trafficWatch = undefined;
+  };
+
+  /**
+   * During the bake, compares the canary's share of 5xx answers with that of the proxies
+   * still on the previous revision, counted from the bake's start (issue 11 item 2).
+   */
+  function watchTraffic(rollout: Rollout): void {
+    const sink = options.traffic;
+    if (sink === undefined) return;
+    const start = new Map<string, TrafficCounts>();
+    const since = (id: string): TrafficCounts => {
+      const now = sink.counts(id) ?? { requests: 0, errors5xx: 0 };
+      const from = start.get(id);
+      // First seen, or counters reset (the Envoy restarted): count from here.
+      if (from === undefined || now.requests < from.requests || now.errors5xx < from.errors5xx) {
+        start.set(id, now);
+        return { requests: 0, errors5xx: 0 };
+      }
+      return { requests: now.requests - from.requests, errors5xx: now.errors5xx - from.errors5xx };
+    };
+    const sum = (ids: readonly string[]): TrafficCounts => ids.map(since).reduce((a, b) => ({ requests: a.requests + b.requests, errors5xx: a.errors5xx + b.errors5xx }), { requests: 0, errors5xx: 0 });
+    const canary = new Set(rollout.canaryNodes);
+    for (const id of sink.nodes()) since(id);
+    // Records stored before traffic judging existed lack the thresholds.
+    const max5xxIncrease = rollout.max5xxIncrease ?? defaultMax5xxIncrease;
+    const minRequests = rollout.minRequests ?? defaultMinRequests;
+    trafficWatch = sink.onUpdate(() => {
+      if (active?.id !== rollout.id || active.state !== "baking") return;
+      const ids = sink.nodes();
+      const reason = trafficVerdict({
+        canary: sum(ids.filter((id) => canary.has(id))),
+        baseline: sum(ids.filter((id) => !canary.has(id))),
+        max5xxIncrease,
+        minRequests,
+        fromRevision: rollout.fromRevision,
+      });
+      if (reason === undefined) return;
+      trafficWatch?.();
+      trafficWatch = undefined;
+      void serial(() => rollBack(rollout.id, "failed", reason));
+    });
+  }
+
+  const groupOfProxy = (p: NodeStatus): string => groupOfKey(p.cacheKey, pinnedRevision()).group;
+  const isCanaryProxy = (rollout: Rollout, p: NodeStatus): boolean => revisionForNode({ rollout, hold: undefined, node: { id: p.nodeId, group: groupOfProxy(p) } }) === undefined;
+
+  /** Waits for the canary's ACKs of the new revision; a NACK or the deadline fails the stage. */
+  function judge(rollout: Rollout, deadlineMs: number): void {
+    const before = reconciler.pinned()?.snapshots ?? new Map();
+    let cancelled = false;
+    judging = { cancel: () => (cancelled = true) };
+    void waitForChange({
+      before,
+      after: reconciler.state().snapshots,
+      current: () => reconciler.state().snapshots,
+      proxies: () => options.proxies().filter((p) => isCanaryProxy(rollout, p)),
+      onStatusChange: options.onStatusChange,
+      timeoutMs: deadlineMs,
+      startedAt: now(),
+      now,
+      pollMs: 100,
+      stopAtNack: true,
+    }).then((report) => {
+      if (cancelled || closed) return;
+      judging = undefined;
+      const bad = report.nodes.filter((n) => n.result !== "acked");
+      if (bad.length === 0) {
+        void serial(async () => startBake(rollout.id));
+        return;
+      }
+      const nack = bad.find((n) => n.result === "nacked");
+      const reason =
+        nack !== undefined
+          ? `canary proxy ${nack.node} NACKed revision ${rollout.toRevision}: ${nack.message ?? ""}`
+          : `canary proxy ${bad.map((n) => `${n.node} (${n.result}: ${n.message ?? "no answer"})`).join(", ")} did not ACK revision ${rollout.toRevision} within ${rollout.ackTimeoutMs} ms`;
+      void serial(() => rollBack(rollout.id, "failed", reason));
+    });
+  }
+
+  /**
+   * After a restart: waits for every canary proxy to reconnect, then judges with what is left of
+   * the ACK deadline; a canary proxy not back by then fails the stage (judging without it would
+   * pass a canary nobody ran).
+   */
+  function judgeWhenBack(rollout: Rollout): void {
+    const startedAt = now();
+    const check = (): void => {
+      if (closed || active?.id !== rollout.id || active.state !== "canary") {
+        stop();
+        return;
+      }
+      const connected = new Set(options.proxies().filter((p) => p.streams > 0).map((p) => p.nodeId));
+      const missing = rollout.canaryNodes.filter((id) => !connected.has(id));
+      const waited = now() - startedAt;
+      if (missing.length === 0) {
+        stop();
+        judge(rollout, Math.max(1, rollout.ackTimeoutMs - waited));
+      } else if (waited >= rollout.ackTimeoutMs) {
+        stop();
+        void serial(() => rollBack(rollout.id, "failed", `canary proxy ${missing.join(", ")} did not reconnect within ${rollout.ackTimeoutMs} ms after the control plane restarted`));
+      }
+    };
+    // Opening a stream is no status event: polled, every 100 ms, until the deadline.
+    const poll = setInterval(check, 100);
+    poll.unref();
+    const stop = (): void => clearInterval(poll);
+    judging = { cancel: stop };
+  }
+
+  async function startBake(id: number): Promise<void> {
+    if (active?.id !== id || active.state !== "canary") return;
+    const canary = options.proxies().filter((p) => p.streams > 0 && isCanaryProxy(active as Rollout, p)).map((p) => p.nodeId);
+    active = save({ ...active, state: "baking", bakeEndsAt: new Date(now() + active.bakeMs).toISOString() });
+    log(`rollout ${id}: the canary (${canary.length === 0 ? "no connected proxy" : canary.join(", ")}) ACKed revision ${active.toRevision}; baking for ${active.bakeMs} ms`);
+    scheduleBakeEnd(active);
+    watchTraffic(active);
+  }
+
+  function scheduleBakeEnd(rollout: Rollout): void {
+    const remaining = Math.max(0, Date.parse(rollout.bakeEndsAt ?? "") - now());
+    bakeTimer = setTimeout(() => {
+      bakeTimer = undefined;
+      void serial(async () => {
+        if (active?.id !== rollout.id || active.state !== "baking") return;
+        if (active.manualPromote) {
+          active = save({ ...active, state: "awaiting-promote" });
+          log(`rollout ${rollout.id}: baked; waiting for \`tcp rollout promote\``);
+          return;
+        }
+        await finish("automatic promotion after the bake");
+      });
+    }, remaining);
+    bakeTimer.unref();
+  }
+
+  /** Every proxy to the new revision. */
+  async function finish(why: string): Promise<Rollout> {
+    const rollout = active;
+    if (!isRunning(rollout)) throw new RolloutError(RolloutErrorCode.NotRunning, "no rollout is running");
+    stopTimers();
+    const done = save({ ...rollout, state: "succeeded", endedAt: new Date(now()).toISOString() });
+    active = undefined;
+    options.rekey();
+    await reconciler.pin(undefined);
+    log(`rollout ${rollout.id}: promoted (${why}); every proxy now runs revision ${rollout.toRevision}`);
+    return done;
+  }
+
+  /** Puts the canary back on the previous revision at once, then stores a rollback revision, so the store says what the fleet runs. */
+  async function rollBack(id: number, state: "failed" | "aborted", reason: string): Promise<Rollout> {
+    const rollout = active;
+    if (!isRunning(rollout) || rollout.id !== id) throw new RolloutError(RolloutErrorCode.NotRunning, "no rollout is running");
+    stopTimers();
+    hold = rollout.fromRevision;
+    options.rekey();
+    log(`rollout ${id} ${state}: ${reason}; the canary is back on revision ${rollout.fromRevision}`, { level: "warn" });
+    let rollbackRevision: number | undefined;
+    let note = "";
+    try {
+      const change = rollbackChange(store, rollout.fromRevision, { source: `rollout:${id}` });
+      const outcome = await reconciler.change({ ...change, summary: `rollout ${id} ${state}: back to revision ${rollout.fromRevision}` });
+      if (outcome.accepted) {
+        rollbackRevision = outcome.revision?.revision;
+        await reconciler.flush();
+      } else {
+        note = `; the rollback revision was refused (${outcome.diagnostics.map((d) => d.message).join("; ")}): every proxy stays on revision ${rollout.fromRevision}, roll back by hand`;
+      }
+    } catch (error) {
+      note = `; the rollback revision could not be stored (${error instanceof Error ? error.message : String(error)}): every proxy stays on revision ${rollout.fromRevision}, roll back by hand`;
+    }
+    const ended = save({
+      ...rollout,
+      state,
+      reason: reason + note,
+      endedAt: new Date(now()).toISOString(),
+      ...(rollbackRevision !== undefined ? { rollbackRevision } : {}),
+    });
+    active = undefined;
+    if (rollbackRevision !== undefined) {
+      // The stored revision now has the previous revision's objects: same versions, nothing new for any proxy.
+      hold = undefined;
+      options.rekey();
+      await reconciler.pin(undefined);
+      log(`rollout ${id}: revision ${rollbackRevision} put the stored objects back to revision ${rollout.fromRevision}`);
+    }
+    return ended;
+  }
+
+  /** Connected proxies whose node group's configuration differs between the two revisions. */
+  function targetedProxies(): string[] {
+    const before = reconciler.pinned()?.snapshots ?? new Map();
+    const changed = new Set(diffSnapshots(before, reconciler.state().snapshots).map((g) => g.group));
+    return options.proxies().filter((p) => p.streams > 0 && changed.has(groupOfProxy(p))).map((p) => p.nodeId);
+  }
+
+  return {
+    async resume() {
+      const [latest] = store.rollouts({ limit: 1 });
+      if (latest === undefined) return;
+      const rollout = parse(latest.body);
+      if (!isRunning(rollout)) return;
+      if (rollout.toRevision !== store.currentRevision()) {
+        // Someone changed the store since (another control plane, a restore): this rollout no longer describes it.
+        active = undefined;
+        save({ ...rollout, state: "aborted", reason: `the stored revision is ${store.currentRevision()}, not the rollout's ${rollout.toRevision}, after a restart`, endedAt: new Date(now()).toISOString() });
+        log(`rollout ${rollout.id}: dropped after a restart: the stored revision moved on to ${store.currentRevision()}`, { level: "warn" });
+        return;
+      }
+      await reconciler.pin(rollout.fromRevision);
+      active = rollout;
+      log(`rollout ${rollout.id}: resumed in stage ${rollout.state} (canary ${JSON.stringify(rollout.canary)}, revision ${rollout.fromRevision} -> ${rollout.toRevision})`);
+      if (rollout.state === "baking") {
+        scheduleBakeEnd(rollout);
+        watchTraffic(rollout);
+      }
+      // A stage still judging starts over once the canary proxies are back, within one ACK deadline.
+      else if (rollout.state === "canary") judgeWhenBack(rollout);
+    },
+    keyOf(node) {
+      const group = reconciler.nodeGroupOf(node);
+      if (group === UNMATCHED_GROUP) return group;
+      const revision = revisionForNode({ rollout: active, hold, node: { id: node.id, group } });
+      // A revision held but not pinned (yet) would leave the proxy with nothing: it stays on its group.
+      return revision !== undefined && revision === pinnedRevision() ? pinnedKey(group, revision) : group;
+    },
+    apply(request, spec) {
+      return serial(async () => {
+        if (isRunning(active)) throw new RolloutError(RolloutErrorCode.Running, `rollout ${active.id} is running (${active.state}): promote or abort it first (tcp rollout promote|abort)`);
+        if (request.dryRun === true) return { outcome: await reconciler.change(request) };
+        await reconciler.flush();
+        const from = store.currentRevision();
+        // Everyone stays on `from` while the change is judged and committed: the push after the commit must reach no proxy yet.
+        await reconciler.pin(from);
+        hold = from;
+        options.rekey();
+        let outcome: ChangeOutcome;
+        try {
+          outcome = await reconciler.change(request);
+        } catch (error) {
+          hold = undefined;
+          options.rekey();
+          await reconciler.pin(undefined);
+          throw error;
+        }
+        if (!outcome.accepted || !outcome.changed || outcome.revision === undefined) {
+          hold = undefined;
+          options.rekey();
+          await reconciler.pin(undefined);
+          return { outcome };
+        }
+        await reconciler.flush();
+        const to = outcome.revision.revision;
+        const canaryNodes = "share" in spec.canary ? chooseShare(targetedProxies(), spec.canary.share) : options.proxies().filter((p) => p.streams > 0 && "group" in spec.canary && groupOfProxy(p) === spec.canary.group).map((p) => p.nodeId).sort();
+        active = save({ ...spec, id: to, fromRevision: from, toRevision: to, source: request.source, state: "canary", canaryNodes, startedAt: new Date(now()).toISOString() });
+        hold = undefined;
+        options.rekey();
+        log(`rollout ${to}: revision ${to} goes to the canary (${canaryNodes.length === 0 ? "no connected proxy" : canaryNodes.join(", ")}); every other proxy stays on revision ${from}`);
+        judge(active, spec.ackTimeoutMs);
+        return { outcome, rollout: active };
+      });
+    },
+    latest() {
+      if (active !== undefined) return active;
+      const [row] = store.rollouts({ limit: 1 });
+      return row === undefined ? undefined : parse(row.body);
+    },
+    list: (opts = {}) => store.rollouts(opts).map((r) => parse(r.body)),
+    running: () => isRunning(active) || hold !== undefined,
+    servedRevisionOf(cacheKey) {
+      if (!isRunning(active)) return undefined;
+      return groupOfKey(cacheKey, pinnedRevision()).revision ?? active.toRevision;
+    },
+    promote(by) {
+      return serial(() => finish(`promoted by ${by}`));
+    },
+    abort(by) {
+      return serial(async () => {
+        if (!isRunning(active)) throw new RolloutError(RolloutErrorCode.NotRunning, "no rollout is running to abort");
+        return rollBack(active.id, "aborted", `aborted by ${by}`);
+      });
+    },
+    close() {
+      closed = true;
+      stopTimers();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * A rollout of one change in stages (issue 11): the change is stored as revision
+ * `toRevision` like any other, but only the canary proxies are served it; every
+ * other proxy keeps `fromRevision` until the canary passes and the bake ends.
+ */
+export type RolloutState = "canary" | "baking" | "awaiting-promote" | "succeeded" | "failed" | "aborted";
+
+/** Which proxies go first: a node group, or a share (1-100 %) of the proxies the change targets. */
+export type CanarySelection = { readonly share: number } | { readonly group: string };
+
+/** How a rollout proceeds, as the operator asked for it (`--canary`, `--bake`, ...). */
+export interface RolloutSpec {
+  readonly canary: CanarySelection;
+  /** Time the canary must run the change, once it ACKed, before the rest gets it. */
+  readonly bakeMs: number;
+  /** A canary proxy that has not ACKed the change within this fails the stage. */
+  readonly ackTimeoutMs: number;
+  /** Wait for `tcp rollout promote` after the bake instead of promoting. */
+  readonly manualPromote: boolean;
+  /**
+   * Judged by traffic during the bake (Envoy's metrics service): the stage fails when the
+   * canary's share of 5xx answers exceeds the other proxies' by more than this (0.05: 5 points).
+   */
+  readonly max5xxIncrease: number;
+  /** Canary requests needed over the bake before its 5xx share is judged. */
+  readonly minRequests: number;
+}
+
+export interface Rollout extends RolloutSpec {
+  /** The revision the change created: one rollout per revision. */
+  readonly id: number;
+  readonly fromRevision: number;
+  readonly toRevision: number;
+  /** Who asked (the change's source). */
+  readonly source: string;
+  readonly state: RolloutState;
+  /** The canary proxies (node ids): chosen once when the rollout starts, so a restart serves the same ones. */
+  readonly canaryNodes: readonly string[];
+  readonly startedAt: string;
+  /** Set once the canary ACKed: the bake ends then (wall clock, so it survives a restart). */
+  readonly bakeEndsAt?: string;
+  readonly endedAt?: string;
+  /** Why it failed or was aborted: the NACK text with the node, the ACK deadline, or the 5xx numbers. */
+  readonly reason?: string;
+  /** The revision that put the stored objects back to `fromRevision` after a failure or abort. */
+  readonly rollbackRevision?: number;
+}
+
+/** The states in which a rollout holds proxies on two revisions. */
+export const runningStates: ReadonlySet<RolloutState> = new Set(["canary", "baking", "awaiting-promote"]);
+
+export const isRunning = (rollout: Rollout | undefined): rollout is Rollout => rollout !== undefined && runningStates.has(rollout.state);
+
+/** Stable codes of rollout misuse (admin API 409/404 answers). */
+export const RolloutErrorCode = {
+  /** A rollout is running: promote or abort it before another change. */
+  Running: "rollout_running",
+  /** No rollout is running to promote or abort. */
+  NotRunning: "rollout_not_running",
+  /** The rollout's options are not valid. */
+  Invalid: "rollout_invalid",
+} as const;
+export type RolloutErrorCode = (typeof RolloutErrorCode)[keyof typeof RolloutErrorCode];
+
+export class RolloutError extends Error {
+  override readonly name = "RolloutError";
+  readonly code: RolloutErrorCode;
+  constructor(code: RolloutErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
