@@ -101,4 +101,12 @@ case " ${NODE_OPTIONS:-} " in
   *" --conditions=@ts-control-plane/source "*) ;;
   *) export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--conditions=@ts-control-plane/source" ;;
 esac
+# Node's compile cache keeps the type-stripped, compiled modules on disk (keyed
+# by their content, so an edit is never served stale): every start after the
+# first skips stripping and compiling about 400 modules (issue 15, start-up;
+# bench/snapshot-cost.ts prints start-up with the cache warm, cold and off).
+# NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+if [[ -z "${NODE_DISABLE_COMPILE_CACHE:-}" ]]; then
+  export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-$tools/compile-cache}"
+fi
 if [[ $# -gt 0 ]]; then exec "$@"; fi
