@@ -201,7 +201,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
 
     if (store.currentRevision() === 0 && options.configPaths.length === 0 && options.examplePath !== undefined && existsSync(options.examplePath)) {
       const parsed = readConfigFile(options.examplePath);
-      const outcome = reconciler.changeNow({ upserts: parsed.objects, source: `example:${options.examplePath}` });
+      const outcome = await reconciler.changeNow({ upserts: parsed.objects, source: `example:${options.examplePath}` });
       if (outcome.accepted) log(`the store was empty: loaded the example ${options.examplePath} as revision ${outcome.revision?.revision}`, outcome.revision === undefined ? {} : { changeId: changeIdOf(outcome.revision.revision) });
       else for (const d of [...parsed.diagnostics, ...outcome.diagnostics]) log(`example refused: ${formatDiagnostic(d)}`);
     }

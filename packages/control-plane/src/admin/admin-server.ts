@@ -445,7 +445,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     const n = intParam(String(before ?? keep), before !== undefined ? "before" : "keep") ?? 0;
     if (keep !== undefined && n < 1) throw new ApiError(ApiErrorCode.BadRequest, "keep must be at least 1: the current revision always stays");
     const from = before !== undefined ? n : Math.max(1, current - n + 1);
-    const result = wrapStore(() => store.purge({ before: from }));
+    const result = await wrapChange(() => store.purge({ before: from }));
     log(`history purged by ${ctx.caller.identity ?? "an unauthenticated caller"}: ${result.revisions} revisions before ${from} deleted`);
     return { json: { revision: current, ...result } };
   }
