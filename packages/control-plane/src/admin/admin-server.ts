@@ -121,6 +121,7 @@ const apiCodeOf: Record<StoreErrorCode, ApiErrorCode> = {
   store_schema_unsupported: ApiErrorCode.Internal,
   purged: ApiErrorCode.Gone,
   store_key: ApiErrorCode.Internal,
+  store_unavailable: ApiErrorCode.StoreUnavailable,
 };
 
 /** The admin HTTP API (node:http only). Every error is JSON `{ error: { code, message, diagnostics } }`. */
@@ -646,7 +647,9 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
 
 /** A store error as the API answers it (conflict 409, not found 404, ...); anything else as it is. */
 function apiErrorOf(error: unknown): unknown {
-  return error instanceof StoreError ? new ApiError(apiCodeOf[error.code], error.message) : error;
+  if (!(error instanceof StoreError)) return error;
+  // The store comes back by itself (the replica reconnects with backoff): a client may retry.
+  return new ApiError(apiCodeOf[error.code], error.message, error.code === "store_unavailable" ? { headers: { "retry-after": "2" } } : {});
 }
 
 /**
