@@ -469,7 +469,9 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     if (isDashboardPath(ctx.segments)) return dashboardReply({ method, segments: ctx.segments });
     if (path === "healthz") {
       only("GET");
-      return { json: { status: "ok", revision: store.currentRevision() } };
+      // Degraded, not down: xDS still serves the last configuration; only writes wait for the store (issue 10 item 7).
+      const health = store.health();
+      return { json: health.state === "ok" ? { status: "ok", revision: store.currentRevision() } : { status: "degraded", revision: store.currentRevision(), store: health } };
     }
     if (path === "metrics") {
       only("GET");

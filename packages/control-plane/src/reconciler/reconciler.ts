@@ -126,6 +126,11 @@ export interface Reconciler {
   pin(revision: number | undefined): Promise<void>;
   /** The pinned revision and its snapshots per node group, while one is pinned. */
   pinned(): { readonly revision: number; readonly snapshots: ReadonlyMap<string, Snapshot> } | undefined;
+  /**
+   * The store changed under us (revisions another replica wrote, read in by the store): compile
+   * and push them as after a local commit, after the same debounce.
+   */
+  refresh(): void;
   close(): Promise<void>;
 }
 
@@ -482,6 +487,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       if (before !== undefined) for (const group of before.snapshots.keys()) cache.clearSnapshot(pinnedKey(group, before.revision));
     },
     pinned: () => pinned,
+    refresh: () => schedule(),
     changeOf: (group, typeUrl, version) => versionChanges.get(`${group} ${typeUrl} ${version}`),
     async flush() {
       if (timer === undefined && running === undefined && pushed.revision === store.currentRevision()) return;

@@ -322,24 +322,28 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   return {
     ...local,
     commit(change, commitOptions = {}): Promise<CommitResult> {
-      return serial(() =>
-        withClient(async (client) => {
-          const caught = await lockAndCatchUp(client);
-          // Planned and judged on the caught-up mirror inside the lock: exactly as a local commit.
-          const pending = mirror.prepare(change, commitOptions);
-          if (pending === undefined) {
-            await client.query("ROLLBACK");
-            if (caught) notify();
-            return { changed: false, revision: undefined };
-          }
-          await insertRevision(client, pending);
-          await client.query("SELECT pg_notify($1, $2)", [revisionsChannel, String(pending.revision)]);
-          await client.query("COMMIT");
-          const info = mirror.apply(pending);
+      return serial(async () => {
+        let caught = false;
+        try {
+          return await withClient(async (client) => {
+            caught = await lockAndCatchUp(client);
+            // Planned and judged on the caught-up mirror inside the lock: exactly as a local commit.
+            const pending = mirror.prepare(change, commitOptions);
+            if (pending === undefined) {
+              await client.query("ROLLBACK");
+              return { changed: false, revision: undefined };
+            }
+            await insertRevision(client, pending);
+            await client.query("SELECT pg_notify($1, $2)", [revisionsChannel, String(pending.revision)]);
+            await client.query("COMMIT");
+            return { changed: true, revision: mirror.apply(pending) };
+          });
+        } finally {
+          // Revisions read in on the way are pushed even when this change lost (a 409): the
+          // notification that announced them finds the mirror already caught up.
           if (caught) notify();
-          return { changed: true, revision: info };
-        }),
-      );
+        }
+      });
     },
     purge({ before }): Promise<PurgeResult> {
       return serial(async () => {
