@@ -74,7 +74,12 @@ export function describeStoreBehaviours(name: string, factory: StoreFactory): vo
         const same: ModelObject = { spec: { endpoints: [{ port: 1, address: "127.0.0.1" }] }, metadata: { name: "a" }, kind: "Backend", apiVersion: "v1" };
         assert.equal((await store.commit({ upserts: [same], deletes: ["Backend/nope"], source: "api" })).changed, false);
         let seen: string[] = [];
-        const refused = await store.commit({ upserts: [backend("b", 1)], source: "api" }, { accept: (p) => ((seen = p.objects.map((o) => o.metadata.name)), false) });
+        const refused = await store.commit({ upserts: [backend("b", 1)], source: "api" }, {
+          accept: (p) => {
+            seen = p.objects.map((o) => o.metadata.name);
+            return false;
+          },
+        });
         assert.equal(refused.changed, false);
         assert.deepEqual(seen, ["a", "b"]);
         assert.equal(store.currentRevision(), 1);
