@@ -305,14 +305,16 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     await pool.end().catch(() => {});
     throw new StoreError(StoreErrorCode.Unavailable, `cannot reach the store ${location} (${messageOf(error)}): start PostgreSQL, or fix the URL given to --store (env CONTROL_PLANE_STORE)`);
   }
+  let released = false;
   try {
     const migrated = await migratePostgres(first, location);
     if (migrated.from !== migrated.to) log(`store: migrated ${location} from schema version ${migrated.from} to ${migrated.to}`);
     await catchUpWith(first);
     first.release();
+    released = true;
     await listen();
   } catch (error) {
-    first.release();
+    if (!released) first.release();
     closed = true;
     await pool.end().catch(() => {});
     await local.close();
