@@ -243,6 +243,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   let catchUpQueued: Promise<void> | undefined;
   /** A catch-up after the running one (notifications that arrive meanwhile fold into it). */
   function requestCatchUp(): Promise<void> {
+    if (closed) return Promise.resolve();
     if (catchUpQueued !== undefined) return catchUpQueued;
     const run = serial(async () => {
       catchUpQueued = undefined;
@@ -277,6 +278,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       lost = true;
       client.end().catch(() => {});
       throw error;
+    }
+    if (closed) {
+      await client.end().catch(() => {});
+      return;
     }
     listenClient = client;
     backoff = minMs;
