@@ -51,10 +51,10 @@ function ensureUser(): void {
   if (made.status !== 0 && spawnSync("id", ["-u", pgUser]).status !== 0) throw new Error(`cannot create the user ${pgUser} for PostgreSQL: ${made.stderr}`);
 }
 
-/** Runs a PostgreSQL binary, as `tcpgtest` when we are root. */
-function run(bin: string, args: readonly string[]): void {
+/** Runs a PostgreSQL binary, as `tcpgtest` when we are root, from a directory that user may enter (not a root-only checkout). */
+function run(bin: string, args: readonly string[], cwd: string): void {
   const [cmd, argv] = isRoot() ? ["runuser", ["-u", pgUser, "--", bin, ...args]] : [bin, [...args]];
-  execFileSync(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
+  execFileSync(cmd, argv, { stdio: ["ignore", "pipe", "pipe"], cwd });
 }
 
 export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
@@ -69,14 +69,14 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
     const gid = Number(execFileSync("id", ["-g", pgUser], { encoding: "utf8" }).trim());
     chownSync(dir, uid, gid);
   }
-  run(join(bin, "initdb"), ["-D", data, "-U", user, "--auth=trust", "--no-sync", "-E", "UTF8"]);
+  run(join(bin, "initdb"), ["-D", data, "-U", user, "--auth=trust", "--no-sync", "-E", "UTF8"], dir);
   const port = await freePort();
   // Throwaway: no fsync; listens on loopback and on a socket in its own directory, never /var/run.
   const ctl = (action: "start" | "stop"): void => {
     if (action === "start") {
-      run(join(bin, "pg_ctl"), ["-D", data, "-l", join(dir, "log"), "-w", "-t", "60", "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100`, "start"]);
+      run(join(bin, "pg_ctl"), ["-D", data, "-l", join(dir, "log"), "-w", "-t", "60", "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100`, "start"], dir);
     } else {
-      run(join(bin, "pg_ctl"), ["-D", data, "-m", "fast", "-w", "-t", "60", "stop"]);
+      run(join(bin, "pg_ctl"), ["-D", data, "-m", "fast", "-w", "-t", "60", "stop"], dir);
     }
   };
   ctl("start");
