@@ -11,6 +11,22 @@ if [[ -n "$(tracked_changes)" ]]; then
   echo "note: tracked files differ from HEAD before the tests; the suite fails at its end while they do (commit or stash them):" >&2
   tracked_changes | sed 's/^/  /' >&2
 fi
+# The PostgreSQL store's tests (issue 10) start throwaway clusters with Debian's
+# initdb/postgres; installed here when missing, like chromium below. Only the
+# binaries are used: the Debian cluster the package creates is not started by tests.
+ensure_postgres() {
+  if compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then return; fi
+  echo "[setup] installing Debian's postgresql for the PostgreSQL store's tests" >&2
+  local out; out="$(mktemp)"
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; } >"$out" 2>&1; then
+    tail -20 "$out" >&2; rm -f "$out"
+    echo "FAIL: could not install postgresql (apt-get install -y postgresql, as root); the PostgreSQL store's tests need initdb" >&2
+    exit 1
+  fi
+  rm -f "$out"
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || { echo "FAIL: postgresql installed but no /usr/lib/postgresql/*/bin/initdb" >&2; exit 1; }
+}
+ensure_postgres
 if [[ "$mode" == all || "$mode" == --unit ]]; then
   bash scripts/check.sh
   # Git pathspec wildcards cross '/', so 'packages/*.test.ts' finds every test under packages/.

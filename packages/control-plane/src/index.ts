@@ -2,7 +2,8 @@
 export { compile, matchNodeGroup, type CompileResult, type NodeGroupConfig, type NodeSelector } from "./compile.ts";
 export { objectKey, type Diagnostic, type ModelObject, type ObjectMeta, type SourceRef } from "./model/model-object.ts";
 export { parseDocuments } from "./model/parse-documents.ts";
-export { openObjectStore, type ObjectStore, type StoredObject, type RevisionInfo, type RevisionChange, type ChangeSet, type CommitResult } from "./store/object-store.ts";
+export { openObjectStore, type ObjectStore, type StoredObject, type RevisionInfo, type RevisionChange, type ChangeSet, type CommitResult, type StoreHealth } from "./store/object-store.ts";
+export { openPostgresStore, type PostgresStoreOptions } from "./store/postgres-store.ts";
 export { rollbackChange } from "./store/rollback-change.ts";
 export { StoreError, StoreErrorCode } from "./store/store-error.ts";
 export { createFileSources, fileSource, type FileSources, type FileSourcesOptions, type FileApplyResult } from "./sources/file-sources.ts";

@@ -35,6 +35,8 @@ import type { ObjectStore } from "./store/object-store.ts";
 import { StartupError, StartupErrorCode } from "./startup/startup-error.ts";
 import { type BodyCipher, createBodyCipher, readStoreKeyFile } from "./store/body-cipher.ts";
 import { openServeStore } from "./store/open-serve-store.ts";
+import { openPostgresStore } from "./store/postgres-store.ts";
+import { StoreError } from "./store/store-error.ts";
 
 export interface ServeOptions {
   readonly xdsHost: string;
@@ -66,6 +68,11 @@ export interface ServeOptions {
   readonly adminAllowedHosts?: readonly string[];
   /** Lets RawResources name files on Envoy's host (DataSource filename); refused by default. */
   readonly allowRawFilename?: boolean;
+  /**
+   * `--store postgres://user@host:port/db` (env CONTROL_PLANE_STORE): N replicas share one
+   * PostgreSQL database (docs/postgres-replicas.md); the embedded SQLite file in dataDir when absent.
+   */
+  readonly store?: string;
   /** A file with the 32-byte key that encrypts object bodies in the store (`--store-key-file`, store/body-cipher.ts). */
   readonly storeKeyFile?: string;
   /**
@@ -154,12 +161,10 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
   const lock = lockDataDir(options.dataDir);
   let store: ObjectStore;
   try {
-    store = openServeStore({
-      dataDir: options.dataDir,
-      allowEmptyStore: options.allowEmptyStore === true,
-      log,
-      ...(options.storeKeyFile !== undefined ? { cipher: storeCipher(options.storeKeyFile) } : {}),
-    });
+    const cipher = options.storeKeyFile !== undefined ? { cipher: storeCipher(options.storeKeyFile) } : {};
+    store = options.store === undefined
+      ? openServeStore({ dataDir: options.dataDir, allowEmptyStore: options.allowEmptyStore === true, log, ...cipher })
+      : await openSharedStore({ url: options.store, log, ...cipher });
   } catch (error) {
     lock.release();
     throw error;
@@ -184,7 +189,9 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
   });
   // Set up once the xDS server exists (it needs the per-node record); no stream can ask for a key before.
   let rollouts: RolloutController;
-  const cleanups: (() => Promise<void> | void)[] = [() => lock.release(), () => store.close(), () => reconciler.close()];
+  // Revisions another replica wrote are compiled and pushed like our own commits.
+  const stopExternal = store.onExternalChange(() => reconciler.refresh());
+  const cleanups: (() => Promise<void> | void)[] = [() => lock.release(), () => store.close(), () => stopExternal(), () => reconciler.close()];
   const close = async () => {
     for (const c of cleanups.reverse()) {
       try {
@@ -197,11 +204,11 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
   };
   try {
     await reconciler.start();
-    log(`loaded revision ${store.currentRevision()} with ${store.list().length} objects from ${join(options.dataDir, "control-plane.db")}`);
+    log(`loaded revision ${store.currentRevision()} with ${store.list().length} objects from ${store.health().location}`);
 
     if (store.currentRevision() === 0 && options.configPaths.length === 0 && options.examplePath !== undefined && existsSync(options.examplePath)) {
       const parsed = readConfigFile(options.examplePath);
-      const outcome = reconciler.changeNow({ upserts: parsed.objects, source: `example:${options.examplePath}` });
+      const outcome = await reconciler.changeNow({ upserts: parsed.objects, source: `example:${options.examplePath}` });
       if (outcome.accepted) log(`the store was empty: loaded the example ${options.examplePath} as revision ${outcome.revision?.revision}`, outcome.revision === undefined ? {} : { changeId: changeIdOf(outcome.revision.revision) });
       else for (const d of [...parsed.diagnostics, ...outcome.diagnostics]) log(`example refused: ${formatDiagnostic(d)}`);
     }
@@ -383,7 +390,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
         const state = reconciler.state();
         const pinned = reconciler.pinned();
         const groupOfStream = (key: string) => groupOfKey(key, pinned?.revision);
-        return buildStatusReport({
+        const report = buildStatusReport({
           revision: state.revision,
           proxies: xds.status.nodes(),
           // The stream's own key: a stream keeps the group it opened with until re-keyed.
@@ -399,6 +406,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
           groups: state.groups,
           refusals: refusals.list(),
         });
+        return { ...report, store: store.health() };
       },
     });
     const adminPort = await bindPort(() => admin.listen({ host: options.adminHost, port: options.adminPort }), {
@@ -450,6 +458,11 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   let tlsKey = env["CONTROL_PLANE_XDS_TLS_KEY"] || undefined;
   let clientCa = env["CONTROL_PLANE_XDS_CLIENT_CA"] || undefined;
   let storeKeyFile = env["CONTROL_PLANE_STORE_KEY_FILE"] || undefined;
+  const storeUrl = (v: string, from: string): string => {
+    if (!/^postgres(ql)?:\/\/./.test(v)) throw new UsageError(`${from} takes a PostgreSQL URL such as postgres://user@host:5432/db, got ${JSON.stringify(v)}; leave it out for the embedded SQLite store in --data-dir`);
+    return v;
+  };
+  let store = env["CONTROL_PLANE_STORE"] ? storeUrl(env["CONTROL_PLANE_STORE"], "CONTROL_PLANE_STORE") : undefined;
   const csdsIdentity = (v: string, from: string): string => {
     const problem = identityProblem(v);
     if (problem !== undefined) throw new UsageError(`${from}: identity ${JSON.stringify(v)} is not valid: ${problem}; write a URI SAN such as spiffe://example.org/ops/alice, dns:NAME or cn:NAME`);
@@ -528,6 +541,9 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
       case "--xds-client-ca":
         clientCa = value();
         break;
+      case "--store":
+        store = storeUrl(value(), flag);
+        break;
       case "--store-key-file":
         storeKeyFile = value();
         break;
@@ -596,6 +612,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     ...(adminAllowedHosts.length > 0 ? { adminAllowedHosts } : {}),
     ...(allowRawFilename ? { allowRawFilename } : {}),
     ...(storeKeyFile !== undefined ? { storeKeyFile } : {}),
+    ...(store !== undefined ? { store } : {}),
     ...(csdsIdentities.length > 0 ? { csdsIdentities } : {}),
     ...(Object.keys(xdsLimits).length > 0 ? { xdsLimits } : {}),
     ...(logLevel !== undefined ? { logLevel } : {}),
@@ -604,6 +621,17 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     ...(env["CONTROL_PLANE_CHECK_OPENAPI"] === "1" ? { checkOpenApi: true } : {}),
     ...(tlsCert !== undefined && tlsKey !== undefined ? { xdsTls: { certFile: tlsCert, keyFile: tlsKey, ...(clientCa === undefined ? {} : { clientCaFile: clientCa }) } } : {}),
   };
+}
+
+/** The PostgreSQL store; what keeps it from opening is a startup error naming the store and the fix. */
+async function openSharedStore(options: { url: string; log: (line: string) => void; cipher?: BodyCipher }): Promise<ObjectStore> {
+  try {
+    return await openPostgresStore(options);
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    const code = error.code === "store_key" ? StartupErrorCode.StoreKey : error.code === "store_unavailable" ? StartupErrorCode.StoreUnavailable : error.code === "store_schema_unsupported" ? StartupErrorCode.StoreSchema : StartupErrorCode.StoreCorrupt;
+    throw new StartupError(code, error.message);
+  }
 }
 
 function storeCipher(file: string): BodyCipher {
@@ -618,12 +646,14 @@ export const serveUsage = `usage: serve [--xds-host 127.0.0.1] [--xds-port 18000
              [--data-dir ./.data] [--config FILE|DIR]... [--debounce-ms 50] [--no-example] [--allow-empty-store]
              [--admin-auth none|token] [--admin-allowed-host NAME]... [--allow-raw-filename]
              [--xds-tls-cert FILE --xds-tls-key FILE [--xds-client-ca FILE [--csds-identity ID]...]] [--store-key-file FILE]
+             [--store postgres://USER@HOST:PORT/DB]
              [--xds-max-node-bytes 262144] [--xds-max-disconnected 10000] [--xds-forget-disconnected-ms 3600000]
              [--csds-max-nodes 1000] [--csds-max-response-bytes 4194304]
              [--log-level debug|info|warn|error] [--log-format json|text] [--metrics-sink-port N]
   env: CONTROL_PLANE_XDS_HOST, CONTROL_PLANE_XDS_PORT, CONTROL_PLANE_ADMIN_HOST, CONTROL_PLANE_ADMIN_PORT, CONTROL_PLANE_DATA_DIR,
        CONTROL_PLANE_ADMIN_AUTH, CONTROL_PLANE_XDS_TLS_CERT, CONTROL_PLANE_XDS_TLS_KEY, CONTROL_PLANE_XDS_CLIENT_CA,
-       CONTROL_PLANE_STORE_KEY_FILE, CONTROL_PLANE_CSDS_IDENTITIES (comma-separated), CONTROL_PLANE_LOG_LEVEL,
+       CONTROL_PLANE_STORE (a postgres:// URL: replicas share one database; the embedded SQLite file in --data-dir without it),
+       CONTROL_PLANE_STORE_KEY_FILE (the same key on every replica), CONTROL_PLANE_CSDS_IDENTITIES (comma-separated), CONTROL_PLANE_LOG_LEVEL,
        CONTROL_PLANE_LOG_FORMAT (json when standard output is not a terminal, text when it is)`;
 
 /** Runs `serve` until SIGINT/SIGTERM, then shuts down gracefully. */

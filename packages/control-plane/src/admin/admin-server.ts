@@ -121,6 +121,7 @@ const apiCodeOf: Record<StoreErrorCode, ApiErrorCode> = {
   store_schema_unsupported: ApiErrorCode.Internal,
   purged: ApiErrorCode.Gone,
   store_key: ApiErrorCode.Internal,
+  store_unavailable: ApiErrorCode.StoreUnavailable,
 };
 
 /** The admin HTTP API (node:http only). Every error is JSON `{ error: { code, message, diagnostics } }`. */
@@ -445,7 +446,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     const n = intParam(String(before ?? keep), before !== undefined ? "before" : "keep") ?? 0;
     if (keep !== undefined && n < 1) throw new ApiError(ApiErrorCode.BadRequest, "keep must be at least 1: the current revision always stays");
     const from = before !== undefined ? n : Math.max(1, current - n + 1);
-    const result = wrapStore(() => store.purge({ before: from }));
+    const result = await wrapChange(() => store.purge({ before: from }));
     log(`history purged by ${ctx.caller.identity ?? "an unauthenticated caller"}: ${result.revisions} revisions before ${from} deleted`);
     return { json: { revision: current, ...result } };
   }
@@ -468,7 +469,9 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     if (isDashboardPath(ctx.segments)) return dashboardReply({ method, segments: ctx.segments });
     if (path === "healthz") {
       only("GET");
-      return { json: { status: "ok", revision: store.currentRevision() } };
+      // Degraded, not down: xDS still serves the last configuration; only writes wait for the store (issue 10 item 7).
+      const health = store.health();
+      return { json: health.state === "ok" ? { status: "ok", revision: store.currentRevision() } : { status: "degraded", revision: store.currentRevision(), store: health } };
     }
     if (path === "metrics") {
       only("GET");
@@ -646,7 +649,9 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
 
 /** A store error as the API answers it (conflict 409, not found 404, ...); anything else as it is. */
 function apiErrorOf(error: unknown): unknown {
-  return error instanceof StoreError ? new ApiError(apiCodeOf[error.code], error.message) : error;
+  if (!(error instanceof StoreError)) return error;
+  // The store comes back by itself (the replica reconnects with backoff): a client may retry.
+  return new ApiError(apiCodeOf[error.code], error.message, error.code === "store_unavailable" ? { headers: { "retry-after": "2" } } : {});
 }
 
 /**

@@ -21,6 +21,8 @@ export const ApiErrorCode = {
   Refused: "refused",
   /** The store's disk is full (SQLITE_FULL); nothing was changed, retry once space is freed (HTTP 507). */
   DiskFull: "disk_full",
+  /** The shared store (PostgreSQL) is unreachable: nothing was changed; retry once it is back (HTTP 503). */
+  StoreUnavailable: "store_unavailable",
   Internal: "internal",
   /** Too many request bodies are being received at once: retry after the Retry-After header's seconds. */
   Unavailable: "unavailable",
@@ -40,6 +42,7 @@ const statusOf: Record<ApiErrorCode, number> = {
   unsupported_media_type: 415,
   refused: 422,
   disk_full: 507,
+  store_unavailable: 503,
   internal: 500,
   unavailable: 503,
 };

@@ -154,8 +154,12 @@ const schemas: Readonly<Record<string, JsonSchema>> = {
         ),
       ),
     },
-    { refusals: list(object({ nodeId: str, cluster: str, group: { type: ["string", "null"] }, identity: str, fingerprint256: str, reason: str, at: str })) },
+    {
+      refusals: list(object({ nodeId: str, cluster: str, group: { type: ["string", "null"] }, identity: str, fingerprint256: str, reason: str, at: str })),
+      store: ref("StoreHealth"),
+    },
   ),
+  StoreHealth: object({ kind: { enum: ["sqlite", "postgres"] }, location: str, state: { enum: ["ok", "unavailable"] } }, { reason: str, since: str }),
   ProxyConfig: object({
     nodeId: str,
     cluster: str,
@@ -196,7 +200,7 @@ const changeQuery = {
  * until it has one, the tests fail on its answers (openapi-check.ts).
  */
 const operations: readonly Operation[] = [
-  { method: "get", path: "/healthz", summary: "Liveness, with the stored revision", role: "none", ok: { "200": object({ status: { const: "ok" }, revision: int }) } },
+  { method: "get", path: "/healthz", summary: "Liveness, with the stored revision", role: "none", ok: { "200": object({ status: { enum: ["ok", "degraded"] }, revision: int }, { store: ref("StoreHealth") }) } },
   { method: "get", path: "/metrics", summary: "Prometheus metrics (docs/metrics.md)", role: "read", ok: { "200": { text: "text/plain" } } },
   { method: "get", path: "/", summary: "The web dashboard (docs/dashboard.md)", role: "none", ok: { "200": { text: "text/html" } } },
   { method: "get", path: "/dashboard/dashboard.js", summary: "The dashboard's script", role: "none", ok: { "200": { text: "text/javascript" } } },

@@ -35,6 +35,15 @@ describe("serve flags", () => {
     assert.equal(parseServeArgs([], {}).storeKeyFile, undefined);
   });
 
+  it("--store (or CONTROL_PLANE_STORE) selects PostgreSQL by URL; anything else is refused with the expected form", () => {
+    assert.equal(parseServeArgs(["--store", "postgres://cp@db:5432/tcp"], {}).store, "postgres://cp@db:5432/tcp");
+    assert.equal(parseServeArgs([], { CONTROL_PLANE_STORE: "postgresql://cp@db/tcp" }).store, "postgresql://cp@db/tcp");
+    assert.equal(parseServeArgs(["--store=postgres://a@b/c"], { CONTROL_PLANE_STORE: "postgres://x@y/z" }).store, "postgres://a@b/c");
+    assert.equal(parseServeArgs([], {}).store, undefined);
+    assert.throws(() => parseServeArgs(["--store", "mysql://db/tcp"], {}), (e: unknown) => e instanceof UsageError && /--store takes a PostgreSQL URL such as postgres:\/\/user@host:5432\/db/.test(e.message));
+    assert.throws(() => parseServeArgs([], { CONTROL_PLANE_STORE: "./x.db" }), (e: unknown) => e instanceof UsageError && e.message.startsWith("CONTROL_PLANE_STORE takes"));
+  });
+
   it("starts empty on purpose only with --allow-empty-store (issue 14)", () => {
     assert.equal(parseServeArgs([], {}).allowEmptyStore, undefined);
     assert.equal(parseServeArgs(["--allow-empty-store"], {}).allowEmptyStore, true);

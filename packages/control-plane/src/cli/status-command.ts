@@ -75,6 +75,7 @@ export function render(s: StatusReport, output: string | undefined): string {
   if (output === "yaml") return stringify(s);
   if (output !== undefined && output !== "table") throw new UsageError(`status -o takes table, json or yaml, not ${JSON.stringify(output)}`);
   let text = `revision ${s.revision}\n`;
+  if (s.store !== undefined && s.store.state !== "ok") text += `store ${s.store.location} is ${s.store.state} since ${s.store.since ?? "?"}: ${s.store.reason ?? ""}\n`;
   // While a rollout runs (issue 11), which revision each proxy is served; the table is as before otherwise.
   const rollout = s.nodes.some((n) => n.revision !== undefined);
   text += formatTable(

@@ -38,10 +38,10 @@ it("an apply referencing X and a concurrent delete of X never leave a dangling r
   // Store A with the delete injected at the last moment before A's write: where a check-then-commit would have already said yes.
   const racing: ObjectStore = {
     ...storeA,
-    commit(change, options) {
+    async commit(change, options) {
       if (!interleaved && change.upserts?.some((o) => o.kind === "Route")) {
         interleaved = true;
-        const deleted = b.changeNow({ deletes: ["Service/x"], source: "b" });
+        const deleted = await b.changeNow({ deletes: ["Service/x"], source: "b" });
         assert.equal(deleted.accepted, true, JSON.stringify(deleted.diagnostics));
       }
       return storeA.commit(change, options);
@@ -89,7 +89,7 @@ it("a synchronous change (a watched file) committed while a queued change is jud
     const pending = r.change({ upserts: [route, ...filler], source: "api" });
     await new Promise((resolve) => setImmediate(resolve));
     await new Promise((resolve) => setImmediate(resolve));
-    const deleted = r.changeNow({ deletes: ["Service/x"], source: "file:x.yaml" });
+    const deleted = await r.changeNow({ deletes: ["Service/x"], source: "file:x.yaml" });
     assert.equal(deleted.accepted, true, JSON.stringify(deleted.diagnostics));
     const outcome = await pending;
     assert.equal(outcome.accepted, false, "judged again on top of the delete");

@@ -102,7 +102,7 @@ export interface Reconciler {
    * before the listeners are open. Safe next to a queued change being judged: that one's
    * commit sees the new revision and judges again.
    */
-  changeNow(request: ChangeRequest): ChangeOutcome;
+  changeNow(request: ChangeRequest): Promise<ChangeOutcome>;
   rollback(to: number, options?: { dryRun?: boolean; source?: string }): Promise<ChangeOutcome>;
   /** Which Envoy resources a change would add, change or remove, per node group (queued like `change`). */
   diff(request: ChangeSet): Promise<DiffOutcome>;
@@ -126,6 +126,11 @@ export interface Reconciler {
   pin(revision: number | undefined): Promise<void>;
   /** The pinned revision and its snapshots per node group, while one is pinned. */
   pinned(): { readonly revision: number; readonly snapshots: ReadonlyMap<string, Snapshot> } | undefined;
+  /**
+   * The store changed under us (revisions another replica wrote, read in by the store): compile
+   * and push them as after a local commit, after the same debounce.
+   */
+  refresh(): void;
   close(): Promise<void>;
 }
 
@@ -363,7 +368,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     return { built, refused, diagnostics };
   }
 
-  function changeNow(request: ChangeRequest): ChangeOutcome {
+  async function changeNow(request: ChangeRequest): Promise<ChangeOutcome> {
     const dryRun = request.dryRun ?? false;
     let verdict: Verdict | undefined;
     let judgingMs = 0;
@@ -377,7 +382,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     // Judged inside the store's write transaction: what is checked is exactly what is written,
     // even if another writer changed the store since (issue 14: no dangling reference).
     const commitFrom = performance.now();
-    const committed = dryRun ? undefined : store.commit(request, { accept: decide });
+    const committed = dryRun ? undefined : await store.commit(request, { accept: decide });
     // Store latency is the transaction's own time: the compile that judges the change inside it is counted as a compile.
     if (!dryRun) metrics?.committed(performance.now() - commitFrom - judgingMs, { changed: committed?.changed === true });
     if (verdict === undefined) throw new Error("the store did not judge the change");
@@ -396,7 +401,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     await setImmediate();
     let judgingMs = 0;
     const commitFrom = performance.now();
-    const committed = store.commit(request, {
+    const committed = await store.commit(request, {
       accept: (now) => {
         // Judged against `revision` outside the transaction; a writer that committed since (another
         // process on this store, a file change taken meanwhile) means judging again, here, on what
@@ -482,6 +487,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       if (before !== undefined) for (const group of before.snapshots.keys()) cache.clearSnapshot(pinnedKey(group, before.revision));
     },
     pinned: () => pinned,
+    refresh: () => schedule(),
     changeOf: (group, typeUrl, version) => versionChanges.get(`${group} ${typeUrl} ${version}`),
     async flush() {
       if (timer === undefined && running === undefined && pushed.revision === store.currentRevision()) return;

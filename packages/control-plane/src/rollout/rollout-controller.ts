@@ -77,7 +77,11 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
   };
 
   const save = (rollout: Rollout): Rollout => {
-    store.saveRollout({ id: rollout.id, body: JSON.stringify(rollout) });
+    // Not awaited: the transitions stay synchronous. Writes are applied in call order by both
+    // stores (SQLite at once, PostgreSQL one after another), so the newest record is the last written.
+    store.saveRollout({ id: rollout.id, body: JSON.stringify(rollout) }).catch((error: unknown) => {
+      log(`rollout ${rollout.id}: its record could not be saved: ${error instanceof Error ? error.message : String(error)}`, { level: "error" });
+    });
     return rollout;
   };
   const parse = (body: string): Rollout => JSON.parse(body) as Rollout;

@@ -16,11 +16,11 @@ const service = (name: string, port: number) =>
  * when nothing is rejected.
  */
 function validatingApply(store: ObjectStore) {
-  return (plan: () => ChangeSet) => {
+  return async (plan: () => ChangeSet) => {
     const change = plan();
     const result = compile(store.preview(change).objects);
     if (result.rejected.length > 0) return { accepted: false, changed: false, diagnostics: result.diagnostics };
-    const committed = store.commit(change);
+    const committed = await store.commit(change);
     return { accepted: true, changed: committed.changed, revision: committed.revision, diagnostics: [] };
   };
 }

@@ -12,6 +12,10 @@ export const StartupErrorCode = {
   StoreCorrupt: "store_corrupt",
   /** The store key file (--store-key-file) is unreadable or malformed, or the store's bodies do not decrypt with it. */
   StoreKey: "store_key",
+  /** The PostgreSQL store (--store) cannot be reached at start: the replica would have no configuration to serve. */
+  StoreUnavailable: "store_unavailable",
+  /** The PostgreSQL store's schema is newer than this build (store/postgres-schema.ts). */
+  StoreSchema: "store_schema_unsupported",
   /** The admin API would listen beyond loopback with no authentication. */
   AdminUnprotected: "admin_unprotected",
 } as const;

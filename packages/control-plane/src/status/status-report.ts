@@ -1,3 +1,4 @@
+import type { StoreHealth } from "../store/object-store.ts";
 import { type NodeStatus, type TypeStatus, TypeUrl } from "@ts-control-plane/xds";
 import { nackedResourceNames } from "./nack-resources.ts";
 import type { NodeRefusal } from "./node-refusals.ts";
@@ -92,6 +93,8 @@ export interface StatusReport {
   readonly objects: readonly ObjectReport[];
   /** xDS streams refused (mTLS identity not allowed for the node's group), the latest per node id; present when the server records them. */
   readonly refusals?: readonly NodeRefusal[];
+  /** The store and how it is doing (issue 10 item 7): why writes are refused while it is unreachable. */
+  readonly store?: StoreHealth;
 }
 
 export interface StatusInputs {

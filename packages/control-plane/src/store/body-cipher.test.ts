@@ -20,16 +20,16 @@ const note = (name: string, value: string): ModelObject => ({ apiVersion: "v1", 
 const bytesOf = (file: string) => ["", "-wal"].map((s) => { try { return readFileSync(file + s).toString("latin1"); } catch { return ""; } }).join("");
 
 describe("encryption at rest (--store-key-file)", () => {
-  it("stores bodies sealed with AES-256-GCM: the key is not in the file, and reads back with the same store key", () => {
+  it("stores bodies sealed with AES-256-GCM: the key is not in the file, and reads back with the same store key", async () => {
     const file = join(dir, "a", "control-plane.db");
     const kek = randomBytes(32);
     // A plain body from before encryption was turned on stays readable.
     const plain = openObjectStore({ file });
-    plain.commit({ upserts: [note("old", "plain")], source: "api" });
+    await plain.commit({ upserts: [note("old", "plain")], source: "api" });
     plain.close();
     const store = openObjectStore({ file, cipher: createBodyCipher(kek) });
-    store.commit({ upserts: [note("tls", key)], source: "api" });
-    store.commit({ upserts: [note("tls", `${key} `)], source: "api" });
+    await store.commit({ upserts: [note("tls", key)], source: "api" });
+    await store.commit({ upserts: [note("tls", `${key} `)], source: "api" });
     assert.equal(store.get("Note/tls")?.object.spec["key"], `${key} `);
     assert.deepEqual(store.objectsAt(2).map((o) => o.metadata.name), ["old", "tls"]);
     store.close();
@@ -37,7 +37,7 @@ describe("encryption at rest (--store-key-file)", () => {
 
     const again = openObjectStore({ file, cipher: createBodyCipher(kek) });
     assert.deepEqual(again.list().map((s) => [s.key, s.object.spec["key"]]), [["Note/old", "plain"], ["Note/tls", `${key} `]]);
-    assert.equal(again.commit({ upserts: [note("tls", `${key} `)], source: "api" }).changed, false, "equal content is still unchanged, whatever the nonce");
+    assert.equal((await again.commit({ upserts: [note("tls", `${key} `)], source: "api" })).changed, false, "equal content is still unchanged, whatever the nonce");
     again.close();
 
     const withoutKey = openObjectStore({ file });
@@ -51,7 +51,7 @@ describe("encryption at rest (--store-key-file)", () => {
     assert.ok(bytesOf(file).length > 0, "the file is still there");
   });
 
-  it("reads the key file as 64 hex digits or base64, and names the fix for anything else", () => {
+  it("reads the key file as 64 hex digits or base64, and names the fix for anything else", async () => {
     const kek = randomBytes(32);
     const hex = join(dir, "hex.key");
     writeFileSync(hex, `${kek.toString("hex")}\n`);

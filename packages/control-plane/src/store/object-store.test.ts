@@ -21,16 +21,16 @@ const backend = (name: string, port: number): ModelObject => ({
 });
 
 describe("object store", () => {
-  it("numbers every accepted change as one revision with its full object set", () => {
+  it("numbers every accepted change as one revision with its full object set", async () => {
     const store = fresh();
     assert.equal(store.currentRevision(), 0);
-    const r1 = store.commit({ upserts: [backend("a", 1), backend("b", 2)], source: "api" });
+    const r1 = await store.commit({ upserts: [backend("a", 1), backend("b", 2)], source: "api" });
     assert.equal(r1.revision?.revision, 1);
     assert.deepEqual(r1.revision?.changes, [
       { key: "Backend/a", action: "created" },
       { key: "Backend/b", action: "created" },
     ]);
-    store.commit({ upserts: [backend("a", 3)], deletes: ["Backend/b"], source: "file:x.yaml" });
+    await store.commit({ upserts: [backend("a", 3)], deletes: ["Backend/b"], source: "file:x.yaml" });
     assert.equal(store.currentRevision(), 2);
     assert.deepEqual(
       store.list().map((s) => [s.key, s.revision, s.source]),
@@ -48,35 +48,35 @@ describe("object store", () => {
     store.close();
   });
 
-  it("creates no revision for a change equal to what is stored", () => {
+  it("creates no revision for a change equal to what is stored", async () => {
     const store = fresh();
-    store.commit({ upserts: [backend("a", 1)], source: "api" });
+    await store.commit({ upserts: [backend("a", 1)], source: "api" });
     // Same content, keys in another order: still a no-op.
     const same: ModelObject = { spec: { endpoints: [{ port: 1, address: "127.0.0.1" }] }, metadata: { name: "a" }, kind: "Backend", apiVersion: "v1" };
-    assert.equal(store.commit({ upserts: [same], deletes: ["Backend/nope"], source: "api" }).changed, false);
+    assert.equal((await store.commit({ upserts: [same], deletes: ["Backend/nope"], source: "api" })).changed, false);
     assert.equal(store.currentRevision(), 1);
     store.close();
   });
 
-  it("refuses an update whose expectedRevision is not the object's last-modified revision", () => {
+  it("refuses an update whose expectedRevision is not the object's last-modified revision", async () => {
     const store = fresh();
-    store.commit({ upserts: [backend("a", 1)], source: "api" });
-    store.commit({ upserts: [backend("a", 2)], source: "api" });
-    assert.throws(
+    await store.commit({ upserts: [backend("a", 1)], source: "api" });
+    await store.commit({ upserts: [backend("a", 2)], source: "api" });
+    await assert.rejects(
       () => store.commit({ upserts: [backend("a", 9)], expectedRevisions: { "Backend/a": 1 }, source: "api" }),
       (e: unknown) => e instanceof StoreError && e.code === "conflict" && /revision 2, not 1/.test(e.message),
     );
-    assert.throws(() => store.commit({ upserts: [backend("z", 9)], expectedRevisions: { "Backend/z": 3 }, source: "api" }), StoreError);
-    assert.equal(store.commit({ upserts: [backend("a", 9)], expectedRevisions: { "Backend/a": 2 }, source: "api" }).changed, true);
+    await assert.rejects(() => store.commit({ upserts: [backend("z", 9)], expectedRevisions: { "Backend/z": 3 }, source: "api" }), StoreError);
+    assert.equal((await store.commit({ upserts: [backend("a", 9)], expectedRevisions: { "Backend/a": 2 }, source: "api" })).changed, true);
     assert.equal(store.get("Backend/a")?.revision, 3);
     store.close();
   });
 
-  it("rolls back by creating a new revision equal to the old one", () => {
+  it("rolls back by creating a new revision equal to the old one", async () => {
     const store = fresh();
-    store.commit({ upserts: [backend("a", 1)], source: "api" });
-    store.commit({ upserts: [backend("a", 2), backend("b", 2)], source: "api" });
-    const r = store.commit(rollbackChange(store, 1));
+    await store.commit({ upserts: [backend("a", 1)], source: "api" });
+    await store.commit({ upserts: [backend("a", 2), backend("b", 2)], source: "api" });
+    const r = await store.commit(rollbackChange(store, 1));
     assert.equal(r.revision?.revision, 3);
     assert.equal(r.revision?.source, "rollback:1");
     assert.deepEqual(store.objectsAt(3), store.objectsAt(1));
@@ -85,10 +85,10 @@ describe("object store", () => {
     store.close();
   });
 
-  it("keeps everything across a reopen of the same file", () => {
+  it("keeps everything across a reopen of the same file", async () => {
     const file = join(dir, "reopen", "cp.db");
     const first = openObjectStore({ file });
-    first.commit({ upserts: [backend("a", 1)], source: "api" });
+    await first.commit({ upserts: [backend("a", 1)], source: "api" });
     first.close();
     const second = openObjectStore({ file });
     assert.equal(second.currentRevision(), 1);
@@ -96,9 +96,9 @@ describe("object store", () => {
     second.close();
   });
 
-  it("rolls a failed commit back as a whole", () => {
+  it("rolls a failed commit back as a whole", async () => {
     const store = fresh();
-    assert.throws(() => store.commit({ upserts: [backend("a", 1), backend("a", 2)], source: "api" }), StoreError);
+    await assert.rejects(() => store.commit({ upserts: [backend("a", 1), backend("a", 2)], source: "api" }), StoreError);
     assert.equal(store.currentRevision(), 0);
     assert.deepEqual(store.list(), []);
     store.close();

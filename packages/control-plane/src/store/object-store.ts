@@ -73,6 +73,22 @@ export interface CommitOptions {
    * concurrent delete can never slip between them and leave a dangling reference (issue 14).
    */
   readonly accept?: (preview: ChangePreview) => boolean;
+  // A later field (a rollout record saved in the same transaction) goes into PendingRevision
+  // and is written by both stores' write step: SQLite's writeRevision and PostgreSQL's insertRevision.
+}
+
+/** How the store is doing, for /healthz and the status report (issue 10 item 7). */
+export interface StoreHealth {
+  /** "sqlite" or "postgres". */
+  readonly kind: "sqlite" | "postgres";
+  /** The file, or the URL without its password. */
+  readonly location: string;
+  /** "unavailable": writes answer 503 `store_unavailable`; reads serve what the replica last caught up to. */
+  readonly state: "ok" | "unavailable";
+  /** Why it is unavailable, and what to do. */
+  readonly reason?: string;
+  /** Since when (ISO time). */
+  readonly since?: string;
 }
 
 export interface ObjectStore {
@@ -92,7 +108,7 @@ export interface ObjectStore {
    * only those revisions needed; the objects of `before` and later stay exactly as they were.
    * Then VACUUMs, so the bytes of purged versions (a rotated key) are gone from the file.
    */
-  purge(options: { before: number }): PurgeResult;
+  purge(options: { before: number }): Promise<PurgeResult>;
   /** What the change would do, without writing (same checks as commit, including conflicts). */
   preview(change: ChangeSet): ChangePreview;
   /**
@@ -101,14 +117,62 @@ export interface ObjectStore {
    */
   previewSliced(change: ChangeSet): Promise<ChangePreview>;
   /** Throws StoreError `disk_full` when SQLite reports SQLITE_FULL; the store stays usable. */
-  commit(change: ChangeSet, options?: CommitOptions): CommitResult;
+  commit(change: ChangeSet, options?: CommitOptions): Promise<CommitResult>;
   // Rollouts (issue 11): one record per rollout, its body owned by rollout/rollout.ts. Kept apart
   // from revisions on purpose: a rollout changes which proxies get a revision, never the objects.
   /** Writes (inserts or replaces) a rollout's record. */
-  saveRollout(record: StoredRollout): void;
+  saveRollout(record: StoredRollout): Promise<void>;
   /** Rollout records, newest (highest id) first. */
   rollouts(options?: { limit?: number }): StoredRollout[];
-  close(): void;
+  health(): StoreHealth;
+  /**
+   * Called after revisions written by another replica were read in (PostgreSQL), so the
+   * caller compiles and pushes them as after its own commit; returns the unsubscribe.
+   */
+  onExternalChange(listener: () => void): () => void;
+  close(): Promise<void>;
+}
+
+/** A revision planned and accepted, not yet written: what both stores' write step takes. */
+export interface PendingRevision {
+  readonly revision: number;
+  readonly createdAt: string;
+  readonly source: string;
+  readonly summary: string;
+  /** Sorted by key; `body` is the canonical JSON (never sealed here), null for a deletion; `source` is the object's owner. */
+  readonly changes: readonly PendingChange[];
+  /** The parsed objects of the change, when the writer has them (saves parsing them again). */
+  readonly objects?: ReadonlyMap<string, ModelObject>;
+}
+
+export interface PendingChange {
+  readonly key: string;
+  readonly action: RevisionChange["action"];
+  readonly body: string | null;
+  readonly source: string;
+}
+
+/** Every row of a store, for a mirror that starts over (bodies unsealed). */
+export interface StoreDump {
+  readonly revisions: readonly { revision: number; createdAt: string; source: string; summary: string }[];
+  readonly versions: readonly { revision: number; key: string; action: string; body: string | null }[];
+  readonly objects: readonly { key: string; body: string; revision: number; source: string }[];
+  readonly rollouts: readonly StoredRollout[];
+}
+
+/**
+ * The write side of an in-memory store that mirrors another (store/postgres-store.ts): plan on
+ * it exactly as a local commit does, then write what the real store accepted.
+ */
+export interface StoreMirror {
+  /** Plans and judges a change (conflicts throw as in commit); undefined when nothing changes or `accept` refused it. */
+  prepare(change: ChangeSet, options?: CommitOptions): PendingRevision | undefined;
+  /** Writes a revision (planned here, or read from the real store) and returns what it was. */
+  apply(pending: PendingRevision): RevisionInfo;
+  /** Purges as `purge` does, without the VACUUM a memory database does not need. */
+  purge(before: number): PurgeResult;
+  replaceAll(dump: StoreDump): void;
+  setRollouts(rollouts: readonly StoredRollout[]): void;
 }
 
 /** A stored rollout: its id (the revision it rolls out) and its JSON body. */
@@ -160,7 +224,14 @@ export function openObjectStore(options: ObjectStoreOptions): ObjectStore {
     if (error instanceof StoreError) throw error;
     throw new StoreError(StoreErrorCode.Corrupt, `the store ${file} cannot be opened: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return storeOn(db, options);
+  return storeOn(db, options).store;
+}
+
+/** An empty in-memory store and its write side, for a replica's mirror of a shared store. */
+export function openStoreMirror(options: { readonly name: string }): { store: ObjectStore; mirror: StoreMirror } {
+  const db = new DatabaseSync(":memory:");
+  createSchema(db);
+  return storeOn(db, { file: options.name });
 }
 
 /**
@@ -204,7 +275,7 @@ function createSchema(db: DatabaseSync): void {
   db.exec(`PRAGMA user_version = ${storeSchemaVersion}`);
 }
 
-function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
+function storeOn(db: DatabaseSync, options: ObjectStoreOptions): { store: ObjectStore; mirror: StoreMirror } {
   const { file } = options;
   const q = {
     saveRollout: db.prepare("INSERT OR REPLACE INTO rollouts (id, body) VALUES (?, ?)"),
@@ -372,7 +443,116 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
     return parts.join(", ");
   }
 
-  return {
+  /** Inserts a revision's rows; the caller holds the transaction. */
+  function writeRevision(pending: PendingRevision): void {
+    q.insertRevision.run(pending.revision, pending.createdAt, pending.source, pending.summary);
+    for (const c of pending.changes) {
+      const stored = seal(c.body);
+      q.insertVersion.run(pending.revision, c.key, c.action, stored);
+      if (c.action === "deleted") q.delete.run(c.key);
+      else q.upsert.run(c.key, stored ?? "", pending.revision, c.source);
+    }
+  }
+
+  /** Keeps the parsed current objects in step with a written revision, without reading them back. */
+  function remember(pending: PendingRevision): void {
+    const { revision } = pending;
+    if (cached !== undefined && cached.revision === revision - 1) {
+      for (const c of pending.changes) {
+        if (c.action === "deleted" || c.body === null) cached.byKey.delete(c.key);
+        else {
+          const object = pending.objects?.get(c.key) ?? (JSON.parse(c.body) as ModelObject);
+          cached.byKey.set(c.key, { key: c.key, object, revision, source: c.source, body: c.body });
+        }
+      }
+      cached.revision = revision;
+    } else cached = undefined;
+  }
+
+  /** Plan, judge and number a change at the current revision; the caller holds the write transaction. */
+  function prepare(change: ChangeSet, commitOptions: CommitOptions, reuse: { revision: number; plan: Plan } | undefined): PendingRevision | undefined {
+    // Read inside the transaction: a plan made before another writer's commit is planned again.
+    const made = reuse !== undefined && reuse.revision === currentRevision() ? reuse.plan : plan(change);
+    const { changes, objects } = made;
+    if (commitOptions.accept !== undefined && !commitOptions.accept(previewOf(made))) return undefined;
+    if (changes.length === 0) return undefined;
+    return {
+      revision: currentRevision() + 1,
+      createdAt: new Date().toISOString(),
+      source: change.source,
+      summary: change.summary ?? summarize(changes),
+      changes: changes.map((c) => ({ key: c.key, action: c.action, body: c.body ?? null, source: change.objectSources?.[c.key] ?? change.source })),
+      objects,
+    };
+  }
+
+  /** What was just written, without reading 20,000 rows back (toInfo's query gives the same: the changes are sorted by key). */
+  const infoOf = (p: PendingRevision): RevisionInfo => ({ revision: p.revision, createdAt: p.createdAt, source: p.source, summary: p.summary, changes: p.changes.map(({ key, action }) => ({ key, action })) });
+
+  function purgeRows(before: number): PurgeResult {
+    const current = currentRevision();
+    if (!Number.isInteger(before) || before < 1 || before > current) {
+      throw new StoreError(StoreErrorCode.InvalidArgument, `purge needs a revision from 1 to ${current} (the latest) to keep history from, got ${before}`);
+    }
+    db.exec("BEGIN IMMEDIATE");
+    let revisions = 0;
+    let versions = 0;
+    try {
+      versions = Number(q.purgeVersions.run({ before }).changes);
+      q.keepVersions.run({ before });
+      revisions = Number(q.purgeRevisions.run({ before }).changes);
+      db.exec("COMMIT");
+    } catch (error) {
+      if (db.isTransaction) db.exec("ROLLBACK");
+      throw error;
+    }
+    return { revisions, versions, oldest: oldestRevision() };
+  }
+
+  function inTransaction<T>(fn: () => T): T {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = fn();
+      db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      if (db.isTransaction) db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  const mirror: StoreMirror = {
+    prepare(change, commitOptions = {}) {
+      const reuse = planned?.change === change ? planned : undefined;
+      planned = undefined;
+      return prepare(change, commitOptions, reuse);
+    },
+    apply(pending) {
+      inTransaction(() => writeRevision(pending));
+      remember(pending);
+      return infoOf(pending);
+    },
+    purge: purgeRows,
+    replaceAll(dump) {
+      inTransaction(() => {
+        db.exec("DELETE FROM object_versions; DELETE FROM objects; DELETE FROM revisions; DELETE FROM rollouts");
+        for (const r of dump.revisions) q.insertRevision.run(r.revision, r.createdAt, r.source, r.summary);
+        for (const v of dump.versions) q.insertVersion.run(v.revision, v.key, v.action, seal(v.body));
+        for (const o of dump.objects) q.upsert.run(o.key, seal(o.body) ?? "", o.revision, o.source);
+        for (const r of dump.rollouts) q.saveRollout.run(r.id, r.body);
+      });
+      cached = undefined;
+      planned = undefined;
+    },
+    setRollouts(rollouts) {
+      inTransaction(() => {
+        db.exec("DELETE FROM rollouts");
+        for (const r of rollouts) q.saveRollout.run(r.id, r.body);
+      });
+    },
+  };
+
+  const store: ObjectStore = {
     currentRevision,
     list: () => [...currentObjects().values()].map(({ body: _, ...stored }) => stored),
     get,
@@ -392,28 +572,14 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
       return row === undefined ? undefined : toInfo(row);
     },
     oldestRevision,
-    purge({ before }) {
-      const current = currentRevision();
-      if (!Number.isInteger(before) || before < 1 || before > current) {
-        throw new StoreError(StoreErrorCode.InvalidArgument, `purge needs a revision from 1 to ${current} (the latest) to keep history from, got ${before}`);
-      }
-      db.exec("BEGIN IMMEDIATE");
-      let revisions = 0;
-      let versions = 0;
-      try {
-        versions = Number(q.purgeVersions.run({ before }).changes);
-        q.keepVersions.run({ before });
-        revisions = Number(q.purgeRevisions.run({ before }).changes);
-        db.exec("COMMIT");
-      } catch (error) {
-        if (db.isTransaction) db.exec("ROLLBACK");
-        throw error;
-      }
+    // Async on the interface for PostgreSQL; here the work is done before the promise is returned.
+    async purge({ before }) {
+      const result = purgeRows(before);
       // Deleted rows stay in free pages and in the WAL until rewritten: VACUUM rewrites the file,
       // and the TRUNCATE checkpoint empties the WAL, so purged keys are gone from disk.
       db.exec("VACUUM");
       db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-      return { revisions, versions, oldest: oldestRevision() };
+      return result;
     },
     preview(change) {
       return previewOf(plan(change));
@@ -425,48 +591,23 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
       planned = currentRevision() === revision ? { change, revision, plan: made } : undefined;
       return previewOf(made);
     },
-    commit(change, commitOptions = {}) {
+    async commit(change, commitOptions = {}) {
       const reuse = planned?.change === change ? planned : undefined;
       planned = undefined;
       const maxPages = options.maxPageCount?.();
       if (maxPages !== undefined) db.exec(`PRAGMA max_page_count = ${Math.max(1, Math.floor(maxPages))}`);
       db.exec("BEGIN IMMEDIATE");
       try {
-        // Read inside the transaction: a plan made before another writer's commit is planned again.
-        const made = reuse !== undefined && reuse.revision === currentRevision() ? reuse.plan : plan(change);
-        const { changes, objects } = made;
-        if (commitOptions.accept !== undefined && !commitOptions.accept(previewOf(made))) {
+        const pending = prepare(change, commitOptions, reuse);
+        if (pending === undefined) {
           db.exec("ROLLBACK");
           return { changed: false, revision: undefined };
         }
-        if (changes.length === 0) {
-          db.exec("COMMIT");
-          return { changed: false, revision: undefined };
-        }
-        const revision = currentRevision() + 1;
-        const summary = change.summary ?? summarize(changes);
-        const createdAt = new Date().toISOString();
-        q.insertRevision.run(revision, createdAt, change.source, summary);
-        for (const c of changes) {
-          const stored = seal(c.body ?? null);
-          q.insertVersion.run(revision, c.key, c.action, stored);
-          if (c.action === "deleted") q.delete.run(c.key);
-          else q.upsert.run(c.key, stored ?? "", revision, change.objectSources?.[c.key] ?? change.source);
-        }
+        writeRevision(pending);
         db.exec("COMMIT");
-        if (cached !== undefined && cached.revision === revision - 1) {
-          for (const c of changes) {
-            if (c.action === "deleted") cached.byKey.delete(c.key);
-            else {
-              const object = objects.get(c.key) as ModelObject;
-              cached.byKey.set(c.key, { key: c.key, object, revision, source: change.objectSources?.[c.key] ?? change.source, body: c.body ?? "" });
-            }
-          }
-          cached.revision = revision;
-        } else cached = undefined;
-        writeState(revision);
-        // What was just written, without reading 20,000 rows back (toInfo's query gives the same: the changes are sorted by key).
-        return { changed: true, revision: { revision, createdAt, source: change.source, summary, changes: changes.map(({ key, action }) => ({ key, action })) } };
+        remember(pending);
+        writeState(pending.revision);
+        return { changed: true, revision: infoOf(pending) };
       } catch (error) {
         // SQLite rolls a transaction back by itself on SQLITE_FULL; a second ROLLBACK would
         // replace the real cause with "cannot rollback - no transaction is active" (issue 14).
@@ -480,14 +621,20 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
         throw error;
       }
     },
-    saveRollout(record) {
+    async saveRollout(record) {
       q.saveRollout.run(record.id, record.body);
     },
     rollouts(opts = {}) {
       return (q.rollouts.all(opts.limit ?? -1) as { id: number; body: string }[]).map((r) => ({ id: Number(r.id), body: String(r.body) }));
     },
-    close: () => db.close(),
+    health: () => ({ kind: "sqlite", location: file, state: "ok" }),
+    // One process per SQLite file (data-dir-lock.ts): nobody else writes it.
+    onExternalChange: () => () => {},
+    async close() {
+      db.close();
+    },
   };
+  return { store, mirror };
 }
 
 interface Plan {

@@ -16,10 +16,10 @@ let n = 0;
 const service = (name: string) => ({ apiVersion: "tcp.dev/v1alpha1", kind: "Service", metadata: { name }, spec: { endpoints: [{ address: "127.0.0.1", port: 1 }] } });
 
 /** A data directory whose last run stored two objects. */
-function usedDataDir(): { dataDir: string; file: string } {
+async function usedDataDir(): Promise<{ dataDir: string; file: string }> {
   const dataDir = join(root, `d${n++}`);
   const store = openServeStore({ dataDir });
-  store.commit({ upserts: [service("a"), service("b")], source: "test" });
+  await store.commit({ upserts: [service("a"), service("b")], source: "test" });
   store.close();
   return { dataDir, file: join(dataDir, "control-plane.db") };
 }
@@ -32,7 +32,7 @@ const refused = (code: string, ...parts: string[]) => (e: unknown) => {
 };
 
 describe("opening the store for serve", () => {
-  it("opens a new data directory empty and records it", () => {
+  it("opens a new data directory empty and records it", async () => {
     const dataDir = join(root, `d${n++}`);
     const store = openServeStore({ dataDir });
     assert.equal(store.currentRevision(), 0);
@@ -42,15 +42,15 @@ describe("opening the store for serve", () => {
     openServeStore({ dataDir }).close();
   });
 
-  it("reopens a used store", () => {
-    const { dataDir } = usedDataDir();
+  it("reopens a used store", async () => {
+    const { dataDir } = await usedDataDir();
     const store = openServeStore({ dataDir });
     assert.equal(store.list().length, 2);
     store.close();
   });
 
-  it("refuses a store truncated to 0 bytes, naming the file, what the last run had and both ways out", () => {
-    const { dataDir, file } = usedDataDir();
+  it("refuses a store truncated to 0 bytes, naming the file, what the last run had and both ways out", async () => {
+    const { dataDir, file } = await usedDataDir();
     truncateSync(file, 0);
     for (const s of ["-wal", "-shm"]) rmSync(file + s, { force: true });
     assert.throws(
@@ -61,26 +61,26 @@ describe("opening the store for serve", () => {
     assert.throws(() => openServeStore({ dataDir }), refused("store_lost"));
   });
 
-  it("refuses a deleted store, and one whose rows were emptied", () => {
-    const a = usedDataDir();
+  it("refuses a deleted store, and one whose rows were emptied", async () => {
+    const a = await usedDataDir();
     unlinkSync(a.file);
     assert.throws(() => openServeStore({ dataDir: a.dataDir }), refused("store_lost", "did not exist"));
-    const b = usedDataDir();
+    const b = await usedDataDir();
     const raw = openObjectStore({ file: b.file });
-    raw.commit({ deletes: ["Service/a", "Service/b"], source: "test" });
+    await raw.commit({ deletes: ["Service/a", "Service/b"], source: "test" });
     raw.close();
     // Deleting every object through the store is a change like any other: it updates nothing here...
     assert.throws(() => openServeStore({ dataDir: b.dataDir }), refused("store_lost", "holds no objects"));
     // ...but through a store that keeps the marker (as serve's does), it is accepted.
-    const c = usedDataDir();
+    const c = await usedDataDir();
     const store = openServeStore({ dataDir: c.dataDir });
-    store.commit({ deletes: ["Service/a", "Service/b"], source: "test" });
+    await store.commit({ deletes: ["Service/a", "Service/b"], source: "test" });
     store.close();
     openServeStore({ dataDir: c.dataDir }).close();
   });
 
-  it("starts empty with allowEmptyStore, and the next start accepts the empty store", () => {
-    const { dataDir, file } = usedDataDir();
+  it("starts empty with allowEmptyStore, and the next start accepts the empty store", async () => {
+    const { dataDir, file } = await usedDataDir();
     truncateSync(file, 0);
     const lines: string[] = [];
     const store = openServeStore({ dataDir, allowEmptyStore: true, log: (l) => lines.push(l) });
@@ -90,10 +90,10 @@ describe("opening the store for serve", () => {
     openServeStore({ dataDir }).close();
   });
 
-  it("refuses a store truncated half-way, naming the file", () => {
+  it("refuses a store truncated half-way, naming the file", async () => {
     const dataDir = join(root, `d${n++}`);
     const store = openServeStore({ dataDir });
-    for (let i = 0; i < 40; i++) store.commit({ upserts: [{ ...service(`s${i}`), metadata: { name: `s${i}`, labels: { pad: "x".repeat(2000) } } }], source: "test" });
+    for (let i = 0; i < 40; i++) await store.commit({ upserts: [{ ...service(`s${i}`), metadata: { name: `s${i}`, labels: { pad: "x".repeat(2000) } } }], source: "test" });
     store.close();
     const file = join(dataDir, "control-plane.db");
     for (const s of ["-wal", "-shm"]) rmSync(file + s, { force: true });
@@ -101,8 +101,8 @@ describe("opening the store for serve", () => {
     assert.throws(() => openServeStore({ dataDir }), refused("store_corrupt", file, "tcp restore"));
   });
 
-  it("refuses a damaged store; allowEmptyStore moves it aside, keeping it", () => {
-    const { dataDir, file } = usedDataDir();
+  it("refuses a damaged store; allowEmptyStore moves it aside, keeping it", async () => {
+    const { dataDir, file } = await usedDataDir();
     for (const s of ["-wal", "-shm"]) rmSync(file + s, { force: true });
     writeFileSync(file, "garbage where a database was");
     assert.throws(() => openServeStore({ dataDir }), refused("store_corrupt", file, "tcp restore", "--allow-empty-store"));

@@ -16,6 +16,8 @@ export const StoreErrorCode = {
   Purged: "purged",
   /** Bodies are encrypted and no store key, or another one, was given (`serve --store-key-file`). */
   Key: "store_key",
+  /** The shared store (PostgreSQL) cannot be reached: nothing was written; reads serve the last caught-up state (HTTP 503, issue 10). */
+  Unavailable: "store_unavailable",
 } as const;
 export type StoreErrorCode = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
 

@@ -32,10 +32,10 @@ const isStoreError = (code: string, ...parts: string[]) => (e: unknown) => {
 };
 
 describe("store integrity at open", () => {
-  it("names the file, the object and its revision when a stored body is not JSON", () => {
+  it("names the file, the object and its revision when a stored body is not JSON", async () => {
     const { file } = fresh();
     const store = openObjectStore({ file });
-    store.commit({ upserts: [service("a"), service("b")], source: "test" });
+    await store.commit({ upserts: [service("a"), service("b")], source: "test" });
     store.close();
     const db = new DatabaseSync(file);
     db.prepare("UPDATE objects SET body = ? WHERE key = ?").run('{"kind": "Serv', "Service/b");
@@ -43,11 +43,11 @@ describe("store integrity at open", () => {
     assert.throws(() => openObjectStore({ file }), isStoreError("store_corrupt", file, "Service/b", "revision 1", "not valid JSON"));
   });
 
-  it("names a damaged history row too", () => {
+  it("names a damaged history row too", async () => {
     const { file } = fresh();
     const store = openObjectStore({ file });
-    store.commit({ upserts: [service("a")], source: "test" });
-    store.commit({ upserts: [service("a", "x")], source: "test" });
+    await store.commit({ upserts: [service("a")], source: "test" });
+    await store.commit({ upserts: [service("a", "x")], source: "test" });
     store.close();
     const db = new DatabaseSync(file);
     db.prepare("UPDATE object_versions SET body = '{' WHERE revision = 1").run();
@@ -55,7 +55,7 @@ describe("store integrity at open", () => {
     assert.throws(() => openObjectStore({ file }), isStoreError("store_corrupt", file, "Service/a at revision 1"));
   });
 
-  it("refuses a file that is not a database, naming it", () => {
+  it("refuses a file that is not a database, naming it", async () => {
     const { dir, file } = fresh();
     openObjectStore({ file }).close();
     writeFileSync(file, "this is not what SQLite wrote");
@@ -63,7 +63,7 @@ describe("store integrity at open", () => {
     assert.throws(() => openObjectStore({ file }), isStoreError("store_corrupt", file));
   });
 
-  it("refuses a store with some of its tables missing", () => {
+  it("refuses a store with some of its tables missing", async () => {
     const { file } = fresh();
     openObjectStore({ file }).close();
     const db = new DatabaseSync(file);
@@ -72,7 +72,7 @@ describe("store integrity at open", () => {
     assert.throws(() => openObjectStore({ file }), isStoreError("store_corrupt", "objects is missing"));
   });
 
-  it("refuses a schema written by a newer control plane", () => {
+  it("refuses a schema written by a newer control plane", async () => {
     const { file } = fresh();
     openObjectStore({ file }).close();
     const db = new DatabaseSync(file);
@@ -81,11 +81,11 @@ describe("store integrity at open", () => {
     assert.throws(() => openObjectStore({ file }), isStoreError("store_schema_unsupported", "schema version 99"));
   });
 
-  it("records revision and object count in the state marker after each commit", () => {
+  it("records revision and object count in the state marker after each commit", async () => {
     const { file, stateFile } = fresh();
     const store = openObjectStore({ file, stateFile });
-    store.commit({ upserts: [service("a"), service("b")], source: "test" });
-    store.commit({ deletes: ["Service/a"], source: "test" });
+    await store.commit({ upserts: [service("a"), service("b")], source: "test" });
+    await store.commit({ deletes: ["Service/a"], source: "test" });
     store.close();
     const read = readStoreState(stateFile);
     assert.ok(read.found && read.state !== undefined);
@@ -95,21 +95,21 @@ describe("store integrity at open", () => {
 });
 
 describe("a full disk (SQLITE_FULL)", () => {
-  it("answers disk_full without losing anything, and works again once space returns", () => {
+  it("answers disk_full without losing anything, and works again once space returns", async () => {
     const { file } = fresh();
     let limit: number | undefined;
     const store = openObjectStore({ file, maxPageCount: () => limit });
-    store.commit({ upserts: [service("small")], source: "test" });
+    await store.commit({ upserts: [service("small")], source: "test" });
     // The database may not grow any further: the next sizeable write hits SQLITE_FULL.
     const db = new DatabaseSync(file);
     limit = Number((db.prepare("PRAGMA page_count").get() as Record<string, unknown>)["page_count"]);
     db.close();
     const big = service("big", "x".repeat(64 * 1024));
-    assert.throws(() => store.commit({ upserts: [big], source: "test" }), isStoreError("disk_full", "disk full", file, "nothing was changed"));
+    await assert.rejects(() => store.commit({ upserts: [big], source: "test" }), isStoreError("disk_full", "disk full", file, "nothing was changed"));
     assert.equal(store.currentRevision(), 1);
     assert.deepEqual(store.list().map((s) => s.key), ["Service/small"]);
     limit = 100_000;
-    const again = store.commit({ upserts: [big], source: "test" });
+    const again = await store.commit({ upserts: [big], source: "test" });
     assert.equal(again.revision?.revision, 2);
     assert.deepEqual(store.list().map((s) => s.key).sort(), ["Service/big", "Service/small"]);
     store.close();

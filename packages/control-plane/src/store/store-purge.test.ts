@@ -20,17 +20,17 @@ const bodyLines = (key: string) => key.split("\n").filter((l) => l !== "" && !l.
 const fileBytes = (file: string) => ["", "-wal", "-shm"].map((s) => { try { return readFileSync(file + s).toString("latin1"); } catch { return ""; } }).join("");
 
 describe("history purge", () => {
-  it("deletes revisions before N, keeps every object of N and later, and VACUUMs the old key out of the file", () => {
+  it("deletes revisions before N, keeps every object of N and later, and VACUUMs the old key out of the file", async () => {
     const file = join(dir, "a", "control-plane.db");
     const store = openObjectStore({ file });
     const keyA = keyPem();
     const keyB = keyPem();
-    store.commit({ upserts: [holder("tls", keyA), holder("other", "x")], source: "api" });
-    store.commit({ upserts: [holder("tls", keyB)], source: "api" });
-    store.commit({ upserts: [holder("other", "y")], source: "api" });
+    await store.commit({ upserts: [holder("tls", keyA), holder("other", "x")], source: "api" });
+    await store.commit({ upserts: [holder("tls", keyB)], source: "api" });
+    await store.commit({ upserts: [holder("other", "y")], source: "api" });
     assert.ok(bodyLines(keyA).some((l) => fileBytes(file).includes(l)), "the old key is in the file before the purge");
 
-    const result = store.purge({ before: 2 });
+    const result = await store.purge({ before: 2 });
     assert.deepEqual(result, { revisions: 1, versions: 1, oldest: 2 });
     for (const line of bodyLines(keyA)) assert.ok(!fileBytes(file).includes(line), `key A is gone from the file: ${line}`);
     assert.ok(bodyLines(keyB).every((l) => fileBytes(file).includes(l)), "the current key stays");
@@ -42,11 +42,11 @@ describe("history purge", () => {
     assert.deepEqual(store.history().map((r) => r.revision), [3, 2]);
     assert.equal(store.oldestRevision(), 2);
     assert.throws(() => rollbackChange(store, 1), (e: unknown) => e instanceof StoreError && e.code === "purged" && /revision 1 was purged/.test(e.message));
-    assert.throws(() => store.purge({ before: 4 }), (e: unknown) => e instanceof StoreError && e.code === "invalid_argument");
+    await assert.rejects(() => store.purge({ before: 4 }), (e: unknown) => e instanceof StoreError && e.code === "invalid_argument");
 
     // The store goes on: a new commit, and a second purge up to the current revision.
-    store.commit({ upserts: [holder("tls", keyA, 2)], source: "api" });
-    assert.equal(store.purge({ before: 4 }).oldest, 4);
+    await store.commit({ upserts: [holder("tls", keyA, 2)], source: "api" });
+    assert.equal((await store.purge({ before: 4 })).oldest, 4);
     assert.deepEqual(store.objectsAt(4), [holder("other", "y"), holder("tls", keyA, 2)]);
     store.close();
     const reopened = openObjectStore({ file });
@@ -54,13 +54,13 @@ describe("history purge", () => {
     reopened.close();
   });
 
-  it("creates the data directory 0700 and the database, its WAL files and the state marker 0600, even with umask 0", () => {
+  it("creates the data directory 0700 and the database, its WAL files and the state marker 0600, even with umask 0", async () => {
     const previous = process.umask(0);
     try {
       const data = join(dir, "b", "data");
       const file = join(data, "control-plane.db");
       const store = openObjectStore({ file, stateFile: join(data, "state.json") });
-      store.commit({ upserts: [holder("n", "x")], source: "api" });
+      await store.commit({ upserts: [holder("n", "x")], source: "api" });
       writeStoreState(join(data, "state.json"), { revision: 1, objects: 1 });
       const mode = (p: string) => statSync(p).mode & 0o777;
       assert.equal(mode(data), 0o700);

@@ -8,13 +8,13 @@ import { openObjectStore } from "./object-store.ts";
 const dir = mkdtempSync(join(tmpdir(), "cp-store-rollouts-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-it("keeps rollout records across a reopen, newest first, a save replacing the record of its id", () => {
+it("keeps rollout records across a reopen, newest first, a save replacing the record of its id", async () => {
   const file = join(dir, "control-plane.db");
   const store = openObjectStore({ file });
   assert.deepEqual(store.rollouts(), []);
-  store.saveRollout({ id: 2, body: '{"state":"canary"}' });
-  store.saveRollout({ id: 5, body: '{"state":"canary"}' });
-  store.saveRollout({ id: 2, body: '{"state":"failed"}' });
+  await store.saveRollout({ id: 2, body: '{"state":"canary"}' });
+  await store.saveRollout({ id: 5, body: '{"state":"canary"}' });
+  await store.saveRollout({ id: 2, body: '{"state":"failed"}' });
   store.close();
   const again = openObjectStore({ file });
   assert.deepEqual(again.rollouts(), [

@@ -1,0 +1,20 @@
+// Smoke test of the replicas-on-PostgreSQL benchmark: `--quick` runs end to end (three
+// replicas on a throwaway PostgreSQL, lean clients on two of them) and its JSON line parses
+// with every figure present. No timing thresholds here.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+const script = fileURLToPath(new URL("./postgres-replicas.ts", import.meta.url));
+
+test("bench/postgres-replicas.ts --quick prints a table and a JSON line that parses", async () => {
+  const { stdout } = await run(process.execPath, [script, "--quick", "--clients", "5", "--applies", "3"], { timeout: 120_000 });
+  const result = JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as Record<string, unknown>;
+  assert.equal(result["bench"], "postgres-replicas");
+  assert.equal(result["applies"], 3);
+  for (const key of ["p50Ms", "p95Ms", "maxMs", "minMs"]) assert.ok(typeof result[key] === "number" && Number.isFinite(result[key]) && result[key] >= 0, `${key}: ${String(result[key])}`);
+  assert.match(stdout, /every client on B and C received/);
+});

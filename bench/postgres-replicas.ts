@@ -1,0 +1,121 @@
+// Replicas-on-PostgreSQL benchmark (issue 10): `node bench/postgres-replicas.ts
+// [--clients 200] [--applies 100] [--protocol sotw|delta] [--quick]`.
+// Prints a table for people and, last, one JSON line for machines.
+//
+// Three control-plane replicas, each its own process (`serve --store postgres://...`,
+// e2e/control-plane/control-plane-process.ts: --debounce-ms 20), on one throwaway
+// PostgreSQL (packages/control-plane/src/store/throwaway-postgres.ts). --clients lean
+// xDS clients (bench/support/fleet-clients.ts, one HTTP/2 connection each, ACK every
+// response) connect to replica B and as many to replica C; none to A. Each apply is a
+// PUT of Service cluster-0 on A that moves its endpoint port (EDS); it is timed from
+// just before the PUT until every client on B and C has received the new EDS version
+// (and written its ACK). The path: A's commit (advisory lock, catch-up, write, NOTIFY),
+// B's and C's LISTEN, catch-up read, compile after the debounce, push. The EDS versions
+// are content hashes, so the two alternating ports give two versions, learnt in a
+// warm-up from B's status before the timed applies.
+import { mkdtempSync, rmSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { TypeUrl } from "@ts-control-plane/xds";
+import { startThrowawayPostgres } from "@ts-control-plane/control-plane/store/throwaway-postgres";
+import { type ControlPlaneProcess, startControlPlane } from "../e2e/control-plane/control-plane-process.ts";
+import { positiveInt, runMain } from "./support/cli.ts";
+import { now } from "./support/fanout-measure.ts";
+import type { FleetChildMessage, FleetParentMessage, FleetProtocol } from "./support/fleet-clients.ts";
+import { forkProcess } from "./support/forked-process.ts";
+import { summarizeTimings } from "./support/summarize-timings.ts";
+import { ms, textTable } from "./support/text-table.ts";
+
+const apiVersion = "tcp.dev/v1alpha1";
+const serviceJson = (port: number): string => JSON.stringify({ apiVersion, kind: "Service", metadata: { name: "cluster-0" }, spec: { endpoints: [{ address: "127.0.0.1", port }] } });
+const ports = [9101, 9102] as const;
+
+async function putService(a: ControlPlaneProcess, port: number): Promise<number> {
+  const res = await fetch(`${a.adminUrl}/api/v1/objects/Service/cluster-0`, { method: "PUT", headers: { "content-type": "application/json" }, body: serviceJson(port) });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`PUT on A answered ${res.status}: ${text}`);
+  return (JSON.parse(text) as { revision: number }).revision;
+}
+
+interface StatusView {
+  revision: number;
+  nodes: { connected: boolean; types: { type: string; currentVersion?: string }[] }[];
+}
+const statusOf = async (cp: ControlPlaneProcess): Promise<StatusView> => (await (await fetch(`${cp.adminUrl}/api/v1/status`)).json()) as StatusView;
+
+/** The EDS version replica `cp` serves once it pushed `revision`; polled every 10 ms for at most 20 s. */
+async function edsVersionAt(cp: ControlPlaneProcess, revision: number): Promise<string> {
+  for (let i = 0; i < 2000; i++) {
+    const s = await statusOf(cp);
+    const version = s.nodes.find((n) => n.connected)?.types.find((t) => t.type === "EDS")?.currentVersion;
+    if (s.revision === revision && version !== undefined) return version;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`replica at ${cp.adminUrl} did not push revision ${revision}`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { clients: { type: "string" }, applies: { type: "string" }, protocol: { type: "string" }, quick: { type: "boolean", default: false } } });
+  const quick = values.quick === true;
+  const clients = positiveInt("clients", values.clients, quick ? 10 : 200);
+  const applies = positiveInt("applies", values.applies, quick ? 5 : 100);
+  const protocol = (values.protocol ?? "sotw") as FleetProtocol;
+  if (protocol !== "sotw" && protocol !== "delta") throw new Error(`--protocol takes sotw or delta, got ${JSON.stringify(values.protocol)}`);
+  const timeoutMs = 60_000;
+
+  const dir = mkdtempSync(join(tmpdir(), "bench-pg-replicas-"));
+  const pg = await startThrowawayPostgres();
+  const replicas: ControlPlaneProcess[] = [];
+  const fleets: ReturnType<typeof forkProcess<FleetParentMessage, FleetChildMessage>>[] = [];
+  try {
+    for (const r of ["a", "b", "c"]) replicas.push(await startControlPlane({ dataDir: join(dir, `data-${r}`), extraArgs: ["--store", pg.url] }));
+    const [a, b, c] = replicas as [ControlPlaneProcess, ControlPlaneProcess, ControlPlaneProcess];
+    await putService(a, ports[0]);
+
+    for (const cp of [b, c]) {
+      const fleet = forkProcess<FleetParentMessage, FleetChildMessage>(new URL("./support/fleet-clients.ts", import.meta.url), ["--port", String(cp.xdsPort), "--clients", String(clients), "--resources", "1", "--protocol", protocol], { exitMessage: { type: "exit" } });
+      fleets.push(fleet);
+    }
+    for (const fleet of fleets) await fleet.next("initial", { timeoutMs });
+
+    // Warm-up: the EDS version of each port, as B serves it (C serves the same: same revision, same content).
+    const versions = new Map<number, string>();
+    for (const port of [ports[1], ports[0]]) {
+      const revision = await putService(a, port);
+      versions.set(port, await edsVersionAt(b, revision));
+      await edsVersionAt(c, revision);
+    }
+
+    const samples: number[] = [];
+    for (let i = 0; i < applies; i++) {
+      const port = ports[(i + 1) % 2] ?? ports[0];
+      const version = versions.get(port) ?? "";
+      for (const fleet of fleets) fleet.send({ type: "expect", typeUrl: TypeUrl.Endpoint, version });
+      for (const fleet of fleets) await fleet.next("armed", { timeoutMs });
+      const t0 = now();
+      await putService(a, port);
+      const received = await Promise.all(fleets.map((f) => f.next("received", { timeoutMs })));
+      samples.push(Math.max(...received.flatMap((r) => r.at)) - t0);
+    }
+    const t = summarizeTimings(samples);
+    const machine = `${cpus().length} cores, load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`;
+    console.log(
+      textTable([
+        ["replicas", "clients (B + C)", "protocol", "applies on A", "p50", "p95", "max"],
+        ["3", `${clients} + ${clients}`, protocol, String(t.runs), ms(t.medianMs), ms(t.p95Ms), ms(t.maxMs)],
+      ]),
+    );
+    console.log(`apply on A -> every client on B and C received (and ACKed) the new EDS version; ${machine}`);
+    console.log(JSON.stringify({ bench: "postgres-replicas", replicas: 3, clientsPerReplica: clients, protocol, applies: t.runs, p50Ms: t.medianMs, p95Ms: t.p95Ms, maxMs: t.maxMs, minMs: t.minMs }));
+  } finally {
+    for (const f of fleets) await f.stop();
+    for (const r of replicas) await r.stop();
+    pg.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+runMain(import.meta, main);
