@@ -1,14 +1,14 @@
 import type { NodeStatus } from "@ts-control-plane/xds";
 import { waitForChange } from "../reconciler/change-waiter.ts";
-import { diffSnapshots } from "../reconciler/diff-snapshots.ts";
 import type { ChangeOutcome, ChangeRequest, NodeIdentity, Reconciler } from "../reconciler/reconciler.ts";
 import { pinnedKey, UNMATCHED_GROUP } from "../reconciler/reconciler.ts";
 import type { ObjectStore } from "../store/object-store.ts";
 import type { TrafficCounts, TrafficSink } from "../status/traffic-sink.ts";
 import { rollbackChange } from "../store/rollback-change.ts";
-import { chooseShare, groupOfKey, revisionForNode } from "./node-revision.ts";
+import { groupOfKey, revisionForNode } from "./node-revision.ts";
+import { stagePlan } from "./stage-plan.ts";
 import { isRunning, type Rollout, RolloutError, RolloutErrorCode, type RolloutSpec } from "./rollout.ts";
-import { defaultMax5xxIncrease, defaultMinRequests } from "./rollout-spec.ts";
+import { defaultMax5xxIncrease, defaultMaxConnectFailIncrease, defaultMinRequests } from "./rollout-spec.ts";
 import { trafficVerdict } from "./traffic-verdict.ts";
 
 export interface RolloutControllerOptions {
@@ -100,22 +100,26 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
     const sink = options.traffic;
     if (sink === undefined) return;
     const start = new Map<string, TrafficCounts>();
+    const zero: TrafficCounts = { requests: 0, errors5xx: 0, connects: 0, connectFailures: 0 };
+    const fields = ["requests", "errors5xx", "connects", "connectFailures"] as const;
     const since = (id: string): TrafficCounts => {
-      const now = sink.counts(id) ?? { requests: 0, errors5xx: 0 };
+      const now = sink.counts(id) ?? zero;
       const from = start.get(id);
       // First seen, or counters reset (the Envoy restarted): count from here.
-      if (from === undefined || now.requests < from.requests || now.errors5xx < from.errors5xx) {
+      if (from === undefined || fields.some((f) => now[f] < from[f])) {
         start.set(id, now);
-        return { requests: 0, errors5xx: 0 };
+        return zero;
       }
-      return { requests: now.requests - from.requests, errors5xx: now.errors5xx - from.errors5xx };
+      return { requests: now.requests - from.requests, errors5xx: now.errors5xx - from.errors5xx, connects: now.connects - from.connects, connectFailures: now.connectFailures - from.connectFailures };
     };
-    const sum = (ids: readonly string[]): TrafficCounts => ids.map(since).reduce((a, b) => ({ requests: a.requests + b.requests, errors5xx: a.errors5xx + b.errors5xx }), { requests: 0, errors5xx: 0 });
+    const sum = (ids: readonly string[]): TrafficCounts =>
+      ids.map(since).reduce((a, b) => ({ requests: a.requests + b.requests, errors5xx: a.errors5xx + b.errors5xx, connects: a.connects + b.connects, connectFailures: a.connectFailures + b.connectFailures }), zero);
     const canary = new Set(rollout.canaryNodes);
     for (const id of sink.nodes()) since(id);
     // Records stored before traffic judging existed lack the thresholds.
     const max5xxIncrease = rollout.max5xxIncrease ?? defaultMax5xxIncrease;
     const minRequests = rollout.minRequests ?? defaultMinRequests;
+    const maxConnectFailIncrease = rollout.maxConnectFailIncrease ?? defaultMaxConnectFailIncrease;
     trafficWatch = sink.onUpdate(() => {
       if (active?.id !== rollout.id || active.state !== "baking") return;
       const ids = sink.nodes();
@@ -123,6 +127,7 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
         canary: sum(ids.filter((id) => canary.has(id))),
         baseline: sum(ids.filter((id) => !canary.has(id))),
         max5xxIncrease,
+        maxConnectFailIncrease,
         minRequests,
         fromRevision: rollout.fromRevision,
       });
@@ -219,10 +224,29 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
           log(`rollout ${rollout.id}: baked; waiting for \`tcp rollout promote\``);
           return;
         }
-        await finish("automatic promotion after the bake");
+        await advance("automatic promotion after the bake");
       });
     }, remaining);
     bakeTimer.unref();
+  }
+
+  /**
+   * One stage on: the next stage's canary (which holds this one's proxies) gets the new revision
+   * and is judged and baked alike; after the last stage, every proxy.
+   */
+  async function advance(why: string): Promise<Rollout> {
+    const rollout = active;
+    if (!isRunning(rollout)) throw new RolloutError(RolloutErrorCode.NotRunning, "no rollout is running");
+    const stage = rollout.stage ?? 0;
+    const next = rollout.stages?.[stage + 1];
+    if (next === undefined) return finish(why);
+    stopTimers();
+    const { bakeEndsAt: _, ...rest } = rollout;
+    active = save({ ...rest, state: "canary", stage: stage + 1, canaryNodes: next });
+    options.rekey();
+    log(`rollout ${rollout.id}: stage ${stage + 1} passed (${why}); stage ${stage + 2} of ${rollout.stages?.length ?? 1}: revision ${rollout.toRevision} goes to ${next.length === 0 ? "no connected proxy" : next.join(", ")}`);
+    judge(active, active.ackTimeoutMs);
+    return active;
   }
 
   /** Every proxy to the new revision. */
@@ -278,12 +302,7 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
     return ended;
   }
 
-  /** Connected proxies whose node group's configuration differs between the two revisions. */
-  function targetedProxies(): string[] {
-    const before = reconciler.pinned()?.snapshots ?? new Map();
-    const changed = new Set(diffSnapshots(before, reconciler.state().snapshots).map((g) => g.group));
-    return options.proxies().filter((p) => p.streams > 0 && changed.has(groupOfProxy(p))).map((p) => p.nodeId);
-  }
+  const connectedProxies = (): { id: string; group: string }[] => options.proxies().filter((p) => p.streams > 0).map((p) => ({ id: p.nodeId, group: groupOfProxy(p) }));
 
   return {
     async resume() {
@@ -321,13 +340,31 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
         if (request.dryRun === true) return { outcome: await reconciler.change(request) };
         await reconciler.flush();
         const from = store.currentRevision();
+        // The canary is chosen before the commit, from the node groups the change alters, so the
+        // rollout record can be written in the revision's own transaction: a crash in between
+        // would otherwise leave a revision no rollout holds back, served to all on restart.
+        const diff = await reconciler.diff(request);
+        const changed = new Set(diff.groups.map((g) => g.group));
+        const stages = stagePlan({ canary: spec.canary, proxies: connectedProxies(), changedGroups: changed });
+        const to = from + 1;
+        const record: Rollout = {
+          ...spec,
+          id: to,
+          fromRevision: from,
+          toRevision: to,
+          source: request.source,
+          state: "canary",
+          canaryNodes: stages[0] ?? [],
+          ...(stages.length > 1 ? { stages, stage: 0 } : {}),
+          startedAt: new Date(now()).toISOString(),
+        };
         // Everyone stays on `from` while the change is judged and committed: the push after the commit must reach no proxy yet.
         await reconciler.pin(from);
         hold = from;
         options.rekey();
         let outcome: ChangeOutcome;
         try {
-          outcome = await reconciler.change(request);
+          outcome = await reconciler.change({ ...request, rollout: { id: to, body: JSON.stringify(record) } });
         } catch (error) {
           hold = undefined;
           options.rekey();
@@ -341,12 +378,10 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
           return { outcome };
         }
         await reconciler.flush();
-        const to = outcome.revision.revision;
-        const canaryNodes = "share" in spec.canary ? chooseShare(targetedProxies(), spec.canary.share) : options.proxies().filter((p) => p.streams > 0 && "group" in spec.canary && groupOfProxy(p) === spec.canary.group).map((p) => p.nodeId).sort();
-        active = save({ ...spec, id: to, fromRevision: from, toRevision: to, source: request.source, state: "canary", canaryNodes, startedAt: new Date(now()).toISOString() });
+        active = record;
         hold = undefined;
         options.rekey();
-        log(`rollout ${to}: revision ${to} goes to the canary (${canaryNodes.length === 0 ? "no connected proxy" : canaryNodes.join(", ")}); every other proxy stays on revision ${from}`);
+        log(`rollout ${to}: revision ${to} goes to the canary (${record.canaryNodes.length === 0 ? "no connected proxy" : record.canaryNodes.join(", ")})${stages.length > 1 ? `, stage 1 of ${stages.length}` : ""}; every other proxy stays on revision ${from}`);
         judge(active, spec.ackTimeoutMs);
         return { outcome, rollout: active };
       });
@@ -363,7 +398,7 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
       return groupOfKey(cacheKey, pinnedRevision()).revision ?? active.toRevision;
     },
     promote(by) {
-      return serial(() => finish(`promoted by ${by}`));
+      return serial(() => advance(`promoted by ${by}`));
     },
     abort(by) {
       return serial(async () => {

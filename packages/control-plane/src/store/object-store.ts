@@ -73,6 +73,14 @@ export interface CommitOptions {
    * concurrent delete can never slip between them and leave a dangling reference (issue 14).
    */
   readonly accept?: (preview: ChangePreview) => boolean;
+  /**
+   * A rollout record written in the same transaction as the revision (issue 11): a crash can
+   * never leave a revision meant for a canary stored without its rollout, which a restart would
+   * then serve to every proxy. Its id must be the revision this commit creates (a writer that
+   * committed in between throws StoreError `conflict`, and nothing is written); not written when
+   * no revision is created.
+   */
+  readonly rollout?: StoredRollout;
 }
 
 export interface ObjectStore {
@@ -444,6 +452,10 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
           return { changed: false, revision: undefined };
         }
         const revision = currentRevision() + 1;
+        const rollout = commitOptions.rollout;
+        if (rollout !== undefined && rollout.id !== revision) {
+          throw new StoreError(StoreErrorCode.Conflict, `the rollout is for revision ${rollout.id}, but this change would be revision ${revision} (another change was stored meanwhile): apply it again`);
+        }
         const summary = change.summary ?? summarize(changes);
         const createdAt = new Date().toISOString();
         q.insertRevision.run(revision, createdAt, change.source, summary);
@@ -453,6 +465,7 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): ObjectStore {
           if (c.action === "deleted") q.delete.run(c.key);
           else q.upsert.run(c.key, stored ?? "", revision, change.objectSources?.[c.key] ?? change.source);
         }
+        if (rollout !== undefined) q.saveRollout.run(rollout.id, rollout.body);
         db.exec("COMMIT");
         if (cached !== undefined && cached.revision === revision - 1) {
           for (const c of changes) {
