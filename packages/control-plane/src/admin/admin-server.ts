@@ -289,6 +289,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         manualPromote: flag(ctx, "manualPromote"),
         max5xxIncrease: sp.get("max5xxIncrease") ?? undefined,
         minRequests: sp.get("minRequests") ?? undefined,
+        maxConnectFailIncrease: sp.get("maxConnectFailIncrease") ?? undefined,
       });
     } catch (error) {
       throw rolloutApiError(error);

@@ -26,11 +26,20 @@ export function rolloutQuery(args: CliArgs): string {
   const minRequests = one(args, "--min-requests");
   if (max5xx !== undefined) q.set("max5xxIncrease", max5xx);
   if (minRequests !== undefined) q.set("minRequests", minRequests);
-  if (q.size > 0 && canary === undefined && group === undefined) throw new UsageError("--bake, --ack-timeout, --manual-promote, --max-5xx-increase and --min-requests go with --canary 10% or --canary-group NAME");
+  const maxConnectFail = one(args, "--max-connect-fail-increase");
+  if (maxConnectFail !== undefined) q.set("maxConnectFailIncrease", maxConnectFail);
+  if (q.size > 0 && canary === undefined && group === undefined) {
+    throw new UsageError("--bake, --ack-timeout, --manual-promote, --max-5xx-increase, --max-connect-fail-increase and --min-requests go with --canary 10% or --canary-group NAME");
+  }
   return q.toString();
 }
 
-const describeCanary = (r: Rollout): string => ("group" in r.canary ? `node group ${r.canary.group}` : `${r.canary.share}% of the targeted proxies`);
+const describeCanary = (r: Rollout): string => {
+  if ("group" in r.canary) return `node group ${r.canary.group}`;
+  const shares = [r.canary.share, ...(r.canary.next ?? [])];
+  if (shares.length === 1) return `${r.canary.share}% of the targeted proxies`;
+  return `stage ${(r.stage ?? 0) + 1} of ${shares.length} (${shares.map((s) => `${s}%`).join(" -> ")} -> all), ${shares[r.stage ?? 0] ?? 0}% of the targeted proxies`;
+};
 
 /** One paragraph about a rollout: where it stands and, when it ended badly, why. */
 export function rolloutLines(r: Rollout): string {
@@ -40,7 +49,8 @@ export function rolloutLines(r: Rollout): string {
   ];
   if (r.reason !== undefined) lines.push(`  reason: ${r.reason}`);
   if (r.rollbackRevision !== undefined) lines.push(`  revision ${r.rollbackRevision} put the objects back to revision ${r.fromRevision}`);
-  if (r.state === "awaiting-promote") lines.push("  next: tcp rollout promote (or tcp rollout abort)");
+  const laterStage = r.stages !== undefined && (r.stage ?? 0) + 1 < r.stages.length;
+  if (r.state === "awaiting-promote") lines.push(`  next: tcp rollout promote${laterStage ? ` (stage ${(r.stage ?? 0) + 2})` : ""} (or tcp rollout abort)`);
   return `${lines.join("\n")}\n`;
 }
 
