@@ -264,7 +264,7 @@ test("rollout of a change Envoy accepts but that breaks traffic: the canary's 5x
   const before = await dumps(fleet, nodes);
   // Nothing listens there: Envoy accepts the change and answers 503 for every request it routes.
   const [deadPort] = await freePorts(1);
-  const r = await fleet.apply([doc("Service", "backend", { endpoints: [{ address: "127.0.0.1", port: deadPort }] })], "canary=10%25&bake=60s&ackTimeout=20s&max5xxIncrease=5%25&minRequests=20");
+  const r = await fleet.apply([doc("Service", "backend", { endpoints: [{ address: "127.0.0.1", port: deadPort }] })], "canary=10%25&bake=60s&ackTimeout=20s&max5xxIncrease=5%25&maxConnectFailIncrease=5%25&minRequests=20");
   assert.equal(r.status, 200, JSON.stringify(r.body));
   const rollout = r.body.rollout as Rollout;
   const canary = rollout.canaryNodes[0] as Node;
@@ -275,7 +275,12 @@ test("rollout of a change Envoy accepts but that breaks traffic: the canary's 5x
     return s.rollout?.state === "failed" ? s.rollout : undefined;
   }, { timeoutMs: 50_000, description: "the rollout fails on the canary's 5xx share" });
   t.diagnostic(`reason: ${failed.reason}`);
-  assert.match(failed.reason ?? "", /^canary 5xx share \d+\.\d% \(\d+ of \d+ requests\) against 0\.0% \(0 of \d+\) on the proxies still on revision \d+: more than 5\.0% worse$/);
+  // Both signals, from the names Envoy's metrics_service sink sends: downstream 5xx, and the new cluster's
+  // upstream_cx_connect_fail over upstream_cx_total (every connection to the closed port is refused).
+  assert.match(
+    failed.reason ?? "",
+    /^canary 5xx share \d+\.\d% \(\d+ of \d+ requests\) against 0\.0% \(0 of \d+\) on the proxies still on revision \d+: more than 5\.0% worse; canary upstream connect failure share 100\.0% \((\d+) of \1 connection attempts\) against 0\.0% \(0 of \d+\) on the proxies still on revision \d+: more than 5\.0% worse$/,
+  );
   assert.ok(Date.parse(failed.endedAt ?? "") < Date.parse(failed.bakeEndsAt ?? ""), "rolled back within the bake");
   const recovered = await canaryLoop.next((x) => x.status === 200);
   await waitUntil(async () => JSON.stringify((await dumps(fleet, [canary]))[canary]) === JSON.stringify(before[canary]) || undefined, { timeoutMs: 10_000, description: "the canary is back on its previous versions" });
