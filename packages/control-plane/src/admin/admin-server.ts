@@ -40,6 +40,7 @@ import type { ChangeRequest } from "../reconciler/reconciler.ts";
 import { type Rollout, RolloutError, RolloutErrorCode } from "../rollout/rollout.ts";
 import type { RolloutController } from "../rollout/rollout-controller.ts";
 import { parseRolloutSpec } from "../rollout/rollout-spec.ts";
+import { type RolloutSummary, rolloutSummary } from "../rollout/rollout-summary.ts";
 
 export interface AdminServerOptions {
   readonly store: ObjectStore;
@@ -310,6 +311,14 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     }
   }
 
+  /** The revisions that were rolled out, and how each rollout went (history, issue 11). */
+  const rolloutsByRevision = (): Map<number, RolloutSummary> => {
+    const all = options.rollouts?.list() ?? [];
+    const latest = options.rollouts?.latest();
+    // The running rollout as the controller holds it now (the stored record is saved at each step too).
+    return new Map(all.map((r) => (latest?.id === r.id ? latest : r)).map((r) => [r.toRevision, rolloutSummary(r)]));
+  };
+
   /** GET /api/v1/rollout, GET /api/v1/rollouts, POST /api/v1/rollout/promote|abort. */
   async function rolloutRoutes(ctx: Ctx, method: string): Promise<Reply> {
     const rollouts = options.rollouts;
@@ -529,10 +538,16 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         if (n !== undefined) {
           const info = wrapStore(() => store.revision(n));
           if (info === undefined) throw new ApiError(ApiErrorCode.NotFound, `revision ${n} does not exist (latest is ${store.currentRevision()})`);
-          return { json: { ...info, objects: store.objectsAt(n) } };
+          const rollout = rolloutsByRevision().get(n);
+          return { json: { ...info, ...(rollout !== undefined ? { rollout } : {}), objects: store.objectsAt(n) } };
         }
         const limit = intParam(ctx.url.searchParams.get("limit"), "limit") ?? 50;
-        return { json: { revision: store.currentRevision(), items: store.history({ limit }) } };
+        const rolledOut = rolloutsByRevision();
+        const items = store.history({ limit }).map((info) => {
+          const rollout = rolledOut.get(info.revision);
+          return rollout === undefined ? info : { ...info, rollout };
+        });
+        return { json: { revision: store.currentRevision(), items } };
       }
       case "rollback": {
         only("POST");

@@ -176,7 +176,14 @@ const schemas: Readonly<Record<string, JsonSchema>> = {
       ),
     ),
   }),
-  Revision: object({ revision: int, createdAt: str, source: str, summary: str, changes: list(ref("Change")) }),
+  Revision: object(
+    { revision: int, createdAt: str, source: str, summary: str, changes: list(ref("Change")) },
+    { rollout: { ...ref("RolloutSummary"), description: "Set when the revision was rolled out to a canary first (docs/rollouts.md)" } },
+  ),
+  RolloutSummary: object(
+    { id: int, state: { enum: ["canary", "baking", "awaiting-promote", "succeeded", "failed", "aborted"] }, outcome: { enum: ["running", "promoted", "rolled-back"] } },
+    { reason: str, rollbackRevision: int, stage: { type: "string", description: "With stages: the current or last reached one, e.g. 1 of 2" } },
+  ),
   Token: object({ name: str, role: { enum: ["read", "write", "admin"] }, createdAt: str }),
 };
 

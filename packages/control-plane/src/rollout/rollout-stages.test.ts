@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { TypeUrl } from "@ts-control-plane/xds";
 import { RawXdsClient } from "@ts-control-plane/xds/testing";
-import { serveOptions, serviceYaml } from "../cli/cli-test-kit.ts";
+import { cli, serveOptions, serviceYaml } from "../cli/cli-test-kit.ts";
 import { defaultExamplePath, serve } from "../main.ts";
 import type { Rollout } from "./rollout.ts";
 
@@ -115,4 +115,24 @@ test("a rollout in stages: 25% then 50% (holding the 25%) then all, a promote pe
   const aborted = await post("/api/v1/rollout/abort");
   assert.equal(aborted.rollout.state, "aborted");
   await poll("every proxy back on the previous versions", async () => (ids.every((id) => versionOf(id) === now) ? true : undefined));
+
+  // History tells which revisions were rolled out and how each rollout went.
+  const history = (await (await fetch(`${base}/api/v1/history`)).json()) as { items: { revision: number; rollout?: Record<string, unknown> }[] };
+  assert.deepEqual(
+    history.items.map((r) => [r.revision, r.rollout]),
+    [
+      [4, undefined],
+      [3, { id: 3, state: "aborted", outcome: "rolled-back", reason: "aborted by api", rollbackRevision: 4, stage: "2 of 2" }],
+      [2, { id: 2, state: "succeeded", outcome: "promoted", stage: "2 of 2" }],
+      [1, undefined],
+    ],
+  );
+  const one = (await (await fetch(`${base}/api/v1/history/2`)).json()) as { rollout?: { outcome: string } };
+  assert.equal(one.rollout?.outcome, "promoted");
+  const table = await cli(["history"], { CONTROL_PLANE_SERVER: base });
+  assert.equal(table.code, 0, table.err);
+  assert.match(table.out, /^REVISION +TIME +SOURCE +SUMMARY +ROLLOUT$/m);
+  assert.match(table.out, /^3 .* rolled back by revision 4 \(stage 2 of 2\): aborted by api$/m);
+  assert.match(table.out, /^2 .* promoted$/m);
+  assert.match(table.out, /^4 .* -$/m);
 });
