@@ -1,4 +1,4 @@
-import { isRunning, type Rollout } from "./rollout.ts";
+import { type Rollout, runningStates } from "./rollout.ts";
 
 /** How a revision was rolled out, for history (issue 11: "rollouts are listed in history"). */
 export interface RolloutSummary {
@@ -16,7 +16,7 @@ export interface RolloutSummary {
 }
 
 export function rolloutSummary(r: Rollout): RolloutSummary {
-  const outcome = isRunning(r) ? "running" : r.state === "succeeded" ? "promoted" : "rolled-back";
+  const outcome = runningStates.has(r.state) ? "running" : r.state === "succeeded" ? "promoted" : "rolled-back";
   return {
     id: r.id,
     state: r.state,

@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { TypeUrl } from "@ts-control-plane/xds";
 import { RawXdsClient } from "@ts-control-plane/xds/testing";
-import { cli, serveOptions, serviceYaml } from "../cli/cli-test-kit.ts";
+import { cli, serveOptions, serviceYaml } from "./cli-test-kit.ts";
 import { defaultExamplePath, serve } from "../main.ts";
-import type { Rollout } from "./rollout.ts";
+import type { Rollout } from "../rollout/rollout.ts";
 
 type RolloutStatus = { revision: number; rollout: Rollout | null; nodes: { nodeId: string; revision: number }[] };
 
