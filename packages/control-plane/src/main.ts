@@ -20,7 +20,8 @@ import { createReconciler } from "./reconciler/reconciler.ts";
 import { groupOfKey } from "./rollout/node-revision.ts";
 import { createTrafficSink, type TrafficSink } from "./status/traffic-sink.ts";
 import { createRolloutController, type RolloutController } from "./rollout/rollout-controller.ts";
-import { createFileSources } from "./sources/file-sources.ts";
+import { createFileSources, type HeldFile } from "./sources/file-sources.ts";
+import { heldChangeReason, storedRunningRollout } from "./rollout/held-change-reason.ts";
 import { formatDiagnostic } from "./sources/format-diagnostic.ts";
 import { readConfigFile } from "./sources/read-config-file.ts";
 import { bindPort } from "./startup/bind-port.ts";
@@ -184,6 +185,9 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
   });
   // Set up once the xDS server exists (it needs the per-node record); no stream can ask for a key before.
   let rollouts: RolloutController;
+  /** The controller once set up: file changes are held for a running rollout from the start (issue 11 item 5). */
+  let rolloutController: RolloutController | undefined;
+  const rolloutIdle = new Set<() => void>();
   const cleanups: (() => Promise<void> | void)[] = [() => lock.release(), () => store.close(), () => reconciler.close()];
   const close = async () => {
     for (const c of cleanups.reverse()) {
@@ -206,6 +210,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       else for (const d of [...parsed.diagnostics, ...outcome.diagnostics]) log(`example refused: ${formatDiagnostic(d)}`);
     }
 
+    let heldFiles = (): HeldFile[] => [];
     if (options.configPaths.length > 0) {
       const fileSources = createFileSources({
         paths: options.configPaths,
@@ -214,7 +219,22 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
         apply: (plan) => reconciler.change(plan),
         ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs * 2 } : {}),
         log,
+        // A file change during a rollout waits for it to end; before the controller exists, a stored running rollout holds them.
+        hold: {
+          reason: () => {
+            if (rolloutController === undefined) {
+              const stored = storedRunningRollout(store.rollouts({ limit: 1 }));
+              return stored === undefined ? undefined : heldChangeReason(stored);
+            }
+            return rolloutController.running() ? heldChangeReason(rolloutController.latest()) : undefined;
+          },
+          onRelease: (listener) => {
+            rolloutIdle.add(listener);
+            return () => rolloutIdle.delete(listener);
+          },
+        },
       });
+      heldFiles = () => fileSources.held();
       cleanups.push(() => fileSources.close());
       await fileSources.start();
     }
@@ -327,6 +347,10 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       rekey: () => xds.rekey(),
       log,
     });
+    rolloutController = rollouts;
+    rollouts.onIdle(() => {
+      for (const l of rolloutIdle) l();
+    });
     // Before xDS is served: reconnecting proxies find the revision a running rollout holds them on.
     await rollouts.resume();
     const xdsPort = await bindPort(() => xds.listen({ host: options.xdsHost, port: options.xdsPort }), {
@@ -361,6 +385,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       store,
       reconciler,
       rollouts,
+      heldFiles: () => heldFiles(),
       metrics,
       xds: { host: options.xdsHost, port: xdsPort, ...(metricsSinkPort === undefined ? {} : { metricsSinkPort }) },
       log,

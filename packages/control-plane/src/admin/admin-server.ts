@@ -41,6 +41,7 @@ import { type Rollout, RolloutError, RolloutErrorCode } from "../rollout/rollout
 import type { RolloutController } from "../rollout/rollout-controller.ts";
 import { parseRolloutSpec } from "../rollout/rollout-spec.ts";
 import { type RolloutSummary, rolloutSummary } from "../rollout/rollout-summary.ts";
+import type { HeldFile } from "../sources/file-sources.ts";
 
 export interface AdminServerOptions {
   readonly store: ObjectStore;
@@ -73,6 +74,8 @@ export interface AdminServerOptions {
   readonly onReply?: (exchange: AdminExchange) => void;
   /** Staged rollouts (`?canary=`, /api/v1/rollout, issue 11); without it a canary is refused. */
   readonly rollouts?: RolloutController;
+  /** Watched files whose changes wait for the running rollout (GET /api/v1/rollout). */
+  readonly heldFiles?: () => readonly HeldFile[];
 }
 
 /** What the admin API hands the waiter once a change is pushed. */
@@ -336,7 +339,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         .status()
         .nodes.filter((n) => n.connected)
         .map((n) => ({ nodeId: n.nodeId, group: n.group, revision: n.revision ?? store.currentRevision(), state: n.state }));
-      return { json: { revision: store.currentRevision(), rollout, nodes } };
+      const heldFiles = options.heldFiles?.() ?? [];
+      return { json: { revision: store.currentRevision(), rollout, nodes, ...(heldFiles.length > 0 ? { heldFiles } : {}) } };
     }
     if ((action !== "promote" && action !== "abort") || ctx.segments.length > 4) throw new ApiError(ApiErrorCode.NotFound, `no such path ${ctx.url.pathname}; use /api/v1/rollout/promote or /api/v1/rollout/abort`);
     if (method !== "POST") throw new ApiError(ApiErrorCode.MethodNotAllowed, `${method} ${ctx.url.pathname} is not allowed; use POST`);

@@ -101,7 +101,7 @@ const schemas: Readonly<Record<string, JsonSchema>> = {
     revision: int,
     rollout: { oneOf: [ref("Rollout"), { type: "null" }] },
     nodes: list(object({ nodeId: str, group: { type: ["string", "null"] }, revision: int, state: ref("SyncState") })),
-  }),
+  }, { heldFiles: { ...list(object({ file: str, since: str, reason: str })), description: "Watched config files changed while the rollout runs: applied once it ends (docs/rollouts.md)" } }),
   ChangeWait: object({ live: bool, targets: int, timeoutMs: int, elapsedMs: int, nodes: list(ref("NodeWait")) }),
   NodeWait: object(
     { node: str, group: str, result: { enum: ["acked", "nacked", "timeout", "disconnected"] }, types: list(str) },

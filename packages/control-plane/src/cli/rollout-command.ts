@@ -54,7 +54,12 @@ export function rolloutLines(r: Rollout): string {
   return `${lines.join("\n")}\n`;
 }
 
-type RolloutStatus = { revision: number; rollout: Rollout | null; nodes: { nodeId: string; group: string | null; revision: number; state: string }[] };
+type RolloutStatus = {
+  revision: number;
+  rollout: Rollout | null;
+  nodes: { nodeId: string; group: string | null; revision: number; state: string }[];
+  heldFiles?: { file: string; since: string; reason: string }[];
+};
 
 /** `tcp rollout status|promote|abort|list [-o json]`. */
 export async function rolloutCommand(client: AdminClient, io: Pick<CliIo, "out">, options: { positionals: readonly string[]; output: string | undefined }): Promise<number> {
@@ -69,6 +74,7 @@ export async function rolloutCommand(client: AdminClient, io: Pick<CliIo, "out">
     }
     io.out(s.rollout === null ? `no rollout yet; revision ${s.revision} is served to every proxy\n` : rolloutLines(s.rollout));
     if (s.nodes.length > 0) io.out(`${formatTable(["NODE", "GROUP", "REVISION", "STATUS"], s.nodes.map((n) => [n.nodeId, n.group ?? "-", String(n.revision), n.state]))}\n`);
+    for (const h of s.heldFiles ?? []) io.out(`config file ${h.file} changed (${h.since}), not applied until the rollout ends\n`);
     return 0;
   }
   if (action === "list") {

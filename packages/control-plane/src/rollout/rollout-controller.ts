@@ -44,6 +44,8 @@ export interface RolloutController {
   list(options?: { limit?: number }): Rollout[];
   /** Whether changes must wait: a rollout holds proxies on two revisions. */
   running(): boolean;
+  /** Called each time `running()` turns false (a rollout ended, or one that was being started was not); returns the unsubscribe. */
+  onIdle(listener: () => void): () => void;
   /** The revision a connected proxy is served while a rollout runs (status), from its stream's cache key. */
   servedRevisionOf(cacheKey: string): number | undefined;
   promote(by: string): Promise<Rollout>;
@@ -68,10 +70,27 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
   let judging: { cancel: () => void } | undefined;
   let trafficWatch: (() => void) | undefined;
   let closed = false;
+  const idleListeners = new Set<() => void>();
+  const isIdle = (): boolean => !isRunning(active) && hold === undefined;
+  /**
+   * Tells the listeners (watched files waiting: file-sources.ts) when a transition left no rollout
+   * running; also after an apply that never started one, since it held changes while it judged.
+   */
+  const afterTransition = (): void => {
+    if (!isIdle() || closed) return;
+    for (const l of idleListeners) l();
+  };
   /** One transition at a time: a NACK and a promote cannot interleave. */
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = queue.then(fn, fn);
+    const step = async (): Promise<T> => {
+      try {
+        return await fn();
+      } finally {
+        afterTransition();
+      }
+    };
+    const run = queue.then(step, step);
     queue = run.catch(() => {});
     return run;
   };
@@ -302,30 +321,40 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
     return ended;
   }
 
+  /** Takes up the stored rollout a previous run left running (resume). */
+  async function takeUp(): Promise<void> {
+    const [latest] = store.rollouts({ limit: 1 });
+    if (latest === undefined) return;
+    const rollout = parse(latest.body);
+    if (!isRunning(rollout)) return;
+    if (rollout.toRevision !== store.currentRevision()) {
+      // Someone changed the store since (another control plane, a restore): this rollout no longer describes it.
+      active = undefined;
+      save({ ...rollout, state: "aborted", reason: `the stored revision is ${store.currentRevision()}, not the rollout's ${rollout.toRevision}, after a restart`, endedAt: new Date(now()).toISOString() });
+      log(`rollout ${rollout.id}: dropped after a restart: the stored revision moved on to ${store.currentRevision()}`, { level: "warn" });
+      return;
+    }
+    await reconciler.pin(rollout.fromRevision);
+    active = rollout;
+    log(`rollout ${rollout.id}: resumed in stage ${rollout.state} (canary ${JSON.stringify(rollout.canary)}, revision ${rollout.fromRevision} -> ${rollout.toRevision})`);
+    if (rollout.state === "baking") {
+      scheduleBakeEnd(rollout);
+      watchTraffic(rollout);
+    }
+    // A stage still judging starts over once the canary proxies are back, within one ACK deadline.
+    else if (rollout.state === "canary") judgeWhenBack(rollout);
+  }
+
   const connectedProxies = (): { id: string; group: string }[] => options.proxies().filter((p) => p.streams > 0).map((p) => ({ id: p.nodeId, group: groupOfProxy(p) }));
 
   return {
     async resume() {
-      const [latest] = store.rollouts({ limit: 1 });
-      if (latest === undefined) return;
-      const rollout = parse(latest.body);
-      if (!isRunning(rollout)) return;
-      if (rollout.toRevision !== store.currentRevision()) {
-        // Someone changed the store since (another control plane, a restore): this rollout no longer describes it.
-        active = undefined;
-        save({ ...rollout, state: "aborted", reason: `the stored revision is ${store.currentRevision()}, not the rollout's ${rollout.toRevision}, after a restart`, endedAt: new Date(now()).toISOString() });
-        log(`rollout ${rollout.id}: dropped after a restart: the stored revision moved on to ${store.currentRevision()}`, { level: "warn" });
-        return;
+      try {
+        await takeUp();
+      } finally {
+        // Watched-file changes held at startup for a stored rollout that is no longer running.
+        afterTransition();
       }
-      await reconciler.pin(rollout.fromRevision);
-      active = rollout;
-      log(`rollout ${rollout.id}: resumed in stage ${rollout.state} (canary ${JSON.stringify(rollout.canary)}, revision ${rollout.fromRevision} -> ${rollout.toRevision})`);
-      if (rollout.state === "baking") {
-        scheduleBakeEnd(rollout);
-        watchTraffic(rollout);
-      }
-      // A stage still judging starts over once the canary proxies are back, within one ACK deadline.
-      else if (rollout.state === "canary") judgeWhenBack(rollout);
     },
     keyOf(node) {
       const group = reconciler.nodeGroupOf(node);
@@ -392,7 +421,11 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
       return row === undefined ? undefined : parse(row.body);
     },
     list: (opts = {}) => store.rollouts(opts).map((r) => parse(r.body)),
-    running: () => isRunning(active) || hold !== undefined,
+    running: () => !isIdle(),
+    onIdle(listener) {
+      idleListeners.add(listener);
+      return () => idleListeners.delete(listener);
+    },
     servedRevisionOf(cacheKey) {
       if (!isRunning(active)) return undefined;
       return groupOfKey(cacheKey, pinnedRevision()).revision ?? active.toRevision;
