@@ -95,8 +95,13 @@ const schemas: Readonly<Record<string, JsonSchema>> = {
       maxConnectFailIncrease: { type: "number" },
       stages: { ...list(list(str)), description: "With several stages (canary=10%,50%): each stage's canary proxies, each holding the previous stage's" },
       stage: { type: "integer", description: "The current stage, from 0, with stages" },
+      traffic: {
+        ...object({ canary: ref("TrafficCounts"), baseline: ref("TrafficCounts"), updatedAt: str }),
+        description: "With serve --metrics-sink-port: what the bake has seen so far, canary against the proxies still on the previous revision",
+      },
     },
   ),
+  TrafficCounts: object({ requests: int, errors5xx: int, connects: int, connectFailures: int }),
   RolloutStatus: object({
     revision: int,
     rollout: { oneOf: [ref("Rollout"), { type: "null" }] },

@@ -1,4 +1,5 @@
 import type { Rollout } from "../rollout/rollout.ts";
+import type { TrafficCounts } from "../status/traffic-sink.ts";
 import type { AdminClient } from "./admin-client.ts";
 import type { CliArgs } from "./cli-args.ts";
 import type { CliIo } from "./cli-io.ts";
@@ -47,6 +48,10 @@ export function rolloutLines(r: Rollout): string {
     `rollout ${r.id}: ${r.state}, revision ${r.fromRevision} -> ${r.toRevision}, canary ${describeCanary(r)} (${r.canaryNodes.length === 0 ? "no proxy" : r.canaryNodes.join(", ")})`,
     `  bake ${r.bakeMs / 1000}s${r.bakeEndsAt === undefined ? "" : ` (ends ${r.bakeEndsAt})`}, ACK deadline ${r.ackTimeoutMs / 1000}s${r.manualPromote ? ", promoted by hand" : ""}; started ${r.startedAt}${r.endedAt === undefined ? "" : `, ended ${r.endedAt}`}`,
   ];
+  if (r.traffic !== undefined) {
+    const side = (c: TrafficCounts) => `${c.errors5xx} 5xx of ${c.requests} requests, ${c.connectFailures} failed of ${c.connects} upstream connection attempts`;
+    lines.push(`  bake traffic (${r.traffic.updatedAt}): canary ${side(r.traffic.canary)}; others ${side(r.traffic.baseline)}`);
+  }
   if (r.reason !== undefined) lines.push(`  reason: ${r.reason}`);
   if (r.rollbackRevision !== undefined) lines.push(`  revision ${r.rollbackRevision} put the objects back to revision ${r.fromRevision}`);
   const laterStage = r.stages !== undefined && (r.stage ?? 0) + 1 < r.stages.length;

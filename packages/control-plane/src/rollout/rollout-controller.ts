@@ -142,9 +142,12 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
     trafficWatch = sink.onUpdate(() => {
       if (active?.id !== rollout.id || active.state !== "baking") return;
       const ids = sink.nodes();
+      const figures = { canary: sum(ids.filter((id) => canary.has(id))), baseline: sum(ids.filter((id) => !canary.has(id))), updatedAt: new Date(now()).toISOString() };
+      // Shown by status and the dashboard; saved with the next transition (not on every push).
+      active = { ...active, traffic: figures };
       const reason = trafficVerdict({
-        canary: sum(ids.filter((id) => canary.has(id))),
-        baseline: sum(ids.filter((id) => !canary.has(id))),
+        canary: figures.canary,
+        baseline: figures.baseline,
         max5xxIncrease,
         maxConnectFailIncrease,
         minRequests,
@@ -260,7 +263,7 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
     const next = rollout.stages?.[stage + 1];
     if (next === undefined) return finish(why);
     stopTimers();
-    const { bakeEndsAt: _, ...rest } = rollout;
+    const { bakeEndsAt: _, traffic: __, ...rest } = rollout;
     active = save({ ...rest, state: "canary", stage: stage + 1, canaryNodes: next });
     options.rekey();
     log(`rollout ${rollout.id}: stage ${stage + 1} passed (${why}); stage ${stage + 2} of ${rollout.stages?.length ?? 1}: revision ${rollout.toRevision} goes to ${next.length === 0 ? "no connected proxy" : next.join(", ")}`);

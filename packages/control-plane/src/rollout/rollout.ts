@@ -1,3 +1,5 @@
+import type { TrafficCounts } from "../status/traffic-sink.ts";
+
 /**
  * A rollout of one change in stages (issue 11): the change is stored as revision
  * `toRevision` like any other, but only the canary proxies are served it; every
@@ -60,6 +62,16 @@ export interface Rollout extends RolloutSpec {
   readonly reason?: string;
   /** The revision that put the stored objects back to `fromRevision` after a failure or abort. */
   readonly rollbackRevision?: number;
+  /** The current stage's bake figures, with serve --metrics-sink-port; kept in the record when the rollout ends. */
+  readonly traffic?: RolloutTraffic;
+}
+
+/** What the bake has seen so far (Envoy's metrics service), counted from the bake's start: the figures a traffic verdict is made of. */
+export interface RolloutTraffic {
+  readonly canary: TrafficCounts;
+  /** Summed over the proxies still on the previous revision. */
+  readonly baseline: TrafficCounts;
+  readonly updatedAt: string;
 }
 
 /** The states in which a rollout holds proxies on two revisions. */
