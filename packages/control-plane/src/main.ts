@@ -95,7 +95,7 @@ export interface ServeOptions {
   readonly checkOpenApi?: boolean;
   /**
    * Serves Envoy's gRPC MetricsService on this port (`--metrics-sink-port`, 0 picks one), on the
-   * xDS host: a rollout's bake is then judged by the canary's 5xx share too (docs/rollouts.md).
+   * xDS host: a rollout's bake is then judged by the canary's 5xx and upstream connect failure shares too (docs/rollouts.md).
    */
   readonly metricsSinkPort?: number;
 }
@@ -333,7 +333,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       cleanups.push(() => sink.close());
       traffic = sink;
       metricsSinkPort = port;
-      log(`metrics sink: Envoy's MetricsService on ${options.xdsHost}:${port}; rollouts judge the canary's 5xx share`);
+      log(`metrics sink: Envoy's MetricsService on ${options.xdsHost}:${port}; rollouts judge the canary's 5xx and upstream connect failure shares`);
     }
     rollouts = createRolloutController({
       ...(traffic === undefined ? {} : { traffic }),
