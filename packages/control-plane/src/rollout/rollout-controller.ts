@@ -372,30 +372,31 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
         if (request.dryRun === true) return { outcome: await reconciler.change(request) };
         await reconciler.flush();
         const from = store.currentRevision();
-        // The canary is chosen before the commit, from the node groups the change alters, so the
-        // rollout record can be written in the revision's own transaction: a crash in between
-        // would otherwise leave a revision no rollout holds back, served to all on restart.
-        const diff = await reconciler.diff(request);
-        const changed = new Set(diff.groups.map((g) => g.group));
-        const stages = stagePlan({ canary: spec.canary, proxies: connectedProxies(), changedGroups: changed });
-        const to = from + 1;
-        const record: Rollout = {
-          ...spec,
-          id: to,
-          fromRevision: from,
-          toRevision: to,
-          source: request.source,
-          state: "canary",
-          canaryNodes: stages[0] ?? [],
-          ...(stages.length > 1 ? { stages, stage: 0 } : {}),
-          startedAt: new Date(now()).toISOString(),
-        };
         // Everyone stays on `from` while the change is judged and committed: the push after the commit must reach no proxy yet.
+        // Held from here, watched-file changes wait too (file-sources.ts hold), so none slips in before the commit.
         await reconciler.pin(from);
         hold = from;
         options.rekey();
         let outcome: ChangeOutcome;
+        let record: Rollout;
         try {
+          // The canary is chosen before the commit, from the node groups the change alters, so the
+          // rollout record can be written in the revision's own transaction: a crash in between
+          // would otherwise leave a revision no rollout holds back, served to all on restart.
+          const diff = await reconciler.diff(request);
+          const stages = stagePlan({ canary: spec.canary, proxies: connectedProxies(), changedGroups: new Set(diff.groups.map((g) => g.group)) });
+          const to = from + 1;
+          record = {
+            ...spec,
+            id: to,
+            fromRevision: from,
+            toRevision: to,
+            source: request.source,
+            state: "canary",
+            canaryNodes: stages[0] ?? [],
+            ...(stages.length > 1 ? { stages, stage: 0 } : {}),
+            startedAt: new Date(now()).toISOString(),
+          };
           outcome = await reconciler.change({ ...request, rollout: { id: to, body: JSON.stringify(record) } });
         } catch (error) {
           hold = undefined;
@@ -413,7 +414,8 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
         active = record;
         hold = undefined;
         options.rekey();
-        log(`rollout ${to}: revision ${to} goes to the canary (${record.canaryNodes.length === 0 ? "no connected proxy" : record.canaryNodes.join(", ")})${stages.length > 1 ? `, stage 1 of ${stages.length}` : ""}; every other proxy stays on revision ${from}`);
+        const stageCount = record.stages?.length ?? 1;
+        log(`rollout ${record.id}: revision ${record.id} goes to the canary (${record.canaryNodes.length === 0 ? "no connected proxy" : record.canaryNodes.join(", ")})${stageCount > 1 ? `, stage 1 of ${stageCount}` : ""}; every other proxy stays on revision ${from}`);
         judge(active, spec.ackTimeoutMs);
         return { outcome, rollout: active };
       });
