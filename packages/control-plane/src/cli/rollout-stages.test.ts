@@ -91,11 +91,15 @@ test("a rollout in stages: 25% then 50% (holding the 25%) then all, a promote pe
   };
   const first = await onNew(stage1, "stage 1 baked: only its proxy on the new revision");
   assert.equal(first.rollout?.stage, 0);
+  assert.match((await cli(["rollout", "status"], { CONTROL_PLANE_SERVER: base })).out, /canary stage 1 of 2 \(25% -> 50% -> all\), 25% of the targeted proxies[^]*next: tcp rollout promote \(stage 2\)/);
 
   const second = await post("/api/v1/rollout/promote");
   assert.deepEqual([second.rollout.state, second.rollout.stage, second.rollout.canaryNodes], ["canary", 1, stage2], "promote moves one stage");
   const baked2 = await onNew(stage2, "stage 2 baked: its two proxies on the new revision, the others still on the previous one");
   assert.equal(baked2.rollout?.stage, 1);
+  const text = await cli(["rollout", "status"], { CONTROL_PLANE_SERVER: base });
+  assert.match(text.out, new RegExp(`^rollout ${rollout.id}: awaiting-promote, revision ${rollout.fromRevision} -> ${rollout.toRevision}, canary stage 2 of 2 \\(25% -> 50% -> all\\), 50% of the targeted proxies \\(${stage2.join(", ")}\\)$`, "m"));
+  assert.match(text.out, /next: tcp rollout promote \(or tcp rollout abort\)/, "the last stage: a promote gives it to every proxy");
   const done = await post("/api/v1/rollout/promote");
   assert.equal(done.rollout.state, "succeeded");
   await poll("every proxy on the new revision", async () => (ids.every((id) => versionOf(id) !== old) ? true : undefined));
