@@ -91,7 +91,7 @@ test("a rollout in stages: 25% then 50% (holding the 25%) then all, a promote pe
   };
   const first = await onNew(stage1, "stage 1 baked: only its proxy on the new revision");
   assert.equal(first.rollout?.stage, 0);
-  assert.match((await cli(["rollout", "status"], { CONTROL_PLANE_SERVER: base })).out, /canary stage 1 of 2 \(25% -> 50% -> all\), 25% of the targeted proxies[^]*next: tcp rollout promote \(stage 2\)/);
+  assert.match((await cli(["rollout", "status"], { CONTROL_PLANE_SERVER: base })).out, /canary stage 1 of 2 \(25% -> 50% -> all\), 25% of the targeted proxies[\s\S]*next: tcp rollout promote \(stage 2\)/);
 
   const second = await post("/api/v1/rollout/promote");
   assert.deepEqual([second.rollout.state, second.rollout.stage, second.rollout.canaryNodes], ["canary", 1, stage2], "promote moves one stage");
