@@ -112,8 +112,9 @@ examples:
        tcp history purge --before N | --keep N
 
 Accepted changes, newest first (of the last --limit, 50 by default), only those
-that changed the objects named; or every object as it was at revision N
-(private keys shown as <redacted sha256:...>). purge deletes older revisions
+that changed the objects named; the ROLLOUT column says how a revision rolled
+out with --canary went (running, promoted, rolled back and why). Or every
+object as it was at revision N (private keys shown as <redacted sha256:...>). purge deletes older revisions
 for good (a rotated key) and compacts the store file; needs role write.
 
 examples:
