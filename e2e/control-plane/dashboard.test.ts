@@ -3,13 +3,16 @@
 // it NACKED with Envoy's message, without a reload; a rollback from the history page (after
 // its confirmation) reaches Envoy's config_dump. A node id that is markup shows as text.
 // With --admin-auth token the page asks for a token, keeps it in the tab, streams live
-// events with it, and says which role a rollback needs. Screenshots are saved under e2e/artifacts/.
+// events with it, and says which role a rollback needs. The rollouts page (issue 11) shows the running
+// rollout and its bake traffic, promotes and aborts after a confirmation, and lists past rollouts.
+// Screenshots are saved under e2e/artifacts/.
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { parse } from "yaml";
 import type { Json } from "../harness/config-dump.ts";
 import { dynamicListeners } from "../harness/config-dump.ts";
 import { freePort } from "../harness/free-port.ts";
@@ -217,4 +220,111 @@ test("dashboard with --admin-auth token: asks for a token, goes live with it, an
   const path = artifactPath("dashboard-7-token-role.png");
   await page.screenshot({ path, fullPage: true });
   t.diagnostic(`screenshot: ${path}`);
+});
+
+test("dashboard rollouts: the running rollout with its stage, canary, proxies and bake traffic; promote and abort after a confirmation; past rollouts and history", { timeout: 120_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "cp-e2e-dashboard-rollout-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const upstream = await startHttpUpstream({ name: "service1", t });
+  const httpPort = await freePort();
+  const sinkPort = await freePort();
+  const cp = await startControlPlane({ dataDir: join(dir, "data"), extraArgs: ["--no-example", "--metrics-sink-port", String(sinkPort)], t });
+  const server = cp.adminUrl;
+  const apply = async (objects: readonly Json[], query = "") => {
+    const r = await fetch(`${server}/api/v1/apply${query}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(objects) });
+    assert.equal(r.status, 200, await r.clone().text());
+    return (await r.json()) as { revision: number; rollout?: { id: number; canaryNodes: string[] } };
+  };
+  await apply([
+    object("Service", "backend", { endpoints: [{ address: "127.0.0.1", port: upstream.port }] }),
+    object("Listener", "web", { protocol: "HTTP", address: "127.0.0.1", port: httpPort }),
+    object("Route", "all", { listeners: ["web"], routes: [{ match: { prefix: "/" }, backends: [{ service: "backend" }] }] }),
+  ]);
+  // The control plane's own bootstrap: it points Envoy's stats at the metrics sink. Both Envoys bind the listener (SO_REUSEPORT).
+  for (const node of ["edge-1", "edge-2"]) {
+    const bootstrap = parse(await (await fetch(`${server}/api/v1/bootstrap?node=${node}&adminPort=0`)).text()) as Json;
+    await startEnvoy({ bootstrap, name: `cp-dashboard-rollout-${node}`, t });
+  }
+  await waitUntil(async () => (await httpGet(`http://127.0.0.1:${httpPort}/`)).body === "served by service1\n", { timeoutMs: 15_000, description: "Envoy routes to service1" });
+  // Traffic through both Envoys all along, for the bake's figures.
+  let stop = false;
+  const traffic = (async () => {
+    while (!stop) await httpGet(`http://127.0.0.1:${httpPort}/`).catch(() => undefined);
+  })();
+  t.after(async () => {
+    stop = true;
+    await traffic;
+  });
+
+  const browser = await startBrowser({ t });
+  const page = await browser.newPage();
+  const pageErrors: string[] = [];
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  const shot = async (name: string) => {
+    const path = artifactPath(`dashboard-rollout-${name}.png`);
+    await page.screenshot({ path, fullPage: true });
+    t.diagnostic(`screenshot: ${path}`);
+  };
+  await page.goto(`${server}/#/rollouts`);
+  await page.locator("#rollout-none").waitFor({ timeout: 10_000 });
+
+  // In two stages (50%, then all), waiting for a promote after a bake long enough for two metrics pushes (every 5 s).
+  const first = await apply([object("Service", "extra", { endpoints: [{ address: "127.0.0.1", port: upstream.port }] })], "?canary=50%25,100%25&bake=12s&manualPromote=true");
+  const canary = first.rollout?.canaryNodes ?? [];
+  assert.equal(canary.length, 1);
+  const running = page.locator(`#rollout-running[data-rollout="${first.rollout?.id}"]`);
+  await running.waitFor({ timeout: 10_000 });
+  assert.equal(await page.locator("#rollout-stage").textContent(), "Stage 1 of 2, then every proxy.");
+  assert.deepEqual(await page.locator("#rollout-canary li").allTextContents(), canary);
+  assert.equal(await page.locator("tr[data-rollout-node]").count(), 2);
+  // The bake's figures, as Envoy pushed them: requests on both sides, no 5xx.
+  const canaryTraffic = page.locator('tr[data-traffic="canary"]');
+  await canaryTraffic.waitFor({ timeout: 20_000 });
+  await waitUntil(async () => Number(await canaryTraffic.locator("td").nth(1).textContent()) > 0 || undefined, { timeoutMs: 20_000, description: "canary requests counted" });
+  assert.match((await canaryTraffic.locator("td").nth(2).textContent()) ?? "", /^0\.0% \(0\)$/);
+  await shot("1-running");
+  await page.locator('#rollout-running[data-state="awaiting-promote"]').waitFor({ timeout: 30_000 });
+
+  // Promote: dismissing the confirmation changes nothing; accepting it starts stage 2, then a second promote ends it.
+  page.once("dialog", (d) => void d.dismiss());
+  await page.locator("#rollout-promote").click();
+  const state = async () => ((await (await fetch(`${server}/api/v1/rollout`)).json()) as { rollout: { state: string; stage?: number } }).rollout;
+  assert.deepEqual(await state(), { ...(await state()), state: "awaiting-promote", stage: 0 });
+  let question = "";
+  page.once("dialog", (d) => {
+    question = d.message();
+    void d.accept();
+  });
+  await page.locator("#rollout-promote").click();
+  await page.locator("#flash", { hasText: `Rollout ${first.rollout?.id}: stage 2 started.` }).waitFor({ timeout: 10_000 });
+  assert.equal(question, `Promote rollout ${first.rollout?.id}? The next stage's proxies get revision ${first.revision}.`);
+  await page.locator("#rollout-stage", { hasText: "Stage 2 of 2" }).waitFor({ timeout: 10_000 });
+  await page.locator('#rollout-running[data-state="awaiting-promote"]').waitFor({ timeout: 40_000 });
+  page.once("dialog", (d) => void d.accept());
+  await page.locator("#rollout-promote").click();
+  await page.locator("#flash", { hasText: `Rollout ${first.rollout?.id} promoted: every proxy gets revision ${first.revision}.` }).waitFor({ timeout: 10_000 });
+  await page.locator(`tr[data-past-rollout="${first.rollout?.id}"][data-state="succeeded"]`).waitFor({ timeout: 10_000 });
+
+  // Abort, after its confirmation: the canary goes back, the past rollouts say why.
+  const second = await apply([object("Service", "extra-2", { endpoints: [{ address: "127.0.0.1", port: upstream.port }] })], "?canary=50%25&bake=10m");
+  await page.locator(`#rollout-running[data-rollout="${second.rollout?.id}"]`).waitFor({ timeout: 10_000 });
+  page.once("dialog", (d) => {
+    question = d.message();
+    void d.accept();
+  });
+  await page.locator("#rollout-abort").click();
+  await page.locator("#flash", { hasText: `Rollout ${second.rollout?.id} aborted: the canary is back on revision ${first.revision}, revision ${second.revision + 1} put the objects back.` }).waitFor({ timeout: 10_000 });
+  assert.match(question, new RegExp(`^Abort rollout ${second.rollout?.id}\\? The canary proxies go back to revision ${first.revision}`));
+  const aborted = page.locator(`tr[data-past-rollout="${second.rollout?.id}"][data-state="aborted"]`);
+  await aborted.waitFor({ timeout: 10_000 });
+  assert.equal(await aborted.locator("td.nack").textContent(), "aborted by api");
+  await page.locator("#rollout-none").waitFor();
+  await shot("2-past");
+
+  // History marks the revisions that were rolled out, and how.
+  await page.locator('a[href="#/history"]').click();
+  await page.locator(`tr[data-revision="${first.revision}"] td[data-rollout-outcome="promoted"]`).waitFor({ timeout: 10_000 });
+  assert.equal(await page.locator(`tr[data-revision="${second.revision}"] td[data-rollout-outcome="rolled-back"]`).textContent(), "rolled back: aborted by api");
+  assert.equal(await page.locator(`tr[data-revision="${second.revision + 1}"] td[data-rollout-outcome=""]`).count(), 1);
+  assert.deepEqual(pageErrors, [], "the page logged no error");
 });

@@ -2,7 +2,8 @@
 // first while the other Envoys keep exactly the previous revision (their
 // config_dump does not change), then to all after the bake; a change Envoy
 // NACKs reaches only the canary, which is put back at once, and the store gets a
-// rollback revision; a control plane restarted mid-rollout takes it up where it was.
+// rollback revision; a control plane restarted mid-rollout takes it up where it was; a rollout in
+// stages reaches each stage's Envoys in turn.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -164,6 +165,32 @@ test("rollout of a good change: the canary Envoy serves it first, the others kee
   }
 });
 
+test("rollout in stages (30%, 60%, all): each stage's Envoys serve the change, holding the previous stage's, while the rest keep their config_dump; no request fails", { timeout: 120_000 }, async (t) => {
+  const fleet = await startFleet(t, "stages");
+  const traffic = loops(t, fleet);
+  for (const loop of traffic.values()) await loop.next((r) => r.status === 200);
+  const before = await dumps(fleet, nodes);
+  const r = await fleet.apply([doc("Service", "backend", { endpoints: [{ address: "127.0.0.1", port: fleet.service2.port }] })], "canary=30%25,60%25&bake=5s");
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const rollout = r.body.rollout as Rollout & { stages?: string[][] };
+  const [first = [], second = []] = rollout.stages ?? [];
+  assert.deepEqual([first.length, second.length], [1, 2]);
+  assert.ok(second.includes(first[0] ?? ""), "the first stage's Envoy is in the second");
+  for (const [stage, serving] of [first, second].entries()) {
+    await waitUntil(async () => {
+      const s = (await fleet.rollout()).rollout as (Rollout & { stage?: number }) | null;
+      return s?.state === "baking" && s.stage === stage ? true : undefined;
+    }, { timeoutMs: 30_000, description: `stage ${stage + 1} bakes` });
+    for (const n of nodes) assert.equal(await fleet.body(n), serving.includes(n) ? "served by service2\n" : "served by service1\n", `${n} in stage ${stage + 1}`);
+    const rest = nodes.filter((n) => !serving.includes(n));
+    assert.deepEqual(await dumps(fleet, rest), Object.fromEntries(rest.map((n) => [n, before[n]])), `stage ${stage + 1}: the others' config_dump does not change`);
+  }
+  await waitUntil(async () => ((await fleet.rollout()).rollout?.state === "succeeded" ? true : undefined), { timeoutMs: 30_000, description: "promoted after the last stage's bake" });
+  for (const n of nodes) await waitUntil(async () => (await fleet.body(n)) === "served by service2\n", { timeoutMs: 30_000, description: `${n} serves the change` });
+  const records = await Promise.all([...traffic.values()].map((l) => l.stop()));
+  for (const [i, rs] of records.entries()) assert.deepEqual(failedRecords(rs), [], `no failed request through ${nodes[i]}`);
+});
+
 test("rollout of a change Envoy NACKs: only the canary gets it, the rollout fails and puts it back, the others never see it", { timeout: 120_000 }, async (t) => {
   const fleet = await startFleet(t, "nack");
   // A TCP listener on a port another process holds: valid for us, Envoy cannot bind it (NACK).
@@ -264,7 +291,7 @@ test("rollout of a change Envoy accepts but that breaks traffic: the canary's 5x
   const before = await dumps(fleet, nodes);
   // Nothing listens there: Envoy accepts the change and answers 503 for every request it routes.
   const [deadPort] = await freePorts(1);
-  const r = await fleet.apply([doc("Service", "backend", { endpoints: [{ address: "127.0.0.1", port: deadPort }] })], "canary=10%25&bake=60s&ackTimeout=20s&max5xxIncrease=5%25&minRequests=20");
+  const r = await fleet.apply([doc("Service", "backend", { endpoints: [{ address: "127.0.0.1", port: deadPort }] })], "canary=10%25&bake=60s&ackTimeout=20s&max5xxIncrease=5%25&maxConnectFailIncrease=5%25&minRequests=20");
   assert.equal(r.status, 200, JSON.stringify(r.body));
   const rollout = r.body.rollout as Rollout;
   const canary = rollout.canaryNodes[0] as Node;
@@ -275,7 +302,12 @@ test("rollout of a change Envoy accepts but that breaks traffic: the canary's 5x
     return s.rollout?.state === "failed" ? s.rollout : undefined;
   }, { timeoutMs: 50_000, description: "the rollout fails on the canary's 5xx share" });
   t.diagnostic(`reason: ${failed.reason}`);
-  assert.match(failed.reason ?? "", /^canary 5xx share \d+\.\d% \(\d+ of \d+ requests\) against 0\.0% \(0 of \d+\) on the proxies still on revision \d+: more than 5\.0% worse$/);
+  // Both signals, from the names Envoy's metrics_service sink sends: downstream 5xx, and the new cluster's
+  // upstream_cx_connect_fail over upstream_cx_total (every connection to the closed port is refused).
+  assert.match(
+    failed.reason ?? "",
+    /^canary 5xx share \d+\.\d% \(\d+ of \d+ requests\) against 0\.0% \(0 of \d+\) on the proxies still on revision \d+: more than 5\.0% worse; canary upstream connect failure share 100\.0% \((\d+) of \1 connection attempts\) against 0\.0% \(0 of \d+\) on the proxies still on revision \d+: more than 5\.0% worse$/,
+  );
   assert.ok(Date.parse(failed.endedAt ?? "") < Date.parse(failed.bakeEndsAt ?? ""), "rolled back within the bake");
   const recovered = await canaryLoop.next((x) => x.status === 200);
   await waitUntil(async () => JSON.stringify((await dumps(fleet, [canary]))[canary]) === JSON.stringify(before[canary]) || undefined, { timeoutMs: 10_000, description: "the canary is back on its previous versions" });

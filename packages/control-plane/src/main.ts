@@ -20,7 +20,8 @@ import { createReconciler } from "./reconciler/reconciler.ts";
 import { groupOfKey } from "./rollout/node-revision.ts";
 import { createTrafficSink, type TrafficSink } from "./status/traffic-sink.ts";
 import { createRolloutController, type RolloutController } from "./rollout/rollout-controller.ts";
-import { createFileSources } from "./sources/file-sources.ts";
+import { createFileSources, type HeldFile } from "./sources/file-sources.ts";
+import { heldChangeReason, storedRunningRollout } from "./rollout/held-change-reason.ts";
 import { formatDiagnostic } from "./sources/format-diagnostic.ts";
 import { readConfigFile } from "./sources/read-config-file.ts";
 import { bindPort } from "./startup/bind-port.ts";
@@ -101,7 +102,7 @@ export interface ServeOptions {
   readonly checkOpenApi?: boolean;
   /**
    * Serves Envoy's gRPC MetricsService on this port (`--metrics-sink-port`, 0 picks one), on the
-   * xDS host: a rollout's bake is then judged by the canary's 5xx share too (docs/rollouts.md).
+   * xDS host: a rollout's bake is then judged by the canary's 5xx and upstream connect failure shares too (docs/rollouts.md).
    */
   readonly metricsSinkPort?: number;
 }
@@ -191,6 +192,9 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
   let rollouts: RolloutController;
   // Revisions another replica wrote are compiled and pushed like our own commits.
   const stopExternal = store.onExternalChange(() => reconciler.refresh());
+  /** The controller once set up: file changes are held for a running rollout from the start (issue 11 item 5). */
+  let rolloutController: RolloutController | undefined;
+  const rolloutIdle = new Set<() => void>();
   const cleanups: (() => Promise<void> | void)[] = [() => lock.release(), () => store.close(), () => stopExternal(), () => reconciler.close()];
   const close = async () => {
     for (const c of cleanups.reverse()) {
@@ -213,6 +217,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       else for (const d of [...parsed.diagnostics, ...outcome.diagnostics]) log(`example refused: ${formatDiagnostic(d)}`);
     }
 
+    let heldFiles = (): HeldFile[] => [];
     if (options.configPaths.length > 0) {
       const fileSources = createFileSources({
         paths: options.configPaths,
@@ -221,7 +226,22 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
         apply: (plan) => reconciler.change(plan),
         ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs * 2 } : {}),
         log,
+        // A file change during a rollout waits for it to end; before the controller exists, a stored running rollout holds them.
+        hold: {
+          reason: () => {
+            if (rolloutController === undefined) {
+              const stored = storedRunningRollout(store.rollouts({ limit: 1 }));
+              return stored === undefined ? undefined : heldChangeReason(stored);
+            }
+            return rolloutController.running() ? heldChangeReason(rolloutController.latest()) : undefined;
+          },
+          onRelease: (listener) => {
+            rolloutIdle.add(listener);
+            return () => rolloutIdle.delete(listener);
+          },
+        },
       });
+      heldFiles = () => fileSources.held();
       cleanups.push(() => fileSources.close());
       await fileSources.start();
     }
@@ -320,7 +340,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       cleanups.push(() => sink.close());
       traffic = sink;
       metricsSinkPort = port;
-      log(`metrics sink: Envoy's MetricsService on ${options.xdsHost}:${port}; rollouts judge the canary's 5xx share`);
+      log(`metrics sink: Envoy's MetricsService on ${options.xdsHost}:${port}; rollouts judge the canary's 5xx and upstream connect failure shares`);
     }
     rollouts = createRolloutController({
       ...(traffic === undefined ? {} : { traffic }),
@@ -333,6 +353,10 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       },
       rekey: () => xds.rekey(),
       log,
+    });
+    rolloutController = rollouts;
+    rollouts.onIdle(() => {
+      for (const l of rolloutIdle) l();
     });
     // Before xDS is served: reconnecting proxies find the revision a running rollout holds them on.
     await rollouts.resume();
@@ -368,6 +392,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       store,
       reconciler,
       rollouts,
+      heldFiles: () => heldFiles(),
       metrics,
       xds: { host: options.xdsHost, port: xdsPort, ...(metricsSinkPort === undefined ? {} : { metricsSinkPort }) },
       log,

@@ -40,6 +40,8 @@ import type { ChangeRequest } from "../reconciler/reconciler.ts";
 import { type Rollout, RolloutError, RolloutErrorCode } from "../rollout/rollout.ts";
 import type { RolloutController } from "../rollout/rollout-controller.ts";
 import { parseRolloutSpec } from "../rollout/rollout-spec.ts";
+import { type RolloutSummary, rolloutSummary } from "../rollout/rollout-summary.ts";
+import type { HeldFile } from "../sources/file-sources.ts";
 
 export interface AdminServerOptions {
   readonly store: ObjectStore;
@@ -72,6 +74,8 @@ export interface AdminServerOptions {
   readonly onReply?: (exchange: AdminExchange) => void;
   /** Staged rollouts (`?canary=`, /api/v1/rollout, issue 11); without it a canary is refused. */
   readonly rollouts?: RolloutController;
+  /** Watched files whose changes wait for the running rollout (GET /api/v1/rollout). */
+  readonly heldFiles?: () => readonly HeldFile[];
 }
 
 /** What the admin API hands the waiter once a change is pushed. */
@@ -290,6 +294,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         manualPromote: flag(ctx, "manualPromote"),
         max5xxIncrease: sp.get("max5xxIncrease") ?? undefined,
         minRequests: sp.get("minRequests") ?? undefined,
+        maxConnectFailIncrease: sp.get("maxConnectFailIncrease") ?? undefined,
       });
     } catch (error) {
       throw rolloutApiError(error);
@@ -310,6 +315,14 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     }
   }
 
+  /** The revisions that were rolled out, and how each rollout went (history, issue 11). */
+  const rolloutsByRevision = (): Map<number, RolloutSummary> => {
+    const all = options.rollouts?.list() ?? [];
+    const latest = options.rollouts?.latest();
+    // The running rollout as the controller holds it now (the stored record is saved at each step too).
+    return new Map(all.map((r) => (latest?.id === r.id ? latest : r)).map((r) => [r.toRevision, rolloutSummary(r)]));
+  };
+
   /** GET /api/v1/rollout, GET /api/v1/rollouts, POST /api/v1/rollout/promote|abort. */
   async function rolloutRoutes(ctx: Ctx, method: string): Promise<Reply> {
     const rollouts = options.rollouts;
@@ -327,7 +340,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         .status()
         .nodes.filter((n) => n.connected)
         .map((n) => ({ nodeId: n.nodeId, group: n.group, revision: n.revision ?? store.currentRevision(), state: n.state }));
-      return { json: { revision: store.currentRevision(), rollout, nodes } };
+      const heldFiles = options.heldFiles?.() ?? [];
+      return { json: { revision: store.currentRevision(), rollout, nodes, ...(heldFiles.length > 0 ? { heldFiles } : {}) } };
     }
     if ((action !== "promote" && action !== "abort") || ctx.segments.length > 4) throw new ApiError(ApiErrorCode.NotFound, `no such path ${ctx.url.pathname}; use /api/v1/rollout/promote or /api/v1/rollout/abort`);
     if (method !== "POST") throw new ApiError(ApiErrorCode.MethodNotAllowed, `${method} ${ctx.url.pathname} is not allowed; use POST`);
@@ -531,10 +545,16 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         if (n !== undefined) {
           const info = wrapStore(() => store.revision(n));
           if (info === undefined) throw new ApiError(ApiErrorCode.NotFound, `revision ${n} does not exist (latest is ${store.currentRevision()})`);
-          return { json: { ...info, objects: store.objectsAt(n) } };
+          const rollout = rolloutsByRevision().get(n);
+          return { json: { ...info, ...(rollout !== undefined ? { rollout } : {}), objects: store.objectsAt(n) } };
         }
         const limit = intParam(ctx.url.searchParams.get("limit"), "limit") ?? 50;
-        return { json: { revision: store.currentRevision(), items: store.history({ limit }) } };
+        const rolledOut = rolloutsByRevision();
+        const items = store.history({ limit }).map((info) => {
+          const rollout = rolledOut.get(info.revision);
+          return rollout === undefined ? info : { ...info, rollout };
+        });
+        return { json: { revision: store.currentRevision(), items } };
       }
       case "rollback": {
         only("POST");

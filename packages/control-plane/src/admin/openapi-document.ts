@@ -78,7 +78,7 @@ const schemas: Readonly<Record<string, JsonSchema>> = {
       toRevision: int,
       source: str,
       state: { enum: ["canary", "baking", "awaiting-promote", "succeeded", "failed", "aborted"] },
-      canary: { oneOf: [object({ share: { type: "number" } }), object({ group: str })] },
+      canary: { oneOf: [object({ share: { type: "number" } }, { next: { ...list({ type: "number" }), description: "The shares of the stages after the first (canary=10%,50%: [50])" } }), object({ group: str })] },
       canaryNodes: list(str),
       bakeMs: int,
       ackTimeoutMs: int,
@@ -87,13 +87,26 @@ const schemas: Readonly<Record<string, JsonSchema>> = {
       minRequests: int,
       startedAt: str,
     },
-    { bakeEndsAt: str, endedAt: str, reason: { type: "string", description: "Why it failed or was aborted: the NACK text with the node, or the ACK deadline" }, rollbackRevision: int },
+    {
+      bakeEndsAt: str,
+      endedAt: str,
+      reason: { type: "string", description: "Why it failed or was aborted: the NACK text with the node, the ACK deadline, or the 5xx / connect failure numbers" },
+      rollbackRevision: int,
+      maxConnectFailIncrease: { type: "number" },
+      stages: { ...list(list(str)), description: "With several stages (canary=10%,50%): each stage's canary proxies, each holding the previous stage's" },
+      stage: { type: "integer", description: "The current stage, from 0, with stages" },
+      traffic: {
+        ...object({ canary: ref("TrafficCounts"), baseline: ref("TrafficCounts"), updatedAt: str }),
+        description: "With serve --metrics-sink-port: what the bake has seen so far, canary against the proxies still on the previous revision",
+      },
+    },
   ),
+  TrafficCounts: object({ requests: int, errors5xx: int, connects: int, connectFailures: int }),
   RolloutStatus: object({
     revision: int,
     rollout: { oneOf: [ref("Rollout"), { type: "null" }] },
     nodes: list(object({ nodeId: str, group: { type: ["string", "null"] }, revision: int, state: ref("SyncState") })),
-  }),
+  }, { heldFiles: { ...list(object({ file: str, since: str, reason: str })), description: "Watched config files changed while the rollout runs: applied once it ends (docs/rollouts.md)" } }),
   ChangeWait: object({ live: bool, targets: int, timeoutMs: int, elapsedMs: int, nodes: list(ref("NodeWait")) }),
   NodeWait: object(
     { node: str, group: str, result: { enum: ["acked", "nacked", "timeout", "disconnected"] }, types: list(str) },
@@ -172,7 +185,14 @@ const schemas: Readonly<Record<string, JsonSchema>> = {
       ),
     ),
   }),
-  Revision: object({ revision: int, createdAt: str, source: str, summary: str, changes: list(ref("Change")) }),
+  Revision: object(
+    { revision: int, createdAt: str, source: str, summary: str, changes: list(ref("Change")) },
+    { rollout: { ...ref("RolloutSummary"), description: "Set when the revision was rolled out to a canary first (docs/rollouts.md)" } },
+  ),
+  RolloutSummary: object(
+    { id: int, state: { enum: ["canary", "baking", "awaiting-promote", "succeeded", "failed", "aborted"] }, outcome: { enum: ["running", "promoted", "rolled-back"] } },
+    { reason: str, rollbackRevision: int, stage: { type: "string", description: "With stages: the current or last reached one, e.g. 1 of 2" } },
+  ),
   Token: object({ name: str, role: { enum: ["read", "write", "admin"] }, createdAt: str }),
 };
 
@@ -185,13 +205,14 @@ const changeErrors = [...bodyErrors, 409, 422, 507];
 const changeQuery = {
   dryRun: "true: validate and report the changes, store nothing",
   wait: "a duration (30s by default, at most 10m): answer once every targeted proxy ACKed or NACKed the change, or the time is up (docs/admin-api.md § Waiting for the proxies)",
-  canary: "roll the change out to this share of the targeted proxies first, e.g. 10% (docs/rollouts.md)",
+  canary: "roll the change out to this share of the targeted proxies first, e.g. 10%, or in stages, e.g. 10%,50% (docs/rollouts.md)",
   canaryGroup: "roll the change out to this node group first",
   bake: "with a canary: how long it runs the change after ACKing it before the rest gets it (60s by default)",
   ackTimeout: "with a canary: a canary proxy that has not ACKed within this fails the rollout (30s by default)",
   manualPromote: "true, with a canary: after the bake, wait for POST /api/v1/rollout/promote",
   max5xxIncrease: "with a canary and serve --metrics-sink-port: the bake fails when the canary's 5xx share exceeds the rest's by more than this, e.g. 5% (the default)",
-  minRequests: "with a canary: canary requests needed over the bake before its 5xx share is judged (20 by default)",
+  maxConnectFailIncrease: "with a canary and serve --metrics-sink-port: the bake fails when the canary's share of failed upstream connection attempts exceeds the rest's by more than this, e.g. 5% (the default)",
+  minRequests: "with a canary: canary requests (connection attempts, for connect failures) needed over the bake before its shares are judged (20 by default)",
 };
 
 /**

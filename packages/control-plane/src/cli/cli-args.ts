@@ -42,6 +42,7 @@ const valueFlags: ReadonlyMap<string, string> = new Map([
   ["--ack-timeout", "--ack-timeout"],
   ["--max-5xx-increase", "--max-5xx-increase"],
   ["--min-requests", "--min-requests"],
+  ["--max-connect-fail-increase", "--max-connect-fail-increase"],
   // Hidden: bounds `status --watch` in tests.
   ["--max-polls", "--max-polls"],
 ]);

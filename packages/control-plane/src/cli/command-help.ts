@@ -14,7 +14,7 @@ examples:
   CONTROL_PLANE_XDS_PORT=18001 tcp serve --no-example`,
   apply: `usage: tcp apply -f FILE|DIR|- [-f ...] [--dry-run] [--wait [--timeout 30s]]
                  [--canary 10%|--canary-group NAME [--bake 60s] [--ack-timeout 30s] [--manual-promote]
-                  [--max-5xx-increase 5%] [--min-requests 20]]
+                  [--max-5xx-increase 5%] [--max-connect-fail-increase 5%] [--min-requests 20]]
 
 Creates or updates every object in the files as one revision. --wait returns
 once every affected Envoy acknowledged it: exit 4 when one NACKed it, 5 when
@@ -28,14 +28,19 @@ examples:
   tcp apply -f service.yaml --dry-run
   cat service.yaml | tcp apply -f -
   tcp apply -f service.yaml --canary 10% --bake 60s
+  tcp apply -f service.yaml --canary 10%,50% --bake 2m
 
 With --canary or --canary-group the change is stored as a new revision but
 rolled out in stages (docs/rollouts.md): the canary proxies get it first and
 every other proxy keeps the previous revision; a NACK, or no ACK within
 --ack-timeout (30s), puts the canary back and stores a rollback revision;
 otherwise every proxy gets it after --bake (60s), or on \`tcp rollout promote\`
-with --manual-promote. With serve --metrics-sink-port the bake also fails when
-the canary's 5xx share exceeds the others' by more than --max-5xx-increase (5%).`,
+with --manual-promote. --canary 10%,50% runs stages: 10%, then 50% (holding
+the 10%), then all, each judged and baked alike. With serve --metrics-sink-port
+the bake also fails when the canary's 5xx share exceeds the others' by more
+than --max-5xx-increase (5%), or its share of failed upstream connection
+attempts by more than --max-connect-fail-increase (5%); each share is judged
+once the canary made --min-requests (20) requests, or connection attempts.`,
   get: `usage: tcp get [KIND [NAME...] | KIND/NAME...] [-o table|wide|name|yaml|json]
 
 Lists objects, or shows some. KIND is case-insensitive, singular, plural or short
@@ -107,8 +112,9 @@ examples:
        tcp history purge --before N | --keep N
 
 Accepted changes, newest first (of the last --limit, 50 by default), only those
-that changed the objects named; or every object as it was at revision N
-(private keys shown as <redacted sha256:...>). purge deletes older revisions
+that changed the objects named; the ROLLOUT column says how a revision rolled
+out with --canary went (running, promoted, rolled back and why). Or every
+object as it was at revision N (private keys shown as <redacted sha256:...>). purge deletes older revisions
 for good (a rotated key) and compacts the store file; needs role write.
 
 examples:
@@ -125,9 +131,10 @@ examples:
   rollout: `usage: tcp rollout [status|list|promote|abort] [-o json]
 
 status (the default) shows the running rollout, or the latest one, and which
-revision each connected proxy is served. promote gives the change to every
-proxy now; abort puts the canary back on the previous revision and stores a
-rollback revision. list shows past rollouts, newest first (docs/rollouts.md).
+revision each connected proxy is served, and the stage of a staged rollout.
+promote gives the change to every proxy now, or to the next stage's proxies
+(--canary 10%,50%); abort puts every stage's proxies back on the previous
+revision and stores a rollback revision. list shows past rollouts, newest first (docs/rollouts.md).
 
 examples:
   tcp apply -f service.yaml --canary-group canary --bake 5m --manual-promote

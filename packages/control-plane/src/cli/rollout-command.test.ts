@@ -95,7 +95,7 @@ test("tcp apply --canary, rollout status, promote and abort", async (t) => {
   writeFileSync(file, serviceYaml("example_proxy_cluster", 9001));
   const usage = await cli(["apply", "-f", file, "--bake", "5s"], env);
   assert.equal(usage.code, 2);
-  assert.match(usage.err, /--bake, --ack-timeout, --manual-promote, --max-5xx-increase and --min-requests go with --canary/);
+  assert.match(usage.err, /--bake, --ack-timeout, --manual-promote, --max-5xx-increase, --max-connect-fail-increase and --min-requests go with --canary/);
   const bad = await cli(["apply", "-f", file, "--canary", "0%"], env);
   assert.equal(bad.code, 1);
   assert.match(bad.err, /canary takes a share of the targeted proxies from 1% to 100%/);

@@ -1,4 +1,5 @@
 import type { Rollout } from "../rollout/rollout.ts";
+import type { TrafficCounts } from "../status/traffic-sink.ts";
 import type { AdminClient } from "./admin-client.ts";
 import type { CliArgs } from "./cli-args.ts";
 import type { CliIo } from "./cli-io.ts";
@@ -26,11 +27,20 @@ export function rolloutQuery(args: CliArgs): string {
   const minRequests = one(args, "--min-requests");
   if (max5xx !== undefined) q.set("max5xxIncrease", max5xx);
   if (minRequests !== undefined) q.set("minRequests", minRequests);
-  if (q.size > 0 && canary === undefined && group === undefined) throw new UsageError("--bake, --ack-timeout, --manual-promote, --max-5xx-increase and --min-requests go with --canary 10% or --canary-group NAME");
+  const maxConnectFail = one(args, "--max-connect-fail-increase");
+  if (maxConnectFail !== undefined) q.set("maxConnectFailIncrease", maxConnectFail);
+  if (q.size > 0 && canary === undefined && group === undefined) {
+    throw new UsageError("--bake, --ack-timeout, --manual-promote, --max-5xx-increase, --max-connect-fail-increase and --min-requests go with --canary 10% or --canary-group NAME");
+  }
   return q.toString();
 }
 
-const describeCanary = (r: Rollout): string => ("group" in r.canary ? `node group ${r.canary.group}` : `${r.canary.share}% of the targeted proxies`);
+const describeCanary = (r: Rollout): string => {
+  if ("group" in r.canary) return `node group ${r.canary.group}`;
+  const shares = [r.canary.share, ...(r.canary.next ?? [])];
+  if (shares.length === 1) return `${r.canary.share}% of the targeted proxies`;
+  return `stage ${(r.stage ?? 0) + 1} of ${shares.length} (${shares.map((s) => `${s}%`).join(" -> ")} -> all), ${shares[r.stage ?? 0] ?? 0}% of the targeted proxies`;
+};
 
 /** One paragraph about a rollout: where it stands and, when it ended badly, why. */
 export function rolloutLines(r: Rollout): string {
@@ -38,13 +48,23 @@ export function rolloutLines(r: Rollout): string {
     `rollout ${r.id}: ${r.state}, revision ${r.fromRevision} -> ${r.toRevision}, canary ${describeCanary(r)} (${r.canaryNodes.length === 0 ? "no proxy" : r.canaryNodes.join(", ")})`,
     `  bake ${r.bakeMs / 1000}s${r.bakeEndsAt === undefined ? "" : ` (ends ${r.bakeEndsAt})`}, ACK deadline ${r.ackTimeoutMs / 1000}s${r.manualPromote ? ", promoted by hand" : ""}; started ${r.startedAt}${r.endedAt === undefined ? "" : `, ended ${r.endedAt}`}`,
   ];
+  if (r.traffic !== undefined) {
+    const side = (c: TrafficCounts) => `${c.errors5xx} 5xx of ${c.requests} requests, ${c.connectFailures} failed of ${c.connects} upstream connection attempts`;
+    lines.push(`  bake traffic (${r.traffic.updatedAt}): canary ${side(r.traffic.canary)}; others ${side(r.traffic.baseline)}`);
+  }
   if (r.reason !== undefined) lines.push(`  reason: ${r.reason}`);
   if (r.rollbackRevision !== undefined) lines.push(`  revision ${r.rollbackRevision} put the objects back to revision ${r.fromRevision}`);
-  if (r.state === "awaiting-promote") lines.push("  next: tcp rollout promote (or tcp rollout abort)");
+  const laterStage = r.stages !== undefined && (r.stage ?? 0) + 1 < r.stages.length;
+  if (r.state === "awaiting-promote") lines.push(`  next: tcp rollout promote${laterStage ? ` (stage ${(r.stage ?? 0) + 2})` : ""} (or tcp rollout abort)`);
   return `${lines.join("\n")}\n`;
 }
 
-type RolloutStatus = { revision: number; rollout: Rollout | null; nodes: { nodeId: string; group: string | null; revision: number; state: string }[] };
+type RolloutStatus = {
+  revision: number;
+  rollout: Rollout | null;
+  nodes: { nodeId: string; group: string | null; revision: number; state: string }[];
+  heldFiles?: { file: string; since: string; reason: string }[];
+};
 
 /** `tcp rollout status|promote|abort|list [-o json]`. */
 export async function rolloutCommand(client: AdminClient, io: Pick<CliIo, "out">, options: { positionals: readonly string[]; output: string | undefined }): Promise<number> {
@@ -59,6 +79,7 @@ export async function rolloutCommand(client: AdminClient, io: Pick<CliIo, "out">
     }
     io.out(s.rollout === null ? `no rollout yet; revision ${s.revision} is served to every proxy\n` : rolloutLines(s.rollout));
     if (s.nodes.length > 0) io.out(`${formatTable(["NODE", "GROUP", "REVISION", "STATUS"], s.nodes.map((n) => [n.nodeId, n.group ?? "-", String(n.revision), n.state]))}\n`);
+    for (const h of s.heldFiles ?? []) io.out(`config file ${h.file} changed (${h.since}), not applied until the rollout ends\n`);
     return 0;
   }
   if (action === "list") {

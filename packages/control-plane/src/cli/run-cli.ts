@@ -24,6 +24,7 @@ import { versionCommand } from "./version-command.ts";
 import { printWait, waitFlags, waitQuery } from "./wait-flags.ts";
 import { rolloutCommand, rolloutLines, rolloutQuery } from "./rollout-command.ts";
 import type { Rollout } from "../rollout/rollout.ts";
+import { describeRolloutSummary, type RolloutSummary } from "../rollout/rollout-summary.ts";
 import type { ChangeWaitReport } from "../reconciler/change-waiter.ts";
 
 export type { CliIo } from "./cli-io.ts";
@@ -265,11 +266,11 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
         return 0;
       }
       const limit = intFlag(args, "--limit");
-      const h = await client.request<{ items: RevisionInfo[] }>("GET", `/api/v1/history${limit === undefined ? "" : `?limit=${limit}`}`);
+      const h = await client.request<{ items: (RevisionInfo & { rollout?: RolloutSummary })[] }>("GET", `/api/v1/history${limit === undefined ? "" : `?limit=${limit}`}`);
       const keys = new Set(refs.map(refKey));
       const items = keys.size === 0 ? h.items : h.items.filter((r) => r.changes.some((c) => keys.has(c.key)));
       if (output === "json") io.out(`${JSON.stringify(items, null, 2)}\n`);
-      else table(io, ["REVISION", "TIME", "SOURCE", "SUMMARY"], items.map((r) => [String(r.revision), r.createdAt, r.source, r.summary]));
+      else table(io, ["REVISION", "TIME", "SOURCE", "SUMMARY", "ROLLOUT"], items.map((r) => [String(r.revision), r.createdAt, r.source, r.summary, describeRolloutSummary(r.rollout)]));
       return 0;
     }
     case "rollback": {

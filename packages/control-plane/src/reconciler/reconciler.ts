@@ -4,7 +4,7 @@ import type { Diagnostic, ModelObject } from "../model/model-object.ts";
 import { certificateTimeCodes } from "../model/pem.ts";
 import { runSliced, type Steps } from "../model/time-slice.ts";
 import { setImmediate } from "node:timers/promises";
-import type { ChangePreview, ChangeSet, CommitResult, ObjectStore, RevisionChange, RevisionInfo } from "../store/object-store.ts";
+import type { ChangePreview, ChangeSet, CommitResult, ObjectStore, RevisionChange, RevisionInfo, StoredRollout } from "../store/object-store.ts";
 import { rollbackChange } from "../store/rollback-change.ts";
 import { diffSnapshots, type GroupDiff } from "./diff-snapshots.ts";
 import { oneLineLog } from "../log/one-line.ts";
@@ -24,6 +24,8 @@ export const UNMATCHED_GROUP = "(unmatched)";
 export interface ChangeRequest extends ChangeSet {
   /** Validate and report, write nothing. */
   readonly dryRun?: boolean;
+  /** Stored with the revision, in its transaction (CommitOptions.rollout): the change starts this rollout. */
+  readonly rollout?: StoredRollout;
 }
 
 export interface ChangeOutcome {
@@ -382,7 +384,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     // Judged inside the store's write transaction: what is checked is exactly what is written,
     // even if another writer changed the store since (issue 14: no dangling reference).
     const commitFrom = performance.now();
-    const committed = dryRun ? undefined : await store.commit(request, { accept: decide });
+    const committed = dryRun ? undefined : await store.commit(request, { accept: decide, ...(request.rollout !== undefined ? { rollout: request.rollout } : {}) });
     // Store latency is the transaction's own time: the compile that judges the change inside it is counted as a compile.
     if (!dryRun) metrics?.committed(performance.now() - commitFrom - judgingMs, { changed: committed?.changed === true });
     if (verdict === undefined) throw new Error("the store did not judge the change");
@@ -402,6 +404,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     let judgingMs = 0;
     const commitFrom = performance.now();
     const committed = await store.commit(request, {
+      ...(request.rollout !== undefined ? { rollout: request.rollout } : {}),
       accept: (now) => {
         // Judged against `revision` outside the transaction; a writer that committed since (another
         // process on this store, a file change taken meanwhile) means judging again, here, on what

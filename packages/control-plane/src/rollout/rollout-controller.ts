@@ -1,14 +1,14 @@
 import type { NodeStatus } from "@ts-control-plane/xds";
 import { waitForChange } from "../reconciler/change-waiter.ts";
-import { diffSnapshots } from "../reconciler/diff-snapshots.ts";
 import type { ChangeOutcome, ChangeRequest, NodeIdentity, Reconciler } from "../reconciler/reconciler.ts";
 import { pinnedKey, UNMATCHED_GROUP } from "../reconciler/reconciler.ts";
 import type { ObjectStore } from "../store/object-store.ts";
 import type { TrafficCounts, TrafficSink } from "../status/traffic-sink.ts";
 import { rollbackChange } from "../store/rollback-change.ts";
-import { chooseShare, groupOfKey, revisionForNode } from "./node-revision.ts";
+import { groupOfKey, revisionForNode } from "./node-revision.ts";
+import { stagePlan } from "./stage-plan.ts";
 import { isRunning, type Rollout, RolloutError, RolloutErrorCode, type RolloutSpec } from "./rollout.ts";
-import { defaultMax5xxIncrease, defaultMinRequests } from "./rollout-spec.ts";
+import { defaultMax5xxIncrease, defaultMaxConnectFailIncrease, defaultMinRequests } from "./rollout-spec.ts";
 import { trafficVerdict } from "./traffic-verdict.ts";
 
 export interface RolloutControllerOptions {
@@ -44,6 +44,8 @@ export interface RolloutController {
   list(options?: { limit?: number }): Rollout[];
   /** Whether changes must wait: a rollout holds proxies on two revisions. */
   running(): boolean;
+  /** Called each time `running()` turns false (a rollout ended, or one that was being started was not); returns the unsubscribe. */
+  onIdle(listener: () => void): () => void;
   /** The revision a connected proxy is served while a rollout runs (status), from its stream's cache key. */
   servedRevisionOf(cacheKey: string): number | undefined;
   promote(by: string): Promise<Rollout>;
@@ -68,10 +70,27 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
   let judging: { cancel: () => void } | undefined;
   let trafficWatch: (() => void) | undefined;
   let closed = false;
+  const idleListeners = new Set<() => void>();
+  const isIdle = (): boolean => !isRunning(active) && hold === undefined;
+  /**
+   * Tells the listeners (watched files waiting: file-sources.ts) when a transition left no rollout
+   * running; also after an apply that never started one, since it held changes while it judged.
+   */
+  const afterTransition = (): void => {
+    if (!isIdle() || closed) return;
+    for (const l of idleListeners) l();
+  };
   /** One transition at a time: a NACK and a promote cannot interleave. */
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = queue.then(fn, fn);
+    const step = async (): Promise<T> => {
+      try {
+        return await fn();
+      } finally {
+        afterTransition();
+      }
+    };
+    const run = queue.then(step, step);
     queue = run.catch(() => {});
     return run;
   };
@@ -104,29 +123,37 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
     const sink = options.traffic;
     if (sink === undefined) return;
     const start = new Map<string, TrafficCounts>();
+    const zero: TrafficCounts = { requests: 0, errors5xx: 0, connects: 0, connectFailures: 0 };
+    const fields = ["requests", "errors5xx", "connects", "connectFailures"] as const;
     const since = (id: string): TrafficCounts => {
-      const now = sink.counts(id) ?? { requests: 0, errors5xx: 0 };
+      const now = sink.counts(id) ?? zero;
       const from = start.get(id);
       // First seen, or counters reset (the Envoy restarted): count from here.
-      if (from === undefined || now.requests < from.requests || now.errors5xx < from.errors5xx) {
+      if (from === undefined || fields.some((f) => now[f] < from[f])) {
         start.set(id, now);
-        return { requests: 0, errors5xx: 0 };
+        return zero;
       }
-      return { requests: now.requests - from.requests, errors5xx: now.errors5xx - from.errors5xx };
+      return { requests: now.requests - from.requests, errors5xx: now.errors5xx - from.errors5xx, connects: now.connects - from.connects, connectFailures: now.connectFailures - from.connectFailures };
     };
-    const sum = (ids: readonly string[]): TrafficCounts => ids.map(since).reduce((a, b) => ({ requests: a.requests + b.requests, errors5xx: a.errors5xx + b.errors5xx }), { requests: 0, errors5xx: 0 });
+    const sum = (ids: readonly string[]): TrafficCounts =>
+      ids.map(since).reduce((a, b) => ({ requests: a.requests + b.requests, errors5xx: a.errors5xx + b.errors5xx, connects: a.connects + b.connects, connectFailures: a.connectFailures + b.connectFailures }), zero);
     const canary = new Set(rollout.canaryNodes);
     for (const id of sink.nodes()) since(id);
     // Records stored before traffic judging existed lack the thresholds.
     const max5xxIncrease = rollout.max5xxIncrease ?? defaultMax5xxIncrease;
     const minRequests = rollout.minRequests ?? defaultMinRequests;
+    const maxConnectFailIncrease = rollout.maxConnectFailIncrease ?? defaultMaxConnectFailIncrease;
     trafficWatch = sink.onUpdate(() => {
       if (active?.id !== rollout.id || active.state !== "baking") return;
       const ids = sink.nodes();
+      const figures = { canary: sum(ids.filter((id) => canary.has(id))), baseline: sum(ids.filter((id) => !canary.has(id))), updatedAt: new Date(now()).toISOString() };
+      // Shown by status and the dashboard; saved with the next transition (not on every push).
+      active = { ...active, traffic: figures };
       const reason = trafficVerdict({
-        canary: sum(ids.filter((id) => canary.has(id))),
-        baseline: sum(ids.filter((id) => !canary.has(id))),
+        canary: figures.canary,
+        baseline: figures.baseline,
         max5xxIncrease,
+        maxConnectFailIncrease,
         minRequests,
         fromRevision: rollout.fromRevision,
       });
@@ -223,10 +250,29 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
           log(`rollout ${rollout.id}: baked; waiting for \`tcp rollout promote\``);
           return;
         }
-        await finish("automatic promotion after the bake");
+        await advance("automatic promotion after the bake");
       });
     }, remaining);
     bakeTimer.unref();
+  }
+
+  /**
+   * One stage on: the next stage's canary (which holds this one's proxies) gets the new revision
+   * and is judged and baked alike; after the last stage, every proxy.
+   */
+  async function advance(why: string): Promise<Rollout> {
+    const rollout = active;
+    if (!isRunning(rollout)) throw new RolloutError(RolloutErrorCode.NotRunning, "no rollout is running");
+    const stage = rollout.stage ?? 0;
+    const next = rollout.stages?.[stage + 1];
+    if (next === undefined) return finish(why);
+    stopTimers();
+    const { bakeEndsAt: _, traffic: __, ...rest } = rollout;
+    active = save({ ...rest, state: "canary", stage: stage + 1, canaryNodes: next });
+    options.rekey();
+    log(`rollout ${rollout.id}: stage ${stage + 1} passed (${why}); stage ${stage + 2} of ${rollout.stages?.length ?? 1}: revision ${rollout.toRevision} goes to ${next.length === 0 ? "no connected proxy" : next.join(", ")}`);
+    judge(active, active.ackTimeoutMs);
+    return active;
   }
 
   /** Every proxy to the new revision. */
@@ -282,35 +328,40 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
     return ended;
   }
 
-  /** Connected proxies whose node group's configuration differs between the two revisions. */
-  function targetedProxies(): string[] {
-    const before = reconciler.pinned()?.snapshots ?? new Map();
-    const changed = new Set(diffSnapshots(before, reconciler.state().snapshots).map((g) => g.group));
-    return options.proxies().filter((p) => p.streams > 0 && changed.has(groupOfProxy(p))).map((p) => p.nodeId);
+  /** Takes up the stored rollout a previous run left running (resume). */
+  async function takeUp(): Promise<void> {
+    const [latest] = store.rollouts({ limit: 1 });
+    if (latest === undefined) return;
+    const rollout = parse(latest.body);
+    if (!isRunning(rollout)) return;
+    if (rollout.toRevision !== store.currentRevision()) {
+      // Someone changed the store since (another control plane, a restore): this rollout no longer describes it.
+      active = undefined;
+      save({ ...rollout, state: "aborted", reason: `the stored revision is ${store.currentRevision()}, not the rollout's ${rollout.toRevision}, after a restart`, endedAt: new Date(now()).toISOString() });
+      log(`rollout ${rollout.id}: dropped after a restart: the stored revision moved on to ${store.currentRevision()}`, { level: "warn" });
+      return;
+    }
+    await reconciler.pin(rollout.fromRevision);
+    active = rollout;
+    log(`rollout ${rollout.id}: resumed in stage ${rollout.state} (canary ${JSON.stringify(rollout.canary)}, revision ${rollout.fromRevision} -> ${rollout.toRevision})`);
+    if (rollout.state === "baking") {
+      scheduleBakeEnd(rollout);
+      watchTraffic(rollout);
+    }
+    // A stage still judging starts over once the canary proxies are back, within one ACK deadline.
+    else if (rollout.state === "canary") judgeWhenBack(rollout);
   }
+
+  const connectedProxies = (): { id: string; group: string }[] => options.proxies().filter((p) => p.streams > 0).map((p) => ({ id: p.nodeId, group: groupOfProxy(p) }));
 
   return {
     async resume() {
-      const [latest] = store.rollouts({ limit: 1 });
-      if (latest === undefined) return;
-      const rollout = parse(latest.body);
-      if (!isRunning(rollout)) return;
-      if (rollout.toRevision !== store.currentRevision()) {
-        // Someone changed the store since (another control plane, a restore): this rollout no longer describes it.
-        active = undefined;
-        save({ ...rollout, state: "aborted", reason: `the stored revision is ${store.currentRevision()}, not the rollout's ${rollout.toRevision}, after a restart`, endedAt: new Date(now()).toISOString() });
-        log(`rollout ${rollout.id}: dropped after a restart: the stored revision moved on to ${store.currentRevision()}`, { level: "warn" });
-        return;
+      try {
+        await takeUp();
+      } finally {
+        // Watched-file changes held at startup for a stored rollout that is no longer running.
+        afterTransition();
       }
-      await reconciler.pin(rollout.fromRevision);
-      active = rollout;
-      log(`rollout ${rollout.id}: resumed in stage ${rollout.state} (canary ${JSON.stringify(rollout.canary)}, revision ${rollout.fromRevision} -> ${rollout.toRevision})`);
-      if (rollout.state === "baking") {
-        scheduleBakeEnd(rollout);
-        watchTraffic(rollout);
-      }
-      // A stage still judging starts over once the canary proxies are back, within one ACK deadline.
-      else if (rollout.state === "canary") judgeWhenBack(rollout);
     },
     keyOf(node) {
       const group = reconciler.nodeGroupOf(node);
@@ -326,12 +377,31 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
         await reconciler.flush();
         const from = store.currentRevision();
         // Everyone stays on `from` while the change is judged and committed: the push after the commit must reach no proxy yet.
+        // Held from here, watched-file changes wait too (file-sources.ts hold), so none slips in before the commit.
         await reconciler.pin(from);
         hold = from;
         options.rekey();
         let outcome: ChangeOutcome;
+        let record: Rollout;
         try {
-          outcome = await reconciler.change(request);
+          // The canary is chosen before the commit, from the node groups the change alters, so the
+          // rollout record can be written in the revision's own transaction: a crash in between
+          // would otherwise leave a revision no rollout holds back, served to all on restart.
+          const diff = await reconciler.diff(request);
+          const stages = stagePlan({ canary: spec.canary, proxies: connectedProxies(), changedGroups: new Set(diff.groups.map((g) => g.group)) });
+          const to = from + 1;
+          record = {
+            ...spec,
+            id: to,
+            fromRevision: from,
+            toRevision: to,
+            source: request.source,
+            state: "canary",
+            canaryNodes: stages[0] ?? [],
+            ...(stages.length > 1 ? { stages, stage: 0 } : {}),
+            startedAt: new Date(now()).toISOString(),
+          };
+          outcome = await reconciler.change({ ...request, rollout: { id: to, body: JSON.stringify(record) } });
         } catch (error) {
           hold = undefined;
           options.rekey();
@@ -345,12 +415,11 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
           return { outcome };
         }
         await reconciler.flush();
-        const to = outcome.revision.revision;
-        const canaryNodes = "share" in spec.canary ? chooseShare(targetedProxies(), spec.canary.share) : options.proxies().filter((p) => p.streams > 0 && "group" in spec.canary && groupOfProxy(p) === spec.canary.group).map((p) => p.nodeId).sort();
-        active = save({ ...spec, id: to, fromRevision: from, toRevision: to, source: request.source, state: "canary", canaryNodes, startedAt: new Date(now()).toISOString() });
+        active = record;
         hold = undefined;
         options.rekey();
-        log(`rollout ${to}: revision ${to} goes to the canary (${canaryNodes.length === 0 ? "no connected proxy" : canaryNodes.join(", ")}); every other proxy stays on revision ${from}`);
+        const stageCount = record.stages?.length ?? 1;
+        log(`rollout ${record.id}: revision ${record.id} goes to the canary (${record.canaryNodes.length === 0 ? "no connected proxy" : record.canaryNodes.join(", ")})${stageCount > 1 ? `, stage 1 of ${stageCount}` : ""}; every other proxy stays on revision ${from}`);
         judge(active, spec.ackTimeoutMs);
         return { outcome, rollout: active };
       });
@@ -361,13 +430,17 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
       return row === undefined ? undefined : parse(row.body);
     },
     list: (opts = {}) => store.rollouts(opts).map((r) => parse(r.body)),
-    running: () => isRunning(active) || hold !== undefined,
+    running: () => !isIdle(),
+    onIdle(listener) {
+      idleListeners.add(listener);
+      return () => idleListeners.delete(listener);
+    },
     servedRevisionOf(cacheKey) {
       if (!isRunning(active)) return undefined;
       return groupOfKey(cacheKey, pinnedRevision()).revision ?? active.toRevision;
     },
     promote(by) {
-      return serial(() => finish(`promoted by ${by}`));
+      return serial(() => advance(`promoted by ${by}`));
     },
     abort(by) {
       return serial(async () => {

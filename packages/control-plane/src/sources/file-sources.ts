@@ -39,6 +39,14 @@ export interface FileSourcesOptions {
   readonly missingGraceMs?: number;
   /** One call per event; `fields.changeId` names an accepted change (log/change-id.ts). */
   readonly log?: (line: string, fields?: LogFields) => void;
+  /**
+   * While `reason` gives one (a rollout runs: its proxies are on two revisions, and a failed
+   * canary puts the store back), a file change is not applied: it would bypass the rollout. It
+   * waits, logged with the reason and listed by `held()`, and is read and applied again when
+   * `onRelease` fires. Asked at the change's turn in the apply queue, so a rollout started just
+   * before is seen.
+   */
+  readonly hold?: { readonly reason: () => string | undefined; readonly onRelease: (listener: () => void) => () => void };
 }
 
 export interface FileApplyResult {
@@ -47,6 +55,16 @@ export interface FileApplyResult {
   readonly changed: boolean;
   readonly revision?: number;
   readonly diagnostics: readonly Diagnostic[];
+  /** Set when the change waits (FileSourcesOptions.hold): why. */
+  readonly held?: string;
+}
+
+/** A watched file whose change waits for a running rollout to end. */
+export interface HeldFile {
+  readonly file: string;
+  /** When its change was first held (ISO time). */
+  readonly since: string;
+  readonly reason: string;
 }
 
 export interface FileSources {
@@ -54,6 +72,8 @@ export interface FileSources {
   start(): Promise<FileApplyResult[]>;
   /** Resolves after the pending file events (if any) are processed; for tests and shutdown. */
   settle(): Promise<void>;
+  /** The files whose changes wait (FileSourcesOptions.hold), oldest first. */
+  held(): HeldFile[];
   close(): void;
 }
 
@@ -112,6 +132,16 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
   const missing = new Map<string, number>();
   /** One timer for the earliest deadline in `missing`. */
   let missingTimer: NodeJS.Timeout | undefined;
+  /** Files whose change waits for the hold to be released. */
+  const heldFiles = new Map<string, HeldFile>();
+  const stopHolding = options.hold?.onRelease(() => {
+    if (closed || heldFiles.size === 0) return;
+    const files = [...heldFiles.keys()];
+    log(`applying the config file changes that waited for the rollout: ${files.join(", ")}`);
+    heldFiles.clear();
+    for (const file of files) pending.add(file);
+    if (timer === undefined) flush();
+  });
 
   async function tryApply(parsed: readonly ParsedConfig[]): Promise<FileApplyResult> {
     const files = parsed.map((p) => p.file ?? "");
@@ -127,12 +157,15 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
       const stored = options.store.list();
       const deletes = stored.filter((s) => owners.has(s.source) && !upserted.has(s.key)).map((s) => s.key);
       if (upserts.length === 0 && deletes.length > 0 && deletes.length >= stored.length) throw new WouldEmpty(wouldEmpty(files, deletes.length));
+      const held = options.hold?.reason();
+      if (held !== undefined) throw new Held(held);
       return { upserts, deletes, objectSources, source };
     };
     let verdict: ApplyVerdict;
     try {
       verdict = await options.apply(plan);
     } catch (error) {
+      if (error instanceof Held) return { files, accepted: false, changed: false, diagnostics: [], held: error.message };
       if (error instanceof WouldEmpty) verdict = error.verdict;
       else if (error instanceof StoreError) {
         verdict = {
@@ -160,6 +193,13 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
 
   function report(r: FileApplyResult): void {
     const what = r.files.join(", ");
+    if (r.held !== undefined) {
+      const since = new Date().toISOString();
+      const fresh = r.files.filter((f) => !heldFiles.has(f));
+      for (const file of r.files) heldFiles.set(file, { file, since: heldFiles.get(file)?.since ?? since, reason: r.held });
+      if (fresh.length > 0) log(`change from ${fresh.join(", ")} not applied yet: ${r.held}`, { level: "warn", source: what });
+      return;
+    }
     if (!r.accepted) {
       log(`refused change from ${what}: the objects it put there before stay live`, { level: "warn", source: what });
       for (const d of r.diagnostics) log(`  ${formatDiagnostic(d)}`, { level: d.severity === "error" ? "warn" : "info", source: what });
@@ -208,7 +248,7 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
       const together = await tryApply(good);
       // Vanished files are refused as a whole: one by one they would still empty the store.
       const emptying = together.diagnostics.some((d) => d.code === wouldEmptyCode);
-      if (together.accepted || good.length === 1 || emptying) results.push(together);
+      if (together.accepted || good.length === 1 || emptying || together.held !== undefined) results.push(together);
       // Together they break something: apply file by file, so one bad file does not hold back the others.
       else
         for (const p of good) {
@@ -310,8 +350,10 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
       if (idle()) return Promise.resolve();
       return new Promise((resolve) => settleWaiters.push(resolve));
     },
+    held: () => [...heldFiles.values()].sort((a, b) => (a.since < b.since ? -1 : a.since > b.since ? 1 : 0)),
     close() {
       closed = true;
+      stopHolding?.();
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
       if (missingTimer !== undefined) clearTimeout(missingTimer);
@@ -326,6 +368,9 @@ export function createFileSources(options: FileSourcesOptions): FileSources {
 }
 
 const wouldEmptyCode = "files.would_delete_everything";
+
+/** Thrown by a file change's plan when, at its turn, changes are held (a rollout runs): carries why. */
+class Held extends Error {}
 
 /** Thrown by a file change's plan when, at its turn, it would empty the store: carries the refusal. */
 class WouldEmpty extends Error {

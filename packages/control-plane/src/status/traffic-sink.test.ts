@@ -31,7 +31,7 @@ test("keeps each node's downstream requests and 5xx over its HTTP listeners, fro
         StreamMetricsMessageSchema,
         create(StreamMetricsMessageSchema, {
           identifier: { node: { id: "edge-1" } },
-          envoyMetrics: [counter("http.web.downstream_rq_completed", 10), counter("http.web.downstream_rq_5xx", 1), counter("http.admin.downstream_rq_completed", 99), counter("cluster.backend.upstream_rq_5xx", 7)],
+          envoyMetrics: [counter("http.web.downstream_rq_completed", 10), counter("http.web.downstream_rq_5xx", 1), counter("http.admin.downstream_rq_completed", 99), counter("cluster.backend.upstream_rq_5xx", 7), counter("cluster.backend.upstream_cx_total", 6), counter("cluster.backend.upstream_cx_connect_fail", 2), counter("cluster.xds_cluster.upstream_cx_connect_fail", 3)],
         }),
       ),
     ),
@@ -40,14 +40,14 @@ test("keeps each node's downstream requests and 5xx over its HTTP listeners, fro
     Buffer.from(
       toBinary(
         StreamMetricsMessageSchema,
-        create(StreamMetricsMessageSchema, { envoyMetrics: [counter("http.web.downstream_rq_completed", 30), counter("http.web.downstream_rq_5xx", 4), counter("http.api.v2.downstream_rq_completed", 5)] }),
+        create(StreamMetricsMessageSchema, { envoyMetrics: [counter("http.web.downstream_rq_completed", 30), counter("http.web.downstream_rq_5xx", 4), counter("http.api.v2.downstream_rq_completed", 5), counter("cluster.backend.upstream_cx_total", 9), counter("cluster.backend.upstream_cx_connect_fail", 4), counter("cluster.svc.v2.upstream_cx_total", 1), counter("cluster.xds_cluster.upstream_cx_total", 8)] }),
       ),
     ),
   );
   await updated;
   assert.deepEqual(sink.nodes(), ["edge-1"]);
-  // Envoy's own admin listener and upstream counters are not the proxy's traffic.
-  assert.deepEqual(sink.counts("edge-1"), { requests: 35, errors5xx: 4 });
+  // Envoy's own admin listener and the control plane's clusters are not the proxy's traffic.
+  assert.deepEqual(sink.counts("edge-1"), { requests: 35, errors5xx: 4, connects: 10, connectFailures: 4 });
   assert.equal(sink.counts("edge-2"), undefined);
   call.end();
 });

@@ -9,6 +9,10 @@ export interface TrafficCounts {
   readonly requests: number;
   /** Of those, answered 5xx. */
   readonly errors5xx: number;
+  /** Upstream connection attempts (`cluster.<name>.upstream_cx_total`), over the clusters of the configuration. */
+  readonly connects: number;
+  /** Of those, failed (`cluster.<name>.upstream_cx_connect_fail`: refused, timed out). */
+  readonly connectFailures: number;
 }
 
 export interface TrafficSink {
@@ -27,18 +31,35 @@ const streamMetricsPath = "/envoy.service.metrics.v3.MetricsService/StreamMetric
 
 /** `http.<stat_prefix>.downstream_rq_5xx` and `..._completed` of our HTTP listeners (stat_prefix = the listener's name); Envoy's own admin listener is `http.admin.`. */
 const counterOf = /^http\.(.+)\.downstream_rq_(5xx|completed)$/;
+/**
+ * `cluster.<name>.upstream_cx_total` and `..._connect_fail`, the names Envoy's metrics_service
+ * sink sends (no tag extraction into labels unless emit_tags_as_labels). The bootstrap's own
+ * clusters (xds_cluster, metrics_sink: envoy-bootstrap.ts) reach the control plane, not the
+ * configuration's upstreams: a control plane restart fails them on every proxy alike.
+ */
+const clusterCounterOf = /^cluster\.(.+)\.upstream_cx_(total|connect_fail)$/;
+const bootstrapClusters: ReadonlySet<string> = new Set(["xds_cluster", "metrics_sink"]);
 
 function countsOf(families: readonly MetricFamily[]): TrafficCounts {
   let requests = 0;
   let errors5xx = 0;
+  let connects = 0;
+  let connectFailures = 0;
   for (const family of families) {
+    const total = (): number => family.metric.reduce((sum, metric) => sum + (metric.counter?.value ?? 0), 0);
     const m = counterOf.exec(family.name);
-    if (m === null || m[1] === "admin") continue;
-    const total = family.metric.reduce((sum, metric) => sum + (metric.counter?.value ?? 0), 0);
-    if (m[2] === "5xx") errors5xx += total;
-    else requests += total;
+    if (m !== null) {
+      if (m[1] === "admin") continue;
+      if (m[2] === "5xx") errors5xx += total();
+      else requests += total();
+      continue;
+    }
+    const c = clusterCounterOf.exec(family.name);
+    if (c === null || bootstrapClusters.has(c[1] ?? "")) continue;
+    if (c[2] === "total") connects += total();
+    else connectFailures += total();
   }
-  return { requests, errors5xx };
+  return { requests, errors5xx, connects, connectFailures };
 }
 
 /**

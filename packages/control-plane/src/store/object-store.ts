@@ -73,8 +73,14 @@ export interface CommitOptions {
    * concurrent delete can never slip between them and leave a dangling reference (issue 14).
    */
   readonly accept?: (preview: ChangePreview) => boolean;
-  // A later field (a rollout record saved in the same transaction) goes into PendingRevision
-  // and is written by both stores' write step: SQLite's writeRevision and PostgreSQL's insertRevision.
+  /**
+   * A rollout record written in the same transaction as the revision (issue 11): a crash can
+   * never leave a revision meant for a canary stored without its rollout, which a restart would
+   * then serve to every proxy. Its id must be the revision this commit creates (a writer that
+   * committed in between throws StoreError `conflict`, and nothing is written); not written when
+   * no revision is created.
+   */
+  readonly rollout?: StoredRollout;
 }
 
 /** How the store is doing, for /healthz and the status report (issue 10 item 7). */
@@ -143,6 +149,8 @@ export interface PendingRevision {
   readonly changes: readonly PendingChange[];
   /** The parsed objects of the change, when the writer has them (saves parsing them again). */
   readonly objects?: ReadonlyMap<string, ModelObject>;
+  /** CommitOptions.rollout, written by both stores' write step in the revision's own transaction (issue 11). */
+  readonly rollout?: StoredRollout;
 }
 
 export interface PendingChange {
@@ -452,6 +460,7 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): { store: Object
       if (c.action === "deleted") q.delete.run(c.key);
       else q.upsert.run(c.key, stored ?? "", pending.revision, c.source);
     }
+    if (pending.rollout !== undefined) q.saveRollout.run(pending.rollout.id, pending.rollout.body);
   }
 
   /** Keeps the parsed current objects in step with a written revision, without reading them back. */
@@ -476,8 +485,14 @@ function storeOn(db: DatabaseSync, options: ObjectStoreOptions): { store: Object
     const { changes, objects } = made;
     if (commitOptions.accept !== undefined && !commitOptions.accept(previewOf(made))) return undefined;
     if (changes.length === 0) return undefined;
+    const revision = currentRevision() + 1;
+    const { rollout } = commitOptions;
+    if (rollout !== undefined && rollout.id !== revision) {
+      throw new StoreError(StoreErrorCode.Conflict, `the rollout is for revision ${rollout.id}, but this change would be revision ${revision} (another change was stored meanwhile): apply it again`);
+    }
     return {
-      revision: currentRevision() + 1,
+      ...(rollout === undefined ? {} : { rollout }),
+      revision,
       createdAt: new Date().toISOString(),
       source: change.source,
       summary: change.summary ?? summarize(changes),

@@ -232,6 +232,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     }
     const deleted = changes.filter((c) => c.action === "deleted").map((c) => c.key);
     if (deleted.length > 0) await client.query("DELETE FROM objects WHERE key = ANY($1::text[])", [deleted]);
+    // A rollout started by this change is stored in the revision's own transaction (issue 11: no
+    // revision meant for a canary without its rollout, which a restart would serve to everyone).
+    if (pending.rollout !== undefined) {
+      await client.query("INSERT INTO rollouts (id, body) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET body = excluded.body", [pending.rollout.id, pending.rollout.body]);
+    }
   }
 
   const lockAndCatchUp = async (client: pg.ClientBase): Promise<boolean> => {

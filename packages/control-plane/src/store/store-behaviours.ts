@@ -208,6 +208,26 @@ export function describeStoreBehaviours(name: string, factory: StoreFactory): vo
       }
     });
 
+    it("writes a rollout with the revision it starts, in one transaction (issue 11 crash window)", async () => {
+      const under = await factory.fresh();
+      await under.store.commit({ upserts: [backend("a", 1)], source: "api" });
+      const started = await under.store.commit({ upserts: [backend("a", 2)], source: "api" }, { rollout: { id: 2, body: '{"state":"canary"}' } });
+      assert.equal(started.revision?.revision, 2);
+      // A rollout for another revision than the commit creates (a writer came in between) writes neither.
+      await assert.rejects(under.store.commit({ upserts: [backend("a", 3)], source: "api" }, { rollout: { id: 9, body: "{}" } }), isCode("conflict", /revision 9, but this change would be revision 3/));
+      // A change equal to what is stored, or refused, creates no revision and no rollout.
+      assert.equal((await under.store.commit({ upserts: [backend("a", 2)], source: "api" }, { rollout: { id: 3, body: "{}" } })).changed, false);
+      assert.equal((await under.store.commit({ upserts: [backend("a", 3)], source: "api" }, { rollout: { id: 3, body: "{}" }, accept: () => false })).changed, false);
+      await under.store.close();
+      const again = await under.reopen();
+      try {
+        assert.equal(again.currentRevision(), 2);
+        assert.deepEqual(again.rollouts(), [{ id: 2, body: '{"state":"canary"}' }], "the rollout is there with its revision, and nothing else");
+      } finally {
+        await again.close();
+      }
+    });
+
     it("seals bodies at rest with the cipher and reads them back in clear", async () => {
       const kek = randomBytes(32);
       const secret = `secret-${randomBytes(8).toString("hex")}`;

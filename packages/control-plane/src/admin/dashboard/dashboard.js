@@ -9,8 +9,16 @@ const tokenKey = "tcp-admin-token";
 /** @typedef {{ object: string, targets: number, acknowledged: number, rejected?: { proxies: number, nacks: { nodeId: string, type: string, message: string }[] } }} ObjectReport */
 /** @typedef {{ revision: number, nodes: NodeReport[], objects: ObjectReport[], refusals?: { nodeId: string, message?: string, reason?: string }[] }} StatusReport */
 /** @typedef {{ type: string, name: string, version: string, state: string, lastUpdated?: string, nack?: { message: string }, objects?: string[], config?: unknown }} ProxyResource */
-/** @typedef {{ revision: number, createdAt: string, source: string, summary: string }} RevisionInfo */
+/** @typedef {{ revision: number, createdAt: string, source: string, summary: string, rollout?: { id: number, outcome: string, reason?: string, stage?: string } }} RevisionInfo */
 /** @typedef {{ key: string, action: string, lines: string[] }} ObjectDifference */
+/** @typedef {{ requests: number, errors5xx: number, connects: number, connectFailures: number }} TrafficCounts */
+/**
+ * @typedef {{ id: number, state: string, fromRevision: number, toRevision: number, source: string, canary: { share?: number, next?: number[], group?: string },
+ *   canaryNodes: string[], stages?: string[][], stage?: number, bakeMs: number, ackTimeoutMs: number, manualPromote: boolean, max5xxIncrease: number,
+ *   maxConnectFailIncrease?: number, minRequests: number, startedAt: string, bakeEndsAt?: string, endedAt?: string, reason?: string, rollbackRevision?: number,
+ *   traffic?: { canary: TrafficCounts, baseline: TrafficCounts, updatedAt: string } }} Rollout
+ */
+/** @typedef {{ revision: number, rollout: Rollout | null, nodes: { nodeId: string, group: string | null, revision: number, state: string }[], heldFiles?: { file: string, since: string, reason: string }[] }} RolloutStatus */
 
 /** An answer the page cannot use: `status` and the API's own message. */
 class ApiProblem extends Error {
@@ -256,6 +264,129 @@ async function rollback(to) {
   }
 }
 
+const runningStates = new Set(["canary", "baking", "awaiting-promote"]);
+
+/** @param {Rollout} r */
+function describeCanary(r) {
+  if (r.canary.group !== undefined) return `node group ${r.canary.group}`;
+  const shares = [r.canary.share ?? 0, ...(r.canary.next ?? [])];
+  if (shares.length === 1) return `${shares[0]}% of the targeted proxies`;
+  return `stage ${(r.stage ?? 0) + 1} of ${shares.length}: ${shares.map((s, i) => (i === (r.stage ?? 0) ? `[${s}%]` : `${s}%`)).join(" → ")} → all`;
+}
+
+/** @param {number} bad @param {number} total */
+const share = (bad, total) => (total === 0 ? "–" : `${((bad / total) * 100).toFixed(1)}%`);
+
+/** The bake's figures, canary against the others, next to the thresholds that judge them. @param {Rollout} r */
+function trafficTable(r) {
+  const t = r.traffic;
+  if (t === undefined) return h("p", { class: "muted" }, "No traffic figures yet (they come from Envoy's metrics service during the bake: serve --metrics-sink-port).");
+  const row = (/** @type {string} */ who, /** @type {TrafficCounts} */ c) =>
+    h(
+      "tr",
+      { "data-traffic": who },
+      h("td", {}, who),
+      h("td", {}, String(c.requests)),
+      h("td", {}, `${share(c.errors5xx, c.requests)} (${c.errors5xx})`),
+      h("td", {}, String(c.connects)),
+      h("td", {}, `${share(c.connectFailures, c.connects)} (${c.connectFailures})`),
+    );
+  return h(
+    "div",
+    {},
+    table(["Proxies", "Requests", "5xx share", "Upstream connection attempts", "Connect failure share"], [row("canary", t.canary), row("others", t.baseline)]),
+    h(
+      "p",
+      { class: "muted" },
+      `Fails when the canary is worse than the others by more than ${(r.max5xxIncrease * 100).toFixed(1)} points of 5xx share or ${((r.maxConnectFailIncrease ?? 0.05) * 100).toFixed(1)} points of connect failure share, once it made ${r.minRequests} requests (connection attempts). Updated ${when(t.updatedAt)}.`,
+    ),
+  );
+}
+
+/** @param {"promote" | "abort"} action @param {Rollout} r */
+async function endRollout(action, r) {
+  const laterStage = r.stages !== undefined && (r.stage ?? 0) + 1 < r.stages.length;
+  const question =
+    action === "promote"
+      ? `Promote rollout ${r.id}? ${laterStage ? `The next stage's proxies get revision ${r.toRevision}.` : `Every proxy gets revision ${r.toRevision} now.`}`
+      : `Abort rollout ${r.id}? The canary proxies go back to revision ${r.fromRevision}, and a new revision puts the objects back.`;
+  if (!window.confirm(question)) return;
+  try {
+    /** @type {{ rollout: Rollout }} */
+    const done = await api(`/api/v1/rollout/${action}`, { method: "POST", body: {} });
+    const s = done.rollout;
+    flash(
+      action === "abort"
+        ? `Rollout ${s.id} aborted: the canary is back on revision ${s.fromRevision}${s.rollbackRevision === undefined ? "" : `, revision ${s.rollbackRevision} put the objects back`}.`
+        : s.state === "succeeded"
+          ? `Rollout ${s.id} promoted: every proxy gets revision ${s.toRevision}.`
+          : `Rollout ${s.id}: stage ${(s.stage ?? 0) + 1} started.`,
+    );
+    await render();
+  } catch (error) {
+    flash(`${action === "promote" ? "Promote" : "Abort"} of rollout ${r.id} failed: ${error instanceof Error ? error.message : String(error)}`, "error");
+  }
+}
+
+async function rolloutsPage() {
+  /** @type {RolloutStatus} */
+  const status = await api("/api/v1/rollout");
+  /** @type {{ items: Rollout[] }} */
+  const past = await api("/api/v1/rollouts");
+  const r = status.rollout;
+  const running = r !== null && runningStates.has(r.state);
+  /** @type {(Node | string)[]} */
+  const current = [];
+  if (r !== null && running) {
+    const promote = h("button", { type: "button", id: "rollout-promote" }, "Promote");
+    promote.addEventListener("click", () => void endRollout("promote", r));
+    const abort = h("button", { type: "button", id: "rollout-abort" }, "Abort");
+    abort.addEventListener("click", () => void endRollout("abort", r));
+    current.push(
+      h(
+        "section",
+        { id: "rollout-running", "data-rollout": String(r.id), "data-state": r.state },
+        h("h2", {}, `Rollout ${r.id} `, badge(r.state)),
+        h("p", {}, `Revision ${r.fromRevision} → ${r.toRevision} (by ${r.source}), canary ${describeCanary(r)}; bake ${r.bakeMs / 1000}s${r.bakeEndsAt === undefined ? "" : ` (ends ${when(r.bakeEndsAt)})`}, ACK deadline ${r.ackTimeoutMs / 1000}s${r.manualPromote ? ", promoted by hand" : ""}.`),
+        h("p", { id: "rollout-stage" }, r.stages === undefined ? "One stage, then every proxy." : `Stage ${(r.stage ?? 0) + 1} of ${r.stages.length}, then every proxy.`),
+        h("p", {}, promote, " ", abort),
+        h("h3", {}, "Canary proxies"),
+        r.canaryNodes.length === 0 ? h("p", { class: "muted" }, "No connected proxy.") : h("ul", { id: "rollout-canary" }, ...r.canaryNodes.map((n) => h("li", { class: "mono" }, n))),
+        h("h3", {}, "Proxies"),
+        table(
+          ["Proxy", "Group", "Revision", "State"],
+          status.nodes.map((n) =>
+            h("tr", { "data-rollout-node": n.nodeId }, h("td", { class: "mono" }, n.nodeId), h("td", {}, n.group ?? ""), h("td", {}, String(n.revision)), h("td", {}, badge(n.state))),
+          ),
+        ),
+        h("h3", {}, "Bake traffic"),
+        trafficTable(r),
+        ...(status.heldFiles ?? []).map((f) => h("p", { class: "nack" }, `Config file ${f.file} changed ${when(f.since)}: not applied until the rollout ends.`)),
+      ),
+    );
+  } else current.push(h("p", { class: "muted", id: "rollout-none" }, `No rollout is running; revision ${status.revision} is served to every proxy. Start one with tcp apply -f FILE --canary 10% --bake 60s.`));
+  const rows = past.items.map((p) =>
+    h(
+      "tr",
+      { "data-past-rollout": String(p.id), "data-state": p.state },
+      h("td", {}, String(p.id)),
+      h("td", {}, badge(p.state)),
+      h("td", {}, `${p.fromRevision} → ${p.toRevision}`),
+      h("td", {}, describeCanary(p)),
+      h("td", { class: "mono" }, p.canaryNodes.join(", ")),
+      h("td", {}, when(p.startedAt)),
+      h("td", {}, when(p.endedAt)),
+      h("td", { class: "nack" }, p.reason ?? ""),
+    ),
+  );
+  return [
+    h("h1", {}, "Rollouts"),
+    ...current,
+    h("h2", {}, "All rollouts"),
+    rows.length === 0 ? h("p", { class: "muted" }, "None yet.") : table(["Rollout", "State", "Revisions", "Canary", "Canary proxies", "Started", "Ended", "Reason"], rows),
+  ];
+}
+
 async function historyPage() {
   /** @type {{ revision: number, items: RevisionInfo[] }} */
   const history = await api("/api/v1/history");
@@ -277,6 +408,7 @@ async function historyPage() {
       h("td", {}, when(r.createdAt)),
       h("td", { class: "mono" }, r.source),
       h("td", {}, r.summary),
+      h("td", { "data-rollout-outcome": r.rollout?.outcome ?? "" }, r.rollout === undefined ? "" : h("a", { href: "#/rollouts" }, r.rollout.outcome === "rolled-back" ? `rolled back: ${r.rollout.reason ?? ""}` : r.rollout.outcome)),
       h("td", {}, r.revision >= 1 ? h("a", { href: `#/diff/${r.revision - 1}/${r.revision}`, "data-diff": String(r.revision) }, "changes") : ""),
       h("td", {}, r.revision === history.revision ? h("span", { class: "muted" }, "current") : button),
     );
@@ -288,7 +420,7 @@ async function historyPage() {
     if (!(from instanceof HTMLInputElement) || !(to instanceof HTMLInputElement)) return flash("Pick a revision in each of the From and To columns.", "error");
     location.hash = `#/diff/${from.value}/${to.value}`;
   });
-  return [h("h1", {}, "History"), h("p", {}, compare), table(["From", "To", "Revision", "When", "Source", "Summary", "Diff", ""], rows)];
+  return [h("h1", {}, "History"), h("p", {}, compare), table(["From", "To", "Revision", "When", "Source", "Summary", "Rollout", "Diff", ""], rows)];
 }
 
 /** @param {number} from @param {number} to */
@@ -330,6 +462,7 @@ async function render() {
     else if (page === "proxy") content = await proxyPage(decodeURIComponent(rest.join("/")), status);
     else if (page === "objects") content = await objectsPage(status);
     else if (page === "history") content = await historyPage();
+    else if (page === "rollouts") content = await rolloutsPage();
     else if (page === "diff") content = await diffPage(Number(rest[0]), Number(rest[1]));
     else content = [h("h1", {}, "Not found"), h("p", {}, h("a", { href: "#/" }, "Fleet"))];
     if (generation !== rendering) return;
@@ -425,6 +558,11 @@ function start() {
     flash("");
     void render();
   });
+  // A rollout moves on (baked, promoted by someone else) without changing the revision or the
+  // status the event stream watches: its page asks again every second.
+  setInterval(() => {
+    if (byId("app").dataset.page === "rollouts") renderSoon();
+  }, 1000);
   void render();
   void listen();
 }
