@@ -11,22 +11,27 @@ if [[ -n "$(tracked_changes)" ]]; then
   echo "note: tracked files differ from HEAD before the tests; the suite fails at its end while they do (commit or stash them):" >&2
   tracked_changes | sed 's/^/  /' >&2
 fi
-# The PostgreSQL store's tests (issue 10) start throwaway clusters with Debian's
-# initdb/postgres; installed here when missing, like chromium below. Only the
-# binaries are used: the Debian cluster the package creates is not started by tests.
-ensure_postgres() {
-  if compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then return; fi
-  echo "[setup] installing Debian's postgresql for the PostgreSQL store's tests" >&2
+# Debian packages a part of the suite needs, installed when missing (as root, like any
+# setup here); a machine that cannot install one fails the suite rather than skipping tests.
+# apt_install PACKAGE WHAT-NEEDS-IT CHECK...: CHECK is a command that succeeds once it is there.
+apt_install() {
+  local package="$1" why="$2"; shift 2
+  if "$@"; then return; fi
+  echo "[setup] installing Debian's $package for $why" >&2
   local out; out="$(mktemp)"
-  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; } >"$out" 2>&1; then
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package"; } >"$out" 2>&1; then
     tail -20 "$out" >&2; rm -f "$out"
-    echo "FAIL: could not install postgresql (apt-get install -y postgresql, as root); the PostgreSQL store's tests need initdb" >&2
+    echo "FAIL: could not install $package (apt-get install -y $package, as root); $why needs it" >&2
     exit 1
   fi
   rm -f "$out"
-  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || { echo "FAIL: postgresql installed but no /usr/lib/postgresql/*/bin/initdb" >&2; exit 1; }
+  "$@" || { echo "FAIL: $package installed but still not found ($*)" >&2; exit 1; }
 }
-ensure_postgres
+# The PostgreSQL store's tests (issue 10) start throwaway clusters with Debian's
+# initdb/postgres. Only the binaries are used: the Debian cluster the package creates is not
+# started by tests.
+has_initdb() { compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; }
+apt_install postgresql "the PostgreSQL store's tests" has_initdb
 if [[ "$mode" == all || "$mode" == --unit ]]; then
   bash scripts/check.sh
   # Git pathspec wildcards cross '/', so 'packages/*.test.ts' finds every test under packages/.
@@ -35,22 +40,10 @@ if [[ "$mode" == all || "$mode" == --unit ]]; then
   node --test --test-reporter=spec --test-concurrency=2 "${unit[@]}"
 fi
 # The dashboard's end-to-end test drives Debian's chromium (no browser download: the
-# network is closed). Installed here when missing; a machine that cannot install it
-# fails the suite rather than skipping the test.
-ensure_chromium() {
-  if [[ -x "${CHROMIUM_BIN:-/usr/bin/chromium}" ]]; then return; fi
-  echo "[setup] installing Debian's chromium for e2e/control-plane/dashboard.test.ts" >&2
-  local out; out="$(mktemp)"
-  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >"$out" 2>&1; then
-    tail -20 "$out" >&2; rm -f "$out"
-    echo "FAIL: could not install chromium (apt-get install -y chromium, as root); the dashboard's end-to-end test needs it" >&2
-    exit 1
-  fi
-  rm -f "$out"
-  [[ -x /usr/bin/chromium ]] || { echo "FAIL: chromium installed but /usr/bin/chromium is missing" >&2; exit 1; }
-}
+# network is closed).
+has_chromium() { [[ -x "${CHROMIUM_BIN:-/usr/bin/chromium}" ]]; }
 if [[ "$mode" == all || "$mode" == --e2e ]]; then
-  ensure_chromium
+  apt_install chromium "e2e/control-plane/dashboard.test.ts" has_chromium
   mapfile -t e2e < <(git ls-files -co --exclude-standard -- 'e2e/*.test.ts' | sort)
   echo "== end-to-end tests with a real Envoy $("$ENVOY_BIN" --version | grep -o '[0-9]*\.[0-9]*\.[0-9]*/' | tr -d /) (${#e2e[@]} files)"
   # One file at a time: each starts Envoy processes, upstreams and control planes
