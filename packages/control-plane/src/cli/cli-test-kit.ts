@@ -44,3 +44,16 @@ export async function serveForTests(dir: string): Promise<{ cp: RunningControlPl
   const cp = await serve(serveOptions(join(dir, "data")));
   return { cp, env: { CONTROL_PLANE_SERVER: `http://127.0.0.1:${cp.adminPort}` } };
 }
+
+/**
+ * Calls `fn` until it gives a value. The bound (about 10 s) is far above what these waits take
+ * here and only stops a hung test; `detail` adds what the test saw to the timeout's message.
+ */
+export async function poll<T>(what: string, fn: () => Promise<T | undefined>, detail?: () => Promise<string>): Promise<T> {
+  for (let i = 0; i < 500; i++) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}${detail === undefined ? "" : `: ${await detail()}`}`);
+}

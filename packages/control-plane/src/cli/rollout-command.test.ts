@@ -7,22 +7,12 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { TypeUrl } from "@ts-control-plane/xds";
 import { RawXdsClient } from "@ts-control-plane/xds/testing";
-import { cli, serveOptions, serviceYaml } from "./cli-test-kit.ts";
+import { cli, poll, serveOptions, serviceYaml } from "./cli-test-kit.ts";
 import { defaultExamplePath, serve } from "../main.ts";
 import type { StatusReport } from "../status/status-report.ts";
 import type { Rollout } from "../rollout/rollout.ts";
 
 type RolloutStatus = { revision: number; rollout: Rollout | null; nodes: { nodeId: string; revision: number }[] };
-
-async function poll<T>(what: string, fn: () => Promise<T | undefined>): Promise<T> {
-  // A bound far above what this takes here (milliseconds): it only stops a hung test.
-  for (let i = 0; i < 500; i++) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 test("a canary NACK fails the rollout: only the canary was sent the change, it is sent the previous versions again, the store rolls back", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "cp-rollout-"));

@@ -7,22 +7,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { cli, serveOptions, serviceYaml } from "./cli-test-kit.ts";
+import { cli, poll, serveOptions, serviceYaml } from "./cli-test-kit.ts";
 import { serve } from "../main.ts";
 import type { Rollout } from "../rollout/rollout.ts";
 
 type RolloutStatus = { revision: number; rollout: Rollout | null; heldFiles?: { file: string; since: string; reason: string }[] };
 type History = { revision: number; items: { revision: number; source: string }[] };
-
-async function poll<T>(what: string, fn: () => Promise<T | undefined>): Promise<T> {
-  // A bound far above what this takes here (milliseconds): it only stops a hung test.
-  for (let i = 0; i < 500; i++) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 test("a watched file changed during a rollout waits for it, named in logs and rollout status, and is applied once the rollout is promoted or aborted", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "cp-rollout-files-"));

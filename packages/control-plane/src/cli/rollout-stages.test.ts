@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { TypeUrl } from "@ts-control-plane/xds";
 import { RawXdsClient } from "@ts-control-plane/xds/testing";
-import { cli, serveOptions, serviceYaml } from "./cli-test-kit.ts";
+import { cli, poll as pollFor, serveOptions, serviceYaml } from "./cli-test-kit.ts";
 import { defaultExamplePath, serve } from "../main.ts";
 import type { Rollout } from "../rollout/rollout.ts";
 
@@ -16,15 +16,8 @@ type RolloutStatus = { revision: number; rollout: Rollout | null; nodes: { nodeI
 
 let describe: (() => Promise<string>) | undefined;
 
-async function poll<T>(what: string, fn: () => Promise<T | undefined>): Promise<T> {
-  // A bound far above what this takes here (milliseconds): it only stops a hung test.
-  for (let i = 0; i < 500; i++) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}${describe === undefined ? "" : `: ${await describe()}`}`);
-}
+/** Polls with what the test saw in the timeout's message. */
+const poll = <T>(what: string, fn: () => Promise<T | undefined>): Promise<T> => pollFor(what, fn, describe);
 
 /** A client that ACKs every CDS response and remembers the last version it was sent. */
 function ackingClient(port: number, nodeId: string): { close: () => void; version: () => string | undefined } {
