@@ -29,6 +29,11 @@ export interface XdsStreamOptions {
   readonly authorize?: (node: Node, options?: { recheck: boolean }) => string | undefined;
   /** Largest encoded `node` a request may carry (XdsServerOptions.maxNodeBytes). */
   readonly maxNodeBytes?: number;
+  /**
+   * Admission control of initial syncs (admission-queue.ts): nothing is
+   * written until `ready` says so; `resume` runs once the stream is admitted.
+   */
+  readonly admission?: { ready(resume: () => void): boolean };
 }
 
 /** The fields every per-type hook event of a stream starts with. */
@@ -54,6 +59,7 @@ export abstract class XdsStream {
   #gateTimer: NodeJS.Timeout | undefined = undefined;
   /** The deadline #gateTimer was set for. */
   #armed: number | undefined = undefined;
+  readonly #resume = (): void => this.pump();
 
   constructor(options: XdsStreamOptions, variant: "sotw" | "delta") {
     this.#o = options;
@@ -110,6 +116,8 @@ export abstract class XdsStream {
   /** Sends what is due (a call while a drain runs returns at once: the running drain picks it up). */
   protected pump(): void {
     if (this.session.closed) return;
+    // Queued behind other initial syncs (a reconnect storm): admission resumes it.
+    if (this.#o.admission?.ready(this.#resume) === false) return;
     void this.#pumper.run();
   }
 
