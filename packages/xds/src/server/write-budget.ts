@@ -130,7 +130,7 @@ export class WriteBudget implements StreamTransport {
       if (!this.#over || this.#ended) return;
       this.#o.totals.stuckStreamsEnded++;
       this.#o.onStuck(
-        `the client read nothing for ${after} ms while ${this.#buffered} bytes were waiting for it (over maxBufferedBytes ${this.#o.maxBufferedBytes}); reconnect and read`,
+        `the client stayed over maxBufferedBytes ${this.#o.maxBufferedBytes} for ${after} ms (${this.#buffered} bytes written and not read): ended so that it holds no more memory; reconnect and read`,
       );
     }, after);
     this.#stuckTimer.unref();
