@@ -139,7 +139,11 @@ const schemas: Readonly<Record<string, JsonSchema>> = {
               ),
             ),
           },
-          { matchesGroup: str, revision: { type: "integer", description: "While a rollout runs: the revision this proxy is served" } },
+          {
+            matchesGroup: str,
+            revision: { type: "integer", description: "While a rollout runs: the revision this proxy is served" },
+            initialSync: { type: "string", enum: ["queued", "syncing"], description: "During a reconnect storm: queued for its turn to sync, or syncing" },
+          },
         ),
       ),
       objects: list(

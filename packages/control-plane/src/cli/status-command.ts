@@ -63,6 +63,7 @@ export function checkProblems(report: StatusReport): string[] {
       .filter((t) => t.state !== "SYNCED")
       .map((t) => (t.nack !== undefined && t.state === "NACKED" ? `${t.type} rejected: ${t.nack.message}` : t.error !== undefined ? `${t.type} not sent: ${t.error.message}` : `${t.type} not acknowledged at the current version`));
     if (n.matchesGroup !== undefined) why.push(`moving to node group ${n.matchesGroup}`);
+    if (n.initialSync === "queued") why.push("queued for its initial sync (a reconnect storm: --xds-max-initial-syncs)");
     if (why.length === 0) why.push("nothing sent yet");
     problems.push(`${n.nodeId} is ${n.state}: ${why.join("; ")}`);
   }

@@ -49,6 +49,12 @@ export interface NodeReport {
   readonly matchesGroup?: string;
   /** While a rollout runs (issue 11): the revision this proxy is served, the rollout's new one or the one it is held on. */
   readonly revision?: number;
+  /**
+   * During a reconnect storm (docs/xds-protocol.md § Load limits): "queued"
+   * while its stream waits for its turn to sync, "syncing" while its first
+   * responses are not answered; absent otherwise.
+   */
+  readonly initialSync?: "queued" | "syncing";
   readonly types: readonly TypeReport[];
 }
 
@@ -214,6 +220,7 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
       state,
       ...(moved && matching !== undefined ? { matchesGroup: matching } : {}),
       ...(rollout !== undefined ? { revision: rollout.revision } : {}),
+      ...(connected && proxy.initialSync !== undefined ? { initialSync: proxy.initialSync } : {}),
       types,
     });
     if (group !== undefined && connected) {

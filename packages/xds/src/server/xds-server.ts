@@ -132,8 +132,8 @@ export interface XdsServerOptions {
    */
   readonly authorize?: XdsAuthorize;
   /**
-   * Admission control for reconnect storms (docs/xds-protocol.md § Load
-   * limits): at most this many streams do their initial sync at once; later
+   * Admission control for reconnect storms (docs/xds-protocol.md § Load limits):
+   * at most this many streams do their initial sync at once; later
    * ones wait in a FIFO queue (status: `initialSync: "queued"`) and are
    * served in arrival order. A stream's initial sync ends when every response
    * it was sent is ACKed or NACKed, or after `initialSyncTimeoutMs`. Default
