@@ -100,6 +100,35 @@ test("a stream that never answers gives its slot up after initialSyncTimeoutMs; 
   await until("next to be done", () => server.metrics.syncingStreams === 0);
 });
 
+test("a stream whose node has nothing in the cache yet holds no slot; it queues again when its snapshot comes", { timeout: 60_000 }, async (t) => {
+  const cache = createSnapshotCache();
+  const resources = [encodeResource(ClusterSchema, create(ClusterSchema, { name: "c1" }))];
+  await cache.setSnapshot("full", createSnapshot({ skipConsistencyCheck: true, version: "v1", resources }));
+  // A timeout far beyond the waits below: only giving the slot back lets "full" through.
+  const server = createXdsServer({ cache, maxInitialSyncs: 1, initialSyncTimeoutMs: 600_000 });
+  const port = await server.listen({ port: 0 });
+  const empty = new RawXdsClient({ port, nodeId: "empty" });
+  const full = new RawXdsClient({ port, nodeId: "full" });
+  t.after(async () => {
+    empty.close();
+    full.close();
+    await server.close({ graceMs: 100 });
+  });
+  empty.send({ typeUrl: TypeUrl.Cluster });
+  await until("empty to be seen", () => server.status.node("empty") !== undefined);
+  assert.equal(server.metrics.syncingStreams, 0, "nothing to send: no slot held");
+  full.send({ typeUrl: TypeUrl.Cluster });
+  const r = await full.next(5000);
+  assert.equal(r.versionInfo, "v1");
+  await cache.setSnapshot("empty", createSnapshot({ skipConsistencyCheck: true, version: "e1", resources }));
+  await until("empty to queue behind full", () => server.status.node("empty")?.initialSync === "queued");
+  full.ack(r);
+  const e = await empty.next(5000);
+  assert.equal(e.versionInfo, "e1");
+  empty.ack(e);
+  await until("every initial sync to end", () => server.metrics.syncingStreams === 0 && server.metrics.queuedStreams === 0);
+});
+
 test("a stream that closes while queued leaves the queue; one that closes while syncing frees its slot", { timeout: 60_000 }, async (t) => {
   const cache = await clusterCache();
   const server = createXdsServer({ cache, maxInitialSyncs: 1 });

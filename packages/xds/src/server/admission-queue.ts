@@ -141,6 +141,24 @@ export class AdmissionTicket {
     if (this.#sent && this.#outstanding.size === 0) this.#finish(false);
   }
 
+  /**
+   * The stream wrote all that was due. If it sent nothing (the cache has
+   * nothing for its node yet) it gives its slot back and queues again on its
+   * next write, so streams waiting for a snapshot never hold slots; if all it
+   * sent was answered, its initial sync is over.
+   */
+  idle(): void {
+    if (this.#phase !== "syncing") return;
+    if (this.#sent) {
+      if (this.#outstanding.size === 0) this.#finish(false);
+      return;
+    }
+    this.#phase = "new";
+    clearTimeout(this.#timer);
+    this.#o.onState?.(undefined);
+    this.#queue.leave(this, false);
+  }
+
   /** The stream ended: its slot (or its place in the queue) goes to the next. */
   release(): void {
     if (this.#phase === "done") return;

@@ -32,8 +32,9 @@ export interface XdsStreamOptions {
   /**
    * Admission control of initial syncs (admission-queue.ts): nothing is
    * written until `ready` says so; `resume` runs once the stream is admitted.
+   * While `syncing`, `idle` is told each time the pump has written all that was due.
    */
-  readonly admission?: { ready(resume: () => void): boolean };
+  readonly admission?: { readonly syncing: boolean; ready(resume: () => void): boolean; idle(): void };
 }
 
 /** The fields every per-type hook event of a stream starts with. */
@@ -117,8 +118,11 @@ export abstract class XdsStream {
   protected pump(): void {
     if (this.session.closed) return;
     // Queued behind other initial syncs (a reconnect storm): admission resumes it.
-    if (this.#o.admission?.ready(this.#resume) === false) return;
-    void this.#pumper.run();
+    const admission = this.#o.admission;
+    if (admission?.ready(this.#resume) === false) return;
+    // Only an initial sync wants to know when the pump went idle (a stream with nothing to send gives its slot back).
+    if (admission?.syncing === true) void this.#pumper.run().then(() => admission.idle());
+    else void this.#pumper.run();
   }
 
   /** Resources of these types changed under the stream's key (all of them, changes undefined, on a rekey); the policy is told after. */
