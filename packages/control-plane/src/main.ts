@@ -401,6 +401,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
         return buildStatusReport({
           revision: state.revision,
           proxies: xds.status.nodes(),
+          xdsLoad: xds.metrics,
           // The stream's own key: a stream keeps the group it opened with until re-keyed.
           groupOf: (p) => groupOfStream(p.cacheKey).group,
           rolloutOf: (p) => {

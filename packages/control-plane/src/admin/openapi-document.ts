@@ -158,7 +158,13 @@ const schemas: Readonly<Record<string, JsonSchema>> = {
         ),
       ),
     },
-    { refusals: list(object({ nodeId: str, cluster: str, group: { type: ["string", "null"] }, identity: str, fingerprint256: str, reason: str, at: str })) },
+    {
+      refusals: list(object({ nodeId: str, cluster: str, group: { type: ["string", "null"] }, identity: str, fingerprint256: str, reason: str, at: str })),
+      xds: object(
+        { openStreams: int, syncingStreams: int, queuedStreams: int, bufferedBytes: int, streamsOverBudget: int, stuckStreamsEnded: int, streamsShed: int, streamsRefused: int },
+        { maxStreams: int },
+      ),
+    },
   ),
   ProxyConfig: object({
     nodeId: str,

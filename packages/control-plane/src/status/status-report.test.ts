@@ -95,6 +95,17 @@ describe("status report", () => {
     assert.equal(buildStatusReport({ ...inputs, proxies: status.nodes() }).nodes[0]?.initialSync, "queued");
     status.initialSync("envoy-q", undefined);
     assert.equal(buildStatusReport({ ...inputs, proxies: status.nodes() }).nodes[0]?.initialSync, undefined);
+    const load = { openStreams: 3, syncingStreams: 1, queuedStreams: 2, initialSyncTimeouts: 0, bufferedBytes: 10, streamsOverBudget: 0, stuckStreamsEnded: 0, maxStreams: undefined, streamsShed: 0, streamsRefused: 4 };
+    assert.deepEqual(buildStatusReport({ ...inputs, proxies: status.nodes(), xdsLoad: load }).xds, {
+      openStreams: 3,
+      syncingStreams: 1,
+      queuedStreams: 2,
+      bufferedBytes: 10,
+      streamsOverBudget: 0,
+      stuckStreamsEnded: 0,
+      streamsShed: 0,
+      streamsRefused: 4,
+    });
   });
 
   it("never reports a disconnected node SYNCED, even on what it had acknowledged (docs/admin-api.md: STALE)", () => {

@@ -1,4 +1,4 @@
-import { type NodeStatus, type TypeStatus, TypeUrl } from "@ts-control-plane/xds";
+import { type NodeStatus, type TypeStatus, TypeUrl, type XdsServerLoad } from "@ts-control-plane/xds";
 import { nackedResourceNames } from "./nack-resources.ts";
 import type { NodeRefusal } from "./node-refusals.ts";
 
@@ -98,6 +98,25 @@ export interface StatusReport {
   readonly objects: readonly ObjectReport[];
   /** xDS streams refused (mTLS identity not allowed for the node's group), the latest per node id; present when the server records them. */
   readonly refusals?: readonly NodeRefusal[];
+  /** The xDS server's load now (docs/xds-protocol.md § Load limits); present when the server reports it. */
+  readonly xds?: XdsLoadReport;
+}
+
+/** The xDS server's load in the status report: admission queue, write buffers, stream cap. */
+export interface XdsLoadReport {
+  readonly openStreams: number;
+  /** Streams doing their initial sync now, and streams waiting for their turn (a reconnect storm). */
+  readonly syncingStreams: number;
+  readonly queuedStreams: number;
+  /** Bytes written to streams and not read yet, and streams over their write budget. */
+  readonly bufferedBytes: number;
+  readonly streamsOverBudget: number;
+  /** Since start: stuck streams ended, streams shed over the cap and refused at it. */
+  readonly stuckStreamsEnded: number;
+  readonly streamsShed: number;
+  readonly streamsRefused: number;
+  /** The stream cap, when there is one. */
+  readonly maxStreams?: number;
 }
 
 export interface StatusInputs {
@@ -116,6 +135,8 @@ export interface StatusInputs {
   readonly rolloutOf?: (proxy: NodeStatus) => { readonly revision: number; readonly snapshot?: SnapshotView | undefined } | undefined;
   /** Refused streams (status/node-refusals.ts), reported as they are. */
   readonly refusals?: readonly NodeRefusal[];
+  /** The xDS server's load figures (XdsServer.metrics). */
+  readonly xdsLoad?: XdsServerLoad;
   /**
    * Node groups with the object keys that contributed to them and, to put a
    * NACK on the right object, which objects produced each Envoy resource
@@ -266,7 +287,18 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
       const nacks = [...byProxy.keys()].sort().flatMap((id) => byProxy.get(id) ?? []);
       return { object, groups, targets, acknowledged, rejected: { proxies: byProxy.size, nacks } };
     });
-  return { revision: inputs.revision, nodes, objects, ...(inputs.refusals === undefined ? {} : { refusals: inputs.refusals }) };
+  return {
+    revision: inputs.revision,
+    nodes,
+    objects,
+    ...(inputs.refusals === undefined ? {} : { refusals: inputs.refusals }),
+    ...(inputs.xdsLoad === undefined ? {} : { xds: loadReport(inputs.xdsLoad) }),
+  };
+}
+
+function loadReport(l: XdsServerLoad): XdsLoadReport {
+  const { openStreams, syncingStreams, queuedStreams, bufferedBytes, streamsOverBudget, stuckStreamsEnded, streamsShed, streamsRefused, maxStreams } = l;
+  return { openStreams, syncingStreams, queuedStreams, bufferedBytes, streamsOverBudget, stuckStreamsEnded, streamsShed, streamsRefused, ...(maxStreams === undefined ? {} : { maxStreams }) };
 }
 
 /**

@@ -162,7 +162,10 @@ export class AdmissionTicket {
   /** The stream ended: its slot (or its place in the queue) goes to the next. */
   release(): void {
     if (this.#phase === "done") return;
+    const waiting = this.#phase === "queued" || this.#phase === "syncing";
     this.#phase = "done";
+    // The node may have other streams: its status must not stay "queued" for this one.
+    if (waiting) this.#o.onState?.(undefined);
     clearTimeout(this.#timer);
     this.#resume = undefined;
     this.#queue.leave(this, false);
