@@ -117,6 +117,16 @@ export interface XdsLimits {
   readonly forgetDisconnectedAfterMs?: number;
   /** Most nodes and bytes in one CSDS answer. */
   readonly csds?: CsdsLimits;
+  /** Most xDS streams served at once; over it new streams are refused (XdsServerOptions.maxStreams). No cap by default. */
+  readonly maxStreams?: number;
+  /** Streams doing their initial sync at once, the others queued (XdsServerOptions.maxInitialSyncs); 0 turns it off. */
+  readonly maxInitialSyncs?: number;
+  /** How long a stream may hold its initial-sync slot without answering (XdsServerOptions.initialSyncTimeoutMs). */
+  readonly initialSyncTimeoutMs?: number;
+  /** Write budget per stream (XdsServerOptions.maxBufferedBytes). */
+  readonly maxBufferedBytes?: number;
+  /** A stream over its budget this long is ended with RESOURCE_EXHAUSTED (XdsServerOptions.stuckStreamTimeoutMs); 0 never. */
+  readonly stuckStreamTimeoutMs?: number;
 }
 
 export interface RunningControlPlane {
@@ -283,6 +293,11 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
         ...(limits.maxDisconnected === undefined ? {} : { maxDisconnected: limits.maxDisconnected }),
       }),
       ...(limits.maxNodeBytes === undefined ? {} : { maxNodeBytes: limits.maxNodeBytes }),
+      ...(limits.maxStreams === undefined ? {} : { maxStreams: limits.maxStreams }),
+      ...(limits.maxInitialSyncs === undefined ? {} : { maxInitialSyncs: limits.maxInitialSyncs }),
+      ...(limits.initialSyncTimeoutMs === undefined ? {} : { initialSyncTimeoutMs: limits.initialSyncTimeoutMs }),
+      ...(limits.maxBufferedBytes === undefined ? {} : { maxBufferedBytes: limits.maxBufferedBytes }),
+      ...(limits.stuckStreamTimeoutMs === undefined ? {} : { stuckStreamTimeoutMs: limits.stuckStreamTimeoutMs }),
       ...(tls === undefined
         ? {}
         : {
@@ -418,6 +433,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
         const report = buildStatusReport({
           revision: state.revision,
           proxies: xds.status.nodes(),
+          xdsLoad: xds.metrics,
           // The stream's own key: a stream keeps the group it opened with until re-keyed.
           groupOf: (p) => groupOfStream(p.cacheKey).group,
           rolloutOf: (p) => {
@@ -498,7 +514,18 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   const flagCsdsIdentities: string[] = [];
   const configPaths: string[] = [];
   // The library's xDS limits (issue 14; docs/xds-protocol.md § Bounded memory), checked here with the flag's name.
-  const limits: { maxNodeBytes?: number; maxDisconnected?: number; forgetDisconnectedAfterMs?: number; csdsMaxNodes?: number; csdsMaxResponseBytes?: number } = {};
+  const limits: {
+    maxNodeBytes?: number;
+    maxDisconnected?: number;
+    forgetDisconnectedAfterMs?: number;
+    csdsMaxNodes?: number;
+    csdsMaxResponseBytes?: number;
+    maxStreams?: number;
+    maxInitialSyncs?: number;
+    initialSyncTimeoutMs?: number;
+    maxBufferedBytes?: number;
+    stuckStreamTimeoutMs?: number;
+  } = {};
   const count = (v: string, from: string, min: number, what: string): number => {
     const n = Number(v);
     if (!/^[0-9]+$/.test(v) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${from} needs a whole number of ${what} >= ${min}, got ${JSON.stringify(v)}`);
@@ -584,6 +611,22 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
       case "--xds-forget-disconnected-ms":
         limits.forgetDisconnectedAfterMs = count(value(), flag, 0, "milliseconds");
         break;
+      // Load limits (issue 15, issue 10 item 6; docs/xds-protocol.md § Load limits).
+      case "--xds-max-streams":
+        limits.maxStreams = count(value(), flag, 0, "streams");
+        break;
+      case "--xds-max-initial-syncs":
+        limits.maxInitialSyncs = count(value(), flag, 0, "streams");
+        break;
+      case "--xds-initial-sync-timeout-ms":
+        limits.initialSyncTimeoutMs = count(value(), flag, 1, "milliseconds");
+        break;
+      case "--xds-max-buffered-bytes":
+        limits.maxBufferedBytes = count(value(), flag, 1024, "bytes");
+        break;
+      case "--xds-stuck-stream-timeout-ms":
+        limits.stuckStreamTimeoutMs = count(value(), flag, 0, "milliseconds");
+        break;
       case "--csds-max-nodes":
         limits.csdsMaxNodes = count(value(), flag, 1, "nodes");
         break;
@@ -619,6 +662,11 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     ...(limits.maxDisconnected === undefined ? {} : { maxDisconnected: limits.maxDisconnected }),
     ...(limits.forgetDisconnectedAfterMs === undefined ? {} : { forgetDisconnectedAfterMs: limits.forgetDisconnectedAfterMs }),
     ...(Object.keys(csdsLimits).length === 0 ? {} : { csds: csdsLimits }),
+    ...(limits.maxStreams === undefined ? {} : { maxStreams: limits.maxStreams }),
+    ...(limits.maxInitialSyncs === undefined ? {} : { maxInitialSyncs: limits.maxInitialSyncs }),
+    ...(limits.initialSyncTimeoutMs === undefined ? {} : { initialSyncTimeoutMs: limits.initialSyncTimeoutMs }),
+    ...(limits.maxBufferedBytes === undefined ? {} : { maxBufferedBytes: limits.maxBufferedBytes }),
+    ...(limits.stuckStreamTimeoutMs === undefined ? {} : { stuckStreamTimeoutMs: limits.stuckStreamTimeoutMs }),
   };
   if (csdsIdentities.length > 0 && clientCa === undefined) {
     throw new UsageError("--csds-identity (env CONTROL_PLANE_CSDS_IDENTITIES) needs --xds-client-ca: an identity is read from a verified client certificate, so it needs mTLS");
@@ -674,6 +722,8 @@ export const serveUsage = `usage: serve [--xds-host 127.0.0.1] [--xds-port 18000
              [--store postgres://USER@HOST:PORT/DB]
              [--xds-max-node-bytes 262144] [--xds-max-disconnected 10000] [--xds-forget-disconnected-ms 3600000]
              [--csds-max-nodes 1000] [--csds-max-response-bytes 4194304]
+             [--xds-max-streams N] [--xds-max-initial-syncs 64] [--xds-initial-sync-timeout-ms 10000]
+             [--xds-max-buffered-bytes 4194304] [--xds-stuck-stream-timeout-ms 60000]
              [--log-level debug|info|warn|error] [--log-format json|text] [--metrics-sink-port N]
   env: CONTROL_PLANE_XDS_HOST, CONTROL_PLANE_XDS_PORT, CONTROL_PLANE_ADMIN_HOST, CONTROL_PLANE_ADMIN_PORT, CONTROL_PLANE_DATA_DIR,
        CONTROL_PLANE_ADMIN_AUTH, CONTROL_PLANE_XDS_TLS_CERT, CONTROL_PLANE_XDS_TLS_KEY, CONTROL_PLANE_XDS_CLIENT_CA,

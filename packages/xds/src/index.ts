@@ -23,7 +23,7 @@ export { StatusRegistry, type StatusRegistryOptions, type NodeStatus, type TypeS
 export { createXdsServer, type XdsCsdsOptions, type XdsServer, type XdsServerOptions } from "./server/xds-server.ts";
 export { peerCertificateOf, type XdsAuthorize, type XdsAuthorizeDecision, type XdsPeerCertificate } from "./server/authorize-stream.ts";
 export { createTlsCredentials, loadTlsFiles, type TlsCredentials, type TlsMaterial, type XdsTlsOptions } from "./server/tls-credentials.ts";
-export type { XdsMetricsRecorder, ResponseSentDetails, AckDetails } from "./server/xds-metrics-recorder.ts";
+export type { XdsMetricsRecorder, ResponseSentDetails, AckDetails, XdsServerLoad } from "./server/xds-metrics-recorder.ts";
 export type { XdsHooks, HookName, StreamEvent, StreamOpenEvent, StreamRekeyEvent, StreamCloseEvent, RequestEvent, ResponseEvent, AckEvent, NackEvent } from "./server/xds-hooks.ts";
 export { envoyRegistry } from "./resource/envoy-registry.ts";
 export { envoyFromJson, envoyToJson } from "./resource/envoy-json.ts";
@@ -39,7 +39,7 @@ export { createRestGateway, type RestGateway, type RestGatewayOptions } from "./
 export { restDiscoveryPaths } from "./server/rest-paths.ts";
 export type { SotwResponseEvent } from "./server/sotw-stream.ts";
 export type { SotwEncoderMetrics } from "./server/response-encoder.ts";
-export type { ResponseErrorInfo } from "./cache/node-status.ts";
+export type { ResponseErrorInfo, StreamErrorInfo } from "./cache/node-status.ts";
 export { concat, lengthDelimited, stringField, varintField, varintSize, durationBytes } from "./resource/wire.ts";
 export { re2RegExp, Re2SyntaxError, type Re2Options } from "./validate/re2-regexp.ts";
 export { typedStructAny } from "./validate/typed-struct.ts";

@@ -152,7 +152,11 @@ const schemas: Readonly<Record<string, JsonSchema>> = {
               ),
             ),
           },
-          { matchesGroup: str, revision: { type: "integer", description: "While a rollout runs: the revision this proxy is served" } },
+          {
+            matchesGroup: str,
+            revision: { type: "integer", description: "While a rollout runs: the revision this proxy is served" },
+            initialSync: { type: "string", enum: ["queued", "syncing"], description: "During a reconnect storm: queued for its turn to sync, or syncing" },
+          },
         ),
       ),
       objects: list(
@@ -170,6 +174,10 @@ const schemas: Readonly<Record<string, JsonSchema>> = {
     {
       refusals: list(object({ nodeId: str, cluster: str, group: { type: ["string", "null"] }, identity: str, fingerprint256: str, reason: str, at: str })),
       store: ref("StoreHealth"),
+      xds: object(
+        { openStreams: int, syncingStreams: int, queuedStreams: int, bufferedBytes: int, streamsOverBudget: int, stuckStreamsEnded: int, streamsShed: int, streamsRefused: int },
+        { maxStreams: int },
+      ),
     },
   ),
   StoreHealth: object({ kind: { enum: ["sqlite", "postgres"] }, location: str, state: { enum: ["ok", "unavailable"] } }, { reason: str, since: str }),

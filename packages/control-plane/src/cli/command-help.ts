@@ -5,6 +5,8 @@ export const commandHelp: Readonly<Record<string, string>> = {
                  [--allow-empty-store] [--store-key-file FILE]
                  [--xds-max-node-bytes N] [--xds-max-disconnected N] [--xds-forget-disconnected-ms N]
                  [--csds-max-nodes N] [--csds-max-response-bytes N]
+                 [--xds-max-streams N] [--xds-max-initial-syncs N] [--xds-initial-sync-timeout-ms N]
+                 [--xds-max-buffered-bytes N] [--xds-stuck-stream-timeout-ms N]
                  [--log-level info] [--log-format json|text] [--metrics-sink-port N]
 
 Runs the control plane: store, xDS server and admin API (see docs/cli/serve.md).

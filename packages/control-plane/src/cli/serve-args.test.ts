@@ -81,6 +81,24 @@ describe("serve flags", () => {
     }
   });
 
+  it("takes the xDS load limits (issue 15, issue 10 item 6): stream cap, initial syncs at once and their timeout, write budget, stuck-stream timeout", () => {
+    const o = parseServeArgs(
+      ["--xds-max-streams", "5000", "--xds-max-initial-syncs=16", "--xds-initial-sync-timeout-ms", "2000", "--xds-max-buffered-bytes", "1048576", "--xds-stuck-stream-timeout-ms=0"],
+      {},
+    );
+    assert.deepEqual(o.xdsLimits, { maxStreams: 5000, maxInitialSyncs: 16, initialSyncTimeoutMs: 2000, maxBufferedBytes: 1048576, stuckStreamTimeoutMs: 0 });
+    const refused: [string[], RegExp][] = [
+      [["--xds-max-streams", "-1"], /^--xds-max-streams needs a whole number of streams >= 0, got "-1"$/],
+      [["--xds-max-initial-syncs", "many"], /^--xds-max-initial-syncs needs a whole number of streams >= 0, got "many"$/],
+      [["--xds-initial-sync-timeout-ms", "0"], /^--xds-initial-sync-timeout-ms needs a whole number of milliseconds >= 1, got "0"$/],
+      [["--xds-max-buffered-bytes", "4MiB"], /^--xds-max-buffered-bytes needs a whole number of bytes >= 1024, got "4MiB"$/],
+      [["--xds-stuck-stream-timeout-ms", "1.5"], /^--xds-stuck-stream-timeout-ms needs a whole number of milliseconds >= 0, got "1.5"$/],
+    ];
+    for (const [argv, message] of refused) {
+      assert.throws(() => parseServeArgs(argv, {}), (e: unknown) => e instanceof UsageError && message.test(e.message), argv.join(" "));
+    }
+  });
+
   it("--log-level and --log-format (or CONTROL_PLANE_LOG_LEVEL/FORMAT) choose the logs; other values are usage errors", () => {
     assert.deepEqual([parseServeArgs([], {}).logLevel, parseServeArgs([], {}).logFormat], [undefined, undefined]);
     const o = parseServeArgs(["--log-level", "debug", "--log-format=text"], { CONTROL_PLANE_LOG_LEVEL: "warn", CONTROL_PLANE_LOG_FORMAT: "json" });

@@ -169,6 +169,14 @@ describe("status refusals", () => {
     assert.doesNotMatch(render({ revision: 1, nodes: [], objects: [] }, undefined), /refused/);
   });
 
+  it("says when streams are queued for their initial sync or over their write budget, and nothing otherwise", () => {
+    const quiet = { openStreams: 2, syncingStreams: 0, queuedStreams: 0, bufferedBytes: 120, streamsOverBudget: 0, stuckStreamsEnded: 0, streamsShed: 0, streamsRefused: 0 };
+    assert.doesNotMatch(render({ revision: 1, nodes: [], objects: [], xds: quiet }, undefined), /xDS:/);
+    const storm = render({ revision: 1, nodes: [], objects: [], xds: { ...quiet, syncingStreams: 64, queuedStreams: 900, streamsOverBudget: 1 } }, undefined);
+    assert.match(storm, /^xDS: 900 streams queued for their initial sync, 64 syncing \(--xds-max-initial-syncs\)$/m);
+    assert.match(storm, /^xDS: 1 stream over their write budget, not reading \(--xds-max-buffered-bytes\)$/m);
+  });
+
   it("adds a REVISION column while a rollout runs: the revision each proxy is served", () => {
     const plain = render({ revision: 4, nodes: [node("edge-1", "SYNCED")], objects: [] }, undefined);
     assert.doesNotMatch(plain, /REVISION/);

@@ -63,6 +63,7 @@ export function checkProblems(report: StatusReport): string[] {
       .filter((t) => t.state !== "SYNCED")
       .map((t) => (t.nack !== undefined && t.state === "NACKED" ? `${t.type} rejected: ${t.nack.message}` : t.error !== undefined ? `${t.type} not sent: ${t.error.message}` : `${t.type} not acknowledged at the current version`));
     if (n.matchesGroup !== undefined) why.push(`moving to node group ${n.matchesGroup}`);
+    if (n.initialSync === "queued") why.push("queued for its initial sync (a reconnect storm: --xds-max-initial-syncs)");
     if (why.length === 0) why.push("nothing sent yet");
     problems.push(`${n.nodeId} is ${n.state}: ${why.join("; ")}`);
   }
@@ -98,6 +99,10 @@ export function render(s: StatusReport, output: string | undefined): string {
     }
     if (n.matchesGroup !== undefined) text += `${n.nodeId} now matches node group ${n.matchesGroup}; it is moving there\n`;
   }
+  // Only what asks for attention (a storm queued, clients not reading), so a watch stays quiet otherwise.
+  const load = s.xds;
+  if (load !== undefined && load.queuedStreams > 0) text += `xDS: ${load.queuedStreams} stream${load.queuedStreams === 1 ? "" : "s"} queued for their initial sync, ${load.syncingStreams} syncing (--xds-max-initial-syncs)\n`;
+  if (load !== undefined && load.streamsOverBudget > 0) text += `xDS: ${load.streamsOverBudget} stream${load.streamsOverBudget === 1 ? "" : "s"} over their write budget, not reading (--xds-max-buffered-bytes)\n`;
   // Refused proxies never opened a stream, so they are not nodes: say why they get nothing.
   for (const r of s.refusals ?? []) text += `${r.nodeId} refused (${r.count} time${r.count === 1 ? "" : "s"}, last ${r.at.replace(/\.\d+Z$/, "Z")}): ${r.reason}\n`;
   if (s.objects.length > 0) {

@@ -87,6 +87,27 @@ describe("status report", () => {
     assert.equal(moved.nodes[0]?.matchesGroup, "edge");
   });
 
+  it("shows a proxy queued for its initial sync (reconnect storm) while it is connected", () => {
+    const status = new StatusRegistry();
+    status.streamOpened(node("envoy-q"), "default");
+    status.initialSync("envoy-q", "queued");
+    const inputs = { revision: 1, groupOf: () => "default", snapshotOf: () => snapshot({ [TypeUrl.Cluster]: "v1" }), groups: [{ name: "default", objects: ["Service/a"] }] };
+    assert.equal(buildStatusReport({ ...inputs, proxies: status.nodes() }).nodes[0]?.initialSync, "queued");
+    status.initialSync("envoy-q", undefined);
+    assert.equal(buildStatusReport({ ...inputs, proxies: status.nodes() }).nodes[0]?.initialSync, undefined);
+    const load = { openStreams: 3, syncingStreams: 1, queuedStreams: 2, initialSyncTimeouts: 0, bufferedBytes: 10, streamsOverBudget: 0, stuckStreamsEnded: 0, maxStreams: undefined, streamsShed: 0, streamsRefused: 4 };
+    assert.deepEqual(buildStatusReport({ ...inputs, proxies: status.nodes(), xdsLoad: load }).xds, {
+      openStreams: 3,
+      syncingStreams: 1,
+      queuedStreams: 2,
+      bufferedBytes: 10,
+      streamsOverBudget: 0,
+      stuckStreamsEnded: 0,
+      streamsShed: 0,
+      streamsRefused: 4,
+    });
+  });
+
   it("never reports a disconnected node SYNCED, even on what it had acknowledged (docs/admin-api.md: STALE)", () => {
     const status = new StatusRegistry();
     status.streamOpened(node("envoy-a"), "default");

@@ -1,5 +1,5 @@
 import type { StoreHealth } from "../store/object-store.ts";
-import { type NodeStatus, type TypeStatus, TypeUrl } from "@ts-control-plane/xds";
+import { type NodeStatus, type TypeStatus, TypeUrl, type XdsServerLoad } from "@ts-control-plane/xds";
 import { nackedResourceNames } from "./nack-resources.ts";
 import type { NodeRefusal } from "./node-refusals.ts";
 
@@ -50,6 +50,12 @@ export interface NodeReport {
   readonly matchesGroup?: string;
   /** While a rollout runs (issue 11): the revision this proxy is served, the rollout's new one or the one it is held on. */
   readonly revision?: number;
+  /**
+   * During a reconnect storm (docs/xds-protocol.md § Load limits): "queued"
+   * while its stream waits for its turn to sync, "syncing" while its first
+   * responses are not answered; absent otherwise.
+   */
+  readonly initialSync?: "queued" | "syncing";
   readonly types: readonly TypeReport[];
 }
 
@@ -95,6 +101,25 @@ export interface StatusReport {
   readonly refusals?: readonly NodeRefusal[];
   /** The store and how it is doing (issue 10 item 7): why writes are refused while it is unreachable. */
   readonly store?: StoreHealth;
+  /** The xDS server's load now (docs/xds-protocol.md § Load limits); present when the server reports it. */
+  readonly xds?: XdsLoadReport;
+}
+
+/** The xDS server's load in the status report: admission queue, write buffers, stream cap. */
+export interface XdsLoadReport {
+  readonly openStreams: number;
+  /** Streams doing their initial sync now, and streams waiting for their turn (a reconnect storm). */
+  readonly syncingStreams: number;
+  readonly queuedStreams: number;
+  /** Bytes written to streams and not read yet, and streams over their write budget. */
+  readonly bufferedBytes: number;
+  readonly streamsOverBudget: number;
+  /** Since start: stuck streams ended, streams shed over the cap and refused at it. */
+  readonly stuckStreamsEnded: number;
+  readonly streamsShed: number;
+  readonly streamsRefused: number;
+  /** The stream cap, when there is one. */
+  readonly maxStreams?: number;
 }
 
 export interface StatusInputs {
@@ -113,6 +138,8 @@ export interface StatusInputs {
   readonly rolloutOf?: (proxy: NodeStatus) => { readonly revision: number; readonly snapshot?: SnapshotView | undefined } | undefined;
   /** Refused streams (status/node-refusals.ts), reported as they are. */
   readonly refusals?: readonly NodeRefusal[];
+  /** The xDS server's load figures (XdsServer.metrics). */
+  readonly xdsLoad?: XdsServerLoad;
   /**
    * Node groups with the object keys that contributed to them and, to put a
    * NACK on the right object, which objects produced each Envoy resource
@@ -217,6 +244,7 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
       state,
       ...(moved && matching !== undefined ? { matchesGroup: matching } : {}),
       ...(rollout !== undefined ? { revision: rollout.revision } : {}),
+      ...(connected && proxy.initialSync !== undefined ? { initialSync: proxy.initialSync } : {}),
       types,
     });
     if (group !== undefined && connected) {
@@ -262,7 +290,18 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
       const nacks = [...byProxy.keys()].sort().flatMap((id) => byProxy.get(id) ?? []);
       return { object, groups, targets, acknowledged, rejected: { proxies: byProxy.size, nacks } };
     });
-  return { revision: inputs.revision, nodes, objects, ...(inputs.refusals === undefined ? {} : { refusals: inputs.refusals }) };
+  return {
+    revision: inputs.revision,
+    nodes,
+    objects,
+    ...(inputs.refusals === undefined ? {} : { refusals: inputs.refusals }),
+    ...(inputs.xdsLoad === undefined ? {} : { xds: loadReport(inputs.xdsLoad) }),
+  };
+}
+
+function loadReport(l: XdsServerLoad): XdsLoadReport {
+  const { openStreams, syncingStreams, queuedStreams, bufferedBytes, streamsOverBudget, stuckStreamsEnded, streamsShed, streamsRefused, maxStreams } = l;
+  return { openStreams, syncingStreams, queuedStreams, bufferedBytes, streamsOverBudget, stuckStreamsEnded, streamsShed, streamsRefused, ...(maxStreams === undefined ? {} : { maxStreams }) };
 }
 
 /**

@@ -95,6 +95,27 @@ export interface NodeStatus {
   readonly lastSeenAt: Date;
   /** Per type, sorted by type URL. */
   readonly types: readonly TypeStatus[];
+  /**
+   * Admission control of initial syncs (XdsServerOptions.maxInitialSyncs):
+   * "queued" while a stream of the node waits for its turn in a reconnect
+   * storm, "syncing" while its first responses are not answered yet; absent
+   * once its initial sync is over.
+   */
+  readonly initialSync?: "queued" | "syncing";
+  /** The latest stream the server gave up on (stuck past stuckStreamTimeoutMs, shed over the stream cap), kept after it closed. */
+  readonly lastStreamError?: StreamErrorInfo;
+}
+
+/** Why the server ended a stream of the node (NodeStatus.lastStreamError). */
+export interface StreamErrorInfo {
+  /** Stable reason: "stuck" (over its write budget too long, RESOURCE_EXHAUSTED), "shed" (over the stream cap, UNAVAILABLE). */
+  readonly reason: "stuck" | "shed";
+  /** The gRPC status code the stream ended with. */
+  readonly code: number;
+  /** The status message the client was sent. */
+  readonly message: string;
+  /** When it happened. */
+  readonly at: Date;
 }
 
 /** Options of {@link StatusRegistry}: its clock and how long it remembers nodes that went away. */
@@ -129,6 +150,8 @@ interface NodeEntry {
   types: Map<string, MutableTypeStatus>;
   /** Had streams, has none now: counted against maxDisconnected. */
   disconnected: boolean;
+  initialSync?: "queued" | "syncing";
+  lastStreamError?: StreamErrorInfo;
 }
 
 /**
@@ -216,6 +239,20 @@ export class StatusRegistry {
     return e;
   }
 
+  /** A stream of the node waits for its initial sync ("queued"), syncs, or is done (undefined); the server calls this. */
+  initialSync(nodeId: string, state: "queued" | "syncing" | undefined): void {
+    const e = this.#nodes.get(nodeId);
+    if (e === undefined) return;
+    if (state === undefined) delete e.initialSync;
+    else e.initialSync = state;
+  }
+
+  /** The server ended a stream of the node on purpose (stuck, shed); kept after the node disconnects. */
+  streamError(nodeId: string, error: Omit<StreamErrorInfo, "at">): void {
+    const e = this.#nodes.get(nodeId);
+    if (e !== undefined) e.lastStreamError = { ...error, at: this.#now() };
+  }
+
   /** A stream of the node now reads from another cache key. */
   streamRekeyed(nodeId: string, cacheKey: string): void {
     this.#entry(nodeId).cacheKey = cacheKey;
@@ -246,6 +283,7 @@ export class StatusRegistry {
     // KiB) and what it subscribed to (thousands of names) go; versions,
     // NACKs and errors stay, that is what operators ask about a node that left.
     delete e.node;
+    delete e.initialSync;
     for (const t of e.types.values()) t.subscribed = [];
     // Move it to the end of the map: the map's order is then oldest disconnect first.
     this.#nodes.delete(nodeId);
@@ -359,5 +397,11 @@ export class StatusRegistry {
 function snapshotOf(e: NodeEntry): NodeStatus {
   const types = [...e.types.values()].map((t) => ({ ...t })).sort((a, b) => (a.typeUrl < b.typeUrl ? -1 : 1));
   const base = { nodeId: e.nodeId, nodeCluster: e.nodeCluster, cacheKey: e.cacheKey, streams: e.streams, firstSeenAt: e.firstSeenAt, lastSeenAt: e.lastSeenAt, types };
-  return { ...base, ...(e.connectedAt ? { connectedAt: e.connectedAt } : {}), ...(e.node ? { node: e.node } : {}) };
+  return {
+    ...base,
+    ...(e.connectedAt ? { connectedAt: e.connectedAt } : {}),
+    ...(e.node ? { node: e.node } : {}),
+    ...(e.initialSync ? { initialSync: e.initialSync } : {}),
+    ...(e.lastStreamError ? { lastStreamError: { ...e.lastStreamError } } : {}),
+  };
 }

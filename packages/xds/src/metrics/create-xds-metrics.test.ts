@@ -139,3 +139,30 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 2000): Pro
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+test("the server's load (admission queue, write buffers, stream cap) is read when scraped", { timeout: 60_000 }, async (t) => {
+  const cache = createSnapshotCache({ nodeKey: () => "all" });
+  await cache.setSnapshot("all", createSnapshot({ resources: [edsCluster("c1"), endpoints("c1", [8080])] }));
+  const registry = new Registry();
+  const server = createXdsServer({ cache, maxInitialSyncs: 1, maxStreams: 2, metrics: createXdsMetrics({ registry }) });
+  const port = await server.listen({ port: 0 });
+  const clients = ["first", "second", "third"].map((nodeId) => new RawXdsClient({ port, nodeId }));
+  t.after(async () => {
+    for (const c of clients) c.close();
+    await server.close({ graceMs: 100 });
+  });
+  const [first, second, third] = clients as [RawXdsClient, RawXdsClient, RawXdsClient];
+  first.send({ typeUrl: TypeUrl.Cluster });
+  await first.next();
+  second.send({ typeUrl: TypeUrl.Cluster });
+  const deadline = Date.now() + 10_000;
+  while (server.metrics.queuedStreams !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(await value(registry, "xds_initial_syncs_in_progress"), 1);
+  assert.equal(await value(registry, "xds_initial_syncs_queued"), 1);
+  third.send({ typeUrl: TypeUrl.Cluster });
+  assert.equal((await third.ended).code, 14);
+  assert.equal(await value(registry, "xds_streams_refused_total"), 1);
+  assert.equal(await value(registry, "xds_streams_shed_total"), 0);
+  assert.equal(await value(registry, "xds_buffered_bytes"), server.metrics.bufferedBytes);
+  assert.equal(await value(registry, "xds_streams_over_budget"), 0);
+});

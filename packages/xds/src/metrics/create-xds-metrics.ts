@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import type { AckDetails, ResponseSentDetails, XdsMetricsRecorder } from "../server/xds-metrics-recorder.ts";
+import type { AckDetails, ResponseSentDetails, XdsMetricsRecorder, XdsServerLoad } from "../server/xds-metrics-recorder.ts";
 import type { AckEvent, NackEvent, ResponseEvent, StreamCloseEvent, StreamOpenEvent, StreamRekeyEvent } from "../server/xds-hooks.ts";
 
 /** Options of {@link createXdsMetrics}. */
@@ -128,6 +128,30 @@ export function createXdsMetrics(options: XdsMetricsOptions): XdsMetrics {
     registers,
   });
 
+  // The server's load, read when scraped (observeLoad): nothing is counted on the stream's path.
+  let readLoad: (() => XdsServerLoad) | undefined;
+  const fromLoad = (kind: "gauge" | "counter", name: string, help: string, value: (l: XdsServerLoad) => number): void => {
+    const Metric = kind === "gauge" ? Gauge : Counter;
+    new Metric({
+      name: named(name),
+      help,
+      registers,
+      collect() {
+        if (readLoad === undefined) return;
+        this.reset();
+        this.inc(value(readLoad()));
+      },
+    });
+  };
+  fromLoad("gauge", "xds_initial_syncs_in_progress", "Streams doing their initial sync now (admission control, maxInitialSyncs)", (l) => l.syncingStreams);
+  fromLoad("gauge", "xds_initial_syncs_queued", "Streams waiting for their turn to do their initial sync", (l) => l.queuedStreams);
+  fromLoad("counter", "xds_initial_sync_timeouts_total", "Initial syncs that ended by initialSyncTimeoutMs rather than by an ACK or NACK", (l) => l.initialSyncTimeouts);
+  fromLoad("gauge", "xds_buffered_bytes", "Bytes written to xDS streams and not yet taken by HTTP/2 (towards slow or stuck clients)", (l) => l.bufferedBytes);
+  fromLoad("gauge", "xds_streams_over_budget", "Streams over their write budget (maxBufferedBytes) now: nothing more is written to them until they drain", (l) => l.streamsOverBudget);
+  fromLoad("counter", "xds_stuck_streams_ended_total", "Streams ended with RESOURCE_EXHAUSTED for staying over their write budget past stuckStreamTimeoutMs", (l) => l.stuckStreamsEnded);
+  fromLoad("counter", "xds_streams_shed_total", "Streams ended with UNAVAILABLE to come back under the stream cap (maxStreams), oldest first", (l) => l.streamsShed);
+  fromLoad("counter", "xds_streams_refused_total", "New streams refused with UNAVAILABLE because the server was at its stream cap", (l) => l.streamsRefused);
+
   const groupOfStream = (streamId: number): string => streams.get(streamId)?.group ?? "";
   const sentFor = (typeUrl: string, variant: string): SentCounts => {
     const key = `${typeUrl}\u0000${variant}`;
@@ -144,6 +168,9 @@ export function createXdsMetrics(options: XdsMetricsOptions): XdsMetrics {
 
   return {
     names,
+    observeLoad(read: () => XdsServerLoad) {
+      readLoad = read;
+    },
     streamOpened(event: StreamOpenEvent) {
       streams.set(event.streamId, { nodeId: event.nodeId, variant: event.variant, group: groupOf(event.cacheKey) });
       opens.inc({ variant: event.variant });

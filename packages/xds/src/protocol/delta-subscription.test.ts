@@ -81,3 +81,20 @@ test("Delta request kinds: no nonce is an update; a stale nonce is never an ACK 
   assert.equal(classifyDeltaRequest({ responseNonce: "3", hasErrorDetail: true }, "3"), "nack");
   assert.equal(classifyDeltaRequest({ responseNonce: "3", hasErrorDetail: false }, "3"), "ack");
 });
+
+test("streams served one after another share what they hold even when their types' first responses alternate (admission control)", () => {
+  const clusters = avail(["c1", "1"], ["c2", "1"]);
+  const assignments = avail(["e1", "1"], ["e2", "1"], ["e3", "1"]);
+  const held = [];
+  // Each stream sends its CDS and then its EDS first response before the next stream's: two transitions from the same empty value interleave.
+  for (let i = 0; i < 3; i++) {
+    const cds = createDeltaSubscription({ subscribe: ["*"], unsubscribe: [] }, { fullState: true });
+    const eds = createDeltaSubscription({ subscribe: ["e1", "e2", "e3"], unsubscribe: [] }, { fullState: false });
+    recordDeltaSent(cds, selectDelta(clusters, cds));
+    recordDeltaSent(eds, selectDelta(assignments, eds));
+    held.push({ cds: cds.clientVersions, eds: eds.clientVersions });
+  }
+  assert.equal(held[1]?.cds, held[0]?.cds, "one CDS value for every stream");
+  assert.equal(held[2]?.eds, held[0]?.eds, "one EDS value for every stream");
+  assert.notEqual(held[0]?.cds, held[0]?.eds);
+});

@@ -248,21 +248,36 @@ interface SentTransition {
 }
 
 /**
- * The last transition taken from each held-versions value: streams of a
+ * The last transitions taken from each held-versions value: streams of a
  * fan-out hold the same value and are sent the same resources, so the first
  * computes the next value and the others share it (the comparison costs what
  * recording did). The result is held weakly, for the streams that hold it.
+ * A few are kept, not one: every type of a new stream starts from
+ * HeldVersions.empty, and when streams are served one after another
+ * (admission control, server/admission-queue.ts) their CDS and EDS
+ * transitions alternate; with one slot each would evict the other and every
+ * stream would build its own map of 10,000 names.
  */
-const lastSent = new WeakMap<HeldVersions, SentTransition>();
+const lastSent = new WeakMap<HeldVersions, SentTransition[]>();
+const transitionsKept = 4;
 
 function afterSent(held: HeldVersions, sent: { resources: readonly Versioned[]; removed: readonly string[] }): HeldVersions {
-  const last = lastSent.get(held);
-  const shared = last && sameSent(last, sent) ? last.next.deref() : undefined;
-  if (shared) return shared;
+  const recent = lastSent.get(held);
+  if (recent !== undefined) {
+    for (const last of recent) {
+      const shared = sameSent(last, sent) ? last.next.deref() : undefined;
+      if (shared) return shared;
+    }
+  }
   const changes: Array<readonly [string, string | undefined]> = sent.resources.map((r) => [r.name, r.version] as const);
   for (const name of sent.removed) changes.push([name, undefined]);
   const next = held.with(changes);
-  lastSent.set(held, { resources: sent.resources, removed: sent.removed, next: new WeakRef(next) });
+  const transition = { resources: sent.resources, removed: sent.removed, next: new WeakRef(next) };
+  if (recent === undefined) lastSent.set(held, [transition]);
+  else {
+    recent.unshift(transition);
+    if (recent.length > transitionsKept) recent.pop();
+  }
   return next;
 }
 

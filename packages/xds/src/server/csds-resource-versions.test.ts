@@ -84,3 +84,21 @@ test("a Delta node's resources keep their own versions (Resource.version), as En
   record.retainOnly(new Set());
   assert.equal(record.versionOf("d", TypeUrl.Endpoint, "a"), undefined, "forgotten with the node");
 });
+
+test("nodes served one after another share their records even when their types' responses alternate (admission control)", async () => {
+  const cache = createSnapshotCache();
+  const record = new CsdsResourceVersions({ cache });
+  await cache.setSnapshot("group", createSnapshot({ version: "v1", resources: [edsCluster("a"), edsCluster("b"), endpoints("a"), endpoints("b")] }));
+  const clusters = ["a", "b"];
+  const assignments = ["a", "b"];
+  // Each node gets its CDS, then its EDS response, before the next node: two transitions from the empty record interleave.
+  for (const nodeId of ["n1", "n2", "n3"]) {
+    record.recordSotwResponse({ nodeId, cacheKey: "group", typeUrl: TypeUrl.Cluster, versionInfo: "v1", resourceNames: clusters });
+    record.recordSotwResponse({ nodeId, cacheKey: "group", typeUrl: TypeUrl.Endpoint, versionInfo: "v1", resourceNames: assignments });
+  }
+  for (const typeUrl of [TypeUrl.Cluster, TypeUrl.Endpoint]) {
+    assert.ok(record.sharesRecord("n1", "n2", typeUrl), `${typeUrl}: n1 and n2 share one record`);
+    assert.ok(record.sharesRecord("n1", "n3", typeUrl), `${typeUrl}: n1 and n3 share one record`);
+  }
+  assert.equal(record.versionOf("n3", TypeUrl.Endpoint, "b"), "v1");
+});

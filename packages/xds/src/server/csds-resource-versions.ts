@@ -28,6 +28,8 @@ interface Transition {
 }
 
 const emptyRecord: Record = new Map();
+/** Transitions remembered per record: enough for the types of one stream served in a row. */
+const transitionsKept = 4;
 
 /** The record after a response: copied only when some resource changed (records are shared, never mutated). */
 function apply(previous: Record, versionInfo: string, resources: readonly EncodedResource[]): Record {
@@ -57,7 +59,14 @@ export class CsdsResourceVersions {
   readonly #cache: ConfigWatcher;
   /** nodeId -> typeUrl -> record (name -> tracked), shared between nodes in the same state. */
   readonly #byNode = new Map<string, Map<string, Record>>();
-  readonly #transitions = new WeakMap<Record, Transition>();
+  /**
+   * The last few transitions from each record, newest first. Not one: every
+   * type of a new node starts from the empty record, and when streams are
+   * served one after another (admission control, admission-queue.ts) their
+   * CDS and EDS responses alternate; with one slot each evicted the other and
+   * every node built its own records (174,000 extra entries for 400 nodes).
+   */
+  readonly #transitions = new WeakMap<Record, Transition[]>();
   /** nodeId -> typeUrl -> what the node's Delta stream holds (name -> version), by reference. */
   readonly #delta = new Map<string, Map<string, ReadonlyMap<string, string>>>();
 
@@ -113,11 +122,20 @@ export class CsdsResourceVersions {
     let types = this.#byNode.get(nodeId);
     if (!types) this.#byNode.set(nodeId, (types = new Map()));
     const previous = types.get(typeUrl) ?? emptyRecord;
-    const last = this.#transitions.get(previous);
-    let next = last && last.versionInfo === versionInfo && last.source === source && last.sent === sentKey ? last.next.deref() : undefined;
+    const recent = this.#transitions.get(previous);
+    let next: Record | undefined;
+    for (const last of recent ?? []) {
+      if (last.versionInfo === versionInfo && last.source === source && last.sent === sentKey) next = last.next.deref();
+      if (next) break;
+    }
     if (!next) {
       next = apply(previous, versionInfo, resources());
-      this.#transitions.set(previous, { versionInfo, source, sent: sentKey, next: new WeakRef(next) });
+      const transition = { versionInfo, source, sent: sentKey, next: new WeakRef(next) };
+      if (recent === undefined) this.#transitions.set(previous, [transition]);
+      else {
+        recent.unshift(transition);
+        if (recent.length > transitionsKept) recent.pop();
+      }
     }
     types.set(typeUrl, next);
   }
@@ -130,6 +148,16 @@ export class CsdsResourceVersions {
     const held = this.#delta.get(nodeId)?.get(typeUrl);
     if (held !== undefined) return held.get(name);
     return this.#byNode.get(nodeId)?.get(typeUrl)?.get(name)?.versionInfo;
+  }
+
+  /**
+   * Whether two nodes hold one shared record of a type: nodes sent the same
+   * responses in the same order do, which is what keeps a fan-out's memory
+   * flat (docs/xds-protocol.md § Cost). False when either has none.
+   */
+  sharesRecord(nodeA: string, nodeB: string, typeUrl: string): boolean {
+    const a = this.#byNode.get(nodeA)?.get(typeUrl);
+    return a !== undefined && a === this.#byNode.get(nodeB)?.get(typeUrl);
   }
 
   /**

@@ -24,6 +24,16 @@ export interface StreamReporterOptions {
   readonly resourceVersions?: CsdsResourceVersions;
   /** Where metrics are counted (XdsServerOptions.metrics); without one, no clock runs. */
   readonly metrics?: XdsMetricsRecorder;
+  /** Told of every response sent (heartbeats excluded) and every ACK or NACK: admission control ends a stream's initial sync by them. */
+  readonly sync?: SyncListener;
+}
+
+/** What admission control learns from streams (admission-queue.ts). */
+export interface SyncListener {
+  /** A response of the type was written on the stream (not a heartbeat). */
+  sent(streamId: number, typeUrl: string): void;
+  /** The client ACKed or NACKed a response of the type. */
+  answered(streamId: number, typeUrl: string): void;
 }
 
 /**
@@ -41,6 +51,7 @@ export class StreamReporter {
   readonly #metrics: XdsMetricsRecorder | undefined;
   /** Convergence time per stream and type; only with a metrics recorder, so streams without one pay nothing. */
   readonly #clock: ConvergenceClock | undefined;
+  readonly #sync: SyncListener | undefined;
 
   constructor(options: StreamReporterOptions) {
     this.status = options.status;
@@ -48,6 +59,7 @@ export class StreamReporter {
     this.#versions = options.resourceVersions;
     this.#metrics = options.metrics;
     this.#clock = options.metrics === undefined ? undefined : new ConvergenceClock();
+    this.#sync = options.sync;
   }
 
   streamOpened(event: StreamOpenEvent): void {
@@ -115,6 +127,7 @@ export class StreamReporter {
 
   acked(event: AckEvent): void {
     this.status.acked(event.nodeId, event.typeUrl, event.version);
+    this.#sync?.answered(event.streamId, event.typeUrl);
     if (this.#metrics) {
       const convergenceMs = this.#clock?.acked(event.streamId, event.typeUrl);
       record(() => this.#metrics?.acked(event, { convergenceMs }));
@@ -124,6 +137,7 @@ export class StreamReporter {
 
   nacked(event: NackEvent): void {
     this.status.nacked(event.nodeId, event.typeUrl, { version: event.version, nonce: event.nonce, message: event.message, code: event.code });
+    this.#sync?.answered(event.streamId, event.typeUrl);
     if (this.#metrics) {
       this.#clock?.nacked(event.streamId, event.typeUrl);
       record(() => this.#metrics?.nacked(event));
@@ -141,6 +155,7 @@ export class StreamReporter {
    */
   sentSotw(event: SotwResponseEvent, options: { cacheKey: string; heartbeat: boolean }): void {
     this.status.sent(event.nodeId, event.typeUrl, event.version, event.nonce, { error: options.heartbeat ? "keep" : "clear" });
+    if (!options.heartbeat) this.#sync?.sent(event.streamId, event.typeUrl);
     if (!options.heartbeat) {
       this.#versions?.recordSotwResponse({
         nodeId: event.nodeId,
@@ -164,6 +179,7 @@ export class StreamReporter {
    */
   sentDelta(event: DeltaResponseEvent, options: { maxResponseBytes: number; held?: ReadonlyMap<string, string> }): void {
     this.status.sent(event.nodeId, event.typeUrl, event.version, event.nonce);
+    this.#sync?.sent(event.streamId, event.typeUrl);
     if (options.held !== undefined) this.#versions?.recordDeltaHeld({ nodeId: event.nodeId, typeUrl: event.typeUrl, held: options.held });
     const max = options.maxResponseBytes;
     if (event.bytes > max) {

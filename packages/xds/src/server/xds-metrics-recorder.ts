@@ -19,6 +19,33 @@ export interface AckDetails {
 }
 
 /**
+ * Server-level load figures (XdsServer.metrics, and XdsMetricsRecorder.observeLoad):
+ * admission control, write buffers and the stream cap (docs/metrics.md).
+ */
+export interface XdsServerLoad {
+  /** Streams open now, SotW and Delta. */
+  readonly openStreams: number;
+  /** Streams doing their initial sync now (at most maxInitialSyncs). */
+  readonly syncingStreams: number;
+  /** Streams waiting for their turn to do their initial sync. */
+  readonly queuedStreams: number;
+  /** Initial syncs that ended by initialSyncTimeoutMs, not by an answer, since start. */
+  readonly initialSyncTimeouts: number;
+  /** Bytes written to streams and not yet taken by HTTP/2 (towards slow or stuck clients). */
+  readonly bufferedBytes: number;
+  /** Streams over their write budget (maxBufferedBytes) now. */
+  readonly streamsOverBudget: number;
+  /** Streams ended with RESOURCE_EXHAUSTED for staying over budget past stuckStreamTimeoutMs, since start. */
+  readonly stuckStreamsEnded: number;
+  /** The stream cap now (maxStreams, setMaxStreams); undefined when there is none. */
+  readonly maxStreams: number | undefined;
+  /** Streams ended with UNAVAILABLE to come back under the cap, since start. */
+  readonly streamsShed: number;
+  /** New streams refused with UNAVAILABLE at the cap, since start. */
+  readonly streamsRefused: number;
+}
+
+/**
  * Where the xDS server reports what metrics count (XdsServerOptions.metrics):
  * the one reporting point every stream already goes through, so each number
  * is counted once, for SotW and Delta alike. The library ships a prom-client
@@ -40,4 +67,10 @@ export interface XdsMetricsRecorder {
   acked(event: AckEvent, details: AckDetails): void;
   /** A node rejected a response. */
   nacked(event: NackEvent): void;
+  /**
+   * Called once by createXdsServer with a reader of its load figures, for
+   * gauges read when scraped (queue depth, buffered bytes, shed streams).
+   * Optional: a recorder without it does not see them.
+   */
+  observeLoad?(read: () => XdsServerLoad): void;
 }

@@ -11,12 +11,17 @@ import { discoveryMethods, type DiscoveryMethod } from "./discovery-services.ts"
 import { SotwResponseEncoder, type SotwEncoderMetrics } from "./response-encoder.ts";
 import { SotwStream } from "./sotw-stream.ts";
 import { StreamReporter } from "./stream-reporter.ts";
-import { StatusCode, type StreamTransport } from "./stream-transport.ts";
+import { StatusCode } from "./stream-transport.ts";
 import type { XdsHooks } from "./xds-hooks.ts";
 import type { XdsMetricsRecorder } from "./xds-metrics-recorder.ts";
 import { peerCertificateOf, streamAuthorizer, type XdsAuthorize } from "./authorize-stream.ts";
 import { createTlsCredentials, type TlsCredentials, type XdsTlsOptions } from "./tls-credentials.ts";
 import { checkMaxNodeBytesOption } from "./node-size-limit.ts";
+import { AdmissionQueue, type AdmissionTicket } from "./admission-queue.ts";
+import { BufferTotals, defaultMaxBufferedBytes, defaultStuckStreamTimeoutMs, WriteBudget } from "./write-budget.ts";
+import { StreamCap } from "./stream-cap.ts";
+import { checkLoadOptions, defaultInitialSyncTimeoutMs, defaultMaxInitialSyncs } from "./load-options.ts";
+import type { XdsServerLoad } from "./xds-metrics-recorder.ts";
 
 /** CSDS served beside xDS: bounds on one answer, and a rewrite of what it shows (XdsServerOptions.csds). */
 export interface XdsCsdsOptions extends CsdsLimits {
@@ -126,17 +131,52 @@ export interface XdsServerOptions {
    * certificate (authorize-stream.ts). Absent: every node is allowed.
    */
   readonly authorize?: XdsAuthorize;
+  /**
+   * Admission control for reconnect storms (docs/xds-protocol.md § Load limits):
+   * at most this many streams do their initial sync at once; later
+   * ones wait in a FIFO queue (status: `initialSync: "queued"`) and are
+   * served in arrival order. A stream's initial sync ends when every response
+   * it was sent is ACKed or NACKed, or after `initialSyncTimeoutMs`. Default
+   * 64; 0 turns admission control off.
+   */
+  readonly maxInitialSyncs?: number;
+  /** How long a stream may hold its initial-sync slot without answering; default 10,000 ms, an integer >= 1. */
+  readonly initialSyncTimeoutMs?: number;
+  /**
+   * Write budget per stream, in bytes, default 4 MiB: once more than this is
+   * written to a stream and not yet taken by HTTP/2 (a client that stops
+   * reading), nothing more is written to it; when it drains it is sent the
+   * latest state, never the versions superseded meanwhile. An integer >= 1024.
+   */
+  readonly maxBufferedBytes?: number;
+  /**
+   * A stream over its write budget for this long is ended with
+   * RESOURCE_EXHAUSTED (recorded in status as `lastStreamError`). Default
+   * 60,000 ms; 0 never ends it.
+   */
+  readonly stuckStreamTimeoutMs?: number;
+  /**
+   * The most streams served at once (change it at runtime with
+   * `setMaxStreams`). New streams over it are refused with UNAVAILABLE; when
+   * the cap is lowered under the streams open, the oldest are ended with
+   * UNAVAILABLE, `shedStreamsPerSecond` at most each second, and reconnect,
+   * to another replica when there is one. No cap by default.
+   */
+  readonly maxStreams?: number;
+  /** How many streams a second are ended while over `maxStreams`; default 10, an integer >= 1. */
+  readonly shedStreamsPerSecond?: number;
 }
 
 /** A running xDS server, as returned by {@link createXdsServer}. */
 export interface XdsServer {
   /** Per-node status: what was sent, ACKed and NACKed, per type. */
   readonly status: StatusRegistry;
-  /** Counters for encode-once (bodies encoded versus bytes written), SotW TTL wrappers and heartbeats. */
-  readonly metrics: Readonly<SotwEncoderMetrics> & {
-    /** Streams open now, SotW and Delta. */
-    readonly openStreams: number;
-  };
+  /**
+   * Counters for encode-once (bodies encoded versus bytes written), SotW TTL
+   * wrappers and heartbeats, and the server's load: open, syncing and queued
+   * streams, buffered bytes, streams over budget, stuck, shed and refused.
+   */
+  readonly metrics: Readonly<SotwEncoderMetrics> & XdsServerLoad;
   /** Counters of the Delta encoder: Resource wrappers encoded once, responses, resources and removals written. */
   readonly deltaMetrics: Readonly<DeltaEncoderMetrics>;
   /** Serves ADS and the per-type services on host:port; resolves with the bound port. */
@@ -153,6 +193,14 @@ export interface XdsServer {
    * now refused ends with PERMISSION_DENIED.
    */
   rekey(): void;
+  /**
+   * Changes the stream cap (XdsServerOptions.maxStreams; undefined removes
+   * it). Lowered under the streams open, the oldest are ended with
+   * UNAVAILABLE, a few a second, until the server is back under it.
+   *
+   * @throws XdsError `invalid_argument` for a cap that is not an integer >= 0.
+   */
+  setMaxStreams(maxStreams: number | undefined): void;
   /**
    * Stops serving. Open streams end with UNAVAILABLE at once (clients keep their
    * configuration and reconnect), then the transport shuts down, forced after graceMs.
@@ -184,6 +232,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
   }
   const maxNode = options.maxNodeBytes;
   checkMaxNodeBytesOption(maxNode);
+  checkLoadOptions(options);
   if (typeof options.csds === "object") checkCsdsLimits(options.csds);
   const status = options.status ?? new StatusRegistry();
   // CSDS must report the version that last changed each resource, not the
@@ -191,31 +240,81 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
   const resourceVersions = new CsdsResourceVersions({ cache: options.cache });
   // A node the registry forgets (maxDisconnected, forgetAfterMs) takes its versions with it.
   const stopForgetting = status.onForget((nodeId) => resourceVersions.forget(nodeId));
+  // Admission control of initial syncs; the tickets of streams syncing now, by stream id.
+  const admission = new AdmissionQueue({ maxInitialSyncs: options.maxInitialSyncs ?? defaultMaxInitialSyncs, initialSyncTimeoutMs: options.initialSyncTimeoutMs ?? defaultInitialSyncTimeoutMs });
+  const syncing = new Map<number, AdmissionTicket>();
+  const buffers = new BufferTotals();
+  const maxBuffered = options.maxBufferedBytes ?? defaultMaxBufferedBytes;
+  const stuckAfter = options.stuckStreamTimeoutMs ?? defaultStuckStreamTimeoutMs;
   // Streams report here: the server's own records first, then the application's hooks.
   const reporter = new StreamReporter({
     status,
     resourceVersions,
+    sync: {
+      sent: (streamId, typeUrl) => syncing.get(streamId)?.sent(typeUrl),
+      answered: (streamId, typeUrl) => syncing.get(streamId)?.answered(typeUrl),
+    },
     ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   });
   const encoder = new SotwResponseEncoder(options.controlPlaneId === undefined ? {} : { controlPlaneId: options.controlPlaneId });
   const deltaEncoder = new DeltaResponseEncoder(options.controlPlaneId === undefined ? {} : { controlPlaneId: options.controlPlaneId });
+  // Insertion order is age: the stream cap sheds the first ones.
   const streams = new Set<SotwStream | DeltaStream>();
+  const cap = new StreamCap({
+    maxStreams: options.maxStreams,
+    ...(options.shedStreamsPerSecond === undefined ? {} : { shedStreamsPerSecond: options.shedStreamsPerSecond }),
+    open: function* () {
+      for (const s of streams) yield { shed: (details: string) => shed(s, details) };
+    },
+    count: () => streams.size,
+  });
+  const load = (): XdsServerLoad => ({ openStreams: streams.size, ...admission.figures, ...buffers, ...cap.figures });
+  options.metrics?.observeLoad?.(load);
   let nextStreamId = 0;
   let grpcServer: grpc.Server | undefined;
   let tls: TlsCredentials | undefined;
 
+  function shed(stream: SotwStream | DeltaStream, details: string): void {
+    if (stream.nodeId !== "") status.streamError(stream.nodeId, { reason: "shed", code: StatusCode.Unavailable, message: details });
+    stream.session.fail(StatusCode.Unavailable, details);
+  }
+
   function handle(method: DiscoveryMethod, call: grpc.ServerDuplexStream<Buffer, Buffer>): void {
-    const transport: StreamTransport = {
-      write: (message) => call.write(message),
-      onceDrained: (callback) => call.once("drain", callback),
-      end: (error) => {
-        if (error) call.emit("error", { code: error.code, details: error.details });
-        else call.end();
+    // Over the stream cap: refused before anything is read, with a status Envoy retries (issue 10 item 6).
+    const refusal = cap.refusal();
+    if (refusal !== undefined) {
+      call.on("error", () => {});
+      call.emit("error", { code: StatusCode.Unavailable, details: refusal });
+      return;
+    }
+    const id = ++nextStreamId;
+    const transport = new WriteBudget({
+      call: {
+        write: (message, written) => call.write(message, written),
+        onceDrained: (callback) => call.once("drain", callback),
+        end: (error) => {
+          if (error) call.emit("error", { code: error.code, details: error.details });
+          else call.end();
+        },
       },
-    };
+      maxBufferedBytes: maxBuffered,
+      stuckStreamTimeoutMs: stuckAfter,
+      totals: buffers,
+      onStuck: (details) => {
+        if (stream.nodeId !== "") status.streamError(stream.nodeId, { reason: "stuck", code: StatusCode.ResourceExhausted, message: details });
+        stream.session.fail(StatusCode.ResourceExhausted, details);
+      },
+    });
+    const ticket = admission.ticket({
+      onState: (state) => {
+        if (state === "syncing") syncing.set(id, ticket);
+        else if (state === undefined) syncing.delete(id);
+        if (stream.nodeId !== "") status.initialSync(stream.nodeId, state);
+      },
+    });
     const authorize = options.authorize === undefined ? {} : { authorize: streamAuthorizer(options.authorize, () => peerCertificateOf(call.getAuthContext().sslPeerCertificate)) };
-    const common = { id: ++nextStreamId, transport, watcher: options.cache, reporter, ...authorize, ...(method.typeUrl === undefined ? {} : { typeUrl: method.typeUrl }) };
+    const common = { id, transport, watcher: options.cache, reporter, admission: ticket, ...authorize, ...(method.typeUrl === undefined ? {} : { typeUrl: method.typeUrl }) };
     // Delta and SotW share the cache, the reporter, heartbeat, size and warming options; each has its own encoder.
     const heartbeat = {
       ...(options.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: options.heartbeatIntervalMs }),
@@ -223,10 +322,13 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       ...(warming === undefined ? {} : { warmingTimeoutMs: warming }),
       ...(maxNode === undefined ? {} : { maxNodeBytes: maxNode }),
     };
-    const stream = method.variant === "delta" ? new DeltaStream({ ...common, encoder: deltaEncoder, ...heartbeat }) : new SotwStream({ ...common, encoder, ...heartbeat });
+    const stream: SotwStream | DeltaStream = method.variant === "delta" ? new DeltaStream({ ...common, encoder: deltaEncoder, ...heartbeat }) : new SotwStream({ ...common, encoder, ...heartbeat });
     streams.add(stream);
     const done = (): void => {
       if (!streams.delete(stream)) return;
+      syncing.delete(id);
+      ticket.release();
+      transport.released();
       stream.session.close();
     };
     call.on("data", (bytes: Buffer) => stream.onRequest(bytes));
@@ -273,7 +375,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
   return {
     status,
     get metrics() {
-      return { ...encoder.metrics, openStreams: streams.size };
+      return { ...encoder.metrics, ...load() };
     },
     get deltaMetrics() {
       return { ...deltaEncoder.metrics };
@@ -282,6 +384,9 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
     register,
     rekey() {
       for (const s of streams) s.session.rekey();
+    },
+    setMaxStreams(maxStreams) {
+      cap.setMaxStreams(maxStreams);
     },
     async listen({ host = "127.0.0.1", port }) {
       if (grpcServer) throw new XdsError(XdsErrorCode.InvalidState, "the xDS server is already listening");
@@ -311,6 +416,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       tls?.close();
       tls = undefined;
       stopForgetting();
+      cap.stop();
       if (!server) return;
       // xDS streams never end by themselves: without this, shutdown would wait
       // out the whole grace period and then reset them (Envoy logs INTERNAL).

@@ -29,6 +29,12 @@ export interface XdsStreamOptions {
   readonly authorize?: (node: Node, options?: { recheck: boolean }) => string | undefined;
   /** Largest encoded `node` a request may carry (XdsServerOptions.maxNodeBytes). */
   readonly maxNodeBytes?: number;
+  /**
+   * Admission control of initial syncs (admission-queue.ts): nothing is
+   * written until `ready` says so; `resume` runs once the stream is admitted.
+   * While `syncing`, `idle` is told each time the pump has written all that was due.
+   */
+  readonly admission?: { readonly syncing: boolean; ready(resume: () => void): boolean; idle(): void };
 }
 
 /** The fields every per-type hook event of a stream starts with. */
@@ -54,6 +60,7 @@ export abstract class XdsStream {
   #gateTimer: NodeJS.Timeout | undefined = undefined;
   /** The deadline #gateTimer was set for. */
   #armed: number | undefined = undefined;
+  readonly #resume = (): void => this.pump();
 
   constructor(options: XdsStreamOptions, variant: "sotw" | "delta") {
     this.#o = options;
@@ -110,7 +117,12 @@ export abstract class XdsStream {
   /** Sends what is due (a call while a drain runs returns at once: the running drain picks it up). */
   protected pump(): void {
     if (this.session.closed) return;
-    void this.#pumper.run();
+    // Queued behind other initial syncs (a reconnect storm): admission resumes it.
+    const admission = this.#o.admission;
+    if (admission?.ready(this.#resume) === false) return;
+    // Only an initial sync wants to know when the pump went idle (a stream with nothing to send gives its slot back).
+    if (admission?.syncing === true) void this.#pumper.run().then(() => admission.idle());
+    else void this.#pumper.run();
   }
 
   /** Resources of these types changed under the stream's key (all of them, changes undefined, on a rekey); the policy is told after. */

@@ -1,0 +1,36 @@
+import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
+
+/** Default XdsServerOptions.maxInitialSyncs: enough to keep two cores busy, few enough that a storm never holds every stream's first state at once. */
+export const defaultMaxInitialSyncs = 64;
+/** Default XdsServerOptions.initialSyncTimeoutMs: a client that does not answer its first responses gives its slot up after this. */
+export const defaultInitialSyncTimeoutMs = 10_000;
+
+/** The load options of createXdsServer, as checked by {@link checkLoadOptions}. */
+export interface LoadOptions {
+  readonly maxInitialSyncs?: number;
+  readonly initialSyncTimeoutMs?: number;
+  readonly maxBufferedBytes?: number;
+  readonly stuckStreamTimeoutMs?: number;
+  readonly maxStreams?: number;
+  readonly shedStreamsPerSecond?: number;
+}
+
+/**
+ * Checks admission, write-budget and stream-cap options (XdsServerOptions).
+ *
+ * @throws XdsError `invalid_argument` naming the first option out of its range.
+ */
+export function checkLoadOptions(options: LoadOptions): void {
+  integer(options.maxInitialSyncs, "maxInitialSyncs", 0);
+  integer(options.initialSyncTimeoutMs, "initialSyncTimeoutMs", 1);
+  integer(options.maxBufferedBytes, "maxBufferedBytes", 1024);
+  integer(options.stuckStreamTimeoutMs, "stuckStreamTimeoutMs", 0);
+  integer(options.maxStreams, "maxStreams", 0);
+  integer(options.shedStreamsPerSecond, "shedStreamsPerSecond", 1);
+}
+
+function integer(value: number | undefined, name: string, min: number): void {
+  if (value !== undefined && !(Number.isSafeInteger(value) && value >= min)) {
+    throw new XdsError(XdsErrorCode.InvalidArgument, `${name} must be an integer >= ${min}, not ${value}`);
+  }
+}
