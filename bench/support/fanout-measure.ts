@@ -1,6 +1,7 @@
 // Small measuring helpers for the fan-out benchmarks: wall clock comparable
 // across processes, settled memory, percentiles.
 import { writeFile } from "node:fs/promises";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Session } from "node:inspector/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { setFlagsFromString } from "node:v8";
@@ -50,6 +51,35 @@ export async function startCpuProfile(): Promise<{ stopTo(path: string): Promise
       const { profile } = await session.post("Profiler.stop");
       session.disconnect();
       await writeFile(path, JSON.stringify(profile));
+    },
+  };
+}
+
+/**
+ * The longest event-loop block over a phase (issue 15 item 4: no synchronous
+ * stretch past ~50 ms), from perf_hooks.monitorEventLoopDelay, and the peak
+ * RSS sampled over the same phase (a block delays the samples, never hides
+ * the memory: the next sample sees it).
+ */
+export function phaseMonitor(): { reset(): void; loopMaxMs(): number; rssPeakBytes(): number; stop(): void } {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  let peak = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 50);
+  sampler.unref();
+  return {
+    reset() {
+      histogram.reset();
+      peak = process.memoryUsage.rss();
+    },
+    // The histogram is in nanoseconds and includes the resolution's own wait.
+    loopMaxMs: () => Math.round(histogram.max / 1e5) / 10,
+    rssPeakBytes: () => Math.max(peak, process.memoryUsage.rss()),
+    stop() {
+      clearInterval(sampler);
+      histogram.disable();
     },
   };
 }
