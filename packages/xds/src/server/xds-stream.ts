@@ -4,6 +4,7 @@ import { AdsSchedule, defaultWarmingTimeoutMs } from "../protocol/ads-schedule.t
 import type { TypeResources } from "../protocol/sotw-selection.ts";
 import { resourceType, type ResourceType } from "../resource/resource-types.ts";
 import { OrderedPump } from "./ordered-pump.ts";
+import { processSendSlicer, type SendSlicer } from "./send-slicer.ts";
 import type { StreamReporter } from "./stream-reporter.ts";
 import { StreamSession } from "./stream-session.ts";
 import type { StreamTransport } from "./stream-transport.ts";
@@ -29,6 +30,8 @@ export interface XdsStreamOptions {
   readonly authorize?: (node: Node, options?: { recheck: boolean }) => string | undefined;
   /** Largest encoded `node` a request may carry (XdsServerOptions.maxNodeBytes). */
   readonly maxNodeBytes?: number;
+  /** Where the stream's sends are sliced so the event loop is never blocked long (send-slicer.ts). Default: the process's own. */
+  readonly slicer?: SendSlicer;
 }
 
 /** The fields every per-type hook event of a stream starts with. */
@@ -51,6 +54,9 @@ export abstract class XdsStream {
   protected readonly policy: AdsSchedule;
   readonly #o: XdsStreamOptions;
   readonly #pumper: OrderedPump;
+  readonly #slicer: SendSlicer;
+  /** The slicer's key for this stream's resumes after a drain (its starts are keyed by the stream itself). */
+  readonly #resumeKey = {};
   #gateTimer: NodeJS.Timeout | undefined = undefined;
   /** The deadline #gateTimer was set for. */
   #armed: number | undefined = undefined;
@@ -76,6 +82,7 @@ export abstract class XdsStream {
       },
       onRelease: () => {
         this.#disarm();
+        this.#slicer.forget(this.#resumeKey);
         this.policy.clear();
         this.released();
       },
@@ -86,6 +93,7 @@ export abstract class XdsStream {
       },
     });
     this.session = session;
+    this.#slicer = options.slicer ?? processSendSlicer;
     this.policy = new AdsSchedule({ ads: session.ads, warmingTimeoutMs: options.warmingTimeoutMs ?? defaultWarmingTimeoutMs });
     this.#pumper = new OrderedPump({
       next: () => {
@@ -97,7 +105,9 @@ export abstract class XdsStream {
       },
       send: (typeUrl) => this.#send(typeUrl),
       closed: () => session.closed,
-      onceDrained: (callback) => options.transport.onceDrained(callback),
+      // The next step after a drain goes through the slicer too: it counts the
+      // responses in flight and yields between slices (issue 15 item 4).
+      onceDrained: (callback) => this.#slicer.awaitDrain(this.#resumeKey, (drained) => options.transport.onceDrained(drained), callback),
     });
   }
 
@@ -110,7 +120,7 @@ export abstract class XdsStream {
   /** Sends what is due (a call while a drain runs returns at once: the running drain picks it up). */
   protected pump(): void {
     if (this.session.closed) return;
-    void this.#pumper.run();
+    this.#slicer.run(this, () => this.#pumper.run());
   }
 
   /** Resources of these types changed under the stream's key (all of them, changes undefined, on a rekey); the policy is told after. */
