@@ -42,8 +42,10 @@ export class SendSlicer {
   readonly #maxDraining: number;
   readonly #stallMs: number;
   readonly #now: () => number;
-  /** Keyed by whoever asked (a stream, or its resume): asking again while queued keeps the place. */
+  /** Sends, keyed by whoever asked (a stream, or its resume): asking again while queued keeps the place. */
   readonly #queue = new Map<object, () => void>();
+  /** Requests to handle: never held by the drain gate (ACKs must flow while responses are in flight), run before sends. */
+  readonly #requests = new Map<object, () => void>();
   /** Streams waiting for a drain, and since when. */
   readonly #draining = new Map<object, number>();
   #sliceStart: number | undefined = undefined;
@@ -57,14 +59,19 @@ export class SendSlicer {
     this.#now = options.now ?? (() => performance.now());
   }
 
-  /** Runs `task` now if the slice allows, else queues it (once per key) for a later slice. */
-  run(key: object, task: () => void): void {
-    if (this.#queue.size === 0 && this.#open() && this.#inSlice()) {
+  /**
+   * Runs `task` now if the slice allows, else queues it (once per key) for a
+   * later slice. `gated: false` (requests) ignores the drain gate.
+   */
+  run(key: object, task: () => void, options: { gated?: boolean } = {}): void {
+    const gated = options.gated !== false;
+    const queue = gated ? this.#queue : this.#requests;
+    if (queue.size === 0 && (!gated || this.#open()) && this.#inSlice()) {
       task();
       return;
     }
-    if (!this.#queue.has(key)) {
-      this.#queue.set(key, task);
+    if (!queue.has(key)) {
+      queue.set(key, task);
       this.metrics.deferred++;
     }
     this.#schedule();
@@ -113,8 +120,8 @@ export class SendSlicer {
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#queue.size === 0) return;
-    if (!this.#open()) {
+    if (this.#scheduled || (this.#queue.size === 0 && this.#requests.size === 0)) return;
+    if (this.#requests.size === 0 && !this.#open()) {
       // A drain calls #schedule; a stalled stream stops counting at stallMs.
       if (this.#stallTimer === undefined) {
         this.#stallTimer = setTimeout(() => {
@@ -135,6 +142,11 @@ export class SendSlicer {
     const start = this.#now();
     this.#sliceStart = start;
     try {
+      for (const [key, task] of this.#requests) {
+        if (this.#now() - start >= this.#sliceMs) break;
+        this.#requests.delete(key);
+        task();
+      }
       for (const [key, task] of this.#queue) {
         if (this.#now() - start >= this.#sliceMs || !this.#open()) break;
         this.#queue.delete(key);

@@ -6,6 +6,7 @@ import type { CsdsLimits, CsdsRedact } from "./csds-response.ts";
 import { type CsdsAuthorize, checkCsdsLimits, registerCsds } from "./csds-service.ts";
 import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
 import { DeltaResponseEncoder, type DeltaEncoderMetrics } from "./delta-response-encoder.ts";
+import { grpcStreamTransport } from "./grpc-stream-transport.ts";
 import { DeltaStream } from "./delta-stream.ts";
 import { discoveryMethods, type DiscoveryMethod } from "./discovery-services.ts";
 import { SotwResponseEncoder, type SotwEncoderMetrics } from "./response-encoder.ts";
@@ -206,14 +207,8 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
   let tls: TlsCredentials | undefined;
 
   function handle(method: DiscoveryMethod, call: grpc.ServerDuplexStream<Buffer, Buffer>): void {
-    const transport: StreamTransport = {
-      write: (message) => call.write(message),
-      onceDrained: (callback) => call.once("drain", callback),
-      end: (error) => {
-        if (error) call.emit("error", { code: error.code, details: error.details });
-        else call.end();
-      },
-    };
+    // Back-pressure by bytes, not messages (issue 15: RSS per stream during an initial sync).
+    const transport: StreamTransport = grpcStreamTransport(call);
     const authorize = options.authorize === undefined ? {} : { authorize: streamAuthorizer(options.authorize, () => peerCertificateOf(call.getAuthContext().sslPeerCertificate)) };
     const common = { id: ++nextStreamId, transport, watcher: options.cache, reporter, ...authorize, ...(method.typeUrl === undefined ? {} : { typeUrl: method.typeUrl }) };
     // Delta and SotW share the cache, the reporter, heartbeat, size and warming options; each has its own encoder.
@@ -229,7 +224,8 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       if (!streams.delete(stream)) return;
       stream.session.close();
     };
-    call.on("data", (bytes: Buffer) => stream.onRequest(bytes));
+    // Requests are handled in slices too (send-slicer.ts): 1,000 streams' first requests of 10,000 names each arrive in one poll of the loop.
+    call.on("data", (bytes: Buffer) => stream.receive(bytes));
     call.on("end", () => {
       done();
       call.end();

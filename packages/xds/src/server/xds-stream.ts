@@ -57,6 +57,9 @@ export abstract class XdsStream {
   readonly #slicer: SendSlicer;
   /** The slicer's key for this stream's resumes after a drain (its starts are keyed by the stream itself). */
   readonly #resumeKey = {};
+  /** The slicer's key for this stream's requests, handled one per turn in arrival order. */
+  readonly #requestKey = {};
+  readonly #inbox: Uint8Array[] = [];
   #gateTimer: NodeJS.Timeout | undefined = undefined;
   /** The deadline #gateTimer was set for. */
   #armed: number | undefined = undefined;
@@ -83,6 +86,7 @@ export abstract class XdsStream {
       onRelease: () => {
         this.#disarm();
         this.#slicer.forget(this.#resumeKey);
+        this.#inbox.length = 0;
         this.policy.clear();
         this.released();
       },
@@ -116,6 +120,21 @@ export abstract class XdsStream {
   }
 
   abstract onRequest(bytes: Uint8Array): void;
+
+  /**
+   * A request from the transport: handled now, or in a later slice when the
+   * loop has been busy for a while (send-slicer.ts), always in arrival order.
+   */
+  receive(bytes: Uint8Array): void {
+    this.#inbox.push(bytes);
+    if (this.#inbox.length === 1) this.#slicer.run(this.#requestKey, () => this.#takeRequest(), { gated: false });
+  }
+
+  #takeRequest(): void {
+    const bytes = this.#inbox.shift();
+    if (bytes !== undefined && !this.session.closed) this.onRequest(bytes);
+    if (this.#inbox.length > 0) this.#slicer.run(this.#requestKey, () => this.#takeRequest(), { gated: false });
+  }
 
   /** Sends what is due (a call while a drain runs returns at once: the running drain picks it up). */
   protected pump(): void {
