@@ -300,7 +300,7 @@ export class DeltaStream extends XdsStream {
       const held = this.#types.get(TypeUrl.Endpoint)?.subscription.clientVersions;
       policy.clustersSent(held ? endpointsToAwait(selection.resources, this.#o.watcher.get(this.#s.key, TypeUrl.Endpoint)?.items, held) : [], Date.now());
     }
-    if (typeUrl === TypeUrl.Endpoint && policy.gateClosed) policy.endpointsSent([...selection.resources.map((r) => r.name), ...removed]);
+    if (typeUrl === TypeUrl.Endpoint && policy.gateClosed) policy.endpointsSent(sentNames(selection.resources, removed));
     return writable;
   }
 
@@ -337,6 +337,16 @@ export class DeltaStream extends XdsStream {
       return { nonce, message, resources, names: resources.map((r) => r.name), removed: partRemoved, heartbeats: heartbeatResources.map((r) => r.name), heartbeatResources };
     });
   }
+}
+
+/** Names a response carried or removed, once per (shared) selection: the warming gate then shares its work too (ads-schedule.ts). */
+const sentNamesMemo = new WeakMap<readonly EncodedResource[], { readonly removed: readonly string[]; readonly names: readonly string[] }>();
+function sentNames(resources: readonly EncodedResource[], removed: readonly string[]): readonly string[] {
+  const known = sentNamesMemo.get(resources);
+  if (known?.removed === removed) return known.names;
+  const names = [...resources.map((r) => r.name), ...removed];
+  sentNamesMemo.set(resources, { removed, names });
+  return names;
 }
 
 /** One message of a logical response, as a stream writes it. */
