@@ -20,6 +20,7 @@ import {
 import type { TypeResources } from "../protocol/sotw-selection.ts";
 import type { DeltaResponseEncoder } from "./delta-response-encoder.ts";
 import type { SharedDeltaResponse } from "./delta-shared-responses.ts";
+import { deltaSubscribeNames } from "./delta-subscribe-names.ts";
 import type { StreamSession } from "./stream-session.ts";
 import type { RequestEvent, ResponseEvent } from "./xds-hooks.ts";
 import { XdsStream, type XdsStreamOptions } from "./xds-stream.ts";
@@ -130,9 +131,13 @@ export class DeltaStream extends XdsStream {
   }
 
   onRequest(bytes: Uint8Array): void {
-    const decoded = this.#s.decode(bytes, DeltaDiscoveryRequestSchema);
+    // A long list of names is decoded once per distinct list, not per stream (delta-subscribe-names.ts).
+    const split = deltaSubscribeNames.split(bytes);
+    const decoded = this.#s.decode(split?.rest ?? bytes, DeltaDiscoveryRequestSchema);
     if (decoded === undefined) return;
     const { request, typeUrl } = decoded;
+    const splitNames = split && deltaSubscribeNames.names(split, this.#o.watcher.get(this.#s.key, typeUrl)?.items);
+    const requested = splitNames ?? request.resourceNamesSubscribe;
     const type = resourceType(typeUrl) as ResourceType; // admit() checked it is known
     const nodeId = this.nodeId;
     let state = this.#types.get(typeUrl);
@@ -142,9 +147,9 @@ export class DeltaStream extends XdsStream {
       ...base,
       versionInfo: "",
       responseNonce: request.responseNonce,
-      resourceNames: request.resourceNamesSubscribe,
+      resourceNames: requested,
       stale: kind === "stale",
-      subscribe: request.resourceNamesSubscribe,
+      subscribe: requested,
       unsubscribe: request.resourceNamesUnsubscribe,
       initialResourceVersions: request.initialResourceVersions,
     };
@@ -163,8 +168,8 @@ export class DeltaStream extends XdsStream {
     // Names are kept as the cache's own strings (the resource's name) rather
     // than the ones just decoded: 1,000 streams subscribed to the same 10,000
     // names then hold references to one set of strings, not 1,000 copies.
-    const known = request.resourceNamesSubscribe.length > 0 ? this.#o.watcher.get(this.#s.key, typeUrl)?.items : undefined;
-    const subscribe = known ? request.resourceNamesSubscribe.map((name) => known.get(name)?.name ?? name) : request.resourceNamesSubscribe;
+    const known = splitNames === undefined && requested.length > 0 ? this.#o.watcher.get(this.#s.key, typeUrl)?.items : undefined;
+    const subscribe = known ? requested.map((name) => known.get(name)?.name ?? name) : requested;
     const change = { subscribe, unsubscribe: request.resourceNamesUnsubscribe };
     if (!state) {
       state = {

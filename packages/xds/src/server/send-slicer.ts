@@ -3,7 +3,7 @@ export interface SendSlicerOptions {
   readonly sliceMs?: number;
   /**
    * How many streams may wait for their transport to drain (a large response
-   * in flight each) before the slicer starts no new sends. Default 32.
+   * in flight each) before the slicer starts no new sends. Default 128.
    */
   readonly maxDraining?: number;
   /** A stream waiting for a drain longer than this stops counting against `maxDraining` (a client that stopped reading). Default 2 s. */
@@ -54,7 +54,7 @@ export class SendSlicer {
 
   constructor(options: SendSlicerOptions = {}) {
     this.#sliceMs = options.sliceMs ?? 15;
-    this.#maxDraining = options.maxDraining ?? 32;
+    this.#maxDraining = options.maxDraining ?? 128;
     this.#stallMs = options.stallMs ?? 2000;
     this.#now = options.now ?? (() => performance.now());
   }
