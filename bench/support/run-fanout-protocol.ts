@@ -182,7 +182,6 @@ export async function runFanoutProtocol(options: ProtocolRunOptions): Promise<Pr
     const initialMs = initial.at - connecting.at;
     const initialAckedMs = Math.max(...initialEdsAcks, ...initialCdsAcks) - connecting.at;
     const connected = await settledMemory();
-    if (process.env["MEMDBG"]) console.error("MEMDBG", JSON.stringify(process.memoryUsage()));
     const m1 = counters(server, protocol);
 
     // ONE change: the first endpoint of the first cluster moves.

@@ -1,4 +1,4 @@
-import { HeldVersions } from "../protocol/held-versions.ts";
+import type { HeldVersions } from "../protocol/held-versions.ts";
 import { splitBySize } from "../protocol/delta-split.ts";
 import { recordDeltaSent, selectDelta, type DeltaSelection, type DeltaSubscription } from "../protocol/delta-subscription.ts";
 import type { TypeResources } from "../protocol/sotw-selection.ts";
