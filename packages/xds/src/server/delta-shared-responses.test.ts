@@ -9,6 +9,7 @@ import { createSnapshotCache, type SnapshotCache } from "../cache/snapshot-cache
 import { TypeUrl } from "../resource/type-urls.ts";
 import { edsCluster, endpoints } from "../../testing/fixtures.ts";
 import { deltaNames, RawDeltaClient } from "../../testing/raw-delta-client.ts";
+import { RawXdsClient } from "../../testing/raw-xds-client.ts";
 import { createXdsServer, type XdsServer } from "./xds-server.ts";
 
 const names = (n: number, prefix = "c"): string[] => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(4, "0")}`);
@@ -131,6 +132,28 @@ describe("Delta shared initial responses", () => {
       assert.deepEqual(r.removedResources, ["missing"]);
       c.ack(r);
       await c.expectNone(200);
+    }
+  });
+
+  test("SotW: the initial responses of streams asking alike are one body, encoded once, written to each", async () => {
+    const clusters = names(200, "sotw");
+    const snapshot = snapshotOf(clusters);
+    await cache.setSnapshot("sotw", snapshot);
+    const m0 = { ...server.metrics };
+    const fleet = Array.from({ length: 8 }, (_, i) => new RawXdsClient({ port, nodeId: `sotw-${i}` }));
+    try {
+      for (const c of fleet) c.send({ typeUrl: TypeUrl.Endpoint, resourceNames: clusters });
+      for (const c of fleet) {
+        const r = await c.next(20_000);
+        assert.equal(r.resources.length, clusters.length);
+        assert.equal(r.versionInfo, snapshot.typeVersion(TypeUrl.Endpoint));
+      }
+      const m = server.metrics;
+      assert.equal(m.bodiesEncoded - m0.bodiesEncoded, 1, "one body for eight streams");
+      assert.equal(m.responsesWritten - m0.responsesWritten, fleet.length);
+      assert.ok((m.bodyBytesEncoded - m0.bodyBytesEncoded) * 6 < m.bytesWritten - m0.bytesWritten);
+    } finally {
+      for (const c of fleet) c.close();
     }
   });
 });
