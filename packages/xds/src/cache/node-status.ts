@@ -261,7 +261,7 @@ export class StatusRegistry {
 
   /** Records the names the node subscribes to for a type ("*" for wildcard). */
   subscribed(nodeId: string, typeUrl: string, names: readonly string[]): void {
-    this.#type(nodeId, typeUrl).subscribed = [...names].sort();
+    this.#type(nodeId, typeUrl).subscribed = sortedNames(names);
   }
 
   /**
@@ -360,4 +360,12 @@ function snapshotOf(e: NodeEntry): NodeStatus {
   const types = [...e.types.values()].map((t) => ({ ...t })).sort((a, b) => (a.typeUrl < b.typeUrl ? -1 : 1));
   const base = { nodeId: e.nodeId, nodeCluster: e.nodeCluster, cacheKey: e.cacheKey, streams: e.streams, firstSeenAt: e.firstSeenAt, lastSeenAt: e.lastSeenAt, types };
   return { ...base, ...(e.connectedAt ? { connectedAt: e.connectedAt } : {}), ...(e.node ? { node: e.node } : {}) };
+}
+
+/** Sorted copies per (immutable, often shared) list: streams subscribed alike share one in status (issue 15 item 1). */
+const sortedLists = new WeakMap<readonly string[], readonly string[]>();
+function sortedNames(names: readonly string[]): readonly string[] {
+  let sorted = sortedLists.get(names);
+  if (!sorted) sortedLists.set(names, (sorted = [...names].sort()));
+  return sorted;
 }
