@@ -297,5 +297,15 @@ export function deltaSubscribedNames(sub: DeltaSubscription): readonly string[] 
   return list;
 }
 
+/**
+ * Whether a subscription's names set can no longer change: only a set one
+ * stream holds alone is changed in place (namesAfter), and once another
+ * stream shares it, it never is again. What is computed from a fixed set may
+ * be remembered by its identity (server/delta-shared-responses.ts).
+ */
+export function namesFixed(names: ReadonlySet<string>): boolean {
+  return !owned.has(names);
+}
+
 /** deltaSubscribedNames per names set not owned by one stream (such sets never change again). */
 const subscribedLists = new WeakMap<ReadonlySet<string>, { wildcard?: readonly string[]; plain?: readonly string[] }>();

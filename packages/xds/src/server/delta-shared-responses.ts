@@ -1,6 +1,6 @@
 import type { HeldVersions } from "../protocol/held-versions.ts";
 import { splitBySize } from "../protocol/delta-split.ts";
-import { recordDeltaSent, selectDelta, type DeltaSelection, type DeltaSubscription } from "../protocol/delta-subscription.ts";
+import { namesFixed, recordDeltaSent, selectDelta, type DeltaSelection, type DeltaSubscription } from "../protocol/delta-subscription.ts";
 import type { TypeResources } from "../protocol/sotw-selection.ts";
 import type { EncodedResource } from "../resource/encoded-resource.ts";
 import type { DeltaResponseEncoder } from "./delta-response-encoder.ts";
@@ -65,7 +65,8 @@ export class DeltaSharedResponses {
    * request (initial_resource_versions), and may be swapped for an equal shared value.
    */
   lookup(available: TypeResources, sub: DeltaSubscription, options: { first: boolean }): SharedDeltaResponse | undefined {
-    if (sub.toldMissing.size > 0) return undefined;
+    // A set one stream changes in place cannot be a key: what was computed for it would go stale.
+    if (sub.toldMissing.size > 0 || !namesFixed(sub.names)) return undefined;
     if (options.first && sub.clientVersions.size > 0) sub.clientVersions = this.#sameInitial(available, sub.clientVersions);
     let bySource = this.#bySource.get(available);
     if (!bySource) this.#bySource.set(available, (bySource = { wildcard: new WeakMap(), explicit: new WeakMap() }));
