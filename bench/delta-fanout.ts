@@ -109,7 +109,7 @@ export function formatResults(results: readonly ProtocolResult[]): string {
     ["clients (one HTTP/2 connection each)", (r) => String(r.clients)],
     ["setup (encode 2R resources, first snapshot)", (r) => ms(r.setupMs)],
     ["initial config to every client", (r) => ms(r.initialMs)],
-    ["initial: longest event-loop block", (r) => ms(r.initialLoopMaxMs)],
+    ["initial: longest event-loop block (longest GC pause)", (r) => `${ms(r.initialLoopMaxMs)} (${ms(r.initialGcMaxMs)})`],
     ["initial: peak RSS during the sync per stream", (r) => size(r.initialRssPerStreamBytes)],
     ["change: build snapshot (1 endpoint moved)", (r) => ms(r.changeSnapshotMs)],
     ["change: setSnapshot resolved (all streams notified)", (r) => ms(r.notifyMs)],

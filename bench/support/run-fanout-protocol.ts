@@ -93,6 +93,8 @@ export interface ProtocolResult {
   readonly metrics: boolean;
   /** Longest event-loop block (perf_hooks.monitorEventLoopDelay max) from the clients connecting until every initial ACK. */
   readonly initialLoopMaxMs: number;
+  /** Longest GC pause during the initial sync (a part of a long block that is the collector's). */
+  readonly initialGcMaxMs: number;
   /** Peak RSS sampled during the initial sync, less the baseline, per client. */
   readonly initialRssPerStreamBytes: number;
   /** Longest event-loop block from setSnapshot until the last ACK of the change. */
@@ -178,6 +180,7 @@ export async function runFanoutProtocol(options: ProtocolRunOptions): Promise<Pr
     const initialCdsAcks = await acks.waitFor({ typeUrl: TypeUrl.Cluster, version: v1.typeVersion(TypeUrl.Cluster), count: clients, timeoutMs });
     const initialCpu = process.cpuUsage(initialCpu0);
     const initialLoopMaxMs = monitor.loopMaxMs();
+    const initialGcMaxMs = monitor.gcMaxMs();
     const initialRssPeak = monitor.rssPeakBytes();
     const initialMs = initial.at - connecting.at;
     const initialAckedMs = Math.max(...initialEdsAcks, ...initialCdsAcks) - connecting.at;
@@ -246,6 +249,7 @@ export async function runFanoutProtocol(options: ProtocolRunOptions): Promise<Pr
       initialCpuMs: Math.round((initialCpu.user + initialCpu.system) / 1000),
       metrics: registry !== undefined,
       initialLoopMaxMs,
+      initialGcMaxMs,
       initialRssPerStreamBytes: Math.round((initialRssPeak - baseline.rss) / clients),
       changeLoopMaxMs,
       ...(convergence === undefined ? {} : { convergence }),
