@@ -50,6 +50,11 @@ export class DeltaResponseEncoder {
     this.#controlPlane = options.controlPlaneId ? lengthDelimited(7, stringField(1, options.controlPlaneId)) : new Uint8Array(0);
   }
 
+  /** Builds a resource's wrapper ahead of a response (resource-warmer.ts); one function per encoder. */
+  readonly warm = (resource: EncodedResource): void => {
+    this.wrapper(resource);
+  };
+
   /** The encoded `resources` entry of one resource, built once per resource version. */
   wrapper(resource: EncodedResource): Uint8Array {
     let w = this.#wrappers.get(resource);

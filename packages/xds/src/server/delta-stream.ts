@@ -121,6 +121,11 @@ export class DeltaStream extends XdsStream {
     this.#s = this.session;
   }
 
+  /** Delta responses carry `Resource` wrappers: prepared with the resources' bytes. */
+  protected override get warmResource(): (r: EncodedResource) => void {
+    return this.#o.encoder.warm;
+  }
+
   /** Every type takes part in heartbeats: those without TTL'd resources the client holds send nothing. */
   protected heartbeatTypes(): Iterable<string> {
     return this.#types.keys();
@@ -189,9 +194,9 @@ export class DeltaStream extends XdsStream {
       this.#s.report.subscribed(nodeId, typeUrl, deltaSubscribedNames(state.subscription));
     }
     // Answering is decided on content (what the client holds versus what
-    // exists), so making the type due never resends anything unchanged.
-    this.policy.requested(typeUrl);
-    this.pump();
+    // exists), so making the type due never resends anything unchanged. A
+    // full walk is coming: its resources are prepared first (an ACK walks nothing).
+    this.requested(typeUrl, { prepare: state.pending === "all" });
   }
 
   /** Hints (the changed names) accumulate per type until it is next selected; a rekey (no hints) means the full walk. */

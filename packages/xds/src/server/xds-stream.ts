@@ -2,8 +2,10 @@ import type { Node } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base
 import type { ConfigWatcher, TypeChange } from "../cache/config-watcher.ts";
 import { AdsSchedule, defaultWarmingTimeoutMs } from "../protocol/ads-schedule.ts";
 import type { TypeResources } from "../protocol/sotw-selection.ts";
+import type { EncodedResource } from "../resource/encoded-resource.ts";
 import { resourceType, type ResourceType } from "../resource/resource-types.ts";
 import { OrderedPump } from "./ordered-pump.ts";
+import { processResourceWarmer, touchEncoded } from "./resource-warmer.ts";
 import { processSendSlicer, type SendSlicer } from "./send-slicer.ts";
 import type { StreamReporter } from "./stream-reporter.ts";
 import { StreamSession } from "./stream-session.ts";
@@ -60,6 +62,8 @@ export abstract class XdsStream {
   /** The slicer's key for this stream's requests, handled one per turn in arrival order. */
   readonly #requestKey = {};
   readonly #inbox: Uint8Array[] = [];
+  /** A request waits for its type's resources to be prepared (resource-warmer.ts): later ones wait behind it. */
+  #paused = false;
   #gateTimer: NodeJS.Timeout | undefined = undefined;
   /** The deadline #gateTimer was set for. */
   #armed: number | undefined = undefined;
@@ -127,13 +131,44 @@ export abstract class XdsStream {
    */
   receive(bytes: Uint8Array): void {
     this.#inbox.push(bytes);
-    if (this.#inbox.length === 1) this.#slicer.run(this.#requestKey, () => this.#takeRequest(), { gated: false });
+    if (this.#inbox.length === 1 && !this.#paused) this.#slicer.run(this.#requestKey, () => this.#takeRequest(), { gated: false });
   }
 
   #takeRequest(): void {
+    if (this.#paused) return;
     const bytes = this.#inbox.shift();
     if (bytes !== undefined && !this.session.closed) this.onRequest(bytes);
+    if (this.#inbox.length > 0 && !this.#paused) this.#slicer.run(this.#requestKey, () => this.#takeRequest(), { gated: false });
+  }
+
+  /**
+   * A request made the type due: it is, once the type's resources are
+   * prepared when `prepare` (the response will walk them all: a first
+   * request, a new subscription). Their first preparation after a snapshot is set runs in slices
+   * (resource-warmer.ts) while this stream's later requests wait, so they
+   * keep their order; every later stream finds them ready.
+   */
+  protected requested(typeUrl: string, options: { prepare: boolean }): void {
+    const source = options.prepare ? this.#o.watcher.get(this.session.key, typeUrl) : undefined;
+    if (source === undefined || processResourceWarmer.warm(source, this.warmResource, () => this.#warmed(typeUrl))) {
+      this.policy.requested(typeUrl);
+      this.pump();
+      return;
+    }
+    this.#paused = true;
+  }
+
+  #warmed(typeUrl: string): void {
+    this.#paused = false;
+    if (this.session.closed) return;
+    this.policy.requested(typeUrl);
+    this.pump();
     if (this.#inbox.length > 0) this.#slicer.run(this.#requestKey, () => this.#takeRequest(), { gated: false });
+  }
+
+  /** What the variant's responses need of a resource, prepared ahead (one function for every stream of the variant: it keys the preparation). */
+  protected get warmResource(): (r: EncodedResource) => void {
+    return touchEncoded;
   }
 
   /** Sends what is due (a call while a drain runs returns at once: the running drain picks it up). */
