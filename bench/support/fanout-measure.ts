@@ -1,6 +1,7 @@
 // Small measuring helpers for the fan-out benchmarks: wall clock comparable
 // across processes, settled memory, percentiles.
 import { writeFile } from "node:fs/promises";
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { Session } from "node:inspector/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { setFlagsFromString } from "node:v8";
@@ -50,6 +51,44 @@ export async function startCpuProfile(): Promise<{ stopTo(path: string): Promise
       const { profile } = await session.post("Profiler.stop");
       session.disconnect();
       await writeFile(path, JSON.stringify(profile));
+    },
+  };
+}
+
+/**
+ * The longest event-loop block over a phase (issue 15 item 4: no synchronous
+ * stretch past ~50 ms), from perf_hooks.monitorEventLoopDelay, and the peak
+ * RSS sampled over the same phase (a block delays the samples, never hides
+ * the memory: the next sample sees it).
+ */
+export function phaseMonitor(): { reset(): void; loopMaxMs(): number; gcMaxMs(): number; rssPeakBytes(): number; stop(): void } {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  // The longest GC pause: what of a long block is the collector's, not the server's code.
+  let gcMax = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMax = Math.max(gcMax, entry.duration);
+  });
+  gc.observe({ entryTypes: ["gc"] });
+  let peak = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 100);
+  sampler.unref();
+  return {
+    reset() {
+      histogram.reset();
+      gcMax = 0;
+      peak = process.memoryUsage.rss();
+    },
+    // The histogram is in nanoseconds and includes the resolution's own wait.
+    loopMaxMs: () => Math.round(histogram.max / 1e5) / 10,
+    gcMaxMs: () => Math.round(gcMax * 10) / 10,
+    rssPeakBytes: () => Math.max(peak, process.memoryUsage.rss()),
+    stop() {
+      clearInterval(sampler);
+      histogram.disable();
+      gc.disconnect();
     },
   };
 }

@@ -12,7 +12,7 @@ import { Registry } from "prom-client";
 import { histogramQuantile, PrometheusScrape } from "../../e2e/harness/prometheus-text.ts";
 import { AckTracker } from "./ack-tracker.ts";
 import { addressesOf, encodedAssignment, fanoutResources } from "./fanout-resources.ts";
-import { distribution, now, settledMemory, startCpuProfile, type Distribution } from "./fanout-measure.ts";
+import { distribution, now, phaseMonitor, settledMemory, startCpuProfile, type Distribution } from "./fanout-measure.ts";
 import type { FleetChildMessage, FleetParentMessage, FleetProtocol } from "./fleet-clients.ts";
 import { forkProcess } from "./forked-process.ts";
 
@@ -91,6 +91,14 @@ export interface ProtocolResult {
   readonly initialCpuMs: number;
   /** Whether the metrics were attached. */
   readonly metrics: boolean;
+  /** Longest event-loop block (perf_hooks.monitorEventLoopDelay max) from the clients connecting until every initial ACK. */
+  readonly initialLoopMaxMs: number;
+  /** Longest GC pause during the initial sync (a part of a long block that is the collector's). */
+  readonly initialGcMaxMs: number;
+  /** Peak RSS sampled during the initial sync, less the baseline, per client. */
+  readonly initialRssPerStreamBytes: number;
+  /** Longest event-loop block from setSnapshot until the last ACK of the change. */
+  readonly changeLoopMaxMs: number;
   /**
    * With metrics: the change's xds_convergence_seconds, in milliseconds (p50
    * and p95 estimated from the buckets, as histogram_quantile does), and how
@@ -137,6 +145,7 @@ export async function runFanoutProtocol(options: ProtocolRunOptions): Promise<Pr
           authorize: (_node, peer) => (peer?.identity === mtls.clientIdentity ? { allowed: true } : { allowed: false, reason: `unexpected identity ${peer?.identity}` }),
         }),
   });
+  const monitor = phaseMonitor();
   let fleet: ReturnType<typeof forkProcess<FleetParentMessage, FleetChildMessage>> | undefined;
   try {
     const port = await server.listen({ host: "127.0.0.1", port: 0 });
@@ -148,6 +157,7 @@ export async function runFanoutProtocol(options: ProtocolRunOptions): Promise<Pr
     const baseline = await settledMemory();
     const m0 = counters(server, protocol);
     const initialCpu0 = process.cpuUsage();
+    monitor.reset();
 
     fleet = forkProcess<FleetParentMessage, FleetChildMessage>(
       new URL("./fleet-clients.ts", import.meta.url),
@@ -169,6 +179,9 @@ export async function runFanoutProtocol(options: ProtocolRunOptions): Promise<Pr
     const initialEdsAcks = await acks.waitFor({ typeUrl: TypeUrl.Endpoint, version: v1.typeVersion(TypeUrl.Endpoint), count: clients, timeoutMs });
     const initialCdsAcks = await acks.waitFor({ typeUrl: TypeUrl.Cluster, version: v1.typeVersion(TypeUrl.Cluster), count: clients, timeoutMs });
     const initialCpu = process.cpuUsage(initialCpu0);
+    const initialLoopMaxMs = monitor.loopMaxMs();
+    const initialGcMaxMs = monitor.gcMaxMs();
+    const initialRssPeak = monitor.rssPeakBytes();
     const initialMs = initial.at - connecting.at;
     const initialAckedMs = Math.max(...initialEdsAcks, ...initialCdsAcks) - connecting.at;
     const connected = await settledMemory();
@@ -189,6 +202,7 @@ export async function runFanoutProtocol(options: ProtocolRunOptions): Promise<Pr
 
     const profiler = options.cpuProfilePath === undefined ? undefined : await startCpuProfile();
     const cpu0 = process.cpuUsage();
+    monitor.reset();
     const t0 = now();
     await cache.setSnapshot(groupKey, v2);
     const notifyMs = now() - t0;
@@ -197,6 +211,7 @@ export async function runFanoutProtocol(options: ProtocolRunOptions): Promise<Pr
       acks.waitFor({ typeUrl: TypeUrl.Endpoint, version: edsVersion, count: clients, timeoutMs }),
     ]);
     const cpu = process.cpuUsage(cpu0);
+    const changeLoopMaxMs = monitor.loopMaxMs();
     if (profiler && options.cpuProfilePath !== undefined) await profiler.stopTo(options.cpuProfilePath);
     // Let in-flight writes (there should be none) land before reading counters.
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -233,9 +248,14 @@ export async function runFanoutProtocol(options: ProtocolRunOptions): Promise<Pr
       initialAckedMs: Math.round(initialAckedMs),
       initialCpuMs: Math.round((initialCpu.user + initialCpu.system) / 1000),
       metrics: registry !== undefined,
+      initialLoopMaxMs,
+      initialGcMaxMs,
+      initialRssPerStreamBytes: Math.round((initialRssPeak - baseline.rss) / clients),
+      changeLoopMaxMs,
       ...(convergence === undefined ? {} : { convergence }),
     };
   } finally {
+    monitor.stop();
     await fleet?.stop();
     await server.close({ graceMs: 200 });
   }

@@ -299,7 +299,7 @@ export class StatusRegistry {
 
   /** Records the names the node subscribes to for a type ("*" for wildcard). */
   subscribed(nodeId: string, typeUrl: string, names: readonly string[]): void {
-    this.#type(nodeId, typeUrl).subscribed = [...names].sort();
+    this.#type(nodeId, typeUrl).subscribed = sortedNames(names);
   }
 
   /**
@@ -404,4 +404,12 @@ function snapshotOf(e: NodeEntry): NodeStatus {
     ...(e.initialSync ? { initialSync: e.initialSync } : {}),
     ...(e.lastStreamError ? { lastStreamError: { ...e.lastStreamError } } : {}),
   };
+}
+
+/** Sorted copies per (immutable, often shared) list: streams subscribed alike share one in status (issue 15 item 1). */
+const sortedLists = new WeakMap<readonly string[], readonly string[]>();
+function sortedNames(names: readonly string[]): readonly string[] {
+  let sorted = sortedLists.get(names);
+  if (!sorted) sortedLists.set(names, (sorted = [...names].sort()));
+  return sorted;
 }

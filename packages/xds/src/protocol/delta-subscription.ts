@@ -293,7 +293,34 @@ function sameSent(a: { resources: readonly Versioned[]; removed: readonly string
 }
 
 /** Names for status: "*" first when wildcard, then the explicit names, sorted. */
-export function deltaSubscribedNames(sub: DeltaSubscription): string[] {
+export function deltaSubscribedNames(sub: DeltaSubscription): readonly string[] {
+  // Once per shared set, not per stream: 1,000 streams subscribed to the same
+  // 10,000 names then share one sorted list in status (issue 15 item 1). A
+  // set one stream changes in place (owned) is never remembered.
+  const shared = !owned.has(sub.names);
+  const known = shared ? subscribedLists.get(sub.names) : undefined;
+  const cached = known && (sub.wildcard ? known.wildcard : known.plain);
+  if (cached) return cached;
   const names = [...sub.names].sort();
-  return sub.wildcard ? [wildcardName, ...names] : names;
+  const list = sub.wildcard ? [wildcardName, ...names] : names;
+  if (shared) {
+    const entry = known ?? {};
+    if (sub.wildcard) entry.wildcard = list;
+    else entry.plain = list;
+    subscribedLists.set(sub.names, entry);
+  }
+  return list;
 }
+
+/**
+ * Whether a subscription's names set can no longer change: only a set one
+ * stream holds alone is changed in place (namesAfter), and once another
+ * stream shares it, it never is again. What is computed from a fixed set may
+ * be remembered by its identity (server/delta-shared-responses.ts).
+ */
+export function namesFixed(names: ReadonlySet<string>): boolean {
+  return !owned.has(names);
+}
+
+/** deltaSubscribedNames per names set not owned by one stream (such sets never change again). */
+const subscribedLists = new WeakMap<ReadonlySet<string>, { wildcard?: readonly string[]; plain?: readonly string[] }>();

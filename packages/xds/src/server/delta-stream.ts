@@ -19,6 +19,8 @@ import {
 } from "../protocol/delta-subscription.ts";
 import type { TypeResources } from "../protocol/sotw-selection.ts";
 import type { DeltaResponseEncoder } from "./delta-response-encoder.ts";
+import type { SharedDeltaResponse } from "./delta-shared-responses.ts";
+import { deltaSubscribeNames } from "./delta-subscribe-names.ts";
 import type { StreamSession } from "./stream-session.ts";
 import type { RequestEvent, ResponseEvent } from "./xds-hooks.ts";
 import { XdsStream, type XdsStreamOptions } from "./xds-stream.ts";
@@ -93,6 +95,8 @@ interface TypeState {
    * after the client stopped asking for what it rejected).
    */
   rejected?: readonly string[];
+  /** The largest shared response id this stream sent under its shared nonces: only larger ones may be (delta-shared-responses.ts). */
+  sharedFloor: number;
 }
 
 /** Past this many changed names, walking them costs about as much as the full walk. */
@@ -117,6 +121,11 @@ export class DeltaStream extends XdsStream {
     this.#s = this.session;
   }
 
+  /** Delta responses carry `Resource` wrappers: prepared with the resources' bytes. */
+  protected override get warmResource(): (r: EncodedResource) => void {
+    return this.#o.encoder.warm;
+  }
+
   /** Every type takes part in heartbeats: those without TTL'd resources the client holds send nothing. */
   protected heartbeatTypes(): Iterable<string> {
     return this.#types.keys();
@@ -127,9 +136,13 @@ export class DeltaStream extends XdsStream {
   }
 
   onRequest(bytes: Uint8Array): void {
-    const decoded = this.#s.decode(bytes, DeltaDiscoveryRequestSchema);
+    // A long list of names is decoded once per distinct list, not per stream (delta-subscribe-names.ts).
+    const split = deltaSubscribeNames.split(bytes);
+    const decoded = this.#s.decode(split?.rest ?? bytes, DeltaDiscoveryRequestSchema);
     if (decoded === undefined) return;
     const { request, typeUrl } = decoded;
+    const splitNames = split && deltaSubscribeNames.names(split, this.#o.watcher.get(this.#s.key, typeUrl)?.items);
+    const requested = splitNames ?? request.resourceNamesSubscribe;
     const type = resourceType(typeUrl) as ResourceType; // admit() checked it is known
     const nodeId = this.nodeId;
     let state = this.#types.get(typeUrl);
@@ -139,9 +152,9 @@ export class DeltaStream extends XdsStream {
       ...base,
       versionInfo: "",
       responseNonce: request.responseNonce,
-      resourceNames: request.resourceNamesSubscribe,
+      resourceNames: requested,
       stale: kind === "stale",
-      subscribe: request.resourceNamesSubscribe,
+      subscribe: requested,
       unsubscribe: request.resourceNamesUnsubscribe,
       initialResourceVersions: request.initialResourceVersions,
     };
@@ -160,8 +173,8 @@ export class DeltaStream extends XdsStream {
     // Names are kept as the cache's own strings (the resource's name) rather
     // than the ones just decoded: 1,000 streams subscribed to the same 10,000
     // names then hold references to one set of strings, not 1,000 copies.
-    const known = request.resourceNamesSubscribe.length > 0 ? this.#o.watcher.get(this.#s.key, typeUrl)?.items : undefined;
-    const subscribe = known ? request.resourceNamesSubscribe.map((name) => known.get(name)?.name ?? name) : request.resourceNamesSubscribe;
+    const known = splitNames === undefined && requested.length > 0 ? this.#o.watcher.get(this.#s.key, typeUrl)?.items : undefined;
+    const subscribe = known ? requested.map((name) => known.get(name)?.name ?? name) : requested;
     const change = { subscribe, unsubscribe: request.resourceNamesUnsubscribe };
     if (!state) {
       state = {
@@ -171,6 +184,7 @@ export class DeltaStream extends XdsStream {
         first: true,
         pending: "all",
         heldBeforeLastSent: HeldVersions.empty,
+        sharedFloor: 0,
       };
       this.#types.set(typeUrl, state);
       this.#s.report.subscribed(nodeId, typeUrl, deltaSubscribedNames(state.subscription));
@@ -180,9 +194,9 @@ export class DeltaStream extends XdsStream {
       this.#s.report.subscribed(nodeId, typeUrl, deltaSubscribedNames(state.subscription));
     }
     // Answering is decided on content (what the client holds versus what
-    // exists), so making the type due never resends anything unchanged.
-    this.policy.requested(typeUrl);
-    this.pump();
+    // exists), so making the type due never resends anything unchanged. A
+    // full walk is coming: its resources are prepared first (an ACK walks nothing).
+    this.requested(typeUrl, { prepare: state.pending === "all" });
   }
 
   /** Hints (the changed names) accumulate per type until it is next selected; a rekey (no hints) means the full walk. */
@@ -206,7 +220,9 @@ export class DeltaStream extends XdsStream {
   protected respond(typeUrl: string, _type: ResourceType, available: TypeResources): boolean {
     const state = this.#types.get(typeUrl);
     if (!state) return true;
-    const selection = state.pending === "all" ? selectDelta(available.items, state.subscription) : selectDeltaNames(available.items, state.subscription, state.pending);
+    // A full walk in a state other streams share (an initial sync) takes the shared selection and response (issue 15 item 1).
+    const shared = state.pending === "all" ? this.#o.encoder.sharedResponses.lookup(available, state.subscription, { first: state.first }) : undefined;
+    const selection = shared ? shared.selection : state.pending === "all" ? selectDelta(available.items, state.subscription) : selectDeltaNames(available.items, state.subscription, state.pending);
     const pendingAfter = new Set<string>();
     state.pending = pendingAfter;
     let removed = selection.removed;
@@ -253,22 +269,20 @@ export class DeltaStream extends XdsStream {
     }
     // One logical response, sent in parts when it would exceed maxResponseBytes.
     const systemVersion = available.version;
-    const budget = (this.#o.maxResponseBytes ?? defaultMaxResponseBytes) - this.#o.encoder.fixedBytes({ typeUrl, systemVersion, removed });
-    const items = [...selection.resources.map((r) => ({ r, beat: false })), ...heartbeats.map((r) => ({ r, beat: true }))];
-    const parts = splitBySize(items, (i) => (i.beat ? this.#o.encoder.heartbeat(i.r) : this.#o.encoder.wrapper(i.r)).length, budget);
+    const maxResponseBytes = this.#o.maxResponseBytes ?? defaultMaxResponseBytes;
+    // The shared messages as built, when nothing of this stream's own is added (heartbeats, removals held back).
+    const asShared = shared !== undefined && heartbeats.length === 0 && removed === selection.removed;
+    const outgoing = asShared ? this.#sharedParts(shared, state, { typeUrl, systemVersion, maxResponseBytes }) : this.#ownParts({ typeUrl, systemVersion, maxResponseBytes, resources: selection.resources, heartbeats, removed });
     state.heldBeforeLastSent = state.subscription.clientVersions;
-    recordDeltaSent(state.subscription, { resources: selection.resources, removed });
+    if (asShared) this.#o.encoder.sharedResponses.record(shared, state.subscription);
+    else recordDeltaSent(state.subscription, { resources: selection.resources, removed });
     state.latestNonces = new Set();
     state.lastSentVersion = systemVersion;
     state.first = false;
     delete state.rejected;
     let writable = true;
-    parts.forEach((part, index) => {
-      const nonce = String(++this.#nonce);
-      const partResources = part.filter((i) => !i.beat).map((i) => i.r);
-      const partBeats = part.filter((i) => i.beat).map((i) => i.r);
-      const partRemoved = index === 0 ? removed : [];
-      const message = this.#o.encoder.encode({ typeUrl, systemVersion, resources: partResources, removed: partRemoved, nonce, heartbeats: partBeats });
+    outgoing.forEach((part, index) => {
+      const { nonce, message } = part;
       state.latestNonces.add(nonce);
       const responseEvent: DeltaResponseEvent = {
         streamId: this.#o.id,
@@ -278,15 +292,16 @@ export class DeltaStream extends XdsStream {
         typeUrl,
         version: systemVersion,
         nonce,
-        resourceNames: partResources.map((r) => r.name),
-        removedResources: partRemoved,
-        heartbeats: partBeats.map((r) => r.name),
+        resourceNames: part.names,
+        removedResources: part.removed,
+        heartbeats: part.heartbeats,
         bytes: message.length,
         part: index + 1,
-        parts: parts.length,
+        parts: outgoing.length,
       };
       // A part over the limit is one resource that cannot be split: the reporter puts it in status.
-      this.#s.report.sentDelta(responseEvent, { maxResponseBytes: this.#o.maxResponseBytes ?? defaultMaxResponseBytes, held: state.subscription.clientVersions });
+      this.#s.report.sentDelta(responseEvent, { maxResponseBytes, held: state.subscription.clientVersions });
+      this.#o.encoder.counted(message, { resources: part.resources, removed: part.removed, heartbeats: part.heartbeatResources });
       writable = this.#o.transport.write(message) && writable;
     });
     if (this.#s.ads && typeUrl === TypeUrl.Cluster) {
@@ -295,9 +310,64 @@ export class DeltaStream extends XdsStream {
       const held = this.#types.get(TypeUrl.Endpoint)?.subscription.clientVersions;
       policy.clustersSent(held ? endpointsToAwait(selection.resources, this.#o.watcher.get(this.#s.key, TypeUrl.Endpoint)?.items, held) : [], Date.now());
     }
-    if (typeUrl === TypeUrl.Endpoint && policy.gateClosed) policy.endpointsSent([...selection.resources.map((r) => r.name), ...removed]);
+    if (typeUrl === TypeUrl.Endpoint && policy.gateClosed) policy.endpointsSent(sentNames(selection.resources, removed));
     return writable;
   }
+
+  /**
+   * A shared response's messages: as built, with their shared nonces, when
+   * the response is newer than any this stream sent so (every nonce on the
+   * stream stays unique, as SotW's shared bodies, response-encoder.ts bodyId);
+   * otherwise under nonces of the stream's own, one copy each.
+   */
+  #sharedParts(shared: SharedDeltaResponse, state: TypeState, options: { typeUrl: string; systemVersion: string; maxResponseBytes: number }): OutgoingPart[] {
+    const parts = this.#o.encoder.sharedResponses.parts(shared, options);
+    const useShared = shared.id > state.sharedFloor;
+    if (useShared) state.sharedFloor = shared.id;
+    return parts.map((p) => {
+      const nonce = useShared ? p.nonce : String(++this.#nonce);
+      const message = useShared ? p.message : this.#o.encoder.withNonce(p, nonce);
+      return { nonce, message, resources: p.resources, names: p.names, removed: p.removed, heartbeats: [], heartbeatResources: [] };
+    });
+  }
+
+  /** A response of this stream's own, encoded and split here. */
+  #ownParts(options: { typeUrl: string; systemVersion: string; maxResponseBytes: number; resources: readonly EncodedResource[]; heartbeats: readonly EncodedResource[]; removed: readonly string[] }): OutgoingPart[] {
+    const { typeUrl, systemVersion, removed } = options;
+    const encoder = this.#o.encoder;
+    const budget = options.maxResponseBytes - encoder.fixedBytes({ typeUrl, systemVersion, removed });
+    const items = [...options.resources.map((r) => ({ r, beat: false })), ...options.heartbeats.map((r) => ({ r, beat: true }))];
+    const parts = splitBySize(items, (i) => (i.beat ? encoder.heartbeat(i.r) : encoder.wrapper(i.r)).length, budget);
+    return parts.map((part, index) => {
+      const nonce = String(++this.#nonce);
+      const resources = part.filter((i) => !i.beat).map((i) => i.r);
+      const heartbeatResources = part.filter((i) => i.beat).map((i) => i.r);
+      const partRemoved = index === 0 ? removed : [];
+      const message = encoder.assemble({ typeUrl, systemVersion, resources, removed: partRemoved, nonce, heartbeats: heartbeatResources });
+      return { nonce, message, resources, names: resources.map((r) => r.name), removed: partRemoved, heartbeats: heartbeatResources.map((r) => r.name), heartbeatResources };
+    });
+  }
+}
+
+/** Names a response carried or removed, once per (shared) selection: the warming gate then shares its work too (ads-schedule.ts). */
+const sentNamesMemo = new WeakMap<readonly EncodedResource[], { readonly removed: readonly string[]; readonly names: readonly string[] }>();
+function sentNames(resources: readonly EncodedResource[], removed: readonly string[]): readonly string[] {
+  const known = sentNamesMemo.get(resources);
+  if (known?.removed === removed) return known.names;
+  const names = [...resources.map((r) => r.name), ...removed];
+  sentNamesMemo.set(resources, { removed, names });
+  return names;
+}
+
+/** One message of a logical response, as a stream writes it. */
+interface OutgoingPart {
+  readonly nonce: string;
+  readonly message: Buffer;
+  readonly resources: readonly EncodedResource[];
+  readonly names: readonly string[];
+  readonly removed: readonly string[];
+  readonly heartbeats: readonly string[];
+  readonly heartbeatResources: readonly EncodedResource[];
 }
 
 /** The names whose version moved from `before` to `after`: what the responses in between carried (Delta sends only what differs). */

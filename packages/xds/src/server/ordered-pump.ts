@@ -5,6 +5,8 @@ export interface OrderedPumpOptions {
   readonly send: (item: string) => boolean;
   readonly closed: () => boolean;
   readonly onceDrained: (callback: () => void) => void;
+  /** Told each time a drain ends with nothing more due (admission control: an initial sync that wrote all it had). */
+  readonly onIdle?: () => void;
 }
 
 /**
@@ -22,16 +24,31 @@ export class OrderedPump {
     this.#o = options;
   }
 
-  /** Drains what is due; a call while draining returns at once (the running drain picks new items up). */
-  async run(): Promise<void> {
+  /**
+   * Drains what is due; a call while draining returns at once (the running
+   * drain picks new items up). Synchronous up to the first full write, then
+   * continued by `onceDrained`'s callback: whoever calls it back (the send
+   * slicer, send-slicer.ts) decides when the next step runs.
+   */
+  run(): void {
     if (this.#running) return;
     this.#running = true;
+    this.#step();
+  }
+
+  #step(): void {
     try {
       for (let item = this.#o.next(); item !== undefined && !this.#o.closed(); item = this.#o.next()) {
-        if (!this.#o.send(item)) await new Promise<void>((resolve) => this.#o.onceDrained(resolve));
+        if (!this.#o.send(item)) {
+          this.#o.onceDrained(() => this.#step());
+          return;
+        }
       }
-    } finally {
+    } catch (error) {
       this.#running = false;
+      throw error;
     }
+    this.#running = false;
+    if (!this.#o.closed()) this.#o.onIdle?.();
   }
 }

@@ -154,8 +154,8 @@ export class SotwStream extends XdsStream {
       if (state.lastSent && !subscription.wildcard && !unchanged) state.lastSent = state.lastSent.filter((r) => subscription.names.has(r.name));
     }
     if (!unchanged) this.#s.report.subscribed(nodeId, typeUrl, subscription.wildcard ? ["*", ...subscription.names] : [...subscription.names]);
-    this.policy.requested(typeUrl);
-    this.pump();
+    // A first request or a new subscription builds a body: its resources are prepared first.
+    this.requested(typeUrl, { prepare: !unchanged || state.initial });
   }
 
   /** Only types whose last response carried a TTL take part in heartbeats. */

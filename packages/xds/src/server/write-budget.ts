@@ -1,7 +1,12 @@
 import type { StreamError, StreamTransport } from "./stream-transport.ts";
 
-/** Default per-stream write budget (XdsServerOptions.maxBufferedBytes): 4 MiB, one largest response. */
-export const defaultMaxBufferedBytes = 4 * 1024 * 1024;
+/**
+ * Default per-stream write budget (XdsServerOptions.maxBufferedBytes): 256 KiB. It is also the
+ * stream's pacing: a write says "wait" past it, where grpc-js alone counts 16 messages, so 1,000
+ * streams of an initial sync each held a framed 1.4 MB response (issue 15: RSS per stream during
+ * a sync); one message may cross it, so the largest response still goes out whole.
+ */
+export const defaultMaxBufferedBytes = 256 * 1024;
 /** Default time a stream may stay over its write budget before it is ended (XdsServerOptions.stuckStreamTimeoutMs). */
 export const defaultStuckStreamTimeoutMs = 60_000;
 

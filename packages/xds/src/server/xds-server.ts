@@ -143,9 +143,10 @@ export interface XdsServerOptions {
   /** How long a stream may hold its initial-sync slot without answering; default 10,000 ms, an integer >= 1. */
   readonly initialSyncTimeoutMs?: number;
   /**
-   * Write budget per stream, in bytes, default 4 MiB: once more than this is
+   * Write budget per stream, in bytes, default 256 KiB: once more than this is
    * written to a stream and not yet taken by HTTP/2 (a client that stops
-   * reading), nothing more is written to it; when it drains it is sent the
+   * reading, or one large response still in flight), nothing more is written
+   * to it until it drains; when it drains it is sent the
    * latest state, never the versions superseded meanwhile. An integer >= 1024.
    */
   readonly maxBufferedBytes?: number;
@@ -331,7 +332,8 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       transport.released();
       stream.session.close();
     };
-    call.on("data", (bytes: Buffer) => stream.onRequest(bytes));
+    // Requests are handled in slices too (send-slicer.ts): 1,000 streams' first requests of 10,000 names each arrive in one poll of the loop.
+    call.on("data", (bytes: Buffer) => stream.receive(bytes));
     call.on("end", () => {
       done();
       call.end();

@@ -2,8 +2,11 @@ import type { Node } from "@ts-control-plane/envoy-api/envoy/config/core/v3/base
 import type { ConfigWatcher, TypeChange } from "../cache/config-watcher.ts";
 import { AdsSchedule, defaultWarmingTimeoutMs } from "../protocol/ads-schedule.ts";
 import type { TypeResources } from "../protocol/sotw-selection.ts";
+import type { EncodedResource } from "../resource/encoded-resource.ts";
 import { resourceType, type ResourceType } from "../resource/resource-types.ts";
 import { OrderedPump } from "./ordered-pump.ts";
+import { processResourceWarmer, touchEncoded } from "./resource-warmer.ts";
+import { processSendSlicer, type SendSlicer } from "./send-slicer.ts";
 import type { StreamReporter } from "./stream-reporter.ts";
 import { StreamSession } from "./stream-session.ts";
 import type { StreamTransport } from "./stream-transport.ts";
@@ -35,6 +38,8 @@ export interface XdsStreamOptions {
    * While `syncing`, `idle` is told each time the pump has written all that was due.
    */
   readonly admission?: { readonly syncing: boolean; ready(resume: () => void): boolean; idle(): void };
+  /** Where the stream's sends are sliced so the event loop is never blocked long (send-slicer.ts). Default: the process's own. */
+  readonly slicer?: SendSlicer;
 }
 
 /** The fields every per-type hook event of a stream starts with. */
@@ -57,6 +62,14 @@ export abstract class XdsStream {
   protected readonly policy: AdsSchedule;
   readonly #o: XdsStreamOptions;
   readonly #pumper: OrderedPump;
+  readonly #slicer: SendSlicer;
+  /** The slicer's key for this stream's resumes after a drain (its starts are keyed by the stream itself). */
+  readonly #resumeKey = {};
+  /** The slicer's key for this stream's requests, handled one per turn in arrival order. */
+  readonly #requestKey = {};
+  readonly #inbox: Uint8Array[] = [];
+  /** A request waits for its type's resources to be prepared (resource-warmer.ts): later ones wait behind it. */
+  #paused = false;
   #gateTimer: NodeJS.Timeout | undefined = undefined;
   /** The deadline #gateTimer was set for. */
   #armed: number | undefined = undefined;
@@ -83,6 +96,8 @@ export abstract class XdsStream {
       },
       onRelease: () => {
         this.#disarm();
+        this.#slicer.forget(this.#resumeKey);
+        this.#inbox.length = 0;
         this.policy.clear();
         this.released();
       },
@@ -93,6 +108,7 @@ export abstract class XdsStream {
       },
     });
     this.session = session;
+    this.#slicer = options.slicer ?? processSendSlicer;
     this.policy = new AdsSchedule({ ads: session.ads, warmingTimeoutMs: options.warmingTimeoutMs ?? defaultWarmingTimeoutMs });
     this.#pumper = new OrderedPump({
       next: () => {
@@ -104,7 +120,13 @@ export abstract class XdsStream {
       },
       send: (typeUrl) => this.#send(typeUrl),
       closed: () => session.closed,
-      onceDrained: (callback) => options.transport.onceDrained(callback),
+      // The next step after a drain goes through the slicer too: it counts the
+      // responses in flight and yields between slices (issue 15 item 4).
+      onceDrained: (callback) => this.#slicer.awaitDrain(this.#resumeKey, (drained) => options.transport.onceDrained(drained), callback),
+      // Only an initial sync wants to know when the pump went idle (a stream with nothing to send gives its slot back).
+      onIdle: () => {
+        if (options.admission?.syncing === true) options.admission.idle();
+      },
     });
   }
 
@@ -114,15 +136,58 @@ export abstract class XdsStream {
 
   abstract onRequest(bytes: Uint8Array): void;
 
+  /**
+   * A request from the transport: handled now, or in a later slice when the
+   * loop has been busy for a while (send-slicer.ts), always in arrival order.
+   */
+  receive(bytes: Uint8Array): void {
+    this.#inbox.push(bytes);
+    if (this.#inbox.length === 1 && !this.#paused) this.#slicer.run(this.#requestKey, () => this.#takeRequest(), { gated: false });
+  }
+
+  #takeRequest(): void {
+    if (this.#paused) return;
+    const bytes = this.#inbox.shift();
+    if (bytes !== undefined && !this.session.closed) this.onRequest(bytes);
+    if (this.#inbox.length > 0 && !this.#paused) this.#slicer.run(this.#requestKey, () => this.#takeRequest(), { gated: false });
+  }
+
+  /**
+   * A request made the type due: it is, once the type's resources are
+   * prepared when `prepare` (the response will walk them all: a first
+   * request, a new subscription). Their first preparation after a snapshot is set runs in slices
+   * (resource-warmer.ts) while this stream's later requests wait, so they
+   * keep their order; every later stream finds them ready.
+   */
+  protected requested(typeUrl: string, options: { prepare: boolean }): void {
+    const source = options.prepare ? this.#o.watcher.get(this.session.key, typeUrl) : undefined;
+    if (source === undefined || processResourceWarmer.warm(source, this.warmResource, () => this.#warmed(typeUrl))) {
+      this.policy.requested(typeUrl);
+      this.pump();
+      return;
+    }
+    this.#paused = true;
+  }
+
+  #warmed(typeUrl: string): void {
+    this.#paused = false;
+    if (this.session.closed) return;
+    this.policy.requested(typeUrl);
+    this.pump();
+    if (this.#inbox.length > 0) this.#slicer.run(this.#requestKey, () => this.#takeRequest(), { gated: false });
+  }
+
+  /** What the variant's responses need of a resource, prepared ahead (one function for every stream of the variant: it keys the preparation). */
+  protected get warmResource(): (r: EncodedResource) => void {
+    return touchEncoded;
+  }
+
   /** Sends what is due (a call while a drain runs returns at once: the running drain picks it up). */
   protected pump(): void {
     if (this.session.closed) return;
     // Queued behind other initial syncs (a reconnect storm): admission resumes it.
-    const admission = this.#o.admission;
-    if (admission?.ready(this.#resume) === false) return;
-    // Only an initial sync wants to know when the pump went idle (a stream with nothing to send gives its slot back).
-    if (admission?.syncing === true) void this.#pumper.run().then(() => admission.idle());
-    else void this.#pumper.run();
+    if (this.#o.admission?.ready(this.#resume) === false) return;
+    this.#slicer.run(this, () => this.#pumper.run());
   }
 
   /** Resources of these types changed under the stream's key (all of them, changes undefined, on a rekey); the policy is told after. */
