@@ -1,6 +1,7 @@
 // Delta versus SotW fan-out benchmark (issue 3):
 //   node bench/delta-fanout.ts [--protocol delta|sotw|both] [--clients N]
 //     [--sotw-clients N] [--endpoints R] [--quick] [--timeout-ms T] [--cpu-profile PREFIX] [--metrics]
+//     [--max-initial-syncs K] (the server's admission control of initial syncs; 0 turns it off)
 // Defaults: both protocols, N = 1000, R = 10000; --quick: N = 4, R = 20.
 //
 // Shape: one node group (every client has its own node id, all share one cache
@@ -16,7 +17,7 @@
 // RSS is its own and not what the other protocol's run left behind. Prints a
 // side-by-side table for people and, last, one JSON line for machines.
 import { parseArgs } from "node:util";
-import { positiveInt, runMain } from "./support/cli.ts";
+import { nonNegativeInt, positiveInt, runMain } from "./support/cli.ts";
 import type { FleetProtocol } from "./support/fleet-clients.ts";
 import type { ProtocolChildMessage, ProtocolParentMessage } from "./support/fanout-protocol-main.ts";
 import { forkProcess } from "./support/forked-process.ts";
@@ -37,6 +38,8 @@ export interface Options {
   readonly cpuProfilePrefix?: string;
   /** Attach the prom-client metrics to the server (their cost shows in the CPU figures; the convergence histogram is reported). */
   readonly metrics: boolean;
+  /** The server's maxInitialSyncs (`--max-initial-syncs`, 0 off); the library's default when absent. */
+  readonly maxInitialSyncs?: number;
 }
 
 export function parseOptions(argv: readonly string[]): Options {
@@ -51,6 +54,7 @@ export function parseOptions(argv: readonly string[]): Options {
       quick: { type: "boolean", default: false },
       "cpu-profile": { type: "string" },
       metrics: { type: "boolean", default: false },
+      "max-initial-syncs": { type: "string" },
     },
   });
   const protocol = values.protocol;
@@ -69,6 +73,7 @@ export function parseOptions(argv: readonly string[]): Options {
     timeoutMs: positiveInt("timeout-ms", values["timeout-ms"], isQuick ? 30_000 : 600_000),
     quick: isQuick,
     metrics: values.metrics === true,
+    ...(values["max-initial-syncs"] === undefined ? {} : { maxInitialSyncs: nonNegativeInt("max-initial-syncs", values["max-initial-syncs"]) }),
     ...(values["cpu-profile"] === undefined ? {} : { cpuProfilePrefix: values["cpu-profile"] }),
   };
 }
@@ -76,7 +81,7 @@ export function parseOptions(argv: readonly string[]): Options {
 async function runProtocol(protocol: FleetProtocol, clients: number, options: Options): Promise<ProtocolResult> {
   const child = forkProcess<ProtocolParentMessage, ProtocolChildMessage>(
     new URL("./support/fanout-protocol-main.ts", import.meta.url),
-    ["--protocol", protocol, "--clients", String(clients), "--endpoints", String(options.endpoints), "--timeout-ms", String(options.timeoutMs), ...(options.cpuProfilePrefix === undefined ? [] : ["--cpu-profile", `${options.cpuProfilePrefix}-${protocol}.cpuprofile`]), ...(options.metrics ? ["--metrics"] : [])],
+    ["--protocol", protocol, "--clients", String(clients), "--endpoints", String(options.endpoints), "--timeout-ms", String(options.timeoutMs), ...(options.cpuProfilePrefix === undefined ? [] : ["--cpu-profile", `${options.cpuProfilePrefix}-${protocol}.cpuprofile`]), ...(options.metrics ? ["--metrics"] : []), ...(options.maxInitialSyncs === undefined ? [] : ["--max-initial-syncs", String(options.maxInitialSyncs)])],
     { exitMessage: { type: "exit" } },
   );
   try {

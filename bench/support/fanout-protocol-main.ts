@@ -2,7 +2,7 @@
 // run starts from a fresh process, so its RSS figures are not those left over
 // by the other run (a SotW run at scale leaves gigabytes of freed memory the
 // allocator keeps). argv: --protocol delta|sotw --clients N --endpoints R
-// --timeout-ms T [--cpu-profile FILE] [--mtls JSON (MtlsFiles)] [--metrics]. IPC: child → { type: "result", result } or { type: "failed", message }.
+// --timeout-ms T [--cpu-profile FILE] [--mtls JSON (MtlsFiles)] [--metrics] [--max-initial-syncs K]. IPC: child → { type: "result", result } or { type: "failed", message }.
 import { parseArgs } from "node:util";
 import type { FleetProtocol } from "./fleet-clients.ts";
 import { runFanoutProtocol, type MtlsFiles, type ProtocolResult } from "./run-fanout-protocol.ts";
@@ -10,7 +10,7 @@ import { runFanoutProtocol, type MtlsFiles, type ProtocolResult } from "./run-fa
 export type ProtocolChildMessage = { readonly type: "result"; readonly result: ProtocolResult } | { readonly type: "failed"; readonly message: string };
 export type ProtocolParentMessage = { readonly type: "exit" };
 
-const { values } = parseArgs({ options: { protocol: { type: "string" }, clients: { type: "string" }, endpoints: { type: "string" }, "timeout-ms": { type: "string" }, "cpu-profile": { type: "string" }, mtls: { type: "string" }, metrics: { type: "boolean", default: false } } });
+const { values } = parseArgs({ options: { protocol: { type: "string" }, clients: { type: "string" }, endpoints: { type: "string" }, "timeout-ms": { type: "string" }, "cpu-profile": { type: "string" }, mtls: { type: "string" }, metrics: { type: "boolean", default: false }, "max-initial-syncs": { type: "string" } } });
 const protocol = values.protocol as FleetProtocol;
 const send = (message: ProtocolChildMessage): Promise<void> =>
   new Promise((resolve) => {
@@ -33,6 +33,7 @@ try {
     ...(values["cpu-profile"] === undefined ? {} : { cpuProfilePath: values["cpu-profile"] }),
     ...(values.mtls === undefined ? {} : { mtls: JSON.parse(values.mtls) as MtlsFiles }),
     metrics: values.metrics === true,
+    ...(values["max-initial-syncs"] === undefined ? {} : { maxInitialSyncs: Number(values["max-initial-syncs"]) }),
   });
   await send({ type: "result", result });
   process.exit(0);

@@ -29,6 +29,8 @@ export interface ProtocolRunOptions {
   readonly mtls?: MtlsFiles;
   /** Run with the prom-client metrics attached (`--metrics`), to measure what they cost. */
   readonly metrics?: boolean;
+  /** The server's maxInitialSyncs (admission control of initial syncs); its default when absent. */
+  readonly maxInitialSyncs?: number;
 }
 
 /** PEM files of an mTLS run: the CA both sides trust, the server's pair and the clients' pair. */
@@ -135,6 +137,7 @@ export async function runFanoutProtocol(options: ProtocolRunOptions): Promise<Pr
   const server = createXdsServer({
     cache,
     controlPlaneId: "bench",
+    ...(options.maxInitialSyncs === undefined ? {} : { maxInitialSyncs: options.maxInitialSyncs }),
     ...(registry === undefined ? {} : { metrics: createXdsMetrics({ registry }) }),
     hooks: { onAck: (e) => acks.onAck(e) },
     ...(mtls === undefined
