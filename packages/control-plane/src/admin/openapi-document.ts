@@ -152,7 +152,11 @@ const schemas: Readonly<Record<string, JsonSchema>> = {
               ),
             ),
           },
-          { matchesGroup: str, revision: { type: "integer", description: "While a rollout runs: the revision this proxy is served" } },
+          {
+            matchesGroup: str,
+            revision: { type: "integer", description: "While a rollout runs: the revision this proxy is served" },
+            replica: { type: "string", description: "On PostgreSQL: the replica that serves this proxy (--replica-id)" },
+          },
         ),
       ),
       objects: list(
@@ -170,6 +174,11 @@ const schemas: Readonly<Record<string, JsonSchema>> = {
     {
       refusals: list(object({ nodeId: str, cluster: str, group: { type: ["string", "null"] }, identity: str, fingerprint256: str, reason: str, at: str })),
       store: ref("StoreHealth"),
+      fleet: object({
+        replica: str,
+        replicas: list(object({ id: str, renewedAt: str, expiresAt: str, proxies: int })),
+        singletons: list(object({ work: str, replica: str, since: str })),
+      }),
     },
   ),
   StoreHealth: object({ kind: { enum: ["sqlite", "postgres"] }, location: str, state: { enum: ["ok", "unavailable"] } }, { reason: str, since: str }),

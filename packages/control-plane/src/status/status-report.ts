@@ -50,7 +50,19 @@ export interface NodeReport {
   readonly matchesGroup?: string;
   /** While a rollout runs (issue 11): the revision this proxy is served, the rollout's new one or the one it is held on. */
   readonly revision?: number;
+  /** On PostgreSQL (issue 10 item 4): the replica that serves this proxy (its `--replica-id`, Envoy's `control_plane.identifier`). */
+  readonly replica?: string;
   readonly types: readonly TypeReport[];
+}
+
+/** On PostgreSQL: the replicas of the fleet and who runs the singleton work (issue 10 items 4 and 5). */
+export interface FleetReport {
+  /** The replica that answered. */
+  readonly replica: string;
+  /** Replicas whose lease is live; their proxies are in `nodes`. */
+  readonly replicas: readonly { readonly id: string; readonly renewedAt: string; readonly expiresAt: string; readonly proxies: number }[];
+  /** Work that runs on one replica, and which one holds it now. */
+  readonly singletons: readonly { readonly work: string; readonly replica: string; readonly since: string }[];
 }
 
 export interface ObjectReport {
@@ -95,6 +107,8 @@ export interface StatusReport {
   readonly refusals?: readonly NodeRefusal[];
   /** The store and how it is doing (issue 10 item 7): why writes are refused while it is unreachable. */
   readonly store?: StoreHealth;
+  /** On PostgreSQL: the fleet of replicas whose proxies `nodes` lists. */
+  readonly fleet?: FleetReport;
 }
 
 export interface StatusInputs {
@@ -113,6 +127,8 @@ export interface StatusInputs {
   readonly rolloutOf?: (proxy: NodeStatus) => { readonly revision: number; readonly snapshot?: SnapshotView | undefined } | undefined;
   /** Refused streams (status/node-refusals.ts), reported as they are. */
   readonly refusals?: readonly NodeRefusal[];
+  /** On PostgreSQL: the replica serving each proxy (the fleet view); no `replica` field without it. */
+  readonly replicaOf?: (proxy: NodeStatus) => string | undefined;
   /**
    * Node groups with the object keys that contributed to them and, to put a
    * NACK on the right object, which objects produced each Envoy resource
@@ -201,6 +217,7 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
         };
       });
     const matching = inputs.matchingGroupOf?.(proxy) ?? group;
+    const replica = inputs.replicaOf?.(proxy);
     const moved = matching !== group;
     const state: SyncState = types.some((t) => t.state === "NACKED")
       ? "NACKED"
@@ -217,6 +234,7 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
       state,
       ...(moved && matching !== undefined ? { matchesGroup: matching } : {}),
       ...(rollout !== undefined ? { revision: rollout.revision } : {}),
+      ...(replica !== undefined ? { replica } : {}),
       types,
     });
     if (group !== undefined && connected) {

@@ -144,8 +144,10 @@ export async function startFleetStatus(options: FleetStatusOptions): Promise<Fle
   const location = redactStoreUrl(options.url);
   const self = options.replicaId;
   const pool = new pg.Pool({ connectionString: options.url, max: 2, connectionTimeoutMillis: 3_000, idleTimeoutMillis: 10_000, application_name: `tcp-fleet:${self}` });
-  // A PostgreSQL restart reports here instead of crashing the process; the next write retries.
+  // A PostgreSQL restart reports here (idle clients) and on each client (checked out: an 'error'
+  // event without a listener would crash the process) instead; the failed query fails the write, the next renewal retries.
   pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
   /** What this replica last wrote, per node id; cleared when its rows may be gone (a lapsed lease). */
   let written = new Map<string, string>();
   let remote = new Map<string, { replica: string; updatedAt: string; proxy: NodeStatus }>();
