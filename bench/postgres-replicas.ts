@@ -1,5 +1,5 @@
 // Replicas-on-PostgreSQL benchmark (issue 10): `node bench/postgres-replicas.ts
-// [--clients 200] [--applies 100] [--protocol sotw|delta] [--quick]`.
+// [--clients 200] [--applies 100] [--protocol sotw|delta] [--restart-clients 200] [--quick]`.
 // Prints a table for people and, last, one JSON line for machines.
 //
 // Three control-plane replicas, each its own process (`serve --store postgres://...`,
@@ -13,6 +13,16 @@
 // B's and C's LISTEN, catch-up read, compile after the debounce, push. The EDS versions
 // are content hashes, so the two alternating ports give two versions, learnt in a
 // warm-up from B's status before the timed applies.
+//
+// Then the cost of a replica restart: --restart-clients more lean SotW clients
+// (support/reconnecting-clients.ts) on replica C, each knowing C and B (as Envoy
+// with two --xds-address). C is killed with SIGKILL and started again at once on
+// the same ports; each client reconnects (round robin every 50 ms: to B while C is
+// down, or to C once it is back), sending the versions it holds. Timed from the
+// kill until every one of them has CDS and EDS again on its new stream; the bytes
+// of those responses are what the restart made the replicas resend (SotW resends
+// the same versions; over Delta a real Envoy is resent nothing:
+// e2e/control-plane/postgres-failover.test.ts).
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,6 +34,7 @@ import { positiveInt, runMain } from "./support/cli.ts";
 import { now } from "./support/fanout-measure.ts";
 import type { FleetChildMessage, FleetParentMessage, FleetProtocol } from "./support/fleet-clients.ts";
 import { forkProcess } from "./support/forked-process.ts";
+import type { ReconnectChildMessage, ReconnectParentMessage } from "./support/reconnecting-clients.ts";
 import { summarizeTimings } from "./support/summarize-timings.ts";
 import { ms, textTable } from "./support/text-table.ts";
 
@@ -56,10 +67,11 @@ async function edsVersionAt(cp: ControlPlaneProcess, revision: number): Promise<
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { clients: { type: "string" }, applies: { type: "string" }, protocol: { type: "string" }, quick: { type: "boolean", default: false } } });
+  const { values } = parseArgs({ options: { clients: { type: "string" }, applies: { type: "string" }, protocol: { type: "string" }, "restart-clients": { type: "string" }, quick: { type: "boolean", default: false } } });
   const quick = values.quick === true;
   const clients = positiveInt("clients", values.clients, quick ? 10 : 200);
   const applies = positiveInt("applies", values.applies, quick ? 5 : 100);
+  const restartClients = positiveInt("restart-clients", values["restart-clients"], quick ? 10 : 200);
   const protocol = (values.protocol ?? "sotw") as FleetProtocol;
   if (protocol !== "sotw" && protocol !== "delta") throw new Error(`--protocol takes sotw or delta, got ${JSON.stringify(values.protocol)}`);
   const timeoutMs = 60_000;
@@ -68,6 +80,7 @@ async function main(): Promise<void> {
   const pg = await startThrowawayPostgres();
   const replicas: ControlPlaneProcess[] = [];
   const fleets: ReturnType<typeof forkProcess<FleetParentMessage, FleetChildMessage>>[] = [];
+  let restartFleet: ReturnType<typeof forkProcess<ReconnectParentMessage, ReconnectChildMessage>> | undefined;
   try {
     for (const r of ["a", "b", "c"]) replicas.push(await startControlPlane({ dataDir: join(dir, `data-${r}`), extraArgs: ["--store", pg.url] }));
     const [a, b, c] = replicas as [ControlPlaneProcess, ControlPlaneProcess, ControlPlaneProcess];
@@ -109,8 +122,49 @@ async function main(): Promise<void> {
       ]),
     );
     console.log(`apply on A -> every client on B and C received (and ACKed) the new EDS version; ${machine}`);
-    console.log(JSON.stringify({ bench: "postgres-replicas", replicas: 3, clientsPerReplica: clients, protocol, applies: t.runs, p50Ms: t.medianMs, p95Ms: t.p95Ms, maxMs: t.maxMs, minMs: t.minMs }));
+
+    // The cost of a replica restart: clients of C, kill -9 C, start it again on the same ports.
+    restartFleet = forkProcess<ReconnectParentMessage, ReconnectChildMessage>(
+      new URL("./support/reconnecting-clients.ts", import.meta.url),
+      ["--ports", `${c.xdsPort},${b.xdsPort}`, "--clients", String(restartClients), "--resources", "1"],
+      { exitMessage: { type: "exit" } },
+    );
+    await restartFleet.next("initial", { timeoutMs });
+    restartFleet.send({ type: "watch" });
+    await restartFleet.next("armed", { timeoutMs });
+    const killedAt = now();
+    await c.stop({ signal: "SIGKILL" });
+    const restarted = await startControlPlane({ dataDir: join(dir, "data-c"), xdsPort: c.xdsPort, adminPort: c.adminPort, extraArgs: ["--store", pg.url] });
+    replicas[2] = restarted;
+    const readyMs = now() - killedAt;
+    const converged = await restartFleet.next("converged", { timeoutMs });
+    const perClient = summarizeTimings(converged.convergedAt.map((at) => at - killedAt));
+    const onC = converged.ports.filter((p) => p === c.xdsPort).length;
+    const resent = converged.bytes.reduce((sum, n) => sum + n, 0);
+    const attempts = converged.attempts.reduce((sum, n) => sum + n, 0);
+    console.log(
+      textTable([
+        ["restart of C", "clients", "C ready again", "all converged", "per client p50", "p95", "back on C / on B", "bytes resent (per client)"],
+        ["kill -9, start", String(restartClients), ms(readyMs), ms(perClient.maxMs), ms(perClient.medianMs), ms(perClient.p95Ms), `${onC} / ${restartClients - onC}`, `${resent} (${Math.round(resent / restartClients)})`],
+      ]),
+    );
+    console.log(`restart: timed from the kill until every client of C had CDS and EDS again on a new stream (SotW, reconnecting every 50 ms round robin over C and B; ${attempts} lost streams); ${machine}`);
+    console.log(
+      JSON.stringify({
+        bench: "postgres-replicas",
+        replicas: 3,
+        clientsPerReplica: clients,
+        protocol,
+        applies: t.runs,
+        p50Ms: t.medianMs,
+        p95Ms: t.p95Ms,
+        maxMs: t.maxMs,
+        minMs: t.minMs,
+        restart: { clients: restartClients, readyMs, convergedMs: perClient.maxMs, p50Ms: perClient.medianMs, p95Ms: perClient.p95Ms, backOnC: onC, onB: restartClients - onC, bytesResent: resent },
+      }),
+    );
   } finally {
+    await restartFleet?.stop();
     for (const f of fleets) await f.stop();
     for (const r of replicas) await r.stop();
     pg.destroy();
