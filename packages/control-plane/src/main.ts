@@ -256,7 +256,14 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
         },
       });
       heldFiles = () => fileSources.held();
-      await fileSources.start();
+      try {
+        await fileSources.start();
+      } catch (error) {
+        // Watchers set up before the failure are closed: a replica that cannot start them holds nothing open.
+        heldFiles = () => [];
+        await fileSources.close();
+        throw error;
+      }
       return async () => {
         heldFiles = () => [];
         await fileSources.close();
