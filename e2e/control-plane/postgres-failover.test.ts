@@ -117,6 +117,9 @@ spec:
   const connected = before.replica === "replica-a" ? a : b;
   const other = connected === a ? b : a;
   t.diagnostic(`Envoy is on ${before.replica}; both replicas' status say so`);
+  // Envoy's own word for it: the control_plane.identifier of the responses it got (the replica's --replica-id).
+  const identifier = async () => (await envoy.textStats("^control_plane\\.identifier$")).get("control_plane.identifier");
+  assert.equal(await identifier(), before.replica, "Envoy's control_plane.identifier names the replica status names");
   // A lean client that knows only the replica about to die: it stays on that replica's lease.
   const lean = new RawXdsClient({ port: connected.xdsPort, nodeId: `lean-on-${idOf(connected)}` });
   t.after(() => lean.close());
@@ -139,6 +142,10 @@ spec:
     { timeoutMs: 30_000, intervalMs: 20, description: `${nodeId} SYNCED on ${idOf(other)}`, onTimeout: async () => JSON.stringify(await nodeOf(other, nodeId)) },
   );
   t.diagnostic(`reconnected and SYNCED on ${idOf(other)} ${Date.now() - killedAt} ms after the kill (status polled every 20 ms)`);
+  if (mode === "sotw") {
+    // Over SotW the new replica answers with the same versions, so Envoy hears its identifier.
+    await waitUntil(async () => (await identifier()) === idOf(other), { timeoutMs: 10_000, description: `Envoy's control_plane.identifier to name ${idOf(other)}` });
+  }
   const seen = loop.records.length;
   await waitUntil(() => loop.records.length >= seen + 10, { timeoutMs: 10_000, description: "requests after the switch" });
   const records = await loop.stop();
