@@ -382,14 +382,20 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
     rekeyStreams = () => xds.rekey();
     if (options.store !== undefined) {
       const lease = options.replicaLease ?? {};
-      fleet = await startFleetStatus({
-        url: options.store,
-        replicaId,
-        proxies: () => xds.status.nodes(),
-        ...(lease.leaseMs === undefined ? {} : { leaseMs: lease.leaseMs }),
-        ...(lease.renewMs === undefined ? {} : { renewMs: lease.renewMs }),
-        log,
-      });
+      try {
+        fleet = await startFleetStatus({
+          url: options.store,
+          replicaId,
+          proxies: () => xds.status.nodes(),
+          ...(lease.leaseMs === undefined ? {} : { leaseMs: lease.leaseMs }),
+          ...(lease.renewMs === undefined ? {} : { renewMs: lease.renewMs }),
+          log,
+        });
+      } catch (error) {
+        // The database went away between opening the store and writing the lease: a startup error like the store's own.
+        if (error instanceof StoreError) throw new StartupError(StartupErrorCode.StoreUnavailable, error.message);
+        throw error;
+      }
       const running = fleet;
       const stopFleet = running.onChange(() => {
         for (const l of statusListeners) l();
