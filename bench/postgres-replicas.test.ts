@@ -19,12 +19,15 @@ test("bench/postgres-replicas.ts --quick prints a table and a JSON line that par
   assert.match(stdout, /every client on B and C received/);
   // The restart of C: every one of its clients reconnected somewhere and got its configuration again.
   const restarts = result["restart"] as Record<string, unknown>[];
-  assert.deepEqual(restarts.map((r) => r["know"]), ["C and B", "C only"]);
+  assert.deepEqual(restarts.map((r) => `${String(r["protocol"])} ${String(r["know"])}`), ["sotw C and B", "sotw C only", "delta C and B", "delta C only"]);
   for (const restart of restarts) {
     assert.equal(restart["clients"], 5);
     assert.equal(Number(restart["backOnC"]) + Number(restart["onB"]), 5);
-    for (const key of ["readyMs", "convergedMs", "p50Ms", "p95Ms", "bytesResent"]) assert.ok(typeof restart[key] === "number" && Number.isFinite(restart[key]) && restart[key] >= 0, `restart.${key}: ${String(restart[key])}`);
+    for (const key of ["readyMs", "convergedMs", "p50Ms", "p95Ms", "resourcesResent", "bytesResent"]) assert.ok(typeof restart[key] === "number" && Number.isFinite(restart[key]) && restart[key] >= 0, `restart.${key}: ${String(restart[key])}`);
   }
   assert.equal(restarts[1]?.["backOnC"], 5, "clients that know only C reconnect to it");
+  assert.equal(restarts[3]?.["backOnC"], 5, "clients that know only C reconnect to it");
+  // Over Delta the clients say which versions they hold: the replicas, same revision, same versions, resend no resource.
+  assert.deepEqual(restarts.slice(2).map((r) => r["resourcesResent"]), [0, 0]);
   assert.match(stdout, /timed from the kill until every client of C had CDS and EDS again/);
 });
