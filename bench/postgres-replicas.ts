@@ -14,15 +14,16 @@
 // are content hashes, so the two alternating ports give two versions, learnt in a
 // warm-up from B's status before the timed applies.
 //
-// Then the cost of a replica restart, twice: --restart-clients more lean SotW clients
-// (support/reconnecting-clients.ts) on replica C, each knowing C and B (as Envoy
-// with two --xds-address), then as many that know only C. C is killed with SIGKILL and started again at once on
-// the same ports; each client reconnects (round robin every 50 ms: to B while C is
-// down, or to C once it is back), sending the versions it holds. Timed from the
-// kill until every one of them has CDS and EDS again on its new stream; the bytes
-// of those responses are what the restart made the replicas resend (SotW resends
-// the same versions; over Delta a real Envoy is resent nothing:
-// e2e/control-plane/postgres-failover.test.ts).
+// Then the cost of a replica restart, four times (SotW, then Delta; clients that know C
+// and B, as Envoy with two --xds-address, then clients that know only C):
+// --restart-clients more lean clients (support/reconnecting-clients.ts) on replica C.
+// C is killed with SIGKILL and started again at once on the same ports; each client
+// reconnects (round robin every 50 ms: to B while C is down, or to C once it is back),
+// sending the versions it holds (SotW version_info, Delta initial_resource_versions).
+// Timed from the kill until every one of them has CDS and EDS again on its new stream
+// (SotW) or is connected and SYNCED on a live replica by that replica's status (Delta,
+// where a replica with the same versions sends nothing); the resources and bytes the
+// clients got on their new streams are what the restart made the replicas resend.
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
