@@ -7,9 +7,11 @@
 // `tcp_xds_resources_sent_total`; SotW: Envoy keeps the very versions it held).
 // The fleet view: before the kill the surviving replica already lists the Envoy
 // under the replica that serves it; after, under itself; and a lean xDS client
-// that knew only the killed replica leaves the view once its lease expired.
+// that knew only the killed replica leaves the view once its lease expired. Both
+// replicas watch the same --config directory: one applies it, and after the kill
+// the survivor runs it (taken over when the killed replica held it).
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
@@ -36,7 +38,7 @@ interface NodeStatus {
 }
 interface Status {
   nodes: NodeStatus[];
-  fleet?: { replica: string; replicas: { id: string }[] };
+  fleet?: { replica: string; replicas: { id: string }[]; singletons: { work: string; replica: string }[] };
 }
 
 const statusOf = async (cp: ControlPlaneProcess): Promise<Status> => (await (await fetch(`${cp.adminUrl}/api/v1/status`)).json()) as Status;
@@ -68,13 +70,12 @@ async function failover(t: TestContext, mode: "delta" | "sotw"): Promise<void> {
   const upstream = await startHttpUpstream({ name: "web", t });
   const listenerPort = await freePort();
   const lease = ["--replica-lease-ms", String(leaseMs), "--replica-renew-ms", "500"];
-  const replicas = await Promise.all(["a", "b"].map((r) => startControlPlane({ dataDir: join(dir, `data-${r}`), extraArgs: ["--store", pg.url, "--replica-id", `replica-${r}`, ...lease], t })));
-  const [a, b] = replicas as [ControlPlaneProcess, ControlPlaneProcess];
-  const idOf = (cp: ControlPlaneProcess) => (cp === a ? "replica-a" : "replica-b");
-  const applied = await fetch(`${a.adminUrl}/api/v1/apply`, {
-    method: "POST",
-    headers: { "content-type": "application/yaml" },
-    body: `apiVersion: tcp.dev/v1alpha1
+  // Both replicas watch the same files: one of them applies them (singleton work under an advisory lock).
+  const configDir = join(dir, "config");
+  mkdirSync(configDir);
+  writeFileSync(
+    join(configDir, "web.yaml"),
+    `apiVersion: tcp.dev/v1alpha1
 kind: Listener
 metadata: { name: web }
 spec: { protocol: HTTP, address: 127.0.0.1, port: ${listenerPort} }
@@ -94,10 +95,17 @@ metadata: { name: web }
 spec:
   endpoints: [{ address: 127.0.0.1, port: ${upstream.port} }]
 `,
-  });
-  assert.equal(applied.status, 200, await applied.clone().text());
-  const revision = ((await applied.json()) as { revision: number }).revision;
-  await waitUntil(async () => ((await (await fetch(`${b.adminUrl}/api/v1/status`)).json()) as { revision: number }).revision === revision, { timeoutMs: 20_000, description: "B compiled A's revision" });
+  );
+  const replicas = await Promise.all(["a", "b"].map((r) => startControlPlane({ dataDir: join(dir, `data-${r}`), config: [configDir], extraArgs: ["--store", pg.url, "--replica-id", `replica-${r}`, ...lease], t })));
+  const [a, b] = replicas as [ControlPlaneProcess, ControlPlaneProcess];
+  const idOf = (cp: ControlPlaneProcess) => (cp === a ? "replica-a" : "replica-b");
+  const holderOf = async (cp: ControlPlaneProcess) => (await statusOf(cp)).fleet?.singletons.find((w) => w.work === "file-sources")?.replica;
+  const firstHolder = await waitUntil(async () => {
+    const h = await holderOf(a);
+    return h !== undefined && (await holderOf(b)) === h ? h : undefined;
+  }, { timeoutMs: 20_000, description: "one replica holding the file sources, on both views" });
+  // The holder wrote the files as revision 1; both replicas compiled it.
+  for (const cp of replicas) await waitUntil(async () => ((await (await fetch(`${cp.adminUrl}/api/v1/status`)).json()) as { revision: number }).revision === 1, { timeoutMs: 20_000, description: "the files' revision on every replica" });
 
   const nodeId = `pg-failover-${mode}`;
   const boot = await runCliProcess(
@@ -170,4 +178,8 @@ spec:
   assert.deepEqual(gone.fleet?.replicas.map((r) => r.id), [idOf(other)]);
   assert.equal(gone.nodes.find((n) => n.nodeId === nodeId)?.replica, idOf(other));
   t.diagnostic(`${idOf(connected)} and its lean client left the view ${Date.now() - killedAt} ms after the kill (lease ${leaseMs} ms)`);
+
+  // The watched files run on the survivor: it held them already, or took them over when the killed one's session ended.
+  await waitUntil(async () => (await holderOf(other)) === idOf(other), { timeoutMs: 20_000, description: `the file sources on ${idOf(other)}` });
+  t.diagnostic(`file sources: held by ${firstHolder} before the kill, by ${idOf(other)} after${firstHolder === idOf(connected) ? " (taken over)" : ""}`);
 }
