@@ -103,6 +103,24 @@ describe("fleet status under leases", () => {
     assert.deepEqual(left.rows[0], { leases: "0", proxies: "0" }, "a graceful stop gives the lease and the rows up");
   });
 
+  it("with the database unreachable for a lease, shows only its own proxies; back, the whole fleet again", async () => {
+    const url = await freshDatabase("f2");
+    const timing = { leaseMs: 1_500, renewMs: 300, flushMs: 20, refreshMs: 100 };
+    const a = await startFleetStatus({ url, replicaId: "a", proxies: () => [proxy("n1", 1, 5_000)], ...timing });
+    const b = await startFleetStatus({ url, replicaId: "b", proxies: () => [proxy("n2", 1, 5_000)], ...timing });
+    try {
+      await eventually("a to see both", () => view(a).join() === "n1@a,n2@b");
+      server.stop();
+      await eventually("a to show only its own proxy", () => view(a).join() === "n1@a" && a.replicas().length === 0);
+      server.start();
+      await eventually("a to see both again", () => view(a).join() === "n1@a,n2@b" && a.replicas().length === 2);
+    } finally {
+      server.start();
+      await a.close();
+      await b.close();
+    }
+  });
+
   it("refuses a renewal that is not shorter than the lease", async () => {
     await assert.rejects(
       () => startFleetStatus({ url: "postgres://nobody@127.0.0.1:1/none", replicaId: "x", proxies: () => [], leaseMs: 1_000, renewMs: 1_000 }),

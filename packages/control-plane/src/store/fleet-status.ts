@@ -40,9 +40,12 @@ export interface FleetReplica {
 export interface FleetStatus {
   /** Something in this replica's status changed: written within flushMs, together with whatever else changes meanwhile. */
   changed(): void;
-  /** Every proxy of every live replica, this one's read live; a node id recorded by several replicas shows once (see newestRecord). */
+  /**
+   * Every proxy of every live replica, this one's read live; a node id recorded by several replicas
+   * shows once (see newestRecord). When the database could not be read for a lease, this replica's only.
+   */
   proxies(): readonly FleetProxy[];
-  /** Live replicas, by id (this one included once it has written its lease). */
+  /** Live replicas, by id (this one included once it has written its lease); none while the database could not be read for a lease. */
   replicas(): readonly FleetReplica[];
   /** Singleton work and the replica that holds it (singleton-lease.ts). */
   singletons(): readonly SingletonHolder[];
@@ -153,6 +156,9 @@ export async function startFleetStatus(options: FleetStatusOptions): Promise<Fle
   let remote = new Map<string, { replica: string; updatedAt: string; proxy: NodeStatus }>();
   let replicas: FleetReplica[] = [];
   let singletons: SingletonHolder[] = [];
+  /** When the other replicas were last read: a view older than a lease (the database unreachable) is not shown. */
+  let readAt = 0;
+  const current = (): boolean => Date.now() - readAt <= leaseMs;
   const listeners = new Set<() => void>();
   let closed = false;
   let failing = false;
@@ -270,6 +276,7 @@ export async function startFleetStatus(options: FleetStatusOptions): Promise<Fle
       remote = next;
       replicas = nextReplicas;
       singletons = nextSingletons;
+      readAt = Date.now();
       // Dead replicas' rows go after a while (an hour): a replica that comes back rewrites its own.
       await client.query("DELETE FROM replica_proxies p USING replica_leases l WHERE l.replica_id = p.replica_id AND l.expires_at < now() - interval '1 hour'");
       await client.query("DELETE FROM replica_leases WHERE expires_at < now() - interval '1 hour'");
@@ -312,11 +319,12 @@ export async function startFleetStatus(options: FleetStatusOptions): Promise<Fle
         byNode.set(p.proxy.nodeId, known === undefined ? p : newestRecord(known, p));
       };
       for (const proxy of options.proxies()) add({ replica: self, proxy });
-      for (const r of remote.values()) add({ replica: r.replica, proxy: r.proxy });
+      // Unread for longer than a lease, the others' proxies may be long gone: only ours are known.
+      if (current()) for (const r of remote.values()) add({ replica: r.replica, proxy: r.proxy });
       return [...byNode.values()].sort((a, b) => (a.proxy.nodeId < b.proxy.nodeId ? -1 : a.proxy.nodeId > b.proxy.nodeId ? 1 : 0));
     },
-    replicas: () => replicas,
-    singletons: () => singletons,
+    replicas: () => (current() ? replicas : []),
+    singletons: () => (current() ? singletons : []),
     onChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
