@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { TypeUrl } from "@ts-control-plane/xds";
 import { RawXdsClient } from "@ts-control-plane/xds/testing";
 import { createOpenApiRecorder } from "./admin/openapi-check.ts";
-import { defaultExamplePath, type RunningControlPlane, serve } from "./main.ts";
+import { defaultExamplePath, type RunningControlPlane, type ServeOptions, serve } from "./main.ts";
 import type { StatusReport } from "./status/status-report.ts";
 import { startThrowawayPostgres, type ThrowawayPostgres } from "./store/throwaway-postgres.ts";
 
@@ -26,15 +26,16 @@ after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function replica(): Promise<RunningControlPlane & { admin: string }> {
+async function replica(extra: Partial<ServeOptions> = {}): Promise<RunningControlPlane & { admin: string }> {
   const dir = mkdtempSync(join(tmpdir(), "cp-pg-replica-"));
   dirs.push(dir);
   const cp = await serve({
+    ...extra,
     xdsHost: "127.0.0.1",
     xdsPort: 0,
     adminHost: "127.0.0.1",
     adminPort: 0,
-    configPaths: [],
+    configPaths: extra.configPaths ?? [],
     debounceMs: 5,
     onAdminReply: openApi.onReply,
     dataDir: dir,
@@ -123,5 +124,50 @@ describe("replicas on one PostgreSQL", () => {
     const latest = await json<{ revision: number }>(`${b.admin}/api/v1/objects/Service/example_proxy_cluster`);
     await eventually("A to converge after the outage", async () => ((await json<StatusReport>(`${a.admin}/api/v1/status`)).revision === latest.revision ? true : undefined));
     assert.equal(await cdsVersion(a.xdsPort), await cdsVersion(b.xdsPort));
+  });
+
+  it("fleet view: status on any replica lists every replica's proxies and which replica serves each; watched files are applied by one replica, taken over when it stops", async () => {
+    const files = mkdtempSync(join(tmpdir(), "cp-pg-files-"));
+    dirs.push(files);
+    writeFileSync(join(files, "example.yaml"), readFileSync(defaultExamplePath, "utf8"));
+    const lease = { leaseMs: 2_000, renewMs: 200 };
+    const a = await replica({ replicaId: "replica-a", replicaLease: lease, configPaths: [files] });
+    const b = await replica({ replicaId: "replica-b", replicaLease: lease, configPaths: [files] });
+    const onA = new RawXdsClient({ port: a.xdsPort, nodeId: "proxy-on-a" });
+    const onB = new RawXdsClient({ port: b.xdsPort, nodeId: "proxy-on-b" });
+    try {
+      for (const c of [onA, onB]) {
+        c.send({ typeUrl: TypeUrl.Cluster });
+        c.ack(await c.next(5000));
+      }
+      // The first test's replicas are still live on this database, with their probes: only ours are looked at.
+      const fleetOf = (s: StatusReport) => s.nodes.filter((n) => n.nodeId.startsWith("proxy-on-")).map((n) => `${n.nodeId}@${n.replica ?? "?"}`).sort().join();
+      for (const r of [a, b]) {
+        const s = await eventually("every proxy with its replica", async () => {
+          const st = await json<StatusReport>(`${r.admin}/api/v1/status`);
+          return fleetOf(st) === "proxy-on-a@replica-a,proxy-on-b@replica-b" ? st : undefined;
+        });
+        assert.ok(["replica-a", "replica-b"].every((id) => s.fleet?.replicas.some((x) => x.id === id)), JSON.stringify(s.fleet));
+        // The per-object count is fleet-wide: both proxies acknowledged the example's cluster.
+        assert.ok((s.objects.find((o) => o.object === "Service/example_proxy_cluster")?.targets ?? 0) >= 2);
+      }
+      // The watched files run on one replica; status names it.
+      const holder = await eventually("a holder of the file sources", async () => (await json<StatusReport>(`${a.admin}/api/v1/status`)).fleet?.singletons.find((w) => w.work === "file-sources")?.replica);
+      const [stopped, other] = holder === "replica-a" ? [a, b] : [b, a];
+      // Closed again by after(): a second close does nothing.
+      await stopped.close();
+      const next = await eventually("the other replica to take the file sources over", async () => {
+        const st = await json<StatusReport>(`${other.admin}/api/v1/status`);
+        const h = st.fleet?.singletons.find((w) => w.work === "file-sources")?.replica;
+        return h !== undefined && h !== holder ? { st, h } : undefined;
+      });
+      assert.equal(next.h, holder === "replica-a" ? "replica-b" : "replica-a");
+      // A replica that stopped gives its lease up: its proxy leaves the view at once.
+      const gone = holder === "replica-a" ? "proxy-on-a" : "proxy-on-b";
+      await eventually("the stopped replica's proxy to leave the view", async () => ((await json<StatusReport>(`${other.admin}/api/v1/status`)).nodes.some((n) => n.nodeId === gone) ? undefined : true));
+    } finally {
+      onA.close();
+      onB.close();
+    }
   });
 });

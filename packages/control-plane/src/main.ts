@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { hostname } from "node:os";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createSnapshotCache, createXdsServer, StatusRegistry, type CsdsLimits } from "@ts-control-plane/xds";
+import { createSnapshotCache, createXdsServer, type NodeStatus, StatusRegistry, type CsdsLimits } from "@ts-control-plane/xds";
 import type { AdminAuth } from "./admin/admin-auth.ts";
 import { createAdminServer } from "./admin/admin-server.ts";
 import { createControlPlaneMetrics } from "./admin/control-plane-metrics.ts";
@@ -37,6 +38,8 @@ import { StartupError, StartupErrorCode } from "./startup/startup-error.ts";
 import { type BodyCipher, createBodyCipher, readStoreKeyFile } from "./store/body-cipher.ts";
 import { openServeStore } from "./store/open-serve-store.ts";
 import { openPostgresStore } from "./store/postgres-store.ts";
+import { type FleetStatus, startFleetStatus } from "./store/fleet-status.ts";
+import { type SingletonLease, singletonWork, startSingletonLease } from "./store/singleton-lease.ts";
 import { StoreError } from "./store/store-error.ts";
 
 export interface ServeOptions {
@@ -55,6 +58,14 @@ export interface ServeOptions {
   /** Start even when the store is empty or damaged although the last run had objects (issue 14); see docs/cli/serve.md. */
   readonly allowEmptyStore?: boolean;
   readonly controlPlaneId?: string;
+  /**
+   * This replica's identifier on PostgreSQL (`--replica-id`, env CONTROL_PLANE_REPLICA_ID): the fleet
+   * view names it for each proxy it serves, and it is sent to Envoy as `control_plane.identifier`.
+   * Default `<hostname>:<admin port>`.
+   */
+  readonly replicaId?: string;
+  /** On PostgreSQL: the replica's lease on the fleet view, renewed every renewMs, expiring after leaseMs (docs/postgres-replicas.md). */
+  readonly replicaLease?: { readonly leaseMs?: number; readonly renewMs?: number };
   /** Receives each event's message as one redacted line (embedding, tests); without it, `logger` or one built from logLevel/logFormat writes to standard output. */
   readonly log?: (line: string) => void;
   /** Where events go (log/logger.ts); wins over log, logLevel and logFormat. */
@@ -170,6 +181,9 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
   checkAdminExposure({ adminHost: options.adminHost, adminAuth: options.adminAuth ?? "none" });
   // Two control planes on one store would each serve their own view and overwrite each other's revisions.
   const lock = lockDataDir(options.dataDir);
+  // A port of 0 (tests) is not known yet: the process and the data directory (one per replica) tell replicas apart instead.
+  const replicaId = options.replicaId ?? `${hostname()}:${options.adminPort === 0 ? `pid${process.pid}-${basename(resolve(options.dataDir))}` : options.adminPort}`;
+  const shared = options.store !== undefined;
   let store: ObjectStore;
   try {
     const cipher = options.storeKeyFile !== undefined ? { cipher: storeCipher(options.storeKeyFile) } : {};
@@ -228,7 +242,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
     }
 
     let heldFiles = (): HeldFile[] => [];
-    if (options.configPaths.length > 0) {
+    const startFiles = async (): Promise<() => Promise<void>> => {
       const fileSources = createFileSources({
         paths: options.configPaths,
         store,
@@ -252,8 +266,41 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
         },
       });
       heldFiles = () => fileSources.held();
-      cleanups.push(() => fileSources.close());
-      await fileSources.start();
+      try {
+        await fileSources.start();
+      } catch (error) {
+        // Watchers set up before the failure are closed: a replica that cannot start them holds nothing open.
+        heldFiles = () => [];
+        await fileSources.close();
+        throw error;
+      }
+      return async () => {
+        heldFiles = () => [];
+        await fileSources.close();
+      };
+    };
+    if (options.configPaths.length > 0 && !shared) {
+      const stopFiles = await startFiles();
+      cleanups.push(stopFiles);
+    } else if (options.configPaths.length > 0 && options.store !== undefined) {
+      // On PostgreSQL the watched files are applied by one replica (issue 10 item 5): N replicas
+      // watching N copies would each write every edit, and disagree while the copies differ.
+      let stopFiles: (() => Promise<void>) | undefined;
+      const filesLease: SingletonLease = startSingletonLease({
+        url: options.store,
+        replicaId,
+        work: singletonWork.fileSources,
+        onAcquire: async () => {
+          stopFiles = await startFiles();
+        },
+        onRelease: async () => {
+          const stop = stopFiles;
+          stopFiles = undefined;
+          await stop?.();
+        },
+        log,
+      });
+      cleanups.push(() => filesLease.close());
     }
     await reconciler.flush();
 
@@ -275,7 +322,10 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
     const refusals = new NodeRefusals();
     // ACKs, NACKs and closed streams change the per-node record: `?wait=` re-reads it then (reconciler/change-waiter.ts).
     const statusListeners = new Set<() => void>();
+    /** On PostgreSQL: this replica's proxies in the database, and every live replica's read back (issue 10 item 4). */
+    let fleet: FleetStatus | undefined;
     const statusChanged = (): void => {
+      fleet?.changed();
       for (const l of statusListeners) l();
     };
     const typeName = (typeUrl: string): string => typeUrl.split(".").pop() ?? typeUrl;
@@ -329,18 +379,45 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
           logger.info(`ACK from ${e.nodeId} for ${typeName(e.typeUrl)} version "${e.version}"`, { changeId: changeOfAnswer(e.nodeId, e.typeUrl, e.version), node: e.nodeId, type: typeName(e.typeUrl), version: e.version });
           statusChanged();
         },
-        onStreamOpen: (e) => logger.debug(`xDS stream opened by ${e.nodeId}`, { node: e.nodeId }),
+        onStreamOpen: (e) => {
+          logger.debug(`xDS stream opened by ${e.nodeId}`, { node: e.nodeId });
+          fleet?.changed();
+        },
         onStreamClose: (e) => {
           logger.debug(`xDS stream of ${e.nodeId} closed`, { node: e.nodeId });
           statusChanged();
         },
         onHookError: (error, hook) => logger.error(`xDS hook ${hook} failed: ${error instanceof Error ? error.message : String(error)}`),
       },
-      controlPlaneId: options.controlPlaneId ?? "ts-control-plane",
+      // On PostgreSQL each replica names itself, so Envoy's control_plane.identifier says which one it talks to.
+      controlPlaneId: options.controlPlaneId ?? (shared || options.replicaId !== undefined ? replicaId : "ts-control-plane"),
       // CSDS answers debugging tools: they get resources with private keys redacted (issue 13).
       csds: { ...limits.csds, redact: redactResource, ...csdsAuthorize },
     });
     rekeyStreams = () => xds.rekey();
+    if (options.store !== undefined) {
+      const lease = options.replicaLease ?? {};
+      try {
+        fleet = await startFleetStatus({
+          url: options.store,
+          replicaId,
+          proxies: () => xds.status.nodes(),
+          ...(lease.leaseMs === undefined ? {} : { leaseMs: lease.leaseMs }),
+          ...(lease.renewMs === undefined ? {} : { renewMs: lease.renewMs }),
+          log,
+        });
+      } catch (error) {
+        // The database went away between opening the store and writing the lease: a startup error like the store's own.
+        if (error instanceof StoreError) throw new StartupError(StartupErrorCode.StoreUnavailable, error.message);
+        throw error;
+      }
+      const running = fleet;
+      const stopFleet = running.onChange(() => {
+        for (const l of statusListeners) l();
+      });
+      cleanups.push(() => running.close(), stopFleet);
+      log(`replica ${replicaId}: the fleet view lists the proxies of every live replica (lease ${lease.leaseMs ?? 15_000} ms, renewed every ${lease.renewMs ?? 5_000} ms)`);
+    }
     let traffic: TrafficSink | undefined;
     let metricsSinkPort: number | undefined;
     if (options.metricsSinkPort !== undefined) {
@@ -430,10 +507,14 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
         const state = reconciler.state();
         const pinned = reconciler.pinned();
         const groupOfStream = (key: string) => groupOfKey(key, pinned?.revision);
+        // On PostgreSQL: every live replica's proxies, each with the replica that serves it.
+        const fleetProxies = fleet?.proxies();
+        const remote = new Map(fleetProxies?.filter((p) => p.replica !== replicaId).map((p) => [p.proxy, p.replica]));
         const report = buildStatusReport({
           revision: state.revision,
-          proxies: xds.status.nodes(),
+          proxies: fleetProxies === undefined ? xds.status.nodes() : fleetProxies.map((p) => p.proxy),
           xdsLoad: xds.metrics,
+          ...(fleetProxies === undefined ? {} : { replicaOf: (p: NodeStatus) => remote.get(p) ?? replicaId }),
           // The stream's own key: a stream keeps the group it opened with until re-keyed.
           groupOf: (p) => groupOfStream(p.cacheKey).group,
           rolloutOf: (p) => {
@@ -442,12 +523,17 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
             return revision === undefined ? undefined : { revision, snapshot: held.revision === undefined ? undefined : pinned?.snapshots.get(held.group) };
           },
           // A disconnected proxy keeps no metadata (slim status record) and is served nothing: it stays in its last group.
-          matchingGroupOf: (p) => (p.streams === 0 ? groupOfStream(p.cacheKey).group : reconciler.nodeGroupOf({ id: p.nodeId, cluster: p.nodeCluster, metadata: p.node?.metadata })),
+          // Another replica's proxy comes without its metadata: the group its stream follows is what we know.
+          matchingGroupOf: (p) => (p.streams === 0 || remote.has(p) ? groupOfStream(p.cacheKey).group : reconciler.nodeGroupOf({ id: p.nodeId, cluster: p.nodeCluster, metadata: p.node?.metadata })),
           snapshotOf: (g) => state.snapshots.get(g),
           groups: state.groups,
           refusals: refusals.list(),
         });
-        return { ...report, store: store.health() };
+        return {
+          ...report,
+          store: store.health(),
+          ...(fleet === undefined ? {} : { fleet: { replica: replicaId, replicas: fleet.replicas(), singletons: fleet.singletons() } }),
+        };
       },
     });
     const adminPort = await bindPort(() => admin.listen({ host: options.adminHost, port: options.adminPort }), {
@@ -537,6 +623,8 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   };
   let logLevel = env["CONTROL_PLANE_LOG_LEVEL"] ? oneOf(logLevels, env["CONTROL_PLANE_LOG_LEVEL"], "CONTROL_PLANE_LOG_LEVEL") : undefined;
   let metricsSinkPort: number | undefined;
+  let replicaId = env["CONTROL_PLANE_REPLICA_ID"] || undefined;
+  const replicaLease: { leaseMs?: number; renewMs?: number } = {};
   let logFormat = env["CONTROL_PLANE_LOG_FORMAT"] ? oneOf(logFormats, env["CONTROL_PLANE_LOG_FORMAT"], "CONTROL_PLANE_LOG_FORMAT") : undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
@@ -642,6 +730,15 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
       case "--metrics-sink-port":
         metricsSinkPort = port(value(), flag);
         break;
+      case "--replica-id":
+        replicaId = value();
+        break;
+      case "--replica-lease-ms":
+        replicaLease.leaseMs = count(value(), flag, 1_000, "milliseconds");
+        break;
+      case "--replica-renew-ms":
+        replicaLease.renewMs = count(value(), flag, 100, "milliseconds");
+        break;
       default:
         throw new UsageError(`unknown flag ${JSON.stringify(arg)} for serve`);
     }
@@ -651,6 +748,12 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   }
   if (clientCa !== undefined && tlsCert === undefined) {
     throw new UsageError("--xds-client-ca (env CONTROL_PLANE_XDS_CLIENT_CA) needs --xds-tls-cert and --xds-tls-key: mTLS is TLS with client certificates");
+  }
+  if ((replicaLease.leaseMs !== undefined || replicaLease.renewMs !== undefined) && store === undefined) {
+    throw new UsageError("--replica-lease-ms and --replica-renew-ms need --store postgres://… (env CONTROL_PLANE_STORE): leases are how replicas sharing one database see each other's proxies");
+  }
+  if ((replicaLease.renewMs ?? 5_000) >= (replicaLease.leaseMs ?? 15_000)) {
+    throw new UsageError(`--replica-renew-ms (${replicaLease.renewMs ?? 5_000}) must be shorter than --replica-lease-ms (${replicaLease.leaseMs ?? 15_000}), or the lease expires between renewals; e.g. a third of it`);
   }
   const csdsIdentities = [...new Set(flagCsdsIdentities.length > 0 ? flagCsdsIdentities : envCsdsIdentities)];
   const csdsLimits = {
@@ -691,6 +794,8 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     ...(logLevel !== undefined ? { logLevel } : {}),
     ...(logFormat !== undefined ? { logFormat } : {}),
     ...(metricsSinkPort !== undefined ? { metricsSinkPort } : {}),
+    ...(replicaId !== undefined ? { replicaId } : {}),
+    ...(Object.keys(replicaLease).length > 0 ? { replicaLease } : {}),
     ...(env["CONTROL_PLANE_CHECK_OPENAPI"] === "1" ? { checkOpenApi: true } : {}),
     ...(tlsCert !== undefined && tlsKey !== undefined ? { xdsTls: { certFile: tlsCert, keyFile: tlsKey, ...(clientCa === undefined ? {} : { clientCaFile: clientCa }) } } : {}),
   };
@@ -719,7 +824,7 @@ export const serveUsage = `usage: serve [--xds-host 127.0.0.1] [--xds-port 18000
              [--data-dir ./.data] [--config FILE|DIR]... [--debounce-ms 50] [--no-example] [--allow-empty-store]
              [--admin-auth none|token] [--admin-allowed-host NAME]... [--allow-raw-filename]
              [--xds-tls-cert FILE --xds-tls-key FILE [--xds-client-ca FILE [--csds-identity ID]...]] [--store-key-file FILE]
-             [--store postgres://USER@HOST:PORT/DB]
+             [--store postgres://USER@HOST:PORT/DB [--replica-id ID] [--replica-lease-ms 15000] [--replica-renew-ms 5000]]
              [--xds-max-node-bytes 262144] [--xds-max-disconnected 10000] [--xds-forget-disconnected-ms 3600000]
              [--csds-max-nodes 1000] [--csds-max-response-bytes 4194304]
              [--xds-max-streams N] [--xds-max-initial-syncs 64] [--xds-initial-sync-timeout-ms 10000]
@@ -728,7 +833,7 @@ export const serveUsage = `usage: serve [--xds-host 127.0.0.1] [--xds-port 18000
   env: CONTROL_PLANE_XDS_HOST, CONTROL_PLANE_XDS_PORT, CONTROL_PLANE_ADMIN_HOST, CONTROL_PLANE_ADMIN_PORT, CONTROL_PLANE_DATA_DIR,
        CONTROL_PLANE_ADMIN_AUTH, CONTROL_PLANE_XDS_TLS_CERT, CONTROL_PLANE_XDS_TLS_KEY, CONTROL_PLANE_XDS_CLIENT_CA,
        CONTROL_PLANE_STORE (a postgres:// URL: replicas share one database; the embedded SQLite file in --data-dir without it),
-       CONTROL_PLANE_STORE_KEY_FILE (the same key on every replica), CONTROL_PLANE_CSDS_IDENTITIES (comma-separated), CONTROL_PLANE_LOG_LEVEL,
+       CONTROL_PLANE_STORE_KEY_FILE (the same key on every replica), CONTROL_PLANE_REPLICA_ID (default HOSTNAME:ADMINPORT), CONTROL_PLANE_CSDS_IDENTITIES (comma-separated), CONTROL_PLANE_LOG_LEVEL,
        CONTROL_PLANE_LOG_FORMAT (json when standard output is not a terminal, text when it is)`;
 
 /** Runs `serve` until SIGINT/SIGTERM, then shuts down gracefully. */

@@ -3,6 +3,7 @@ export const commandHelp: Readonly<Record<string, string>> = {
   serve: `usage: tcp serve [--xds-host 127.0.0.1] [--xds-port 18000] [--admin-host 127.0.0.1] [--admin-port 9000]
                  [--data-dir ./.data] [--config FILE|DIR]... [--debounce-ms 50] [--no-example]
                  [--allow-empty-store] [--store-key-file FILE]
+                 [--store postgres://USER@HOST:PORT/DB [--replica-id ID] [--replica-lease-ms 15000] [--replica-renew-ms 5000]]
                  [--xds-max-node-bytes N] [--xds-max-disconnected N] [--xds-forget-disconnected-ms N]
                  [--csds-max-nodes N] [--csds-max-response-bytes N]
                  [--xds-max-streams N] [--xds-max-initial-syncs N] [--xds-initial-sync-timeout-ms N]

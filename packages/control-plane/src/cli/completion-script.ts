@@ -4,7 +4,7 @@ import { kindWords } from "./kind-names.ts";
 
 /** Flags per command, for completion (the global --server and --help go everywhere). */
 const commandFlags: Readonly<Record<string, readonly string[]>> = {
-  serve: ["--xds-host", "--xds-port", "--admin-host", "--admin-port", "--data-dir", "--config", "--debounce-ms", "--no-example", "--allow-empty-store", "--admin-auth", "--admin-allowed-host", "--allow-raw-filename", "--xds-tls-cert", "--xds-tls-key", "--xds-client-ca", "--csds-identity", "--store-key-file", "--store", "--xds-max-node-bytes", "--xds-max-disconnected", "--xds-forget-disconnected-ms", "--csds-max-nodes", "--csds-max-response-bytes", "--xds-max-streams", "--xds-max-initial-syncs", "--xds-initial-sync-timeout-ms", "--xds-max-buffered-bytes", "--xds-stuck-stream-timeout-ms", "--metrics-sink-port"],
+  serve: ["--xds-host", "--xds-port", "--admin-host", "--admin-port", "--data-dir", "--config", "--debounce-ms", "--no-example", "--allow-empty-store", "--admin-auth", "--admin-allowed-host", "--allow-raw-filename", "--xds-tls-cert", "--xds-tls-key", "--xds-client-ca", "--csds-identity", "--store-key-file", "--store", "--replica-id", "--replica-lease-ms", "--replica-renew-ms", "--xds-max-node-bytes", "--xds-max-disconnected", "--xds-forget-disconnected-ms", "--csds-max-nodes", "--csds-max-response-bytes", "--xds-max-streams", "--xds-max-initial-syncs", "--xds-initial-sync-timeout-ms", "--xds-max-buffered-bytes", "--xds-stuck-stream-timeout-ms", "--metrics-sink-port"],
   apply: ["-f", "--dry-run", "--canary", "--canary-group", "--bake", "--ack-timeout", "--manual-promote", "--max-5xx-increase", "--max-connect-fail-increase", "--min-requests"],
   get: ["-o"],
   delete: ["-f", "--expected-revision", "--dry-run"],

@@ -44,6 +44,17 @@ describe("serve flags", () => {
     assert.throws(() => parseServeArgs([], { CONTROL_PLANE_STORE: "./x.db" }), (e: unknown) => e instanceof UsageError && e.message.startsWith("CONTROL_PLANE_STORE takes"));
   });
 
+  it("--replica-id (or CONTROL_PLANE_REPLICA_ID) and the lease flags; a renewal not shorter than the lease, or a lease without PostgreSQL, is refused", () => {
+    const pg = ["--store", "postgres://cp@db/tcp"];
+    assert.equal(parseServeArgs([...pg, "--replica-id", "cp-1"], { CONTROL_PLANE_REPLICA_ID: "env" }).replicaId, "cp-1");
+    assert.equal(parseServeArgs(pg, { CONTROL_PLANE_REPLICA_ID: "env" }).replicaId, "env");
+    assert.equal(parseServeArgs(pg, {}).replicaId, undefined);
+    assert.deepEqual(parseServeArgs([...pg, "--replica-lease-ms", "6000", "--replica-renew-ms=2000"], {}).replicaLease, { leaseMs: 6000, renewMs: 2000 });
+    assert.equal(parseServeArgs(pg, {}).replicaLease, undefined);
+    assert.throws(() => parseServeArgs([...pg, "--replica-lease-ms", "4000"], {}), (e: unknown) => e instanceof UsageError && /--replica-renew-ms \(5000\) must be shorter than --replica-lease-ms \(4000\)/.test(e.message));
+    assert.throws(() => parseServeArgs(["--replica-lease-ms", "30000"], {}), (e: unknown) => e instanceof UsageError && /need --store postgres/.test(e.message));
+  });
+
   it("starts empty on purpose only with --allow-empty-store (issue 14)", () => {
     assert.equal(parseServeArgs([], {}).allowEmptyStore, undefined);
     assert.equal(parseServeArgs(["--allow-empty-store"], {}).allowEmptyStore, true);

@@ -177,6 +177,30 @@ describe("status refusals", () => {
     assert.match(storm, /^xDS: 1 stream over their write budget, not reading \(--xds-max-buffered-bytes\)$/m);
   });
 
+  it("on PostgreSQL adds a REPLICA column, the live replicas and who runs the singleton work (issue 10 item 4)", () => {
+    const fleet = render(
+      {
+        revision: 7,
+        nodes: [{ ...node("edge-1", "SYNCED"), replica: "replica-1" }, { ...node("edge-2", "SYNCED"), replica: "replica-2" }],
+        objects: [],
+        fleet: {
+          replica: "replica-2",
+          replicas: [
+            { id: "replica-1", renewedAt: "2026-12-04T01:00:00.000Z", expiresAt: "2026-12-04T01:00:15.000Z", proxies: 1 },
+            { id: "replica-2", renewedAt: "2026-12-04T01:00:00.000Z", expiresAt: "2026-12-04T01:00:15.000Z", proxies: 1 },
+          ],
+          singletons: [{ work: "file-sources", replica: "replica-1", since: "2026-12-04T00:00:00.000Z" }],
+        },
+      },
+      undefined,
+    );
+    assert.match(fleet, /^replica replica-2; live replicas: replica-1 \(1 proxy\), replica-2 \(1 proxy\)$/m);
+    assert.match(fleet, /^singleton file-sources runs on replica-1$/m);
+    assert.match(fleet, /^NODE\s+GROUP\s+REPLICA\s+CONNECTED/m);
+    assert.match(fleet, /^edge-2\s+default\s+replica-2\s+yes/m);
+    assert.doesNotMatch(render({ revision: 4, nodes: [node("edge-1", "SYNCED")], objects: [] }, undefined), /REPLICA|live replicas/);
+  });
+
   it("adds a REVISION column while a rollout runs: the revision each proxy is served", () => {
     const plain = render({ revision: 4, nodes: [node("edge-1", "SYNCED")], objects: [] }, undefined);
     assert.doesNotMatch(plain, /REVISION/);

@@ -79,11 +79,18 @@ export function render(s: StatusReport, output: string | undefined): string {
   if (s.store !== undefined && s.store.state !== "ok") text += `store ${s.store.location} is ${s.store.state} since ${s.store.since ?? "?"}: ${s.store.reason ?? ""}\n`;
   // While a rollout runs (issue 11), which revision each proxy is served; the table is as before otherwise.
   const rollout = s.nodes.some((n) => n.revision !== undefined);
+  // On PostgreSQL (issue 10 item 4): which replica serves each proxy, and who runs the singleton work.
+  const fleet = s.fleet !== undefined;
+  if (s.fleet !== undefined) {
+    text += `replica ${s.fleet.replica}; live replicas: ${s.fleet.replicas.map((r) => `${r.id} (${r.proxies} prox${r.proxies === 1 ? "y" : "ies"})`).join(", ") || "-"}\n`;
+    for (const w of s.fleet.singletons) text += `singleton ${w.work} runs on ${w.replica}\n`;
+  }
   text += formatTable(
-    ["NODE", "GROUP", ...(rollout ? ["REVISION"] : []), "CONNECTED", "STATE", "LAST SEEN", "TYPES"],
+    ["NODE", "GROUP", ...(fleet ? ["REPLICA"] : []), ...(rollout ? ["REVISION"] : []), "CONNECTED", "STATE", "LAST SEEN", "TYPES"],
     s.nodes.map((n) => [
       n.nodeId,
       n.group ?? "-",
+      ...(fleet ? [n.replica ?? "-"] : []),
       ...(rollout ? [n.revision === undefined ? "-" : String(n.revision)] : []),
       n.connected ? "yes" : "no",
       n.state,

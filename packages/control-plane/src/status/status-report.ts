@@ -56,7 +56,19 @@ export interface NodeReport {
    * responses are not answered; absent otherwise.
    */
   readonly initialSync?: "queued" | "syncing";
+  /** On PostgreSQL (issue 10 item 4): the replica that serves this proxy (its `--replica-id`, Envoy's `control_plane.identifier`). */
+  readonly replica?: string;
   readonly types: readonly TypeReport[];
+}
+
+/** On PostgreSQL: the replicas of the fleet and who runs the singleton work (issue 10 items 4 and 5). */
+export interface FleetReport {
+  /** The replica that answered. */
+  readonly replica: string;
+  /** Replicas whose lease is live; their proxies are in `nodes`. */
+  readonly replicas: readonly { readonly id: string; readonly renewedAt: string; readonly expiresAt: string; readonly proxies: number }[];
+  /** Work that runs on one replica, and which one holds it now. */
+  readonly singletons: readonly { readonly work: string; readonly replica: string; readonly since: string }[];
 }
 
 export interface ObjectReport {
@@ -103,6 +115,8 @@ export interface StatusReport {
   readonly store?: StoreHealth;
   /** The xDS server's load now (docs/xds-protocol.md § Load limits); present when the server reports it. */
   readonly xds?: XdsLoadReport;
+  /** On PostgreSQL: the fleet of replicas whose proxies `nodes` lists. */
+  readonly fleet?: FleetReport;
 }
 
 /** The xDS server's load in the status report: admission queue, write buffers, stream cap. */
@@ -140,6 +154,8 @@ export interface StatusInputs {
   readonly refusals?: readonly NodeRefusal[];
   /** The xDS server's load figures (XdsServer.metrics). */
   readonly xdsLoad?: XdsServerLoad;
+  /** On PostgreSQL: the replica serving each proxy (the fleet view); no `replica` field without it. */
+  readonly replicaOf?: (proxy: NodeStatus) => string | undefined;
   /**
    * Node groups with the object keys that contributed to them and, to put a
    * NACK on the right object, which objects produced each Envoy resource
@@ -228,6 +244,7 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
         };
       });
     const matching = inputs.matchingGroupOf?.(proxy) ?? group;
+    const replica = inputs.replicaOf?.(proxy);
     const moved = matching !== group;
     const state: SyncState = types.some((t) => t.state === "NACKED")
       ? "NACKED"
@@ -245,6 +262,7 @@ export function buildStatusReport(inputs: StatusInputs): StatusReport {
       ...(moved && matching !== undefined ? { matchesGroup: matching } : {}),
       ...(rollout !== undefined ? { revision: rollout.revision } : {}),
       ...(connected && proxy.initialSync !== undefined ? { initialSync: proxy.initialSync } : {}),
+      ...(replica !== undefined ? { replica } : {}),
       types,
     });
     if (group !== undefined && connected) {

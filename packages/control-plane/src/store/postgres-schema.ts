@@ -38,6 +38,32 @@ export const postgresMigrations: readonly { readonly version: number; readonly n
         body TEXT NOT NULL
       );`,
   },
+  {
+    version: 2,
+    name: "replica leases, proxies per replica, singleton holders",
+    // Issue 10 items 4 and 5. Lease times are the database's clock (now()), so replicas with
+    // skewed clocks agree on which leases have expired.
+    sql: `
+      CREATE TABLE replica_leases (
+        replica_id TEXT PRIMARY KEY,
+        renewed_at TIMESTAMPTZ NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL
+      );
+      CREATE TABLE replica_proxies (
+        replica_id TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (replica_id, node_id)
+      );
+      CREATE TABLE singleton_holders (
+        work TEXT PRIMARY KEY,
+        replica_id TEXT NOT NULL,
+        backend_pid INTEGER NOT NULL,
+        lock_key BIGINT NOT NULL,
+        since TIMESTAMPTZ NOT NULL
+      );`,
+  },
 ];
 
 /** The newest schema version this build knows. */

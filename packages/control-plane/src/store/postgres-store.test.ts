@@ -5,7 +5,7 @@ import pg from "pg";
 import { createBodyCipher } from "./body-cipher.ts";
 import type { ModelObject } from "../model/model-object.ts";
 import { openPostgresStore, redactStoreUrl } from "./postgres-store.ts";
-import { postgresSchemaVersion } from "./postgres-schema.ts";
+import { postgresMigrations, postgresSchemaVersion } from "./postgres-schema.ts";
 import { StoreError } from "./store-error.ts";
 import { startThrowawayPostgres, type ThrowawayPostgres } from "./throwaway-postgres.ts";
 
@@ -48,7 +48,7 @@ describe("PostgreSQL store", () => {
     const stores = await Promise.all([0, 1, 2].map(() => openPostgresStore({ url })));
     try {
       const rows = await sql<{ version: number }>(url, "SELECT version FROM schema_migrations ORDER BY version");
-      assert.deepEqual(rows.map((r) => r.version), [postgresSchemaVersion]);
+      assert.deepEqual(rows.map((r) => r.version), postgresMigrations.map((m) => m.version));
     } finally {
       for (const s of stores) await s.close();
     }

@@ -107,6 +107,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   };
   // Idle clients that lose their server (a PostgreSQL restart) report here instead of crashing the process.
   pool.on("error", (error) => markDown(error));
+  // A client checked out of the pool emits its own "error" when the server goes away mid-query
+  // (the query rejects too); with no listener Node would end the process on it.
+  pool.on("connect", (client) => client.on("error", (error) => markDown(error)));
 
   /** Writes and catch-ups one at a time: the mirror is never planned on while it is being caught up. */
   let chain: Promise<unknown> = Promise.resolve();

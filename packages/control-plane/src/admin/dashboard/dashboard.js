@@ -5,9 +5,9 @@
 const tokenKey = "tcp-admin-token";
 
 /** @typedef {{ type: string, state: string, currentVersion?: string, sentVersion?: string, ackedVersion?: string, sentAt?: string, ackedAt?: string, nack?: { message: string, at: string, version: string }, error?: { message: string } }} TypeReport */
-/** @typedef {{ nodeId: string, cluster: string, group: string | null, connected: boolean, lastSeen: string, state: string, matchesGroup?: string, types: TypeReport[] }} NodeReport */
+/** @typedef {{ nodeId: string, cluster: string, group: string | null, connected: boolean, lastSeen: string, state: string, matchesGroup?: string, replica?: string, types: TypeReport[] }} NodeReport */
 /** @typedef {{ object: string, targets: number, acknowledged: number, rejected?: { proxies: number, nacks: { nodeId: string, type: string, message: string }[] } }} ObjectReport */
-/** @typedef {{ revision: number, nodes: NodeReport[], objects: ObjectReport[], refusals?: { nodeId: string, message?: string, reason?: string }[] }} StatusReport */
+/** @typedef {{ revision: number, nodes: NodeReport[], objects: ObjectReport[], refusals?: { nodeId: string, message?: string, reason?: string }[], fleet?: { replica: string, replicas: { id: string, proxies: number }[], singletons: { work: string, replica: string }[] } }} StatusReport */
 /** @typedef {{ type: string, name: string, version: string, state: string, lastUpdated?: string, nack?: { message: string }, objects?: string[], config?: unknown }} ProxyResource */
 /** @typedef {{ revision: number, createdAt: string, source: string, summary: string, rollout?: { id: number, outcome: string, reason?: string, stage?: string } }} RevisionInfo */
 /** @typedef {{ key: string, action: string, lines: string[] }} ObjectDifference */
@@ -129,6 +129,8 @@ function fleetPage(status) {
     const g = n.group ?? "(no node group)";
     groups.set(g, [...(groups.get(g) ?? []), n]);
   }
+  // On PostgreSQL (issue 10 item 4) every replica's proxies are listed, with the replica serving each.
+  const fleet = status.fleet !== undefined;
   const sections = [...groups.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([group, nodes]) =>
@@ -137,7 +139,7 @@ function fleetPage(status) {
         { "data-group": group },
         h("h2", {}, `Group ${group}`),
         table(
-          ["Proxy", "Cluster", "State", "Connected", "Last seen", "Envoy's message"],
+          ["Proxy", "Cluster", ...(fleet ? ["Replica"] : []), "State", "Connected", "Last seen", "Envoy's message"],
           nodes.map((n) => {
             const nacks = n.types.filter((t) => t.nack !== undefined && t.state === "NACKED");
             const problems = [
@@ -150,6 +152,7 @@ function fleetPage(status) {
               { "data-node": n.nodeId, "data-state": n.state },
               h("td", { class: "mono" }, h("a", { href: `#/proxy/${encodeURIComponent(n.nodeId)}` }, n.nodeId)),
               h("td", { class: "mono" }, n.cluster),
+              ...(fleet ? [h("td", { class: "mono" }, n.replica ?? "-")] : []),
               h("td", {}, badge(n.state)),
               h("td", {}, n.connected ? "yes" : "no"),
               h("td", {}, when(n.lastSeen)),
@@ -167,6 +170,16 @@ function fleetPage(status) {
       { class: "summary" },
       ...Object.entries(counts).map(([state, n]) => h("span", { "data-count": state }, badge(state), ` ${n}`)),
     ),
+    ...(status.fleet === undefined
+      ? []
+      : [
+          h(
+            "p",
+            { class: "muted", "data-fleet": status.fleet.replica },
+            `Answered by replica ${status.fleet.replica}. Live replicas: ${status.fleet.replicas.map((r) => `${r.id} (${r.proxies})`).join(", ")}.`,
+            ...status.fleet.singletons.map((w) => ` ${w.work} runs on ${w.replica}.`),
+          ),
+        ]),
     ...(sections.length === 0 ? [h("p", { class: "muted" }, "No proxy has connected yet. `tcp bootstrap NODE` writes an Envoy bootstrap for this control plane.")] : sections),
     ...(refusals.length === 0
       ? []
