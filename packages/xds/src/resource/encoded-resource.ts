@@ -70,12 +70,22 @@ interface EncodedParts {
   readonly version: string;
 }
 
+/**
+ * Per resource it holds the `Any` and where the message bytes start in it,
+ * not a parts object nor a second view for `bytes` (made on first read:
+ * streams write the `Any`, the bytes are read for CSDS and redaction): about
+ * 140 bytes of heap less per encoded resource, 2.7 MiB for 20,000 (issue 15
+ * item 5: the idle RSS of a snapshot streams were sent).
+ */
 class LazyEncodedResource implements EncodedResource {
   readonly name: string;
   readonly typeUrl: string;
   readonly message: Message;
   #schema: DescMessage | undefined;
-  #parts: EncodedParts | undefined;
+  #any: Uint8Array | undefined;
+  #offset = 0;
+  #version = "";
+  #bytes: Uint8Array | undefined;
 
   constructor(schema: DescMessage, typeUrl: string, name: string, message: Message) {
     this.name = name;
@@ -85,30 +95,34 @@ class LazyEncodedResource implements EncodedResource {
   }
 
   get bytes(): Uint8Array {
-    return this.#encoded().bytes;
+    if (this.#bytes === undefined) this.#bytes = this.any.subarray(this.#offset);
+    return this.#bytes;
   }
 
   get any(): Uint8Array {
-    return this.#encoded().any;
+    return this.#any ?? this.#encode();
   }
 
   get version(): string {
-    return this.#encoded().version;
+    if (this.#any === undefined) this.#encode();
+    return this.#version;
   }
 
-  #encoded(): EncodedParts {
-    if (this.#parts === undefined) {
-      const schema = this.#schema as DescMessage;
-      try {
-        this.#parts = encodeParts(schema, this.typeUrl, this.message);
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new XdsError(XdsErrorCode.InvalidResource, `${schema.typeName} '${this.name}' cannot be encoded: ${reason}`, { cause: error });
-      }
-      // The schema is only needed to encode: drop the reference once done.
-      this.#schema = undefined;
+  #encode(): Uint8Array {
+    const schema = this.#schema as DescMessage;
+    let parts: EncodedParts;
+    try {
+      parts = encodeParts(schema, this.typeUrl, this.message);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new XdsError(XdsErrorCode.InvalidResource, `${schema.typeName} '${this.name}' cannot be encoded: ${reason}`, { cause: error });
     }
-    return this.#parts;
+    this.#offset = parts.any.length - parts.bytes.length;
+    this.#version = parts.version;
+    // The schema is only needed to encode: drop the reference once done.
+    this.#schema = undefined;
+    this.#any = parts.any;
+    return parts.any;
   }
 }
 
