@@ -53,6 +53,11 @@ test("a lazily encoded resource gives the same version, Any and bytes whichever 
   assert.deepEqual(byBytes.bytes, eager.bytes);
   assert.equal(byBytes.version, eager.version);
   assert.deepEqual(byBytes.any, eager.any);
+  // A name past 127 bytes: the Any's lengths take two-byte varints.
+  const long = () => create(ClusterSchema, { name: "c".repeat(300), connectTimeout: { seconds: 5n } });
+  const longLazy = lazyEncodedResource(clusterType, long());
+  assert.deepEqual(new Uint8Array(longLazy.bytes), toBinary(ClusterSchema, long()));
+  assert.equal(longLazy.version, encodeResource(ClusterSchema, long()).version);
 });
 
 test("a lazily encoded resource without a name fails at once, not at first use", () => {
