@@ -19,7 +19,7 @@ test("bench/snapshot-cost.ts --quick prints a table and a JSON line with every f
   for (const mode of ["warm", "cold", "off"]) {
     for (const key of ["totalMs", "loadedMs", "listeningMs"]) assert.ok(typeof startup[mode]?.[key] === "number", `startup.${mode}.${key}`);
   }
-  for (const key of ["setMs", "setFirstMs", "setBuildMs", "setCreateSnapshotMs", "setApplyMs", "watchedSetMs", "watchedApplyMs", "idleRssEmptyBytes", "idleRssBytes", "idleHeapUsedBytes", "idleHeapTotalBytes", "settledRssEmptyBytes", "settledHeapUsedEmptyBytes", "settledRssBytes", "settledHeapUsedBytes", "settledHeapTotalBytes"]) {
+  for (const key of ["setMs", "setFirstMs", "setBuildMs", "setCreateSnapshotMs", "setApplyMs", "watchedSetMs", "watchedApplyMs", "idleRssEmptyBytes", "idleRssBytes", "idleHeapUsedBytes", "idleHeapTotalBytes", "settledRssEmptyBytes", "settledHeapUsedEmptyBytes", "settledRssBytes", "settledHeapUsedBytes", "settledHeapTotalBytes", "updatedHeapUsedBytes", "updatedArrayBuffersBytes"]) {
     assert.ok(typeof result[key] === "number" && Number.isFinite(result[key]) && result[key] >= 0, `${key}: ${String(result[key])}`);
   }
   const updates = result["updateRssBytes"];

@@ -60,9 +60,16 @@ async function start(env: NodeJS.ProcessEnv = process.env): Promise<{ proc: Line
 }
 
 /** The server's heap figures (its `stats` line). */
-async function heapStats(proc: LineProcess): Promise<{ heapUsedBytes?: number; heapTotalBytes?: number }> {
+async function heapStats(proc: LineProcess): Promise<HeapStats> {
   const [json] = await proc.command("stats", "stats");
-  return JSON.parse(json ?? "{}") as { heapUsedBytes?: number; heapTotalBytes?: number };
+  return JSON.parse(json ?? "{}") as HeapStats;
+}
+
+/** The server's `stats` line, the figures this benchmark reads. */
+interface HeapStats {
+  readonly heapUsedBytes?: number;
+  readonly heapTotalBytes?: number;
+  readonly arrayBuffersBytes?: number;
 }
 
 async function main(): Promise<void> {
@@ -156,6 +163,10 @@ async function main(): Promise<void> {
       await proc.command("settle", "settled");
       rssUpdatesSettled.push(rssBytes(proc.pid));
     }
+    // What the last update left, settled: the JS heap and the Buffers
+    // (encoded resources) beside it, steadier figures than RSS, which
+    // malloc's free lists make vary by several MiB from run to run.
+    const heapUpdated = updates > 0 ? await heapStats(proc) : {};
 
     const figures = {
       startup: { off: startupFigures("off"), cold: startupFigures("cold"), warm: startupFigures("warm") },
@@ -177,6 +188,8 @@ async function main(): Promise<void> {
       settledHeapTotalBytes: heapSettled.heapTotalBytes ?? 0,
       updateRssBytes: rssUpdates,
       updateSettledRssBytes: rssUpdatesSettled,
+      updatedHeapUsedBytes: heapUpdated.heapUsedBytes ?? 0,
+      updatedArrayBuffersBytes: heapUpdated.arrayBuffersBytes ?? 0,
     };
     const rows = [
       ["figure", "value"],
@@ -202,6 +215,7 @@ async function main(): Promise<void> {
       ["RSS min / max over the updates", `${mib(Math.min(...rssUpdates))} / ${mib(Math.max(...rssUpdates))}`],
       [`RSS settled after update 1 / ${updates}`, `${mib(rssUpdatesSettled[0] ?? 0)} / ${mib(rssUpdatesSettled.at(-1) ?? 0)}`],
       ["RSS settled min / max over the updates", `${mib(Math.min(...rssUpdatesSettled))} / ${mib(Math.max(...rssUpdatesSettled))}`],
+      ["  after the last one: JS heap used / Buffers (arrayBuffers)", `${mib(figures.updatedHeapUsedBytes)} / ${mib(figures.updatedArrayBuffersBytes)}`],
     ];
     console.log(textTable(rows));
     console.log(`RSS after each update (MiB): ${rssUpdates.map((b) => (b / 1048576).toFixed(0)).join(" ")}`);
