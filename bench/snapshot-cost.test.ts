@@ -19,10 +19,12 @@ test("bench/snapshot-cost.ts --quick prints a table and a JSON line with every f
   for (const mode of ["warm", "cold", "off"]) {
     for (const key of ["totalMs", "loadedMs", "listeningMs"]) assert.ok(typeof startup[mode]?.[key] === "number", `startup.${mode}.${key}`);
   }
-  for (const key of ["setMs", "setFirstMs", "setBuildMs", "setCreateSnapshotMs", "setApplyMs", "watchedSetMs", "watchedApplyMs", "idleRssEmptyBytes", "idleRssBytes", "idleHeapUsedBytes", "idleHeapTotalBytes"]) {
+  for (const key of ["setMs", "setFirstMs", "setBuildMs", "setCreateSnapshotMs", "setApplyMs", "watchedSetMs", "watchedApplyMs", "idleRssEmptyBytes", "idleRssBytes", "idleHeapUsedBytes", "idleHeapTotalBytes", "settledRssEmptyBytes", "settledHeapUsedEmptyBytes", "settledRssBytes", "settledHeapUsedBytes", "settledHeapTotalBytes", "updatedHeapUsedBytes", "updatedArrayBuffersBytes"]) {
     assert.ok(typeof result[key] === "number" && Number.isFinite(result[key]) && result[key] >= 0, `${key}: ${String(result[key])}`);
   }
   const updates = result["updateRssBytes"];
-  assert.ok(Array.isArray(updates) && updates.length === result["updates"] && updates.every((b) => typeof b === "number" && b > 0));
+  for (const series of [updates, result["updateSettledRssBytes"]]) {
+    assert.ok(Array.isArray(series) && series.length === result["updates"] && series.every((b) => typeof b === "number" && b > 0));
+  }
   assert.match(stdout, /start-up, compile cache warm: spawn to listening/);
 });

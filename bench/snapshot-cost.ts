@@ -17,8 +17,12 @@
 //   where setSnapshot encodes, hashes and diffs every fresh resource;
 // - idle RSS: after a GC, before anything is set and with the R resources set
 //   (and how much of it is JS heap in use, and allocated by V8);
+// - the same, settled: after a last-resort GC (the server's `settle`), which
+//   hands the freed heap pages back to the OS as V8's memory reducer does
+//   once the process has been idle for some seconds; a regular GC leaves
+//   them committed, so the figure above is mostly garbage not yet returned;
 // - RSS after each of --updates all-changes (every resource rebuilt and set
-//   again, then a GC): it must stay flat.
+//   again, then a GC; and settled): it must stay flat.
 // Last, one JSON line for machines. --quick: R=50, few repetitions (the smoke test).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -53,6 +57,19 @@ async function start(env: NodeJS.ProcessEnv = process.env): Promise<{ proc: Line
   const proc = new LineProcess("ours-server", process.execPath, [server], { waitMs, env });
   const [, loaded, listening] = await proc.next("ready");
   return { proc, start: { totalMs: performance.now() - t0, loadedMs: Number(loaded), listeningMs: Number(listening) } };
+}
+
+/** The server's heap figures (its `stats` line). */
+async function heapStats(proc: LineProcess): Promise<HeapStats> {
+  const [json] = await proc.command("stats", "stats");
+  return JSON.parse(json ?? "{}") as HeapStats;
+}
+
+/** The server's `stats` line, the figures this benchmark reads. */
+interface HeapStats {
+  readonly heapUsedBytes?: number;
+  readonly heapTotalBytes?: number;
+  readonly arrayBuffersBytes?: number;
 }
 
 async function main(): Promise<void> {
@@ -102,6 +119,9 @@ async function main(): Promise<void> {
   try {
     await proc.command("gc", "gc");
     const rssEmpty = rssBytes(proc.pid);
+    await proc.command("settle", "settled");
+    const rssEmptySettled = rssBytes(proc.pid);
+    const heapEmptySettled = await heapStats(proc);
     const setMs: number[] = [];
     const buildMs: number[] = [];
     const snapshotMs: number[] = [];
@@ -117,8 +137,10 @@ async function main(): Promise<void> {
     }
     await proc.command("gc", "gc");
     const rssIdle = rssBytes(proc.pid);
-    const [heapJson] = await proc.command("stats", "stats");
-    const heap = JSON.parse(heapJson ?? "{}") as { heapUsedBytes?: number; heapTotalBytes?: number };
+    const heap = await heapStats(proc);
+    await proc.command("settle", "settled");
+    const rssIdleSettled = rssBytes(proc.pid);
+    const heapSettled = await heapStats(proc);
     // Then with a listener on the key (what a connected stream adds): every
     // set computes what changed, so every fresh resource is encoded and hashed.
     await proc.command("watch", "watching");
@@ -132,12 +154,19 @@ async function main(): Promise<void> {
       watchedApplyMs.push(Number(applied));
     }
     const rssUpdates: number[] = [];
+    const rssUpdatesSettled: number[] = [];
     for (let i = 0; i < updates; i++) {
       await proc.command("prepare all", "prepared");
       await proc.command("apply", "applied");
       await proc.command("gc", "gc");
       rssUpdates.push(rssBytes(proc.pid));
+      await proc.command("settle", "settled");
+      rssUpdatesSettled.push(rssBytes(proc.pid));
     }
+    // What the last update left, settled: the JS heap and the Buffers
+    // (encoded resources) beside it, steadier figures than RSS, which
+    // malloc's free lists make vary by several MiB from run to run.
+    const heapUpdated = updates > 0 ? await heapStats(proc) : {};
 
     const figures = {
       startup: { off: startupFigures("off"), cold: startupFigures("cold"), warm: startupFigures("warm") },
@@ -152,7 +181,15 @@ async function main(): Promise<void> {
       idleRssBytes: rssIdle,
       idleHeapUsedBytes: heap.heapUsedBytes ?? 0,
       idleHeapTotalBytes: heap.heapTotalBytes ?? 0,
+      settledRssEmptyBytes: rssEmptySettled,
+      settledHeapUsedEmptyBytes: heapEmptySettled.heapUsedBytes ?? 0,
+      settledRssBytes: rssIdleSettled,
+      settledHeapUsedBytes: heapSettled.heapUsedBytes ?? 0,
+      settledHeapTotalBytes: heapSettled.heapTotalBytes ?? 0,
       updateRssBytes: rssUpdates,
+      updateSettledRssBytes: rssUpdatesSettled,
+      updatedHeapUsedBytes: heapUpdated.heapUsedBytes ?? 0,
+      updatedArrayBuffersBytes: heapUpdated.arrayBuffersBytes ?? 0,
     };
     const rows = [
       ["figure", "value"],
@@ -170,11 +207,19 @@ async function main(): Promise<void> {
       ["idle RSS, nothing set", mib(rssEmpty)],
       [`idle RSS, ${resources} + ${resources} resources set`, mib(rssIdle)],
       ["  of which: JS heap used / allocated by V8", `${mib(figures.idleHeapUsedBytes)} / ${mib(figures.idleHeapTotalBytes)}`],
+      ["idle RSS settled (after a last-resort GC), nothing set", mib(rssEmptySettled)],
+      ["  of which: JS heap used", mib(figures.settledHeapUsedEmptyBytes)],
+      [`idle RSS settled, ${resources} + ${resources} resources set`, mib(rssIdleSettled)],
+      ["  of which: JS heap used / allocated by V8", `${mib(figures.settledHeapUsedBytes)} / ${mib(figures.settledHeapTotalBytes)}`],
       [`RSS after update 1 / ${updates}`, `${mib(rssUpdates[0] ?? 0)} / ${mib(rssUpdates.at(-1) ?? 0)}`],
       ["RSS min / max over the updates", `${mib(Math.min(...rssUpdates))} / ${mib(Math.max(...rssUpdates))}`],
+      [`RSS settled after update 1 / ${updates}`, `${mib(rssUpdatesSettled[0] ?? 0)} / ${mib(rssUpdatesSettled.at(-1) ?? 0)}`],
+      ["RSS settled min / max over the updates", `${mib(Math.min(...rssUpdatesSettled))} / ${mib(Math.max(...rssUpdatesSettled))}`],
+      ["  after the last one: JS heap used / Buffers (arrayBuffers)", `${mib(figures.updatedHeapUsedBytes)} / ${mib(figures.updatedArrayBuffersBytes)}`],
     ];
     console.log(textTable(rows));
     console.log(`RSS after each update (MiB): ${rssUpdates.map((b) => (b / 1048576).toFixed(0)).join(" ")}`);
+    console.log(`RSS settled after each update (MiB): ${rssUpdatesSettled.map((b) => (b / 1048576).toFixed(0)).join(" ")}`);
     console.log(JSON.stringify({ bench: "snapshot-cost", resources, sets, starts, updates, ...figures }));
   } finally {
     await proc.stop();

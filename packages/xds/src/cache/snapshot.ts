@@ -85,7 +85,7 @@ export function createSnapshot(options: SnapshotOptions): Snapshot {
     for (const items of byType.values()) {
       for (const r of items.values()) {
         try {
-          r.bytes;
+          r.any;
         } catch (error) {
           failures.push(error instanceof Error ? error.message : String(error));
         }

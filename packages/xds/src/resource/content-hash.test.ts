@@ -28,3 +28,15 @@ test("parts are separated: moving a boundary changes the hash", () => {
   assert.notEqual(contentHash("a", new Uint8Array([98])), contentHash("ab"));
   assert.equal(contentHash("a", new Uint8Array([98])), contentHash("a", "b"), "the same bytes, whether given as a string or as bytes");
 });
+
+test("inputs of any size give the documented digest, one after another (the reused input buffer never leaks a previous input)", () => {
+  // 10 bytes, then past the initial 4 KiB buffer, then past the 64 KiB reuse
+  // limit (an input of its own), then small again.
+  const sizes = [10, 5000, 70_000, 3, 65_535];
+  for (const size of sizes) {
+    const bytes = new Uint8Array(size).map((_, i) => (i * 7 + size) & 255);
+    assert.equal(contentHash("t", bytes), reference("t", bytes), `${size} bytes`);
+    assert.equal(contentHash(bytes), reference(bytes), `${size} bytes alone`);
+  }
+  assert.match(contentHash("a"), /^[0-9a-f]{16}$/);
+});

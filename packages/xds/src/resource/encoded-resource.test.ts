@@ -39,6 +39,25 @@ test("a lazily encoded resource has exactly the eager encoding's bytes, Any and 
   assert.equal(any.typeUrl, TypeUrl.Cluster);
   assert.ok(Buffer.from(any.value).equals(lazy.bytes), "the Any holds the same bytes");
   assert.equal(lazy.bytes, lazy.bytes, "encoded once, then the same bytes");
+  assert.equal(lazy.bytes.buffer, lazy.any.buffer, "the bytes are a view on the Any: one copy held");
+  assert.equal(lazy.bytes.byteOffset + lazy.bytes.length, lazy.any.byteOffset + lazy.any.length, "the Any's tail");
+});
+
+test("a lazily encoded resource gives the same version, Any and bytes whichever is read first", () => {
+  const message = () => create(ClusterSchema, { name: "c2", connectTimeout: { seconds: 5n } });
+  const eager = encodeResource(ClusterSchema, message());
+  const byVersion = lazyEncodedResource(clusterType, message());
+  assert.equal(byVersion.version, eager.version);
+  assert.deepEqual(byVersion.bytes, eager.bytes);
+  const byBytes = lazyEncodedResource(clusterType, message());
+  assert.deepEqual(byBytes.bytes, eager.bytes);
+  assert.equal(byBytes.version, eager.version);
+  assert.deepEqual(byBytes.any, eager.any);
+  // A name past 127 bytes: the Any's lengths take two-byte varints.
+  const long = () => create(ClusterSchema, { name: "c".repeat(300), connectTimeout: { seconds: 5n } });
+  const longLazy = lazyEncodedResource(clusterType, long());
+  assert.deepEqual(new Uint8Array(longLazy.bytes), toBinary(ClusterSchema, long()));
+  assert.equal(longLazy.version, encodeResource(ClusterSchema, long()).version);
 });
 
 test("a lazily encoded resource without a name fails at once, not at first use", () => {
