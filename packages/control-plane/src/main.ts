@@ -827,7 +827,7 @@ export const serveUsage = `usage: serve [--xds-host 127.0.0.1] [--xds-port 18000
              [--store postgres://USER@HOST:PORT/DB [--replica-id ID] [--replica-lease-ms 15000] [--replica-renew-ms 5000]]
              [--xds-max-node-bytes 262144] [--xds-max-disconnected 10000] [--xds-forget-disconnected-ms 3600000]
              [--csds-max-nodes 1000] [--csds-max-response-bytes 4194304]
-             [--xds-max-streams N] [--xds-max-initial-syncs 64] [--xds-initial-sync-timeout-ms 10000]
+             [--xds-max-streams N] [--xds-max-initial-syncs 256] [--xds-initial-sync-timeout-ms 10000]
              [--xds-max-buffered-bytes 262144] [--xds-stuck-stream-timeout-ms 60000]
              [--log-level debug|info|warn|error] [--log-format json|text] [--metrics-sink-port N]
   env: CONTROL_PLANE_XDS_HOST, CONTROL_PLANE_XDS_PORT, CONTROL_PLANE_ADMIN_HOST, CONTROL_PLANE_ADMIN_PORT, CONTROL_PLANE_DATA_DIR,

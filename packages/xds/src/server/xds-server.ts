@@ -137,7 +137,7 @@ export interface XdsServerOptions {
    * ones wait in a FIFO queue (status: `initialSync: "queued"`) and are
    * served in arrival order. A stream's initial sync ends when every response
    * it was sent is ACKed or NACKed, or after `initialSyncTimeoutMs`. Default
-   * 64; 0 turns admission control off.
+   * 256; 0 turns admission control off.
    */
   readonly maxInitialSyncs?: number;
   /** How long a stream may hold its initial-sync slot without answering; default 10,000 ms, an integer >= 1. */
