@@ -15,8 +15,8 @@ export interface ResponseHeader {
 
 const utf8 = new TextDecoder();
 
-/** Reads a varint at pos; returns [value, next position]. Lengths and tags here fit in 2^53. */
-function readVarint(buf: Uint8Array, pos: number): [number, number] {
+/** Reads a varint at pos; returns [value, next position]. Lengths and tags here fit in 2^53. Throws when truncated or over 10 bytes. */
+export function readVarint(buf: Uint8Array, pos: number): [number, number] {
   let value = 0;
   let scale = 1;
   for (let i = 0; i < 10; i++) {

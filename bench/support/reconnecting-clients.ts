@@ -23,7 +23,7 @@ import { TypeUrl } from "@ts-control-plane/xds";
 import { now } from "./fanout-measure.ts";
 import { clusterNames } from "./fanout-resources.ts";
 import { concat, lengthDelimited, stringField } from "@ts-control-plane/xds";
-import { encodeNode, encodeRequest, encodeResourceNames, scanResponse } from "./lean-discovery.ts";
+import { encodeNode, encodeRequest, encodeResourceNames, readVarint, scanResponse } from "./lean-discovery.ts";
 import { encodeDeltaNode, encodeDeltaRequest, encodeDeltaSubscribe } from "./lean-delta-request.ts";
 
 export type ReconnectParentMessage = { readonly type: "watch" } | { readonly type: "report" } | { readonly type: "exit" };
@@ -59,32 +59,18 @@ const sotwNames = encodeResourceNames(clusterNames(resourceCount));
 const deltaSubscribe = encodeDeltaSubscribe(clusterNames(resourceCount));
 const utf8 = new TextDecoder();
 
-/** Reads a varint at pos; returns [value, next position]. */
-function varint(buf: Uint8Array, pos: number): [number, number] {
-  let value = 0;
-  let scale = 1;
-  for (let i = 0; i < 10; i++) {
-    const byte = buf[pos++];
-    if (byte === undefined) throw new Error("truncated varint");
-    value += (byte & 0x7f) * scale;
-    if (byte < 0x80) return [value, pos];
-    scale *= 128;
-  }
-  throw new Error("varint too long");
-}
-
 /** The length-delimited fields of a message, by field number (other wire types skipped). */
 function fields(buf: Uint8Array, wanted: (field: number, bytes: Uint8Array) => void): void {
   let pos = 0;
   while (pos < buf.length) {
-    const [tag, afterTag] = varint(buf, pos);
+    const [tag, afterTag] = readVarint(buf, pos);
     const wire = tag & 7;
     pos = afterTag;
-    if (wire === 0) pos = varint(buf, pos)[1];
+    if (wire === 0) pos = readVarint(buf, pos)[1];
     else if (wire === 1) pos += 8;
     else if (wire === 5) pos += 4;
     else if (wire === 2) {
-      const [length, start] = varint(buf, pos);
+      const [length, start] = readVarint(buf, pos);
       pos = start + length;
       wanted(Math.floor(tag / 8), buf.subarray(start, pos));
     } else throw new Error(`unsupported wire type ${wire}`);

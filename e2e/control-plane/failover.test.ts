@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
 import { parse } from "yaml";
-import { type ConfigDump, dynamicClusters, dynamicListeners, dynamicRoutes, type Json } from "../harness/config-dump.ts";
+import type { Json } from "../harness/config-dump.ts";
 import { freePort } from "../harness/free-port.ts";
 import { httpGet } from "../harness/http-get.ts";
 import { startHttpUpstream } from "../harness/http-upstream.ts";
@@ -23,6 +23,8 @@ import { failedRecords, startRequestLoop } from "../harness/request-loop.ts";
 import { startEnvoy } from "../harness/start-envoy.ts";
 import { waitUntil } from "../harness/wait-until.ts";
 import { type ControlPlaneProcess, runCliProcess, startControlPlane } from "./control-plane-process.ts";
+import { envoyHeldVersions } from "./support/envoy-held-versions.ts";
+import { webModelYaml } from "./support/web-model.ts";
 
 interface NodeStatus {
   nodeId: string;
@@ -36,17 +38,6 @@ const statusOf = async (cp: ControlPlaneProcess, nodeId: string): Promise<NodeSt
 
 const resourcesSent = async (cp: ControlPlaneProcess): Promise<number> => new PrometheusScrape(await (await fetch(`${cp.adminUrl}/metrics`)).text()).get("tcp_xds_resources_sent_total");
 
-/** What Envoy holds, by resource: the version it was accepted with (EDS from its text stats: config_dump has none). */
-async function heldVersions(envoy: { configDump(): Promise<ConfigDump>; textStats(filter?: string): Promise<Map<string, string>> }): Promise<Record<string, string>> {
-  const dump = await envoy.configDump();
-  const out: Record<string, string> = {};
-  for (const l of dynamicListeners(dump)) out[`listener ${l.name}`] = l.versionInfo;
-  for (const r of dynamicRoutes(dump)) out[`route ${r.name}`] = r.versionInfo;
-  for (const c of dynamicClusters(dump)) out[`cluster ${c.name}`] = c.versionInfo;
-  for (const [name, version] of await envoy.textStats("^cluster\\..*\\.version_text$")) if (name !== "cluster.xds_cluster.version_text") out[name] = version;
-  return out;
-}
-
 for (const mode of ["delta", "sotw"] as const) {
   test(`failover (${mode}): kill -9 the replica Envoy uses; no request fails, Envoy is SYNCED on the other, which sends nothing new`, { timeout: 120_000 }, (t) => failover(t, mode));
 }
@@ -58,29 +49,7 @@ async function failover(t: TestContext, mode: "delta" | "sotw"): Promise<void> {
   const listenerPort = await freePort();
   const configDir = join(dir, "config");
   mkdirSync(configDir);
-  writeFileSync(
-    join(configDir, "web.yaml"),
-    `apiVersion: tcp.dev/v1alpha1
-kind: Listener
-metadata: { name: web }
-spec: { protocol: HTTP, address: 127.0.0.1, port: ${listenerPort} }
----
-apiVersion: tcp.dev/v1alpha1
-kind: Route
-metadata: { name: web }
-spec:
-  listeners: [web]
-  routes:
-    - match: { prefix: / }
-      backends: [{ service: web }]
----
-apiVersion: tcp.dev/v1alpha1
-kind: Service
-metadata: { name: web }
-spec:
-  endpoints: [{ address: 127.0.0.1, port: ${upstream.port} }]
-`,
-  );
+  writeFileSync(join(configDir, "web.yaml"), webModelYaml({ listenerPort, upstreamPort: upstream.port }));
   const replicas = await Promise.all(["a", "b"].map((r) => startControlPlane({ dataDir: join(dir, `data-${r}`), config: [configDir], t })));
   const [a, b] = replicas as [ControlPlaneProcess, ControlPlaneProcess];
 
@@ -106,7 +75,7 @@ spec:
   const before = await statusOf(connected, nodeId);
   assert.equal(await statusOf(other, nodeId), undefined, "the other replica has not seen this Envoy yet");
   const sentByOtherBefore = await resourcesSent(other);
-  const held = await heldVersions(envoy);
+  const held = await envoyHeldVersions(envoy);
   t.diagnostic(`connected to replica ${connected === a ? "a" : "b"} (xds port ${connected.xdsPort}); Envoy holds ${JSON.stringify(held)}`);
 
   const loop = startRequestLoop({ url, maxRequests: 5000, maxDurationMs: 60_000 });
@@ -137,5 +106,5 @@ spec:
   const sentByOther = (await resourcesSent(other)) - sentByOtherBefore;
   t.diagnostic(`resources the new replica sent: ${sentByOther}`);
   if (mode === "delta") assert.equal(sentByOther, 0, "over Delta Envoy said which versions it has; the new replica sent no resource");
-  assert.deepEqual(await heldVersions(envoy), held, "Envoy holds the same versions of every resource");
+  assert.deepEqual(await envoyHeldVersions(envoy), held, "Envoy holds the same versions of every resource");
 }

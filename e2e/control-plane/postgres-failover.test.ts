@@ -19,7 +19,7 @@ import { TypeUrl } from "@ts-control-plane/xds";
 import { RawXdsClient } from "@ts-control-plane/xds/testing";
 import { parse } from "yaml";
 import { startThrowawayPostgres } from "../../packages/control-plane/src/store/throwaway-postgres.ts";
-import { type ConfigDump, dynamicClusters, dynamicListeners, dynamicRoutes, type Json } from "../harness/config-dump.ts";
+import type { Json } from "../harness/config-dump.ts";
 import { freePort } from "../harness/free-port.ts";
 import { httpGet } from "../harness/http-get.ts";
 import { startHttpUpstream } from "../harness/http-upstream.ts";
@@ -28,6 +28,8 @@ import { failedRecords, startRequestLoop } from "../harness/request-loop.ts";
 import { startEnvoy } from "../harness/start-envoy.ts";
 import { waitUntil } from "../harness/wait-until.ts";
 import { type ControlPlaneProcess, runCliProcess, startControlPlane } from "./control-plane-process.ts";
+import { envoyHeldVersions } from "./support/envoy-held-versions.ts";
+import { webModelYaml } from "./support/web-model.ts";
 
 interface NodeStatus {
   nodeId: string;
@@ -44,17 +46,6 @@ interface Status {
 const statusOf = async (cp: ControlPlaneProcess): Promise<Status> => (await (await fetch(`${cp.adminUrl}/api/v1/status`)).json()) as Status;
 const nodeOf = async (cp: ControlPlaneProcess, nodeId: string): Promise<NodeStatus | undefined> => (await statusOf(cp)).nodes.find((n) => n.nodeId === nodeId);
 const resourcesSent = async (cp: ControlPlaneProcess): Promise<number> => new PrometheusScrape(await (await fetch(`${cp.adminUrl}/metrics`)).text()).get("tcp_xds_resources_sent_total");
-
-/** What Envoy holds, by resource: the version it was accepted with (EDS from its text stats: config_dump has none). */
-async function heldVersions(envoy: { configDump(): Promise<ConfigDump>; textStats(filter?: string): Promise<Map<string, string>> }): Promise<Record<string, string>> {
-  const dump = await envoy.configDump();
-  const out: Record<string, string> = {};
-  for (const l of dynamicListeners(dump)) out[`listener ${l.name}`] = l.versionInfo;
-  for (const r of dynamicRoutes(dump)) out[`route ${r.name}`] = r.versionInfo;
-  for (const c of dynamicClusters(dump)) out[`cluster ${c.name}`] = c.versionInfo;
-  for (const [name, version] of await envoy.textStats("^cluster\\..*\\.version_text$")) if (name !== "cluster.xds_cluster.version_text") out[name] = version;
-  return out;
-}
 
 const leaseMs = 3_000;
 
@@ -73,29 +64,7 @@ async function failover(t: TestContext, mode: "delta" | "sotw"): Promise<void> {
   // Both replicas watch the same files: one of them applies them (singleton work under an advisory lock).
   const configDir = join(dir, "config");
   mkdirSync(configDir);
-  writeFileSync(
-    join(configDir, "web.yaml"),
-    `apiVersion: tcp.dev/v1alpha1
-kind: Listener
-metadata: { name: web }
-spec: { protocol: HTTP, address: 127.0.0.1, port: ${listenerPort} }
----
-apiVersion: tcp.dev/v1alpha1
-kind: Route
-metadata: { name: web }
-spec:
-  listeners: [web]
-  routes:
-    - match: { prefix: / }
-      backends: [{ service: web }]
----
-apiVersion: tcp.dev/v1alpha1
-kind: Service
-metadata: { name: web }
-spec:
-  endpoints: [{ address: 127.0.0.1, port: ${upstream.port} }]
-`,
-  );
+  writeFileSync(join(configDir, "web.yaml"), webModelYaml({ listenerPort, upstreamPort: upstream.port }));
   const replicas = await Promise.all(["a", "b"].map((r) => startControlPlane({ dataDir: join(dir, `data-${r}`), config: [configDir], extraArgs: ["--store", pg.url, "--replica-id", `replica-${r}`, ...lease], t })));
   const [a, b] = replicas as [ControlPlaneProcess, ControlPlaneProcess];
   const idOf = (cp: ControlPlaneProcess) => (cp === a ? "replica-a" : "replica-b");
@@ -136,7 +105,7 @@ spec:
   await waitUntil(async () => (await nodeOf(other, `lean-on-${idOf(connected)}`))?.replica === idOf(connected), { timeoutMs: 20_000, description: "the lean client in the other replica's view" });
 
   const sentByOtherBefore = await resourcesSent(other);
-  const held = await heldVersions(envoy);
+  const held = await envoyHeldVersions(envoy);
   const loop = startRequestLoop({ url, maxRequests: 5000, maxDurationMs: 90_000 });
   await waitUntil(() => loop.records.length >= 10, { timeoutMs: 10_000, description: "requests flowing before the kill" });
   const killedAt = Date.now();
@@ -165,7 +134,7 @@ spec:
   const sentByOther = (await resourcesSent(other)) - sentByOtherBefore;
   t.diagnostic(`resources the new replica sent: ${sentByOther}`);
   if (mode === "delta") assert.equal(sentByOther, 0, "over Delta Envoy said which versions it has; the new replica sent no resource");
-  assert.deepEqual(await heldVersions(envoy), held, "Envoy holds the same versions of every resource");
+  assert.deepEqual(await envoyHeldVersions(envoy), held, "Envoy holds the same versions of every resource");
 
   // The killed replica's lease runs out: its lean client and the replica leave the view.
   const gone = await waitUntil(

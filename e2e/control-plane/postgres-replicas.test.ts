@@ -20,13 +20,7 @@ import { failedRecords, startRequestLoop } from "../harness/request-loop.ts";
 import { startEnvoy } from "../harness/start-envoy.ts";
 import { waitUntil } from "../harness/wait-until.ts";
 import { type ControlPlaneProcess, runCliProcess, startControlPlane } from "./control-plane-process.ts";
-
-const service = (port: number): string => `apiVersion: tcp.dev/v1alpha1
-kind: Service
-metadata: { name: web }
-spec:
-  endpoints: [{ address: 127.0.0.1, port: ${port} }]
-`;
+import { webModelYaml, webServiceYaml } from "./support/web-model.ts";
 
 const apply = (cp: ControlPlaneProcess, yaml: string) => fetch(`${cp.adminUrl}/api/v1/apply`, { method: "POST", headers: { "content-type": "application/yaml" }, body: yaml });
 const revisionOf = async (cp: ControlPlaneProcess): Promise<number> => ((await (await fetch(`${cp.adminUrl}/api/v1/status`)).json()) as { revision: number }).revision;
@@ -43,24 +37,7 @@ test("three replicas on one PostgreSQL: an apply on A reaches an Envoy on B; a d
   const replicas = await Promise.all(["a", "b", "c"].map((r) => startControlPlane({ dataDir: join(dir, `data-${r}`), extraArgs: ["--store", pg.url], t })));
   const [a, b, c] = replicas as [ControlPlaneProcess, ControlPlaneProcess, ControlPlaneProcess];
 
-  const initial = await apply(
-    a,
-    `apiVersion: tcp.dev/v1alpha1
-kind: Listener
-metadata: { name: web }
-spec: { protocol: HTTP, address: 127.0.0.1, port: ${listenerPort} }
----
-apiVersion: tcp.dev/v1alpha1
-kind: Route
-metadata: { name: web }
-spec:
-  listeners: [web]
-  routes:
-    - match: { prefix: / }
-      backends: [{ service: web }]
----
-${service(first.port)}`,
-  );
+  const initial = await apply(a, webModelYaml({ listenerPort, upstreamPort: first.port }));
   assert.equal(initial.status, 200, await initial.text());
 
   // The Envoy knows replica B only.
@@ -72,7 +49,7 @@ ${service(first.port)}`,
 
   // 1. An apply on A, served through B.
   const appliedAt = Date.now();
-  const moved = await apply(a, service(second.port));
+  const moved = await apply(a, webServiceYaml(second.port));
   assert.equal(moved.status, 200, await moved.text());
   await waitUntil(async () => (await httpGet(url)).body === "served by second\n", { timeoutMs: 20_000, intervalMs: 5, description: "Envoy on B serves A's change" });
   t.diagnostic(`apply on replica A -> served by the Envoy on replica B: ${Date.now() - appliedAt} ms (Envoy polled every 5 ms)`);
@@ -82,7 +59,7 @@ ${service(first.port)}`,
   t.after(() => loop.stop());
   await waitUntil(() => loop.records.length >= 10, { timeoutMs: 10_000, description: "requests flowing before the outage" });
   pg.stop();
-  const refused = await apply(a, service(first.port));
+  const refused = await apply(a, webServiceYaml(first.port));
   assert.equal(refused.status, 503);
   const error = ((await refused.json()) as { error: { code: string; message: string } }).error;
   assert.equal(error.code, "store_unavailable", error.message);
@@ -96,7 +73,7 @@ ${service(first.port)}`,
   // 3. PostgreSQL back: a write on C, every replica converges, Envoy on B serves it.
   pg.start();
   for (const cp of replicas) await waitUntil(async () => (await healthOf(cp)) === "ok", { timeoutMs: 30_000, description: "healthz ok after the outage" });
-  const back = await apply(c, service(first.port));
+  const back = await apply(c, webServiceYaml(first.port));
   const backBody = await back.text();
   assert.equal(back.status, 200, backBody);
   const latest = (JSON.parse(backBody) as { revision: number }).revision;

@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { NodeStatus } from "@ts-control-plane/xds";
-import pg from "pg";
 import { decodeNodeStatus, encodeNodeStatus, type FleetStatus, startFleetStatus } from "./fleet-status.ts";
-import { migratePostgres } from "./postgres-schema.ts";
-import { startThrowawayPostgres, type ThrowawayPostgres } from "./throwaway-postgres.ts";
+import { migratedDatabase, startThrowawayPostgres, type ThrowawayPostgres, withPgClient } from "./throwaway-postgres.ts";
 
 let server: ThrowawayPostgres;
 before(async () => {
@@ -12,22 +10,7 @@ before(async () => {
 });
 after(() => server?.destroy());
 
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-async function freshDatabase(name: string): Promise<string> {
-  await withClient(server.url, (c) => c.query(`CREATE DATABASE ${name}`));
-  const url = server.url.replace(/\/postgres$/, `/${name}`);
-  await withClient(url, (c) => migratePostgres(c, url));
-  return url;
-}
+const freshDatabase = (name: string): Promise<string> => migratedDatabase(server, name);
 
 /** Polls every 20 ms for at most 20 s. */
 async function eventually(what: string, fn: () => boolean): Promise<void> {
@@ -99,7 +82,7 @@ describe("fleet status under leases", () => {
       await a.close();
       await b.close();
     }
-    const left = await withClient(url, (c) => c.query("SELECT (SELECT COUNT(*) FROM replica_leases) AS leases, (SELECT COUNT(*) FROM replica_proxies) AS proxies"));
+    const left = await withPgClient(url, (c) => c.query("SELECT (SELECT COUNT(*) FROM replica_leases) AS leases, (SELECT COUNT(*) FROM replica_proxies) AS proxies"));
     assert.deepEqual(left.rows[0], { leases: "0", proxies: "0" }, "a graceful stop gives the lease and the rows up");
   });
 

@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import pg from "pg";
-import { migratePostgres } from "./postgres-schema.ts";
 import { readSingletonHolders, type SingletonLease, startSingletonLease } from "./singleton-lease.ts";
-import { startThrowawayPostgres, type ThrowawayPostgres } from "./throwaway-postgres.ts";
+import { migratedDatabase, startThrowawayPostgres, type ThrowawayPostgres, withPgClient } from "./throwaway-postgres.ts";
 
 let server: ThrowawayPostgres;
 before(async () => {
@@ -11,22 +9,7 @@ before(async () => {
 });
 after(() => server?.destroy());
 
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-async function freshDatabase(name: string): Promise<string> {
-  await withClient(server.url, (c) => c.query(`CREATE DATABASE ${name}`));
-  const url = server.url.replace(/\/postgres$/, `/${name}`);
-  await withClient(url, (c) => migratePostgres(c, url));
-  return url;
-}
+const freshDatabase = (name: string): Promise<string> => migratedDatabase(server, name);
 
 /** Polls every 20 ms for at most 20 s (the lease retries every 100 ms here). */
 async function eventually(what: string, fn: () => boolean | Promise<boolean>): Promise<void> {
@@ -66,13 +49,13 @@ describe("singleton work under an advisory lock", () => {
       // Several tries of the other replica later, it still runs once.
       await new Promise((r) => setTimeout(r, 500));
       assert.deepEqual(active(), [first]);
-      assert.deepEqual((await withClient(url, readSingletonHolders)).map((h) => [h.work, h.replica]), [[work.name, first]]);
+      assert.deepEqual((await withPgClient(url, readSingletonHolders)).map((h) => [h.work, h.replica]), [[work.name, first]]);
 
       // The holder's session ends as a kill -9 of its process would end it.
-      await withClient(url, (c) => c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [`tcp-singleton:${first}`]));
+      await withPgClient(url, (c) => c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [`tcp-singleton:${first}`]));
       await eventually("the other replica to take the work over", () => active().length === 1 && active()[0] === second);
       assert.equal(leases.get(first)?.held(), false);
-      await eventually("status to name the new holder", async () => (await withClient(url, readSingletonHolders)).map((h) => h.replica).join() === second);
+      await eventually("status to name the new holder", async () => (await withPgClient(url, readSingletonHolders)).map((h) => h.replica).join() === second);
 
       // A graceful stop frees the lock at once for the other replica.
       await leases.get(second)?.close();
@@ -86,7 +69,7 @@ describe("singleton work under an advisory lock", () => {
 
   it("a holder row whose session died is not a holder", async () => {
     const url = await freshDatabase("s2");
-    await withClient(url, (c) => c.query("INSERT INTO singleton_holders (work, replica_id, backend_pid, lock_key, since) VALUES ('gone', 'dead-replica', 999999, 1, now())"));
-    assert.deepEqual(await withClient(url, readSingletonHolders), []);
+    await withPgClient(url, (c) => c.query("INSERT INTO singleton_holders (work, replica_id, backend_pid, lock_key, since) VALUES ('gone', 'dead-replica', 999999, 1, now())"));
+    assert.deepEqual(await withPgClient(url, readSingletonHolders), []);
   });
 });

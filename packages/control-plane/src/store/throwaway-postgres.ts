@@ -9,6 +9,8 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
+import { migratePostgres } from "./postgres-schema.ts";
 
 export interface ThrowawayPostgres {
   /** `postgres://tcpgtest@127.0.0.1:PORT/postgres` */
@@ -106,4 +108,23 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
       }
     },
   };
+}
+
+/** Runs `fn` with a client connected to `url`, ended afterwards whatever happens. */
+export async function withPgClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates the database `name` on `server`, migrates it to the current schema and returns its URL. */
+export async function migratedDatabase(server: ThrowawayPostgres, name: string): Promise<string> {
+  await withPgClient(server.url, (c) => c.query(`CREATE DATABASE ${name}`));
+  const url = server.url.replace(/\/postgres$/, `/${name}`);
+  await withPgClient(url, (c) => migratePostgres(c, url));
+  return url;
 }

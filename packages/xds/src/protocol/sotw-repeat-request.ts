@@ -1,3 +1,5 @@
+import { readVarint } from "../resource/read-varint.ts";
+
 /**
  * A SotW ACK repeats the names of the request before it: at 10,000 names, a
  * fan-out of 1,000 ACKs decodes ten million strings only to find them
@@ -69,16 +71,4 @@ export function readRawSotwRequest(bytes: Uint8Array): RawSotwRequest | undefine
     return undefined; // not UTF-8: the full decode says what is wrong
   }
   return { versionInfo, typeUrl, responseNonce, names: namesStart < 0 ? noBytes : bytes.subarray(namesStart, namesEnd) };
-}
-
-function readVarint(bytes: Uint8Array, pos: number): { value: number; end: number } | undefined {
-  let value = 0;
-  let scale = 1;
-  for (let i = pos; i < bytes.length && i < pos + 5; i++) {
-    const b = bytes[i] as number;
-    value += (b & 0x7f) * scale;
-    if (b < 0x80) return { value, end: i + 1 };
-    scale *= 128;
-  }
-  return undefined;
 }

@@ -13,15 +13,8 @@ import { TypeUrl } from "../resource/type-urls.ts";
 import { XdsError } from "../resource/xds-error.ts";
 import { RawDeltaClient } from "../../testing/raw-delta-client.ts";
 import { RawXdsClient } from "../../testing/raw-xds-client.ts";
+import { serveForTest, until } from "../../testing/serve-for-test.ts";
 import { createXdsServer } from "./xds-server.ts";
-
-async function until(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 async function clusterCache() {
   const cache = createSnapshotCache({ nodeKey: () => "all" });
@@ -36,7 +29,7 @@ for (const variant of ["sotw", "delta"] as const) {
     const firstResponses: string[] = [];
     const inFlight = new Set<string>();
     let mostInFlight = 0;
-    const server = createXdsServer({
+    const { server, port, client } = await serveForTest(t, {
       cache,
       maxInitialSyncs: 2,
       hooks: {
@@ -49,13 +42,8 @@ for (const variant of ["sotw", "delta"] as const) {
         onAck: (e) => inFlight.delete(e.nodeId),
       },
     });
-    const port = await server.listen({ port: 0 });
     const ids = Array.from({ length: 10 }, (_, i) => `node-${i}`);
-    const clients = ids.map((nodeId) => (variant === "sotw" ? new RawXdsClient({ port, nodeId }) : new RawDeltaClient({ port, nodeId })));
-    t.after(async () => {
-      for (const c of clients) c.close();
-      await server.close({ graceMs: 100 });
-    });
+    const clients = ids.map((nodeId) => client(variant === "sotw" ? new RawXdsClient({ port, nodeId }) : new RawDeltaClient({ port, nodeId })));
     // One at a time, so that arrival order is the order of ids.
     for (const [i, c] of clients.entries()) {
       if (c instanceof RawXdsClient) c.send({ typeUrl: TypeUrl.Cluster });
@@ -80,15 +68,9 @@ for (const variant of ["sotw", "delta"] as const) {
 
 test("a stream that never answers gives its slot up after initialSyncTimeoutMs; the next one is then served", { timeout: 60_000 }, async (t) => {
   const cache = await clusterCache();
-  const server = createXdsServer({ cache, maxInitialSyncs: 1, initialSyncTimeoutMs: 200 });
-  const port = await server.listen({ port: 0 });
-  const silent = new RawXdsClient({ port, nodeId: "silent" });
-  const next = new RawXdsClient({ port, nodeId: "next" });
-  t.after(async () => {
-    silent.close();
-    next.close();
-    await server.close({ graceMs: 100 });
-  });
+  const { server, port, client } = await serveForTest(t, { cache, maxInitialSyncs: 1, initialSyncTimeoutMs: 200 });
+  const silent = client(new RawXdsClient({ port, nodeId: "silent" }));
+  const next = client(new RawXdsClient({ port, nodeId: "next" }));
   silent.send({ typeUrl: TypeUrl.Cluster });
   await silent.next(5000);
   next.send({ typeUrl: TypeUrl.Cluster });
@@ -105,15 +87,9 @@ test("a stream whose node has nothing in the cache yet holds no slot; it queues 
   const resources = [encodeResource(ClusterSchema, create(ClusterSchema, { name: "c1" }))];
   await cache.setSnapshot("full", createSnapshot({ skipConsistencyCheck: true, version: "v1", resources }));
   // A timeout far beyond the waits below: only giving the slot back lets "full" through.
-  const server = createXdsServer({ cache, maxInitialSyncs: 1, initialSyncTimeoutMs: 600_000 });
-  const port = await server.listen({ port: 0 });
-  const empty = new RawXdsClient({ port, nodeId: "empty" });
-  const full = new RawXdsClient({ port, nodeId: "full" });
-  t.after(async () => {
-    empty.close();
-    full.close();
-    await server.close({ graceMs: 100 });
-  });
+  const { server, port, client } = await serveForTest(t, { cache, maxInitialSyncs: 1, initialSyncTimeoutMs: 600_000 });
+  const empty = client(new RawXdsClient({ port, nodeId: "empty" }));
+  const full = client(new RawXdsClient({ port, nodeId: "full" }));
   empty.send({ typeUrl: TypeUrl.Cluster });
   await until("empty to be seen", () => server.status.node("empty") !== undefined);
   assert.equal(server.metrics.syncingStreams, 0, "nothing to send: no slot held");
@@ -131,15 +107,11 @@ test("a stream whose node has nothing in the cache yet holds no slot; it queues 
 
 test("a stream that closes while queued leaves the queue; one that closes while syncing frees its slot", { timeout: 60_000 }, async (t) => {
   const cache = await clusterCache();
-  const server = createXdsServer({ cache, maxInitialSyncs: 1 });
-  const port = await server.listen({ port: 0 });
+  const { server, port, client } = await serveForTest(t, { cache, maxInitialSyncs: 1 });
+  // first and second are closed by the test itself.
   const first = new RawXdsClient({ port, nodeId: "first" });
   const second = new RawXdsClient({ port, nodeId: "second" });
-  const third = new RawXdsClient({ port, nodeId: "third" });
-  t.after(async () => {
-    third.close();
-    await server.close({ graceMs: 100 });
-  });
+  const third = client(new RawXdsClient({ port, nodeId: "third" }));
   first.send({ typeUrl: TypeUrl.Cluster });
   await first.next(5000);
   second.send({ typeUrl: TypeUrl.Cluster });
@@ -156,13 +128,8 @@ test("a stream that closes while queued leaves the queue; one that closes while 
 
 test("with no storm nothing waits: a stream is admitted on its first request", { timeout: 60_000 }, async (t) => {
   const cache = await clusterCache();
-  const server = createXdsServer({ cache });
-  const port = await server.listen({ port: 0 });
-  const c = new RawXdsClient({ port, nodeId: "n" });
-  t.after(async () => {
-    c.close();
-    await server.close({ graceMs: 100 });
-  });
+  const { server, port, client } = await serveForTest(t, { cache });
+  const c = client(new RawXdsClient({ port, nodeId: "n" }));
   c.send({ typeUrl: TypeUrl.Cluster });
   const r = await c.next(5000);
   assert.equal(server.metrics.queuedStreams, 0);

@@ -1,4 +1,5 @@
 import type { EncodedResource } from "../resource/encoded-resource.ts";
+import { readVarint } from "../resource/read-varint.ts";
 
 /** DeltaDiscoveryRequest.resource_names_subscribe. */
 const subscribeField = 3;
@@ -129,8 +130,8 @@ function decodeNames(region: Uint8Array, known: ReadonlyMap<string, EncodedResou
   const names: string[] = [];
   let pos = 0;
   while (pos < region.length) {
-    const tag = varint(region, pos);
-    const length = tag && varint(region, tag.end);
+    const tag = readVarint(region, pos);
+    const length = tag && readVarint(region, tag.end);
     if (!length) break;
     const end = length.end + length.value;
     const name = utf8.decode(region.subarray(length.end, end));
@@ -138,18 +139,6 @@ function decodeNames(region: Uint8Array, known: ReadonlyMap<string, EncodedResou
     pos = end;
   }
   return names;
-}
-
-function varint(bytes: Uint8Array, pos: number, maxBytes = 5): { value: number; end: number } | undefined {
-  let value = 0;
-  let scale = 1;
-  for (let i = pos; i < bytes.length && i < pos + maxBytes; i++) {
-    const b = bytes[i] as number;
-    value += (b & 0x7f) * scale;
-    if (b < 0x80) return { value, end: i + 1 };
-    scale *= 128;
-  }
-  return undefined;
 }
 
 /** The process's one instance: streams of every server share what they decoded. */

@@ -1,3 +1,5 @@
+import { readVarint } from "../resource/read-varint.ts";
+
 /**
  * How many bytes the value of the top-level field `fieldNumber` takes in an
  * encoded message (for a message field: its own encoded size, tag and length
@@ -43,16 +45,4 @@ export function encodedFieldBytes(bytes: Uint8Array, fieldNumber: number): numbe
     if (tag.value >>> 3 === fieldNumber) total += pos - start;
   }
   return total;
-}
-
-function readVarint(bytes: Uint8Array, pos: number, maxBytes = 5): { value: number; end: number } | undefined {
-  let value = 0;
-  let scale = 1;
-  for (let i = pos; i < bytes.length && i < pos + maxBytes; i++) {
-    const b = bytes[i] as number;
-    value += (b & 0x7f) * scale;
-    if (b < 0x80) return { value, end: i + 1 };
-    scale *= 128;
-  }
-  return undefined;
 }

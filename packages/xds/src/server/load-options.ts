@@ -1,4 +1,5 @@
 import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
+import type { XdsServerOptions } from "./xds-server.ts";
 
 /**
  * Default XdsServerOptions.maxInitialSyncs. Each slot waits for its client's ACKs, so too few
@@ -11,15 +12,15 @@ export const defaultMaxInitialSyncs = 256;
 /** Default XdsServerOptions.initialSyncTimeoutMs: a client that does not answer its first responses gives its slot up after this. */
 export const defaultInitialSyncTimeoutMs = 10_000;
 
-/** The load options of createXdsServer, as checked by {@link checkLoadOptions}. */
-export interface LoadOptions {
-  readonly maxInitialSyncs?: number;
-  readonly initialSyncTimeoutMs?: number;
-  readonly maxBufferedBytes?: number;
-  readonly stuckStreamTimeoutMs?: number;
-  readonly maxStreams?: number;
-  readonly shedStreamsPerSecond?: number;
-}
+/**
+ * The load options of createXdsServer, as checked by {@link checkLoadOptions}:
+ * picked from XdsServerOptions, where they are documented, so their docs and
+ * defaults stay in one place.
+ */
+export type LoadOptions = Pick<
+  XdsServerOptions,
+  "maxInitialSyncs" | "initialSyncTimeoutMs" | "maxBufferedBytes" | "stuckStreamTimeoutMs" | "maxStreams" | "shedStreamsPerSecond"
+>;
 
 /**
  * Checks admission, write-budget and stream-cap options (XdsServerOptions).

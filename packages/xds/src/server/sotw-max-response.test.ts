@@ -12,6 +12,7 @@ import { TypeUrl } from "../resource/type-urls.ts";
 import { XdsError } from "../resource/xds-error.ts";
 import { edsCluster } from "../../testing/fixtures.ts";
 import { RawXdsClient } from "../../testing/raw-xds-client.ts";
+import { serveForTest } from "../../testing/serve-for-test.ts";
 import type { SotwResponseEvent } from "./sotw-stream.ts";
 import { createXdsServer } from "./xds-server.ts";
 
@@ -21,13 +22,8 @@ test("a SotW response over maxResponseBytes is not sent: error in status, last c
   const cache = createSnapshotCache();
   await cache.setSnapshot("n", createSnapshot({ skipConsistencyCheck: true, resources: clusters(3) }));
   const events: SotwResponseEvent[] = [];
-  const server = createXdsServer({ cache, maxResponseBytes: 2048, hooks: { onResponse: (e) => events.push(e as SotwResponseEvent) } });
-  const port = await server.listen({ port: 0 });
-  const c = new RawXdsClient({ port, nodeId: "n" });
-  t.after(async () => {
-    c.close();
-    await server.close({ graceMs: 100 });
-  });
+  const { server, port, client } = await serveForTest(t, { cache, maxResponseBytes: 2048, hooks: { onResponse: (e) => events.push(e as SotwResponseEvent) } });
+  const c = client(new RawXdsClient({ port, nodeId: "n" }));
   const cds = () => server.status.node("n")?.types.find((x) => x.typeUrl === TypeUrl.Cluster);
   c.send({ typeUrl: TypeUrl.Cluster });
   const good = await c.next();
@@ -61,15 +57,9 @@ test("a first SotW response over the limit is not sent either; other nodes are s
   const cache = createSnapshotCache();
   await cache.setSnapshot("big", createSnapshot({ skipConsistencyCheck: true, resources: clusters(60) }));
   await cache.setSnapshot("small", createSnapshot({ skipConsistencyCheck: true, resources: clusters(2) }));
-  const server = createXdsServer({ cache, maxResponseBytes: 2048 });
-  const port = await server.listen({ port: 0 });
-  const big = new RawXdsClient({ port, nodeId: "big" });
-  const small = new RawXdsClient({ port, nodeId: "small" });
-  t.after(async () => {
-    big.close();
-    small.close();
-    await server.close({ graceMs: 100 });
-  });
+  const { server, port, client } = await serveForTest(t, { cache, maxResponseBytes: 2048 });
+  const big = client(new RawXdsClient({ port, nodeId: "big" }));
+  const small = client(new RawXdsClient({ port, nodeId: "small" }));
   big.send({ typeUrl: TypeUrl.Cluster });
   small.send({ typeUrl: TypeUrl.Cluster });
   assert.equal((await small.next()).resources.length, 2);
@@ -89,13 +79,8 @@ test("while an update is too large, heartbeats keep the TTLs of what the client 
   const ttl = encodeResource(ClusterSchema, edsCluster("ttl"), { ttlMs: 1000 });
   await cache.setSnapshot("n", createSnapshot({ skipConsistencyCheck: true, resources: [ttl] }));
   const events: SotwResponseEvent[] = [];
-  const server = createXdsServer({ cache, maxResponseBytes: 2048, heartbeatIntervalMs: 100, hooks: { onResponse: (e) => events.push(e as SotwResponseEvent) } });
-  const port = await server.listen({ port: 0 });
-  const c = new RawXdsClient({ port, nodeId: "n" });
-  t.after(async () => {
-    c.close();
-    await server.close({ graceMs: 100 });
-  });
+  const { server, port, client } = await serveForTest(t, { cache, maxResponseBytes: 2048, heartbeatIntervalMs: 100, hooks: { onResponse: (e) => events.push(e as SotwResponseEvent) } });
+  const c = client(new RawXdsClient({ port, nodeId: "n" }));
   c.send({ typeUrl: TypeUrl.Cluster });
   const good = await c.next();
   c.ack(good);

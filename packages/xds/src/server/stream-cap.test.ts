@@ -12,30 +12,16 @@ import { encodeResource } from "../resource/encoded-resource.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
 import { XdsError } from "../resource/xds-error.ts";
 import { RawXdsClient } from "../../testing/raw-xds-client.ts";
+import { serveForTest, until } from "../../testing/serve-for-test.ts";
 import { createXdsServer } from "./xds-server.ts";
-
-async function until(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 test("over maxStreams new streams are refused; setMaxStreams lower sheds the oldest first with UNAVAILABLE", { timeout: 60_000 }, async (t) => {
   const cache = createSnapshotCache({ nodeKey: () => "all" });
   await cache.setSnapshot("all", createSnapshot({ skipConsistencyCheck: true, version: "v1", resources: [encodeResource(ClusterSchema, create(ClusterSchema, { name: "c1" }))] }));
   const closed: string[] = [];
-  const server = createXdsServer({ cache, maxStreams: 3, shedStreamsPerSecond: 5, hooks: { onStreamClose: (e) => closed.push(e.nodeId) } });
-  const port = await server.listen({ port: 0 });
-  const clients: RawXdsClient[] = [];
-  t.after(async () => {
-    for (const c of clients) c.close();
-    await server.close({ graceMs: 100 });
-  });
+  const { server, port, client } = await serveForTest(t, { cache, maxStreams: 3, shedStreamsPerSecond: 5, hooks: { onStreamClose: (e) => closed.push(e.nodeId) } });
   const connect = async (nodeId: string): Promise<RawXdsClient> => {
-    const c = new RawXdsClient({ port, nodeId });
-    clients.push(c);
+    const c = client(new RawXdsClient({ port, nodeId }));
     c.send({ typeUrl: TypeUrl.Cluster });
     return c;
   };

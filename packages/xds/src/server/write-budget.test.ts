@@ -14,7 +14,7 @@ import { createLinearCache } from "../cache/linear-cache.ts";
 import { TypeUrl } from "../resource/type-urls.ts";
 import { endpoints } from "../../testing/fixtures.ts";
 import { adsPath } from "../../testing/raw-xds-client.ts";
-import { createXdsServer } from "./xds-server.ts";
+import { serveForTest, until } from "../../testing/serve-for-test.ts";
 
 const names = ["a", "b", "c", "d"];
 /** About 100 KB each: four make a response several times the budget. */
@@ -67,25 +67,12 @@ class NonReadingClient {
   }
 }
 
-async function until(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 test("a client that stops reading: the buffer stays within the budget plus one response, superseded versions are not queued, the latest comes when it reads", { timeout: 60_000 }, async (t) => {
   const cache = createLinearCache({ typeUrl: TypeUrl.Endpoint, resources: names.map((n) => big(n, 1)) });
   const budget = 128 * 1024;
   const sent: number[] = [];
-  const server = createXdsServer({ cache, maxBufferedBytes: budget, stuckStreamTimeoutMs: 0, hooks: { onResponse: (e) => sent.push(e.bytes) } });
-  const port = await server.listen({ port: 0 });
-  const c = new NonReadingClient(port);
-  t.after(async () => {
-    c.close();
-    await server.close({ graceMs: 100 });
-  });
+  const { server, port, client } = await serveForTest(t, { cache, maxBufferedBytes: budget, stuckStreamTimeoutMs: 0, hooks: { onResponse: (e) => sent.push(e.bytes) } });
+  const c = client(new NonReadingClient(port));
   c.send(TypeUrl.Endpoint, names, "stuck");
   await until("the stream to go over its budget", () => server.metrics.streamsOverBudget === 1);
   const response = Math.max(...sent);
@@ -105,13 +92,8 @@ test("a client that stops reading: the buffer stays within the budget plus one r
 
 test("a client stuck past stuckStreamTimeoutMs is ended with RESOURCE_EXHAUSTED, recorded in status", { timeout: 60_000 }, async (t) => {
   const cache = createLinearCache({ typeUrl: TypeUrl.Endpoint, resources: names.map((n) => big(n, 1)) });
-  const server = createXdsServer({ cache, maxBufferedBytes: 64 * 1024, stuckStreamTimeoutMs: 200 });
-  const port = await server.listen({ port: 0 });
-  const c = new NonReadingClient(port);
-  t.after(async () => {
-    c.close();
-    await server.close({ graceMs: 100 });
-  });
+  const { server, port, client } = await serveForTest(t, { cache, maxBufferedBytes: 64 * 1024, stuckStreamTimeoutMs: 200 });
+  const c = client(new NonReadingClient(port));
   c.send(TypeUrl.Endpoint, names, "stuck");
   await until("the stuck stream to be ended", () => server.metrics.stuckStreamsEnded === 1);
   assert.equal(server.metrics.openStreams, 0);

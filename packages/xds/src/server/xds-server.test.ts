@@ -13,19 +13,15 @@ import { XdsError } from "../resource/xds-error.ts";
 import { edsCluster, endpoints, httpListener, route } from "../../testing/fixtures.ts";
 import { RawDeltaClient } from "../../testing/raw-delta-client.ts";
 import { RawXdsClient } from "../../testing/raw-xds-client.ts";
+import { serveForTest } from "../../testing/serve-for-test.ts";
 import { createXdsServer } from "./xds-server.ts";
 
 const ports = (n: number) => Array.from({ length: n }, (_, i) => 20000 + i);
 
 test("Delta: a single resource over maxResponseBytes still goes out alone, and status reports it until a later version is sent", async (t) => {
   const cache = createLinearCache({ typeUrl: TypeUrl.Endpoint, resources: [endpoints("a-small", [1]), endpoints("b-huge", ports(300)), endpoints("c-small", [2])] });
-  const server = createXdsServer({ cache, maxResponseBytes: 2048 });
-  const port = await server.listen({ port: 0 });
-  const c = new RawDeltaClient({ port, nodeId: "delta" });
-  t.after(async () => {
-    c.close();
-    await server.close({ graceMs: 100 });
-  });
+  const { server, port, client } = await serveForTest(t, { cache, maxResponseBytes: 2048 });
+  const c = client(new RawDeltaClient({ port, nodeId: "delta" }));
   const eds = () => server.status.node("delta")?.types.find((x) => x.typeUrl === TypeUrl.Endpoint);
   c.send({ typeUrl: TypeUrl.Endpoint, subscribe: ["a-small", "b-huge", "c-small"] });
   const parts = [await c.next(), await c.next(), await c.next()];
@@ -48,13 +44,8 @@ test("SotW TTL heartbeats do not feed CSDS versions: while an update is held bac
   const cache = createSnapshotCache();
   const v1 = createSnapshot({ skipConsistencyCheck: true, version: "v1", resources: [encodeResource(ClusterSchema, edsCluster("ttl"), { ttlMs: 1000 })] });
   await cache.setSnapshot("n", v1);
-  const server = createXdsServer({ cache, maxResponseBytes: 2048, heartbeatIntervalMs: 100 });
-  const port = await server.listen({ port: 0 });
-  const c = new RawXdsClient({ port, nodeId: "n" });
-  t.after(async () => {
-    c.close();
-    await server.close({ graceMs: 100 });
-  });
+  const { server, port, client } = await serveForTest(t, { cache, maxResponseBytes: 2048, heartbeatIntervalMs: 100 });
+  const c = client(new RawXdsClient({ port, nodeId: "n" }));
   c.send({ typeUrl: TypeUrl.Cluster });
   c.ack(await c.next());
   assert.equal(server.resourceVersions.versionOf("n", TypeUrl.Cluster, "ttl"), "v1");
@@ -81,15 +72,9 @@ test("warmingTimeoutMs: listeners and routes held for endpoints a client never a
   const resources = (clusters: string[]) => createSnapshot({ resources: [...clusters.map((c) => edsCluster(c)), ...clusters.map((c) => endpoints(c)), httpListener("l1", "r1"), route("r1", clusters.at(-1) ?? "c1")] });
   await cache.setSnapshot("sotw", resources(["c1"]));
   await cache.setSnapshot("delta", resources(["c1"]));
-  const server = createXdsServer({ cache, warmingTimeoutMs: 300 });
-  const port = await server.listen({ port: 0 });
-  const sotw = new RawXdsClient({ port, nodeId: "sotw" });
-  const delta = new RawDeltaClient({ port, nodeId: "delta" });
-  t.after(async () => {
-    sotw.close();
-    delta.close();
-    await server.close({ graceMs: 100 });
-  });
+  const { port, client } = await serveForTest(t, { cache, warmingTimeoutMs: 300 });
+  const sotw = client(new RawXdsClient({ port, nodeId: "sotw" }));
+  const delta = client(new RawDeltaClient({ port, nodeId: "delta" }));
   for (const [typeUrl, names] of [[TypeUrl.Cluster, []], [TypeUrl.Endpoint, ["c1"]], [TypeUrl.Route, ["r1"]]] as const) {
     sotw.send({ typeUrl, resourceNames: names });
     sotw.ack(await sotw.next(), names);
