@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import type { ConfigWatcher } from "../cache/config-watcher.ts";
-import { StatusRegistry } from "../cache/node-status.ts";
+import { StatusRegistry, type StreamErrorInfo } from "../cache/node-status.ts";
 import { CsdsResourceVersions } from "./csds-resource-versions.ts";
 import type { CsdsLimits, CsdsRedact } from "./csds-response.ts";
 import { type CsdsAuthorize, checkCsdsLimits, registerCsds } from "./csds-service.ts";
@@ -266,7 +266,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
     maxStreams: options.maxStreams,
     ...(options.shedStreamsPerSecond === undefined ? {} : { shedStreamsPerSecond: options.shedStreamsPerSecond }),
     open: function* () {
-      for (const s of streams) yield { shed: (details: string) => shed(s, details) };
+      for (const s of streams) yield { shed: (details: string) => endOnPurpose(s, "shed", StatusCode.Unavailable, details) };
     },
     count: () => streams.size,
   });
@@ -276,9 +276,10 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
   let grpcServer: grpc.Server | undefined;
   let tls: TlsCredentials | undefined;
 
-  function shed(stream: SotwStream | DeltaStream, details: string): void {
-    if (stream.nodeId !== "") status.streamError(stream.nodeId, { reason: "shed", code: StatusCode.Unavailable, message: details });
-    stream.session.fail(StatusCode.Unavailable, details);
+  /** Ends a stream on purpose (shed over the cap, stuck over its budget), recorded in the node's status first. */
+  function endOnPurpose(stream: SotwStream | DeltaStream, reason: StreamErrorInfo["reason"], code: number, details: string): void {
+    if (stream.nodeId !== "") status.streamError(stream.nodeId, { reason, code, message: details });
+    stream.session.fail(code, details);
   }
 
   function handle(method: DiscoveryMethod, call: grpc.ServerDuplexStream<Buffer, Buffer>): void {
@@ -302,10 +303,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       maxBufferedBytes: maxBuffered,
       stuckStreamTimeoutMs: stuckAfter,
       totals: buffers,
-      onStuck: (details) => {
-        if (stream.nodeId !== "") status.streamError(stream.nodeId, { reason: "stuck", code: StatusCode.ResourceExhausted, message: details });
-        stream.session.fail(StatusCode.ResourceExhausted, details);
-      },
+      onStuck: (details) => endOnPurpose(stream, "stuck", StatusCode.ResourceExhausted, details),
     });
     const ticket = admission.ticket({
       onState: (state) => {
@@ -327,7 +325,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
     streams.add(stream);
     const done = (): void => {
       if (!streams.delete(stream)) return;
-      syncing.delete(id);
+      // Its ticket leaves `syncing` through onState as it is released.
       ticket.release();
       transport.released();
       stream.session.close();
