@@ -38,7 +38,7 @@ import { StartupError, StartupErrorCode } from "./startup/startup-error.ts";
 import { type BodyCipher, createBodyCipher, readStoreKeyFile } from "./store/body-cipher.ts";
 import { openServeStore } from "./store/open-serve-store.ts";
 import { openPostgresStore } from "./store/postgres-store.ts";
-import { type FleetStatus, startFleetStatus } from "./store/fleet-status.ts";
+import { defaultReplicaLease, type FleetStatus, startFleetStatus } from "./store/fleet-status.ts";
 import { type SingletonLease, singletonWork, startSingletonLease } from "./store/singleton-lease.ts";
 import { StoreError } from "./store/store-error.ts";
 
@@ -416,7 +416,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
         for (const l of statusListeners) l();
       });
       cleanups.push(() => running.close(), stopFleet);
-      log(`replica ${replicaId}: the fleet view lists the proxies of every live replica (lease ${lease.leaseMs ?? 15_000} ms, renewed every ${lease.renewMs ?? 5_000} ms)`);
+      log(`replica ${replicaId}: the fleet view lists the proxies of every live replica (lease ${lease.leaseMs ?? defaultReplicaLease.leaseMs} ms, renewed every ${lease.renewMs ?? defaultReplicaLease.renewMs} ms)`);
     }
     let traffic: TrafficSink | undefined;
     let metricsSinkPort: number | undefined;
@@ -752,8 +752,9 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   if ((replicaLease.leaseMs !== undefined || replicaLease.renewMs !== undefined) && store === undefined) {
     throw new UsageError("--replica-lease-ms and --replica-renew-ms need --store postgres://… (env CONTROL_PLANE_STORE): leases are how replicas sharing one database see each other's proxies");
   }
-  if ((replicaLease.renewMs ?? 5_000) >= (replicaLease.leaseMs ?? 15_000)) {
-    throw new UsageError(`--replica-renew-ms (${replicaLease.renewMs ?? 5_000}) must be shorter than --replica-lease-ms (${replicaLease.leaseMs ?? 15_000}), or the lease expires between renewals; e.g. a third of it`);
+  const { leaseMs, renewMs } = { ...defaultReplicaLease, ...replicaLease };
+  if (renewMs >= leaseMs) {
+    throw new UsageError(`--replica-renew-ms (${renewMs}) must be shorter than --replica-lease-ms (${leaseMs}), or the lease expires between renewals; e.g. a third of it`);
   }
   const csdsIdentities = [...new Set(flagCsdsIdentities.length > 0 ? flagCsdsIdentities : envCsdsIdentities)];
   const csdsLimits = {

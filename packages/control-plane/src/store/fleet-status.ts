@@ -128,6 +128,9 @@ export function newestRecord(a: FleetProxy, b: FleetProxy): FleetProxy {
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
+/** A replica's lease on the fleet view when not set (`--replica-lease-ms`, `--replica-renew-ms`): renewed every 5 s, expiring after 15 s. */
+export const defaultReplicaLease = { leaseMs: 15_000, renewMs: 5_000 } as const;
+
 /**
  * The fleet-wide status on PostgreSQL (issue 10 item 4). Each replica writes its proxies' status
  * to `replica_proxies` (batched: what changed since the last write, at most every flushMs) under
@@ -136,8 +139,8 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
  * are not read: a dead replica's proxies leave the view leaseMs after its last renewal.
  */
 export async function startFleetStatus(options: FleetStatusOptions): Promise<FleetStatus> {
-  const leaseMs = options.leaseMs ?? 15_000;
-  const renewMs = options.renewMs ?? 5_000;
+  const leaseMs = options.leaseMs ?? defaultReplicaLease.leaseMs;
+  const renewMs = options.renewMs ?? defaultReplicaLease.renewMs;
   const flushMs = options.flushMs ?? 250;
   const refreshMs = options.refreshMs ?? 1_000;
   if (!(renewMs > 0 && renewMs < leaseMs)) {
