@@ -1,5 +1,5 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import type * as grpc from "@grpc/grpc-js";
+import * as grpc from "@grpc/grpc-js";
 import {
   ClientStatusDiscoveryService,
   ClientStatusRequestSchema,
@@ -10,7 +10,8 @@ import {
 import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
 import { encodeCsdsResponse, type CsdsLimits, type CsdsSources } from "./csds-response.ts";
 import { peerCertificateOf, type XdsPeerCertificate } from "./authorize-stream.ts";
-import { StatusCode } from "./stream-transport.ts";
+import { StatusCode, type StreamError } from "./stream-transport.ts";
+import type { ServerCall } from "./server-call.ts";
 
 /** Who is calling CSDS, as {@link CsdsAuthorize} sees it. */
 export interface CsdsCaller {
@@ -72,20 +73,9 @@ const deserializeResponse = (b: Buffer): CsdsResponse => fromBinary(ClientStatus
  * is RESOURCE_EXHAUSTED with what to ask instead.
  */
 export function createCsdsService(sources: CsdsSources, options: CsdsServiceOptions = {}): CsdsService {
-  const limits = checkCsdsLimits(options.limits ?? {});
-  const authorize = options.authorize;
-  // Asked before the request is decoded: a refused caller learns nothing, not even whether its request was well formed.
-  const refusalOf = (call: grpc.ServerUnaryCall<Buffer, CsdsResponse> | grpc.ServerDuplexStream<Buffer, CsdsResponse>): Partial<grpc.StatusObject> | undefined => {
-    if (authorize === undefined) return undefined;
-    let refusal: CsdsRefusal | undefined;
-    try {
-      refusal = authorize({ peer: peerCertificateOf(call.getAuthContext().sslPeerCertificate), metadata: call.metadata });
-    } catch (error) {
-      return { code: StatusCode.PermissionDenied, details: `CSDS authorization failed: ${error instanceof Error ? error.message : String(error)}` };
-    }
-    if (refusal === undefined) return undefined;
-    return { code: refusal.code === "unauthenticated" ? StatusCode.Unauthenticated : StatusCode.PermissionDenied, details: refusal.message };
-  };
+  const { refusal, answer } = csdsCore(sources, options);
+  const refusalOf = (call: grpc.ServerUnaryCall<Buffer, CsdsResponse> | grpc.ServerDuplexStream<Buffer, CsdsResponse>): StreamError | undefined =>
+    refusal(() => ({ peer: peerCertificateOf(call.getAuthContext().sslPeerCertificate), metadata: call.metadata }));
   const method = (name: string, requestStream: boolean, responseStream: boolean): grpc.MethodDefinition<Buffer, CsdsResponse> => ({
     path: `/${serviceName}/${name}`,
     requestStream,
@@ -98,23 +88,6 @@ export function createCsdsService(sources: CsdsSources, options: CsdsServiceOpti
   const definition: grpc.ServiceDefinition = {
     StreamClientStatus: method(ClientStatusDiscoveryService.method.streamClientStatus.name, true, true),
     FetchClientStatus: method(ClientStatusDiscoveryService.method.fetchClientStatus.name, false, false),
-  };
-
-  const answer = (bytes: Buffer): { response: Uint8Array } | { error: Partial<grpc.StatusObject> } => {
-    let request: ClientStatusRequest;
-    try {
-      request = fromBinary(ClientStatusRequestSchema, bytes);
-    } catch (error) {
-      return { error: { code: StatusCode.InvalidArgument, details: `malformed ClientStatusRequest: ${(error as Error).message}` } };
-    }
-    try {
-      const result = encodeCsdsResponse(request, sources, limits);
-      if ("refused" in result) return { error: { code: StatusCode.ResourceExhausted, details: result.refused } };
-      return { response: result.bytes };
-    } catch (error) {
-      if (error instanceof XdsError && error.code === XdsErrorCode.InvalidArgument) return { error: { code: StatusCode.InvalidArgument, details: error.message } };
-      return { error: { code: StatusCode.Internal, details: `CSDS failed: ${(error as Error).message}` } };
-    }
   };
 
   const implementation: grpc.UntypedServiceImplementation = {
@@ -158,6 +131,131 @@ export function createCsdsService(sources: CsdsSources, options: CsdsServiceOpti
     },
   };
   return { definition, implementation };
+}
+
+/** What both transports share: the authorization check and the answer to one request. */
+function csdsCore(sources: CsdsSources, options: CsdsServiceOptions) {
+  const limits = checkCsdsLimits(options.limits ?? {});
+  const authorize = options.authorize;
+  // Asked before the request is decoded: a refused caller learns nothing, not even whether its request was well formed.
+  const refusal = (caller: () => CsdsCaller): StreamError | undefined => {
+    if (authorize === undefined) return undefined;
+    let refused: CsdsRefusal | undefined;
+    try {
+      refused = authorize(caller());
+    } catch (error) {
+      return { code: StatusCode.PermissionDenied, details: `CSDS authorization failed: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    if (refused === undefined) return undefined;
+    return { code: refused.code === "unauthenticated" ? StatusCode.Unauthenticated : StatusCode.PermissionDenied, details: refused.message };
+  };
+  const answer = (bytes: Buffer): { response: Uint8Array } | { error: StreamError } => {
+    let request: ClientStatusRequest;
+    try {
+      request = fromBinary(ClientStatusRequestSchema, bytes);
+    } catch (error) {
+      return { error: { code: StatusCode.InvalidArgument, details: `malformed ClientStatusRequest: ${(error as Error).message}` } };
+    }
+    try {
+      const result = encodeCsdsResponse(request, sources, limits);
+      if ("refused" in result) return { error: { code: StatusCode.ResourceExhausted, details: result.refused } };
+      return { response: result.bytes };
+    } catch (error) {
+      if (error instanceof XdsError && error.code === XdsErrorCode.InvalidArgument) return { error: { code: StatusCode.InvalidArgument, details: error.message } };
+      return { error: { code: StatusCode.Internal, details: `CSDS failed: ${(error as Error).message}` } };
+    }
+  };
+  return { refusal, answer };
+}
+
+/** A call's metadata as grpc-js's Metadata, which CsdsAuthorize receives whichever transport carried the call. */
+function metadataOf(call: ServerCall): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  for (const [key, values] of call.metadata()) for (const v of values) metadata.add(key, v);
+  return metadata;
+}
+
+const bufferOf = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+/**
+ * CSDS on the xDS server's own HTTP/2 transport (http2-grpc-server.ts): the
+ * handlers by method path, with the same authorization, limits and answers
+ * as {@link createCsdsService}.
+ */
+export function csdsCallHandlers(sources: CsdsSources, options: CsdsServiceOptions = {}): ReadonlyMap<string, (call: ServerCall) => void> {
+  const { refusal, answer } = csdsCore(sources, options);
+  const refusalOf = (call: ServerCall): StreamError | undefined => refusal(() => ({ peer: peerCertificateOf(call.peerCertificate()), metadata: metadataOf(call) }));
+  const noop = (): void => {};
+  const fetch = (call: ServerCall): void => {
+    const refused = refusalOf(call);
+    if (refused !== undefined) {
+      call.end(refused);
+      return;
+    }
+    let request: Buffer | undefined;
+    let ended = false;
+    call.listen({
+      message: (bytes) => {
+        if (ended) return;
+        if (request !== undefined) {
+          ended = true;
+          call.end({ code: StatusCode.Unimplemented, details: "FetchClientStatus is unary: send one request" });
+          return;
+        }
+        request = bytes;
+      },
+      halfClose: () => {
+        if (ended) return;
+        ended = true;
+        if (request === undefined) {
+          call.end({ code: StatusCode.Unimplemented, details: "FetchClientStatus is unary: no request was sent" });
+          return;
+        }
+        const result = answer(request);
+        if ("error" in result) {
+          call.end(result.error);
+          return;
+        }
+        call.write(bufferOf(result.response), noop);
+        call.end();
+      },
+      gone: () => {
+        ended = true;
+      },
+    });
+  };
+  const stream = (call: ServerCall): void => {
+    const refused = refusalOf(call);
+    if (refused !== undefined) {
+      call.end(refused);
+      return;
+    }
+    let ended = false;
+    call.listen({
+      message: (bytes) => {
+        if (ended) return;
+        const result = answer(bytes);
+        if ("response" in result) {
+          call.write(bufferOf(result.response), noop);
+          return;
+        }
+        ended = true;
+        call.end(result.error);
+      },
+      halfClose: () => {
+        if (ended) return;
+        ended = true;
+        call.end();
+      },
+      gone: () => {
+        ended = true;
+      },
+    });
+  };
+  return new Map([
+    [`/${serviceName}/${ClientStatusDiscoveryService.method.fetchClientStatus.name}`, fetch],
+    [`/${serviceName}/${ClientStatusDiscoveryService.method.streamClientStatus.name}`, stream],
+  ]);
 }
 
 /** The limits, checked: each an integer >= 1; else XdsError "invalid_argument". */

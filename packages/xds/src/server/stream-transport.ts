@@ -3,6 +3,7 @@ export const StatusCode = {
   InvalidArgument: 3,
   PermissionDenied: 7,
   ResourceExhausted: 8,
+  Unimplemented: 12,
   Internal: 13,
   Unavailable: 14,
   Unauthenticated: 16,

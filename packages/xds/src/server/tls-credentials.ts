@@ -99,6 +99,8 @@ export interface TlsCredentials {
   readonly credentials: grpc.ServerCredentials;
   /** What is served now. */
   readonly material: TlsMaterial;
+  /** Calls back after each accepted reload (`material` is then the new files); returns the unsubscribe. */
+  onUpdate(listener: () => void): () => void;
   /** Stops watching the files. */
   close(): void;
 }
@@ -108,8 +110,9 @@ export interface TlsCredentials {
  * New handshakes use the new files; connected streams keep theirs (TLS is
  * negotiated once per connection), so a rotation drops nobody. Files that fail
  * {@link loadTlsFiles} after a change are refused and the previous ones stay.
- * Built on @grpc/grpc-js's certificate-provider credentials, which call
- * `setSecureContext` on the listening server at each update.
+ * `credentials` are @grpc/grpc-js certificate-provider credentials, which call
+ * `setSecureContext` on the listening server at each update; the server's own
+ * HTTP/2 transport does the same through `onUpdate`.
  *
  * @throws XdsError `invalid_tls` when the files are wrong at start; `invalid_argument` for a negative or non-finite `watchIntervalMs`.
  */
@@ -119,7 +122,9 @@ export function createTlsCredentials(options: XdsTlsOptions): TlsCredentials {
   let material = loadTlsFiles(options);
   const identityListeners = new Set<grpc.experimental.IdentityCertificateUpdateListener>();
   const caListeners = new Set<grpc.experimental.CaCertificateUpdateListener>();
+  const updateListeners = new Set<() => void>();
   const publish = (): void => {
+    for (const l of updateListeners) l();
     for (const l of identityListeners) l({ certificate: material.cert, privateKey: material.key });
     if (material.clientCa !== undefined) for (const l of caListeners) l({ caCertificate: material.clientCa });
   };
@@ -169,6 +174,10 @@ export function createTlsCredentials(options: XdsTlsOptions): TlsCredentials {
     credentials,
     get material() {
       return material;
+    },
+    onUpdate(listener) {
+      updateListeners.add(listener);
+      return () => updateListeners.delete(listener);
     },
     close() {
       clearTimeout(settle);

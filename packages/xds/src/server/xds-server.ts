@@ -22,6 +22,10 @@ import { BufferTotals, defaultMaxBufferedBytes, defaultStuckStreamTimeoutMs, Wri
 import { StreamCap } from "./stream-cap.ts";
 import { checkLoadOptions, defaultInitialSyncTimeoutMs, defaultMaxInitialSyncs } from "./load-options.ts";
 import type { XdsServerLoad } from "./xds-metrics-recorder.ts";
+import type { ServerCall } from "./server-call.ts";
+import { grpcJsCall } from "./grpc-js-call.ts";
+import { createHttp2GrpcServer, type Http2GrpcServer } from "./http2-grpc-server.ts";
+import { csdsCallHandlers } from "./csds-service.ts";
 
 /** CSDS served beside xDS: bounds on one answer, and a rewrite of what it shows (XdsServerOptions.csds). */
 export interface XdsCsdsOptions extends CsdsLimits {
@@ -166,6 +170,14 @@ export interface XdsServerOptions {
   readonly maxStreams?: number;
   /** How many streams a second are ended while over `maxStreams`; default 10, an integer >= 1. */
   readonly shedStreamsPerSecond?: number;
+  /**
+   * What `listen` serves on: "http2" (default), the server's own gRPC
+   * transport on node:http2, which writes each shared response without
+   * copying it per stream and holds less per stream; or "grpc-js", a
+   * @grpc/grpc-js server, as `register` uses. Both serve the same services
+   * with the same behaviour.
+   */
+  readonly transport?: "http2" | "grpc-js";
 }
 
 /** A running xDS server, as returned by {@link createXdsServer}. */
@@ -273,7 +285,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
   const load = (): XdsServerLoad => ({ openStreams: streams.size, ...admission.figures, ...buffers, ...cap.figures });
   options.metrics?.observeLoad?.(load);
   let nextStreamId = 0;
-  let grpcServer: grpc.Server | undefined;
+  let listening: Http2GrpcServer | grpc.Server | undefined;
   let tls: TlsCredentials | undefined;
 
   /** Ends a stream on purpose (shed over the cap, stuck over its budget), recorded in the node's status first. */
@@ -282,24 +294,16 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
     stream.session.fail(code, details);
   }
 
-  function handle(method: DiscoveryMethod, call: grpc.ServerDuplexStream<Buffer, Buffer>): void {
+  function handle(method: DiscoveryMethod, call: ServerCall): void {
     // Over the stream cap: refused before anything is read, with a status Envoy retries (issue 10 item 6).
     const refusal = cap.refusal();
     if (refusal !== undefined) {
-      call.on("error", () => {});
-      call.emit("error", { code: StatusCode.Unavailable, details: refusal });
+      call.end({ code: StatusCode.Unavailable, details: refusal });
       return;
     }
     const id = ++nextStreamId;
     const transport = new WriteBudget({
-      call: {
-        write: (message, written) => call.write(message, written),
-        onceDrained: (callback) => call.once("drain", callback),
-        end: (error) => {
-          if (error) call.emit("error", { code: error.code, details: error.details });
-          else call.end();
-        },
-      },
+      call,
       maxBufferedBytes: maxBuffered,
       stuckStreamTimeoutMs: stuckAfter,
       totals: buffers,
@@ -312,7 +316,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
         if (stream.nodeId !== "") status.initialSync(stream.nodeId, state);
       },
     });
-    const authorize = options.authorize === undefined ? {} : { authorize: streamAuthorizer(options.authorize, () => peerCertificateOf(call.getAuthContext().sslPeerCertificate)) };
+    const authorize = options.authorize === undefined ? {} : { authorize: streamAuthorizer(options.authorize, () => peerCertificateOf(call.peerCertificate())) };
     const common = { id, transport, watcher: options.cache, reporter, admission: ticket, ...authorize, ...(method.typeUrl === undefined ? {} : { typeUrl: method.typeUrl }) };
     // Delta and SotW share the cache, the reporter, heartbeat, size and warming options; each has its own encoder.
     const heartbeat = {
@@ -331,14 +335,27 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       stream.session.close();
     };
     // Requests are handled in slices too (send-slicer.ts): 1,000 streams' first requests of 10,000 names each arrive in one poll of the loop.
-    call.on("data", (bytes: Buffer) => stream.receive(bytes));
-    call.on("end", () => {
-      done();
-      call.end();
+    call.listen({
+      message: (bytes) => stream.receive(bytes),
+      halfClose: () => {
+        done();
+        call.end();
+      },
+      gone: done,
     });
-    call.on("cancelled", done);
-    call.on("close", done);
-    call.on("error", done);
+  }
+
+  /** Every method's handler by path, for the server's own HTTP/2 transport. */
+  function callHandlers(): Map<string, (call: ServerCall) => void> {
+    const methods = new Map<string, (call: ServerCall) => void>();
+    for (const method of discoveryMethods) methods.set(method.path, (call) => handle(method, call));
+    const csds = options.csds ?? true;
+    if (csds !== false) {
+      const { redact, authorize, ...limits } = csds === true ? {} : csds;
+      const sources = { status, cache: options.cache, resourceVersions, ...(redact ? { redact } : {}) };
+      for (const [path, handler] of csdsCallHandlers(sources, { limits, ...(authorize ? { authorize } : {}) })) methods.set(path, handler);
+    }
+    return methods;
   }
 
   function register(server: grpc.Server): void {
@@ -361,7 +378,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       const impl: grpc.UntypedServiceImplementation = {};
       for (const name of Object.keys(def)) {
         const method = discoveryMethods.find((m) => m.path === `/${service}/${name}`) as DiscoveryMethod;
-        impl[name] = (call: grpc.ServerDuplexStream<Buffer, Buffer>) => handle(method, call);
+        impl[name] = (call: grpc.ServerDuplexStream<Buffer, Buffer>) => handle(method, grpcJsCall(call));
       }
       server.addService(def, impl);
     }
@@ -389,30 +406,36 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       cap.setMaxStreams(maxStreams);
     },
     async listen({ host = "127.0.0.1", port }) {
-      if (grpcServer) throw new XdsError(XdsErrorCode.InvalidState, "the xDS server is already listening");
-      const server = new grpc.Server({
-        "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? 4 * 1024 * 1024,
-        "grpc.max_send_message_length": -1,
-      });
-      register(server);
+      if (listening) throw new XdsError(XdsErrorCode.InvalidState, "the xDS server is already listening");
       // Checked before binding: bad certificate files are refused at start, naming the file.
       const secure = options.tls === undefined ? undefined : createTlsCredentials(options.tls);
+      const maxReceiveMessageBytes = options.maxReceiveMessageBytes ?? 4 * 1024 * 1024;
+      let server: Http2GrpcServer | grpc.Server;
       let bound: number;
       try {
-        bound = await new Promise<number>((resolve, reject) => {
-          server.bindAsync(`${host}:${port}`, secure?.credentials ?? grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p)));
-        });
+        if ((options.transport ?? "http2") === "http2") {
+          const h2 = createHttp2GrpcServer({ methods: callHandlers(), maxReceiveMessageBytes, ...(secure === undefined ? {} : { tls: secure }) });
+          bound = await h2.listen(host, port);
+          server = h2;
+        } else {
+          const g = new grpc.Server({ "grpc.max_receive_message_length": maxReceiveMessageBytes, "grpc.max_send_message_length": -1 });
+          register(g);
+          bound = await new Promise<number>((resolve, reject) => {
+            g.bindAsync(`${host}:${port}`, secure?.credentials ?? grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p)));
+          });
+          server = g;
+        }
       } catch (error) {
         secure?.close();
         throw error;
       }
       tls = secure;
-      grpcServer = server;
+      listening = server;
       return bound;
     },
     async close({ graceMs = 500 } = {}) {
-      const server = grpcServer;
-      grpcServer = undefined;
+      const server = listening;
+      listening = undefined;
       tls?.close();
       tls = undefined;
       stopForgetting();
@@ -421,16 +444,19 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
       // xDS streams never end by themselves: without this, shutdown would wait
       // out the whole grace period and then reset them (Envoy logs INTERNAL).
       for (const s of [...streams]) s.session.fail(StatusCode.Unavailable, "the control plane is shutting down");
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
+      if (server instanceof grpc.Server) {
+        const g = server;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            g.forceShutdown();
+            resolve();
+          }, graceMs);
+          g.tryShutdown(() => {
+            clearTimeout(timer);
+            resolve();
+          });
         });
-      });
+      } else await server.close(graceMs);
       for (const s of streams) s.session.close();
       streams.clear();
     },
