@@ -164,8 +164,10 @@ test("xDS over mTLS: allowed identities are configured; no or foreign certificat
   assert.equal(refusal?.identity, edgeIdentity);
   assert.match(refusal?.fingerprint256 ?? "", /^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/);
   assert.match(refusal?.reason ?? "", /may not connect as node "internal-1" of node group "internal": add it to the NodeGroup's spec.identities/);
-  // gRPC percent-encodes the status message; Envoy logs it as received.
-  await waitUntil(() => /closed: 7, .*may%20not%20connect%20as%20node/.test(claimant.logs()), { timeoutMs: 10_000, description: "Envoy logs PERMISSION_DENIED (7) with the reason" });
+  // Envoy logs the status message as received: gRPC percent-encodes only what
+  // is outside printable ASCII (and '%'), so the reason reads as written
+  // (grpc-js also encodes spaces, as %20).
+  await waitUntil(() => /closed: 7, .*may( |%20)not( |%20)connect( |%20)as( |%20)node/.test(claimant.logs()), { timeoutMs: 10_000, description: "Envoy logs PERMISSION_DENIED (7) with the reason" });
   // The log is JSON lines here (not a terminal): quotes in the message come escaped.
   assert.match(cp.logs(), /xDS refused node internal-1 \(cluster \\?"internal\\?"/);
   // Neither the refused nor the handshake-failed Envoys hold anything, nor appear as nodes.

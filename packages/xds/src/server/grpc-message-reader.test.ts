@@ -21,7 +21,7 @@ function reader(options: { max?: number; encoding?: string } = {}) {
 test("messages whole in one chunk are handed on in order, as views of the chunk", () => {
   const views: Buffer[] = [];
   const chunk = Buffer.concat([frame(Buffer.from("one")), frame(Buffer.alloc(0)), frame(Buffer.from("three"))]);
-  const r = new GrpcMessageReader({ maxMessageBytes: 1024, encoding: undefined, onMessage: (m) => views.push(m), onError: assert.fail });
+  const r = new GrpcMessageReader({ maxMessageBytes: 1024, encoding: undefined, onMessage: (m) => views.push(m), onError: (e) => assert.fail(e.details) });
   r.push(chunk);
   assert.deepEqual(views.map(String), ["one", "", "three"]);
   assert.equal(views[0]?.buffer, chunk.buffer, "no copy of a message that lies in one chunk");
