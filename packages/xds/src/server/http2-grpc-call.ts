@@ -32,7 +32,7 @@ export function percentEncodeGrpcMessage(text: string): string {
 
 /** How long an ended call may take to flush what is queued before its trailers; then it is reset. */
 const endFlushTimeoutMs = 10_000;
-// Headers HTTP/2 or gRPC itself uses; the rest is the caller's metadata (gRPC's PROTOCOL-HTTP2.md).
+// Headers HTTP/2 or gRPC itself uses; the rest is the caller's metadata (gRPC over HTTP/2: what a request carries besides its metadata).
 const reserved = new Set(["content-type", "te", "user-agent", "grpc-encoding", "grpc-accept-encoding", "grpc-timeout", "content-length", "host"]);
 const responseHeaders: OutgoingHttpHeaders = {
   [constants.HTTP2_HEADER_STATUS]: 200,

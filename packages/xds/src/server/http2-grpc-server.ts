@@ -66,7 +66,7 @@ export function createHttp2GrpcServer(options: Http2GrpcServerOptions): Http2Grp
     stream.on("error", () => {});
     const contentType = String(headers[constants.HTTP2_HEADER_CONTENT_TYPE] ?? "");
     if (headers[constants.HTTP2_HEADER_METHOD] !== "POST" || !(contentType === "application/grpc" || contentType.startsWith("application/grpc+") || contentType.startsWith("application/grpc;"))) {
-      // gRPC's PROTOCOL-HTTP2.md: a request that is not gRPC gets an HTTP error, not a gRPC status.
+      // gRPC over HTTP/2: a request that is not gRPC gets an HTTP error (415), not a gRPC status.
       stream.respond({ [constants.HTTP2_HEADER_STATUS]: 415, "content-type": "text/plain" }, { endStream: false });
       stream.end(`this is a gRPC server (xDS): POST with content-type application/grpc, not ${String(headers[constants.HTTP2_HEADER_METHOD])} ${contentType || "(no content-type)"}\n`);
       return;
