@@ -138,6 +138,8 @@ export interface XdsLimits {
   readonly maxBufferedBytes?: number;
   /** A stream over its budget this long is ended with RESOURCE_EXHAUSTED (XdsServerOptions.stuckStreamTimeoutMs); 0 never. */
   readonly stuckStreamTimeoutMs?: number;
+  /** The gRPC transport xDS is served on (XdsServerOptions.transport); default "http2". */
+  readonly transport?: "http2" | "grpc-js";
 }
 
 export interface RunningControlPlane {
@@ -348,6 +350,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       ...(limits.initialSyncTimeoutMs === undefined ? {} : { initialSyncTimeoutMs: limits.initialSyncTimeoutMs }),
       ...(limits.maxBufferedBytes === undefined ? {} : { maxBufferedBytes: limits.maxBufferedBytes }),
       ...(limits.stuckStreamTimeoutMs === undefined ? {} : { stuckStreamTimeoutMs: limits.stuckStreamTimeoutMs }),
+      ...(limits.transport === undefined ? {} : { transport: limits.transport }),
       ...(tls === undefined
         ? {}
         : {
@@ -460,6 +463,7 @@ export async function serve(options: ServeOptions): Promise<RunningControlPlane>
       hostFlags: "--xds-host (env CONTROL_PLANE_XDS_HOST)",
     });
     cleanups.push(() => xds.close({ graceMs: 200 }));
+    if (limits.transport === "grpc-js") log("xDS transport: @grpc/grpc-js (--xds-transport grpc-js), in place of the server's own node:http2 one");
     // Runs before xDS closes (cleanups run last first): streams ending at shutdown are not a canary's failure.
     cleanups.push(() => rollouts.close());
     if (csdsSecured) {
@@ -611,12 +615,14 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     initialSyncTimeoutMs?: number;
     maxBufferedBytes?: number;
     stuckStreamTimeoutMs?: number;
+    transport?: "http2" | "grpc-js";
   } = {};
   const count = (v: string, from: string, min: number, what: string): number => {
     const n = Number(v);
     if (!/^[0-9]+$/.test(v) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${from} needs a whole number of ${what} >= ${min}, got ${JSON.stringify(v)}`);
     return n;
   };
+  const xdsTransports = ["http2", "grpc-js"] as const;
   const oneOf = <T extends string>(allowed: readonly T[], v: string, from: string): T => {
     if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`${from} takes ${allowed.join(", ")}, got ${JSON.stringify(v)}`);
     return v as T;
@@ -715,6 +721,10 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
       case "--xds-stuck-stream-timeout-ms":
         limits.stuckStreamTimeoutMs = count(value(), flag, 0, "milliseconds");
         break;
+      // A way back to @grpc/grpc-js without a rebuild, should the server's own transport misbehave somewhere.
+      case "--xds-transport":
+        limits.transport = oneOf(xdsTransports, value(), flag);
+        break;
       case "--csds-max-nodes":
         limits.csdsMaxNodes = count(value(), flag, 1, "nodes");
         break;
@@ -771,6 +781,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     ...(limits.initialSyncTimeoutMs === undefined ? {} : { initialSyncTimeoutMs: limits.initialSyncTimeoutMs }),
     ...(limits.maxBufferedBytes === undefined ? {} : { maxBufferedBytes: limits.maxBufferedBytes }),
     ...(limits.stuckStreamTimeoutMs === undefined ? {} : { stuckStreamTimeoutMs: limits.stuckStreamTimeoutMs }),
+    ...(limits.transport === undefined ? {} : { transport: limits.transport }),
   };
   if (csdsIdentities.length > 0 && clientCa === undefined) {
     throw new UsageError("--csds-identity (env CONTROL_PLANE_CSDS_IDENTITIES) needs --xds-client-ca: an identity is read from a verified client certificate, so it needs mTLS");
@@ -829,7 +840,7 @@ export const serveUsage = `usage: serve [--xds-host 127.0.0.1] [--xds-port 18000
              [--xds-max-node-bytes 262144] [--xds-max-disconnected 10000] [--xds-forget-disconnected-ms 3600000]
              [--csds-max-nodes 1000] [--csds-max-response-bytes 4194304]
              [--xds-max-streams N] [--xds-max-initial-syncs 256] [--xds-initial-sync-timeout-ms 10000]
-             [--xds-max-buffered-bytes 262144] [--xds-stuck-stream-timeout-ms 60000]
+             [--xds-max-buffered-bytes 262144] [--xds-stuck-stream-timeout-ms 60000] [--xds-transport http2|grpc-js]
              [--log-level debug|info|warn|error] [--log-format json|text] [--metrics-sink-port N]
   env: CONTROL_PLANE_XDS_HOST, CONTROL_PLANE_XDS_PORT, CONTROL_PLANE_ADMIN_HOST, CONTROL_PLANE_ADMIN_PORT, CONTROL_PLANE_DATA_DIR,
        CONTROL_PLANE_ADMIN_AUTH, CONTROL_PLANE_XDS_TLS_CERT, CONTROL_PLANE_XDS_TLS_KEY, CONTROL_PLANE_XDS_CLIENT_CA,

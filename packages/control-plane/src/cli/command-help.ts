@@ -7,7 +7,7 @@ export const commandHelp: Readonly<Record<string, string>> = {
                  [--xds-max-node-bytes N] [--xds-max-disconnected N] [--xds-forget-disconnected-ms N]
                  [--csds-max-nodes N] [--csds-max-response-bytes N]
                  [--xds-max-streams N] [--xds-max-initial-syncs N] [--xds-initial-sync-timeout-ms N]
-                 [--xds-max-buffered-bytes N] [--xds-stuck-stream-timeout-ms N]
+                 [--xds-max-buffered-bytes N] [--xds-stuck-stream-timeout-ms N] [--xds-transport http2|grpc-js]
                  [--log-level info] [--log-format json|text] [--metrics-sink-port N]
 
 Runs the control plane: store, xDS server and admin API (see docs/cli/serve.md).

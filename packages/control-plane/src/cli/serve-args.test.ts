@@ -98,12 +98,14 @@ describe("serve flags", () => {
       {},
     );
     assert.deepEqual(o.xdsLimits, { maxStreams: 5000, maxInitialSyncs: 16, initialSyncTimeoutMs: 2000, maxBufferedBytes: 1048576, stuckStreamTimeoutMs: 0 });
+    assert.deepEqual(parseServeArgs(["--xds-transport", "grpc-js"], {}).xdsLimits, { transport: "grpc-js" }, "the way back to @grpc/grpc-js");
     const refused: [string[], RegExp][] = [
       [["--xds-max-streams", "-1"], /^--xds-max-streams needs a whole number of streams >= 0, got "-1"$/],
       [["--xds-max-initial-syncs", "many"], /^--xds-max-initial-syncs needs a whole number of streams >= 0, got "many"$/],
       [["--xds-initial-sync-timeout-ms", "0"], /^--xds-initial-sync-timeout-ms needs a whole number of milliseconds >= 1, got "0"$/],
       [["--xds-max-buffered-bytes", "4MiB"], /^--xds-max-buffered-bytes needs a whole number of bytes >= 1024, got "4MiB"$/],
       [["--xds-stuck-stream-timeout-ms", "1.5"], /^--xds-stuck-stream-timeout-ms needs a whole number of milliseconds >= 0, got "1.5"$/],
+      [["--xds-transport", "grpc"], /^--xds-transport takes http2, grpc-js, got "grpc"$/],
     ];
     for (const [argv, message] of refused) {
       assert.throws(() => parseServeArgs(argv, {}), (e: unknown) => e instanceof UsageError && message.test(e.message), argv.join(" "));
