@@ -46,7 +46,7 @@ test("bench/peer.ts --quick runs every scenario on both servers and prints one t
   }
   assert.deepEqual(
     result.scenarios.map((s) => s.scenario),
-    ["sotw-all", "sotw-one", "delta-one", "initial", "idle", "streams-10k", "set-unwatched"],
+    ["sotw-all", "sotw-one", "delta-one", "initial", "initial-delta", "idle", "streams-10k", "set-unwatched"],
   );
   for (const s of result.scenarios) {
     for (const server of ["ours", "gcp"] as const) {
