@@ -114,6 +114,8 @@ export function formatResults(results: readonly ProtocolResult[]): string {
     ["clients (one HTTP/2 connection each)", (r) => String(r.clients)],
     ["setup (encode 2R resources, first snapshot)", (r) => ms(r.setupMs)],
     ["initial config to every client", (r) => ms(r.initialMs)],
+    ["initial: server CPU until every initial ACK", (r) => ms(r.initialCpuMs)],
+    ["initial: client process CPU", (r) => ms(r.initialClientCpuMs)],
     ["initial: longest event-loop block (longest GC pause)", (r) => `${ms(r.initialLoopMaxMs)} (${ms(r.initialGcMaxMs)})`],
     ["initial: peak RSS during the sync per stream", (r) => size(r.initialRssPerStreamBytes)],
     ["change: build snapshot (1 endpoint moved)", (r) => ms(r.changeSnapshotMs)],

@@ -41,6 +41,8 @@ const SCENARIOS: readonly Scenario[] = [
   { name: "sotw-one", title: "SotW one-change", protocol: "sotw", clients: 1000, resources: 1000, phase: "change-one" },
   { name: "delta-one", title: "Delta one-change", protocol: "delta", clients: 1000, resources: 10_000, phase: "change-one" },
   { name: "initial", title: "initial sync", protocol: "sotw", clients: 1000, resources: 10_000, phase: "connect" },
+  // Issue 15's shape: 1,000 Delta clients x 10,000 resources, fully served.
+  { name: "initial-delta", title: "initial sync", protocol: "delta", clients: 1000, resources: 10_000, phase: "connect" },
   { name: "idle", title: "idle memory", protocol: "sotw", clients: 5000, resources: 10, phase: "connect" },
   { name: "streams-10k", title: "10,000 streams", protocol: "sotw", clients: 10_000, resources: 10, phase: "connect" },
   { name: "set-unwatched", title: "snapshot set, nobody connected", protocol: "sotw", clients: 0, resources: 10_000, phase: "set" },

@@ -92,6 +92,7 @@ export function formatResult(r: FanoutResult): string {
       ["measure", "value"],
       ["setup (encode 2R resources, first snapshot)", ms(r.setupMs)],
       ["initial config to every client", ms(r.initialMs)],
+      ["initial: client process CPU", ms(r.initialClientCpuMs)],
       ["initial: longest event-loop block (longest GC pause)", `${ms(r.initialLoopMaxMs)} (${ms(r.initialGcMaxMs)})`],
       ["initial: peak RSS during the sync per stream", kib(r.initialRssPerStreamBytes)],
       ["change: build snapshot (1 endpoint moved)", ms(r.changeSnapshotMs)],

@@ -3,12 +3,16 @@
 // its own HTTP/2 connection like N Envoys, so the server's process is measured
 // alone. Every client subscribes to CDS (wildcard) and to EDS for every cluster
 // name, ACKs every response, and only scans responses (resources are counted,
-// never decoded).
+// never decoded). The gRPC client is our own, over node:http2
+// (lean-grpc-stream.ts), not grpc-js: this process shares the machine with the
+// server it measures, and grpc-js's decoder alone cost it seconds of CPU in a
+// 1,000-client initial sync.
 //
 // argv: --port P --clients N --resources R --protocol delta|sotw
 // [--ca FILE --cert FILE --key FILE] (mTLS: every client presents that certificate). IPC:
 //   child → { type: "connecting", at }        modules loaded, about to open the streams
-//   child → { type: "initial", at }           every client holds R clusters and R assignments
+//   child → { type: "initial", at, cpuMs }    every client holds R clusters and R assignments; the
+//            process's own CPU since "connecting"
 //   parent → { type: "expect", typeUrl, version }, child → { type: "armed" }
 //   child → { type: "received", at, resources, bytes, cpuMs }  every client got a response of that
 //            type and (system) version: per client its arrival time, resources and message bytes
@@ -16,18 +20,18 @@
 //   parent → { type: "exit" }
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import * as grpc from "@grpc/grpc-js";
 import { TypeUrl } from "@ts-control-plane/xds";
 import { clusterNames } from "./fanout-resources.ts";
 import { encodeNode, encodeRequest, encodeResourceNames, scanResponse } from "./lean-discovery.ts";
 import { now } from "./fanout-measure.ts";
+import { openLeanGrpcStream, type LeanGrpcStream } from "./lean-grpc-stream.ts";
 import { encodeDeltaNode, encodeDeltaRequest, encodeDeltaSubscribe } from "./lean-delta-request.ts";
 
 export type FleetProtocol = "delta" | "sotw";
 export type FleetParentMessage = { readonly type: "expect"; readonly typeUrl: string; readonly version: string } | { readonly type: "exit" };
 export type FleetChildMessage =
   | { readonly type: "connecting"; readonly at: number }
-  | { readonly type: "initial"; readonly at: number }
+  | { readonly type: "initial"; readonly at: number; readonly cpuMs: number }
   | { readonly type: "armed" }
   | { readonly type: "received"; readonly at: readonly number[]; readonly resources: readonly number[]; readonly bytes: readonly number[]; readonly cpuMs: number }
   | { readonly type: "failed"; readonly message: string };
@@ -36,7 +40,6 @@ const paths: Record<FleetProtocol, string> = {
   sotw: "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources",
   delta: "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources",
 };
-const identity = (b: Buffer): Buffer => b;
 
 const { values } = parseArgs({
   options: { port: { type: "string" }, clients: { type: "string" }, resources: { type: "string" }, protocol: { type: "string" }, ca: { type: "string" }, cert: { type: "string" }, key: { type: "string" } },
@@ -50,10 +53,13 @@ if (!process.send || !(port > 0) || !(clientCount > 0) || !(resourceCount > 0) |
   process.exit(2);
 }
 // Read once; each client still makes its own connection and TLS handshake.
-const channelCredentials =
+// The server's certificate names 127.0.0.1 (an IP SAN), which Node checks when
+// no servername is given (an IP is never sent as SNI).
+const tls =
   values.ca === undefined || values.cert === undefined || values.key === undefined
-    ? grpc.credentials.createInsecure()
-    : grpc.credentials.createSsl(readFileSync(values.ca), readFileSync(values.key), readFileSync(values.cert));
+    ? undefined
+    : { ca: readFileSync(values.ca), cert: readFileSync(values.cert), key: readFileSync(values.key) };
+const authority = `${tls === undefined ? "http" : "https"}://127.0.0.1:${port}`;
 const send = (message: FleetChildMessage): void => {
   process.send?.(message);
 };
@@ -95,24 +101,12 @@ function ackFor(header: ReturnType<typeof scanResponse>): Buffer {
   });
 }
 
-interface LeanClient {
-  readonly client: grpc.Client;
-  readonly call: grpc.ClientDuplexStream<Buffer, Buffer>;
-}
-
-function connect(index: number): LeanClient {
-  // A local subchannel pool gives each client its own connection; grpc-js
-  // would otherwise share one connection among channels to the same target.
-  const client = new grpc.Client(`127.0.0.1:${port}`, channelCredentials, {
-    "grpc.use_local_subchannel_pool": 1,
-    "grpc.max_receive_message_length": -1,
-  });
-  const call = client.makeBidiStreamRequest(paths[protocol], identity, identity);
+function connect(index: number): LeanGrpcStream {
   // Resources held per type until the initial config is complete: a SotW
   // response carries all of them, Delta may split them over several responses.
   const held = new Map<string, number>();
   let initialDone = false;
-  call.on("data", (bytes: Buffer) => {
+  const onMessage = (bytes: Buffer): void => {
     let header: ReturnType<typeof scanResponse>;
     try {
       header = scanResponse(bytes);
@@ -130,7 +124,10 @@ function connect(index: number): LeanClient {
       held.set(header.typeUrl, protocol === "sotw" ? header.resources : (held.get(header.typeUrl) ?? 0) + header.resources);
       if ((held.get(TypeUrl.Cluster) ?? 0) >= resourceCount && (held.get(TypeUrl.Endpoint) ?? 0) >= resourceCount) {
         initialDone = true;
-        if (--initialMissing === 0) send({ type: "initial", at });
+        if (--initialMissing === 0) {
+          const cpu = process.cpuUsage(connectingCpu);
+          send({ type: "initial", at, cpuMs: Math.round((cpu.user + cpu.system) / 1000) });
+        }
       }
     }
     const e = expectation;
@@ -143,12 +140,15 @@ function connect(index: number): LeanClient {
         send({ type: "received", at: e.at as number[], resources: e.resources, bytes: e.bytes, cpuMs: Math.round((cpu.user + cpu.system) / 1000) });
       }
     }
-  });
-  call.on("error", (error: Error) => {
-    if (!exiting) fail(`client ${index}: stream error: ${error.message}`);
-  });
-  call.on("end", () => {
-    if (!exiting) fail(`client ${index}: the server ended the stream`);
+  };
+  const call = openLeanGrpcStream({
+    authority,
+    path: paths[protocol],
+    ...(tls === undefined ? {} : { tls }),
+    onMessage,
+    onEnd: (error) => {
+      if (!exiting) fail(error === undefined ? `client ${index}: the server ended the stream` : `client ${index}: stream error: ${error}`);
+    },
   });
   // CDS first (an empty first request: wildcard), as Envoy does; EDS for every
   // name right away (the server orders its answers).
@@ -160,19 +160,17 @@ function connect(index: number): LeanClient {
     call.write(encodeRequest({ typeUrl: TypeUrl.Cluster, node: encodeNode({ id, cluster: "bench" }) }));
     call.write(encodeRequest({ typeUrl: TypeUrl.Endpoint, resourceNames: sotwNames }));
   }
-  return { client, call };
+  return call;
 }
 
-const clients: LeanClient[] = [];
+const clients: LeanGrpcStream[] = [];
 send({ type: "connecting", at: now() });
+const connectingCpu = process.cpuUsage();
 for (let i = 0; i < clientCount; i++) clients.push(connect(i));
 
 function exit(): void {
   exiting = true;
-  for (const c of clients) {
-    c.call.end();
-    c.client.close();
-  }
+  for (const c of clients) c.close();
   process.exit(0);
 }
 

@@ -91,6 +91,8 @@ export interface ProtocolResult {
   readonly initialAckedMs: number;
   /** Server CPU (user + system) from the client process starting until every initial ACK. */
   readonly initialCpuMs: number;
+  /** CPU the client process spent from opening its streams until every client held the initial config (it shares the cores with the server). */
+  readonly initialClientCpuMs: number;
   /** Whether the metrics were attached. */
   readonly metrics: boolean;
   /** Longest event-loop block (perf_hooks.monitorEventLoopDelay max) from the clients connecting until every initial ACK. */
@@ -250,6 +252,7 @@ export async function runFanoutProtocol(options: ProtocolRunOptions): Promise<Pr
       statusAcked,
       initialAckedMs: Math.round(initialAckedMs),
       initialCpuMs: Math.round((initialCpu.user + initialCpu.system) / 1000),
+      initialClientCpuMs: initial.cpuMs,
       metrics: registry !== undefined,
       initialLoopMaxMs,
       initialGcMaxMs,
