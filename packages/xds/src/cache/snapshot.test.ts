@@ -48,8 +48,14 @@ test("a caller-given version is used for every type", () => {
 test("a message object seen before is not encoded again", () => {
   const c = endpoints("a");
   const first = createSnapshot({ resources: [c] }).resources(TypeUrl.Endpoint).get("a");
+  // Built before anything was encoded: no encoding to share yet, so its own lazy resource.
+  const early = createSnapshot({ resources: [c] }).resources(TypeUrl.Endpoint).get("a");
+  assert.ok(first !== undefined && early !== undefined);
+  assert.ok(first.version !== ""); // encodes `first`
   const second = createSnapshot({ resources: [c] }).resources(TypeUrl.Endpoint).get("a");
-  assert.ok(first !== undefined && first === second, "the same EncodedResource (same bytes) is reused");
+  assert.ok(first === second, "once encoded, the same EncodedResource (same bytes) is reused");
+  assert.equal(early.any, first.any, "one built earlier adopts that encoding when it needs one: the same bytes, not a second encoding");
+  assert.equal(early.version, first.version);
   const fresh = createSnapshot({ resources: [endpoints("a")] }).resources(TypeUrl.Endpoint).get("a");
   assert.notEqual(fresh, first);
   assert.equal(fresh?.version, first.version, "equal content still has the equal version");

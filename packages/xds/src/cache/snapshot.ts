@@ -1,6 +1,6 @@
 import { isMessage, type Message } from "@bufbuild/protobuf";
 import { contentHash } from "../resource/content-hash.ts";
-import { type EncodedResource, lazyEncodedResource } from "../resource/encoded-resource.ts";
+import { type EncodedResource, encodedOf, lazyEncodedResource } from "../resource/encoded-resource.ts";
 import { resourceType, resourceTypeByName } from "../resource/resource-types.ts";
 import { typeNameOf } from "../resource/type-urls.ts";
 import { XdsError, XdsErrorCode } from "../resource/xds-error.ts";
@@ -55,14 +55,6 @@ export interface SnapshotOptions {
 const emptyItems: ReadonlyMap<string, EncodedResource> = new Map();
 
 /**
- * Encodings of the message objects snapshots were built from. Callers that keep
- * unchanged messages across snapshots (an incremental translator does) pay for
- * encoding only what changed. As in go-control-plane, a message handed to a
- * snapshot must not be mutated afterwards.
- */
-const encodedByMessage = new WeakMap<Message, EncodedResource>();
-
-/**
  * Builds a snapshot. Each resource is encoded once, on first use (a stream
  * served it, or a version was asked for), and shared by every snapshot built
  * from the same message object.
@@ -73,12 +65,21 @@ const encodedByMessage = new WeakMap<Message, EncodedResource>();
 export function createSnapshot(options: SnapshotOptions): Snapshot {
   const byType = new Map<string, Map<string, EncodedResource>>();
   const duplicates: string[] = [];
+  // Resources mostly come grouped by type: the type's map is looked up again
+  // only when the type changes, not for each of 20,000 resources.
+  let lastTypeUrl: string | undefined;
+  let items: Map<string, EncodedResource> | undefined;
   for (const input of options.resources) {
     const encoded = isMessage(input) ? encodeMessage(input) : input;
-    let items = byType.get(encoded.typeUrl);
-    if (!items) byType.set(encoded.typeUrl, (items = new Map()));
-    if (items.has(encoded.name)) duplicates.push(`${typeNameOf(encoded.typeUrl)} '${encoded.name}'`);
+    if (encoded.typeUrl !== lastTypeUrl || items === undefined) {
+      lastTypeUrl = encoded.typeUrl;
+      items = byType.get(lastTypeUrl);
+      if (!items) byType.set(lastTypeUrl, (items = new Map()));
+    }
+    const size = items.size;
     items.set(encoded.name, encoded);
+    // A name already present leaves the size as it was: one lookup, not two.
+    if (items.size === size) duplicates.push(`${typeNameOf(encoded.typeUrl)} '${encoded.name}'`);
   }
   if (options.encode) {
     const failures: string[] = [];
@@ -175,12 +176,16 @@ export function encodeSnapshotResource(message: Message): EncodedResource {
   return encoded;
 }
 
+/**
+ * The resource for a message: the one it was already encoded as, or a new
+ * lazy one. Callers that keep unchanged messages across snapshots (an
+ * incremental translator does) pay for encoding only what changed
+ * (encoded-resource.ts keeps the encodings by message object). As in
+ * go-control-plane, a message handed to a snapshot must not be mutated
+ * afterwards.
+ */
 function encodeMessage(message: Message): EncodedResource {
-  const known = encodedByMessage.get(message);
-  if (known) return known;
-  const encoded = encodeNew(message);
-  encodedByMessage.set(message, encoded);
-  return encoded;
+  return encodedOf(message) ?? encodeNew(message);
 }
 
 function encodeNew(message: Message): EncodedResource {

