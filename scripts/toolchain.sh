@@ -112,8 +112,9 @@ fi
 # glibc's malloc raises its mmap threshold each time a large block is freed, so
 # after an initial sync the request and response buffers of a few hundred KB
 # come from the heap and their pages are never given back: measured on 1,000
-# Delta streams x 10,000 endpoints, 143 KiB of RSS per stream stayed after the
-# sync with the default, 18.6 KiB with a fixed threshold (issue 15, bounded
-# memory; bench/README.md). The `tcp` launcher sets the same.
+# Delta streams x 10,000 endpoints (bench/delta-fanout.ts), 189 KiB of RSS per
+# stream stayed after the sync with the default, 115 KiB with a fixed
+# threshold, and the peak during it fell from 218 to 185 KiB (issue 15,
+# bounded memory). The `tcp` launcher sets the same.
 export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-131072}"
 if [[ $# -gt 0 ]]; then exec "$@"; fi

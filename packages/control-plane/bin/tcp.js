@@ -26,8 +26,8 @@ if (node === undefined) {
 const env = { ...process.env };
 if (env.NODE_DISABLE_COMPILE_CACHE === undefined) env.NODE_COMPILE_CACHE ??= join(tmpdir(), "node-compile-cache");
 // A fixed glibc mmap threshold: large buffers freed after an initial sync go back to the OS
-// instead of staying in the heap (143 KiB of RSS per stream left after a 1,000 x 10,000 Delta
-// sync, 18.6 KiB with it; issue 15). Other C libraries ignore it.
+// instead of staying in the heap (189 KiB of RSS per stream left after a 1,000 x 10,000 Delta
+// sync, 115 KiB with it; issue 15). Other C libraries ignore it.
 env.MALLOC_MMAP_THRESHOLD_ ??= "131072";
 const child = spawn(node, ["--conditions=@ts-control-plane/source", main, ...process.argv.slice(2)], { stdio: "inherit", env });
 // Ctrl-C reaches the child from the terminal too; forwarding covers a signal sent to this process alone.
